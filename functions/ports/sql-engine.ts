@@ -1,0 +1,34 @@
+/**
+ * SqlEngine port. SQL text given to `query` and `unload` is the shared dialect: a SELECT that
+ * parses as Trino SQL (Athena engine v3) and runs unchanged on DuckDB. Engine-specific DDL
+ * (views over Parquet, partitions, COPY vs UNLOAD) lives inside each implementation.
+ * Implementations: DuckDbEngine (duckdb-engine.ts), AthenaEngine (athena-engine.ts).
+ */
+import type { Table } from 'apache-arrow';
+
+export interface TableLocation {
+  /** Table name used in shared SQL, snake_case. */
+  name: string;
+  /** Key prefix in the lake store holding Hive-partitioned Parquet, e.g. `curated/pupils`. */
+  prefix: string;
+  /** Hive partition columns, e.g. ['period']. */
+  partitions: string[];
+}
+
+export interface UnloadOptions {
+  /** Lake key prefix to write Parquet into. Must be empty (a fresh staging prefix). */
+  prefix: string;
+  /** Partition columns; they must be the last columns of the SELECT, in this order. */
+  partitionedBy: string[];
+}
+
+export interface SqlEngine {
+  readonly name: 'duckdb' | 'athena';
+  /** Make a Parquet dataset in the lake queryable under `table.name`. Idempotent. */
+  attach(table: TableLocation): Promise<void>;
+  /** Run a SELECT and return its result as an Arrow table. */
+  query(sql: string): Promise<Table>;
+  /** Run a SELECT and write its result as Hive-partitioned Parquet under `opts.prefix`. */
+  unload(sql: string, opts: UnloadOptions): Promise<void>;
+  close(): Promise<void>;
+}

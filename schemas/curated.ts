@@ -1,0 +1,160 @@
+/**
+ * Curated zone: validated, typed, Hive-partitioned Parquet written by the ingest and classify
+ * stages. Pupil-level tables hold pseudonyms only, never a UPN. Analysts' published tables are in
+ * published.ts.
+ */
+import { z } from 'zod';
+import { defineTable } from './columns.ts';
+
+export const NCYEARS = ['N1', 'N2', 'R', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14'] as const;
+export const CHANNELS = ['helpline', 'school_meeting', 'drop_in', 'email', 'other'] as const;
+export const PHASES = ['primary', 'secondary', 'special', 'all_through', 'nursery', 'alternative_provision'] as const;
+export const MATCH_STATUSES = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
+export type MatchStatus = (typeof MATCH_STATUSES)[number];
+
+const period = z.string().regex(/^\d{4}-\d{2}$/).describe('academic year, e.g. 2025-26 (September to August)');
+const urn = z.string().regex(/^\d{6}$/).describe('school URN, 6 digits');
+const postcode = z.string().nullable().describe('normalised postcode, e.g. "SR1 1AA"; null when blank or malformed');
+const sector = z.string().nullable().describe('postcode sector, e.g. "SR1 1"; null when the postcode is invalid');
+
+export const pupils = defineTable({
+  name: 'pupils',
+  zone: 'curated',
+  description: 'School census pupils, one row per pupil per school; the UPN is replaced by a keyed pseudonym',
+  schema: z.object({
+    pupil_id: z.string().length(64).describe('HMAC-SHA256 pseudonym of the UPN, hex; keyed by a secret'),
+    urn,
+    ncyear: z.enum(NCYEARS).describe('national curriculum year'),
+    fsm: z.boolean().describe('eligible for free school meals'),
+    postcode,
+    sector,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const contacts = defineTable({
+  name: 'contacts',
+  zone: 'curated',
+  description: 'Choice Adviser service contacts; period is the academic year of contact_date',
+  schema: z.object({
+    contact_id: z.string().describe('service log reference'),
+    contact_date: z.iso.date().describe('date of contact'),
+    channel: z.enum(CHANNELS).describe('normalised contact channel'),
+    postcode,
+    sector,
+    child_urn: urn.nullable().describe("URN of the child's school, when recorded"),
+    child_ncyear: z.enum(NCYEARS).nullable().describe("child's NC year, when recorded"),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const schools = defineTable({
+  name: 'schools',
+  zone: 'curated',
+  description: 'Schools list for the period',
+  schema: z.object({
+    urn,
+    name: z.string().describe('school name'),
+    phase: z.enum(PHASES).describe('normalised phase'),
+    cluster: z.string().describe('LA cluster/locality'),
+    postcode,
+    sector,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const postcodes = defineTable({
+  name: 'postcodes',
+  zone: 'curated',
+  description: 'Postcode classification: one row per postcode (live and terminated)',
+  schema: z.object({
+    postcode: z.string().describe('normalised postcode'),
+    sector: z.string().describe('postcode sector'),
+    terminated: z.boolean().describe('postcode has been terminated (keeps its last classification)'),
+    segment: z.string().nullable().describe('finest-level segment code (OAC 2011 subgroup in NSPL); null when unclassified'),
+    ward: z.string().nullable().describe('electoral ward GSS code; null for pseudo codes'),
+    lsoa: z.string().nullable().describe('LSOA 2011 code'),
+    laua: z.string().nullable().describe('local authority district GSS code'),
+    imd_rank: z.int().nullable().describe('IMD rank of the LSOA within its nation, 1 = most deprived'),
+    lat: z.number().nullable().describe('latitude'),
+    long: z.number().nullable().describe('longitude'),
+    vintage: z.string().describe('classification vintage, e.g. 2021-11'),
+  }),
+  partitions: ['vintage'],
+});
+
+export const segments = defineTable({
+  name: 'segments',
+  zone: 'curated',
+  description: 'Segment dictionary: each finest-level segment with its group and supergroup',
+  schema: z.object({
+    subgroup_code: z.string().describe('finest-level code'),
+    subgroup_name: z.string(),
+    group_code: z.string(),
+    group_name: z.string(),
+    supergroup_code: z.string(),
+    supergroup_name: z.string(),
+    description: z.string().nullable().describe('pen portrait, when known'),
+    vintage: z.string(),
+  }),
+  partitions: ['vintage'],
+});
+
+export const wards = defineTable({
+  name: 'wards',
+  zone: 'curated',
+  description: 'Ward names (optional classification/wards.csv)',
+  schema: z.object({
+    ward: z.string().describe('ward GSS code'),
+    ward_name: z.string(),
+    vintage: z.string(),
+  }),
+  partitions: ['vintage'],
+});
+
+const enrichedColumns = {
+  match_status: z.enum(MATCH_STATUSES).describe('exact | terminated | sector (imputed) | unmatched | invalid'),
+  subgroup: z.string().nullable().describe('segment at the finest level; null when unclassified'),
+  group_code: z.string().nullable(),
+  supergroup: z.string().nullable(),
+  ward: z.string().nullable().describe('ward of residence (null when sector-imputed or unmatched)'),
+  lsoa: z.string().nullable(),
+  imd_rank: z.int().nullable(),
+};
+
+export const enrichedPupils = defineTable({
+  name: 'enriched_pupils',
+  zone: 'curated',
+  description: 'Pupils joined to the classification (pupil-level: never published)',
+  schema: z.object({
+    pupil_id: z.string(),
+    urn,
+    ncyear: z.enum(NCYEARS),
+    fsm: z.boolean(),
+    ...enrichedColumns,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const enrichedContacts = defineTable({
+  name: 'enriched_contacts',
+  zone: 'curated',
+  description: 'Contacts joined to the classification',
+  schema: z.object({
+    contact_id: z.string(),
+    contact_date: z.iso.date(),
+    channel: z.enum(CHANNELS),
+    postcode,
+    child_urn: urn.nullable(),
+    child_ncyear: z.enum(NCYEARS).nullable(),
+    ...enrichedColumns,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const CURATED_TABLES = [pupils, contacts, schools, postcodes, segments, wards, enrichedPupils, enrichedContacts];
