@@ -1,0 +1,82 @@
+/**
+ * Classify stage: joins pupils and contacts of one period to the postcode classification with the
+ * shared SQL, writes enriched_pupils/enriched_contacts (curated, pupil-level) and stages the first
+ * published tables (school_segment_counts, match_summary) for the publish step.
+ */
+import { contacts, enrichedContacts, enrichedPupils, postcodes, pupils, schools, segments, wards, MATCH_STATUSES, type MatchStatus } from '../../schemas/curated.ts';
+import { matchSummary, schoolSegmentCounts } from '../../schemas/published.ts';
+import * as q from '../../schemas/sql/classify.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { SqlEngine } from '../ports/sql-engine.ts';
+import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
+import { attachTables, promotePartition, stagePartition } from '../pipeline/tables.ts';
+
+export interface ClassifyOptions {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  runId: string;
+  period: string;
+  progress?: ProgressSink;
+}
+
+export type MatchCounts = Record<MatchStatus, number> & { total: number };
+
+export interface ClassifyReport {
+  period: string;
+  pupils: MatchCounts;
+  contacts: MatchCounts;
+  /** Published tables staged for the publish step, as `table/period=P`. */
+  staged: string[];
+}
+
+function countsFrom(rows: { match_status: string; n: number | bigint }[]): MatchCounts {
+  const c = Object.fromEntries(MATCH_STATUSES.map((s) => [s, 0])) as MatchCounts;
+  c.total = 0;
+  for (const r of rows) {
+    c[r.match_status as MatchStatus] = Number(r.n);
+    c.total += Number(r.n);
+  }
+  return c;
+}
+
+export async function classify(opts: ClassifyOptions): Promise<ClassifyReport> {
+  const { sql, lake, runId, period } = opts;
+  const progress = opts.progress ?? noProgress;
+  const step = (message: string) => progress({ stage: 'classify', item: period, message });
+  q.periodLiteral(period);
+
+  await attachTables(sql, [pupils, contacts, schools, postcodes, segments, wards]);
+  step('matching pupils to the classification');
+  await stagePartition(sql, runId, enrichedPupils, q.enrichedPupilsSql(period));
+  await promotePartition(lake, runId, enrichedPupils, period);
+  step('matching contacts to the classification');
+  await stagePartition(sql, runId, enrichedContacts, q.enrichedContactsSql(period));
+  await promotePartition(lake, runId, enrichedContacts, period);
+  await attachTables(sql, [enrichedPupils, enrichedContacts]);
+
+  step('counting segments per school');
+  await stagePartition(sql, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period));
+  await stagePartition(sql, runId, matchSummary, q.matchSummarySql(period));
+
+  const pupilRows = (await sql.query(q.matchSummarySql(period))).toArray().find((r) => r.scope === 'la');
+  const pupilCounts = countsFrom(
+    MATCH_STATUSES.map((s) => ({ match_status: s, n: pupilRows ? Number(pupilRows[s]) : 0 })),
+  );
+  const contactCounts = countsFrom((await sql.query(q.contactMatchCountsSql(period))).toArray() as never);
+  return {
+    period,
+    pupils: pupilCounts,
+    contacts: contactCounts,
+    staged: [schoolSegmentCounts, matchSummary].map((t) => `${t.name}/period=${period}`),
+  };
+}
+
+/** Periods present in curated pupils or contacts (the CLI classifies each; Lambda is given one). */
+export async function curatedPeriods(sql: SqlEngine): Promise<string[]> {
+  await attachTables(sql, [pupils, contacts]);
+  const found = new Set<string>();
+  for (const t of ['pupils', 'contacts'] as const) {
+    for (const r of (await sql.query(q.periodsSql(t))).toArray()) found.add(String(r.period));
+  }
+  return [...found].sort();
+}

@@ -1,0 +1,62 @@
+/**
+ * catchment CLI: a thin shell over the pipeline stages on the local runtime
+ * (a directory as the object store, embedded DuckDB as the SQL engine).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getPseudonymKey } from '../commons/secrets.ts';
+import { DuckDbEngine } from '../ports/duckdb-engine.ts';
+import { LocalObjectStore } from '../ports/local-store.ts';
+import { RunError, runPipeline } from '../pipeline/run.ts';
+import { CODE_VERSION } from '../pipeline/version.ts';
+import { progressRenderer, summaryText } from './render.ts';
+
+const period = (v: string) => {
+  if (!/^\d{4}-\d{2}$/.test(v)) throw new InvalidArgumentError('expected an academic year such as 2025-26');
+  return v;
+};
+
+const program = new Command()
+  .name('catchment')
+  .description('Geodemographic school community profiles and fair-access reports')
+  .version(CODE_VERSION);
+
+program
+  .command('run')
+  .description('run every pipeline stage locally: ingest, classify, publish')
+  .requiredOption('-i, --input <dir>', 'input directory with pupils/, contacts/, schools/, classification/')
+  .requiredOption('-o, --out <dir>', 'output directory (curated/, quarantine/, published/, manifests/)')
+  .option('-p, --period <yyyy-yy>', 'academic year for inputs whose file names carry none', period)
+  .option('--key-file <path>', 'pseudonymisation key file (made on first run)', '.secrets/pseudonym.key')
+  .option('--warm', 'skip re-ingesting datasets whose input files are unchanged since the last run')
+  .option('--threads <n>', 'DuckDB threads', (v) => Number(v))
+  .option('--json', 'print the run manifest as JSON on stdout instead of the summary')
+  .option('-q, --quiet', 'no progress output')
+  .action(async (o) => {
+    const input = resolve(o.input);
+    const out = resolve(o.out);
+    if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);
+    const sql = await DuckDbEngine.create({ lakeRoot: out, threads: o.threads });
+    try {
+      const manifest = await runPipeline({
+        raw: new LocalObjectStore(input),
+        lake: new LocalObjectStore(out),
+        sql,
+        period: o.period,
+        pseudonymKey: await getPseudonymKey({ kind: 'file', path: resolve(o.keyFile) }),
+        progress: o.quiet || o.json ? undefined : progressRenderer(),
+        skipUnchanged: Boolean(o.warm),
+      });
+      process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : `${summaryText(manifest, o.out)}\n`);
+    } finally {
+      await sql.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const msg = e instanceof RunError ? `run ${e.manifest.runId} failed: ${e.message}` : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`catchment: ${msg.split('\n')[0]}\n`);
+  process.exitCode = 1;
+});

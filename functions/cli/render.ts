@@ -1,0 +1,69 @@
+/** Terminal rendering for the CLI: progress on stderr, the end-of-run summary on stdout. */
+import type { Manifest } from '../pipeline/manifest.ts';
+import type { ProgressEvent, ProgressSink } from '../pipeline/progress.ts';
+
+const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+
+/** Progress to stderr: a rewritten line on a terminal, occasional plain lines otherwise. */
+export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+  const tty = stream.isTTY;
+  let lastItem = '';
+  let lastPct = -1;
+  const t0 = Date.now();
+  return (e: ProgressEvent) => {
+    const secs = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
+    let text = `${secs}s  ${e.stage.padEnd(8)} ${e.item ?? ''}`;
+    let pct = -1;
+    if (e.done !== undefined && e.total) {
+      pct = Math.min(100, Math.floor((100 * e.done) / e.total));
+      text += `  ${String(pct).padStart(3)}%  ${e.unit === 'bytes' ? `${mib(e.done)} of ${mib(e.total)}` : `${e.done} of ${e.total}`}`;
+    }
+    if (e.message) text += `  ${e.message}`;
+    if (tty) {
+      stream.write(`\r\x1b[2K${text}`);
+      if (e.stage === 'done') stream.write('\n');
+      return;
+    }
+    // Non-terminal: one line per item, then every 25%.
+    const bucket = pct < 0 ? -1 : Math.floor(pct / 25);
+    if (e.item !== lastItem || bucket !== lastPct || e.message) {
+      stream.write(`${text}\n`);
+      lastItem = e.item ?? '';
+      lastPct = bucket;
+    }
+  };
+}
+
+export function summaryText(m: Manifest, outDir: string): string {
+  const lines: string[] = [];
+  const secs = (new Date(m.finishedAt).getTime() - new Date(m.startedAt).getTime()) / 1000;
+  lines.push(`catchment run ${m.runId}: ${m.status} in ${secs.toFixed(1)} s (engine ${m.engine})`);
+  lines.push('');
+  lines.push('  dataset          read   accepted  quarantined');
+  for (const d of Object.values(m.datasets)) {
+    const note = d.skipped ? '  (unchanged, skipped)' : '';
+    lines.push(`  ${d.dataset.padEnd(14)} ${String(d.read).padStart(8)} ${String(d.accepted).padStart(10)} ${String(d.quarantined).padStart(12)}${note}`);
+    const reasons = Object.entries(d.quarantinedByReason).sort((a, b) => b[1] - a[1]);
+    if (reasons.length) lines.push(`      quarantined: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  }
+  if (m.classification.vintage) lines.push(`  classification: ${m.classification.layout}, vintage ${m.classification.vintage}`);
+  lines.push('');
+  for (const r of m.matchStatus) {
+    const p = r.pupils;
+    const rate = p.total ? (100 * (p.exact + p.terminated)) / p.total : 0;
+    const imputed = p.total ? (100 * p.sector) / p.total : 0;
+    lines.push(
+      `  ${r.period}: ${p.total} pupils, ${rate.toFixed(1)}% matched to a unit postcode (${p.terminated} terminated), ` +
+        `${imputed.toFixed(1)}% sector-imputed, ${p.unmatched} unmatched, ${p.invalid} invalid; ${r.contacts.total} contacts`,
+    );
+  }
+  lines.push('');
+  lines.push(`  stage timings: ${m.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}; peak RSS ${Math.max(0, ...m.stages.map((s) => s.peakRssMiB))} MiB`);
+  lines.push('');
+  lines.push(`  outputs under ${outDir}/`);
+  lines.push(`    published/   ${m.published.length} table partitions (read_parquet('${outDir}/published/<table>/**/*.parquet', hive_partitioning=true))`);
+  lines.push(`    curated/     validated Parquet (pupil-level, pseudonymised)`);
+  lines.push(`    quarantine/  rejected rows with file, line, column and reason`);
+  lines.push(`    manifests/   ${m.runId}.json and latest.json`);
+  return lines.join('\n');
+}

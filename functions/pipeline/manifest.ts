@@ -1,0 +1,42 @@
+/** The run manifest: what went in (with hashes), what came out, row accounting and timings. */
+import type { DatasetReport } from '../ingest/ingest-stage.ts';
+import type { ClassifyReport } from '../classify/classify-stage.ts';
+
+export interface StageTiming {
+  stage: string;
+  ms: number;
+  /** Peak resident set size of the process so far, MiB. */
+  peakRssMiB: number;
+}
+
+export interface Manifest {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+  codeVersion: string;
+  engine: string;
+  period: string;
+  inputs: { dataset: string; key: string; sha256: string; bytes: number }[];
+  datasets: Record<string, DatasetReport>;
+  classification: { layout?: string; vintage?: string };
+  matchStatus: ClassifyReport[];
+  published: string[];
+  stages: StageTiming[];
+}
+
+export function peakRssMiB(): number {
+  // maxRSS is in KiB on Linux
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** Runs a stage, recording wall time and peak RSS. */
+export async function timed<T>(stages: StageTiming[], stage: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    stages.push({ stage, ms: Math.round(performance.now() - t0), peakRssMiB: peakRssMiB() });
+  }
+}

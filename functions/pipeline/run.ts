@@ -1,0 +1,123 @@
+/**
+ * The nightly pipeline over two ports: ingest -> classify (each period) -> publish. Used by the
+ * CLI (local directory + DuckDB) and mirrored by the Step Functions tasks on AWS.
+ * Published tables only change in the final publish step, so a failed run leaves the previous
+ * published outputs intact.
+ */
+import { randomBytes } from 'node:crypto';
+import { PUBLISHED_TABLES } from '../../schemas/published.ts';
+import { classify, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
+import { academicYear } from '../domain/fields.ts';
+import { makePseudonymiser } from '../domain/pseudonym.ts';
+import { ingest } from '../ingest/ingest-stage.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { SqlEngine } from '../ports/sql-engine.ts';
+import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
+import { noProgress, type ProgressSink } from './progress.ts';
+import { promotePartition, stagingRoot } from './tables.ts';
+import { CODE_VERSION } from './version.ts';
+
+export interface RunOptions {
+  raw: ObjectStore;
+  lake: ObjectStore;
+  sql: SqlEngine;
+  pseudonymKey: Uint8Array;
+  /** Default period for inputs whose file names carry none; default: the current academic year. */
+  period?: string;
+  runId?: string;
+  progress?: ProgressSink;
+  /** Skip ingesting datasets whose inputs are unchanged (the warm nightly run). */
+  skipUnchanged?: boolean;
+  rowsPerPart?: number;
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export const currentPeriod = (now = new Date()) => academicYear(Math.floor(now.getTime() / 86_400_000));
+
+export class RunError extends Error {
+  constructor(
+    message: string,
+    public readonly manifest: Manifest,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+export async function runPipeline(opts: RunOptions): Promise<Manifest> {
+  const runId = opts.runId ?? newRunId();
+  const progress = opts.progress ?? noProgress;
+  const stages: StageTiming[] = [];
+  const manifest: Manifest = {
+    runId,
+    status: 'failed',
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    codeVersion: CODE_VERSION,
+    engine: opts.sql.name,
+    period: opts.period ?? currentPeriod(),
+    inputs: [],
+    datasets: {},
+    classification: {},
+    matchStatus: [],
+    published: [],
+    stages,
+  };
+  try {
+    manifest.datasets = await timed(stages, 'ingest', () =>
+      ingest({
+        raw: opts.raw,
+        lake: opts.lake,
+        runId,
+        period: manifest.period,
+        pseudonymise: makePseudonymiser(opts.pseudonymKey),
+        progress,
+        skipUnchanged: opts.skipUnchanged,
+        rowsPerPart: opts.rowsPerPart,
+      }),
+    );
+    for (const d of Object.values(manifest.datasets)) {
+      for (const f of d.files) manifest.inputs.push({ dataset: d.dataset, key: f.key, sha256: f.sha256, bytes: f.bytes });
+    }
+    const cls = manifest.datasets.classification;
+    manifest.classification = { layout: cls?.layout, vintage: cls?.vintage };
+
+    const reports: ClassifyReport[] = await timed(stages, 'classify', async () => {
+      const out: ClassifyReport[] = [];
+      for (const period of await curatedPeriods(opts.sql)) {
+        out.push(await classify({ lake: opts.lake, sql: opts.sql, runId, period, progress }));
+      }
+      return out;
+    });
+    manifest.matchStatus = reports;
+
+    manifest.published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress));
+    manifest.status = 'succeeded';
+  } catch (e) {
+    manifest.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    manifest.finishedAt = new Date().toISOString();
+    await opts.lake.deletePrefix(stagingRoot(runId) + '/').catch(() => undefined);
+  }
+  const body = JSON.stringify(manifest, null, 2);
+  await opts.lake.put(`manifests/${runId}.json`, body);
+  if (manifest.status === 'succeeded') await opts.lake.put('manifests/latest.json', body);
+  if (manifest.status === 'failed') throw new RunError(manifest.error ?? 'run failed', manifest);
+  progress({ stage: 'done', message: `peak RSS ${peakRssMiB()} MiB` });
+  return manifest;
+}
+
+/** The final step: move every staged published partition into place. */
+export async function publish(lake: ObjectStore, runId: string, periods: string[], progress: ProgressSink = noProgress): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of PUBLISHED_TABLES) {
+    for (const period of periods) {
+      progress({ stage: 'publish', item: `${table.name}/period=${period}` });
+      out.push(await promotePartition(lake, runId, table, period));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+/**
+ * SqlEngine on embedded DuckDB over a local lake directory: the default, needs no cloud.
+ * Tables are views over Hive-partitioned Parquet; unload is COPY ... (FORMAT parquet, PARTITION_BY).
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { Bool, Float64, Int32, Int64, Table, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ColumnDef } from '../../schemas/columns.ts';
+import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
+
+export interface DuckDbEngineOptions {
+  /** Absolute or relative path of the lake directory (the LocalObjectStore root). */
+  lakeRoot: string;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+const DUCK_TYPE: Record<ColumnDef['type'], string> = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+};
+
+function hasParquet(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith('.parquet')) return true;
+    if (e.isDirectory() && hasParquet(join(dir, e.name))) return true;
+  }
+  return false;
+}
+
+export class DuckDbEngine implements SqlEngine {
+  readonly name = 'duckdb' as const;
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    private readonly root: string,
+  ) {}
+
+  static async create(opts: DuckDbEngineOptions): Promise<DuckDbEngine> {
+    const config: Record<string, string> = {};
+    if (opts.threads) config.threads = String(opts.threads);
+    if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const conn = await instance.connect();
+    return new DuckDbEngine(instance, conn, resolve(opts.lakeRoot));
+  }
+
+  async attach(table: TableLocation & { columns?: ColumnDef[] }): Promise<void> {
+    const dir = join(this.root, table.prefix);
+    let body: string;
+    if (hasParquet(dir)) {
+      const hiveTypes = table.partitions.map((p) => `${ident(p)}: 'VARCHAR'`).join(', ');
+      body = `SELECT * FROM read_parquet(${lit(`${dir}/**/*.parquet`)}, hive_partitioning = true, union_by_name = true${
+        hiveTypes ? `, hive_types = {${hiveTypes}}` : ''
+      })`;
+    } else if (table.columns) {
+      // No data yet: an empty relation with the contract's columns keeps downstream SQL valid.
+      body = `SELECT ${table.columns.map((c) => `CAST(NULL AS ${DUCK_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+    } else {
+      throw new Error(`no Parquet files under ${dir} for table ${table.name}`);
+    }
+    await this.conn.run(`CREATE OR REPLACE VIEW ${ident(table.name)} AS ${body}`);
+  }
+
+  async query(sql: string): Promise<Table> {
+    const reader = await this.conn.runAndReadAll(sql);
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    const cols = reader.getColumnsJS();
+    const vectors: Record<string, Vector> = {};
+    names.forEach((name, i) => {
+      vectors[name] = toVector(String(types[i]), cols[i]);
+    });
+    return new Table(vectors);
+  }
+
+  async unload(sql: string, opts: UnloadOptions): Promise<void> {
+    const dir = join(this.root, opts.prefix);
+    const target = opts.partitionedBy.length ? dir : `${dir}/part-00000.parquet`;
+    mkdirSync(dir, { recursive: true });
+    const partition = opts.partitionedBy.length
+      ? `, PARTITION_BY (${opts.partitionedBy.map(ident).join(', ')}), FILENAME_PATTERN 'part-{i}'`
+      : '';
+    await this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`);
+  }
+
+  /** Engine-specific escape hatch for benchmarks and tests; stages use query/unload only. */
+  async run(sql: string): Promise<void> {
+    await this.conn.run(sql);
+  }
+
+  async close(): Promise<void> {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function toVector(duckType: string, values: unknown[]): Vector {
+  let type: DataType;
+  let vals = values;
+  if (/^(BIGINT|HUGEINT|UBIGINT)$/.test(duckType)) {
+    type = new Int64();
+    vals = values.map((v) => (v === null ? null : BigInt(v as bigint)));
+  } else if (/^(INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)$/.test(duckType)) type = new Int32();
+  else if (/^(DOUBLE|FLOAT|DECIMAL)/.test(duckType)) {
+    type = new Float64();
+    vals = values.map((v) => (v === null ? null : Number(v)));
+  } else if (duckType === 'BOOLEAN') type = new Bool();
+  else {
+    type = new Utf8();
+    vals = values.map((v) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v)));
+  }
+  return vectorFromArray(vals as never[], type);
+}

@@ -1,0 +1,121 @@
+/**
+ * Classify stage SQL. Each function returns one SELECT in the shared dialect: it parses as Trino
+ * SQL (Athena engine v3) and runs unchanged on DuckDB (test/sql-dialect.test.ts proves both).
+ * Portable choices: count_if (BIGINT on both; sum() of integers is HUGEINT on DuckDB), explicit
+ * CASTs of NULL, no engine-only functions. Values are inlined only after strict validation.
+ */
+
+/** Only academic-year periods ever reach SQL text. */
+export function periodLiteral(period: string): string {
+  if (!/^\d{4}-\d{2}$/.test(period)) throw new Error(`invalid period ${JSON.stringify(period)}: expected e.g. 2025-26`);
+  return `'${period}'`;
+}
+
+/**
+ * Postcode match for one person-level table (pupils or contacts):
+ * exact (live postcode with a segment), terminated (terminated postcode, keeps its last segment),
+ * sector (no unit match: the modal segment of the postcode sector, ties to the lowest code),
+ * unmatched (valid format, nothing found), invalid (blank or malformed at ingest).
+ */
+function enrichedSelect(source: 'pupils' | 'contacts', columns: string[], period: string): string {
+  const cols = columns.map((c) => `s.${c}`).join(', ');
+  return `WITH sector_mode AS (
+  SELECT sector, segment FROM (
+    SELECT sector, segment,
+           row_number() OVER (PARTITION BY sector ORDER BY count(*) DESC, segment) AS rk
+    FROM postcodes
+    WHERE segment IS NOT NULL
+    GROUP BY sector, segment
+  ) ranked
+  WHERE rk = 1
+),
+src AS (
+  SELECT * FROM ${source} WHERE period = ${periodLiteral(period)}
+),
+matched AS (
+  SELECT ${cols}, s.period,
+         CASE
+           WHEN s.postcode IS NULL THEN 'invalid'
+           WHEN pc.segment IS NOT NULL AND NOT pc.terminated THEN 'exact'
+           WHEN pc.segment IS NOT NULL THEN 'terminated'
+           WHEN sm.segment IS NOT NULL THEN 'sector'
+           ELSE 'unmatched'
+         END AS match_status,
+         COALESCE(pc.segment, sm.segment) AS subgroup,
+         pc.ward AS ward,
+         pc.lsoa AS lsoa,
+         pc.imd_rank AS imd_rank
+  FROM src s
+  LEFT JOIN postcodes pc ON pc.postcode = s.postcode
+  LEFT JOIN sector_mode sm ON sm.sector = s.sector AND pc.segment IS NULL
+)
+SELECT ${columns.map((c) => `m.${c}`).join(', ')},
+       m.match_status,
+       m.subgroup,
+       seg.group_code,
+       seg.supergroup_code AS supergroup,
+       m.ward,
+       m.lsoa,
+       m.imd_rank,
+       m.period
+FROM matched m
+LEFT JOIN segments seg ON seg.subgroup_code = m.subgroup
+ORDER BY ${columns[1] === 'urn' ? 'm.urn, m.pupil_id' : 'm.contact_id'}`;
+}
+
+export const enrichedPupilsSql = (period: string) =>
+  enrichedSelect('pupils', ['pupil_id', 'urn', 'ncyear', 'fsm'], period);
+
+export const enrichedContactsSql = (period: string) =>
+  enrichedSelect('contacts', ['contact_id', 'contact_date', 'channel', 'postcode', 'child_urn', 'child_ncyear'], period);
+
+/** Classified pupils per school per segment, at each level (sector-imputed pupils included). */
+export function schoolSegmentCountsSql(period: string): string {
+  const level = (name: string, col: string) =>
+    `SELECT urn, '${name}' AS level, ${col} AS segment, count(*) AS n, period
+    FROM enriched_pupils
+    WHERE period = ${periodLiteral(period)} AND ${col} IS NOT NULL
+    GROUP BY urn, ${col}, period`;
+  return `SELECT urn, level, segment, n, period FROM (
+  ${level('supergroup', 'supergroup')}
+  UNION ALL
+  ${level('group', 'group_code')}
+  UNION ALL
+  ${level('subgroup', 'subgroup')}
+) counts
+ORDER BY urn, level, segment`;
+}
+
+/** Match status counts per school and for the whole LA. */
+export function matchSummarySql(period: string): string {
+  const measures = `count(*) AS pupils,
+    count_if(match_status = 'exact') AS exact,
+    count_if(match_status = 'terminated') AS terminated,
+    count_if(match_status = 'sector') AS sector,
+    count_if(match_status = 'unmatched') AS unmatched,
+    count_if(match_status = 'invalid') AS invalid,
+    CAST(count_if(match_status IN ('exact', 'terminated')) AS DOUBLE) / count(*) AS match_rate,
+    period`;
+  return `SELECT scope, urn, pupils, exact, terminated, sector, unmatched, invalid, match_rate, period FROM (
+  SELECT 'school' AS scope, urn, ${measures}
+  FROM enriched_pupils WHERE period = ${periodLiteral(period)} GROUP BY urn, period
+  UNION ALL
+  SELECT 'la' AS scope, CAST(NULL AS VARCHAR) AS urn, ${measures}
+  FROM enriched_pupils WHERE period = ${periodLiteral(period)} GROUP BY period
+) summary
+ORDER BY scope DESC, urn`;
+}
+
+/** Match status counts for contacts (manifest and fair-access notes). */
+export function contactMatchCountsSql(period: string): string {
+  return `SELECT match_status, count(*) AS n
+FROM enriched_contacts
+WHERE period = ${periodLiteral(period)}
+GROUP BY match_status
+ORDER BY match_status`;
+}
+
+/** Periods present in a curated table (pupils or contacts). */
+export function periodsSql(table: 'pupils' | 'contacts'): string {
+  return `SELECT DISTINCT period FROM ${table} ORDER BY period`;
+}
