@@ -280,7 +280,7 @@ describe('AthenaEngine against moto', () => {
     ];
     await seedAthenaResults(moto.endpoint, [
       {
-        column_info: columns as Record<string, unknown>[],
+        column_info: columns,
         rows: [
           row(...columns.map((c) => c.Name!)), // Athena's header row for SELECTs
           row('100001', '1', '300', '250', '12345678901', '0.25', '12.50', 'true', '2024-01-18', '2024-01-18 09:30:00.000', 'E'),
@@ -317,7 +317,7 @@ describe('AthenaEngine against moto', () => {
     const n = 2500;
     await seedAthenaResults(moto.endpoint, [
       {
-        column_info: [col('i', 'integer'), col('s', 'varchar')] as Record<string, unknown>[],
+        column_info: [col('i', 'integer'), col('s', 'varchar')],
         rows: [row('i', 's'), ...Array.from({ length: n }, (_, i) => row(String(i), i % 7 === 0 ? null : `v${i}`))],
       },
     ]);

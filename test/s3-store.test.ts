@@ -77,6 +77,11 @@ describe('S3ObjectStore (moto)', () => {
   it('throws NotFoundError for missing keys', async () => {
     await expect(store.get('nope/missing.txt')).rejects.toBeInstanceOf(NotFoundError);
     await expect(store.getStream('nope/missing.txt')).rejects.toBeInstanceOf(NotFoundError);
+    // A missing bucket is a configuration error, not a missing object.
+    const noBucket = new S3ObjectStore({ bucket: 'no-such-bucket-here', client });
+    const err = await noBucket.get('k').catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(NotFoundError);
+    expect((err as Error).name).toBe('NoSuchBucket');
   });
 
   it('lists with pagination, sorted, prefix stripped, directory semantics', async () => {

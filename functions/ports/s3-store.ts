@@ -38,6 +38,8 @@ export interface S3ObjectStoreOptions {
 
 function isNotFoundError(err: unknown): boolean {
   const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  // A missing bucket is also a 404 but is a configuration error, not a missing object.
+  if (e?.name === 'NoSuchBucket' || e?.Code === 'NoSuchBucket') return false;
   return (
     e?.name === 'NoSuchKey' ||
     e?.name === 'NotFound' ||

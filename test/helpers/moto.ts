@@ -1,6 +1,7 @@
 /**
  * Test helper: run a private moto_server (https://github.com/getmoto/moto) on a free local port.
  */
+import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -121,7 +122,7 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
 /** Queue Athena GetQueryResults payloads in moto (consumed by the next StartQueryExecution calls, in order). */
 export async function seedAthenaResults(
   endpoint: string,
-  results: { rows: { Data: { VarCharValue?: string }[] }[]; column_info: Record<string, unknown>[] }[],
+  results: { rows: Row[]; column_info: ColumnInfo[] }[],
   region = TEST_REGION,
 ): Promise<void> {
   const res = await fetch(`${endpoint}/moto-api/static/athena/query-results`, {

@@ -1,0 +1,40 @@
+/** Lambda configuration from the environment the CDK stack sets; fails fast naming what is missing. */
+import { AthenaEngine } from '../ports/athena-engine.ts';
+import { S3ObjectStore } from '../ports/s3-store.ts';
+import { getPseudonymKey } from './secrets.ts';
+
+export interface AwsConfig {
+  rawBucket: string;
+  lakeBucket: string;
+  database: string;
+  workGroup: string;
+  secretId: string;
+  defaultPeriod?: string;
+}
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+
+export function awsConfig(): AwsConfig {
+  return {
+    rawBucket: need('RAW_BUCKET'),
+    lakeBucket: need('LAKE_BUCKET'),
+    database: process.env.GLUE_DATABASE ?? 'catchment',
+    workGroup: process.env.ATHENA_WORKGROUP ?? 'catchment',
+    secretId: process.env.PSEUDONYM_SECRET_ID ?? '',
+    defaultPeriod: process.env.DEFAULT_PERIOD || undefined,
+  };
+}
+
+/** Raw uploads live under raw/<dataset>/ in the raw bucket. */
+export const rawStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.rawBucket, prefix: 'raw' });
+export const lakeStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.lakeBucket });
+export const athena = (c: AwsConfig) =>
+  new AthenaEngine({ workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}` });
+export const pseudonymKey = (c: AwsConfig) => {
+  if (!c.secretId) throw new Error('environment variable PSEUDONYM_SECRET_ID is not set');
+  return getPseudonymKey({ kind: 'secretsManager', secretId: c.secretId });
+};

@@ -1,0 +1,58 @@
+/**
+ * Ingest Lambda: an upload to raw/<dataset>/ (S3 event notification or EventBridge "Object Created")
+ * re-ingests that dataset's files into curated Parquet. Thin shell over the ingest stage.
+ */
+import type { Context, S3Event } from 'aws-lambda';
+import { INPUT_DATASETS, type InputDataset } from '../../schemas/inputs.ts';
+import { awsConfig, lakeStore, pseudonymKey, rawStore } from '../commons/config.ts';
+import { logger } from '../commons/logger.ts';
+import { makePseudonymiser } from '../domain/pseudonym.ts';
+import { ingest } from '../ingest/ingest-stage.ts';
+import { currentPeriod } from '../pipeline/run.ts';
+
+interface EventBridgeS3Event {
+  'detail-type': string;
+  detail: { bucket: { name: string }; object: { key: string } };
+}
+
+/** Datasets touched by the event's object keys (raw/<dataset>/...). */
+export function datasetsOf(event: S3Event | EventBridgeS3Event): InputDataset[] {
+  const keys =
+    'Records' in event
+      ? event.Records.map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')))
+      : [event.detail.object.key];
+  const found = new Set<InputDataset>();
+  for (const key of keys) {
+    const dataset = key.split('/')[1] as InputDataset;
+    if (key.startsWith('raw/') && INPUT_DATASETS.includes(dataset)) found.add(dataset);
+  }
+  return INPUT_DATASETS.filter((d) => found.has(d));
+}
+
+export const handler = async (event: S3Event | EventBridgeS3Event, context?: Context) => {
+  const config = awsConfig();
+  const datasets = datasetsOf(event);
+  if (datasets.length === 0) {
+    logger.warn('event names no raw/<dataset>/ object; nothing to ingest');
+    return { datasets: [] };
+  }
+  const runId = `ingest-${context?.awsRequestId ?? Date.now().toString(36)}`;
+  const reports = await ingest({
+    raw: rawStore(config),
+    lake: lakeStore(config),
+    runId,
+    period: config.defaultPeriod ?? currentPeriod(),
+    pseudonymise: makePseudonymiser(await pseudonymKey(config)),
+    datasets,
+  });
+  const summary = Object.values(reports).map((r) => ({
+    dataset: r.dataset,
+    read: r.read,
+    accepted: r.accepted,
+    quarantined: r.quarantined,
+    quarantinedByReason: r.quarantinedByReason,
+    partitions: r.partitions,
+  }));
+  logger.info('ingest finished', { runId, summary });
+  return { runId, datasets: summary };
+};
