@@ -100,9 +100,8 @@ async function ingestDataset(dataset: InputDataset, keys: string[], opts: Ingest
   if (opts.skipUnchanged && (await opts.lake.exists(sourceStateKey(dataset)))) {
     const previous = JSON.parse(Buffer.from(await opts.lake.get(sourceStateKey(dataset))).toString()) as DatasetReport;
     const hashes = await Promise.all(keys.map((k) => hashObject(opts.raw, k)));
-    const same =
-      previous.files.length === keys.length &&
-      previous.files.every((f, i) => f.key === keys[i] && f.sha256 === hashes[i].sha256);
+    const before = new Map(previous.files.map((f) => [f.key, f.sha256]));
+    const same = before.size === keys.length && keys.every((k, i) => before.get(k) === hashes[i].sha256);
     if (same) {
       progress({ stage: 'ingest', item: dataset, message: 'unchanged since last ingest: skipped' });
       return { ...previous, skipped: true };

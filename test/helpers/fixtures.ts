@@ -84,7 +84,10 @@ export async function duck<T = Record<string, unknown>>(sqlText: string): Promis
   const conn = await inst.connect();
   try {
     const r = await conn.runAndReadAll(sqlText);
-    return r.getRowObjectsJson() as T[];
+    // BIGINT counts come back as bigint; tests compare plain numbers.
+    return r.getRowObjectsJS().map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString().slice(0, 10) : v])),
+    ) as T[];
   } finally {
     conn.closeSync();
     inst.closeSync();

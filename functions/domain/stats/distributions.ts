@@ -49,7 +49,48 @@ export function chiSquareSf(x: number, k: number): number {
   return Math.max(0, 1 - chisquare.cdf(x, k));
 }
 
-/** Chi-square quantile with k degrees of freedom (k = 0 is the point mass at 0). */
+/**
+ * Chi-square quantile with k degrees of freedom (k = 0 is the point mass at 0).
+ *
+ * @stdlib/stats-base-dists-chisquare 0.2.x's quantile is inaccurate for large k: at k = 2002,
+ * p = 0.975 it returns 2128.23 where the true value is 2127.90 (its own CDF gives 0.97529).
+ * Its CDF is accurate, so the stdlib value is used only as a starting point and polished by
+ * bracketed Newton iteration on CDF(x) − p (bisection whenever a Newton step leaves the bracket).
+ */
 export function chiSquareQuantile(p: number, k: number): number {
-  return chisquare.quantile(p, k);
+  const x0 = chisquare.quantile(p, k);
+  if (!(p > 0 && p < 1 && k > 0 && Number.isFinite(x0))) return x0;
+  const f = (x: number) => chisquare.cdf(x, k) - p;
+
+  // Bracket the root [lo, hi] with f(lo) ≤ 0 ≤ f(hi), expanding outwards from x0.
+  let lo = x0;
+  let hi = x0;
+  let step = Math.max(1e-3 * x0, 1e-8);
+  if (f(x0) > 0) {
+    do {
+      hi = lo;
+      lo = Math.max(0, lo - step);
+      step *= 2;
+    } while (lo > 0 && f(lo) > 0);
+  } else {
+    do {
+      lo = hi;
+      hi = hi + step;
+      step *= 2;
+    } while (f(hi) < 0);
+  }
+
+  let x = Math.min(hi, Math.max(lo, x0));
+  for (let iter = 0; iter < 200; iter++) {
+    const fx = f(x);
+    if (fx === 0) return x;
+    if (fx < 0) lo = x;
+    else hi = x;
+    const d = chisquare.pdf(x, k);
+    let next = d > 0 ? x - fx / d : NaN;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    if (Math.abs(next - x) <= 1e-15 * Math.max(1, Math.abs(x)) || hi - lo <= 1e-15 * Math.max(1, hi)) return next;
+    x = next;
+  }
+  return x;
 }
