@@ -41,8 +41,9 @@ export class RunError extends Error {
   constructor(
     message: string,
     public readonly manifest: Manifest,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
     this.name = 'RunError';
   }
 }
@@ -66,6 +67,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     published: [],
     stages,
   };
+  let failure: unknown;
   try {
     manifest.datasets = await timed(stages, 'ingest', () =>
       ingest({
@@ -98,6 +100,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     manifest.status = 'succeeded';
   } catch (e) {
     manifest.error = e instanceof Error ? e.message : String(e);
+    failure = e;
   } finally {
     manifest.finishedAt = new Date().toISOString();
     await opts.lake.deletePrefix(stagingRoot(runId) + '/').catch(() => undefined);
@@ -105,7 +108,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   const body = JSON.stringify(manifest, null, 2);
   await opts.lake.put(`manifests/${runId}.json`, body);
   if (manifest.status === 'succeeded') await opts.lake.put('manifests/latest.json', body);
-  if (manifest.status === 'failed') throw new RunError(manifest.error ?? 'run failed', manifest);
+  if (manifest.status === 'failed') throw new RunError(manifest.error ?? 'run failed', manifest, failure);
   progress({ stage: 'done', message: `peak RSS ${peakRssMiB()} MiB` });
   return manifest;
 }

@@ -78,7 +78,7 @@ export class DuckDbEngine implements SqlEngine {
     const cols = reader.getColumnsJS();
     const vectors: Record<string, Vector> = {};
     names.forEach((name, i) => {
-      vectors[name] = toVector(String(types[i]), cols[i]);
+      vectors[name] = toVector(String(types[i]), cols[i] ?? []);
     });
     return new Table(vectors);
   }

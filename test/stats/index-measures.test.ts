@@ -17,8 +17,10 @@ describe('profileRow: hand-computed example', () => {
     expect(r.index).toBeCloseTo(150, 12);
     // (0.15 - 0.1) / sqrt(0.1 * 0.9 / 200)
     expect(r.z).toBeCloseTo(2.3570226039551585, 12);
-    // Byar on O=30: low = 30(1 - 1/270 - 1.959964/(3√30))^3 = 20.2405..., high on 31
-    expect(r.ciLow).toBeCloseTo((100 * 20.24049) / 20, 2);
+    // Byar on O=30: low = 30(1 - 1/270 - 1.959964/(3√30))³ = 20.23694; index CI = 100·low/E
+    expect(r.ciLow).toBeCloseTo(101.18469546633195, 9);
+    // high = 31(1 - 1/279 + 1.959964/(3√31))³ = 42.82837
+    expect(r.ciHigh).toBeCloseTo(214.14185970999353, 9);
     expect(r.significant).toBe(true);
     expect(r.reliable).toBe(true);
   });
