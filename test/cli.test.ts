@@ -1,0 +1,66 @@
+/** The CLI as a user runs it: exit codes, summary, --json, and a one-line reason on failure. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GENERIC_CLASSIFICATION, SCHOOLS, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+
+const BIN = resolve(import.meta.dirname, '../bin/catchment.js');
+let input: string;
+let out: string;
+let secrets: string;
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: secrets, timeout: 120_000 });
+}
+
+beforeAll(() => {
+  input = tempDir();
+  out = tempDir();
+  secrets = tempDir();
+  writeFiles(input, {
+    ...GENERIC_CLASSIFICATION,
+    'schools/schools.csv': SCHOOLS,
+    'pupils/pupils_2025-26.csv': `upn,urn,postcode,ncyear,fsm\n${upn(1)},100001,KT1 1AA,5,N\n${upn(2)},100002,KT1 2AB,9,Y\n${upn(3)},100002,KT1 2AB,99,Y\n`,
+  });
+});
+afterAll(() => [input, out, secrets].forEach(removeDir));
+
+describe('catchment run', () => {
+  it('runs every stage, prints a summary and makes a key file on first run', () => {
+    const r = cli('run', '--input', input, '--out', out);
+    expect(r.stderr).toMatch(/ingest\s+pupils\/pupils_2025-26\.csv/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/succeeded in/);
+    expect(r.stdout).toMatch(/pupils\s+3\s+2\s+1/);
+    expect(r.stdout).toMatch(/quarantined: invalid_ncyear 1/);
+    expect(r.stdout).toContain(`outputs under ${out}/`);
+    expect(existsSync(join(secrets, '.secrets/pseudonym.key'))).toBe(true);
+  });
+
+  it('--json prints the manifest', () => {
+    const r = cli('run', '--input', input, '--out', out, '--json');
+    expect(r.status).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.status).toBe('succeeded');
+    expect(m.datasets.pupils).toMatchObject({ read: 3, accepted: 2, quarantined: 1 });
+    expect(JSON.parse(readFileSync(join(out, 'manifests/latest.json'), 'utf8')).runId).toBe(m.runId);
+  });
+
+  it('fails with a non-zero exit and a one-line reason', () => {
+    const bad = tempDir();
+    writeFiles(bad, { ...GENERIC_CLASSIFICATION, 'schools/schools.csv': SCHOOLS, 'pupils/p.csv': 'pupil,school\n1,2\n' });
+    const r = cli('run', '--input', bad, '--out', out);
+    removeDir(bad);
+    expect(r.status).toBe(1);
+    const last = r.stderr.trim().split('\n').pop()!;
+    expect(last).toMatch(/^catchment: run \S+ failed: pupils\/p\.csv line 1: header is missing required column\(s\) upn, urn, postcode, ncyear, fsm/);
+  });
+
+  it('rejects a malformed --period and a missing input directory', () => {
+    expect(cli('run', '--input', input, '--out', out, '--period', '2025').stderr).toMatch(/academic year such as 2025-26/);
+    const r = cli('run', '--input', join(input, 'nope'), '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/input directory .* does not exist/);
+  });
+});
