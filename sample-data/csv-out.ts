@@ -1,6 +1,5 @@
 /** Buffered CSV file writer with stream backpressure (the England-scale files run to gigabytes). */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
 
 const CHUNK = 1 << 20;
 
@@ -35,8 +34,23 @@ export class CsvOut {
     const chunk = this.buf;
     this.buf = '';
     this.bytes += chunk.length; // all output is ASCII
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    if (!this.stream.write(chunk)) await this.drained();
     if (this.error) throw this.error;
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.stream.off('drain', onDrain);
+        this.stream.off('error', onError);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (e: Error) => done(e);
+      this.stream.on('drain', onDrain);
+      this.stream.on('error', onError);
+    });
   }
 
   async close(): Promise<void> {

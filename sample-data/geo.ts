@@ -7,7 +7,7 @@
  *    spread over the countryside;
  *  - urbanity u (0 rural .. 1 town centre) and affluence a (district offset + smooth random bumps
  *    - a penalty near town centres) vary smoothly in space;
- *  - a sector draws a dominant OAC supergroup from (u, a); 70% of its patches keep it, the rest
+ *  - a sector takes a dominant OAC supergroup from (u, a); 60% of its patches keep it, the rest
  *    draw their own from the patch's (u, a), so neighbouring postcodes and sectors mostly share a
  *    supergroup: rural residents in the countryside, suburbanites/urbanites in affluent suburbs,
  *    hard-pressed and constrained city dwellers around deprived town centres;
@@ -134,16 +134,17 @@ const d2 = (ax: number, ay: number, bx: number, by: number) => (ax - bx) * (ax -
 const SG_MODEL: [sg: number, u: number, a: number, w: number][] = [
   [1, 0.0, 0.25, 1.0],
   [2, 0.95, 0.35, 0.2],
-  [3, 0.9, -0.35, 0.15],
-  [4, 0.9, -0.45, 0.3],
+  [3, 0.9, -0.35, 0.1],
+  [4, 0.9, -0.45, 0.15],
   [5, 0.55, 0.4, 0.9],
   [6, 0.35, 0.5, 1.1],
-  [7, 0.85, -0.7, 0.7],
-  [8, 0.45, -0.6, 1.0],
+  [7, 0.85, -0.7, 0.6],
+  [8, 0.45, -0.6, 0.9],
 ];
 
-function drawSupergroup(rng: Rng, u: number, a: number): number {
-  const w = SG_MODEL.map(([, su, sa, sw]) => sw * Math.exp(-(((u - su) / 0.28) ** 2) - ((a - sa) / 0.45) ** 2) + 1e-6);
+/** Draw a supergroup for (u, a); sharpness > 1 favours the most likely one (sectors are sticky). */
+function drawSupergroup(rng: Rng, u: number, a: number, sharpness = 1): number {
+  const w = SG_MODEL.map(([, su, sa, sw]) => (sw * Math.exp(-(((u - su) / 0.28) ** 2) - ((a - sa) / 0.45) ** 2) + 1e-6) ** sharpness);
   return SG_MODEL[rng.weighted(w)]![0];
 }
 
@@ -347,7 +348,7 @@ export function buildGeography(area: AreaPlan, seed: number): Geography {
     // the sector's dominant supergroup and preferred group letters
     const su = urbanity(d, s.x, s.y);
     const sa = affluence(d, s.x, s.y, countyX0, cw) + prng.normal() * 0.1;
-    const dominant = drawSupergroup(prng, su, sa);
+    const dominant = drawSupergroup(prng, su, sa, 3);
     const preferredGroup = new Map<number, string>();
     for (const [sg, groups] of OAC_TREE) {
       const letters = [...groups.keys()];
@@ -366,7 +367,7 @@ export function buildGeography(area: AreaPlan, seed: number): Geography {
       const y = s.y + r * Math.sin(th);
       const u = urbanity(d, x, y);
       const a = affluence(d, x, y, countyX0, cw);
-      const sg = prng.chance(0.7) ? dominant : drawSupergroup(prng, u, a + prng.normal() * 0.2);
+      const sg = prng.chance(0.6) ? dominant : drawSupergroup(prng, u, a + prng.normal() * 0.25);
       const groups = OAC_TREE.get(sg)!;
       const g = prng.chance(0.75) ? preferredGroup.get(sg)! : prng.pick([...groups.keys()]);
       const code = prng.pick(groups.get(g)!);

@@ -144,8 +144,8 @@ for v in inp:
     const rand = rng(11);
     const cases = Array.from({ length: 120 }, () => {
       const k = 2 + Math.floor(rand() * 12);
-      const props = Array.from({ length: k }, () => (rand() < 0.1 ? 0 : rand() ** 2));
-      if (props.every((x) => x === 0)) props[0] = 1;
+      const props: number[] = Array.from({ length: k }, () => (rand() < 0.1 ? 0 : rand() ** 2));
+      if (!props.some((x) => x > 0)) props[0] = 1;
       const total = Math.floor(rand() * 400);
       const observed = Array.from({ length: k }, () => Math.floor(rand() * (total / k + 3)));
       return { observed, props };

@@ -1,0 +1,55 @@
+/**
+ * The per-school profile document (`published/profiles/<period>/<urn>.json`): what a head teacher
+ * sees, and what the PDF stage renders. Every count here has been through disclosure control:
+ * a count below the threshold is the string "c", and anything that would let it be recovered
+ * (its percentage, index, interval) is null.
+ */
+import { z } from 'zod';
+
+/** A disclosure-controlled count: the number, or "c" when suppressed. */
+export const cell = z.union([z.number().int().nonnegative(), z.literal('c')]);
+export type Cell = z.infer<typeof cell>;
+
+export const segmentRow = z.object({
+  code: z.string(),
+  name: z.string(),
+  description: z.string().nullable().describe('plain-English pen portrait, when the classification has one'),
+  n: cell.describe("the school's pupils in this segment"),
+  pct: z.number().nullable().describe('% of the school’s classified pupils (null when suppressed)'),
+  basePct: z.number().describe('% of the base (the LA by default)'),
+  index: z.number().nullable().describe('100 = same share as the base; null when suppressed or undefined'),
+  ciLow: z.number().nullable(),
+  ciHigh: z.number().nullable(),
+  flag: z.enum(['over', 'under', 'ns']).nullable().describe('95% CI of the index above 100, below 100, or spanning it'),
+  reliable: z.boolean().describe('false when expected count < 5 or the school has < 30 classified pupils'),
+});
+export type SegmentRow = z.infer<typeof segmentRow>;
+
+export const profileDocument = z.object({
+  period: z.string(),
+  laName: z.string(),
+  school: z.object({ urn: z.string(), name: z.string(), phase: z.string(), cluster: z.string() }),
+  classification: z.object({ name: z.string(), vintage: z.string() }),
+  base: z.object({ kind: z.enum(['la', 'cluster', 'phase']), label: z.string() }),
+  threshold: z.number().int().positive().describe('counts below this are shown as c'),
+  keyFacts: z.object({
+    pupils: cell,
+    classified: cell,
+    unclassified: cell.describe('invalid or unmatched postcodes: counted, never in the index'),
+    matchRatePct: z.number().nullable().describe('% matched to a unit postcode (exact or terminated)'),
+    sectorImputedPct: z.number().nullable().describe('% given the modal segment of their postcode sector'),
+    fsmPct: z.number().nullable().describe('% eligible for free school meals (null when suppressed)'),
+  }),
+  segments: z.object({ supergroup: z.array(segmentRow), group: z.array(segmentRow), subgroup: z.array(segmentRow) }),
+  imd: z.array(z.object({ decile: z.number().int().min(1).max(10), n: cell, pct: z.number().nullable(), basePct: z.number() })).describe('decile 1 = most deprived 10% of England’s LSOAs'),
+  matchStatus: z.array(z.object({ status: z.string(), n: cell, pct: z.number().nullable() })),
+  similarSchools: z.array(z.object({ urn: z.string(), name: z.string(), similarity: z.number(), distanceKm: z.number().nullable() })),
+  cluster: z.object({
+    name: z.string(),
+    schools: z.number().int(),
+    supergroups: z.array(
+      z.object({ code: z.string(), name: z.string(), schoolPct: z.number().nullable(), min: z.number(), median: z.number(), max: z.number() }),
+    ),
+  }),
+});
+export type ProfileDocument = z.infer<typeof profileDocument>;
