@@ -22,7 +22,7 @@ export class CensusContext {
     readonly schools: PlacedSchool[],
     readonly seed: number,
     /** Keep catchments after use (needed when a second census is derived). */
-    private readonly cache: boolean,
+    readonly cache: boolean,
   ) {
     const push = (m: Map<number, PlacedSchool[]>, k: number, s: PlacedSchool) => {
       if (!m.has(k)) m.set(k, []);

@@ -221,7 +221,7 @@ export function buildGeography(area: AreaPlan, seed: number): Geography {
     }
     const bumps: Bump[] = [];
     for (let i = 0; i < 4; i++) bumps.push({ x: x0 + w * rng.range(-0.1, 1.1), y: y0 + h * rng.range(-0.1, 1.1), s: span * rng.range(0.08, 0.25), amp: rng.range(-0.6, 0.6) });
-    return { index: dp.index, county: dp.county, x0, y0, x1: x0 + w, y1: y0 + h, towns, offset: rng.range(-0.45, 0.45), bumps, sectors: [], patches: [] };
+    return { index: dp.index, county: dp.county, x0, y0, x1: x0 + w, y1: y0 + h, towns, offset: rng.range(-0.3, 0.3), bumps, sectors: [], patches: [] };
   });
 
   // sectors: positions and raw sizes
@@ -415,7 +415,7 @@ export function buildGeography(area: AreaPlan, seed: number): Geography {
   for (const p of patches) {
     for (let i = p.start; i < p.end; i++) if (flags[i] === 0) p.live++;
     const imd = lsoaImd[p.lsoa]!;
-    p.fsmP = Math.min(0.75, Math.max(0.01, 0.03 + 0.5 * (1 - imd / 32844) ** 2.2 * SG_FSM[p.sg]!));
+    p.fsmP = Math.min(0.75, Math.max(0.01, 0.03 + 0.42 * (1 - imd / 32844) ** 2.2 * SG_FSM[p.sg]!));
     districts[sectors[p.sector]!.district]!.patches.push(p.index);
   }
   Object.assign(counts, {

@@ -93,8 +93,8 @@ export function catchmentOf(geo: Geography, s: PlacedSchool): Catchment {
   const dist = new Map<number, number>();
   for (const pi of cands) dist.set(pi, Math.sqrt(d2(geo.patches[pi]!.x, geo.patches[pi]!.y, s.x, s.y)));
   cands.sort((a, b) => dist.get(a)! - dist.get(b)! || a - b);
-  const need = s.phase === 'primary' ? Math.max(40, 0.55 * s.expected) : s.phase === 'secondary' ? 1.1 * s.expected : 4 * s.expected;
-  const lambda = s.phase === 'primary' ? 1.0 : s.phase === 'secondary' ? 3.5 : 8;
+  const need = s.phase === 'primary' ? Math.max(60, 0.9 * s.expected) : s.phase === 'secondary' ? 1.5 * s.expected : 4 * s.expected;
+  const lambda = s.phase === 'primary' ? 1.5 : s.phase === 'secondary' ? 4 : 8;
   const chosen: number[] = [];
   let cum = 0;
   for (const pi of cands) {

@@ -367,6 +367,11 @@ export function planSchools(scale: Scale, seed: number = DEFAULT_SEED, area: Are
       }
     }
   }
+  // secondary year groups about as big as primary ones (most Year 6 pupils move on to them)
+  const cohortSum = (ph: SchoolPhase) => schools.filter((s) => s.phase === ph).reduce((t, s) => t + s.cohort, 0);
+  const prim = cohortSum('primary');
+  const sec = cohortSum('secondary');
+  if (prim > 0 && sec > 0) for (const s of schools) if (s.phase === 'secondary') s.cohort *= (0.97 * prim) / sec;
   // scale mainstream cohorts so the expected total meets the target
   const special = schools.filter((s) => s.phase === 'special').reduce((t, s) => t + expectedSize(s), 0);
   const mainstream = schools.filter((s) => s.phase !== 'special').reduce((t, s) => t + expectedSize(s), 0);

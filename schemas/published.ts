@@ -38,4 +38,203 @@ export const matchSummary = defineTable({
   partitions: ['period'],
 });
 
-export const PUBLISHED_TABLES = [schoolSegmentCounts, matchSummary];
+
+const count = () => z.int().meta({ sqlType: 'bigint' });
+const measureColumns = {
+  n: count().describe('target count O'),
+  pct: z.number().nullable().describe('100·O/n, % of the target'),
+  base_n: count().describe('base count B'),
+  base_pct: z.number().nullable().describe('100·B/N, % of the base'),
+  penetration: z.number().nullable().describe('100·O/B'),
+  index: z.number().nullable().describe('100·(O/n)/(B/N); 100 = same share as the base'),
+  ci_low: z.number().nullable().describe('95% CI of the index, Byar’s method on O divided by E'),
+  ci_high: z.number().nullable(),
+  z: z.number().nullable().describe('(t − b)/√(b(1−b)/n)'),
+  flag: z.enum(['over', 'under', 'ns']).nullable().describe('CI above 100, below 100, or spanning it'),
+  reliable: z.boolean().describe('expected count ≥ 5 and n ≥ 30'),
+};
+
+export const schoolProfile = defineTable({
+  name: 'school_profile',
+  zone: 'published',
+  description: 'Each school against its base (the LA by default) per segment at each level; classified pupils only',
+  schema: z.object({
+    urn: z.string(),
+    level: z.enum(LEVELS),
+    segment: z.string(),
+    segment_name: z.string(),
+    ...measureColumns,
+    base: z.string().describe('what the school is compared with: la, cluster:<name> or phase:<phase>'),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const clusterProfile = defineTable({
+  name: 'cluster_profile',
+  zone: 'published',
+  description: 'Each cluster against the LA per segment at each level',
+  schema: z.object({
+    cluster: z.string(),
+    level: z.enum(LEVELS),
+    segment: z.string(),
+    segment_name: z.string(),
+    ...measureColumns,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const schoolContext = defineTable({
+  name: 'school_context',
+  zone: 'published',
+  description: 'What sits beside the segments: pupils, FSM, match status, IMD decile mix, classification vintage',
+  schema: z.object({
+    urn: z.string(),
+    name: z.string().nullable(),
+    phase: z.string().nullable(),
+    cluster: z.string().nullable(),
+    pupils: count(),
+    classified: count(),
+    unclassified: count().describe('invalid or unmatched postcodes; never in the index'),
+    fsm_n: count(),
+    fsm_pct: z.number().nullable(),
+    exact: count(),
+    terminated: count(),
+    sector: count(),
+    unmatched: count(),
+    invalid: count(),
+    sector_share: z.number().nullable().describe('share of pupils whose segment is imputed from the postcode sector'),
+    ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`imd_decile_${i + 1}`, count().describe(`pupils in IMD decile ${i + 1} (1 = most deprived)`)])),
+    imd_unknown: count(),
+    vintage: z.string().nullable().describe('classification vintage'),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const similarSchools = defineTable({
+  name: 'similar_schools',
+  zone: 'published',
+  description: 'For each school the most similar schools of the same phase by subgroup mix (Jensen-Shannon), with distance',
+  schema: z.object({
+    urn: z.string(),
+    rank: z.int(),
+    similar_urn: z.string(),
+    similarity: z.number().describe('1 − Jensen-Shannon distance (base 2) of subgroup shares, 0..1'),
+    distance_km: z.number().nullable().describe('great-circle distance between the schools’ postcodes'),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const clusterVariation = defineTable({
+  name: 'cluster_variation',
+  zone: 'published',
+  description: 'For each cluster and supergroup, the spread of the supergroup’s share across the cluster’s schools',
+  schema: z.object({
+    cluster: z.string(),
+    segment: z.string(),
+    segment_name: z.string(),
+    schools: z.int(),
+    min_pct: z.number(),
+    median_pct: z.number(),
+    max_pct: z.number(),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const fairAccess = defineTable({
+  name: 'fair_access',
+  zone: 'published',
+  description: 'Choice Adviser clients (families, deduplicated per postcode) against the base pupils per segment',
+  schema: z.object({
+    level: z.enum(LEVELS),
+    segment: z.string(),
+    segment_name: z.string(),
+    clients: count(),
+    client_pct: z.number().nullable(),
+    base: count(),
+    base_pct: z.number().nullable(),
+    penetration: z.number().nullable().describe('clients per 1,000 base pupils'),
+    index: z.number().nullable(),
+    ci_low: z.number().nullable(),
+    ci_high: z.number().nullable(),
+    z: z.number().nullable(),
+    p: z.number().nullable().describe('two-sided p of z'),
+    p_holm: z.number().nullable().describe('Holm-adjusted across the segments of the level'),
+    flag: z.enum(['under', 'over', 'ns']),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const fairAccessTests = defineTable({
+  name: 'fair_access_tests',
+  zone: 'published',
+  description: 'Chi-square goodness of fit of the whole client profile against the base, per level',
+  schema: z.object({
+    level: z.enum(LEVELS),
+    statistic: z.number(),
+    df: z.int(),
+    p: z.number().nullable(),
+    merged_cells: z.int().describe('cells merged because their expected count was below 5'),
+    clients: count(),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+const placeColumns = {
+  base_n: count().describe('base pupils in the under-represented segments'),
+  expected: z.number().describe('overall penetration × base_n'),
+  actual: count().describe('clients from those segments'),
+  gap: z.number().describe('actual − expected'),
+  lower_95: z.number(),
+  lower_998: z.number(),
+  upper_95: z.number(),
+  upper_998: z.number(),
+};
+
+export const fairAccessByWard = defineTable({
+  name: 'fair_access_by_ward',
+  zone: 'published',
+  description: 'Under-represented segments by ward of residence: expected and actual clients, funnel limits',
+  schema: z.object({ ward: z.string(), ward_name: z.string().nullable(), ...placeColumns, period }),
+  partitions: ['period'],
+});
+
+export const fairAccessBySchool = defineTable({
+  name: 'fair_access_by_school',
+  zone: 'published',
+  description: 'Under-represented segments by school attended: expected and actual clients, funnel limits',
+  schema: z.object({ urn: z.string(), school_name: z.string().nullable(), ...placeColumns, period }),
+  partitions: ['period'],
+});
+
+export const fairAccessTrend = defineTable({
+  name: 'fair_access_trend',
+  zone: 'published',
+  description: 'Index per segment by academic year, the change from the previous year and a two-proportion test',
+  schema: z.object({
+    level: z.enum(LEVELS),
+    segment: z.string(),
+    segment_name: z.string(),
+    previous_period: z.string().nullable(),
+    index: z.number().nullable(),
+    previous_index: z.number().nullable(),
+    change: z.number().nullable().describe('index − previous_index'),
+    client_pct: z.number().nullable(),
+    previous_client_pct: z.number().nullable(),
+    z: z.number().nullable().describe('two-proportion z of the client share, this year vs previous'),
+    p: z.number().nullable(),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const ANALYSIS_TABLES = [schoolProfile, clusterProfile, schoolContext, similarSchools, clusterVariation, fairAccess, fairAccessTests, fairAccessByWard, fairAccessBySchool, fairAccessTrend];
+
+/** Every published table, in publish order. */
+export const PUBLISHED_TABLES = [schoolSegmentCounts, matchSummary, ...ANALYSIS_TABLES];

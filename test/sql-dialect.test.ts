@@ -57,7 +57,7 @@ describe('every shared statement runs on DuckDB', () => {
   it('statements that write a table return exactly its contract columns and types, partition last', async () => {
     const byName = sharedStatements('2025-26');
     const arrowName: Record<string, string> = { string: 'Utf8', bigint: 'Int64', int: 'Int32', double: 'Float64', boolean: 'Bool', date: 'Utf8' };
-    for (const table of [...PUBLISHED_TABLES, enrichedPupils, enrichedContacts]) {
+    for (const table of [...PUBLISHED_TABLES, enrichedPupils, enrichedContacts].filter((t) => byName[t.name])) {
       const result = await engine.query(byName[table.name]);
       expect(result.schema.fields.map((f) => f.name), table.name).toEqual(columnsOf(table).map((c) => c.name));
       expect(result.schema.fields.map((f) => String(f.type)), table.name).toEqual(columnsOf(table).map((c) => arrowName[c.type]));

@@ -3,6 +3,7 @@
  * and runs each on DuckDB, and the infrastructure checks the same list.
  */
 import * as classify from './classify.ts';
+import * as profiles from './profiles.ts';
 
 export function sharedStatements(period = '2025-26'): Record<string, string> {
   return {
@@ -13,5 +14,13 @@ export function sharedStatements(period = '2025-26'): Record<string, string> {
     contact_match_counts: classify.contactMatchCountsSql(period),
     pupil_periods: classify.periodsSql('pupils'),
     contact_periods: classify.periodsSql('contacts'),
+    school_facts: profiles.schoolFactsSql(period),
+    schools_located: profiles.schoolsSql(period),
+    segment_names: profiles.segmentNamesSql(),
+    vintage: profiles.vintageSql(),
+    base_counts_all: profiles.baseCountsSql(period, null),
+    base_counts_years: profiles.baseCountsSql(period, ['5', '6']),
+    client_counts: profiles.clientCountsSql(period),
+    contact_total: profiles.contactTotalSql(period),
   };
 }

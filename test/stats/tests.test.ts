@@ -74,6 +74,13 @@ describe('chi-square merging rule (exact expectations)', () => {
     expect(r.df).toBe(1);
   });
 
+  it('a cell with expected exactly 5 is not merged', () => {
+    const r = chiSquareGoodnessOfFit([78, 17, 5], [0.8, 0.15, 0.05]); // E = [80, 15, 5]
+    expect(r.mergedCells).toEqual([]);
+    expect(r.df).toBe(2);
+    expect(r.statistic).toBeCloseTo(4 / 80 + 4 / 15, 12);
+  });
+
   it('reports p = null when everything had to be pooled', () => {
     const r = chiSquareGoodnessOfFit([1, 2, 0], [1, 1, 1]);
     expect(r.p).toBeNull();
