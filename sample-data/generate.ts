@@ -133,7 +133,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     log(`pupils ${period} written: ${rows.toLocaleString('en-GB')} rows (${elapsed()})`);
     prev = retain ? kept : null;
     const nContacts = params.contacts[period] ?? 0;
-    if (nContacts > 0) contacts.push(...generateContacts(geo, schools, period, nContacts, y56, others, contactWeights(period), seed));
+    if (nContacts > 0) for (const c of generateContacts(geo, schools, period, nContacts, y56, others, contactWeights(period), seed)) contacts.push(c);
   }
   const contactsPath = join(out, 'contacts/contacts.csv');
   counts.contacts = await writeContacts(contactsPath, contacts, renderer, seed);

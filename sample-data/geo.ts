@@ -494,7 +494,7 @@ export async function writeNspl(geo: Geography, path: string, seed: number, onPr
   const out = new CsvOut(path, NSPL_HEADER);
   const END = 2021 * 12 + 9; // 2021-10, month index
   const START = 1980 * 12; // 1980-01
-  const step = Math.max(1, Math.floor(sectors.length / 10));
+  const step = Math.max(1, Math.ceil(sectors.length / 10));
   for (let si = 0; si < sectors.length; si++) {
     const s = sectors[si]!;
     const d = districts[s.district]!;

@@ -29,6 +29,7 @@ const REAL_PLACES = new Set([
   'Elmstead', 'Elmley', 'Elmsworth', 'Barby', 'Kingsley', 'Dunham', 'Penistone', 'Bury', 'Fordham',
   'Hollowell', 'Holmfirth', 'Langley', 'Langford', 'Langham', 'Lyndhurst', 'Thornbury', 'Thornton',
   'Yewdale', 'Willowbrook', 'Raveningham', 'Ravenstone', 'Claydon', 'Clayton', 'Coldstream',
+  'Chalford', 'Calder', 'Langdale', 'Marldon', 'Sandby', 'Thornham', 'Woldingham', 'Heronsgate',
 ]);
 
 export function makePlaceName(rng: Rng): string {

@@ -127,8 +127,8 @@ describe('classify handler', () => {
     const queries: string[] = [];
     for (const id of ids) queries.push((await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution!.Query!);
     const unloads = queries.filter((q) => q.startsWith('UNLOAD'));
-    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/curated/enriched_pupils/'"))).toBe(true);
-    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/published/school_segment_counts/'"))).toBe(true);
+    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/parts/2025-26/curated/enriched_pupils/'"))).toBe(true);
+    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/parts/2025-26/published/school_segment_counts/'"))).toBe(true);
     expect(unloads.every((q) => /partitioned_by = ARRAY\['period'\]/.test(q))).toBe(true);
   });
 

@@ -47,16 +47,16 @@ export async function classify(opts: ClassifyOptions): Promise<ClassifyReport> {
 
   await attachTables(sql, [pupils, contacts, schools, postcodes, segments, wards]);
   step('matching pupils to the classification');
-  await stagePartition(sql, runId, enrichedPupils, q.enrichedPupilsSql(period));
+  await stagePartition(sql, runId, enrichedPupils, q.enrichedPupilsSql(period), period);
   await promotePartition(lake, runId, enrichedPupils, period);
   step('matching contacts to the classification');
-  await stagePartition(sql, runId, enrichedContacts, q.enrichedContactsSql(period));
+  await stagePartition(sql, runId, enrichedContacts, q.enrichedContactsSql(period), period);
   await promotePartition(lake, runId, enrichedContacts, period);
   await attachTables(sql, [enrichedPupils, enrichedContacts]);
 
   step('counting segments per school');
-  await stagePartition(sql, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period));
-  await stagePartition(sql, runId, matchSummary, q.matchSummarySql(period));
+  await stagePartition(sql, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period), period);
+  await stagePartition(sql, runId, matchSummary, q.matchSummarySql(period), period);
 
   const pupilRows = (await sql.query(q.matchSummarySql(period))).toArray().find((r) => r.scope === 'la');
   const pupilCounts = countsFrom(

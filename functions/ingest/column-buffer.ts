@@ -3,7 +3,7 @@
  * (then Parquet) without ever materialising rows as JS objects. Arrow's generic builders are slow
  * for millions of strings, so UTF-8 and boolean columns are packed here directly into Arrow buffers.
  */
-import { Bool, DateDay, Float64, Int32, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
+import { Bool, DateDay, Float64, Int32, Int64, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
 import type { ColumnDef } from '../../schemas/columns.ts';
 
 type Value = string | number | boolean | null;
@@ -87,24 +87,25 @@ class BoolSink implements ColumnSink {
 }
 
 class NumberSink implements ColumnSink {
-  private values: Float64Array | Int32Array;
+  private values: Float64Array | Int32Array | BigInt64Array;
   private n = 0;
   private nulls: number[] = [];
-  constructor(private kind: 'int' | 'double' | 'date') {
-    this.values = kind === 'double' ? new Float64Array(1024) : new Int32Array(1024);
+  constructor(private kind: 'int' | 'bigint' | 'double' | 'date') {
+    this.values = kind === 'double' ? new Float64Array(1024) : kind === 'bigint' ? new BigInt64Array(1024) : new Int32Array(1024);
   }
   push(v: Value): void {
     if (this.n >= this.values.length) {
       const b = new (this.values.constructor as typeof Float64Array)(this.values.length * 2);
-      b.set(this.values);
+      b.set(this.values as Float64Array);
       this.values = b;
     }
     if (v === null) this.nulls.push(this.n);
-    else this.values[this.n] = v as number;
+    else if (this.kind === 'bigint') (this.values as BigInt64Array)[this.n] = BigInt(v as number);
+    else (this.values as Float64Array)[this.n] = v as number;
     this.n++;
   }
   finish(): Vector {
-    const type = this.kind === 'double' ? new Float64() : this.kind === 'date' ? new DateDay() : new Int32();
+    const type = this.kind === 'double' ? new Float64() : this.kind === 'date' ? new DateDay() : this.kind === 'bigint' ? new Int64() : new Int32();
     return makeVector(
       makeData({
         type,
@@ -125,6 +126,8 @@ function sinkFor(c: ColumnDef): ColumnSink {
       return new BoolSink();
     case 'int':
       return new NumberSink('int');
+    case 'bigint':
+      return new NumberSink('bigint');
     case 'double':
       return new NumberSink('double');
     case 'date':

@@ -1,6 +1,7 @@
 /** The run manifest: what went in (with hashes), what came out, row accounting and timings. */
 import type { DatasetReport } from '../ingest/ingest-stage.ts';
 import type { ClassifyReport } from '../classify/classify-stage.ts';
+import type { AnalysisReport } from '../profiles/analysis-stage.ts';
 
 export interface StageTiming {
   stage: string;
@@ -22,6 +23,7 @@ export interface Manifest {
   datasets: Record<string, DatasetReport>;
   classification: { layout?: string; vintage?: string };
   matchStatus: ClassifyReport[];
+  analysis?: AnalysisReport;
   published: string[];
   stages: StageTiming[];
 }

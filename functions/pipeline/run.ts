@@ -10,6 +10,7 @@ import { classify, curatedPeriods, type ClassifyReport } from '../classify/class
 import { academicYear } from '../domain/fields.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
+import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
@@ -29,6 +30,8 @@ export interface RunOptions {
   /** Skip ingesting datasets whose inputs are unchanged (the warm nightly run). */
   skipUnchanged?: boolean;
   rowsPerPart?: number;
+  /** Profiles and fair-access settings (LA name, base, suppression threshold, fair-access years). */
+  analysis?: Partial<AnalysisConfig>;
 }
 
 export function newRunId(now = new Date()): string {
@@ -96,6 +99,11 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     });
     manifest.matchStatus = reports;
 
+    const profiled = reports.filter((r) => r.pupils.total > 0).map((r) => r.period);
+    manifest.analysis = await timed(stages, 'profiles', () =>
+      analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress }),
+    );
+
     manifest.published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress));
     manifest.status = 'succeeded';
   } catch (e) {
@@ -120,6 +128,17 @@ export async function publish(lake: ObjectStore, runId: string, periods: string[
     for (const period of periods) {
       progress({ stage: 'publish', item: `${table.name}/period=${period}` });
       out.push(await promotePartition(lake, runId, table, period));
+    }
+  }
+  // Documents (per-school profiles, the LA report) and the PDFs rendered from them.
+  for (const folder of ['profiles', 'reports']) {
+    for (const period of periods) {
+      const target = `published/${folder}/${period}`;
+      const staged = `${stagingRoot(runId)}/${target}`;
+      if ((await lake.list(staged + '/')).length === 0) continue;
+      progress({ stage: 'publish', item: target });
+      await lake.replacePrefix(staged, target);
+      out.push(target);
     }
   }
   return out;

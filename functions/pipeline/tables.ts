@@ -12,9 +12,16 @@ export async function attachTables(sql: SqlEngine, tables: TableDef[], root = ''
 
 export const stagingRoot = (runId: string) => `staging/${runId}`;
 
-/** Write a SELECT's result for one period into the run's staging area. */
-export async function stagePartition(sql: SqlEngine, runId: string, table: TableDef, select: string): Promise<void> {
-  await sql.unload(select, { prefix: `${stagingRoot(runId)}/${tablePrefix(table)}`, partitionedBy: table.partitions });
+/**
+ * Where a table's partition is staged in a run. Each (period, table) gets its own empty prefix
+ * because Athena's UNLOAD (like DuckDB's partitioned COPY) needs an empty target.
+ */
+export const stagedTableRoot = (runId: string, table: TableDef, value: string) => `${stagingRoot(runId)}/parts/${value}/${tablePrefix(table)}`;
+export const stagedPartition = (runId: string, table: TableDef, value: string) => `${stagedTableRoot(runId, table, value)}/${table.partitions[0]}=${value}`;
+
+/** Write a SELECT's result for one period (its partition value) into the run's staging area. */
+export async function stagePartition(sql: SqlEngine, runId: string, table: TableDef, select: string, value: string): Promise<void> {
+  await sql.unload(select, { prefix: stagedTableRoot(runId, table, value), partitionedBy: table.partitions });
 }
 
 /**
@@ -23,7 +30,7 @@ export async function stagePartition(sql: SqlEngine, runId: string, table: Table
  */
 export async function promotePartition(lake: ObjectStore, runId: string, table: TableDef, value: string): Promise<string> {
   const part = `${tablePrefix(table)}/${table.partitions[0]}=${value}`;
-  const staged = `${stagingRoot(runId)}/${part}`;
+  const staged = stagedPartition(runId, table, value);
   if ((await lake.list(staged + '/')).length > 0) await lake.replacePrefix(staged, part);
   else await lake.deletePrefix(part + '/');
   return part;

@@ -107,11 +107,12 @@ export class DuckDbEngine implements SqlEngine {
 function toVector(duckType: string, values: unknown[]): Vector {
   let type: DataType;
   let vals = values;
-  if (/^(BIGINT|HUGEINT|UBIGINT)$/.test(duckType)) {
+  if (/^(BIGINT|UBIGINT)$/.test(duckType)) {
     type = new Int64();
     vals = values.map((v) => (v === null ? null : BigInt(v as bigint)));
   } else if (/^(INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)$/.test(duckType)) type = new Int32();
-  else if (/^(DOUBLE|FLOAT|DECIMAL)/.test(duckType)) {
+  // HUGEINT has no Arrow JS counterpart (and DuckDB writes it to Parquet as DOUBLE): keep it visible.
+  else if (/^(DOUBLE|FLOAT|DECIMAL|HUGEINT|UHUGEINT)/.test(duckType)) {
     type = new Float64();
     vals = values.map((v) => (v === null ? null : Number(v)));
   } else if (duckType === 'BOOLEAN') type = new Bool();

@@ -1,9 +1,17 @@
 /**
  * Classify stage SQL. Each function returns one SELECT in the shared dialect: it parses as Trino
  * SQL (Athena engine v3) and runs unchanged on DuckDB (test/sql-dialect.test.ts proves both).
- * Portable choices: count_if (BIGINT on both; sum() of integers is HUGEINT on DuckDB), explicit
- * CASTs of NULL, no engine-only functions. Values are inlined only after strict validation.
+ * Portable choices: counts through countIf() (see there), explicit CASTs of NULL, no engine-only
+ * functions. Values are inlined only after strict validation.
  */
+
+/**
+ * A conditional count that is BIGINT and never NULL on both engines: DuckDB's count_if returns
+ * HUGEINT (written to Parquet as DOUBLE) and NULL when every condition is NULL.
+ */
+export function countIf(condition: string): string {
+  return `CAST(count_if(COALESCE(${condition}, false)) AS BIGINT)`;
+}
 
 /** Only academic-year periods ever reach SQL text. */
 export function periodLiteral(period: string): string {
@@ -89,12 +97,12 @@ ORDER BY urn, level, segment`;
 /** Match status counts per school and for the whole LA. */
 export function matchSummarySql(period: string): string {
   const measures = `count(*) AS pupils,
-    count_if(match_status = 'exact') AS exact,
-    count_if(match_status = 'terminated') AS terminated,
-    count_if(match_status = 'sector') AS sector,
-    count_if(match_status = 'unmatched') AS unmatched,
-    count_if(match_status = 'invalid') AS invalid,
-    CAST(count_if(match_status IN ('exact', 'terminated')) AS DOUBLE) / count(*) AS match_rate,
+    ${countIf("match_status = 'exact'")} AS exact,
+    ${countIf("match_status = 'terminated'")} AS terminated,
+    ${countIf("match_status = 'sector'")} AS sector,
+    ${countIf("match_status = 'unmatched'")} AS unmatched,
+    ${countIf("match_status = 'invalid'")} AS invalid,
+    CAST(${countIf("match_status IN ('exact', 'terminated')")} AS DOUBLE) / count(*) AS match_rate,
     period`;
   return `SELECT scope, urn, pupils, exact, terminated, sector, unmatched, invalid, match_rate, period FROM (
   SELECT 'school' AS scope, urn, ${measures}

@@ -3,37 +3,43 @@
  * in TypeScript from these counts (functions/profiles/), because neither engine has the
  * distributions and the counts are small. Same dialect rules as classify.ts.
  */
-import { periodLiteral } from './classify.ts';
+import { countIf, periodLiteral } from './classify.ts';
 
 /** IMD rank -> England decile (1 = most deprived 10% of the 32,844 LSOAs). */
 const decile = `CAST(ceil(imd_rank * 10.0 / 32844) AS INTEGER)`;
 
 /** Per school: pupils, classification coverage, FSM, match statuses and IMD decile counts. */
 export function schoolFactsSql(period: string): string {
-  const deciles = Array.from({ length: 10 }, (_, i) => `count_if(${decile} = ${i + 1}) AS imd_decile_${i + 1}`).join(',\n    ');
+  const deciles = Array.from({ length: 10 }, (_, i) => `${countIf(`${decile} = ${i + 1}`)} AS imd_decile_${i + 1}`).join(',\n    ');
   return `SELECT urn,
     count(*) AS pupils,
-    count_if(subgroup IS NOT NULL) AS classified,
-    count_if(fsm) AS fsm_n,
-    count_if(match_status = 'exact') AS exact,
-    count_if(match_status = 'terminated') AS terminated,
-    count_if(match_status = 'sector') AS sector,
-    count_if(match_status = 'unmatched') AS unmatched,
-    count_if(match_status = 'invalid') AS invalid,
+    ${countIf('subgroup IS NOT NULL')} AS classified,
+    ${countIf('fsm')} AS fsm_n,
+    ${countIf("match_status = 'exact'")} AS exact,
+    ${countIf("match_status = 'terminated'")} AS terminated,
+    ${countIf("match_status = 'sector'")} AS sector,
+    ${countIf("match_status = 'unmatched'")} AS unmatched,
+    ${countIf("match_status = 'invalid'")} AS invalid,
     ${deciles},
-    count_if(imd_rank IS NULL) AS imd_unknown
+    ${countIf('imd_rank IS NULL')} AS imd_unknown
 FROM enriched_pupils
 WHERE period = ${periodLiteral(period)}
 GROUP BY urn
 ORDER BY urn`;
 }
 
-/** Schools of the period with their location (from their postcode's classification row). */
+/**
+ * Schools with their location (from their postcode's classification row). A schools list is not
+ * reissued every year: use the period's own list, else the latest earlier one, else the earliest.
+ */
 export function schoolsSql(period: string): string {
+  const p = periodLiteral(period);
   return `SELECT s.urn, s.name, s.phase, s.cluster, pc.lat, pc.long
 FROM schools s
 LEFT JOIN postcodes pc ON pc.postcode = s.postcode
-WHERE s.period = ${periodLiteral(period)}
+WHERE s.period = COALESCE(
+  (SELECT max(period) FROM schools WHERE period <= ${p}),
+  (SELECT min(period) FROM schools))
 ORDER BY s.urn`;
 }
 

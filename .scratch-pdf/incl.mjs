@@ -1,0 +1,13 @@
+import { readFileSync, readdirSync } from 'node:fs';
+const dir = process.argv[2]; const filt = process.argv[3] || '';
+const files = readdirSync(dir).map((f) => dir + '/' + f);
+const f = files.map((f) => [f, readFileSync(f).length]).sort((a, b) => b[1] - a[1])[0][0];
+const p = JSON.parse(readFileSync(f, 'utf8'));
+const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of p.nodes) for (const c of n.children || []) parent.set(c, n.id);
+const key = (n) => { const cf = n.callFrame; return `${cf.functionName || '(anon)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber}`; };
+const incl = new Map(); let total = 0;
+p.samples.forEach((s, i) => { const dt = p.timeDeltas[i] || 0; total += dt; const seen = new Set(); let id = s; while (id !== undefined) { const k = key(byId.get(id)); if (!seen.has(k)) { seen.add(k); incl.set(k, (incl.get(k) || 0) + dt); } id = parent.get(id); } });
+const top = [...incl].filter(([k]) => k.includes(filt)).sort((a, b) => b[1] - a[1]).slice(0, 45);
+for (const [k, t] of top) console.log((t / 1000).toFixed(0).padStart(7), 'ms', (100 * t / total).toFixed(1).padStart(5) + '%', k);

@@ -1,0 +1,111 @@
+/**
+ * Fonts for the PDFs: Source Sans 3 (SIL Open Font License) embedded from the `source-sans`
+ * package. Never pdfkit's built-in AFM fonts (Helvetica etc.): they are read from pdfkit's own
+ * data directory at run time and break when the code is bundled.
+ *
+ * Per thread, each face is parsed once (fontkit) and handed to every document as a parsed font
+ * object, with one shared text-layout cache, so a worker rendering thousands of documents neither
+ * re-reads nor re-parses the TTFs nor re-shapes the same words.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** The fontkit that pdfkit itself uses (resolved from pdfkit's location, so no extra dependency). */
+const fontkit = createRequire(require.resolve('pdfkit'))('fontkit') as {
+  create(buf: Uint8Array): FontkitFont;
+};
+
+/** The parts of a fontkit font used here. */
+export interface FontkitFont {
+  unitsPerEm: number;
+  postscriptName: string;
+  layout(text: string): { advanceWidth: number };
+  glyphForCodePoint(cp: number): { id: number };
+}
+
+export type Face = 'regular' | 'semibold' | 'italic';
+
+const FILES: Record<Face, string> = {
+  regular: 'SourceSans3-Regular.ttf',
+  semibold: 'SourceSans3-Semibold.ttf',
+  italic: 'SourceSans3-It.ttf',
+};
+
+/** Names the faces are registered under in every document (and used by the SVG font callback). */
+export const FONT: Record<Face, string> = { regular: 'SS3', semibold: 'SS3-Semibold', italic: 'SS3-Italic' };
+
+/** The font family the charts ask for; mapped back to these faces when the SVG is embedded. */
+export const CHART_FONT_FAMILY = 'Source Sans 3';
+
+export function fontDir(): string {
+  return join(dirname(require.resolve('source-sans/package.json')), 'TTF');
+}
+
+let parsed: Record<Face, FontkitFont> | null = null;
+
+/** Parsed faces for this thread (parsed on first use). */
+export function faces(): Record<Face, FontkitFont> {
+  if (!parsed) {
+    const dir = fontDir();
+    const load = (f: Face) => fontkit.create(readFileSync(join(dir, FILES[f])));
+    parsed = { regular: load('regular'), semibold: load('semibold'), italic: load('italic') };
+  }
+  return parsed;
+}
+
+// pdfkit's EmbeddedFont keeps a per-document cache of shaped words (`layoutCache`). The entries only
+// hold glyph objects of the shared fontkit font and scaled positions, so one cache per face can
+// serve every document in the thread. Bounded: every 256 documents it is dropped if it has grown
+// past MAX_CACHED_RUNS words.
+const MAX_CACHED_RUNS = 50_000;
+const layoutCaches: Record<Face, Record<string, unknown>> = {
+  regular: Object.create(null),
+  semibold: Object.create(null),
+  italic: Object.create(null),
+};
+let registrations = 0;
+
+/**
+ * Register the faces on a document created with `font: null` (so pdfkit loads no AFM default) and
+ * select the regular face. Each face is opened once per document; its layout cache is shared.
+ */
+export function registerFonts(doc: PDFKit.PDFDocument): void {
+  const f = faces();
+  if (++registrations % 256 === 0) {
+    for (const face of Object.keys(layoutCaches) as Face[]) {
+      if (Object.keys(layoutCaches[face]).length > MAX_CACHED_RUNS) layoutCaches[face] = Object.create(null);
+    }
+  }
+  for (const face of ['semibold', 'italic', 'regular'] as const) {
+    // pdfkit accepts a parsed fontkit font (anything with a layout function) as a font source.
+    doc.registerFont(FONT[face], f[face] as unknown as PDFKit.Mixins.PDFFontSource);
+    doc.font(FONT[face]);
+    (doc as unknown as { _font: { layoutCache?: Record<string, unknown> } })._font.layoutCache = layoutCaches[face];
+  }
+}
+
+/** Width in points of `text` set in `face` at `size` (cached). */
+const widthCache = new Map<string, number>();
+export function textWidth(text: string, size: number, face: Face = 'regular'): number {
+  const key = `${face}\u0000${text}`;
+  let w = widthCache.get(key);
+  if (w === undefined) {
+    const font = faces()[face];
+    w = font.layout(text).advanceWidth / font.unitsPerEm;
+    if (widthCache.size > MAX_CACHED_RUNS) widthCache.clear();
+    widthCache.set(key, w);
+  }
+  return w * size;
+}
+
+/** The face to use for a font-weight / font-style pair from an SVG or a Vega text item. */
+export function faceFor(weight: unknown, italic = false): Face {
+  if (italic) return 'italic';
+  const w = typeof weight === 'number' ? weight : String(weight ?? '');
+  if (w === 'bold' || w === 'bolder' || (typeof w === 'number' && w >= 600) || Number(w) >= 600) return 'semibold';
+  return 'regular';
+}
+

@@ -1,0 +1,259 @@
+/**
+ * Profiles and fair-access stage: aggregate SQL on the engine, statistics in TypeScript, results
+ * staged as published Parquet tables plus one JSON document per school (disclosure-controlled)
+ * and the LA's fair-access document. The publish step moves them into place.
+ */
+import { contacts, enrichedContacts, enrichedPupils, postcodes, pupils, schools as schoolsTable, segments, wards } from '../../schemas/curated.ts';
+import * as T from '../../schemas/published.ts';
+import type { FairAccessDocument } from '../../schemas/fair-access-document.ts';
+import * as q from '../../schemas/sql/profiles.ts';
+import { schoolSegmentCountsSql } from '../../schemas/sql/classify.ts';
+import type { Value } from '../ingest/rows.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { SqlEngine } from '../ports/sql-engine.ts';
+import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
+import { stageRows } from '../pipeline/table-writer.ts';
+import { attachTables, stagingRoot } from '../pipeline/tables.ts';
+import type { Comparison } from './compare.ts';
+import { Dictionary, type Level, type SegmentEntry } from './dictionary.ts';
+import { profileDocumentFor, type SchoolFacts } from './documents.ts';
+import { fairAccess, trend, type FairAccessResult, type PlaceCount, type PlaceRow } from './fair-access.ts';
+import { clusterProfiles, clusterVariation, emptyLevels, schoolProfiles, similarSchools, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
+import { fairAccessDocumentFor } from './fair-access-document.ts';
+
+export interface AnalysisConfig {
+  laName: string;
+  /** What each school is compared with. Default: the LA. */
+  baseKind: BaseKind;
+  /** Counts below this are shown as "c" to heads and the public. Default 5. */
+  threshold: number;
+  /** NC years whose pupils form the fair-access base; null = all pupils. Default Years 5 and 6. */
+  fairAccessYears: string[] | null;
+  /** Level whose under-represented segments are located by ward and school. Default supergroup. */
+  underLevel: Level;
+}
+
+export const DEFAULT_ANALYSIS: AnalysisConfig = {
+  laName: 'Local authority',
+  baseKind: 'la',
+  threshold: 5,
+  fairAccessYears: ['5', '6'],
+  underLevel: 'supergroup',
+};
+
+export interface AnalysisOptions {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  runId: string;
+  /** Periods with pupils to profile; fair access runs where contacts exist too. */
+  periods: string[];
+  config?: Partial<AnalysisConfig>;
+  progress?: ProgressSink;
+}
+
+export interface AnalysisReport {
+  periods: string[];
+  schools: number;
+  documents: number;
+  fairAccessPeriods: string[];
+  underRepresented: Record<string, string[]>;
+}
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
+const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
+
+export const profileDocKey = (period: string, urn: string) => `published/profiles/${period}/${urn}.json`;
+export const fairAccessDocKey = (period: string) => `published/reports/${period}/fair-access.json`;
+
+function measures(r: Comparison): Record<string, Value> {
+  return {
+    n: r.O,
+    pct: r.pct,
+    base_n: r.B,
+    base_pct: r.basePct,
+    penetration: r.penetration,
+    index: r.index,
+    ci_low: r.ciLow,
+    ci_high: r.ciHigh,
+    z: r.z,
+    flag: r.ciFlag,
+    reliable: r.reliable,
+  };
+}
+
+export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
+  const cfg = { ...DEFAULT_ANALYSIS, ...opts.config };
+  const { sql, lake, runId } = opts;
+  const progress = opts.progress ?? noProgress;
+  await attachTables(sql, [pupils, contacts, schoolsTable, postcodes, segments, wards, enrichedPupils, enrichedContacts]);
+  const dict = new Dictionary(
+    (await rowsOf(sql, q.segmentNamesSql())).map(
+      (r): SegmentEntry => ({
+        subgroup: String(r.subgroup_code),
+        subgroupName: String(r.subgroup_name),
+        group: String(r.group_code),
+        groupName: String(r.group_name),
+        supergroup: String(r.supergroup_code),
+        supergroupName: String(r.supergroup_name),
+        description: (r.description as string | null) ?? null,
+      }),
+    ),
+  );
+  const vintage = String((await rowsOf(sql, q.vintageSql()))[0]?.vintage ?? 'unknown');
+  const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
+  const classificationName = vintage && /^2021-|^20(1|2)\d-/.test(vintage) && dict.codes.subgroup.includes('7C3') ? 'ONS Output Area Classification 2011' : 'Postcode classification';
+  const report: AnalysisReport = { periods: opts.periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {} };
+  const faByPeriod: { period: string; result: FairAccessResult }[] = [];
+
+  for (const period of opts.periods) {
+    const step = (message: string) => progress({ stage: 'profiles', item: period, message });
+    step('school profiles');
+    const counts: SchoolCounts = new Map();
+    for (const r of await rowsOf(sql, schoolSegmentCountsSql(period))) {
+      const urn = String(r.urn);
+      if (!counts.has(urn)) counts.set(urn, emptyLevels());
+      counts.get(urn)![r.level as Level].set(String(r.segment), num(r.n));
+    }
+    const schoolRows = await rowsOf(sql, q.schoolsSql(period));
+    const schools = new Map<string, School>(
+      schoolRows.map((r) => [String(r.urn), { urn: String(r.urn), name: r.name as string, phase: r.phase as string, cluster: r.cluster as string, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null }]),
+    );
+    const facts = new Map<string, SchoolFacts>();
+    for (const r of await rowsOf(sql, q.schoolFactsSql(period))) {
+      const urn = String(r.urn);
+      if (!counts.has(urn)) counts.set(urn, emptyLevels());
+      facts.set(urn, {
+        pupils: num(r.pupils),
+        classified: num(r.classified),
+        fsm_n: num(r.fsm_n),
+        exact: num(r.exact),
+        terminated: num(r.terminated),
+        sector: num(r.sector),
+        unmatched: num(r.unmatched),
+        invalid: num(r.invalid),
+        imd: Array.from({ length: 10 }, (_, i) => num(r[`imd_decile_${i + 1}`])),
+        imdUnknown: num(r.imd_unknown),
+      });
+    }
+    report.schools = Math.max(report.schools, counts.size);
+
+    const profiles = schoolProfiles(counts, schools, dict, cfg.baseKind);
+    const clusters = clusterProfiles(counts, schools, dict);
+    const variation = clusterVariation(counts, schools, dict);
+    const similar = similarSchools(counts, schools, dict);
+
+    await stageRows(lake, runId, T.schoolProfile, period, profiles.flatMap((p) => p.rows.map((r) => ({ urn: p.urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base }))));
+    await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r) }))));
+    await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max })));
+    await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm })));
+    await stageRows(
+      lake,
+      runId,
+      T.schoolContext,
+      period,
+      [...facts].map(([urn, f]) => {
+        const s = schools.get(urn);
+        return {
+          urn,
+          name: s?.name ?? null,
+          phase: s?.phase ?? null,
+          cluster: s?.cluster ?? null,
+          pupils: f.pupils,
+          classified: f.classified,
+          unclassified: f.pupils - f.classified,
+          fsm_n: f.fsm_n,
+          fsm_pct: f.pupils ? (100 * f.fsm_n) / f.pupils : null,
+          exact: f.exact,
+          terminated: f.terminated,
+          sector: f.sector,
+          unmatched: f.unmatched,
+          invalid: f.invalid,
+          sector_share: f.pupils ? f.sector / f.pupils : null,
+          ...Object.fromEntries(f.imd.map((n, i) => [`imd_decile_${i + 1}`, n])),
+          imd_unknown: f.imdUnknown,
+          vintage,
+        };
+      }),
+    );
+
+    step('profile documents');
+    const baseImd = Array.from({ length: 10 }, (_, i) => [...facts.values()].reduce((a, f) => a + f.imd[i], 0));
+    const byUrn = new Map<string, Record<Level, Comparison[]>>();
+    for (const p of profiles) {
+      if (!byUrn.has(p.urn)) byUrn.set(p.urn, { supergroup: [], group: [], subgroup: [] });
+      byUrn.get(p.urn)![p.level] = p.rows;
+    }
+    const clusterSize = new Map<string, number>();
+    for (const urn of counts.keys()) {
+      const c = schools.get(urn)?.cluster ?? 'unknown';
+      clusterSize.set(c, (clusterSize.get(c) ?? 0) + 1);
+    }
+    for (const [urn, profile] of byUrn) {
+      const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
+      const baseLabel = cfg.baseKind === 'la' ? `all pupils in ${cfg.laName}` : cfg.baseKind === 'cluster' ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${school.phase} schools`;
+      const doc = profileDocumentFor({
+        period,
+        laName: cfg.laName,
+        classificationName,
+        vintage,
+        threshold: cfg.threshold,
+        school,
+        base: { kind: cfg.baseKind, label: baseLabel },
+        facts: facts.get(urn)!,
+        baseImd,
+        profile,
+        similar: similar.filter((s) => s.urn === urn).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn })),
+        clusterSchools: clusterSize.get(school.cluster ?? 'unknown') ?? 0,
+        variation: variation.filter((v) => v.cluster === (school.cluster ?? 'unknown')),
+        dict,
+      });
+      await lake.put(`${stagingRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
+      report.documents++;
+    }
+
+    // Fair access: only where the period has contacts.
+    const clientRows: PlaceCount[] = (await rowsOf(sql, q.clientCountsSql(period))).map((r) => ({ subgroup: (r.subgroup as string) ?? null, ward: (r.ward as string) ?? null, urn: (r.child_urn as string) ?? null, n: num(r.n) }));
+    if (clientRows.length === 0) continue;
+    step('fair access');
+    const baseRows: PlaceCount[] = (await rowsOf(sql, q.baseCountsSql(period, cfg.fairAccessYears))).map((r) => ({ subgroup: r.subgroup as string, ward: (r.ward as string) ?? null, urn: r.urn as string, n: num(r.n) }));
+    const fa = fairAccess(clientRows, baseRows, dict, cfg.underLevel);
+    faByPeriod.push({ period, result: fa });
+    report.fairAccessPeriods.push(period);
+    report.underRepresented[period] = fa.under;
+    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, z: r.z, p: r.p, p_holm: r.pHolm, flag: r.flag })));
+    await stageRows(lake, runId, T.fairAccessTests, period, fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, merged_cells: t.mergedCells, clients: t.clients })));
+    const place = (r: PlaceRow) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, lower_95: r.lower95, lower_998: r.lower998, upper_95: r.upper95, upper_998: r.upper998 });
+    await stageRows(lake, runId, T.fairAccessByWard, period, fa.byWard.map((r) => ({ ward: r.place, ward_name: wardNames.get(r.place) ?? null, ...place(r) })));
+    await stageRows(lake, runId, T.fairAccessBySchool, period, fa.bySchool.map((r) => ({ urn: r.place, school_name: schools.get(r.place)?.name ?? null, ...place(r) })));
+    const contactsTotal = num((await rowsOf(sql, q.contactTotalSql(period)))[0]?.contacts ?? 0);
+    const trendRows = trend(faByPeriod.map((f) => ({ period: f.period, rows: f.result.rows })));
+    const doc: FairAccessDocument = fairAccessDocumentFor({
+      period,
+      laName: cfg.laName,
+      classificationName,
+      vintage,
+      threshold: cfg.threshold,
+      years: cfg.fairAccessYears,
+      contacts: contactsTotal,
+      result: fa,
+      trend: trendRows,
+      dict,
+      wardNames,
+      schoolNames: new Map([...schools].map(([u, s]) => [u, s.name ?? u])),
+    });
+    await lake.put(`${stagingRoot(runId)}/${fairAccessDocKey(period)}`, JSON.stringify(doc, null, 2));
+  }
+
+  // Trend: every period that has a fair-access table, compared with the previous one.
+  const trendRows = trend(faByPeriod.map((f) => ({ period: f.period, rows: f.result.rows })));
+  for (const period of report.fairAccessPeriods) {
+    await stageRows(
+      lake,
+      runId,
+      T.fairAccessTrend,
+      period,
+      trendRows.filter((t) => t.period === period).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, z: t.z, p: t.p })),
+    );
+  }
+  return report;
+}

@@ -1,0 +1,206 @@
+/**
+ * Saved Athena queries (named queries) for LA analysts, written in Trino SQL (Athena engine v3).
+ *
+ * They read the published tables only (aggregates, no pupil-level rows) and take their inputs as
+ * execution parameters (`?`, in order: the console asks for them). Counts from 1 to
+ * `suppressionThreshold - 1`, and values that would give them back exactly, come back as NULL
+ * (zero is not disclosive and is shown). Table and column names are looked up in the zod contracts
+ * (schemas/published.ts), so a renamed column fails `cdk synth` instead of a query at 9am.
+ */
+import type { TableDef } from '../schemas/columns.ts';
+import { columnsOf } from '../schemas/columns.ts';
+import { PUBLISHED_TABLES } from '../schemas/published.ts';
+
+export interface AnalystQuery {
+  /** Named query name (unique in the workgroup). */
+  readonly name: string;
+  readonly description: string;
+  /** Trino SQL with `?` execution parameters. */
+  readonly sql: string;
+  /** The published tables it reads. */
+  readonly tables: string[];
+  /** What each `?` is, in order. */
+  readonly parameters: string[];
+}
+
+/** A published table by name, with a column checker. */
+function table(name: string, tables: readonly TableDef[]) {
+  const def = tables.find((t) => t.name === name);
+  if (!def) throw new Error(`analyst queries: published table ${name} is not in PUBLISHED_TABLES`);
+  const columns = new Set(columnsOf(def).map((c) => c.name));
+  /** Quoted column names, checked against the contract. */
+  const c = (...names: string[]) =>
+    names.map((n) => {
+      if (!columns.has(n)) throw new Error(`analyst queries: ${name} has no column ${n}`);
+      return `"${n}"`;
+    });
+  return { name: def.name, c, col: (n: string) => c(n)[0]! };
+}
+
+/** NULL for counts in 1..threshold-1 (the value itself otherwise). */
+function suppressCount(col: string, threshold: number): string {
+  return threshold <= 1 ? col : `CASE WHEN ${col} BETWEEN 1 AND ${threshold - 1} THEN NULL ELSE ${col} END`;
+}
+
+/** `value` unless `countCol` is a suppressed count (then NULL): for figures that would reveal it. */
+function unlessSuppressed(countCol: string, value: string, threshold: number): string {
+  return threshold <= 1 ? value : `CASE WHEN ${countCol} BETWEEN 1 AND ${threshold - 1} THEN NULL ELSE ${value} END`;
+}
+
+const levelOrder = (col: string) => `CASE ${col} WHEN 'supergroup' THEN 1 WHEN 'group' THEN 2 ELSE 3 END`;
+
+/** The named queries, for the published tables as they are defined now. */
+export function analystQueries(suppressionThreshold: number, tables: readonly TableDef[] = PUBLISHED_TABLES): AnalystQuery[] {
+  const t = suppressionThreshold;
+  const out: AnalystQuery[] = [];
+
+  {
+    const p = table('school_profile', tables);
+    const [urn, period, level, segment, segmentName, n, pct, basePct, index, ciLow, ciHigh, flag, reliable, base] = p.c(
+      'urn', 'period', 'level', 'segment', 'segment_name', 'n', 'pct', 'base_pct', 'index', 'ci_low', 'ci_high', 'flag', 'reliable', 'base',
+    );
+    out.push({
+      name: 'school-segment-profile',
+      description: "A school's segment profile against its base (the LA by default) for one period, every level",
+      tables: [p.name],
+      parameters: ['school URN, e.g. 100001', 'period, e.g. 2025-26'],
+      sql: `-- A school's segment profile: share of its classified pupils per segment against the base.
+-- Parameters: 1 = school URN (e.g. '100001'), 2 = period (e.g. '2025-26').
+-- Counts from 1 to ${Math.max(t - 1, 0)} and the figures derived from them are suppressed (NULL).
+SELECT ${level}, ${segment}, ${segmentName},
+       ${suppressCount(n!, t)} AS pupils,
+       ${unlessSuppressed(n!, pct!, t)} AS pct,
+       ${basePct} AS base_pct,
+       ${unlessSuppressed(n!, index!, t)} AS ${index},
+       ${unlessSuppressed(n!, ciLow!, t)} AS ci_low,
+       ${unlessSuppressed(n!, ciHigh!, t)} AS ci_high,
+       ${flag}, ${reliable}, ${base}
+FROM ${p.name}
+WHERE ${urn} = ? AND ${period} = ?
+ORDER BY ${levelOrder(level!)}, ${index} DESC NULLS LAST, ${segment}`,
+    });
+  }
+
+  {
+    const f = table('fair_access', tables);
+    const [period, level, segment, segmentName, clients, clientPct, base, basePct, penetration, index, ciLow, ciHigh, pHolm, flag] = f.c(
+      'period', 'level', 'segment', 'segment_name', 'clients', 'client_pct', 'base', 'base_pct', 'penetration', 'index', 'ci_low', 'ci_high', 'p_holm', 'flag',
+    );
+    out.push({
+      name: 'under-represented-segments',
+      description: 'Segments whose families reach the Choice Advice service less than their share of pupils suggests (index CI below 100)',
+      tables: [f.name],
+      parameters: ['period, e.g. 2025-26'],
+      sql: `-- Under-represented segments: Choice Adviser clients against the base pupils, CI of the index below 100.
+-- Parameter: 1 = period (e.g. '2025-26').
+SELECT ${level}, ${segment}, ${segmentName},
+       ${suppressCount(clients!, t)} AS clients,
+       ${unlessSuppressed(clients!, clientPct!, t)} AS client_pct,
+       ${suppressCount(base!, t)} AS base_pupils,
+       ${basePct} AS base_pct,
+       ${unlessSuppressed(clients!, penetration!, t)} AS clients_per_1000_pupils,
+       ${unlessSuppressed(clients!, index!, t)} AS ${index},
+       ${ciLow}, ${ciHigh}, ${pHolm}
+FROM ${f.name}
+WHERE ${period} = ? AND ${flag} = 'under'
+ORDER BY ${levelOrder(level!)}, ${index} ASC NULLS LAST`,
+    });
+  }
+
+  {
+    const w = table('fair_access_by_ward', tables);
+    const [period, ward, wardName, baseN, expected, actual, gap, lower95, lower998] = w.c(
+      'period', 'ward', 'ward_name', 'base_n', 'expected', 'actual', 'gap', 'lower_95', 'lower_998',
+    );
+    out.push({
+      name: 'wards-by-gap',
+      description: 'Wards ranked by the gap between actual and expected clients from under-represented segments, with funnel-plot bands',
+      tables: [w.name],
+      parameters: ['period, e.g. 2025-26'],
+      sql: `-- Wards by gap: clients from under-represented segments, actual minus expected, most negative first.
+-- Parameter: 1 = period (e.g. '2025-26').
+SELECT ${ward}, ${wardName},
+       ${suppressCount(baseN!, t)} AS base_pupils,
+       round(${expected}, 1) AS expected_clients,
+       ${suppressCount(actual!, t)} AS actual_clients,
+       ${unlessSuppressed(actual!, `round(${gap}, 1)`, t)} AS gap,
+       CASE
+         WHEN ${actual} < ${lower998} THEN 'below 99.8% limit'
+         WHEN ${actual} < ${lower95} THEN 'below 95% limit'
+         ELSE 'within limits'
+       END AS funnel
+FROM ${w.name}
+WHERE ${period} = ?
+ORDER BY ${w.name}.${gap} ASC, ${ward}`,
+    });
+  }
+
+  {
+    const tr = table('fair_access_trend', tables);
+    const [period, previousPeriod, level, segment, segmentName, index, previousIndex, change, clientPct, previousClientPct, z, p] = tr.c(
+      'period', 'previous_period', 'level', 'segment', 'segment_name', 'index', 'previous_index', 'change', 'client_pct', 'previous_client_pct', 'z', 'p',
+    );
+    out.push({
+      name: 'segment-trend',
+      description: 'Fair-access index per segment by academic year with the change from the previous year, for one level',
+      tables: [tr.name],
+      parameters: ['level: supergroup, group or subgroup'],
+      sql: `-- The trend: each segment's fair-access index by academic year and the change from the year before.
+-- Parameter: 1 = level ('supergroup', 'group' or 'subgroup').
+SELECT ${segment}, ${segmentName}, ${period}, ${previousPeriod},
+       round(${index}, 1) AS ${index},
+       round(${previousIndex}, 1) AS previous_index,
+       round(${change}, 1) AS ${change},
+       ${clientPct}, ${previousClientPct}, ${z}, ${p},
+       ${p} < 0.05 AS significant
+FROM ${tr.name}
+WHERE ${level} = ?
+ORDER BY ${segment}, ${period}`,
+    });
+  }
+
+  {
+    const m = table('match_summary', tables);
+    const [period, scope, urn, pupils, exact, terminated, sector, unmatched, invalid, matchRate] = m.c(
+      'period', 'scope', 'urn', 'pupils', 'exact', 'terminated', 'sector', 'unmatched', 'invalid', 'match_rate',
+    );
+    out.push({
+      name: 'match-summary',
+      description: 'Postcode match quality per school and for the LA in one period, lowest match rate first',
+      tables: [m.name],
+      parameters: ['period, e.g. 2025-26'],
+      sql: `-- Match summary: how many pupils' postcodes matched the classification, per school and for the LA.
+-- Parameter: 1 = period (e.g. '2025-26').
+SELECT ${scope}, ${urn},
+       ${suppressCount(pupils!, t)} AS ${pupils},
+       ${suppressCount(exact!, t)} AS ${exact},
+       ${suppressCount(terminated!, t)} AS ${terminated},
+       ${suppressCount(sector!, t)} AS ${sector},
+       ${suppressCount(unmatched!, t)} AS ${unmatched},
+       ${suppressCount(invalid!, t)} AS ${invalid},
+       ${unlessSuppressed(pupils!, `round(${matchRate} * 100, 1)`, t)} AS match_pct
+FROM ${m.name}
+WHERE ${period} = ?
+ORDER BY ${scope} ASC, ${matchRate} ASC, ${urn}`,
+    });
+  }
+
+  {
+    const m = table('match_summary', tables);
+    const [period, scope, pupils, matchRate, sector] = m.c('period', 'scope', 'pupils', 'match_rate', 'sector');
+    out.push({
+      name: 'match-rate-trend',
+      description: "The LA's postcode match rate and sector-imputed share by academic year",
+      tables: [m.name],
+      parameters: [],
+      sql: `-- The LA's match rate by academic year (no parameters).
+SELECT ${period}, ${pupils},
+       round(${matchRate} * 100, 1) AS match_pct,
+       round(CAST(${sector} AS DOUBLE) / nullif(${pupils}, 0) * 100, 1) AS sector_imputed_pct
+FROM ${m.name}
+WHERE ${scope} = 'la'
+ORDER BY ${period}`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,268 @@
+/**
+ * Catalog: the Glue database with one table per curated and published dataset, and the Athena
+ * workgroup (engine v3) with the analysts' named queries.
+ *
+ * Columns come from the zod contracts (schemas/curated.ts, schemas/published.ts) through
+ * `dataColumnsOf`/`columnsOf` and `glueType`: nothing is retyped here, so a new column or a new
+ * published table reaches the catalog on the next deploy.
+ *
+ * Partition projection (no Glue partitions to register, no MSCK REPAIR, no crawler):
+ * - `period` (academic years such as 2025-26) uses the `enum` type over the configured range of
+ *   years (firstPeriod..lastPeriod, 21 values by default). `date` cannot express "2025-26" (the
+ *   second half is a two-digit year, not a date field), `integer` cannot either, and `injected`
+ *   would make every query, including the analysts' trend queries, fail unless it filters on a
+ *   literal period. Periods outside the range are invisible: extend lastPeriod before 2036.
+ * - `vintage` (classification release, `yyyy-MM` from the file name, or `unspecified`) uses `enum`
+ *   over every month from firstVintage to lastVintage plus `unspecified`. The classify SQL reads
+ *   postcodes/segments/wards without a vintage filter (one vintage is current at a time), which
+ *   rules out `injected`; `date` would miss `unspecified`. Empty projected partitions cost one S3
+ *   LIST each.
+ * Tables are Parquet (ParquetHiveSerDe, Snappy), located at s3://<lake>/<zone>/<table>/.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { columnsOf, dataColumnsOf, glueType, tablePrefix, type TableDef } from '../../schemas/columns.ts';
+import { CURATED_TABLES } from '../../schemas/curated.ts';
+import { PUBLISHED_TABLES } from '../../schemas/published.ts';
+import { analystQueries, type AnalystQuery } from '../analyst-queries.ts';
+import { periodRange, monthRange } from '../config.ts';
+import { ATHENA_RESULTS_PREFIX, LAKE_PREFIXES, type Storage } from './storage.ts';
+
+export const PARQUET = {
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+} as const;
+
+export const ATHENA_ENGINE_V3 = 'Athena engine version 3';
+
+export interface CatalogProps {
+  /** Buckets and key. */
+  readonly storage: Storage;
+  /**
+   * Glue database name (also GLUE_DATABASE of the functions).
+   * @default 'catchment'
+   */
+  readonly databaseName?: string;
+  /**
+   * Athena workgroup name (also ATHENA_WORKGROUP of the functions).
+   * @default 'catchment'
+   */
+  readonly workGroupName?: string;
+  /**
+   * Curated tables to catalogue.
+   * @default CURATED_TABLES
+   */
+  readonly curatedTables?: readonly TableDef[];
+  /**
+   * Published tables to catalogue.
+   * @default PUBLISHED_TABLES
+   */
+  readonly publishedTables?: readonly TableDef[];
+  /**
+   * Academic years projected for `period`, inclusive.
+   * @default ['2015-16', '2035-36']
+   */
+  readonly periodRange?: readonly [string, string];
+  /**
+   * Months projected for `vintage`, inclusive (plus 'unspecified').
+   * @default ['2011-01', '2035-12']
+   */
+  readonly vintageRange?: readonly [string, string];
+  /**
+   * Per-query scan limit of the workgroup, in bytes (Athena's minimum is 10 MB).
+   * @default 10 GiB
+   */
+  readonly bytesScannedCutoffPerQuery?: number;
+  /**
+   * Counts below this are suppressed in the named queries.
+   * @default 5
+   */
+  readonly suppressionThreshold?: number;
+  /**
+   * Named queries to create.
+   * @default analystQueries(suppressionThreshold)
+   */
+  readonly namedQueries?: readonly AnalystQuery[];
+}
+
+export class Catalog extends Construct {
+  public readonly database: glue.CfnDatabase;
+  public readonly databaseName: string;
+  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroupName: string;
+  /** Glue tables by table name. */
+  public readonly tables: Record<string, glue.CfnTable> = {};
+  public readonly namedQueries: athena.CfnNamedQuery[] = [];
+  public readonly curatedTables: readonly TableDef[];
+  public readonly publishedTables: readonly TableDef[];
+  /** Values projected per partition column. */
+  public readonly projectedValues: Record<string, string[]>;
+  private readonly storage: Storage;
+
+  constructor(scope: Construct, id: string, props: CatalogProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.storage = props.storage;
+    this.databaseName = props.databaseName ?? 'catchment';
+    this.workGroupName = props.workGroupName ?? 'catchment';
+    this.curatedTables = props.curatedTables ?? CURATED_TABLES;
+    this.publishedTables = props.publishedTables ?? PUBLISHED_TABLES;
+    const [firstPeriod, lastPeriod] = props.periodRange ?? ['2015-16', '2035-36'];
+    const [firstVintage, lastVintage] = props.vintageRange ?? ['2011-01', '2035-12'];
+    this.projectedValues = {
+      period: periodRange(firstPeriod, lastPeriod),
+      vintage: [...monthRange(firstVintage, lastVintage), 'unspecified'],
+    };
+
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: stack.account,
+      databaseInput: {
+        name: this.databaseName,
+        description: 'catchment: curated (pupil-level, pseudonymised) and published (aggregate) tables',
+      },
+    });
+
+    const bucket = props.storage.lakeBucket;
+    for (const def of [...this.curatedTables, ...this.publishedTables]) {
+      const t = this.glueTable(def, bucket);
+      t.addDependency(this.database);
+      this.tables[def.name] = t;
+    }
+
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: this.workGroupName,
+      description: 'catchment: nightly pipeline queries and LA analysts (engine v3, enforced settings, encrypted results)',
+      state: 'ENABLED',
+      recursiveDeleteOption: false,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        engineVersion: { selectedEngineVersion: ATHENA_ENGINE_V3 },
+        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
+        publishCloudWatchMetricsEnabled: true,
+        requesterPaysEnabled: false,
+        resultConfiguration: {
+          outputLocation: props.storage.athenaResultsBucket.s3UrlForObject(ATHENA_RESULTS_PREFIX),
+          expectedBucketOwner: stack.account,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.storage.key.keyArn },
+        },
+      },
+    });
+
+    for (const q of props.namedQueries ?? analystQueries(props.suppressionThreshold ?? 5, this.publishedTables)) {
+      const nq = new athena.CfnNamedQuery(this, `Query-${q.name}`, {
+        name: q.name,
+        description: `${q.description}${q.parameters.length ? `. Parameters: ${q.parameters.join('; ')}` : ''}`.slice(0, 1024),
+        database: this.databaseName,
+        workGroup: this.workGroupName,
+        queryString: q.sql,
+      });
+      nq.addDependency(this.workGroup);
+      nq.addDependency(this.database);
+      this.namedQueries.push(nq);
+    }
+  }
+
+  private glueTable(def: TableDef, bucket: s3.IBucket): glue.CfnTable {
+    const prefix = tablePrefix(def);
+    const location = `s3://${bucket.bucketName}/${prefix}/`;
+    const comment = (s: string) => (s.length > 255 ? `${s.slice(0, 252)}...` : s);
+    const projection: Record<string, string> = { 'projection.enabled': 'true' };
+    for (const p of def.partitions) {
+      const values = this.projectedValues[p];
+      if (!values) throw new Error(`table ${def.name}: no partition projection for column ${p} (known: ${Object.keys(this.projectedValues).join(', ')})`);
+      projection[`projection.${p}.type`] = 'enum';
+      projection[`projection.${p}.values`] = values.join(',');
+    }
+    const template = `${location}${def.partitions.map((p) => `${p}=\${${p}}`).join('/')}/`;
+    const partitionColumns = columnsOf(def).filter((c) => def.partitions.includes(c.name));
+    return new glue.CfnTable(this, `Table-${def.name}`, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: def.name,
+        description: comment(`${def.zone}: ${def.description}`),
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'parquet',
+          'parquet.compression': 'SNAPPY',
+          ...projection,
+          'storage.location.template': template,
+        },
+        partitionKeys: partitionColumns.map((c) => ({ name: c.name, type: glueType(c.type), comment: comment(c.description) })),
+        storageDescriptor: {
+          location,
+          inputFormat: PARQUET.inputFormat,
+          outputFormat: PARQUET.outputFormat,
+          serdeInfo: { serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
+          columns: dataColumnsOf(def).map((c) => ({ name: c.name, type: glueType(c.type), comment: comment(c.description) })),
+          compressed: true,
+          storedAsSubDirectories: false,
+        },
+      },
+    });
+  }
+
+  /** ARN of a Glue table of this database. */
+  public tableArn(name: string): string {
+    const stack = Stack.of(this);
+    return stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` });
+  }
+
+  /** ARNs of the Glue catalog and database. */
+  public catalogArns(): string[] {
+    const stack = Stack.of(this);
+    return [
+      stack.formatArn({ service: 'glue', resource: 'catalog' }),
+      stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+    ];
+  }
+
+  /** ARN of the workgroup. */
+  public workGroupArn(): string {
+    return Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName });
+  }
+
+  /**
+   * Run queries in the workgroup against the named tables: Athena query actions on this workgroup,
+   * Glue reads of the catalog/database/tables, and the results bucket. S3 access to the data is
+   * granted separately (Storage.grantLake*), because Athena reads with the caller's credentials.
+   */
+  public grantQuery(grantee: iam.IGrantable, tableNames: string[]): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      resourceArns: [this.workGroupArn()],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+      resourceArns: [...this.catalogArns(), ...tableNames.map((n) => this.tableArn(n))],
+    });
+    this.storage.grantAthenaResults(grantee);
+    this.storage.grantBucketLocation(grantee, this.storage.lakeBucket);
+  }
+
+  /**
+   * What an LA analyst needs to use the named queries: query the published tables (and read them
+   * in S3), list and read the named queries. Curated (pupil-level) tables are not included.
+   */
+  public grantAnalystQueries(grantee: iam.IGrantable): void {
+    this.grantQuery(
+      grantee,
+      this.publishedTables.map((t) => t.name),
+    );
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery', 'athena:ListQueryExecutions'],
+      resourceArns: [this.workGroupArn()],
+    });
+    this.storage.grantLakeRead(grantee, [`${LAKE_PREFIXES.published}`], 'queries the published tables through Athena, which reads every Parquet file of a projected partition');
+  }
+}

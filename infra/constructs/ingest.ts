@@ -1,0 +1,152 @@
+/**
+ * Ingest: an upload to raw/<dataset>/ in the raw bucket re-ingests that dataset.
+ *
+ * S3 (EventBridge notifications on) -> EventBridge rule "Object Created", key prefix raw/ ->
+ * ingest function, invoked asynchronously.
+ * - Delivery: the rule target retries for up to 24 h (185 attempts) and parks undeliverable events
+ *   in the dead-letter queue.
+ * - Execution: Lambda retries a failed invocation twice (with its own backoff), then sends the event
+ *   to the same dead-letter queue (on-failure destination). Events older than 6 h are dropped there
+ *   too.
+ * - Reserved concurrency 1: uploads of several files at once are ingested one after another (each
+ *   invocation rewrites the partitions of the whole dataset); throttled events wait in Lambda's
+ *   async queue.
+ * - Alarms: any message in the DLQ, or any function error, notifies the alert topic.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { tablePrefix } from '../../schemas/columns.ts';
+import { CURATED_TABLES } from '../../schemas/curated.ts';
+import type { Alerts } from './alerts.ts';
+import type { Catalog } from './catalog.ts';
+import { CatchmentFunction } from './catchment-function.ts';
+import type { PseudonymKey } from './pseudonym-key.ts';
+import { acknowledge } from './nag.ts';
+import { LAKE_PREFIXES, RAW_PREFIX, type Storage } from './storage.ts';
+
+/** Curated tables the ingest stage writes (the classify stage writes the enriched_* ones). */
+export const INGEST_TABLES = CURATED_TABLES.filter((t) => !t.name.startsWith('enriched_'));
+
+export interface IngestProps {
+  readonly storage: Storage;
+  readonly catalog: Catalog;
+  readonly pseudonymKey: PseudonymKey;
+  readonly alerts: Alerts;
+  /**
+   * DEFAULT_PERIOD for files whose name carries no academic year.
+   * @default - the current academic year at ingest time
+   */
+  readonly defaultPeriod?: string;
+  /**
+   * Memory of the ingest function (MiB): CSV parsing and Parquet encoding in WebAssembly.
+   * @default 2048
+   */
+  readonly memorySize?: number;
+  /**
+   * Log retention of the function.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /** Extra environment (LA name, suppression threshold...). @default - none */
+  readonly environment?: Record<string, string>;
+}
+
+export class Ingest extends Construct {
+  public readonly function: CatchmentFunction;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly rule: events.Rule;
+  public readonly dlqAlarm: cloudwatch.Alarm;
+  public readonly errorsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    const { storage, catalog } = props;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the ingest rule and function; its messages are S3 event envelopes that an operator replays after fixing the cause.',
+    );
+
+    this.function = new CatchmentFunction(this, 'Function', {
+      handlerName: 'ingest',
+      description: 'catchment ingest: raw/<dataset>/*.csv -> validated curated Parquet, quarantine CSV',
+      memorySize: props.memorySize ?? 2048,
+      timeout: Duration.minutes(15),
+      logRetention: props.logRetention,
+      logEncryptionKey: storage.key,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new lambdaDestinations.SqsDestination(this.deadLetterQueue),
+      reservedConcurrentExecutions: 1,
+      environment: {
+        RAW_BUCKET: storage.rawBucket.bucketName,
+        LAKE_BUCKET: storage.lakeBucket.bucketName,
+        GLUE_DATABASE: catalog.databaseName,
+        ATHENA_WORKGROUP: catalog.workGroupName,
+        PSEUDONYM_SECRET_ID: props.pseudonymKey.secret.secretArn,
+        ...(props.defaultPeriod ? { DEFAULT_PERIOD: props.defaultPeriod } : {}),
+        ...props.environment,
+      },
+    });
+
+    // Least privilege: raw/ read; the ingest-written curated tables (+ the _sources state files),
+    // quarantine/ and staging/ read-write; the pseudonymisation key (only this function).
+    storage.grantRawRead(this.function);
+    storage.grantLakeReadWrite(
+      this.function,
+      [...INGEST_TABLES.map((t) => `${tablePrefix(t)}/`), `${LAKE_PREFIXES.curated}_sources/`, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.staging],
+      'stages Parquet parts under staging/<run>/, moves whole partitions into the curated tables it owns and rewrites quarantine/<dataset>.csv',
+    );
+    props.pseudonymKey.grantRead(this.function);
+
+    this.rule = new events.Rule(this, 'RawUploadRule', {
+      description: 'catchment: an object created under raw/ in the raw bucket triggers the ingest function',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [storage.rawBucket.bucketName] },
+          object: { key: events.Match.prefix(RAW_PREFIX) },
+        },
+      },
+    });
+    this.rule.addTarget(
+      new targets.LambdaFunction(this.function, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+
+    this.dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'catchment: an upload could not be ingested (message in the ingest dead-letter queue)',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: 'catchment: the ingest function failed (it retries twice before the event goes to the DLQ)',
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    props.alerts.alarmTo(this.dlqAlarm);
+    props.alerts.alarmTo(this.errorsAlarm);
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * NightlyRun: an EventBridge Scheduler schedule (02:00 Europe/London by default) starts a Step
+ * Functions state machine (JSONata) that mirrors functions/pipeline/run.ts on AWS:
+ *
+ *   Plan -> [periods given?] -> ListPupilPeriods -> ListContactPeriods
+ *        -> ClearStaging <-> DeleteStaged (loop until staging/<runId>/ is empty)
+ *        -> ForEachPeriod (Map): Classify -> Profiles -> FairAccess -> Pdfs (Map over schools)
+ *        -> Publish -> Succeeded
+ *   any failure -> NotifyFailure (SNS, KMS-encrypted topic) -> Failed
+ *
+ * Idempotent reruns: the run id is `nightly-<yyyy-mm-dd>` of the schedule's scheduled time (UTC
+ * date; 02:00 London is 01:00 or 02:00 UTC, the same date), or of the execution start time for a
+ * manual start, unless the input names one (`{"runId": "...", "periods": ["2025-26"]}`). A rerun
+ * of the same night first deletes what an earlier attempt left under staging/<runId>/ (Athena
+ * UNLOAD refuses a non-empty target), then stages again and publishes over the same partitions
+ * and manifests/<runId>.json.
+ *
+ * Nothing under published/ changes before the final Publish task, so a night that fails earlier
+ * leaves yesterday's outputs intact.
+ *
+ * Later stages: pass `periodStages` (profiles, fair access: invoked per period with
+ * {runId, period}, after Classify, in order; the last one returns `schools`, the URNs the PDF
+ * fan-out iterates) and `schoolStage` (invoked per school with {runId, period, urn}). Until they
+ * exist, Pass states named Profiles, FairAccess and RenderSchoolPdf hold their places.
+ */
+import { Duration, TimeZone } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { tablePrefix } from '../../schemas/columns.ts';
+import { contacts, pupils } from '../../schemas/curated.ts';
+import type { Alerts } from './alerts.ts';
+import { acknowledge, acknowledgeWildcardResources } from './nag.ts';
+import { LAKE_PREFIXES, type Storage } from './storage.ts';
+
+/** Errors of the Lambda service itself (not of the function code): always worth retrying. */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+/**
+ * Throttling raised inside a function and surfaced as its error type (the AWS SDK error name):
+ * Athena's StartQueryExecution/GetQueryExecution throttling, S3 SlowDown, generic throttling.
+ */
+export const THROTTLING_ERRORS = ['TooManyRequestsException', 'ThrottlingException', 'SlowDown'];
+
+/** Transient errors of the S3 SDK service integrations used to list and clear staging. */
+export const S3_TRANSIENT_ERRORS = ['S3.SdkClientException', 'S3.InternalErrorException', 'S3.SlowDownException'];
+
+export interface NightlyStage {
+  /** State name (unique in the state machine), e.g. 'Profiles'. */
+  readonly name: string;
+  /** The function to invoke. */
+  readonly handler: lambda.IFunction;
+}
+
+export interface NightlyRunProps {
+  readonly storage: Storage;
+  readonly alerts: Alerts;
+  /** Classify function: invoked with {runId, period}. */
+  readonly classify: lambda.IFunction;
+  /** Publish function: invoked with {runId, periods}. */
+  readonly publish: lambda.IFunction;
+  /**
+   * Stages invoked per period after Classify, in order, with the period's state ({runId, period}
+   * and whatever earlier stages returned, merged). The last one returns `schools` (URNs).
+   * @default - Pass placeholders named Profiles and FairAccess
+   */
+  readonly periodStages?: NightlyStage[];
+  /**
+   * Stage invoked for each school of a period (a Map state, fanned out) with {runId, period, urn}.
+   * @default - a Pass placeholder named RenderSchoolPdf
+   */
+  readonly schoolStage?: NightlyStage;
+  /**
+   * Schedule expression.
+   * @default 'cron(0 2 * * ? *)'
+   */
+  readonly schedule?: string;
+  /**
+   * IANA time zone of the schedule.
+   * @default 'Europe/London'
+   */
+  readonly timezone?: string;
+  /**
+   * Periods classified at the same time (each runs several Athena queries).
+   * @default 2
+   */
+  readonly periodConcurrency?: number;
+  /**
+   * Schools rendered at the same time by the school stage.
+   * @default 10
+   */
+  readonly schoolConcurrency?: number;
+  /**
+   * Execution timeout.
+   * @default Duration.hours(6)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the state machine's log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Schedule enabled.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+export class NightlyRun extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly schedule: scheduler.Schedule;
+  public readonly scheduleDeadLetterQueue: sqs.Queue;
+  public readonly logGroup: logs.LogGroup;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: NightlyRunProps) {
+    super(scope, id);
+    const bucket = props.storage.lakeBucket;
+    const lambdaRetry = (task: sfn.TaskStateBase | sfn.CustomState) => {
+      task.addRetry({ errors: LAMBDA_TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.minutes(1), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(30), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.minutes(5), jitterStrategy: sfn.JitterType.FULL });
+    };
+    const s3Retry = (task: sfn.CustomState) =>
+      task.addRetry({ errors: S3_TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
+    const invoke = (stateId: string, fn: lambda.IFunction, payload: Record<string, string>, outputs: string, comment: string) => {
+      const t = tasks.LambdaInvoke.jsonata(this, stateId, {
+        lambdaFunction: fn,
+        payload: sfn.TaskInput.fromObject(payload),
+        outputs,
+        retryOnServiceExceptions: false,
+        comment,
+      });
+      lambdaRetry(t);
+      return t;
+    };
+
+    // --- failure path -------------------------------------------------------------------------
+    const failed = sfn.Fail.jsonata(this, 'Failed', {
+      error: 'NightlyRunFailed',
+      cause: "{% 'run ' & $runId & ' failed: ' & $states.input.Error %}",
+    });
+    const notify = tasks.SnsPublish.jsonata(this, 'NotifyFailure', {
+      topic: props.alerts.topic,
+      subject: 'catchment: nightly run failed',
+      message: sfn.TaskInput.fromText(
+        "{% $string({'runId': $runId, 'execution': $states.context.Execution.Id, 'error': $states.input.Error, 'cause': $substring($string($states.input.Cause), 0, 4000)}) %}",
+      ),
+      outputs: '{% $states.input %}',
+      comment: 'Alert with the run id, the error name and (truncated) cause; never row data.',
+    });
+    notify.addRetry({ errors: ['SNS.SdkClientException', 'SNS.InternalErrorException', 'SNS.ThrottledException'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    notify.next(failed);
+    const catchAll = { errors: [sfn.Errors.ALL], outputs: '{% $states.errorOutput %}' };
+
+    // --- plan: run id and periods ---------------------------------------------------------------
+    const plan = sfn.Pass.jsonata(this, 'Plan', {
+      comment: 'runId: input.runId, else nightly-<UTC date of the scheduled time or of the execution start>. Periods: input.periods, else every period in curated pupils/contacts.',
+      assign: {
+        runId:
+          "{% $exists($states.input.runId) ? $states.input.runId : 'nightly-' & $substring($exists($states.input.scheduledTime) ? $states.input.scheduledTime : $states.context.Execution.StartTime, 0, 10) %}",
+        periods: '{% $exists($states.input.periods) ? [$states.input.periods] : [] %}',
+      },
+    });
+    const periodsFrom = (stateId: string, prefix: string, assignExpr: string) => {
+      const s = new sfn.CustomState(this, stateId, {
+        stateJson: {
+          Type: 'Task',
+          Comment: `Academic years present under ${prefix} (Hive partition folders period=<p>/)`,
+          Resource: 'arn:aws:states:::aws-sdk:s3:listObjectsV2',
+          Arguments: { Bucket: bucket.bucketName, Prefix: prefix, Delimiter: '/', MaxKeys: 1000 },
+          Assign: { periods: assignExpr },
+          Output: '{% $states.input %}',
+        },
+      });
+      s3Retry(s);
+      s.addCatch(notify, catchAll);
+      return s;
+    };
+    const partitionValues = "[$states.result.CommonPrefixes.Prefix.$substringBefore($substringAfter($, 'period='), '/')[$contains($, /^\\d{4}-\\d{2}$/)]]";
+    const listPupilPeriods = periodsFrom('ListPupilPeriods', `${tablePrefix(pupils)}/`, `{% ${partitionValues} %}`);
+    const listContactPeriods = periodsFrom('ListContactPeriods', `${tablePrefix(contacts)}/`, `{% [$sort($distinct($append($periods, ${partitionValues})))] %}`);
+    const periodsGiven = sfn.Choice.jsonata(this, 'PeriodsGiven', { comment: 'Classify the periods named in the input, or discover them' });
+
+    // --- clear what an earlier attempt of this run left in staging/<runId>/ ---------------------
+    const clearStaging = new sfn.CustomState(this, 'ClearStaging', {
+      stateJson: {
+        Type: 'Task',
+        Comment: 'List (up to 1000) objects an earlier attempt of this run left under staging/<runId>/',
+        Resource: 'arn:aws:states:::aws-sdk:s3:listObjectsV2',
+        Arguments: { Bucket: bucket.bucketName, Prefix: `{% '${LAKE_PREFIXES.staging}' & $runId & '/' %}`, MaxKeys: 1000 },
+        Output: { keys: '{% [$states.result.Contents.Key] %}' },
+      },
+    });
+    s3Retry(clearStaging);
+    clearStaging.addCatch(notify, catchAll);
+    const deleteObject = new sfn.CustomState(this, 'DeleteStagedObject', {
+      stateJson: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::aws-sdk:s3:deleteObject',
+        Arguments: { Bucket: bucket.bucketName, Key: '{% $states.input %}' },
+        Output: '{% $states.input %}',
+      },
+    });
+    s3Retry(deleteObject);
+    const deleteStaged = sfn.Map.jsonata(this, 'DeleteStaged', {
+      comment: 'Delete the leftovers (Athena UNLOAD needs an empty target), then list again',
+      items: sfn.ProvideItems.jsonata('{% $states.input.keys %}'),
+      maxConcurrency: 10,
+      outputs: '{% {} %}',
+    });
+    deleteStaged.itemProcessor(deleteObject);
+    deleteStaged.addCatch(notify, catchAll);
+    const stagingLeft = sfn.Choice.jsonata(this, 'StagingLeft', { comment: 'Anything left under staging/<runId>/?' });
+
+    // --- per period: classify, later stages, PDFs fanned out over schools -----------------------
+    const classify = invoke(
+      'Classify',
+      props.classify,
+      { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}' },
+      '{% $states.input %}',
+      'Classify one period on Athena (enriched tables, staged published tables)',
+    );
+    let periodChain: sfn.Chain = sfn.Chain.start(classify);
+    if (props.periodStages && props.periodStages.length > 0) {
+      for (const st of props.periodStages) {
+        periodChain = periodChain.next(
+          invoke(st.name, st.handler, { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}' }, '{% $merge([$states.input, $states.result.Payload]) %}', `${st.name} for one period`),
+        );
+      }
+    } else {
+      periodChain = periodChain
+        .next(
+          sfn.Pass.jsonata(this, 'Profiles', {
+            comment: 'PLACEHOLDER for the profiles stage (period-level; returns the school URNs for the PDF fan-out). Pass periodStages to replace.',
+            outputs: "{% $merge([$states.input, {'schools': []}]) %}",
+          }),
+        )
+        .next(
+          sfn.Pass.jsonata(this, 'FairAccess', {
+            comment: 'PLACEHOLDER for the fair-access stage (period-level). Pass periodStages to replace.',
+            outputs: '{% $states.input %}',
+          }),
+        );
+    }
+    const schoolTask: sfn.IChainable = props.schoolStage
+      ? invoke(props.schoolStage.name, props.schoolStage.handler, { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urn: '{% $states.input.urn %}' }, '{% $states.input.urn %}', `${props.schoolStage.name} for one school`)
+      : sfn.Pass.jsonata(this, 'RenderSchoolPdf', {
+          comment: 'PLACEHOLDER for the PDF stage (one school). Pass schoolStage to replace.',
+          outputs: '{% $states.input.urn %}',
+        });
+    const pdfs = sfn.Map.jsonata(this, 'Pdfs', {
+      comment: 'Fan out over the schools of the period',
+      items: sfn.ProvideItems.jsonata("{% $exists($states.input.schools) ? [$states.input.schools] : [] %}"),
+      itemSelector: { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urn: '{% $states.context.Map.Item.Value %}' },
+      maxConcurrency: props.schoolConcurrency ?? 10,
+      outputs: "{% {'period': $states.input.period, 'schools': $count($states.result)} %}",
+    });
+    pdfs.itemProcessor(schoolTask);
+    periodChain = periodChain.next(pdfs);
+
+    const forEachPeriod = sfn.Map.jsonata(this, 'ForEachPeriod', {
+      comment: 'Each period: classify, then the later stages; published outputs are only staged here',
+      items: sfn.ProvideItems.jsonata('{% $periods %}'),
+      itemSelector: { runId: '{% $runId %}', period: '{% $states.context.Map.Item.Value %}' },
+      maxConcurrency: props.periodConcurrency ?? 2,
+      outputs: '{% {} %}',
+    });
+    forEachPeriod.itemProcessor(periodChain);
+    forEachPeriod.addCatch(notify, catchAll);
+
+    const publish = invoke(
+      'Publish',
+      props.publish,
+      { runId: '{% $runId %}', periods: '{% $periods %}' },
+      "{% {'runId': $runId, 'periods': $periods, 'published': $count($states.result.Payload.published)} %}",
+      'The final step: move staged published partitions into place, write the manifest',
+    );
+    publish.addCatch(notify, catchAll);
+    const succeeded = sfn.Succeed.jsonata(this, 'Succeeded');
+
+    const definition = plan.next(
+      periodsGiven
+        .when(sfn.Condition.jsonata('{% $count($periods) > 0 %}'), clearStaging)
+        .otherwise(listPupilPeriods.next(listContactPeriods).next(clearStaging)),
+    );
+    clearStaging.next(
+      stagingLeft
+        .when(sfn.Condition.jsonata('{% $count($states.input.keys) > 0 %}'), deleteStaged.next(clearStaging))
+        .otherwise(forEachPeriod.next(publish).next(succeeded)),
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.storage.key,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'catchment nightly run: classify each period, later stages, then publish',
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.timeout ?? Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    // The S3 SDK integrations: list only staging/ and the two curated partition roots, delete only
+    // staging/ objects.
+    const role = this.stateMachine.role;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${LAKE_PREFIXES.staging}*`, `${tablePrefix(pupils)}/`, `${tablePrefix(contacts)}/`] } },
+      }),
+    );
+    const stagingObjects = bucket.arnForObjects(`${LAKE_PREFIXES.staging}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [stagingObjects] }));
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      [stagingObjects],
+      'Deletes the leftovers of an earlier attempt of the same run under staging/<runId>/ (keys known only at run time); s3:DeleteObject on the staging/ prefix of the lake bucket only.',
+    );
+    const invoked = [props.classify, props.publish, ...(props.periodStages ?? []).map((s) => s.handler), ...(props.schoolStage ? [props.schoolStage.handler] : [])];
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      invoked.map((fn) => `${fn.functionArn}:*`),
+      'CDK grants lambda:InvokeFunction on each invoked function and its qualified ARNs (<function-arn>:*, versions and aliases); only the functions this state machine invokes.',
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions logging (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray (PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) do not support resource-level permissions.',
+    );
+    props.alerts.grantPublish(this.stateMachine);
+
+    // --- schedule --------------------------------------------------------------------------------
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.scheduleDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of the nightly schedule (start requests Scheduler could not deliver); it needs no dead-letter queue of its own.',
+    );
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'catchment: start the nightly run',
+      schedule: scheduler.ScheduleExpression.expression(props.schedule ?? 'cron(0 2 * * ? *)', TimeZone.of(props.timezone ?? 'Europe/London')),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: props.enabled ?? true,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime, source: 'catchment-nightly-schedule' }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+      }),
+    });
+
+    // --- alarms (the SNS message from the Catch is the primary alert; these catch the rest) ------
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      props.alerts.alarmTo(a);
+      this.alarms.push(a);
+    };
+    alarm('FailedAlarm', 'catchment: a nightly run execution failed', this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }));
+    alarm('TimedOutAlarm', 'catchment: a nightly run execution timed out', this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }));
+    alarm(
+      'ScheduleDeadLetterAlarm',
+      'catchment: the scheduler could not start the nightly run',
+      this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    );
+  }
+}

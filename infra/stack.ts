@@ -1,0 +1,149 @@
+/**
+ * CatchmentStack: storage, catalog, the pseudonymisation key, alerts, the ingest path and the
+ * nightly run, wired together with least-privilege grants:
+ *
+ * | function | S3                                                                      | other                              |
+ * |----------|-------------------------------------------------------------------------|------------------------------------|
+ * | ingest   | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
+ * | classify | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
+ * | publish  | staging/ read-write (moves out of it); published/ read-write; manifests/ write | -                                  |
+ */
+import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { tablePrefix } from '../schemas/columns.ts';
+import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
+import { PUBLISHED_TABLES } from '../schemas/published.ts';
+import { DEFAULT_CONFIG, type CatchmentConfig } from './config.ts';
+import { Alerts } from './constructs/alerts.ts';
+import { Catalog } from './constructs/catalog.ts';
+import { CatchmentFunction } from './constructs/catchment-function.ts';
+import { Ingest } from './constructs/ingest.ts';
+import { NightlyRun } from './constructs/nightly-run.ts';
+import { PseudonymKey } from './constructs/pseudonym-key.ts';
+import { LAKE_PREFIXES, Storage } from './constructs/storage.ts';
+
+export interface CatchmentStackProps extends StackProps {
+  /**
+   * Deployment settings (see infra/config.ts).
+   * @default DEFAULT_CONFIG
+   */
+  readonly config?: CatchmentConfig;
+}
+
+export class CatchmentStack extends Stack {
+  public readonly config: CatchmentConfig;
+  public readonly storage: Storage;
+  public readonly catalog: Catalog;
+  public readonly pseudonymKey: PseudonymKey;
+  public readonly alerts: Alerts;
+  public readonly ingest: Ingest;
+  public readonly classifyFunction: CatchmentFunction;
+  public readonly publishFunction: CatchmentFunction;
+  public readonly nightlyRun: NightlyRun;
+
+  constructor(scope: Construct, id: string, props: CatchmentStackProps = {}) {
+    const config = props.config ?? DEFAULT_CONFIG;
+    super(scope, id, {
+      description: `catchment: school community profiles and fair-access reports for ${config.laName}`,
+      ...props,
+    });
+    this.config = config;
+    Tags.of(this).add('project', 'catchment');
+    Tags.of(this).add('local-authority', config.laName);
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.storage = new Storage(this, 'Storage', {
+      rawRetention: Duration.days(config.rawRetentionDays),
+      quarantineRetention: Duration.days(config.quarantineRetentionDays),
+      noncurrentVersionRetention: Duration.days(config.noncurrentRetentionDays),
+      stagingRetention: Duration.days(config.stagingRetentionDays),
+      athenaResultsRetention: Duration.days(config.athenaResultsRetentionDays),
+      accessLogRetention: Duration.days(config.accessLogRetentionDays),
+    });
+    this.catalog = new Catalog(this, 'Catalog', {
+      storage: this.storage,
+      databaseName: config.databaseName,
+      workGroupName: config.workGroupName,
+      periodRange: [config.firstPeriod, config.lastPeriod],
+      vintageRange: [config.firstVintage, config.lastVintage],
+      bytesScannedCutoffPerQuery: config.bytesScannedCutoff,
+      suppressionThreshold: config.suppressionThreshold,
+    });
+    this.pseudonymKey = new PseudonymKey(this, 'PseudonymKey', { key: this.storage.key });
+    this.alerts = new Alerts(this, 'Alerts', {
+      key: this.storage.key,
+      displayName: `catchment alerts (${config.laName})`.slice(0, 100),
+      email: config.alertEmail,
+    });
+
+    const environment = {
+      RAW_BUCKET: this.storage.rawBucket.bucketName,
+      LAKE_BUCKET: this.storage.lakeBucket.bucketName,
+      GLUE_DATABASE: this.catalog.databaseName,
+      ATHENA_WORKGROUP: this.catalog.workGroupName,
+      CATCHMENT_LA_NAME: config.laName,
+      CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold),
+    };
+
+    this.ingest = new Ingest(this, 'Ingest', {
+      storage: this.storage,
+      catalog: this.catalog,
+      pseudonymKey: this.pseudonymKey,
+      alerts: this.alerts,
+      defaultPeriod: config.defaultPeriod,
+      logRetention,
+      environment: { CATCHMENT_LA_NAME: config.laName, CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold) },
+    });
+
+    this.classifyFunction = new CatchmentFunction(this, 'Classify', {
+      handlerName: 'classify',
+      description: 'catchment classify: one period on Athena -> enriched curated tables, staged published tables',
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      logRetention,
+      logEncryptionKey: this.storage.key,
+      retryAttempts: 0,
+      environment,
+    });
+    // Athena reads every curated table with the caller's credentials and UNLOADs into staging/; the
+    // stage then moves the enriched partitions into curated/enriched_*.
+    this.catalog.grantQuery(
+      this.classifyFunction,
+      CURATED_TABLES.map((t) => t.name),
+    );
+    this.storage.grantLakeRead(this.classifyFunction, [LAKE_PREFIXES.curated], 'runs Athena queries over every curated table; Athena reads their Parquet files with the caller’s credentials');
+    this.storage.grantLakeReadWrite(
+      this.classifyFunction,
+      [`${tablePrefix(enrichedPupils)}/`, `${tablePrefix(enrichedContacts)}/`, LAKE_PREFIXES.staging],
+      'UNLOADs query results into staging/<run>/ (file names chosen by Athena) and moves the enriched partitions into curated/enriched_*',
+    );
+
+    this.publishFunction = new CatchmentFunction(this, 'Publish', {
+      handlerName: 'publish',
+      description: 'catchment publish: staged published partitions -> published/, manifest',
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      logRetention,
+      logEncryptionKey: this.storage.key,
+      retryAttempts: 0,
+      environment,
+    });
+    this.storage.grantLakeReadWrite(
+      this.publishFunction,
+      [LAKE_PREFIXES.staging, ...PUBLISHED_TABLES.map((t) => `${tablePrefix(t)}/`)],
+      'moves the staged partitions of every published table (Parquet part names chosen by Athena) from staging/<run>/ into published/',
+    );
+    this.storage.grantLakeWrite(this.publishFunction, [LAKE_PREFIXES.manifests], 'writes manifests/<runId>.json and manifests/latest.json');
+
+    this.nightlyRun = new NightlyRun(this, 'NightlyRun', {
+      storage: this.storage,
+      alerts: this.alerts,
+      classify: this.classifyFunction,
+      publish: this.publishFunction,
+      schedule: config.schedule,
+      timezone: config.timezone,
+      logRetention,
+    });
+  }
+}
