@@ -17,6 +17,16 @@ const period = (v: string) => {
   return v;
 };
 
+const baseKind = (v: string) => {
+  if (!['la', 'cluster', 'phase'].includes(v)) throw new InvalidArgumentError('expected la, cluster or phase');
+  return v;
+};
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+};
+
 const program = new Command()
   .name('catchment')
   .description('Geodemographic school community profiles and fair-access reports')
@@ -30,6 +40,10 @@ program
   .option('-p, --period <yyyy-yy>', 'academic year for inputs whose file names carry none', period)
   .option('--key-file <path>', 'pseudonymisation key file (made on first run)', '.secrets/pseudonym.key')
   .option('--warm', 'skip re-ingesting datasets whose input files are unchanged since the last run')
+  .option('--la-name <name>', 'local authority name shown on profiles and reports', 'Local authority')
+  .option('--base <kind>', 'what each school is compared with: la, cluster or phase', baseKind, 'la')
+  .option('--threshold <n>', 'counts below this are shown as c to heads and the public', positiveInt, 5)
+  .option('--fa-years <list>', 'NC years forming the fair-access base, comma-separated, or "all"', '5,6')
   .option('--threads <n>', 'DuckDB threads', (v) => Number(v))
   .option('--json', 'print the run manifest as JSON on stdout instead of the summary')
   .option('-q, --quiet', 'no progress output')
@@ -47,6 +61,12 @@ program
         pseudonymKey: await getPseudonymKey({ kind: 'file', path: resolve(o.keyFile) }),
         progress: o.quiet || o.json ? undefined : progressRenderer(),
         skipUnchanged: Boolean(o.warm),
+        analysis: {
+          laName: o.laName,
+          baseKind: o.base,
+          threshold: o.threshold,
+          fairAccessYears: o.faYears === 'all' ? null : String(o.faYears).split(',').map((y: string) => y.trim()),
+        },
       });
       process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : `${summaryText(manifest, o.out)}\n`);
     } finally {

@@ -10,6 +10,7 @@ import { classify, curatedPeriods, type ClassifyReport } from '../classify/class
 import { academicYear } from '../domain/fields.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
+import { periodFromName } from '../ingest/rows.ts';
 import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -40,6 +41,12 @@ export function newRunId(now = new Date()): string {
 
 export const currentPeriod = (now = new Date()) => academicYear(Math.floor(now.getTime() / 86_400_000));
 
+/** Default period: the latest named in a pupils file name (pupils_2025-26.csv), else the current academic year. */
+export async function defaultPeriod(raw: ObjectStore): Promise<string> {
+  const named = (await raw.list('pupils/')).map((o) => periodFromName(o.key)).filter((p): p is string => p !== null);
+  return named.sort().pop() ?? currentPeriod();
+}
+
 export class RunError extends Error {
   constructor(
     message: string,
@@ -62,7 +69,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     finishedAt: '',
     codeVersion: CODE_VERSION,
     engine: opts.sql.name,
-    period: opts.period ?? currentPeriod(),
+    period: opts.period ?? (await defaultPeriod(opts.raw)),
     inputs: [],
     datasets: {},
     classification: {},

@@ -131,7 +131,7 @@ export class Catalog extends Construct {
     const bucket = props.storage.lakeBucket;
     for (const def of [...this.curatedTables, ...this.publishedTables]) {
       const t = this.glueTable(def, bucket);
-      t.addDependency(this.database);
+      t.addResourceDependency(this.database);
       this.tables[def.name] = t;
     }
 
@@ -162,8 +162,8 @@ export class Catalog extends Construct {
         workGroup: this.workGroupName,
         queryString: q.sql,
       });
-      nq.addDependency(this.workGroup);
-      nq.addDependency(this.database);
+      nq.addResourceDependency(this.workGroup);
+      nq.addResourceDependency(this.database);
       this.namedQueries.push(nq);
     }
   }

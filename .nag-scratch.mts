@@ -1,0 +1,11 @@
+import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildApp } from './infra/app.ts';
+const t0 = Date.now();
+const flags = JSON.parse((await import('node:fs')).readFileSync('cdk.json','utf8')).context;
+const { app } = buildApp(new App({ context: { ...flags, 'aws:cdk:bundling-stacks': [] } }));
+app.synth();
+console.log('synth ms', Date.now() - t0);
+const r = new AwsSolutionsChecks(undefined, { verbose: false }).validateScope(app);
+console.log(r.success, r.violations.length);
+for (const v of r.violations) console.log(v.severity, v.ruleName, v.violatingResources.map((x: any) => x.constructPath).join(' | '));
