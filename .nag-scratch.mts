@@ -9,3 +9,15 @@ console.log('synth ms', Date.now() - t0);
 const r = new AwsSolutionsChecks(undefined, { verbose: false }).validateScope(app);
 console.log(r.success, r.violations.length);
 for (const v of r.violations) console.log(v.severity, v.ruleName, v.violatingResources.map((x: any) => x.constructPath).join(' | '));
+import { Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+const app2 = new App({ context: flags });
+const s = new Stack(app2, 'X');
+new s3.Bucket(s, 'B');
+const r2 = new AwsSolutionsChecks().validateScope(app2);
+console.log('sanity', r2.success, r2.violations.map(v => v.ruleName));
+// count acknowledgements in main app
+let n = 0; const ids: string[] = [];
+const walk = (c: any) => { for (const m of c.node.metadata) if (m.type === 'aws:cdk:acknowledged-rules') { n++; ids.push(...Object.keys(m.data)); } c.node.children.forEach(walk); };
+walk(app);
+console.log('acks', n); console.log(ids.join('\n'));

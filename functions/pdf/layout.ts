@@ -1,0 +1,422 @@
+/**
+ * Page layout on pdfkit for the school profile and the fair-access report: an A4 writer that keeps
+ * a cursor, breaks pages before blocks that would not fit, and tags everything it draws for
+ * assistive technology (tagged PDF: Document > H1/H2/H3, P, Figure with alt text and bounding box,
+ * Table > TR > TH/TD, L > LI; decoration and page furniture marked as artifacts).
+ *
+ * Output is deterministic: no creation date is written and the file ID is derived from the
+ * document's own metadata, so the same input gives the same bytes.
+ */
+import PDFDocument from 'pdfkit';
+import SVGtoPDF from 'svg-to-pdfkit';
+import { FONT, faceFor, registerFonts, type Face } from './fonts.ts';
+
+export const PAGE = { width: 595.28, height: 841.89 } as const;
+export const MARGIN = { top: 42, bottom: 54, left: 40, right: 40 } as const;
+
+export const INK = '#1b1b1b';
+export const MUTED = '#505a5f';
+export const ACCENT = '#12436d';
+export const RULE = '#b1b4b6';
+export const PANEL = '#f3f2f1';
+export const TILE = '#eaf0f6';
+
+export interface DocMeta {
+  title: string;
+  subject: string;
+  author: string;
+  keywords?: string;
+  /** Left-hand footer text on every page (e.g. school name and URN). */
+  footer: string;
+  /** Only feeds the deterministic file identifier; no creation date is written. */
+  idSeed?: string;
+}
+
+export interface FigureBox {
+  /** 0-based page index. */
+  page: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  alt: string;
+}
+
+export interface Column {
+  header: string;
+  width: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+export interface TextOptions {
+  size?: number;
+  face?: Face;
+  color?: string;
+  x?: number;
+  width?: number;
+  lineGap?: number;
+  align?: 'left' | 'right' | 'center' | 'justify';
+  /** Space after, in points. */
+  after?: number;
+  /** Structure type (default P). */
+  tag?: string;
+}
+
+export interface TableOptions {
+  size?: number;
+  /** Vertical padding inside each row. */
+  pad?: number;
+  zebra?: boolean;
+  /** Cells to print in the muted colour (e.g. suppressed or unreliable rows). */
+  muted?: (row: number, col: number) => boolean;
+  /** Cells to print in semibold. */
+  strong?: (row: number, col: number) => boolean;
+  x?: number;
+}
+
+export interface ListItem {
+  text: string;
+  /** Optional semibold lead-in printed before the text on the same line. */
+  lead?: string;
+}
+
+type StructEl = PDFKit.PDFStructureElement;
+
+const FOOTER_SIZE = 7.5;
+
+export class Writer {
+  readonly doc: PDFKit.PDFDocument;
+  readonly root: StructEl;
+  readonly figures: FigureBox[] = [];
+  y: number = MARGIN.top;
+  page = 0;
+  private readonly chunks: Uint8Array[] = [];
+  private readonly ended: Promise<Uint8Array>;
+  private readonly meta: DocMeta;
+
+  constructor(meta: DocMeta) {
+    this.meta = meta;
+    const info: Record<string, unknown> = {
+      Title: meta.title,
+      Author: meta.author,
+      Subject: meta.subject,
+      Keywords: meta.keywords ?? '',
+      Creator: 'catchment',
+      Producer: 'catchment (pdfkit)',
+      // Only used for the file ID; removed below so no creation date is written.
+      CreationDate: new Date(0),
+      IdSeed: meta.idSeed ?? meta.title,
+    };
+    this.doc = new PDFDocument({
+      size: 'A4',
+      margins: { ...MARGIN },
+      pdfVersion: '1.7',
+      tagged: true,
+      lang: 'en-GB',
+      displayTitle: true,
+      bufferPages: true,
+      // No default font: pdfkit would otherwise load its built-in Helvetica AFM data.
+      font: null as unknown as string,
+      info: info as PDFKit.DocumentInfo,
+    });
+    const docInfo = this.doc.info as unknown as Record<string, unknown>;
+    delete docInfo.CreationDate;
+    delete docInfo.IdSeed;
+    this.doc.on('data', (c: Uint8Array) => this.chunks.push(c));
+    this.ended = new Promise((resolve, reject) => {
+      this.doc.on('end', () => resolve(Buffer.concat(this.chunks)));
+      this.doc.on('error', reject);
+    });
+    registerFonts(this.doc);
+    this.root = this.doc.struct('Document');
+    this.doc.addStructure(this.root);
+  }
+
+  get left(): number {
+    return MARGIN.left;
+  }
+  get right(): number {
+    return PAGE.width - MARGIN.right;
+  }
+  get width(): number {
+    return this.right - this.left;
+  }
+  get bottom(): number {
+    return PAGE.height - MARGIN.bottom;
+  }
+  get remaining(): number {
+    return this.bottom - this.y;
+  }
+
+  newPage(): void {
+    this.doc.addPage();
+    this.page++;
+    this.y = MARGIN.top;
+  }
+
+  /** Start a new page unless `h` points fit below the cursor. */
+  ensure(h: number): void {
+    if (this.y + h > this.bottom && this.y > MARGIN.top + 1) this.newPage();
+  }
+
+  space(h: number): void {
+    this.y += h;
+  }
+
+  /** Draw decoration that assistive technology should skip. */
+  artifact(draw: () => void, type: 'Layout' | 'Pagination' = 'Layout'): void {
+    this.doc.markContent('Artifact', { type });
+    draw();
+    this.doc.endMarkedContent();
+  }
+
+  /** Add a structure element whose content is drawn by `draw`. */
+  tagged(type: string, draw: () => void, parent: StructEl = this.parent, options: Record<string, unknown> = {}): StructEl {
+    const el = this.doc.struct(type, options as PDFKit.Mixins.StructureElementOptions);
+    parent.add(el);
+    el.add(draw);
+    el.end();
+    return el;
+  }
+
+  private setFont(face: Face, size: number, color = INK): void {
+    this.doc.font(FONT[face]).fontSize(size).fillColor(color);
+  }
+
+  /** Height of `text` wrapped to `width`. */
+  measure(text: string, o: TextOptions = {}): number {
+    this.setFont(o.face ?? 'regular', o.size ?? 9.5);
+    return this.doc.heightOfString(text, { width: o.width ?? this.width, lineGap: o.lineGap ?? 1.5 });
+  }
+
+  /** Draw text at an absolute position (no cursor change); returns its height. */
+  textAt(text: string, x: number, y: number, o: TextOptions = {}): number {
+    this.setFont(o.face ?? 'regular', o.size ?? 9.5, o.color ?? INK);
+    const opts = { width: o.width ?? this.right - x, lineGap: o.lineGap ?? 1.5, align: o.align ?? 'left' };
+    const h = this.doc.heightOfString(text, opts);
+    this.doc.text(text, x, y, opts);
+    return h;
+  }
+
+  /** A paragraph at the cursor (page break first if it would not fit). */
+  paragraph(text: string, o: TextOptions = {}, parent: StructEl = this.parent): void {
+    const x = o.x ?? this.left;
+    const width = o.width ?? this.right - x;
+    const h = this.measure(text, { ...o, width });
+    this.ensure(h);
+    const y = this.y;
+    this.tagged(o.tag ?? 'P', () => this.textAt(text, x, y, { ...o, width }), parent);
+    this.y += h + (o.after ?? 5);
+  }
+
+  /** A heading; `keep` reserves room for what follows so a heading never ends a page. */
+  heading(level: 1 | 2 | 3, text: string, keep = 60): void {
+    const size = level === 1 ? 20 : level === 2 ? 13 : 10.5;
+    const before = level === 1 ? 0 : level === 2 ? 10 : 6;
+    const color = level === 3 ? INK : ACCENT;
+    const h = this.measure(text, { size, face: 'semibold', lineGap: 0 });
+    if (this.y > MARGIN.top + 1) this.y += before;
+    this.ensure(h + keep);
+    const y = this.y;
+    this.tagged(`H${level}`, () => this.textAt(text, this.left, y, { size, face: 'semibold', color, lineGap: 0 }));
+    if (level <= 2) this.doc.outline.addItem(text);
+    this.y += h + (level === 1 ? 6 : level === 2 ? 5 : 3);
+  }
+
+  /** A chart (SVG) as a tagged Figure with alt text; records its box for tests. */
+  figure(chart: { svg: string; width: number; height: number }, alt: string, o: { x?: number; parent?: StructEl } = {}): FigureBox {
+    this.ensure(chart.height);
+    const x = o.x ?? this.left;
+    const y = this.y;
+    const box: FigureBox = { page: this.page, x, y, width: chart.width, height: chart.height, alt };
+    this.tagged(
+      'Figure',
+      () =>
+        SVGtoPDF(this.doc, chart.svg, x, y, {
+          width: chart.width,
+          height: chart.height,
+          assumePt: true,
+          fontCallback: (_family, bold, italic) => FONT[faceFor(bold ? 'bold' : 'normal', italic)],
+          warningCallback: () => undefined,
+        }),
+      o.parent ?? this.parent,
+      { alt, bbox: [x, y, x + chart.width, y + chart.height], placement: 'Block' },
+    );
+    this.figures.push(box);
+    this.y += chart.height;
+    return box;
+  }
+
+  /** A table with a header row (repeated after a page break). Cells are plain strings. */
+  table(columns: readonly Column[], rows: readonly (readonly string[])[], o: TableOptions = {}): void {
+    const size = o.size ?? 8.5;
+    const pad = o.pad ?? 3;
+    const x0 = o.x ?? this.left;
+    const total = columns.reduce((s, c) => s + c.width, 0);
+    const cellPad = 4;
+    const heightOf = (cells: readonly string[], face: Face) =>
+      Math.max(...cells.map((t, i) => this.measure(t, { size, face, width: columns[i]!.width - 2 * cellPad, lineGap: 0.5 }))) + 2 * pad;
+
+    const table = this.doc.struct('Table');
+    this.parent.add(table);
+    const headerH = heightOf(
+      columns.map((c) => c.header),
+      'semibold',
+    );
+    const drawHeader = () => {
+      const y = this.y;
+      this.artifact(() => {
+        this.doc.save().rect(x0, y, total, headerH).fill(TILE).restore();
+      });
+      const tr = this.doc.struct('TR');
+      table.add(tr);
+      let x = x0;
+      columns.forEach((c) => {
+        const cx = x;
+        const th = this.doc.struct('TH', { scope: 'Column' } as PDFKit.Mixins.StructureElementOptions);
+        tr.add(th);
+        th.add(() => this.textAt(c.header, cx + cellPad, y + pad, { size, face: 'semibold', width: c.width - 2 * cellPad, align: c.align ?? 'left', lineGap: 0.5 }));
+        th.end();
+        x += c.width;
+      });
+      tr.end();
+      this.y += headerH;
+    };
+    this.ensure(headerH + heightOf(rows[0] ?? [], 'regular'));
+    drawHeader();
+    rows.forEach((row, r) => {
+      const h = heightOf(row, 'regular');
+      if (this.y + h > this.bottom) {
+        this.newPage();
+        drawHeader();
+      }
+      const y = this.y;
+      if (o.zebra !== false && r % 2 === 1) {
+        this.artifact(() => {
+          this.doc.save().rect(x0, y, total, h).fill('#f7f7f6').restore();
+        });
+      }
+      const tr = this.doc.struct('TR');
+      table.add(tr);
+      let x = x0;
+      row.forEach((cell, c) => {
+        const col = columns[c]!;
+        const cx = x;
+        const td = this.doc.struct('TD');
+        tr.add(td);
+        const face: Face = o.strong?.(r, c) ? 'semibold' : 'regular';
+        const color = o.muted?.(r, c) ? MUTED : INK;
+        td.add(() => this.textAt(cell, cx + cellPad, y + pad, { size, face, color, width: col.width - 2 * cellPad, align: col.align ?? 'left', lineGap: 0.5 }));
+        td.end();
+        x += col.width;
+      });
+      tr.end();
+      this.y += h;
+    });
+    const yEnd = this.y;
+    this.artifact(() => {
+      this.doc.save().moveTo(x0, yEnd).lineTo(x0 + total, yEnd).lineWidth(0.6).strokeColor(RULE).stroke().restore();
+    });
+    table.end();
+    this.y += 6;
+  }
+
+  /** A bulleted list (L > LI > Lbl + LBody). */
+  list(items: readonly ListItem[], o: { size?: number; x?: number; width?: number; parent?: StructEl; after?: number } = {}): void {
+    const size = o.size ?? 9.5;
+    const x = o.x ?? this.left;
+    const width = o.width ?? this.right - x;
+    const indent = 10;
+    const list = this.doc.struct('L');
+    (o.parent ?? this.parent).add(list);
+    for (const it of items) {
+      const full = it.lead ? `${it.lead} ${it.text}` : it.text;
+      const h = this.measure(full, { size, width: width - indent });
+      this.ensure(h);
+      const y = this.y;
+      const li = this.doc.struct('LI');
+      list.add(li);
+      li.add(this.doc.struct('Lbl', {}, () => this.textAt('\u2022', x, y, { size, color: ACCENT, width: indent })));
+      li.add(
+        this.doc.struct('LBody', {}, () => {
+          if (it.lead) {
+            this.setFont('semibold', size);
+            this.doc.text(`${it.lead} `, x + indent, y, { width: width - indent, lineGap: 1.5, continued: true });
+            this.setFont('regular', size);
+            this.doc.text(it.text, { lineGap: 1.5 });
+          } else {
+            this.textAt(it.text, x + indent, y, { size, width: width - indent });
+          }
+        }),
+      );
+      li.end();
+      this.y += h + 3;
+    }
+    list.end();
+    this.y += o.after ?? 3;
+  }
+
+  /**
+   * A shaded panel with a heading and content. `content` draws at the cursor inside the panel
+   * (using a narrower width); the panel is sized by measuring first (`measureContent`).
+   */
+  panel(title: string, measureContent: (width: number) => number, content: (x: number, width: number) => void, o: { fill?: string; keepTogether?: boolean } = {}): void {
+    const padX = 12;
+    const padY = 10;
+    const innerW = this.width - 2 * padX;
+    const titleH = this.measure(title, { size: 11, face: 'semibold', width: innerW, lineGap: 0 });
+    const h = padY + titleH + 5 + measureContent(innerW) + padY;
+    if (o.keepTogether !== false) this.ensure(h);
+    const y0 = this.y;
+    this.artifact(() => {
+      this.doc.save().rect(this.left, y0, this.width, h).fill(o.fill ?? PANEL).restore();
+      this.doc.save().rect(this.left, y0, 3, h).fill(ACCENT).restore();
+    });
+    const sect = this.doc.struct('Sect');
+    this.root.add(sect);
+    const ty = y0 + padY;
+    sect.add(this.doc.struct('H2', {}, () => this.textAt(title, this.left + padX, ty, { size: 11, face: 'semibold', color: ACCENT, width: innerW, lineGap: 0 })));
+    this.doc.outline.addItem(title);
+    this.y = ty + titleH + 5;
+    this.currentParent = sect;
+    try {
+      content(this.left + padX, innerW);
+    } finally {
+      this.currentParent = null;
+    }
+    sect.end();
+    this.y = y0 + h + 8;
+  }
+
+  /** Structure parent for content drawn inside a panel. */
+  currentParent: StructEl | null = null;
+  get parent(): StructEl {
+    return this.currentParent ?? this.root;
+  }
+
+  /** Footers on every page, then the finished PDF bytes. */
+  async finish(): Promise<Uint8Array> {
+    const range = this.doc.bufferedPageRange();
+    const total = range.count;
+    for (let i = range.start; i < range.start + total; i++) {
+      this.doc.switchToPage(i);
+      const saved = this.doc.page.margins.bottom;
+      this.doc.page.margins.bottom = 0; // footer sits in the margin: stop pdfkit adding a page
+      const y = PAGE.height - MARGIN.bottom + 18;
+      this.artifact(() => {
+        this.doc.save().moveTo(this.left, y - 5).lineTo(this.right, y - 5).lineWidth(0.5).strokeColor(RULE).stroke().restore();
+        this.setFont('regular', FOOTER_SIZE, MUTED);
+        this.doc.text(this.meta.footer, this.left, y, { width: this.width - 80, lineBreak: false });
+        this.doc.text(`Page ${i - range.start + 1} of ${total}`, this.right - 80, y, { width: 80, align: 'right', lineBreak: false });
+      }, 'Pagination');
+      this.doc.page.margins.bottom = saved;
+    }
+    this.root.end();
+    this.doc.end();
+    return this.ended;
+  }
+
+  get pageCount(): number {
+    return this.doc.bufferedPageRange().count;
+  }
+}
