@@ -1,4 +1,5 @@
 /** Lambda configuration from the environment the CDK stack sets; fails fast naming what is missing. */
+import { S3Client } from '@aws-sdk/client-s3';
 import { AthenaEngine } from '../ports/athena-engine.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
 import { getPseudonymKey } from './secrets.ts';
@@ -29,9 +30,17 @@ export function awsConfig(): AwsConfig {
   };
 }
 
+/**
+ * CATCHMENT_S3_FORCE_PATH_STYLE=true: path-style S3 addressing, for local emulators (moto_server,
+ * LocalStack) on a host name such as localhost. Never set in the deployed stack. Endpoint and
+ * checksum behaviour come from the SDK's own AWS_ENDPOINT_URL / AWS_REQUEST_CHECKSUM_CALCULATION.
+ */
+export const s3ForcePathStyle = (): boolean => /^(1|true|yes)$/i.test(process.env.CATCHMENT_S3_FORCE_PATH_STYLE ?? '');
+const s3Client = () => new S3Client(s3ForcePathStyle() ? { forcePathStyle: true } : {});
+
 /** Raw uploads live under raw/<dataset>/ in the raw bucket. */
-export const rawStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.rawBucket, prefix: 'raw' });
-export const lakeStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.lakeBucket });
+export const rawStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.rawBucket, prefix: 'raw', client: s3Client() });
+export const lakeStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.lakeBucket, client: s3Client() });
 export const athena = (c: AwsConfig) =>
   new AthenaEngine({ workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}` });
 export const pseudonymKey = (c: AwsConfig) => {

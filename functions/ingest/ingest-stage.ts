@@ -67,6 +67,19 @@ export class IngestError extends Error {
   }
 }
 
+/** Keys seen so far, per scope (e.g. per school and period). */
+class UniqueKeys {
+  private scopes = new Map<string, Set<string | number>>();
+  has(scope: string, key: string | number): boolean {
+    return this.scopes.get(scope)?.has(key) ?? false;
+  }
+  add(scope: string, key: string | number): void {
+    let s = this.scopes.get(scope);
+    if (!s) this.scopes.set(scope, (s = new Set()));
+    s.add(key);
+  }
+}
+
 const REQUIRED: InputDataset[] = ['classification', 'schools', 'pupils'];
 const ORDER: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts'];
 const sourceStateKey = (d: InputDataset) => `curated/_sources/${d}.json`;
@@ -130,7 +143,7 @@ async function readFile(
   spec: FileSpec,
   writer: PartitionWriter,
   quarantine: QuarantineLog,
-  seen: Set<string>,
+  seen: UniqueKeys,
 ): Promise<FileReport> {
   const progress = opts.progress ?? noProgress;
   const size = (await opts.raw.list(key)).find((o) => o.key === key)?.size;
@@ -162,12 +175,12 @@ async function readFile(
     if ('reason' in out) {
       quarantine.add({ file: key, line: rec.line, column: out.column, value: out.value, reason: out.reason, message: out.message });
       report.quarantined++;
-    } else if (out.uniqueKey !== undefined && seen.has(out.uniqueKey)) {
+    } else if (out.uniqueKey !== undefined && seen.has(out.uniqueScope ?? '', out.uniqueKey)) {
       const col = out.uniqueReason === 'duplicate_upn' ? 'upn' : spec.columns[0].name;
       quarantine.add({ file: key, line: rec.line, column: col, value: '', reason: out.uniqueReason ?? 'duplicate', message: 'duplicate of an earlier row: kept once' });
       report.quarantined++;
     } else {
-      if (out.uniqueKey !== undefined) seen.add(out.uniqueKey);
+      if (out.uniqueKey !== undefined) seen.add(out.uniqueScope ?? '', out.uniqueKey);
       writer.append(out.partition, out.values);
       report.accepted++;
     }
@@ -221,7 +234,7 @@ async function ingestRows(dataset: Exclude<InputDataset, 'classification'>, keys
   const table = TABLE_FOR[dataset];
   const writer = new PartitionWriter(opts.lake, table, staging, opts.rowsPerPart);
   const quarantine = new QuarantineLog();
-  const seen = new Set<string>();
+  const seen = new UniqueKeys();
   const files: FileReport[] = [];
   for (const key of keys) {
     const period = periodFromName(key) ?? opts.period;
@@ -300,7 +313,7 @@ async function ingestClassification(keys: string[], opts: IngestOptions, staging
 
   const writer = new PartitionWriter(opts.lake, postcodes, staging, opts.rowsPerPart);
   const quarantine = new QuarantineLog();
-  const seen = new Set<string>();
+  const seen = new UniqueKeys();
   const spec: FileSpec =
     layout === 'nspl'
       ? { columns: nsplColumns, mapper: (h) => nsplMapper(h, segmentCodes) }

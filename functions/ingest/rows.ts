@@ -21,8 +21,13 @@ export interface RowReject {
 export interface RowOk {
   partition: string;
   values: Value[];
-  /** Key that must be unique within the dataset (duplicates are quarantined), if any. */
-  uniqueKey?: string;
+  /**
+   * Identity that must be unique within `uniqueScope` (duplicates are quarantined), if any.
+   * Pupils use 52 bits of the pseudonym as a number per school: far smaller than string keys
+   * at 9 million pupils, and a collision within one school is vanishingly unlikely.
+   */
+  uniqueScope?: string;
+  uniqueKey?: string | number;
   uniqueReason?: string;
 }
 
@@ -91,7 +96,8 @@ export function pupilMapper(h: HeaderMap, ctx: MapperContext, period: string): R
     return {
       partition: period,
       values: [id, urn, ncyear, fsm, pc?.postcode ?? null, pc?.sector ?? null],
-      uniqueKey: `${period}|${urn}|${id.slice(0, 24)}`,
+      uniqueScope: `${period}|${urn}`,
+      uniqueKey: parseInt(id.slice(0, 13), 16),
       uniqueReason: 'duplicate_upn',
     };
   };
@@ -117,7 +123,8 @@ export function contactMapper(h: HeaderMap): RowMapper {
     return {
       partition: period,
       values: [id, day, channel, pc?.postcode ?? null, pc?.sector ?? null, childUrn, childYear],
-      uniqueKey: `${period}|${id}`,
+      uniqueScope: period,
+      uniqueKey: id,
       uniqueReason: 'duplicate_contact_id',
     };
   };
@@ -138,7 +145,8 @@ export function schoolMapper(h: HeaderMap, period: string): RowMapper {
     return {
       partition: period,
       values: [urn, name, phase, cluster, pc?.postcode ?? null, pc?.sector ?? null],
-      uniqueKey: `${period}|${urn}`,
+      uniqueScope: period,
+      uniqueKey: urn,
       uniqueReason: 'duplicate_urn',
     };
   };

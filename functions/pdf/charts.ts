@@ -65,10 +65,10 @@ const CONFIG = {
 // Status categories shared by the specs and the renderers
 // ---------------------------------------------------------------------------------------------
 export const PROFILE_STATUS = {
-  higher: 'Higher share than the base',
-  lower: 'Lower share than the base',
+  higher: 'Higher than base',
+  lower: 'Lower than base',
   ns: 'No clear difference',
-  unreliable: 'Small numbers: read with caution',
+  unreliable: 'Small numbers',
 } as const;
 
 export const FA_STATUS = {
@@ -105,25 +105,25 @@ const indexX = (title: string) => ({
 
 /** School profile: composition (school % vs base %) beside the index with its 95% CI. */
 function profileSupergroupSpec(): TopLevelSpec {
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order' } };
+  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' } };
   return {
     config: CONFIG,
     hconcat: [
       {
         width: 150,
-        height: { step: 21 },
+        height: { step: 21, for: 'position' },
         data: { name: 'comp' },
         layer: [
           {
             mark: { type: 'bar', height: { band: 0.9 } },
             encoding: {
               y: { ...y, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 4 } },
-              yOffset: { field: 'series', sort: { field: 'seriesOrder' } },
+              yOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
               x: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 } },
               color: {
                 field: 'series',
                 type: 'nominal',
-                sort: { field: 'seriesOrder' },
+                sort: { field: 'seriesOrder', op: 'min' },
                 scale: { range: [COLOURS.school, COLOURS.base] },
                 legend: { orient: 'top', title: null, direction: 'horizontal', offset: 4 },
               },
@@ -132,13 +132,13 @@ function profileSupergroupSpec(): TopLevelSpec {
           {
             transform: [{ filter: 'datum.hidden' }],
             mark: { type: 'text', align: 'left', dx: 3, fontStyle: 'italic', color: COLOURS.muted },
-            encoding: { y, yOffset: { field: 'series', sort: { field: 'seriesOrder' } }, x: { datum: 0 }, text: { value: 'c' } },
+            encoding: { y, yOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } }, x: { datum: 0 }, text: { value: 'c' } },
           },
         ],
       },
       {
         width: 190,
-        height: { step: 21 },
+        height: { step: 21, for: 'position' },
         data: { name: 'idx' },
         layer: [
           { mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { x: { datum: 100 } } },
@@ -149,7 +149,7 @@ function profileSupergroupSpec(): TopLevelSpec {
               y: { ...y, axis: null },
               x: { ...indexX(''), field: 'lo' },
               x2: { field: 'hi' },
-              color: { field: 'status', type: 'nominal', legend: null, scale: { domain: Object.values(PROFILE_STATUS), range: [COLOURS.higher, COLOURS.lower, COLOURS.neutral, COLOURS.faint] } },
+              color: { field: 'status', type: 'nominal', scale: { domain: Object.values(PROFILE_STATUS), range: [COLOURS.higher, COLOURS.lower, COLOURS.neutral, COLOURS.faint] } },
             },
           },
           {
@@ -188,16 +188,16 @@ function imdSpec(): TopLevelSpec {
           x: {
             field: 'decileLabel',
             type: 'ordinal',
-            sort: { field: 'decile' },
+            sort: { field: 'decile', op: 'min' },
             title: 'IMD decile of home neighbourhood (1 = most deprived 10% of neighbourhoods in England, 10 = least deprived)',
             axis: { labelAngle: 0 },
           },
-          xOffset: { field: 'series', sort: { field: 'seriesOrder' } },
+          xOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
           y: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 } },
           color: {
             field: 'series',
             type: 'nominal',
-            sort: { field: 'seriesOrder' },
+            sort: { field: 'seriesOrder', op: 'min' },
             scale: { range: [COLOURS.school, COLOURS.base] },
             legend: { orient: 'top-right', title: null, direction: 'horizontal' },
           },
@@ -207,8 +207,8 @@ function imdSpec(): TopLevelSpec {
         transform: [{ filter: 'datum.hidden' }],
         mark: { type: 'text', baseline: 'bottom', dy: -2, fontStyle: 'italic', color: COLOURS.muted },
         encoding: {
-          x: { field: 'decileLabel', type: 'ordinal', sort: { field: 'decile' } },
-          xOffset: { field: 'series', sort: { field: 'seriesOrder' } },
+          x: { field: 'decileLabel', type: 'ordinal', sort: { field: 'decile', op: 'min' } },
+          xOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
           y: { datum: 0 },
           text: { value: 'c' },
         },
@@ -219,7 +219,7 @@ function imdSpec(): TopLevelSpec {
 
 /** Where the school sits in its cluster: min-max range, median tick, the school's share as a dot. */
 function clusterRangeSpec(): TopLevelSpec {
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 4 } };
+  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 4 } };
   const x = { type: 'quantitative', title: '% of pupils at each school in the cluster', scale: { domainMin: 0, nice: true }, axis: { tickCount: 5 } };
   return {
     config: CONFIG,
@@ -241,7 +241,7 @@ function clusterRangeSpec(): TopLevelSpec {
 
 /** Fair access: index with 95% CI per segment. */
 function faIndexSpec(): TopLevelSpec {
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 170, ticks: false, domain: false, labelPadding: 4 } };
+  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 170, ticks: false, domain: false, labelPadding: 4 } };
   return {
     config: CONFIG,
     width: 260,
@@ -256,7 +256,7 @@ function faIndexSpec(): TopLevelSpec {
           y,
           x: { ...indexX(''), field: 'lo' },
           x2: { field: 'hi' },
-          color: { field: 'status', type: 'nominal', legend: null, scale: { domain: Object.values(FA_STATUS), range: [COLOURS.lower, COLOURS.higher, COLOURS.neutral] } },
+          color: { field: 'status', type: 'nominal', scale: { domain: Object.values(FA_STATUS), range: [COLOURS.lower, COLOURS.higher, COLOURS.neutral] } },
         },
       },
       {
@@ -320,7 +320,7 @@ function trendSpec(): TopLevelSpec {
   const colour = {
     field: 'name',
     type: 'nominal',
-    sort: { field: 'order' },
+    sort: { field: 'order', op: 'min' },
     scale: { range: ['#12436d', '#28a197', '#801650', '#f46a25', '#3d3d3d', '#a285d1', '#2073bc', '#b35806', '#6bace6', '#8d6e63'] },
     legend: { orient: 'right', title: null, labelLimit: 190 },
   };
@@ -332,7 +332,7 @@ function trendSpec(): TopLevelSpec {
     layer: [
       { mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { y: { datum: 100 } } },
       { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color: colour } },
-      { mark: { type: 'point', filled: true, size: 22, opacity: 1 }, encoding: { x, y, color: colour, shape: { field: 'name', type: 'nominal', sort: { field: 'order' }, legend: null } } },
+      { mark: { type: 'point', filled: true, size: 22, opacity: 1 }, encoding: { x, y, color: colour, shape: { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, legend: null } } },
     ],
   } as unknown as TopLevelSpec;
 }

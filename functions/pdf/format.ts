@@ -92,3 +92,13 @@ export function ratioWords(index: number): string {
   if (r > 0.22) return 'about a quarter as common';
   return 'much less common';
 }
+
+/**
+ * The date stamped on a PDF: 1 September of the first year of an academic-year period such as
+ * "2025-26" (1 January for a plain year), never the clock, so re-renders are byte-identical.
+ */
+export function periodDate(period: string): Date {
+  const m = /^(\d{4})/.exec(period);
+  const year = m ? Number(m[1]) : 2000;
+  return new Date(Date.UTC(year, /^\d{4}-\d{2}$/.test(period) ? 8 : 0, 1));
+}

@@ -4,8 +4,9 @@
  * assistive technology (tagged PDF: Document > H1/H2/H3, P, Figure with alt text and bounding box,
  * Table > TR > TH/TD, L > LI; decoration and page furniture marked as artifacts).
  *
- * Output is deterministic: no creation date is written and the file ID is derived from the
- * document's own metadata, so the same input gives the same bytes.
+ * Output is deterministic: the creation date is fixed by the caller (from the data period, not
+ * the clock) and the file ID is derived from the document's own metadata, so the same input gives
+ * the same bytes.
  */
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
@@ -28,8 +29,13 @@ export interface DocMeta {
   keywords?: string;
   /** Left-hand footer text on every page (e.g. school name and URN). */
   footer: string;
-  /** Only feeds the deterministic file identifier; no creation date is written. */
+  /** Feeds the deterministic file identifier. */
   idSeed?: string;
+  /**
+   * The date written as the creation date. Fixed by the caller (from the data period) rather than
+   * the clock, so that re-rendering the same document gives identical bytes.
+   */
+  date: Date;
 }
 
 export interface FigureBox {
@@ -103,8 +109,7 @@ export class Writer {
       Keywords: meta.keywords ?? '',
       Creator: 'catchment',
       Producer: 'catchment (pdfkit)',
-      // Only used for the file ID; removed below so no creation date is written.
-      CreationDate: new Date(0),
+      CreationDate: meta.date,
       IdSeed: meta.idSeed ?? meta.title,
     };
     this.doc = new PDFDocument({
@@ -120,8 +125,7 @@ export class Writer {
       info: info as PDFKit.DocumentInfo,
     });
     const docInfo = this.doc.info as unknown as Record<string, unknown>;
-    delete docInfo.CreationDate;
-    delete docInfo.IdSeed;
+    delete docInfo.IdSeed; // only feeds the file ID
     this.doc.on('data', (c: Uint8Array) => this.chunks.push(c));
     this.ended = new Promise((resolve, reject) => {
       this.doc.on('end', () => resolve(Buffer.concat(this.chunks)));
@@ -398,6 +402,7 @@ export class Writer {
   async finish(): Promise<Uint8Array> {
     const range = this.doc.bufferedPageRange();
     const total = range.count;
+    this.finalPages = total;
     for (let i = range.start; i < range.start + total; i++) {
       this.doc.switchToPage(i);
       const saved = this.doc.page.margins.bottom;
@@ -416,7 +421,9 @@ export class Writer {
     return this.ended;
   }
 
+  private finalPages = 0;
+  /** Number of pages (after finish()). */
   get pageCount(): number {
-    return this.doc.bufferedPageRange().count;
+    return this.finalPages || this.doc.bufferedPageRange().count;
   }
 }

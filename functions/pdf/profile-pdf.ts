@@ -10,7 +10,7 @@
  */
 import type { ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
 import { PROFILE_STATUS, clampIndex, renderChartSvg } from './charts.ts';
-import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, plural, ratioWords, thousands } from './format.ts';
+import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, periodDate, plural, ratioWords, thousands } from './format.ts';
 import { ACCENT, INK, MUTED, TILE, Writer, type FigureBox } from './layout.ts';
 import { AFFLUENT_LOOKING, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
 import { RENDERER_VERSION } from './version.ts';
@@ -59,6 +59,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     keywords: `school profile; URN ${s.urn}; ${d.classification.name}; ${d.period}`,
     footer: `${s.name} (URN ${s.urn}) \u00b7 community profile ${d.period} \u00b7 ${d.laName} \u00b7 counts below ${T} shown as c`,
     idSeed: `${s.urn}|${d.period}|${RENDERER_VERSION}`,
+    date: periodDate(d.period),
   });
 
   const supergroups = [...d.segments.supergroup].sort(byCode);
@@ -75,11 +76,12 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
 
   // ------------------------------------------------------------------ key facts
   const k = d.keyFacts;
+  const matchHidden = (status: string) => d.matchStatus.some((m) => m.status === status && isHiddenCount(m.n, T));
   const tiles: { value: string; label: string }[] = [
     { value: countText(k.pupils, T), label: 'pupils' },
-    { value: k.matchRatePct === null ? DASH : `${fixed(k.matchRatePct, 1)}%`, label: 'matched to their exact postcode' },
+    { value: k.matchRatePct === null ? (matchHidden('exact') || matchHidden('terminated') ? SUPPRESSED : DASH) : `${fixed(k.matchRatePct, 1)}%`, label: 'matched to their postcode' },
     { value: k.fsmPct === null ? SUPPRESSED : `${fixed(k.fsmPct, 1)}%`, label: 'eligible for free school meals' },
-    { value: k.sectorImputedPct === null ? DASH : `${fixed(k.sectorImputedPct, 1)}%`, label: "given their postcode sector's type" },
+    { value: k.sectorImputedPct === null ? (matchHidden('sector') ? SUPPRESSED : DASH) : `${fixed(k.sectorImputedPct, 1)}%`, label: "given their postcode sector's type" },
     { value: countText(k.unclassified, T), label: 'not classified (no usable postcode)' },
   ];
   {
@@ -149,7 +151,8 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     }),
     { muted: (row) => hidden(supergroups[row]!, T) || !supergroups[row]!.reliable },
   );
-  w.paragraph(`Base: ${baseLabel}. School % is of the ${countText(k.classified, T)} pupils whose postcode could be classified.`, {
+  const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
+  w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out.`, {
     size: 8,
     color: MUTED,
   });

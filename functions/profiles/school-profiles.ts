@@ -120,28 +120,38 @@ export interface Similar {
   distanceKm: number | null;
 }
 
+/** Above this many schools in a phase, candidates are shortlisted before the exact distance. */
+export const EXACT_SIMILARITY_LIMIT = 3000;
+const SHORTLIST = 25;
+
 /**
  * For each school, the k most similar schools of the same phase: smallest Jensen-Shannon distance
  * (base 2, so similarity = 1 − distance is in 0..1) between subgroup-share vectors; ties by URN.
  * Distances in km come from the schools' postcodes, so near-twins that are not neighbours stand out.
+ * An LA has a few hundred schools per phase and every pair is scored exactly. Beyond
+ * EXACT_SIMILARITY_LIMIT (England-scale runs) the all-pairs JSD is too slow in JavaScript, so a
+ * shortlist of 25 per school comes from the Bhattacharyya coefficient of group-level shares (a dot
+ * product of square roots, 21 dimensions for OAC) and the shortlist is ranked by the exact JSD.
  */
-export function similarSchools(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary, k = 5): Similar[] {
+export function similarSchools(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary, k = 5, exactLimit = EXACT_SIMILARITY_LIMIT): Similar[] {
   const codes = dict.codes.subgroup;
-  const byPhase = new Map<string, { urn: string; v: number[] }[]>();
+  const groups = dict.codes.group;
+  const byPhase = new Map<string, { urn: string; v: number[]; g: number[] }[]>();
   for (const urn of [...counts.keys()].sort()) {
-    const sub = counts.get(urn)!.subgroup;
-    const v = codes.map((c) => sub.get(c) ?? 0);
+    const levels = counts.get(urn)!;
+    const v = codes.map((c) => levels.subgroup.get(c) ?? 0);
     if (v.every((x) => x === 0)) continue;
     const phase = schools.get(urn)?.phase ?? 'unknown';
     const list = byPhase.get(phase) ?? [];
-    list.push({ urn, v });
+    list.push({ urn, v, g: groups.map((c) => levels.group.get(c) ?? 0) });
     byPhase.set(phase, list);
   }
   const out: Similar[] = [];
   for (const list of byPhase.values()) {
-    for (const a of list) {
-      const scored = list
-        .filter((b) => b.urn !== a.urn)
+    const shortlist = list.length > exactLimit ? bhattacharyyaShortlist(list.map((x) => x.g), SHORTLIST) : null;
+    list.forEach((a, ai) => {
+      const candidates = shortlist ? shortlist[ai].map((j) => list[j]) : list.filter((b) => b.urn !== a.urn);
+      const scored = candidates
         .map((b) => ({ urn: b.urn, d: jensenShannonDistance(a.v, b.v) }))
         .sort((x, y) => x.d - y.d || x.urn.localeCompare(y.urn))
         .slice(0, k);
@@ -157,7 +167,44 @@ export function similarSchools(counts: SchoolCounts, schools: Map<string, School
           distanceKm: located ? haversineKm(sa!.lat!, sa!.long!, sb!.lat!, sb!.long!) : null,
         });
       });
-    }
+    });
   }
   return out;
+}
+
+/** For each vector, the indices of the m others with the largest Bhattacharyya coefficient. */
+function bhattacharyyaShortlist(vectors: number[][], m: number): number[][] {
+  const n = vectors.length;
+  const d = vectors[0]?.length ?? 0;
+  const roots = new Float64Array(n * d);
+  vectors.forEach((v, i) => {
+    const total = v.reduce((a, b) => a + b, 0) || 1;
+    for (let j = 0; j < d; j++) roots[i * d + j] = Math.sqrt(v[j] / total);
+  });
+  // Keep the m best per row in small sorted arrays (m is tiny, so insertion is cheap).
+  const bestScore = Array.from({ length: n }, () => new Float64Array(m).fill(-1));
+  const bestIdx = Array.from({ length: n }, () => new Int32Array(m).fill(-1));
+  const offer = (i: number, j: number, score: number) => {
+    const s = bestScore[i];
+    if (score <= s[m - 1]) return;
+    let p = m - 1;
+    while (p > 0 && s[p - 1] < score) {
+      s[p] = s[p - 1];
+      bestIdx[i][p] = bestIdx[i][p - 1];
+      p--;
+    }
+    s[p] = score;
+    bestIdx[i][p] = j;
+  };
+  for (let i = 0; i < n; i++) {
+    const oi = i * d;
+    for (let j = i + 1; j < n; j++) {
+      const oj = j * d;
+      let bc = 0;
+      for (let t = 0; t < d; t++) bc += roots[oi + t] * roots[oj + t];
+      offer(i, j, bc);
+      offer(j, i, bc);
+    }
+  }
+  return bestIdx.map((idx) => [...idx].filter((j) => j >= 0));
 }

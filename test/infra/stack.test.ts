@@ -1,0 +1,489 @@
+/**
+ * CatchmentStack template: encryption, TLS, lifecycle, Glue partition projection and columns,
+ * Athena workgroup, schedule, state machine retries/catch/run id, IAM scoping, Lambda runtime.
+ * One in-memory synth per configuration (Lambda bundling skipped; lambda-smoke.test.ts bundles).
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import jsonata from 'jsonata';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analystQueries } from '../../infra/analyst-queries.ts';
+import { ATHENA_ENGINE_V3, PARQUET } from '../../infra/constructs/catalog.ts';
+import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../infra/constructs/nightly-run.ts';
+import { INGEST_TABLES } from '../../infra/constructs/ingest.ts';
+import { periodRange } from '../../infra/config.ts';
+import { columnsOf, dataColumnsOf, glueType, tablePrefix } from '../../schemas/columns.ts';
+import { CURATED_TABLES } from '../../schemas/curated.ts';
+import { PUBLISHED_TABLES } from '../../schemas/published.ts';
+import { allStates, asArray, concreteDefinition, concretise, FAKE, logicalId, resourcesOf, statementsOfRole, synthApp, type Json } from './helpers.ts';
+
+let s: ReturnType<typeof synthApp>;
+let ids: { raw: string; lake: string; results: string; logs: string; key: string; topic: string };
+let definition: Json;
+
+beforeAll(() => {
+  s = synthApp();
+  const st = s.stack.storage;
+  ids = {
+    raw: logicalId(s.stack, st.rawBucket),
+    lake: logicalId(s.stack, st.lakeBucket),
+    results: logicalId(s.stack, st.athenaResultsBucket),
+    logs: logicalId(s.stack, st.accessLogsBucket),
+    key: logicalId(s.stack, st.key),
+    topic: logicalId(s.stack, s.stack.alerts.topic),
+  };
+  definition = concreteDefinition(s.json);
+});
+
+const bucketName = (id: string) => FAKE.bucket(id);
+
+describe('storage', () => {
+  it('has one customer-managed key with rotation on', () => {
+    s.template.resourceCountIs('AWS::KMS::Key', 1);
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('encrypts the data buckets with the key (bucket keys on) and the access-log bucket with SSE-S3', () => {
+    for (const id of [ids.raw, ids.lake, ids.results]) {
+      expect(s.json.Resources[id].Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [ids.key, 'Arn'] } } },
+      ]);
+    }
+    expect(s.json.Resources[ids.logs].Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+  });
+
+  it('blocks public access, versions every bucket and logs the data buckets to the access-log bucket', () => {
+    const buckets = resourcesOf(s.json, 'AWS::S3::Bucket');
+    expect(buckets.map(([id]) => id).sort()).toEqual([ids.raw, ids.lake, ids.results, ids.logs].sort());
+    for (const [id, b] of buckets) {
+      expect(b.Properties.PublicAccessBlockConfiguration, id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.Properties.VersioningConfiguration, id).toEqual({ Status: 'Enabled' });
+      expect(b.DeletionPolicy, id).toBe('Retain');
+    }
+    for (const id of [ids.raw, ids.lake, ids.results]) {
+      expect(s.json.Resources[id].Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: ids.logs });
+    }
+  });
+
+  it('denies every non-TLS request (aws:SecureTransport) and TLS below 1.2 on every bucket', () => {
+    const policies = resourcesOf(s.json, 'AWS::S3::BucketPolicy');
+    for (const id of [ids.raw, ids.lake, ids.results, ids.logs]) {
+      const policy = policies.find(([, p]) => p.Properties.Bucket.Ref === id)?.[1];
+      expect(policy, id).toBeDefined();
+      const statements = policy!.Properties.PolicyDocument.Statement as Json[];
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }));
+    }
+  });
+
+  it('expires raw uploads, quarantine and staging; keeps curated and published; expires noncurrent versions', () => {
+    const rules = (id: string) => s.json.Resources[id].Properties.LifecycleConfiguration.Rules as Json[];
+    const byPrefix = (id: string, prefix: string) => rules(id).find((r) => r.Prefix === prefix);
+    expect(byPrefix(ids.raw, 'raw/')).toMatchObject({ Status: 'Enabled', ExpirationInDays: 30 });
+    const quarantine = byPrefix(ids.lake, 'quarantine/')!;
+    expect(quarantine).toMatchObject({ Status: 'Enabled', ExpirationInDays: 30 });
+    const staging = byPrefix(ids.lake, 'staging/')!;
+    expect(staging.ExpirationInDays).toBeGreaterThanOrEqual(1);
+    expect(staging.ExpirationInDays).toBeLessThanOrEqual(2);
+    // Nothing expires curated/ or published/ objects: no whole-bucket or curated/published expiration.
+    for (const r of rules(ids.lake)) {
+      if (r.ExpirationInDays !== undefined) expect(['quarantine/', 'staging/']).toContain(r.Prefix);
+    }
+    for (const id of [ids.raw, ids.lake, ids.results, ids.logs]) {
+      expect(rules(id).some((r) => r.NoncurrentVersionExpiration?.NoncurrentDays === 30 && r.Prefix === undefined), id).toBe(true);
+      expect(rules(id).some((r) => r.AbortIncompleteMultipartUpload?.DaysAfterInitiation === 1), id).toBe(true);
+    }
+  });
+
+  it('takes retention days from context', () => {
+    const c = synthApp({ rawRetentionDays: '7', quarantineRetentionDays: 14 });
+    const lake = logicalId(c.stack, c.stack.storage.lakeBucket);
+    const raw = logicalId(c.stack, c.stack.storage.rawBucket);
+    const rule = (id: string, prefix: string) => (c.json.Resources[id].Properties.LifecycleConfiguration.Rules as Json[]).find((r) => r.Prefix === prefix);
+    expect(rule(raw, 'raw/')!.ExpirationInDays).toBe(7);
+    expect(rule(lake, 'quarantine/')!.ExpirationInDays).toBe(14);
+  });
+
+  it('turns EventBridge notifications on in the bucket resource itself (no notification custom resource)', () => {
+    expect(s.json.Resources[ids.raw].Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(resourcesOf(s.json, 'Custom::S3BucketNotifications')).toEqual([]);
+    expect(resourcesOf(s.json, 'AWS::Lambda::Function')).toHaveLength(3);
+  });
+
+  it('keeps the pseudonymisation key in Secrets Manager: generated 64 hex characters, encrypted with the key, retained', () => {
+    const [[, secret]] = resourcesOf(s.json, 'AWS::SecretsManager::Secret');
+    expect(secret!.DeletionPolicy).toBe('Retain');
+    expect(secret!.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [ids.key, 'Arn'] });
+    const g = secret!.Properties.GenerateSecretString;
+    expect(g).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true, ExcludeUppercase: true, IncludeSpace: false, ExcludeCharacters: 'ghijklmnopqrstuvwxyz' });
+  });
+
+  it('encrypts the alert topic, the queues and every log group', () => {
+    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] } });
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    for (const [, q] of resourcesOf(s.json, 'AWS::SQS::Queue')) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    const groups = resourcesOf(s.json, 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(4); // three functions, one state machine
+    for (const [, g] of groups) {
+      expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [ids.key, 'Arn'] });
+      expect(g.Properties.RetentionInDays).toBe(365);
+    }
+  });
+});
+
+describe('catalog', () => {
+  const tables = () => resourcesOf(s.json, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput as Json);
+
+  it('has a table for every curated and published dataset, and no other', () => {
+    expect(tables().map((t) => t.Name).sort()).toEqual([...CURATED_TABLES, ...PUBLISHED_TABLES].map((t) => t.name).sort());
+    s.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'catchment' } });
+  });
+
+  it('derives every column from the zod contracts (data columns in the files, partition columns as keys)', () => {
+    for (const def of [...CURATED_TABLES, ...PUBLISHED_TABLES]) {
+      const t = tables().find((x) => x.Name === def.name)!;
+      const cols = (t.StorageDescriptor.Columns as Json[]).map((c) => ({ name: c.Name, type: c.Type }));
+      expect(cols, def.name).toEqual(dataColumnsOf(def).map((c) => ({ name: c.name, type: glueType(c.type) })));
+      const keys = (t.PartitionKeys as Json[]).map((c) => ({ name: c.Name, type: c.Type }));
+      expect(keys, def.name).toEqual(def.partitions.map((p) => ({ name: p, type: glueType(columnsOf(def).find((c) => c.name === p)!.type) })));
+      expect([...cols, ...keys].map((c) => c.name), def.name).toEqual(columnsOf(def).map((c) => c.name));
+    }
+  });
+
+  it('stores Parquet at s3://<lake>/<zone>/<table>/ with partition projection on the partition column', () => {
+    const lake = bucketName(ids.lake);
+    const periods = periodRange('2015-16', '2035-36');
+    for (const def of [...CURATED_TABLES, ...PUBLISHED_TABLES]) {
+      const t = tables().find((x) => x.Name === def.name)!;
+      const sd = t.StorageDescriptor;
+      expect(sd.SerdeInfo.SerializationLibrary).toBe(PARQUET.serde);
+      expect(sd.InputFormat).toBe(PARQUET.inputFormat);
+      expect(sd.OutputFormat).toBe(PARQUET.outputFormat);
+      expect(concretise(sd.Location, s.json)).toBe(`s3://${lake}/${tablePrefix(def)}/`);
+      const p = t.Parameters;
+      const key = def.partitions[0]!;
+      expect(p['projection.enabled']).toBe('true');
+      expect(p[`projection.${key}.type`]).toBe('enum');
+      expect(concretise(p['storage.location.template'], s.json)).toBe(`s3://${lake}/${tablePrefix(def)}/${key}=\${${key}}/`);
+      const values = (p[`projection.${key}.values`] as string).split(',');
+      if (key === 'period') expect(values, def.name).toEqual(periods);
+      else {
+        expect(key).toBe('vintage');
+        expect(values).toContain('2024-05');
+        expect(values).toContain('unspecified');
+      }
+    }
+  });
+
+  it('projects the configured range of academic years', () => {
+    const c = synthApp({ firstPeriod: '2020-21', lastPeriod: '2022-23' });
+    const [[, t]] = resourcesOf(c.json, 'AWS::Glue::Table').filter(([, r]) => r.Properties.TableInput.Name === 'pupils');
+    expect(t!.Properties.TableInput.Parameters['projection.period.values']).toBe('2020-21,2021-22,2022-23');
+  });
+
+  it('has an engine v3 workgroup with enforced settings, KMS-encrypted results and a scan cutoff', () => {
+    s.template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'catchment',
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        EngineVersion: { SelectedEngineVersion: ATHENA_ENGINE_V3 },
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        ResultConfiguration: {
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { 'Fn::GetAtt': [ids.key, 'Arn'] } },
+        },
+      },
+    });
+    const [[, wg]] = resourcesOf(s.json, 'AWS::Athena::WorkGroup');
+    expect(concretise(wg!.Properties.WorkGroupConfiguration.ResultConfiguration.OutputLocation, s.json)).toBe(`s3://${bucketName(ids.results)}/results/`);
+    const c = synthApp({ bytesScannedCutoff: '1073741824' });
+    c.template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { BytesScannedCutoffPerQuery: 1073741824 } });
+  });
+
+  it('saves the analysts named queries in the workgroup and database', () => {
+    const queries = resourcesOf(s.json, 'AWS::Athena::NamedQuery').map(([, q]) => q.Properties as Json);
+    expect(queries.map((q) => q.Name).sort()).toEqual(analystQueries(5).map((q) => q.name).sort());
+    for (const q of queries) {
+      expect(q.Database).toBe('catchment');
+      expect(q.WorkGroup).toBe('catchment');
+    }
+  });
+});
+
+describe('ingest', () => {
+  it('routes "Object Created" events under raw/ of the raw bucket to the ingest function, with retries and a DLQ', () => {
+    const [[, rule]] = resourcesOf(s.json, 'AWS::Events::Rule');
+    expect(rule!.Properties.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: ids.raw }] }, object: { key: [{ prefix: 'raw/' }] } },
+    });
+    const target = rule!.Properties.Targets[0];
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [logicalId(s.stack, s.stack.ingest.function), 'Arn'] });
+    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [logicalId(s.stack, s.stack.ingest.deadLetterQueue), 'Arn'] });
+  });
+
+  it('retries failed invocations twice, then sends them to the DLQ; runs one at a time', () => {
+    const fnId = logicalId(s.stack, s.stack.ingest.function);
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(s.stack, s.stack.ingest.deadLetterQueue), 'Arn'] } } },
+    });
+    expect(s.json.Resources[fnId].Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('alarms on the DLQ and on function errors, into the alert topic', () => {
+    const alarms = resourcesOf(s.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Json);
+    const dlq = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions[0].Value['Fn::GetAtt'][0] === logicalId(s.stack, s.stack.ingest.deadLetterQueue));
+    expect(dlq).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: ids.topic }] });
+    expect(alarms.find((a) => a.MetricName === 'Errors')).toMatchObject({ AlarmActions: [{ Ref: ids.topic }] });
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: ids.topic }]);
+  });
+});
+
+describe('lambda functions', () => {
+  it('run Node.js 22 on ARM64 with active tracing, JSON logs in their own log group, Powertools settings', () => {
+    const fns = resourcesOf(s.json, 'AWS::Lambda::Function');
+    expect(fns).toHaveLength(3);
+    for (const [id, f] of fns) {
+      const p = f.Properties;
+      expect(p.Runtime, id).toBe('nodejs22.x');
+      expect(p.Architectures, id).toEqual(['arm64']);
+      expect(p.Handler, id).toBe('index.handler');
+      expect(p.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(p.LoggingConfig.LogFormat, id).toBe('JSON');
+      expect(p.LoggingConfig.LogGroup, id).toBeDefined();
+      const env = p.Environment.Variables;
+      expect(env, id).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: 'Catchment',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        NODE_OPTIONS: '--enable-source-maps',
+        RAW_BUCKET: { Ref: ids.raw },
+        LAKE_BUCKET: { Ref: ids.lake },
+        GLUE_DATABASE: 'catchment',
+        ATHENA_WORKGROUP: 'catchment',
+      });
+      expect(env.POWERTOOLS_SERVICE_NAME, id).toMatch(/^catchment-(ingest|classify|publish)$/);
+    }
+  });
+
+  it('gives the pseudonymisation secret id to the ingest function only', () => {
+    const withSecret = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment.Variables.PSEUDONYM_SECRET_ID);
+    expect(withSecret.map(([id]) => id)).toEqual([logicalId(s.stack, s.stack.ingest.function)]);
+  });
+});
+
+describe('nightly run', () => {
+  it('is scheduled at 02:00 Europe/London with the scheduled time as input, retries and a DLQ', () => {
+    const [[, sch]] = resourcesOf(s.json, 'AWS::Scheduler::Schedule');
+    const p = sch!.Properties;
+    expect(p.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(p.ScheduleExpressionTimezone).toBe('Europe/London');
+    expect(p.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+    expect(p.State).toBe('ENABLED');
+    expect(p.Target.Arn).toEqual({ Ref: logicalId(s.stack, s.stack.nightlyRun.stateMachine) });
+    expect(JSON.parse(p.Target.Input)).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>', source: 'catchment-nightly-schedule' });
+    expect(p.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 });
+    expect(p.Target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [logicalId(s.stack, s.stack.nightlyRun.scheduleDeadLetterQueue), 'Arn'] });
+  });
+
+  it('takes the schedule and time zone from context', () => {
+    const c = synthApp({ schedule: 'cron(30 3 ? * MON-FRI *)', timezone: 'Europe/Dublin' });
+    c.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 3 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Dublin' });
+  });
+
+  it('is a JSONata standard state machine with ALL-level logs and X-Ray tracing', () => {
+    const [[, sm]] = resourcesOf(s.json, 'AWS::StepFunctions::StateMachine');
+    expect(sm!.Properties.StateMachineType).toBe('STANDARD');
+    expect(sm!.Properties.LoggingConfiguration.Level).toBe('ALL');
+    expect(sm!.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(definition.QueryLanguage).toBe('JSONata');
+    expect(definition.TimeoutSeconds).toBe(6 * 3600);
+  });
+
+  it('retries every Lambda task on Lambda service errors and throttling, with exponential backoff', () => {
+    const lambdaTasks = Object.entries(allStates(definition)).filter(([, st]) => st.Type === 'Task' && String(st.Resource).endsWith(':states:::lambda:invoke'));
+    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['Classify', 'Publish']);
+    for (const [name, st] of lambdaTasks) {
+      const retries = st.Retry as Json[];
+      const service = retries.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect(service, name).toBeDefined();
+      expect(service!.ErrorEquals).toEqual(expect.arrayContaining(LAMBDA_TRANSIENT_ERRORS));
+      expect(service!.BackoffRate).toBeGreaterThanOrEqual(2);
+      expect(service!.MaxAttempts).toBeGreaterThanOrEqual(3);
+      const throttling = retries.find((r) => r.ErrorEquals.includes('TooManyRequestsException'));
+      expect(throttling!.ErrorEquals).toEqual(expect.arrayContaining(THROTTLING_ERRORS));
+      expect(throttling!.BackoffRate).toBeGreaterThanOrEqual(2);
+      expect(throttling!.IntervalSeconds).toBeGreaterThanOrEqual(10);
+      // never retry everything: a bad input must fail fast into the alert
+      for (const r of retries) expect(r.ErrorEquals).not.toContain('States.ALL');
+    }
+  });
+
+  it('catches every failure into the SNS alert, then fails the execution', () => {
+    const top = definition.States as Record<string, Json>;
+    for (const [name, st] of Object.entries(top)) {
+      if (st.Type !== 'Task' && st.Type !== 'Map') continue;
+      if (name === 'NotifyFailure') continue;
+      expect(st.Catch, name).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'NotifyFailure' })]);
+    }
+    const notify = top.NotifyFailure!;
+    expect(notify.Resource).toBe('arn:aws:states:::sns:publish');
+    expect(notify.Arguments.TopicArn).toBe(`arn:aws:sns:${FAKE.region}:${FAKE.account}:${ids.topic}`);
+    expect(notify.Next).toBe('Failed');
+    expect(top.Failed).toMatchObject({ Type: 'Fail', Error: 'NightlyRunFailed' });
+  });
+
+  it('classifies each period, keeps placeholders for the later stages (PDFs fanned out), and publishes last', () => {
+    const states = allStates(definition);
+    const perPeriod = definition.States.ForEachPeriod;
+    expect(perPeriod.Type).toBe('Map');
+    expect(perPeriod.ItemProcessor.StartAt).toBe('Classify');
+    expect(states.Classify!.Next).toBe('Profiles');
+    expect(states.Profiles!.Next).toBe('FairAccess');
+    expect(states.FairAccess!.Next).toBe('Pdfs');
+    expect(states.Pdfs!.Type).toBe('Map');
+    expect(states.Pdfs!.ItemProcessor.StartAt).toBe('RenderSchoolPdf');
+    expect(perPeriod.Next).toBe('Publish');
+    expect(definition.States.Publish.Next).toBe('Succeeded');
+    expect(definition.States.Succeeded.Type).toBe('Succeed');
+    // Publish is the only state that writes published/: nothing follows it but Succeeded.
+    const after = Object.entries(definition.States as Record<string, Json>).filter(([, st]) => st.Next === 'Publish').map(([n]) => n);
+    expect(after).toEqual(['ForEachPeriod']);
+  });
+
+  it('derives the run id from the scheduled date, so a rerun of the same night reuses it', async () => {
+    const plan = definition.States.Plan;
+    const runIdOf = async (input: Json, startTime: string) =>
+      jsonata(String(plan.Assign.runId).replace(/^\{%|%\}$/g, '')).evaluate({}, { states: { input, context: { Execution: { StartTime: startTime } } } });
+    expect(await runIdOf({ scheduledTime: '2025-11-03T02:00:00Z' }, '2025-11-03T02:00:01.123Z')).toBe('nightly-2025-11-03');
+    // BST: 02:00 London is 01:00 UTC, same date
+    expect(await runIdOf({ scheduledTime: '2025-06-01T01:00:00Z' }, '2025-06-01T01:00:00.500Z')).toBe('nightly-2025-06-01');
+    // a manual rerun later that day, without input, gets the same id; an explicit id wins
+    expect(await runIdOf({}, '2025-06-01T09:14:00.000Z')).toBe('nightly-2025-06-01');
+    expect(await runIdOf({ runId: 'rerun-1' }, '2025-06-01T09:14:00.000Z')).toBe('rerun-1');
+  });
+
+  it('discovers periods from the curated partition folders unless the input names them', async () => {
+    const ev = (expr: string, bindings: Json) => jsonata(String(expr).replace(/^\{%|%\}$/g, '')).evaluate({}, bindings);
+    const given = await ev(definition.States.Plan.Assign.periods, { states: { input: { periods: ['2024-25'] } } });
+    expect(given).toEqual(['2024-25']);
+    expect(await ev(definition.States.Plan.Assign.periods, { states: { input: {} } })).toEqual([]);
+    const pupils = await ev(definition.States.ListPupilPeriods.Assign.periods, {
+      states: { result: { CommonPrefixes: [{ Prefix: 'curated/pupils/period=2025-26/' }, { Prefix: 'curated/pupils/period=junk/' }] } },
+    });
+    expect(pupils).toEqual(['2025-26']);
+    const all = await ev(definition.States.ListContactPeriods.Assign.periods, {
+      periods: pupils,
+      states: { result: { CommonPrefixes: [{ Prefix: 'curated/contacts/period=2024-25/' }, { Prefix: 'curated/contacts/period=2025-26/' }] } },
+    });
+    expect(all).toEqual(['2024-25', '2025-26']);
+    expect(await ev(definition.States.ListContactPeriods.Assign.periods, { periods: [], states: { result: { KeyCount: 0 } } })).toEqual([]);
+  });
+
+  it('clears what an earlier attempt left in staging/<runId>/ before classifying', async () => {
+    const clear = definition.States.ClearStaging;
+    expect(clear.Resource).toBe('arn:aws:states:::aws-sdk:s3:listObjectsV2');
+    expect(clear.Arguments.Bucket).toBe(bucketName(ids.lake));
+    expect(await jsonata(clear.Arguments.Prefix.replace(/^\{%|%\}$/g, '')).evaluate({}, { runId: 'nightly-2025-06-01' })).toBe('staging/nightly-2025-06-01/');
+    expect(definition.States.StagingLeft.Default).toBe('ForEachPeriod');
+    expect(definition.States.DeleteStaged.Next).toBe('ClearStaging');
+    expect(definition.States.DeleteStaged.ItemProcessor.States.DeleteStagedObject.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+  });
+
+  it('passes asl-validator', async () => {
+    const { default: aslValidator } = await import('asl-validator');
+    const { isValid, errorsText } = aslValidator(definition);
+    expect(errorsText('\n'), JSON.stringify(definition).slice(0, 200)).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('alarms on failed and timed-out executions and on the schedule DLQ', () => {
+    const alarms = resourcesOf(s.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Json);
+    expect(alarms.filter((a) => a.Namespace === 'AWS/States').map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(alarms).toHaveLength(5);
+  });
+});
+
+describe('IAM', () => {
+  const allStatements = () => resourcesOf(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+  const roleOf = (fn: { role?: unknown }) => logicalId(s.stack, fn.role as never);
+  /** Concrete S3 object ARNs a role may touch with the given action. */
+  const objectArns = (roleId: string, action: string) =>
+    statementsOfRole(s.json, roleId)
+      .filter((st) => st.Effect === 'Allow' && asArray<string>(st.Action).includes(action))
+      .flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json)))
+      .filter((r) => r.startsWith('arn:aws:s3:::'))
+      .sort();
+  const lake = () => `arn:aws:s3:::${bucketName(ids.lake)}`;
+  const raw = () => `arn:aws:s3:::${bucketName(ids.raw)}`;
+
+  it('never grants s3:* or * actions, nor any action on Resource "*" except X-Ray/log delivery', () => {
+    for (const st of allStatements().filter((x) => x.Effect === 'Allow')) {
+      const actions = asArray<string>(st.Action);
+      expect(actions).not.toContain('s3:*');
+      expect(actions).not.toContain('*');
+      for (const a of actions) expect(a, JSON.stringify(st)).not.toMatch(/\*$/);
+      if (asArray(st.Resource).includes('*')) {
+        for (const a of actions) expect(a).toMatch(/^(xray|logs):/);
+      }
+    }
+    for (const [, role] of resourcesOf(s.json, 'AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lists buckets only with an s3:prefix condition', () => {
+    for (const st of allStatements().filter((x) => asArray<string>(x.Action).includes('s3:ListBucket'))) {
+      expect(st.Condition?.StringLike?.['s3:prefix'], JSON.stringify(st)).toBeDefined();
+    }
+  });
+
+  it('scopes the ingest function to raw/, its curated tables, quarantine/ and staging/', () => {
+    const role = roleOf(s.stack.ingest.function);
+    const rw = [...INGEST_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/curated/_sources/*`, `${lake()}/quarantine/*`, `${lake()}/staging/*`].sort();
+    expect(objectArns(role, 's3:GetObject')).toEqual([...rw, `${raw()}/raw/*`].sort());
+    expect(objectArns(role, 's3:PutObject')).toEqual(rw);
+    expect(objectArns(role, 's3:DeleteObject')).toEqual(rw);
+    const statements = statementsOfRole(s.json, role);
+    expect(statements.some((st) => asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(statements.some((st) => asArray<string>(st.Action).some((a) => a.startsWith('athena:')))).toBe(false);
+  });
+
+  it('scopes the classify function to Athena, the curated Glue tables, curated/ reads and staging/ + enriched writes', () => {
+    const role = roleOf(s.stack.classifyFunction);
+    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort();
+    expect(objectArns(role, 's3:PutObject')).toEqual(write);
+    expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('/results/')));
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, ...write].sort());
+    const statements = statementsOfRole(s.json, role);
+    const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
+    expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
+    const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
+    const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
+    expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    expect(statements.some((st) => asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'))).toBe(false);
+  });
+
+  it('scopes the publish function to staging/ -> published/<table>/ and manifests/', () => {
+    const role = roleOf(s.stack.publishFunction);
+    const published = PUBLISHED_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`);
+    expect(objectArns(role, 's3:PutObject')).toEqual([...published, `${lake()}/staging/*`, `${lake()}/manifests/*`].sort());
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([...published, `${lake()}/staging/*`].sort());
+    expect(objectArns(role, 's3:GetObject').some((a) => a.includes('/curated/') || a.startsWith(raw()))).toBe(false);
+  });
+
+  it('lets the state machine delete only under staging/ and invoke only its functions', () => {
+    const role = logicalId(s.stack, s.stack.nightlyRun.stateMachine.role);
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/staging/*`]);
+    expect(objectArns(role, 's3:GetObject')).toEqual([]);
+    const invoke = statementsOfRole(s.json, role).filter((st) => asArray<string>(st.Action).includes('lambda:InvokeFunction'));
+    const targets = invoke.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json)));
+    const fnIds = [s.stack.classifyFunction, s.stack.publishFunction].map((f) => logicalId(s.stack, f));
+    for (const t of targets) expect(fnIds.some((id) => t.includes(`function:${id}`))).toBe(true);
+  });
+});
