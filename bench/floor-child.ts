@@ -18,7 +18,7 @@ const script = `
 CREATE TABLE pc AS
   SELECT upper(replace(pcds, ' ', '')) AS k, left(upper(replace(pcds, ' ', '')), length(replace(pcds, ' ', '')) - 2) AS sector,
          doterm <> '' AS terminated, NULLIF(oac11, '') AS segment, ward
-  FROM read_csv('${input}/classification/*.csv', header = true, all_varchar = true);
+  FROM read_csv('${input}/classification/NSPL*.csv', header = true, all_varchar = true);
 CREATE TABLE sector_mode AS
   SELECT sector, arg_max(segment, n) AS segment FROM (
     SELECT sector, segment, count(*) AS n FROM pc WHERE segment IS NOT NULL GROUP BY ALL) GROUP BY sector;
@@ -29,7 +29,7 @@ CREATE TABLE enriched AS
          CASE WHEN length(p.k) < 5 THEN 'invalid' WHEN pc.segment IS NOT NULL AND NOT pc.terminated THEN 'exact'
               WHEN pc.segment IS NOT NULL THEN 'terminated' WHEN sm.segment IS NOT NULL THEN 'sector' ELSE 'unmatched' END AS status,
          coalesce(pc.segment, sm.segment) AS segment
-  FROM p LEFT JOIN pc USING (k) LEFT JOIN sector_mode sm ON sm.sector = left(p.k, length(p.k) - 2) AND pc.segment IS NULL;
+  FROM p LEFT JOIN pc USING (k) LEFT JOIN sector_mode sm ON sm.sector = left(p.k, length(p.k) - 2);
 COPY (
   SELECT urn, 'supergroup' AS level, left(segment, 1) AS segment, count(*) AS n FROM enriched WHERE segment IS NOT NULL GROUP BY ALL
   UNION ALL SELECT urn, 'group', left(segment, 2), count(*) FROM enriched WHERE segment IS NOT NULL GROUP BY ALL

@@ -1,10 +1,12 @@
 /**
  * CDK app entry: `npx cdk synth` (cdk.json runs `npx tsx infra/app.ts`).
  *
- * Synthesizes without AWS credentials: the stack is environment-agnostic unless CDK_DEFAULT_ACCOUNT
- * / CDK_DEFAULT_REGION are set (the CLI sets them from the profile when it can) or the context
- * names them (`-c account=... -c region=...`). cdk-nag's AwsSolutions pack runs on every synth
- * through CDK's policy validation: an unacknowledged finding fails the synth.
+ * Synthesizes without AWS credentials: the stack is environment-agnostic (it deploys into the
+ * account and region of the credentials used for `cdk deploy`) unless the context pins them
+ * (`-c account=123456789012 -c region=eu-west-2`). CDK_DEFAULT_ACCOUNT/REGION are deliberately not
+ * used: without credentials the CLI sets the region to us-east-1, which would pin the template there.
+ * cdk-nag's AwsSolutions pack runs on every synth through CDK's policy validation: an
+ * unacknowledged finding fails the synth (`-c nag=false` skips it).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -13,8 +15,8 @@ import { CatchmentStack } from './stack.ts';
 
 export function buildApp(app = new App()): { app: App; stack: CatchmentStack } {
   const config = configOf(app);
-  const account = (app.node.tryGetContext('account') as string | undefined) ?? process.env.CDK_DEFAULT_ACCOUNT;
-  const region = (app.node.tryGetContext('region') as string | undefined) ?? process.env.CDK_DEFAULT_REGION;
+  const account = app.node.tryGetContext('account') as string | undefined;
+  const region = app.node.tryGetContext('region') as string | undefined;
   const stack = new CatchmentStack(app, config.stackName, {
     config,
     ...(account || region ? { env: { account, region } } : {}),

@@ -22,8 +22,20 @@ const fontkit = createRequire(require.resolve('pdfkit'))('fontkit') as {
 export interface FontkitFont {
   unitsPerEm: number;
   postscriptName: string;
-  layout(text: string): { advanceWidth: number };
-  glyphForCodePoint(cp: number): { id: number };
+  layout(text: string): { advanceWidth: number; glyphs: FontkitGlyph[] };
+}
+interface FontkitGlyph {
+  id: number;
+  advanceWidth: number;
+  codePoints: number[];
+}
+/** The parts of pdfkit's EmbeddedFont touched here (pdfkit 0.20 internals, checked by the tests). */
+interface EmbeddedFontInternals {
+  layoutCache?: Record<string, unknown>;
+  scale: number;
+  widths: (number | undefined)[];
+  unicode: (number[] | undefined)[];
+  subset: { glyphs: number[]; includeGlyph(gid: number): number; encode(): Uint8Array };
 }
 
 export type Face = 'regular' | 'semibold' | 'italic';
@@ -69,8 +81,54 @@ const layoutCaches: Record<Face, Record<string, unknown>> = {
 let registrations = 0;
 
 /**
+ * Glyphs every document's font subset starts with, in a fixed order: printable ASCII, the
+ * typography the templates use and common ligatures. With a fixed start, most documents end up
+ * with the same subset, so the subset font program is built once per thread and reused (building
+ * it is the most expensive step of finishing a PDF). A document that uses other characters (an
+ * accented school name, say) appends them and gets its own subset, cached in turn.
+ */
+const PRELOAD_TEXT =
+  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~' +
+  '\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u00b7\u2026\u00a3\u00d7\u2264\u2265\u00e9 fi fl ff ffi ffl';
+const preloadGlyphs = new Map<Face, FontkitGlyph[]>();
+const MAX_CACHED_SUBSETS = 64;
+const subsetCache = new Map<string, Uint8Array>();
+
+function preload(face: Face): FontkitGlyph[] {
+  let g = preloadGlyphs.get(face);
+  if (!g) {
+    const seen = new Set<number>();
+    g = faces()[face].layout(PRELOAD_TEXT).glyphs.filter((x) => !seen.has(x.id) && (seen.add(x.id), true));
+    preloadGlyphs.set(face, g);
+  }
+  return g;
+}
+
+function prepareEmbeddedFont(face: Face, f: EmbeddedFontInternals): void {
+  f.layoutCache = layoutCaches[face];
+  for (const g of preload(face)) {
+    const gid = f.subset.includeGlyph(g.id);
+    if (f.widths[gid] == null) f.widths[gid] = g.advanceWidth * f.scale;
+    if (f.unicode[gid] == null) f.unicode[gid] = g.codePoints;
+  }
+  const subset = f.subset;
+  const encode = subset.encode.bind(subset);
+  subset.encode = () => {
+    const key = `${face}:${subset.glyphs.join(',')}`;
+    let bytes = subsetCache.get(key);
+    if (!bytes) {
+      bytes = encode();
+      if (subsetCache.size >= MAX_CACHED_SUBSETS) subsetCache.delete(subsetCache.keys().next().value!);
+      subsetCache.set(key, bytes);
+    }
+    return bytes;
+  };
+}
+
+/**
  * Register the faces on a document created with `font: null` (so pdfkit loads no AFM default) and
- * select the regular face. Each face is opened once per document; its layout cache is shared.
+ * select the regular face. Each face is opened once per document; its layout cache and subset
+ * font program are shared across the thread's documents.
  */
 export function registerFonts(doc: PDFKit.PDFDocument): void {
   const f = faces();
@@ -83,7 +141,7 @@ export function registerFonts(doc: PDFKit.PDFDocument): void {
     // pdfkit accepts a parsed fontkit font (anything with a layout function) as a font source.
     doc.registerFont(FONT[face], f[face] as unknown as PDFKit.Mixins.PDFFontSource);
     doc.font(FONT[face]);
-    (doc as unknown as { _font: { layoutCache?: Record<string, unknown> } })._font.layoutCache = layoutCaches[face];
+    prepareEmbeddedFont(face, (doc as unknown as { _font: EmbeddedFontInternals })._font);
   }
 }
 

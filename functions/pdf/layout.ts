@@ -78,6 +78,8 @@ export interface TableOptions {
   /** Cells to print in semibold. */
   strong?: (row: number, col: number) => boolean;
   x?: number;
+  /** Move the whole table to the next page rather than split it (when it fits on one page). */
+  keepTogether?: boolean;
 }
 
 export interface ListItem {
@@ -187,19 +189,35 @@ export class Writer {
     this.doc.font(FONT[face]).fontSize(size).fillColor(color);
   }
 
-  /** Height of `text` wrapped to `width`. */
+  /** Height of `text` wrapped to `width`. Single lines skip pdfkit's line wrapper (much faster). */
   measure(text: string, o: TextOptions = {}): number {
     this.setFont(o.face ?? 'regular', o.size ?? 9.5);
-    return this.doc.heightOfString(text, { width: o.width ?? this.width, lineGap: o.lineGap ?? 1.5 });
+    const width = o.width ?? this.width;
+    const lineGap = o.lineGap ?? 1.5;
+    if (!text.includes('\n') && this.doc.widthOfString(text) <= width) return this.doc.currentLineHeight(true) + lineGap;
+    return this.doc.heightOfString(text, { width, lineGap });
   }
 
-  /** Draw text at an absolute position (no cursor change); returns its height. */
+  /**
+   * Draw text at an absolute position (no cursor change); returns its height. Text that fits on
+   * one line is placed directly (aligned here), skipping pdfkit's line wrapper and its page-break
+   * check; longer text is wrapped by pdfkit.
+   */
   textAt(text: string, x: number, y: number, o: TextOptions = {}): number {
     this.setFont(o.face ?? 'regular', o.size ?? 9.5, o.color ?? INK);
-    const opts = { width: o.width ?? this.right - x, lineGap: o.lineGap ?? 1.5, align: o.align ?? 'left' };
-    const h = this.doc.heightOfString(text, opts);
-    this.doc.text(text, x, y, opts);
-    return h;
+    const width = o.width ?? this.right - x;
+    const lineGap = o.lineGap ?? 1.5;
+    const align = o.align ?? 'left';
+    if (!text.includes('\n')) {
+      const tw = this.doc.widthOfString(text);
+      if (tw <= width) {
+        const ax = align === 'right' ? x + width - tw : align === 'center' ? x + (width - tw) / 2 : x;
+        this.doc.text(text, ax, y, { lineBreak: false });
+        return this.doc.currentLineHeight(true) + lineGap;
+      }
+    }
+    this.doc.text(text, x, y, { width, lineGap, align });
+    return this.doc.y - y;
   }
 
   /** A paragraph at the cursor (page break first if it would not fit). */
@@ -286,6 +304,10 @@ export class Writer {
       tr.end();
       this.y += headerH;
     };
+    if (o.keepTogether) {
+      const all = headerH + rows.reduce((s, row) => s + heightOf(row, 'regular'), 0);
+      if (all <= this.bottom - MARGIN.top) this.ensure(all);
+    }
     this.ensure(headerH + heightOf(rows[0] ?? [], 'regular'));
     drawHeader();
     rows.forEach((row, r) => {

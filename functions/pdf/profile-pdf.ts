@@ -69,10 +69,11 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   w.paragraph(`SCHOOL COMMUNITY PROFILE \u00b7 ${d.period}`, { size: 8.5, face: 'semibold', color: ACCENT, after: 2 });
   w.heading(1, s.name, 80);
   w.paragraph(`URN ${s.urn} \u00b7 ${s.phase} \u00b7 ${s.cluster} cluster \u00b7 ${d.laName}`, { size: 10, color: INK, after: 1 });
-  w.paragraph(
-    `Neighbourhood types from ${d.classification.name} (${d.classification.vintage}), compared with ${baseLabel}. Pupil data for ${d.period}.`,
-    { size: 9, color: MUTED, after: 10 },
-  );
+  w.paragraph(`${d.classification.name}, ${d.classification.vintage} \u00b7 compared with ${baseLabel} \u00b7 pupil data ${d.period}`, {
+    size: 8.5,
+    color: MUTED,
+    after: 8,
+  });
 
   // ------------------------------------------------------------------ key facts
   const k = d.keyFacts;
@@ -87,7 +88,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   {
     const gap = 6;
     const tw = (w.width - gap * (tiles.length - 1)) / tiles.length;
-    const th = 46;
+    const th = 42;
     w.ensure(th);
     const y = w.y;
     tiles.forEach((t, i) => {
@@ -97,21 +98,21 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
       });
       w.tagged('P', () => {
         w.textAt(t.value, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
-        w.textAt(t.label, x + 8, y + 26, { size: 7.5, color: INK, width: tw - 16, lineGap: 0 });
+        w.textAt(t.label, x + 8, y + 24, { size: 7.5, color: INK, width: tw - 16, lineGap: 0 });
       });
     });
-    w.y += th + 10;
+    w.y += th + 4;
   }
 
   // ------------------------------------------------------------------ in brief
   w.heading(2, 'In brief', 40);
-  w.list(summaryBullets(d, supergroups), { size: 9.5 });
+  w.list(summaryBullets(d, supergroups), { size: 9 });
 
   // ------------------------------------------------------------------ supergroups
   w.heading(2, 'Neighbourhood types of your pupils (OAC supergroups)', 220);
   w.paragraph(
-    `Each pupil's home postcode places them in one of eight neighbourhood types. The bars compare your pupils with ${baseLabel}; ` +
-      `the index on the right shows how much more or less common each type is among your pupils, with a line for its 95% confidence interval.`,
+    `Each pupil's home postcode places them in one of eight neighbourhood types. Left: your pupils against ${baseLabel}. ` +
+      `Right: the index, how much more or less common each type is among your pupils, with its 95% confidence interval.`,
     { size: 9, color: INK, after: 4 },
   );
   const comp: object[] = [];
@@ -149,7 +150,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
       const h = hidden(r, T);
       return [r.name, countText(r.n, T), pctText(r.pct, h), pctText(r.basePct), indexText(r.index, h), ciText(r.ciLow, r.ciHigh, h), noteOf(r, T)];
     }),
-    { muted: (row) => hidden(supergroups[row]!, T) || !supergroups[row]!.reliable },
+    { muted: (row) => hidden(supergroups[row]!, T) || !supergroups[row]!.reliable, keepTogether: true, size: 8, pad: 2.5 },
   );
   const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
   w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out.`, {
@@ -157,15 +158,36 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     color: MUTED,
   });
 
+  // ------------------------------------------------------------------ match status
+  if (d.matchStatus.length) {
+    w.heading(3, 'How pupils were matched to a neighbourhood', 80);
+    w.table(
+      [
+        { header: 'Postcode match', width: 300 },
+        { header: 'Pupils', width: 70, align: 'right' },
+        { header: '% of pupils', width: 70, align: 'right' },
+      ],
+      d.matchStatus.map((m) => [matchLabel(m.status), countText(m.n, T), pctText(m.pct, isHiddenCount(m.n, T))]),
+      { x: w.left },
+    );
+  }
+
+  // ------------------------------------------------------------------ reading this profile
+  const reading = readingItems(d);
+  w.panel(
+    'Reading this profile',
+    (width) => reading.reduce((h, it) => h + w.measure(`${it.lead} ${it.text}`, { size: 8.5, width: width - 10 }) + 3, 0) + 3,
+    (x, width) => w.list(reading, { size: 8.5, x, width, after: 0 }),
+  );
+
   // ------------------------------------------------------------------ top subgroups with pen portraits
-  w.newPage();
   w.heading(2, 'The neighbourhoods most of your pupils come from', 120);
   w.paragraph(
     'The most common detailed neighbourhood types (subgroups) among your pupils, grouped under the broad type they belong to. ' +
       'The descriptions summarise the typical neighbourhood of each type; they describe areas, not any individual child or family.',
     { size: 9, after: 6 },
   );
-  const top = topSubgroups(d, 6);
+  const top = topSubgroups(d, 5);
   if (top.length === 0) {
     w.paragraph(`No subgroup has ${T} or more pupils, so none can be shown.`, { size: 9.5, color: MUTED });
   }
@@ -180,7 +202,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     const sgName = sgRow?.name ?? supergroupName(rows[0]!.code) ?? rows[0]!.name;
     const portrait = penPortrait(sgRow?.code ?? digit, sgName, sgRow?.description ?? null);
     w.heading(3, sgName, 60);
-    if (portrait) w.paragraph(portrait, { size: 9, color: INK, after: 3 });
+    if (portrait) w.paragraph(portrait, { size: 8.5, color: INK, after: 3 });
     w.list(
       rows.map((r) => {
         const names = oacNames(r.code);
@@ -193,7 +215,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
           text: `${names ? `in the group ${q(names.group)}: ` : ''}${facts.join(', ')}.${desc}`,
         };
       }),
-      { size: 9 },
+      { size: 8.5 },
     );
   }
 
@@ -249,31 +271,10 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   w.figure(clChart, clusterAlt(d));
   w.paragraph(
     `Grey bar: the range from the lowest to the highest share among the ${plural(cl.schools, 'school')} in the cluster; dark tick: the middle school (median); ` +
-      `blue dot and figure: your school${clRows.some((r) => r.school === null) ? ' ("c" where your number is hidden)' : ''}.`,
+      `dark blue dot and figure: your school${clRows.some((r) => r.school === null) ? ' ("c" where your number is hidden)' : ''}.`,
     { size: 8, color: MUTED, after: 4 },
   );
 
-  // ------------------------------------------------------------------ match status
-  if (d.matchStatus.length) {
-    w.heading(3, 'How pupils were matched to a neighbourhood', 80);
-    w.table(
-      [
-        { header: 'Postcode match', width: 300 },
-        { header: 'Pupils', width: 70, align: 'right' },
-        { header: '% of pupils', width: 70, align: 'right' },
-      ],
-      d.matchStatus.map((m) => [matchLabel(m.status), countText(m.n, T), pctText(m.pct, isHiddenCount(m.n, T))]),
-      { x: w.left },
-    );
-  }
-
-  // ------------------------------------------------------------------ reading this profile
-  const reading = readingItems(d);
-  w.panel(
-    'Reading this profile',
-    (width) => reading.reduce((h, it) => h + w.measure(`${it.lead} ${it.text}`, { size: 8.5, width: width - 10 }) + 3, 0) + 3,
-    (x, width) => w.list(reading, { size: 8.5, x, width, after: 0 }),
-  );
 
   const pdf = await w.finish();
   return { pdf, pages: w.pageCount, figures: w.figures };

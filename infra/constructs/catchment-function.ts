@@ -91,7 +91,8 @@ export interface CatchmentFunctionProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
    * Package files (module specifiers resolved from the project root) copied into the bundle
-   * directory, for dependencies that read them from beside their code at run time.
+   * directory, for dependencies that read them from beside their code at run time. Each is copied
+   * only if the bundle mentions its file name.
    * @default DEFAULT_COPY_FILES (parquet-wasm's WebAssembly)
    */
   readonly copyFiles?: string[];
@@ -134,6 +135,13 @@ export class CatchmentFunction extends NodejsFunction {
     });
     const level = props.logLevel ?? 'INFO';
     const fromProject = createRequire(path.join(PROJECT_ROOT, 'package.json'));
+    // CDK falls back to Docker bundling when it cannot find esbuild; this project never bundles in
+    // Docker, so say what is wrong instead.
+    try {
+      fromProject.resolve('esbuild');
+    } catch {
+      throw new Error('esbuild is not installed in node_modules: run `npm ci` (catchment bundles Lambdas locally, never in Docker)');
+    }
     const copies = (props.copyFiles ?? DEFAULT_COPY_FILES).map((spec) => path.relative(PROJECT_ROOT, fromProject.resolve(spec)));
 
     super(scope, id, {
@@ -184,8 +192,13 @@ export class CatchmentFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
+          // Copy a run-time file only into bundles that reference it (the classify bundle does not
+          // load parquet-wasm, so it does not carry its 5 MB).
           afterBundling: (inputDir: string, outputDir: string) =>
-            copies.map((rel) => `cp ${JSON.stringify(path.join(inputDir, rel))} ${JSON.stringify(outputDir + '/')}`),
+            copies.map((rel) => {
+              const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+              return `if grep -qF ${q(path.basename(rel))} ${q(path.join(outputDir, 'index.mjs'))}; then cp ${q(path.join(inputDir, rel))} ${q(outputDir + '/')}; fi`;
+            }),
         },
       },
     });

@@ -55,7 +55,7 @@ matched AS (
          pc.imd_rank AS imd_rank
   FROM src s
   LEFT JOIN postcodes pc ON pc.postcode = s.postcode
-  LEFT JOIN sector_mode sm ON sm.sector = s.sector AND pc.segment IS NULL
+  LEFT JOIN sector_mode sm ON sm.sector = s.sector
 )
 SELECT ${columns.map((c) => `m.${c}`).join(', ')},
        m.match_status,

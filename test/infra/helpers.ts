@@ -4,13 +4,28 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import { PROJECT_ROOT } from '../../infra/constructs/catchment-function.ts';
 import type { CatchmentStack } from '../../infra/stack.ts';
 
 export type Json = Record<string, any>;
+
+const outdirs: string[] = [];
+// Registered on the importing test file's root suite.
+afterAll(() => {
+  for (const d of outdirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A cloud assembly directory for an in-memory App, removed after the test file. */
+export function tmpOutdir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'catchment-cdk-'));
+  outdirs.push(d);
+  return d;
+}
 
 /** The context of cdk.json (feature flags), as the CLI passes it to the app. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -23,6 +38,7 @@ export function cdkJsonContext(): Record<string, unknown> {
  */
 export function synthApp(context: Record<string, unknown> = {}, opts: { bundle?: boolean; nag?: boolean } = {}) {
   const app = new App({
+    outdir: tmpOutdir(),
     context: {
       ...cdkJsonContext(),
       ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),

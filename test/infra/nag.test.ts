@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
-import { cdkJsonContext } from './helpers.ts';
+import { cdkJsonContext, tmpOutdir } from './helpers.ts';
 
 /** Delegates to a NagPack and keeps the report CDK got from it. */
 class CapturingPlugin implements IPolicyValidationPlugin {
@@ -44,7 +44,7 @@ let app: App;
 let plugin: CapturingPlugin;
 
 beforeAll(() => {
-  app = new App({ context: appContext() });
+  app = new App({ outdir: tmpOutdir(), context: appContext() });
   buildApp(app);
   plugin = new CapturingPlugin(new AwsSolutionsChecks(app, { verbose: true }));
   Validations.of(app).addPlugins(plugin);
@@ -60,7 +60,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('does find violations in a non-compliant construct (the harness is live)', () => {
-    const bad = new App({ context: appContext() });
+    const bad = new App({ outdir: tmpOutdir(), context: appContext() });
     new s3.Bucket(new Stack(bad, 'Bad'), 'Bucket');
     const p = new CapturingPlugin(new AwsSolutionsChecks(bad));
     Validations.of(bad).addPlugins(p);
@@ -94,9 +94,9 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('is registered by the app entry itself (cdk synth fails on a finding)', () => {
-    const a = new App({ context: { ...appContext(), nag: undefined } });
+    const a = new App({ outdir: tmpOutdir(), context: { ...appContext(), nag: undefined } });
     const { stack } = buildApp(a);
     new s3.Bucket(stack, 'Unacknowledged');
-    expect(() => a.synth()).toThrow(/Validation failed[\s\S]*AwsSolutions-S1/);
+    expect(() => a.synth()).toThrow(/AwsSolutions-S1/);
   });
 });

@@ -14,7 +14,7 @@ import { periodRange } from '../../infra/config.ts';
 import { columnsOf, dataColumnsOf, glueType, tablePrefix } from '../../schemas/columns.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
-import { allStates, asArray, concreteDefinition, concretise, FAKE, logicalId, resourcesOf, statementsOfRole, synthApp, type Json } from './helpers.ts';
+import { allStates, asArray, concreteDefinition, concretise, FAKE, logicalId, resourcesOf, statementsOfRole, synthApp, tmpOutdir, type Json } from './helpers.ts';
 
 let s: ReturnType<typeof synthApp>;
 let ids: { raw: string; lake: string; results: string; logs: string; key: string; topic: string };
@@ -40,6 +40,13 @@ describe('storage', () => {
   it('has one customer-managed key with rotation on', () => {
     s.template.resourceCountIs('AWS::KMS::Key', 1);
     s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('is environment-agnostic: the key lets CloudWatch Logs of the deployment region use it', () => {
+    const statements = s.json.Resources[ids.key].Properties.KeyPolicy.Statement as Json[];
+    const logs = statements.find((st) => st.Sid === 'AllowCloudWatchLogsForThisAccountsLogGroups')!;
+    expect(logs.Principal.Service).toEqual({ 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] });
+    expect(JSON.stringify(s.json)).not.toMatch(/us-east-1|eu-west-2/);
   });
 
   it('encrypts the data buckets with the key (bucket keys on) and the access-log bucket with SSE-S3', () => {
@@ -485,5 +492,45 @@ describe('IAM', () => {
     const targets = invoke.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json)));
     const fnIds = [s.stack.classifyFunction, s.stack.publishFunction].map((f) => logicalId(s.stack, f));
     for (const t of targets) expect(fnIds.some((id) => t.includes(`function:${id}`))).toBe(true);
+  });
+});
+
+describe('nightly run extension points', () => {
+  it('runs given period stages after Classify and fans the school stage out over the returned schools', async () => {
+    const { App, Stack } = await import('aws-cdk-lib');
+    const { Template } = await import('aws-cdk-lib/assertions');
+    const lambda = await import('aws-cdk-lib/aws-lambda');
+    const { Storage } = await import('../../infra/constructs/storage.ts');
+    const { Alerts } = await import('../../infra/constructs/alerts.ts');
+    const { NightlyRun } = await import('../../infra/constructs/nightly-run.ts');
+    const stack = new Stack(new App({ outdir: tmpOutdir(), context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } }), 'Stages');
+    const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('export const handler = async () => ({})') });
+    const storage = new Storage(stack, 'Storage');
+    const alerts = new Alerts(stack, 'Alerts', { key: storage.key });
+    new NightlyRun(stack, 'Run', {
+      storage,
+      alerts,
+      classify: fn('C'),
+      publish: fn('P'),
+      periodStages: [
+        { name: 'Profiles', handler: fn('Prof') },
+        { name: 'FairAccess', handler: fn('Fair') },
+      ],
+      schoolStage: { name: 'RenderSchoolPdf', handler: fn('Pdf') },
+    });
+    const json = Template.fromStack(stack).toJSON() as Json;
+    const def = concreteDefinition(json);
+    const states = allStates(def);
+    for (const name of ['Profiles', 'FairAccess', 'RenderSchoolPdf']) {
+      expect(states[name]!.Type, name).toBe('Task');
+      expect(states[name]!.Resource).toBe('arn:aws:states:::lambda:invoke');
+      expect((states[name]!.Retry as Json[]).some((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBe(true);
+    }
+    expect(states.Classify!.Next).toBe('Profiles');
+    expect(states.Profiles!.Next).toBe('FairAccess');
+    expect(states.FairAccess!.Output).toBe('{% $merge([$states.input, $states.result.Payload]) %}');
+    expect(states.RenderSchoolPdf!.Arguments.Payload).toEqual({ runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urn: '{% $states.input.urn %}' });
+    const { default: aslValidator } = await import('asl-validator');
+    expect(aslValidator(def).errorsText('\n')).toBe('');
   });
 });

@@ -1,0 +1,251 @@
+/**
+ * The render stage: every school's profile document and the LA's fair-access document for a period
+ * become PDFs beside them in the lake:
+ *
+ *   published/profiles/<period>/<urn>.json        -> published/profiles/<period>/<urn>.pdf
+ *   published/reports/<period>/fair-access.json   -> published/reports/<period>/fair-access.pdf
+ *
+ * Rendering runs in a pool of worker threads (piscina; each worker loads the TypeScript renderer
+ * through tsx, see render-worker.js). The main thread does the I/O: it reads each document,
+ * hashes it, hands the bytes to a worker and writes the PDF that comes back.
+ *
+ * Only changed documents are rendered. Each folder keeps `_render-manifest.json`: per document,
+ * sha256(document bytes + NUL + RENDERER_VERSION) of the last render. A document whose hash matches
+ * and whose PDF exists is skipped. Bumping RENDERER_VERSION re-renders everything.
+ *
+ * With `stagingRoot` (a run's staging prefix, published by replacing the whole folder), documents
+ * are read and PDFs written under the staging copy, and the previous run's published manifest and
+ * PDFs are the reference: an unchanged school's PDF is copied across instead of re-rendered, so the
+ * published folder always holds documents and PDFs from the same run.
+ */
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
+import { NotFoundError, joinKey, type ObjectStore } from '../ports/object-store.ts';
+import type { RenderKind, RenderResult, RenderTask } from './render-task.ts';
+import { RENDERER_VERSION } from './version.ts';
+
+export const RENDER_MANIFEST = '_render-manifest.json';
+
+export interface RenderPdfsOptions {
+  lake: ObjectStore;
+  period: string;
+  progress?: ProgressSink;
+  /** Worker threads (default: available parallelism). 0 renders in this thread (tests, Lambda). */
+  workers?: number;
+  /**
+   * Read documents from and write PDFs under this prefix (a run's staging root) instead of the
+   * published folders, using the published manifest and PDFs to skip unchanged documents.
+   */
+  stagingRoot?: string;
+}
+
+export interface RenderPdfsResult {
+  rendered: number;
+  skipped: number;
+  /** Every PDF key of the period after the run (rendered and unchanged), sorted. */
+  files: string[];
+  ms: number;
+  /** Bytes of the PDFs rendered in this run. */
+  bytes: number;
+  /** Render time summed over the worker threads, ms. */
+  renderMs: number;
+  /** Largest V8 heap seen in any render thread, bytes. */
+  maxThreadHeapBytes: number;
+  /** Render threads used (0 = inline). */
+  threads: number;
+}
+
+interface ManifestEntry {
+  sha256: string;
+  pdf: string;
+  bytes: number;
+  pages: number;
+}
+
+export interface RenderManifest {
+  renderer: string;
+  period: string;
+  documents: Record<string, ManifestEntry>;
+}
+
+interface Job {
+  kind: RenderKind;
+  /** File name within its folder, e.g. "100001.json". */
+  name: string;
+  docKey: string;
+  pdfKey: string;
+  /** Where the previous PDF lives (same as pdfKey unless staging). */
+  prevPdfKey: string;
+  folder: Folder;
+}
+
+interface Folder {
+  label: string;
+  /** Where documents are read and PDFs and the manifest written. */
+  prefix: string;
+  /** Where the previous manifest and PDFs are (same as prefix unless staging). */
+  prevPrefix: string;
+  prev: RenderManifest | null;
+  prevPdfs: Set<string>;
+  next: RenderManifest;
+}
+
+const encoder = new TextEncoder();
+
+/** Content hash of a document for a given renderer version. */
+export function documentHash(json: Uint8Array, rendererVersion = RENDERER_VERSION): string {
+  return createHash('sha256').update(json).update(new Uint8Array([0])).update(encoder.encode(rendererVersion)).digest('hex');
+}
+
+async function readManifest(lake: ObjectStore, key: string): Promise<RenderManifest | null> {
+  try {
+    const m = JSON.parse(new TextDecoder().decode(await lake.get(key))) as RenderManifest;
+    return m && typeof m === 'object' && m.documents && typeof m.documents === 'object' ? m : null;
+  } catch (e) {
+    if (e instanceof NotFoundError || e instanceof SyntaxError) return null;
+    throw e;
+  }
+}
+
+function manifestJson(m: RenderManifest): string {
+  const documents: Record<string, ManifestEntry> = {};
+  for (const k of Object.keys(m.documents).sort()) documents[k] = m.documents[k]!;
+  return `${JSON.stringify({ renderer: m.renderer, period: m.period, documents }, null, 1)}\n`;
+}
+
+/** Runs tasks on a piscina pool (started on first use) or inline. */
+class Renderer {
+  private pool: Piscina | null = null;
+  constructor(readonly threads: number) {}
+
+  async run(task: RenderTask): Promise<RenderResult> {
+    if (this.threads === 0) {
+      const { renderTask } = await import('./render-task.ts');
+      return renderTask(task);
+    }
+    this.pool ??= new Piscina({
+      filename: new URL('./render-worker.js', import.meta.url).href,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: 30_000,
+      // A larger young generation: rendering allocates many short-lived objects (SVG nodes, PDF
+      // operator strings), and fewer scavenges measurably speed it up.
+      resourceLimits: { maxYoungGenerationSizeMb: 96 },
+    });
+    return (await this.pool.run(task)) as RenderResult;
+  }
+
+  async close(): Promise<void> {
+    if (this.pool) await this.pool.destroy();
+    this.pool = null;
+  }
+}
+
+export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsResult> {
+  const t0 = performance.now();
+  const { lake, period } = opts;
+  const progress = opts.progress ?? noProgress;
+  if (!/^[\w.-]+$/.test(period)) throw new Error(`invalid period ${JSON.stringify(period)}`);
+  const threads = Math.max(0, Math.floor(opts.workers ?? availableParallelism()));
+
+  const folders: Folder[] = [];
+  const jobs: Job[] = [];
+  for (const [label, kind] of [
+    ['profiles', 'profile'],
+    ['reports', 'fair-access'],
+  ] as const) {
+    const published = `published/${label}/${period}`;
+    const prefix = opts.stagingRoot ? joinKey(opts.stagingRoot, published) : published;
+    const listed = await lake.list(`${prefix}/`);
+    const prevListed = opts.stagingRoot ? await lake.list(`${published}/`) : listed;
+    const folder: Folder = {
+      label,
+      prefix,
+      prevPrefix: published,
+      prev: await readManifest(lake, `${published}/${RENDER_MANIFEST}`),
+      prevPdfs: new Set(prevListed.filter((o) => o.key.endsWith('.pdf')).map((o) => o.key)),
+      next: { renderer: RENDERER_VERSION, period, documents: {} },
+    };
+    folders.push(folder);
+    for (const o of listed) {
+      const name = o.key.slice(prefix.length + 1);
+      if (name.includes('/') || !name.endsWith('.json') || name.startsWith('_') || name.startsWith('.')) continue;
+      if (kind === 'fair-access' && name !== 'fair-access.json') continue;
+      const pdfName = `${name.slice(0, -'.json'.length)}.pdf`;
+      jobs.push({ kind, name, docKey: o.key, pdfKey: `${prefix}/${pdfName}`, prevPdfKey: `${published}/${pdfName}`, folder });
+    }
+  }
+
+  const renderer = new Renderer(threads);
+  let rendered = 0;
+  let skipped = 0;
+  let done = 0;
+  let bytes = 0;
+  let renderMs = 0;
+  let maxHeap = 0;
+  const failures: { key: string; error: string }[] = [];
+  const report = () => progress({ stage: 'pdf', item: `profiles and reports ${period}`, done, total: jobs.length, message: `${rendered} rendered, ${skipped} unchanged` });
+
+  const one = async (job: Job) => {
+    const json = await lake.get(job.docKey);
+    const sha256 = documentHash(json);
+    const before = job.folder.prev?.documents[job.name];
+    if (before && before.sha256 === sha256 && job.folder.prevPdfs.has(job.prevPdfKey)) {
+      if (job.prevPdfKey !== job.pdfKey) await lake.put(job.pdfKey, await lake.get(job.prevPdfKey));
+      job.folder.next.documents[job.name] = { ...before, pdf: job.pdfKey.slice(job.folder.prefix.length + 1) };
+      skipped++;
+      return;
+    }
+    const r = await renderer.run({ kind: job.kind, key: job.docKey, json });
+    await lake.put(job.pdfKey, r.pdf);
+    job.folder.next.documents[job.name] = { sha256, pdf: job.pdfKey.slice(job.folder.prefix.length + 1), bytes: r.pdf.byteLength, pages: r.pages };
+    rendered++;
+    bytes += r.pdf.byteLength;
+    renderMs += r.ms;
+    maxHeap = Math.max(maxHeap, r.heapUsed);
+  };
+
+  // Enough documents in flight to keep every thread busy while the main thread reads and writes.
+  const inFlight = Math.max(4, threads * 6);
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      try {
+        await one(job);
+      } catch (e) {
+        failures.push({ key: job.docKey, error: e instanceof Error ? e.message : String(e) });
+      }
+      done++;
+      if (done % 100 === 0) report();
+    }
+  };
+  try {
+    report();
+    await Promise.all(Array.from({ length: Math.min(inFlight, Math.max(1, jobs.length)) }, lane));
+    report();
+  } finally {
+    await renderer.close();
+  }
+
+  // Manifests record what was rendered (or carried over); failed documents are left out, so they
+  // are retried next time. Orphan PDFs (document gone) are removed when rendering in place.
+  const files: string[] = [];
+  for (const f of folders) {
+    const names = new Set(Object.values(f.next.documents).map((e) => `${f.prefix}/${e.pdf}`));
+    files.push(...names);
+    if (Object.keys(f.next.documents).length || f.prev) await lake.put(`${f.prefix}/${RENDER_MANIFEST}`, manifestJson(f.next));
+    if (!opts.stagingRoot) {
+      const docs = new Set(jobs.filter((j) => j.folder === f).map((j) => j.pdfKey));
+      for (const pdf of f.prevPdfs) if (!docs.has(pdf)) await lake.deletePrefix(pdf);
+    }
+  }
+  if (failures.length) {
+    const first = failures.slice(0, 3).map((f) => `${f.key}: ${f.error}`);
+    throw new Error(`${failures.length} of ${jobs.length} PDFs failed to render (the others were written): ${first.join('; ')}`);
+  }
+  files.sort();
+  return { rendered, skipped, files, ms: performance.now() - t0, bytes, renderMs, maxThreadHeapBytes: maxHeap, threads };
+}

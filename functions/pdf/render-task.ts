@@ -1,0 +1,52 @@
+/**
+ * One render job: document JSON bytes in, PDF bytes out. Runs in a worker thread (render-worker.js)
+ * or inline. The document is validated against its zod contract before anything is drawn.
+ */
+import { threadId } from 'node:worker_threads';
+import { fairAccessDocument } from '../../schemas/fair-access-document.ts';
+import { profileDocument } from '../../schemas/profile-document.ts';
+import { renderFairAccessPdf } from './fair-access-pdf.ts';
+import { renderProfilePdf } from './profile-pdf.ts';
+
+export type RenderKind = 'profile' | 'fair-access';
+
+export interface RenderTask {
+  kind: RenderKind;
+  /** The document's key, for error messages. */
+  key: string;
+  json: Uint8Array;
+}
+
+export interface RenderResult {
+  pdf: Uint8Array;
+  pages: number;
+  /** Render time in this thread, ms. */
+  ms: number;
+  threadId: number;
+  /** This thread's V8 heap in use after the render, bytes. */
+  heapUsed: number;
+}
+
+const decoder = new TextDecoder();
+
+export async function renderTask(task: RenderTask): Promise<RenderResult> {
+  const t0 = performance.now();
+  let data: unknown;
+  try {
+    data = JSON.parse(decoder.decode(task.json));
+  } catch (e) {
+    throw new Error(`${task.key}: not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = task.kind === 'profile' ? profileDocument.safeParse(data) : fairAccessDocument.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new Error(`${task.key}: does not match the ${task.kind} document contract (${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'})`);
+  }
+  const out =
+    task.kind === 'profile'
+      ? await renderProfilePdf(parsed.data as Parameters<typeof renderProfilePdf>[0])
+      : await renderFairAccessPdf(parsed.data as Parameters<typeof renderFairAccessPdf>[0]);
+  return { pdf: out.pdf, pages: out.pages, ms: performance.now() - t0, threadId, heapUsed: process.memoryUsage().heapUsed };
+}
+
+export default renderTask;

@@ -1,0 +1,272 @@
+/**
+ * The deployable artefacts, offline:
+ * 1. `npx cdk synth -o <tmp>` through the CLI with no AWS credentials in the environment (real
+ *    esbuild bundling, cdk-nag on).
+ * 2. cfn-lint on every synthesized template: no errors (warnings are printed).
+ * 3. Each Lambda asset exactly as synth bundled it (found through the template's Code.S3Key and
+ *    the asset manifest) runs in a fresh Node process, with no node_modules in reach, against
+ *    moto_server:
+ *    - ingest: an EventBridge "Object Created" event for raw/pupils/... turns the CSV in moto S3
+ *      into Parquet under curated/pupils/period=.../ (bytes start and end with PAR1), pseudonymised
+ *      with the key from moto Secrets Manager;
+ *    - classify: reaches Athena and issues the UNLOADs into staging/<runId>/ of the lake (moto's
+ *      Athena returns SUCCEEDED without executing anything);
+ *    - publish: writes manifests/<runId>.json and manifests/latest.json.
+ */
+import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/constructs/catchment-function.ts';
+import { makePseudonymiser } from '../../functions/domain/pseudonym.ts';
+import { fromParquet } from '../../functions/ingest/parquet.ts';
+import { upnCheckLetter } from '../../functions/domain/upn.ts';
+import { MOTO_ACCOUNT_ID, TEST_REGION, awsTestConfig, startMoto, type MotoServer } from '../helpers/moto.ts';
+import { concretise, resourcesOf, type Json } from './helpers.ts';
+
+const STACK = 'Catchment';
+const RAW = 'catchment-raw';
+const LAKE = 'catchment-lake';
+const SECRET = 'catchment/pseudonym-key';
+const KEY_HEX = 'c0ffee'.repeat(10) + 'abcd'; // 32 bytes
+const RUN_ID = 'nightly-2025-06-01';
+
+let out: string;
+let synthMs = 0;
+let template: Json;
+let moto: MotoServer;
+let s3: S3Client;
+const assets: Record<string, { dir: string; env: Record<string, string> }> = {};
+
+const upn = (serial: number) => {
+  const rest = `${String(serial).padStart(11, '0')}0`;
+  return upnCheckLetter(rest) + rest;
+};
+
+/** Environment with nothing AWS-related inherited: the synth must not need credentials. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(AWS_|CDK_)/.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'catchment-synth-'));
+  const t0 = Date.now();
+  const res = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', out], {
+    cwd: PROJECT_ROOT,
+    // No AWS_* variable is inherited and the config/credentials files point nowhere: no credentials.
+    env: cleanEnv({ AWS_CONFIG_FILE: join(out, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: join(out, 'no-credentials') }),
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  synthMs = Date.now() - t0;
+  if (res.status !== 0) throw new Error(`cdk synth failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  template = JSON.parse(readFileSync(join(out, `${STACK}.template.json`), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(out, `${STACK}.assets.json`), 'utf8'));
+  for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+    const key = concretise(fn.Properties.Code.S3Key, template);
+    const hash = key.replace(/\.zip$/, '');
+    const source = manifest.files[hash].source;
+    expect(source.packaging).toBe('zip');
+    const vars = fn.Properties.Environment.Variables as Json;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars)) {
+      if (typeof v === 'string') env[k] = v;
+      else if (k === 'RAW_BUCKET') env[k] = RAW;
+      else if (k === 'LAKE_BUCKET') env[k] = LAKE;
+      else if (k === 'PSEUDONYM_SECRET_ID') env[k] = SECRET;
+      else throw new Error(`unexpected token in ${k}`);
+    }
+    assets[vars.POWERTOOLS_SERVICE_NAME.replace(/^catchment-/, '')] = { dir: join(out, source.path), env };
+  }
+
+  moto = await startMoto();
+  const cfg = awsTestConfig(moto.endpoint);
+  s3 = new S3Client(cfg);
+  for (const b of [RAW, LAKE]) await s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: TEST_REGION } }));
+  await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: SECRET, SecretString: KEY_HEX }));
+  await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: 'catchment' }));
+  const csv = `UPN,URN,Postcode,NCYear,FSM\n${upn(1)},100001,KT1 1AA,5,N\n${upn(2)},100002,kt12ab,9,Y\n${upn(3)},100002,KT1 2AB,99,Y\n`;
+  await s3.send(new PutObjectCommand({ Bucket: RAW, Key: 'raw/pupils/pupils_2025-26.csv', Body: csv }));
+}, 360_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+/** Run `handler(event)` of a bundle in a fresh Node process; resolves with its JSON result. */
+function runBundle(dir: string, env: Record<string, string>, event: unknown, context: unknown = {}): Promise<{ code: number | null; result?: any; stderr: string }> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(`file://${join(dir, 'index.mjs')}`)});
+    const result = await handler(${JSON.stringify(event)}, ${JSON.stringify(context)});
+    process.stdout.write('\\n@@RESULT@@' + JSON.stringify(result));`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+      cwd: dir, // like /var/task
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...env,
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_REGION: TEST_REGION,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+        AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        CATCHMENT_S3_FORCE_PATH_STYLE: 'true',
+        POWERTOOLS_DEV: 'true',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const i = stdout.lastIndexOf('@@RESULT@@');
+      resolve({ code, result: i >= 0 ? JSON.parse(stdout.slice(i + 10) || 'null') : undefined, stderr: stderr + stdout.slice(0, Math.max(i, 0)) });
+    });
+  });
+}
+
+async function keys(bucket: string, prefix: string): Promise<string[]> {
+  const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (r.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+const size = (dir: string) => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+
+describe('cdk synth (CLI, no AWS credentials)', () => {
+  it('synthesizes one stack with three bundled functions', () => {
+    console.log(`[infra] cdk synth: ${(synthMs / 1000).toFixed(1)} s`);
+    expect(Object.keys(assets).sort()).toEqual(['classify', 'ingest', 'publish']);
+    const report = JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports.flatMap((p: Json) => p.violations ?? [])).toEqual([]);
+  });
+
+  it('bundles ESM with source maps, the WebAssembly where it is loaded, and never DuckDB', () => {
+    for (const [name, { dir }] of Object.entries(assets)) {
+      const files = readdirSync(dir).sort();
+      expect(files, name).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'index.meta.json']));
+      const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8'));
+      const inputs = Object.keys(meta.inputs);
+      expect(inputs.filter((i) => /duckdb/i.test(i)), name).toEqual([]);
+      expect(inputs.filter((i) => /pdfkit|vega/.test(i)), name).toEqual([]);
+      const usesWasm = inputs.some((i) => i.includes('parquet-wasm'));
+      expect(files.includes('parquet_wasm_bg.wasm'), name).toBe(usesWasm);
+      console.log(`[infra] ${name} bundle: index.mjs ${(statSync(join(dir, 'index.mjs')).size / 1024 ** 2).toFixed(2)} MiB, asset ${(size(dir) / 1024 ** 2).toFixed(2)} MiB${usesWasm ? ' (with parquet_wasm_bg.wasm)' : ''}`);
+    }
+    expect(existsSync(join(assets.ingest!.dir, 'parquet_wasm_bg.wasm'))).toBe(true);
+  });
+});
+
+describe('cfn-lint', () => {
+  it('reports no error on any synthesized template (warnings printed)', () => {
+    const templates = readdirSync(out).filter((f) => f.endsWith('.template.json'));
+    expect(templates).toEqual([`${STACK}.template.json`]);
+    for (const t of templates) {
+      const res = spawnSync('cfn-lint', ['--format', 'json', '--', join(out, t)], { encoding: 'utf8', timeout: 300_000 });
+      expect(res.error, 'cfn-lint did not run').toBeUndefined();
+      const findings = JSON.parse(res.stdout || '[]') as Json[];
+      const errors = findings.filter((f) => f.Level === 'Error');
+      const others = findings.filter((f) => f.Level !== 'Error');
+      for (const w of others) console.log(`[infra] cfn-lint ${w.Level} ${w.Rule.Id} ${w.Location?.Path?.join('/')}: ${w.Message}`);
+      console.log(`[infra] cfn-lint ${t}: ${errors.length} errors, ${others.length} warnings/informational`);
+      expect(errors.map((e) => `${e.Rule.Id} ${e.Location?.Path?.join('/')}: ${e.Message}`)).toEqual([]);
+      expect(res.status! & 2, 'cfn-lint exit status says error').toBe(0);
+    }
+  });
+});
+
+describe('bundles against moto_server', () => {
+  it('ingest: an EventBridge "Object Created" event turns the CSV in S3 into Parquet in the lake', async () => {
+    const event = {
+      version: '0',
+      id: '17793124-05d4-b198-2fde-7ededc63b103',
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: MOTO_ACCOUNT_ID,
+      time: new Date().toISOString(),
+      region: TEST_REGION,
+      resources: [`arn:aws:s3:::${RAW}`],
+      detail: {
+        version: '0',
+        bucket: { name: RAW },
+        object: { key: 'raw/pupils/pupils_2025-26.csv', size: 120, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' },
+        'request-id': 'N4N7GDK58NMKJ12R',
+        requester: MOTO_ACCOUNT_ID,
+        'source-ip-address': '203.0.113.15',
+        reason: 'PutObject',
+      },
+    };
+    const { code, result, stderr } = await runBundle(assets.ingest!.dir, assets.ingest!.env, event, { awsRequestId: 'smoke-ingest' });
+    expect(code, stderr).toBe(0);
+    expect(result.datasets).toEqual([
+      expect.objectContaining({ dataset: 'pupils', read: 3, accepted: 2, quarantined: 1, partitions: ['2025-26'] }),
+    ]);
+    const parquet = (await keys(LAKE, 'curated/pupils/')).filter((k) => k.endsWith('.parquet'));
+    expect(parquet.length).toBeGreaterThan(0);
+    for (const k of parquet) expect(k).toMatch(/^curated\/pupils\/period=2025-26\/[^/]+\.parquet$/);
+    const obj = await s3.send(new GetObjectCommand({ Bucket: LAKE, Key: parquet[0] }));
+    const bytes = await obj.Body!.transformToByteArray();
+    expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('PAR1');
+    expect(Buffer.from(bytes.subarray(bytes.length - 4)).toString('latin1')).toBe('PAR1');
+    const table = await fromParquet(bytes);
+    const ids = [...(table.getChild('pupil_id')!.toArray() as string[])].sort();
+    const pseudonymise = makePseudonymiser(Buffer.from(KEY_HEX, 'hex'));
+    expect(ids).toEqual([pseudonymise(upn(1)), pseudonymise(upn(2))].sort());
+    expect(await keys(LAKE, 'quarantine/')).toEqual(['quarantine/pupils.csv']);
+    expect(await keys(LAKE, 'staging/')).toEqual([]);
+  });
+
+  it('ingest: the bundle does not load without the copied WebAssembly (the copy is what makes it work)', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'catchment-nowasm-'));
+    try {
+      cpSync(assets.ingest!.dir, copy, { recursive: true });
+      rmSync(join(copy, 'parquet_wasm_bg.wasm'));
+      const { code, stderr } = await runBundle(copy, assets.ingest!.env, {});
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(/parquet_wasm_bg\.wasm/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ through the workgroup', async () => {
+    const { code, result, stderr } = await runBundle(assets.classify!.dir, assets.classify!.env, { runId: RUN_ID, period: '2025-26' });
+    expect(code, stderr).toBe(0);
+    expect(result.period).toBe('2025-26');
+    const athena = new AthenaClient(awsTestConfig(moto.endpoint));
+    const ids = (await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? [];
+    // moto has no BatchGetQueryExecution: one GetQueryExecution per id.
+    const executions = await Promise.all(ids.map(async (id) => (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution!));
+    for (const e of executions) expect(e.WorkGroup).toBe('catchment');
+    const unloads = executions.map((e) => e.Query ?? '').filter((q) => q.startsWith('UNLOAD'));
+    const targets = unloads.map((q) => /\) TO '(s3:\/\/[^']+)'/.exec(q)?.[1] ?? q.slice(0, 80));
+    // Every UNLOAD writes under staging/<runId>/ of the lake (the layout below it is the stage's).
+    for (const t of targets) expect(t.startsWith(`s3://${LAKE}/staging/${RUN_ID}/`), t).toBe(true);
+    for (const table of ['curated/enriched_pupils/', 'curated/enriched_contacts/']) {
+      expect(targets.some((t) => t.endsWith(table)), `no UNLOAD into ${table}`).toBe(true);
+    }
+  });
+
+  it('classify: rejects a bad task with a clear message', async () => {
+    const { code, stderr } = await runBundle(assets.classify!.dir, assets.classify!.env, { runId: RUN_ID, period: '2025' });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/task\.period must be an academic year/);
+  });
+
+  it('publish: writes the run manifest and latest.json', async () => {
+    const { code, result, stderr } = await runBundle(assets.publish!.dir, assets.publish!.env, { runId: RUN_ID, periods: ['2025-26'] });
+    expect(code, stderr).toBe(0);
+    expect(result).toMatchObject({ runId: RUN_ID, status: 'succeeded' });
+    expect(await keys(LAKE, 'manifests/')).toEqual([`manifests/${RUN_ID}.json`, 'manifests/latest.json'].sort());
+  });
+});
