@@ -333,7 +333,7 @@ function trendSpec(): TopLevelSpec {
     layer: [
       { mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { y: { datum: 100 } } },
       { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color: colour } },
-      { mark: { type: 'point', filled: true, size: 22, opacity: 1 }, encoding: { x, y, color: colour, shape: { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, legend: null } } },
+      { mark: { type: 'point', filled: true, size: 22, opacity: 1 }, encoding: { x, y, color: colour, shape: { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, legend: { orient: 'right', title: null, labelLimit: 190 } } } },
     ],
   } as unknown as TopLevelSpec;
 }
@@ -394,7 +394,16 @@ function runtime(kind: ChartKind): vega.Runtime {
 export type ChartData = Record<string, readonly object[]>;
 
 /** Render a chart kind with the given named datasets to an SVG string (units: points). */
-export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<{ svg: string; width: number; height: number }> {
+export interface ChartSvg {
+  /** The chart without its text, for svg-to-pdfkit. */
+  svg: string;
+  /** The chart's text, set as text runs by the PDF writer. */
+  texts: ChartText[];
+  width: number;
+  height: number;
+}
+
+export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<ChartSvg> {
   installTextMetrics();
   const pool = idleViews.get(kind) ?? [];
   idleViews.set(kind, pool);
@@ -406,7 +415,8 @@ export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<
     const m = /<svg[^>]*\bwidth="([\d.]+)"[^>]*\bheight="([\d.]+)"/.exec(svg);
     if (pool.length < MAX_IDLE_VIEWS) pool.push(view);
     else view.finalize();
-    return { svg: slimSvg(svg), width: m ? Number(m[1]) : view.width(), height: m ? Number(m[2]) : view.height() };
+    const lifted = liftSvgText(slimSvg(svg));
+    return { svg: lifted.svg, texts: lifted.texts, width: m ? Number(m[1]) : view.width(), height: m ? Number(m[2]) : view.height() };
   } catch (err) {
     view.finalize();
     throw err;
@@ -444,6 +454,102 @@ export function slimSvg(svg: string): string {
     }
   }
   return out + s.slice(last);
+}
+
+/** A text item lifted out of a chart's SVG, with its position resolved to the chart's origin. */
+export interface ChartText {
+  text: string;
+  /** Baseline origin after the enclosing group translations. */
+  x: number;
+  y: number;
+  /** Rotation (degrees, SVG/pdfkit convention) and the offset applied after it. */
+  rotate: number;
+  dx: number;
+  dy: number;
+  anchor: 'start' | 'middle' | 'end';
+  size: number;
+  weight: string;
+  italic: boolean;
+  fill: string;
+  fillOpacity: number;
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+function xmlText(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) =>
+    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : (XML_ENTITIES[e] ?? m),
+  );
+}
+const attr = (tag: string, name: string): string | null => {
+  const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
+  return m ? m[1]! : null;
+};
+
+/**
+ * Lift the <text> elements out of a (slimmed) Vega SVG so the PDF can set them as ordinary text
+ * runs: svg-to-pdfkit positions every glyph separately, which is slow, bloats the PDF and makes the
+ * text harder to extract. Everything else stays in the SVG for svg-to-pdfkit. Vega positions text
+ * with translate() on enclosing groups and on the text itself (plus rotate() for vertical titles),
+ * which is all this resolves; anything else is left in the SVG untouched.
+ */
+export function liftSvgText(svg: string): { svg: string; texts: ChartText[] } {
+  const texts: ChartText[] = [];
+  const stack: [number, number][] = [];
+  let tx = 0;
+  let ty = 0;
+  let out = '';
+  let last = 0;
+  const re = /<g\b[^>]*?\/>|<g\b[^>]*>|<\/g>|<text\b[^>]*>([^<]*)<\/text>|<text\b[^>]*\/>/g;
+  for (let m = re.exec(svg); m; m = re.exec(svg)) {
+    const tag = m[0];
+    if (tag.startsWith('<text')) {
+      const open = /^<text\b[^>]*>/.exec(tag)![0];
+      const tf = attr(open, 'transform') ?? '';
+      const tm = /^translate\(([-\d.e]+),([-\d.e]+)\)(?:\s*rotate\(([-\d.e]+)\)(?:\s*translate\(([-\d.e]+),([-\d.e]+)\))?)?$/.exec(tf.trim());
+      const simple = tf === '' || tm;
+      const unsupported = /\s(?:dx|dy|x|y|clip-path|mask|font-variant|letter-spacing|textLength)=/.test(open);
+      if (!simple || unsupported) continue; // leave it in the SVG for svg-to-pdfkit
+      out += svg.slice(last, m.index);
+      last = m.index + tag.length;
+      const content = tag.endsWith('/>') ? '' : xmlText(m[1] ?? '');
+      if (!content.trim()) continue;
+      const anchor = attr(open, 'text-anchor');
+      texts.push({
+        text: content,
+        x: tx + (tm ? Number(tm[1]) : 0),
+        y: ty + (tm ? Number(tm[2]) : 0),
+        rotate: tm?.[3] ? Number(tm[3]) : 0,
+        dx: tm?.[4] ? Number(tm[4]) : 0,
+        dy: tm?.[5] ? Number(tm[5]) : 0,
+        anchor: anchor === 'middle' || anchor === 'end' ? anchor : 'start',
+        size: parseFloat(attr(open, 'font-size') ?? '11') || 11,
+        weight: attr(open, 'font-weight') ?? 'normal',
+        italic: attr(open, 'font-style') === 'italic',
+        fill: attr(open, 'fill') ?? '#000',
+        fillOpacity: Number(attr(open, 'fill-opacity') ?? attr(open, 'opacity') ?? '1'),
+      });
+      continue;
+    }
+    if (tag === '</g>') {
+      [tx, ty] = stack.pop() ?? [0, 0];
+      continue;
+    }
+    if (tag.endsWith('/>')) continue;
+    stack.push([tx, ty]);
+    const tf = attr(tag, 'transform');
+    if (tf) {
+      const t = /^translate\(([-\d.e]+),([-\d.e]+)\)$/.exec(tf.trim());
+      if (t) {
+        tx += Number(t[1]);
+        ty += Number(t[2]);
+      } else {
+        // A transform we do not resolve: lifting text inside it would misplace it. Give up on the
+        // whole chart and let svg-to-pdfkit draw all of its text.
+        return { svg, texts: [] };
+      }
+    }
+  }
+  return { svg: out + svg.slice(last), texts };
 }
 
 /** Release pooled Views (tests; a worker keeps them for its lifetime). */

@@ -30,12 +30,12 @@ function faStatus(r: FairAccessRow): string {
 
 /** Where a place sits against its funnel limits, without revealing a hidden count. */
 function placeStatus(p: Place, T: number): string {
-  if (isHiddenCount(p.baseN, T)) return 'small base';
+  if (isHiddenCount(p.baseN, T)) return 'Small base (c)';
   if (p.actual === 'c' || isHiddenCount(p.actual, T)) {
     // Known only to be below the threshold: say so only when that settles the comparison.
     if (T - 1 < p.lower998) return FUNNEL_STATUS.below998;
     if (T - 1 < p.lower95) return FUNNEL_STATUS.below95;
-    return 'hidden (c)';
+    return 'Hidden (c)';
   }
   const a = p.actual as number;
   if (a < p.lower998) return FUNNEL_STATUS.below998;
@@ -69,7 +69,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
     idSeed: `fair-access|${d.laName}|${d.period}|${RENDERER_VERSION}`,
     date: periodDate(d.period),
   });
-  const sg = [...d.segments.supergroup].sort(byCode);
+  const sg = [...d.segments.supergroup].filter((r) => r.clients > 0 || r.base > 0).sort(byCode);
   const tot = d.totals;
 
   // ------------------------------------------------------------------ header
@@ -159,7 +159,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
   placeSection(w, d, 'schools', T);
 
   // funnel plots side by side
-  w.heading(2, 'Funnel plots: contacts against expectation', 240);
+  w.heading(2, 'Funnel plots: contacts against expectation', 320);
   w.paragraph(
     'Each dot is a ward (left) or school (right): contacts from families in the under-represented types as a percentage of the number expected at the service-wide rate, ' +
       'against the number of such pupils. Smaller places scatter more by chance, so the control limits (dashed 95%, solid 99.8%) widen to the left. ' +
@@ -224,7 +224,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
   const method = methodItems(d);
   w.panel(
     'The method in plain words',
-    (width) => method.reduce((h, it) => h + w.measure(`${it.lead} ${it.text}`, { size: 8.5, width: width - 10 }) + 3, 0) + 3,
+    (width) => w.measureList(method, 8.5, width) + 3,
     (x, width) => w.list(method, { size: 8.5, x, width, after: 0 }),
   );
 
@@ -243,15 +243,15 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
 function segmentTable(w: Writer, rows: FairAccessRow[], T: number, first: string): void {
   w.table(
     [
-      { header: first, width: 150 },
-      { header: 'Clients', width: 46, align: 'right' },
-      { header: 'Client %', width: 46, align: 'right' },
-      { header: 'Base %', width: 44, align: 'right' },
-      { header: 'Per 1,000', width: 46, align: 'right' },
-      { header: 'Index', width: 38, align: 'right' },
-      { header: '95% CI', width: 56, align: 'right' },
-      { header: 'Holm p', width: 44, align: 'right' },
-      { header: 'Finding', width: w.width - 470 },
+      { header: first, width: 140 },
+      { header: 'Clients', width: 40, align: 'right' },
+      { header: 'Client %', width: 44, align: 'right' },
+      { header: 'Base %', width: 40, align: 'right' },
+      { header: 'Per 1,000', width: 44, align: 'right' },
+      { header: 'Index', width: 34, align: 'right' },
+      { header: '95% CI', width: 50, align: 'right' },
+      { header: 'Holm p', width: 40, align: 'right' },
+      { header: 'Finding', width: w.width - 432 },
     ],
     rows.map((r) => {
       const h = segHidden(r, T);
@@ -264,7 +264,7 @@ function segmentTable(w: Writer, rows: FairAccessRow[], T: number, first: string
         indexText(r.index, h),
         ciText(r.ciLow, r.ciHigh, h),
         h ? SUPPRESSED : pText(r.pHolm),
-        h ? 'hidden (c)' : r.flag === 'under' ? 'fewer than expected' : r.flag === 'over' ? 'more than expected' : 'no significant difference',
+        h ? 'hidden (c)' : r.flag === 'under' ? 'fewer than expected' : r.flag === 'over' ? 'more than expected' : 'no clear difference',
       ];
     }),
     { size: 8, pad: 2.5, keepTogether: true, strong: (row) => rows[row]!.flag === 'under' && !segHidden(rows[row]!, T), muted: (row) => segHidden(rows[row]!, T) },
@@ -298,7 +298,7 @@ function placeSection(w: Writer, d: FairAccessDocument, which: 'wards' | 'school
       { header: 'Against the limits', width: w.width - 387 },
     ],
     places.slice(0, TOP).map((p, i) => placeRow(p, i + 1, T, `${p.name ?? label.slice(0, -1)} (${p.code})`)),
-    { size: 8, pad: 2.5, keepTogether: true, strong: (row) => placeStatus(places[row]!, T) === FUNNEL_STATUS.below998 },
+    { size: 8, pad: 2.5, strong: (row) => placeStatus(places[row]!, T) === FUNNEL_STATUS.below998 },
   );
 }
 

@@ -70,9 +70,10 @@ export function faces(): Record<Face, FontkitFont> {
 
 // pdfkit's EmbeddedFont keeps a per-document cache of shaped words (`layoutCache`). The entries only
 // hold glyph objects of the shared fontkit font and scaled positions, so one cache per face can
-// serve every document in the thread. Bounded: every 256 documents it is dropped if it has grown
-// past MAX_CACHED_RUNS words.
-const MAX_CACHED_RUNS = 50_000;
+// serve every document in the thread. Bounded (shaped runs are large objects, and a big old
+// generation makes every major GC slower): every 64 documents it is dropped if it has grown past
+// MAX_CACHED_RUNS words; the words every document uses are back within one document.
+const MAX_CACHED_RUNS = 8_000;
 const layoutCaches: Record<Face, Record<string, unknown>> = {
   regular: Object.create(null),
   semibold: Object.create(null),
@@ -132,7 +133,7 @@ function prepareEmbeddedFont(face: Face, f: EmbeddedFontInternals): void {
  */
 export function registerFonts(doc: PDFKit.PDFDocument): void {
   const f = faces();
-  if (++registrations % 256 === 0) {
+  if (++registrations % 64 === 0) {
     for (const face of Object.keys(layoutCaches) as Face[]) {
       if (Object.keys(layoutCaches[face]).length > MAX_CACHED_RUNS) layoutCaches[face] = Object.create(null);
     }

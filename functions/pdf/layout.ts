@@ -10,6 +10,7 @@
  */
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
+import type { ChartSvg } from './charts.ts';
 import { FONT, faceFor, registerFonts, type Face } from './fonts.ts';
 
 export const PAGE = { width: 595.28, height: 841.89 } as const;
@@ -189,35 +190,79 @@ export class Writer {
     this.doc.font(FONT[face]).fontSize(size).fillColor(color);
   }
 
-  /** Height of `text` wrapped to `width`. Single lines skip pdfkit's line wrapper (much faster). */
+  /**
+   * Break text into lines that fit `width` in the current font: greedy, at spaces (and newlines),
+   * splitting a word only when it is wider than the line. Word widths come from pdfkit's cached
+   * shaping, so this is much cheaper than pdfkit's Unicode line breaker, which ran twice per
+   * paragraph (once to measure, once to draw). Plain English text needs nothing more.
+   */
+  private wrap(text: string, width: number): string[] {
+    const d = this.doc as unknown as { _fontSize: number; _font: { id: string } };
+    const key = `${d._fontSize}|${d._font.id}|${width}|${text}`;
+    if (this.lastWrap?.key === key) return this.lastWrap.lines;
+    const lines: string[] = [];
+    const space = this.doc.widthOfString(' ');
+    for (const para of text.split('\n')) {
+      let line = '';
+      let lineW = 0;
+      for (const word of para.split(' ')) {
+        if (!word) continue;
+        const w = this.doc.widthOfString(word);
+        if (line && lineW + space + w <= width) {
+          line += ` ${word}`;
+          lineW += space + w;
+          continue;
+        }
+        if (line) lines.push(line);
+        if (w <= width) {
+          line = word;
+          lineW = w;
+          continue;
+        }
+        // A word wider than the line: split it by characters.
+        let part = '';
+        for (const ch of word) {
+          if (part && this.doc.widthOfString(part + ch) > width) {
+            lines.push(part);
+            part = '';
+          }
+          part += ch;
+        }
+        line = part;
+        lineW = this.doc.widthOfString(part);
+      }
+      lines.push(line);
+    }
+    this.lastWrap = { key, lines };
+    return lines;
+  }
+  private lastWrap: { key: string; lines: string[] } | null = null;
+
+  /** Height of `text` wrapped to `width`. */
   measure(text: string, o: TextOptions = {}): number {
     this.setFont(o.face ?? 'regular', o.size ?? 9.5);
-    const width = o.width ?? this.width;
-    const lineGap = o.lineGap ?? 1.5;
-    if (!text.includes('\n') && this.doc.widthOfString(text) <= width) return this.doc.currentLineHeight(true) + lineGap;
-    return this.doc.heightOfString(text, { width, lineGap });
+    const lines = this.wrap(text, o.width ?? this.width);
+    return lines.length * (this.doc.currentLineHeight(true) + (o.lineGap ?? 1.5));
   }
 
   /**
-   * Draw text at an absolute position (no cursor change); returns its height. Text that fits on
-   * one line is placed directly (aligned here), skipping pdfkit's line wrapper and its page-break
-   * check; longer text is wrapped by pdfkit.
+   * Draw text at an absolute position (no cursor change), wrapped to `width`; returns its height.
+   * Each line is placed directly (aligned here), so pdfkit's line wrapper and its automatic page
+   * breaks never run.
    */
   textAt(text: string, x: number, y: number, o: TextOptions = {}): number {
     this.setFont(o.face ?? 'regular', o.size ?? 9.5, o.color ?? INK);
     const width = o.width ?? this.right - x;
-    const lineGap = o.lineGap ?? 1.5;
+    const lineH = this.doc.currentLineHeight(true) + (o.lineGap ?? 1.5);
     const align = o.align ?? 'left';
-    if (!text.includes('\n')) {
-      const tw = this.doc.widthOfString(text);
-      if (tw <= width) {
-        const ax = align === 'right' ? x + width - tw : align === 'center' ? x + (width - tw) / 2 : x;
-        this.doc.text(text, ax, y, { lineBreak: false });
-        return this.doc.currentLineHeight(true) + lineGap;
-      }
-    }
-    this.doc.text(text, x, y, { width, lineGap, align });
-    return this.doc.y - y;
+    const lines = this.wrap(text, width);
+    lines.forEach((line, i) => {
+      if (!line) return;
+      const tw = align === 'left' || align === 'justify' ? 0 : this.doc.widthOfString(line);
+      const ax = align === 'right' ? x + width - tw : align === 'center' ? x + (width - tw) / 2 : x;
+      this.doc.text(line, ax, y + i * lineH, { lineBreak: false });
+    });
+    return lines.length * lineH;
   }
 
   /** A paragraph at the cursor (page break first if it would not fit). */
@@ -246,27 +291,46 @@ export class Writer {
   }
 
   /** A chart (SVG) as a tagged Figure with alt text; records its box for tests. */
-  figure(chart: { svg: string; width: number; height: number }, alt: string, o: { x?: number; parent?: StructEl } = {}): FigureBox {
+  figure(chart: ChartSvg, alt: string, o: { x?: number; parent?: StructEl } = {}): FigureBox {
     this.ensure(chart.height);
     const x = o.x ?? this.left;
     const y = this.y;
     const box: FigureBox = { page: this.page, x, y, width: chart.width, height: chart.height, alt };
     this.tagged(
       'Figure',
-      () =>
+      () => {
         SVGtoPDF(this.doc, chart.svg, x, y, {
           width: chart.width,
           height: chart.height,
           assumePt: true,
           fontCallback: (_family, bold, italic) => FONT[faceFor(bold ? 'bold' : 'normal', italic)],
           warningCallback: () => undefined,
-        }),
+        });
+        this.chartText(chart, x, y);
+      },
       o.parent ?? this.parent,
       { alt, bbox: [x, y, x + chart.width, y + chart.height], placement: 'Block' },
     );
     this.figures.push(box);
     this.y += chart.height;
     return box;
+  }
+
+  /** Set a chart's lifted text (see liftSvgText) as text runs at their Vega positions. */
+  private chartText(chart: ChartSvg, x0: number, y0: number): void {
+    const doc = this.doc;
+    for (const t of chart.texts) {
+      doc.font(FONT[faceFor(t.weight, t.italic)]).fontSize(t.size);
+      const w = doc.widthOfString(t.text);
+      const ax = t.anchor === 'middle' ? -w / 2 : t.anchor === 'end' ? -w : 0;
+      doc.save();
+      doc.translate(x0 + t.x, y0 + t.y);
+      if (t.rotate) doc.rotate(t.rotate, { origin: [0, 0] });
+      if (t.dx || t.dy) doc.translate(t.dx, t.dy);
+      doc.fillColor(t.fill, t.fillOpacity);
+      doc.text(t.text, ax, 0, { lineBreak: false, baseline: 'alphabetic' });
+      doc.restore();
+    }
   }
 
   /** A table with a header row (repeated after a page break). Cells are plain strings. */
@@ -347,6 +411,56 @@ export class Writer {
     this.y += 6;
   }
 
+  /**
+   * A paragraph whose first words (`lead`) are semibold, wrapped as one text: the lead is set on
+   * the first line and the rest flows after it.
+   */
+  private leadText(lead: string | undefined, text: string, x: number, y: number, size: number, width: number): number {
+    if (!lead) return this.textAt(text, x, y, { size, width });
+    this.setFont('semibold', size);
+    const leadW = this.doc.widthOfString(`${lead} `);
+    const lineH = this.doc.currentLineHeight(true) + 1.5;
+    this.doc.text(lead, x, y, { lineBreak: false });
+    this.setFont('regular', size);
+    // First line: the room left after the lead; then full lines.
+    const words = text.split(' ');
+    let first = '';
+    let i = 0;
+    for (; i < words.length; i++) {
+      const cand = first ? `${first} ${words[i]}` : words[i]!;
+      if (this.doc.widthOfString(cand) > width - leadW) break;
+      first = cand;
+    }
+    if (first) this.doc.text(first, x + leadW, y, { lineBreak: false });
+    const rest = words.slice(i).join(' ');
+    const h = rest ? this.textAt(rest, x, y + lineH, { size, width }) : 0;
+    return lineH + h;
+  }
+
+  /** Height of a lead-in paragraph (see leadText). */
+  private measureLead(lead: string | undefined, text: string, size: number, width: number): number {
+    if (!lead) return this.measure(text, { size, width });
+    this.setFont('semibold', size);
+    const leadW = this.doc.widthOfString(`${lead} `);
+    const lineH = this.doc.currentLineHeight(true) + 1.5;
+    this.setFont('regular', size);
+    const words = text.split(' ');
+    let first = '';
+    let i = 0;
+    for (; i < words.length; i++) {
+      const cand = first ? `${first} ${words[i]}` : words[i]!;
+      if (this.doc.widthOfString(cand) > width - leadW) break;
+      first = cand;
+    }
+    const rest = words.slice(i).join(' ');
+    return lineH + (rest ? this.measure(rest, { size, width }) : 0);
+  }
+
+  /** Height a list() of these items will take. */
+  measureList(items: readonly ListItem[], size: number, width: number): number {
+    return items.reduce((h, it) => h + this.measureLead(it.lead, it.text, size, width - 10) + 3, 0);
+  }
+
   /** A bulleted list (L > LI > Lbl + LBody). */
   list(items: readonly ListItem[], o: { size?: number; x?: number; width?: number; parent?: StructEl; after?: number } = {}): void {
     const size = o.size ?? 9.5;
@@ -356,24 +470,14 @@ export class Writer {
     const list = this.doc.struct('L');
     (o.parent ?? this.parent).add(list);
     for (const it of items) {
-      const full = it.lead ? `${it.lead} ${it.text}` : it.text;
-      const h = this.measure(full, { size, width: width - indent });
+      const h = this.measureLead(it.lead, it.text, size, width - indent);
       this.ensure(h);
       const y = this.y;
       const li = this.doc.struct('LI');
       list.add(li);
       li.add(this.doc.struct('Lbl', {}, () => this.textAt('\u2022', x, y, { size, color: ACCENT, width: indent })));
       li.add(
-        this.doc.struct('LBody', {}, () => {
-          if (it.lead) {
-            this.setFont('semibold', size);
-            this.doc.text(`${it.lead} `, x + indent, y, { width: width - indent, lineGap: 1.5, continued: true });
-            this.setFont('regular', size);
-            this.doc.text(it.text, { lineGap: 1.5 });
-          } else {
-            this.textAt(it.text, x + indent, y, { size, width: width - indent });
-          }
-        }),
+        this.doc.struct('LBody', {}, () => this.leadText(it.lead, it.text, x + indent, y, size, width - indent)),
       );
       li.end();
       this.y += h + 3;

@@ -62,7 +62,10 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     date: periodDate(d.period),
   });
 
-  const supergroups = [...d.segments.supergroup].sort(byCode);
+  // Segments absent from both the school and the base (e.g. OAC's pseudo code for the Channel
+  // Islands and Isle of Man) carry no information: leave them out.
+  const present = (r: { n: SegmentRow['n']; basePct: number }) => r.n !== 0 || r.basePct > 0;
+  const supergroups = [...d.segments.supergroup].filter(present).sort(byCode);
   const shown = supergroups.filter((r) => !hidden(r, T) && r.pct !== null);
 
   // ------------------------------------------------------------------ header
@@ -135,7 +138,14 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   });
   const sgChart = await renderChartSvg('profileSupergroups', { comp, idx });
   w.figure(sgChart, supergroupAlt(d, supergroups));
-  w.space(6);
+  w.space(4);
+  const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
+  w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out.`, {
+    size: 8,
+    color: MUTED,
+    after: 4,
+  });
+
   w.table(
     [
       { header: 'Neighbourhood type (supergroup)', width: 165 },
@@ -152,11 +162,6 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     }),
     { muted: (row) => hidden(supergroups[row]!, T) || !supergroups[row]!.reliable, keepTogether: true, size: 8, pad: 2.5 },
   );
-  const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
-  w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out.`, {
-    size: 8,
-    color: MUTED,
-  });
 
   // ------------------------------------------------------------------ match status
   if (d.matchStatus.length) {
@@ -176,7 +181,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   const reading = readingItems(d);
   w.panel(
     'Reading this profile',
-    (width) => reading.reduce((h, it) => h + w.measure(`${it.lead} ${it.text}`, { size: 8.5, width: width - 10 }) + 3, 0) + 3,
+    (width) => w.measureList(reading, 8.5, width) + 3,
     (x, width) => w.list(reading, { size: 8.5, x, width, after: 0 }),
   );
 
@@ -258,15 +263,16 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   const cl = d.cluster;
   w.heading(2, `How ${s.name} compares within the ${cl.name} cluster`, 210);
   w.paragraph(clusterSentence(d), { size: 9, after: 4 });
-  const clRows = [...cl.supergroups].sort(byCode).map((r, i) => ({
-    name: r.name,
-    order: i,
-    min: r.min,
-    median: r.median,
-    max: r.max,
-    school: r.schoolPct,
-    label: r.schoolPct === null ? 'c' : `${fixed(r.schoolPct, 1)}%`,
-  }));
+  const shownCodes = new Set(supergroups.map((r) => r.code));
+  // The school's own share is hidden wherever its supergroup count is (even if the document slipped).
+  const hiddenCodes = new Set(d.segments.supergroup.filter((r) => hidden(r, T)).map((r) => r.code));
+  const clRows = [...cl.supergroups]
+    .filter((r) => shownCodes.has(r.code) || r.max > 0)
+    .sort(byCode)
+    .map((r, i) => {
+      const school = hiddenCodes.has(r.code) ? null : r.schoolPct;
+      return { name: r.name, order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
+    });
   const clChart = await renderChartSvg('clusterRange', { cl: clRows });
   w.figure(clChart, clusterAlt(d));
   w.paragraph(
@@ -441,8 +447,9 @@ function imdAlt(d: ProfileDocument): string {
 }
 
 function clusterAlt(d: ProfileDocument): string {
+  const hiddenCodes = new Set(d.segments.supergroup.filter((r) => hidden(r, d.threshold)).map((r) => r.code));
   const parts = [...d.cluster.supergroups]
     .sort(byCode)
-    .map((r) => `${r.name}: school ${r.schoolPct === null ? 'hidden' : `${fixed(r.schoolPct, 1)}%`}, cluster range ${fixed(r.min, 1)}% to ${fixed(r.max, 1)}%, median ${fixed(r.median, 1)}%`);
+    .map((r) => `${r.name}: school ${r.schoolPct === null || hiddenCodes.has(r.code) ? 'hidden' : `${fixed(r.schoolPct, 1)}%`}, cluster range ${fixed(r.min, 1)}% to ${fixed(r.max, 1)}%, median ${fixed(r.median, 1)}%`);
   return `Range chart of the share of pupils in each neighbourhood type across the ${thousands(d.cluster.schools)} schools of the ${d.cluster.name} cluster, with this school marked. ${parts.join('; ')}.`;
 }

@@ -28,6 +28,9 @@ import { RENDERER_VERSION } from './version.ts';
 
 export const RENDER_MANIFEST = '_render-manifest.json';
 
+/** Up to this many changed documents are rendered in the calling thread rather than a pool. */
+export const INLINE_BELOW = 8;
+
 export interface RenderPdfsOptions {
   lake: ObjectStore;
   period: string;
@@ -39,6 +42,8 @@ export interface RenderPdfsOptions {
    * published folders, using the published manifest and PDFs to skip unchanged documents.
    */
   stagingRoot?: string;
+  /** Render up to this many changed documents in the calling thread, without starting the pool (default INLINE_BELOW). */
+  inlineBelow?: number;
 }
 
 export interface RenderPdfsResult {
@@ -53,7 +58,7 @@ export interface RenderPdfsResult {
   renderMs: number;
   /** Largest V8 heap seen in any render thread, bytes. */
   maxThreadHeapBytes: number;
-  /** Render threads used (0 = inline). */
+  /** Render threads used (0 = in the calling thread). */
   threads: number;
 }
 
@@ -178,7 +183,6 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
     }
   }
 
-  const renderer = new Renderer(threads);
   let rendered = 0;
   let skipped = 0;
   let done = 0;
@@ -188,43 +192,59 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   const failures: { key: string; error: string }[] = [];
   const report = () => progress({ stage: 'pdf', item: `profiles and reports ${period}`, done, total: jobs.length, message: `${rendered} rendered, ${skipped} unchanged` });
 
-  const one = async (job: Job) => {
-    const json = await lake.get(job.docKey);
-    const sha256 = documentHash(json);
+  // Phase 1: read and hash every document; carry over the unchanged ones.
+  const toRender: { job: Job; sha256: string }[] = [];
+  const check = async (job: Job) => {
+    const sha256 = documentHash(await lake.get(job.docKey));
     const before = job.folder.prev?.documents[job.name];
     if (before && before.sha256 === sha256 && job.folder.prevPdfs.has(job.prevPdfKey)) {
       if (job.prevPdfKey !== job.pdfKey) await lake.put(job.pdfKey, await lake.get(job.prevPdfKey));
       job.folder.next.documents[job.name] = { ...before, pdf: job.pdfKey.slice(job.folder.prefix.length + 1) };
       skipped++;
-      return;
+      done++;
+    } else {
+      toRender.push({ job, sha256 });
     }
+  };
+  // Phase 2: render what changed. A pool costs a few seconds to start (each worker loads the
+  // renderer through tsx), so a handful of documents are rendered in this thread instead.
+  const renderOne = async ({ job, sha256 }: { job: Job; sha256: string }) => {
+    const json = await lake.get(job.docKey);
+    if (documentHash(json) !== sha256) throw new Error(`${job.docKey} changed while rendering`);
     const r = await renderer.run({ kind: job.kind, key: job.docKey, json });
     await lake.put(job.pdfKey, r.pdf);
     job.folder.next.documents[job.name] = { sha256, pdf: job.pdfKey.slice(job.folder.prefix.length + 1), bytes: r.pdf.byteLength, pages: r.pages };
     rendered++;
+    done++;
     bytes += r.pdf.byteLength;
     renderMs += r.ms;
     maxHeap = Math.max(maxHeap, r.heapUsed);
   };
 
-  // Enough documents in flight to keep every thread busy while the main thread reads and writes.
-  const inFlight = Math.max(4, threads * 6);
-  let next = 0;
-  const lane = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      try {
-        await one(job);
-      } catch (e) {
-        failures.push({ key: job.docKey, error: e instanceof Error ? e.message : String(e) });
+  const runAll = async <T>(items: readonly T[], lanes: number, fn: (x: T) => Promise<void>, key: (x: T) => string) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        try {
+          await fn(item);
+        } catch (e) {
+          failures.push({ key: key(item), error: e instanceof Error ? e.message : String(e) });
+          done++;
+        }
+        if (done % 100 === 0) report();
       }
-      done++;
-      if (done % 100 === 0) report();
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, items.length)) }, lane));
   };
+
+  let renderer = new Renderer(threads);
   try {
     report();
-    await Promise.all(Array.from({ length: Math.min(inFlight, Math.max(1, jobs.length)) }, lane));
+    await runAll(jobs, 16, check, (j) => j.docKey);
+    if (toRender.length <= (opts.inlineBelow ?? INLINE_BELOW) && threads > 0) renderer = new Renderer(0);
+    // Enough documents in flight to keep every thread busy while this thread reads and writes.
+    await runAll(toRender, Math.max(2, renderer.threads * 6), renderOne, (x) => x.job.docKey);
     report();
   } finally {
     await renderer.close();
@@ -247,5 +267,5 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
     throw new Error(`${failures.length} of ${jobs.length} PDFs failed to render (the others were written): ${first.join('; ')}`);
   }
   files.sort();
-  return { rendered, skipped, files, ms: performance.now() - t0, bytes, renderMs, maxThreadHeapBytes: maxHeap, threads };
+  return { rendered, skipped, files, ms: performance.now() - t0, bytes, renderMs, maxThreadHeapBytes: maxHeap, threads: renderer.threads };
 }

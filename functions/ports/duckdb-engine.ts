@@ -6,6 +6,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Bool, Float64, Int32, Int64, Table, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { ColumnDef } from '../../schemas/columns.ts';
 import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
 
@@ -13,8 +14,11 @@ export interface DuckDbEngineOptions {
   /** Absolute or relative path of the lake directory (the LocalObjectStore root). */
   lakeRoot: string;
   threads?: number;
+  /** DuckDB memory_limit. Default 1200MB, so a whole England-scale run stays under 3 GB RSS. */
   memoryLimit?: string;
 }
+
+export const DEFAULT_MEMORY_LIMIT = '1200MB';
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -46,9 +50,13 @@ export class DuckDbEngine implements SqlEngine {
   ) {}
 
   static async create(opts: DuckDbEngineOptions): Promise<DuckDbEngine> {
-    const config: Record<string, string> = {};
+    // DuckDB defaults to 80% of RAM; the pipeline shares the process with ingest, so cap it and
+    // let large joins spill to a temporary directory instead.
+    const config: Record<string, string> = {
+      memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      temp_directory: join(tmpdir(), 'catchment-duckdb'),
+    };
     if (opts.threads) config.threads = String(opts.threads);
-    if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     return new DuckDbEngine(instance, conn, resolve(opts.lakeRoot));

@@ -59,6 +59,17 @@ export interface AnalysisReport {
   underRepresented: Record<string, string[]>;
 }
 
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = m.get(k);
+    if (list) list.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
+}
+
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
@@ -188,6 +199,8 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       const c = schools.get(urn)?.cluster ?? 'unknown';
       clusterSize.set(c, (clusterSize.get(c) ?? 0) + 1);
     }
+    const similarByUrn = groupBy(similar, (s) => s.urn);
+    const variationByCluster = groupBy(variation, (v) => v.cluster);
     for (const [urn, profile] of byUrn) {
       const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
       const baseLabel = cfg.baseKind === 'la' ? `all pupils in ${cfg.laName}` : cfg.baseKind === 'cluster' ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${school.phase} schools`;
@@ -202,9 +215,9 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
         facts: facts.get(urn)!,
         baseImd,
         profile,
-        similar: similar.filter((s) => s.urn === urn).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn })),
+        similar: (similarByUrn.get(urn) ?? []).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn })),
         clusterSchools: clusterSize.get(school.cluster ?? 'unknown') ?? 0,
-        variation: variation.filter((v) => v.cluster === (school.cluster ?? 'unknown')),
+        variation: variationByCluster.get(school.cluster ?? 'unknown') ?? [],
         dict,
       });
       await lake.put(`${stagingRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));

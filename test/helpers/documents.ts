@@ -258,15 +258,23 @@ const median = (xs: number[]) => {
  * Profile documents for `count` schools, LA by LA. Deterministic for given options.
  */
 export function makeProfileFixtures(count: number, opts: FixtureOptions = {}): ProfileFixture[] {
+  const out: ProfileFixture[] = [];
+  for (const batch of profileFixtureBatches(count, opts)) out.push(...batch);
+  return out;
+}
+
+/** The same fixtures, one LA at a time (England-scale runs without holding every document). */
+export function* profileFixtureBatches(count: number, opts: FixtureOptions = {}): Generator<ProfileFixture[]> {
   const seed = opts.seed ?? 20250901;
   const threshold = opts.threshold ?? 5;
   const period = opts.period ?? '2025-26';
   const perLa = Math.max(2, opts.schoolsPerLa ?? 143);
-  const out: ProfileFixture[] = [];
+  let made = 0;
   let urnSeq = 100000 + (seed % 1000) * 100;
-  for (let la = 0; out.length < count; la++) {
+  for (let la = 0; made < count; la++) {
+    const out: ProfileFixture[] = [];
     const r = rng(seed * 7919 + la * 104729);
-    const n = Math.min(perLa, count - out.length);
+    const n = Math.min(perLa, count - made);
     const laName = LA_NAMES[la % LA_NAMES.length]! + (la >= LA_NAMES.length ? ` ${Math.floor(la / LA_NAMES.length) + 1}` : '');
     const laShare = dirichlet(
       r,
@@ -356,8 +364,9 @@ export function makeProfileFixtures(count: number, opts: FixtureOptions = {}): P
       });
       out.push({ doc, rawCounts: Object.fromEntries(counts[i]!.supergroup) });
     }
+    made += out.length;
+    yield out;
   }
-  return out;
 }
 
 export function makeProfileDocuments(count: number, opts: FixtureOptions = {}): ProfileDocument[] {

@@ -1,0 +1,12 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
+import { Portal } from '../infra/constructs/portal.ts';
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new Stack(app, 'PortalTest', { env: { account: '123456789012', region: 'eu-west-2' } });
+const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+const lake = new s3.Bucket(stack, 'Lake', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
+new Portal(stack, 'Portal', { lakeBucket: lake, key });
+const visit = (c: IConstruct) => { for (const m of c.node.metadata) if (m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) for (const id of Object.keys(m.data as object)) console.log(c.node.path, id); c.node.children.forEach(visit); };
+visit(app);

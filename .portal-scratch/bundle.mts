@@ -1,0 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Portal } from '../infra/constructs/portal.ts';
+const app = new App({ outdir: '/tmp/portal-synth' });
+const stack = new Stack(app, 'PortalTest', { env: { account: '123456789012', region: 'eu-west-2' } });
+const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+const lake = new s3.Bucket(stack, 'Lake', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
+const p = new Portal(stack, 'Portal', { lakeBucket: lake, key });
+app.synth();
+const fn = stack.resolve((p.function.node.defaultChild as any).code);
+console.log(JSON.stringify(fn));

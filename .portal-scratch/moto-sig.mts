@@ -1,0 +1,13 @@
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { presignGetObject } from '../functions/portal/presign.ts';
+import { awsTestConfig, startMoto } from '../test/helpers/moto.ts';
+const moto = await startMoto();
+const c = new S3Client(awsTestConfig(moto.endpoint));
+await c.send(new CreateBucketCommand({ Bucket: 'bucket-sig', CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }));
+await c.send(new PutObjectCommand({ Bucket: 'bucket-sig', Key: 'k.pdf', Body: 'hello' }));
+const url = await presignGetObject(c, { Bucket: 'bucket-sig', Key: 'k.pdf' }, 300);
+console.log((await fetch(url)).status);
+console.log('tampered', (await fetch(url.replace(/X-Amz-Signature=[0-9a-f]/, 'X-Amz-Signature=0'))).status);
+const u = new URL(url); u.searchParams.set('X-Amz-Date', '20200101T000000Z');
+console.log('expired', (await fetch(u)).status);
+await moto.stop();

@@ -1,0 +1,13 @@
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawnSync } from 'node:child_process';
+import { awsTestConfig, startMoto } from '../test/helpers/moto.ts';
+const moto = await startMoto();
+const c = new S3Client(awsTestConfig(moto.endpoint));
+await c.send(new CreateBucketCommand({ Bucket: 'lake-smoke', CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }));
+await c.send(new PutObjectCommand({ Bucket: 'lake-smoke', Key: 'published/profiles/2025-26/100001.pdf', Body: '%PDF-1.4 test' }));
+const dir = process.argv[2];
+const r = spawnSync('node', ['/tmp/pt/run-bundle.mjs', dir, moto.endpoint], { cwd: '/tmp', encoding: 'utf8', env: { PATH: process.env.PATH, LAKE_BUCKET: 'lake-smoke', AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'eu-west-2', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', CATCHMENT_S3_FORCE_PATH_STYLE: 'true', AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED' } });
+console.log(r.stdout, r.stderr.split('\n').filter(l => !/NodeVersion|node >=22|January|continue|security|a.co|trace-warnings|^$/.test(l)).join('\n'));
+const l = await c.send(new ListObjectsV2Command({ Bucket: 'lake-smoke', Prefix: 'published/portal' }));
+console.log(l.Contents?.map((o) => o.Key));
+await moto.stop();

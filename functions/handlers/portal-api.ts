@@ -1,0 +1,88 @@
+/**
+ * Portal API Lambda: API Gateway HTTP API (payload 2.0) behind a Cognito JWT authorizer. API Gateway
+ * has already verified the access token (signature, issuer, audience = the app client, expiry); the
+ * claims arrive in requestContext.authorizer.jwt.claims and are mapped to an identity here, then the
+ * shared handler (functions/portal/handler.ts) decides. PDFs are answered with presigned S3 URLs
+ * (PRESIGN_EXPIRES_SECONDS, at most 300), never streamed through Lambda.
+ *
+ * Environment: LAKE_BUCKET (required), PRESIGN_EXPIRES_SECONDS (default 300, 1..300).
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { s3ForcePathStyle } from '../commons/config.ts';
+import { logger } from '../commons/logger.ts';
+import { auditDataset, feedbackDataset } from '../portal/datasets.ts';
+import { PRESIGN_MAX_SECONDS, handlePortalRequest, type PortalDeps } from '../portal/handler.ts';
+import { identityFromClaims } from '../portal/identity.ts';
+import { presignGetObject } from '../portal/presign.ts';
+import { S3ObjectStore } from '../ports/s3-store.ts';
+
+/** Presigned URL lifetime from the environment: a whole number of seconds, 1..300. */
+export function presignSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.PRESIGN_EXPIRES_SECONDS ?? String(PRESIGN_MAX_SECONDS);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > PRESIGN_MAX_SECONDS) {
+    throw new Error(`PRESIGN_EXPIRES_SECONDS must be a whole number from 1 to ${PRESIGN_MAX_SECONDS}`);
+  }
+  return n;
+}
+
+let cached: PortalDeps | undefined;
+
+/** Dependencies built once per execution environment (clients are reused across invocations). */
+export function portalDeps(env: NodeJS.ProcessEnv = process.env): PortalDeps {
+  if (cached) return cached;
+  const bucket = env.LAKE_BUCKET;
+  if (!bucket) throw new Error('environment variable LAKE_BUCKET is not set');
+  const seconds = presignSeconds(env);
+  // Checksum validation only when required: otherwise every presigned URL carries x-amz-checksum-mode.
+  const client = new S3Client({ responseChecksumValidation: 'WHEN_REQUIRED', ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}) });
+  const lake = new S3ObjectStore({ bucket, client });
+  cached = {
+    lake,
+    signer: (key, filename) =>
+      presignGetObject(
+        client,
+        { Bucket: bucket, Key: key, ResponseContentType: 'application/pdf', ResponseContentDisposition: `attachment; filename="${filename}"` },
+        seconds,
+      ),
+    signedUrlSeconds: seconds,
+    audit: auditDataset(lake),
+    feedback: feedbackDataset(lake),
+    now: () => new Date(),
+  };
+  return cached;
+}
+
+/** Forget the cached dependencies (tests that change the environment). */
+export function resetPortalDeps(): void {
+  cached = undefined;
+}
+
+export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
+  const claims = event.requestContext?.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
+  const who = identityFromClaims(claims);
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+  const body = event.body == null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const res = await handlePortalRequest(
+    {
+      method: event.requestContext?.http?.method ?? 'GET',
+      path: event.rawPath ?? '/',
+      headers: { accept: headers.accept, 'content-type': headers['content-type'] },
+      body,
+      identity: 'identity' in who ? who.identity : null,
+      authFailure: 'failure' in who ? who.failure : undefined,
+      authSub: 'failure' in who ? who.sub : undefined,
+      requestId: event.requestContext?.requestId,
+    },
+    portalDeps(),
+  );
+  if (res.stream) {
+    // Not reached: with a signer the handler never streams. Never buffer PDFs through Lambda.
+    res.stream.destroy();
+    logger.error('portal handler returned a stream on AWS');
+    return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'internal_error' }) };
+  }
+  return { statusCode: res.status, headers: res.headers, body: res.body ?? '' };
+};

@@ -1,0 +1,87 @@
+/**
+ * What the lake holds for the portal: profile PDFs (published/profiles/<period>/<urn>.pdf), the LA's
+ * fair-access reports (published/reports/<period>/fair-access.pdf), and school names from the
+ * published school_context table (read only to label the schools a caller may already see).
+ */
+import { PERIOD_RE } from '../../schemas/portal.ts';
+import { logger } from '../commons/logger.ts';
+import { fromParquet } from '../ingest/parquet.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+
+const PROFILE_PDF = /^published\/profiles\/(\d{4}-\d{2})\/(\d{6})\.pdf$/;
+const REPORT_PDF = /^published\/reports\/(\d{4}-\d{2})\/fair-access\.pdf$/;
+
+export interface Available {
+  /** Periods (newest first) with a profile PDF, per URN. */
+  profiles: Map<string, string[]>;
+  /** Periods (newest first) with a fair-access report PDF. */
+  reports: string[];
+}
+
+const newestFirst = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
+
+export async function listAvailable(lake: ObjectStore): Promise<Available> {
+  const [profileObjects, reportObjects] = await Promise.all([lake.list('published/profiles/'), lake.list('published/reports/')]);
+  const profiles = new Map<string, string[]>();
+  for (const o of profileObjects) {
+    const m = PROFILE_PDF.exec(o.key);
+    if (!m) continue;
+    const [, period, urn] = m as unknown as [string, string, string];
+    const list = profiles.get(urn) ?? [];
+    list.push(period);
+    profiles.set(urn, list);
+  }
+  for (const list of profiles.values()) list.sort(newestFirst);
+  const reports = reportObjects.flatMap((o) => REPORT_PDF.exec(o.key)?.[1] ?? []).sort(newestFirst);
+  return { profiles, reports };
+}
+
+/** Parsed school_context files, by key and size (a republished partition has a new size or key). */
+const nameCache = new Map<string, Map<string, string>>();
+const NAME_CACHE_LIMIT = 64;
+
+async function namesIn(lake: ObjectStore, period: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!PERIOD_RE.test(period)) return out;
+  for (const o of await lake.list(`published/school_context/period=${period}/`)) {
+    if (!o.key.endsWith('.parquet')) continue;
+    const cacheKey = `${o.key}:${o.size}`;
+    let names = nameCache.get(cacheKey);
+    if (!names) {
+      names = new Map();
+      const t = await fromParquet(await lake.get(o.key));
+      const urn = t.getChild('urn');
+      const name = t.getChild('name');
+      if (urn && name) {
+        for (let i = 0; i < t.numRows; i++) {
+          const u = urn.get(i) as string | null;
+          const n = name.get(i) as string | null;
+          if (u && n) names.set(u, n);
+        }
+      }
+      if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.delete(nameCache.keys().next().value!);
+      nameCache.set(cacheKey, names);
+    }
+    for (const [u, n] of names) out.set(u, n);
+  }
+  return out;
+}
+
+/**
+ * Names of `urns`, from the newest period's school_context that has them. Best effort: a missing or
+ * unreadable table only leaves schools unnamed.
+ */
+export async function schoolNames(lake: ObjectStore, periods: string[], urns: Iterable<string>): Promise<Map<string, string>> {
+  const wanted = new Set(urns);
+  const out = new Map<string, string>();
+  try {
+    for (const period of [...new Set(periods)].sort(newestFirst)) {
+      if (out.size === wanted.size) break;
+      const names = await namesIn(lake, period);
+      for (const u of wanted) if (!out.has(u) && names.has(u)) out.set(u, names.get(u)!);
+    }
+  } catch (err) {
+    logger.warn('school names unavailable', { error: (err as Error).message });
+  }
+  return out;
+}

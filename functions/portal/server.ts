@@ -1,0 +1,206 @@
+/**
+ * The local portal: the static page (web/portal/) and the same API handler the Lambda runs, on
+ * 127.0.0.1, over a lake directory made by `npm start`. Sign-in is local (functions/portal/
+ * local-auth.ts): the page lists the dev users from /config.json and trades one for a token at
+ * POST /auth/dev-login. Audit and feedback records go to the lake directory, as on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { logger } from '../commons/logger.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { auditDataset, feedbackDataset, type AuditSink, type FeedbackSink } from './datasets.ts';
+import { MAX_BODY_BYTES, handlePortalRequest, type PortalResponse } from './handler.ts';
+import { LocalAuth, chooseDevUsers, type DevUser } from './local-auth.ts';
+
+export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'portal');
+
+/** The only files served from web/portal (no path from the request ever reaches the file system). */
+const STATIC_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+};
+
+/** Same policy as the CloudFront response headers policy, minus the Cognito domain. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-cache',
+};
+
+export interface PortalServerOptions {
+  lake: ObjectStore;
+  port?: number;
+  host?: string;
+  /** Token lifetime in seconds (default 1 hour). */
+  tokenSeconds?: number;
+  webDir?: string;
+  /** Override the datasets (tests). */
+  audit?: AuditSink;
+  feedback?: FeedbackSink;
+  now?: () => Date;
+}
+
+export interface PortalServer {
+  url: string;
+  server: Server;
+  auth: LocalAuth;
+  devUsers: DevUser[];
+  /** Period the dev users' schools were chosen from, and whether it has PDFs. */
+  devPeriod: string | null;
+  pdfs: boolean;
+  close(): Promise<void>;
+}
+
+/** Bodies beyond this are not even drained: the connection is dropped. */
+const HARD_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The request body, or `tooLarge` when it exceeds `limit` bytes. An oversized body is drained (up to
+ * HARD_BODY_LIMIT) so the client still gets a 413 rather than a reset connection.
+ */
+async function readBody(req: IncomingMessage, limit: number): Promise<{ body: string; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > HARD_BODY_LIMIT) {
+      req.destroy();
+      break;
+    }
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  return { body: Buffer.concat(chunks).toString('utf8'), tooLarge: size > limit };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function sendPortalResponse(res: ServerResponse, r: PortalResponse): Promise<void> {
+  res.writeHead(r.status, r.headers);
+  if (r.stream) {
+    await pipeline(r.stream, res);
+    return;
+  }
+  res.end(r.body ?? '');
+}
+
+export async function startPortalServer(opts: PortalServerOptions): Promise<PortalServer> {
+  const auth = await LocalAuth.create({ tokenSeconds: opts.tokenSeconds });
+  const { users, period, pdfs } = await chooseDevUsers(opts.lake);
+  const webDir = opts.webDir ?? WEB_DIR;
+  const now = opts.now ?? (() => new Date());
+  const deps = {
+    lake: opts.lake,
+    audit: opts.audit ?? auditDataset(opts.lake),
+    feedback: opts.feedback ?? feedbackDataset(opts.lake),
+    now,
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // The raw path, still percent-encoded (URL keeps encodings; it only resolves dot segments, so
+    // take the path from the request line when it differs).
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+
+    if (rawPath.startsWith('/api/') || rawPath === '/api') {
+      let body: string | null = null;
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+        const read = await readBody(req, MAX_BODY_BYTES);
+        // An oversized body reaches the handler as oversized, so it is refused (and audited) with 413.
+        body = read.tooLarge ? ' '.repeat(MAX_BODY_BYTES + 1) : read.body;
+      }
+      const verified = await auth.verify(req.headers.authorization);
+      const r = await handlePortalRequest(
+        {
+          method,
+          path: rawPath,
+          headers: { accept: req.headers.accept, 'content-type': req.headers['content-type'] },
+          body,
+          identity: 'identity' in verified ? verified.identity : null,
+          authFailure: 'failure' in verified ? verified.failure : undefined,
+          authSub: 'failure' in verified ? verified.sub : undefined,
+          requestId: randomUUID(),
+        },
+        deps,
+      );
+      await sendPortalResponse(res, r);
+      return;
+    }
+
+    if (rawPath === '/config.json' && method === 'GET') {
+      sendJson(res, 200, {
+        mode: 'local',
+        tokenSeconds: auth.tokenSeconds,
+        users: users.map((u) => ({ id: u.id, label: u.label, description: u.description })),
+      });
+      return;
+    }
+
+    if (rawPath === '/auth/dev-login') {
+      if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'Use POST.' }, { allow: 'POST' });
+      let id: unknown;
+      try {
+        const read = await readBody(req, 1024);
+        if (read.tooLarge) throw new Error('too large');
+        id = (JSON.parse(read.body) as { user?: unknown }).user;
+      } catch {
+        return sendJson(res, 400, { error: 'bad_request', message: 'Send {"user": "<dev user id>"}.' });
+      }
+      const user = users.find((u) => u.id === id);
+      if (!user) return sendJson(res, 400, { error: 'bad_request', message: 'No such dev user.' });
+      const issued = await auth.issue(user, { now: now() });
+      return sendJson(res, 200, { ...issued, user: { id: user.id, label: user.label, description: user.description } });
+    }
+
+    const file = STATIC_FILES[url.pathname];
+    if (file && (method === 'GET' || method === 'HEAD')) {
+      const bytes = await readFile(path.join(webDir, file.file));
+      res.writeHead(200, { 'content-type': file.type, ...PAGE_HEADERS });
+      res.end(method === 'HEAD' ? undefined : bytes);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...PAGE_HEADERS });
+    res.end('Not found');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      logger.error('local portal request failed', { error: err.name, message: err.message });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'Something went wrong.' });
+      else res.destroy();
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8787, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    auth,
+    devUsers: users,
+    devPeriod: period,
+    pdfs,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

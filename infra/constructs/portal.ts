@@ -1,0 +1,487 @@
+/**
+ * Portal: the heads' portal on AWS, self-contained (give it the lake bucket and its KMS key).
+ *
+ *   browser ── CloudFront (HTTPS, GB only, security headers, access logs)
+ *                ├── /*      → S3 web bucket (origin access control; web/portal + config.json)
+ *                └── /api/*  → API Gateway HTTP API (JWT authorizer: Cognito access tokens,
+ *                              throttled, access logs) → Lambda portal-api (ARM64, Node.js 22)
+ *                                  ├── presigned GET URLs (≤ 300 s) for published/profiles|reports/*.pdf
+ *                                  └── Parquet audit + feedback under published/portal_audit|feedback/
+ *
+ * Sign-in: a Cognito user pool (no self sign-up, MFA required, threat protection enforced) with
+ * managed login; the page uses the authorization code flow with PKCE and sends the access token.
+ *
+ * Claims model: Cognito groups, in the access token's `cognito:groups` claim.
+ * - `la-analyst` (created here): every school's profiles and the fair-access reports.
+ * - `urn-<6-digit URN>`: head of that school; an executive head is in several. Administrators create
+ *   a school's group the first time it has a head and add the head to it:
+ *     aws cognito-idp create-group --user-pool-id <pool> --group-name urn-123456
+ *     aws cognito-idp admin-create-user --user-pool-id <pool> --username head@school.example \
+ *         --user-attributes Name=email,Value=head@school.example Name=email_verified,Value=true
+ *     aws cognito-idp admin-add-user-to-group --user-pool-id <pool> --username head@school.example --group-name urn-123456
+ *   Groups rather than a `custom:urns` attribute: users cannot change their own groups (a custom
+ *   attribute is user-writable unless every app client forbids it), changes are in CloudTrail, and
+ *   groups are in the access token (custom attributes only in the ID token). A pool holds up to
+ *   10,000 groups and a user up to 100, well beyond one LA's schools and any executive head.
+ *
+ * Presigned URL lifetime: the function signs with its role's session credentials, and a presigned
+ * URL is valid until its expiry or those credentials' expiry, whichever comes first, so
+ * `presignSeconds` (≤ 300) is an upper bound that credentials can only shorten.
+ *
+ * Not covered here: requests refused by the JWT authorizer itself (no/invalid token) never reach the
+ * function, so they are in the API access log (with `$context.authorizer.error`), not in the
+ * portal_audit table, which records everything the function sees.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import * as path from 'node:path';
+import { CatchmentFunction, PROJECT_ROOT } from './catchment-function.ts';
+import { acknowledge, acknowledgeWildcardResources, flattenCfn } from './nag.ts';
+
+/** Upper bound on presigned URL lifetime (seconds), as in functions/portal/handler.ts. */
+export const PORTAL_PRESIGN_MAX_SECONDS = 300;
+export const ANALYST_GROUP = 'la-analyst';
+
+/** Lake prefixes the portal reads (documents, school names) and writes (its own datasets). */
+export const PORTAL_READ_PREFIXES = ['published/profiles/', 'published/reports/', 'published/school_context/'];
+export const PORTAL_WRITE_PREFIXES = ['published/portal_audit/', 'published/portal_feedback/'];
+
+export interface PortalThrottle {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Burst (bucket size). */
+  readonly burstLimit: number;
+}
+
+export interface PortalProps {
+  /** The lake bucket (published/ documents in, portal datasets out). */
+  readonly lakeBucket: s3.IBucket;
+  /** KMS key of the lake bucket; also encrypts the portal's log groups. */
+  readonly key: kms.IKey;
+  /**
+   * Lifetime of presigned download URLs in seconds, 1..300.
+   * @default 300
+   */
+  readonly presignSeconds?: number;
+  /**
+   * Cognito managed-login domain prefix (unique in the region; no "aws", "amazon" or "cognito").
+   * @default `catchment-portal-<account id>`
+   */
+  readonly domainPrefix?: string;
+  /**
+   * Default throttle of every API route.
+   * @default 10 requests/s, burst 20
+   */
+  readonly throttle?: PortalThrottle;
+  /**
+   * Throttle of POST /api/feedback.
+   * @default 2 requests/s, burst 5
+   */
+  readonly feedbackThrottle?: PortalThrottle;
+  /**
+   * Countries (ISO 3166-1 alpha-2) CloudFront serves.
+   * @default ['GB']
+   */
+  readonly allowedCountries?: string[];
+  /**
+   * WAF web ACL (in us-east-1, CLOUDFRONT scope) to attach to the distribution.
+   * @default - none
+   */
+  readonly webAclId?: string;
+  /**
+   * Cognito threat protection (feature plan Plus, enforced). Turning it off saves the Plus price
+   * per monthly active user.
+   * @default true
+   */
+  readonly threatProtection?: boolean;
+  /**
+   * Retention of the API access log and function log.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Retention of CloudFront and web-bucket access logs.
+   * @default Duration.days(365)
+   */
+  readonly accessLogRetention?: Duration;
+  /**
+   * Removal policy of the user pool, buckets and log groups.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class Portal extends Construct {
+  public readonly userPool: cognito.UserPool;
+  public readonly userPoolClient: cognito.UserPoolClient;
+  public readonly userPoolDomain: cognito.UserPoolDomain;
+  public readonly api: apigw.HttpApi;
+  public readonly stage: apigw.HttpStage;
+  public readonly function: CatchmentFunction;
+  public readonly webBucket: s3.Bucket;
+  public readonly logBucket: s3.Bucket;
+  public readonly distribution: cloudfront.Distribution;
+  public readonly accessLog: logs.LogGroup;
+  /** https://<distribution domain> */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: PortalProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const presignSeconds = props.presignSeconds ?? PORTAL_PRESIGN_MAX_SECONDS;
+    if (!Number.isInteger(presignSeconds) || presignSeconds < 1 || presignSeconds > PORTAL_PRESIGN_MAX_SECONDS) {
+      throw new Error(`Portal: presignSeconds must be a whole number from 1 to ${PORTAL_PRESIGN_MAX_SECONDS} (got ${presignSeconds})`);
+    }
+    const throttle = props.throttle ?? { rateLimit: 10, burstLimit: 20 };
+    const feedbackThrottle = props.feedbackThrottle ?? { rateLimit: 2, burstLimit: 5 };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+
+    // CloudWatch Logs encrypts the portal's log groups with the key (no-op for an imported key,
+    // whose policy must already allow it).
+    props.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForPortalLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
+      }),
+    );
+
+    // ---------- sign-in ----------
+    const threatProtection = props.threatProtection ?? true;
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: threatProtection ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
+      ...(threatProtection ? { standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION } : {}),
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    if (!threatProtection) {
+      acknowledge(this.userPool, 'AwsSolutions-COG3', 'Threat protection (feature plan Plus) was turned off by the threatProtection prop of Portal; MFA stays required and self sign-up stays off.');
+    }
+    new cognito.CfnUserPoolGroup(this, 'AnalystGroup', {
+      userPoolId: this.userPool.userPoolId,
+      groupName: ANALYST_GROUP,
+      description: 'LA analysts: every school profile and the fair-access reports',
+    });
+    this.userPoolDomain = this.userPool.addDomain('Domain', {
+      cognitoDomain: { domainPrefix: props.domainPrefix ?? `catchment-portal-${stack.account}` },
+      managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+
+    // ---------- static page ----------
+    this.logBucket = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      // CloudFront standard logging writes with an ACL grant to the log delivery account.
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: props.accessLogRetention ?? Duration.days(365) }],
+      removalPolicy,
+    });
+    this.webBucket = new s3.Bucket(this, 'Web', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      encryption: s3.BucketEncryption.S3_MANAGED, // public page, nothing secret; CloudFront OAC reads SSE-S3 without key grants
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [{ id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) }],
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 'web-bucket/',
+      removalPolicy,
+    });
+
+    // ---------- API ----------
+    this.function = new CatchmentFunction(this, 'Api', {
+      handlerName: 'portal-api',
+      description: 'catchment heads’ portal API: lists, presigns and audits profile downloads; stores feedback',
+      memorySize: 512,
+      timeout: Duration.seconds(15),
+      logRetention,
+      logEncryptionKey: props.key,
+      retryAttempts: 0,
+      environment: {
+        LAKE_BUCKET: props.lakeBucket.bucketName,
+        PRESIGN_EXPIRES_SECONDS: String(presignSeconds),
+      },
+    });
+    this.grantLake(props.lakeBucket, props.key);
+
+    this.accessLog = new logs.LogGroup(this, 'ApiAccessLog', { retention: logRetention, encryptionKey: props.key, removalPolicy });
+    this.api = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'catchment heads’ portal API',
+      createDefaultStage: false,
+    });
+    this.stage = new apigw.HttpStage(this, 'Stage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLog),
+        // No tokens, claims or bodies: who asked for what is in the portal_audit table (request_id links the two).
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            authorizerError: '$context.authorizer.error',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    // ---------- CloudFront (page + same-origin /api/*) ----------
+    const cognitoBase = this.userPoolDomain.baseUrl();
+    const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'catchment portal security headers',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ${cognitoBase}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+          override: true,
+        },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
+    const apiOrigin = new origins.HttpOrigin(`${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`, {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+    });
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'catchment heads’ portal',
+      defaultRootObject: 'index.html',
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      geoRestriction: cloudfront.GeoRestriction.allowlist(...(props.allowedCountries ?? ['GB'])),
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+      webAclId: props.webAclId,
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.webBucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: headers,
+        compress: true,
+      },
+      additionalBehaviors: {
+        // Same origin as the page: no CORS. With caching disabled, AllViewerExceptHostHeader
+        // forwards the Authorization header (and query strings) to API Gateway.
+        '/api/*': {
+          origin: apiOrigin,
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: headers,
+        },
+      },
+    });
+    this.url = `https://${this.distribution.distributionDomainName}`;
+
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      generateSecret: false, // a browser page: public client, authorization code + PKCE
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID],
+        callbackUrls: [`${this.url}/`],
+        logoutUrls: [`${this.url}/`],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(8),
+      enableTokenRevocation: true,
+    });
+    new cognito.CfnManagedLoginBranding(this, 'ManagedLogin', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: this.userPoolClient.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+
+    const authorizer = new HttpUserPoolAuthorizer('Cognito', this.userPool, {
+      userPoolClients: [this.userPoolClient],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const integration = new HttpLambdaIntegration('Lambda', this.function, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 });
+    // Access tokens only: ID tokens carry no `scope` claim, so requiring the openid scope refuses them.
+    const routes: [apigw.HttpMethod, string][] = [
+      [apigw.HttpMethod.GET, '/api/me'],
+      [apigw.HttpMethod.GET, '/api/profiles/{period}/{file}'],
+      [apigw.HttpMethod.GET, '/api/reports/{period}/{file}'],
+      [apigw.HttpMethod.POST, '/api/feedback'],
+    ];
+    const created = routes.flatMap(([method, p]) => this.api.addRoutes({ path: p, methods: [method], integration, authorizer, authorizationScopes: ['openid'] }));
+    const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+    cfnStage.routeSettings = {
+      // A JSON map in CloudFormation: keys in CloudFormation's own casing.
+      'POST /api/feedback': { ThrottlingRateLimit: feedbackThrottle.rateLimit, ThrottlingBurstLimit: feedbackThrottle.burstLimit },
+    };
+    // Route settings name routes, which must exist before the stage refers to them.
+    for (const r of created) cfnStage.node.addDependency(r);
+
+    // ---------- deploy the page and its config ----------
+    const deployment = new s3deploy.BucketDeployment(this, 'DeployWeb', {
+      sources: [
+        s3deploy.Source.asset(path.join(PROJECT_ROOT, 'web', 'portal')),
+        s3deploy.Source.jsonData('config.json', {
+          mode: 'cognito',
+          authDomain: cognitoBase,
+          clientId: this.userPoolClient.userPoolClientId,
+          scopes: ['openid'],
+        }),
+      ],
+      destinationBucket: this.webBucket,
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+      prune: true,
+      memoryLimit: 256,
+      logGroup: new logs.LogGroup(this, 'DeployWebLog', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: props.key, removalPolicy: RemovalPolicy.DESTROY }),
+    });
+    this.acknowledgeDeployment(deployment);
+
+    this.acknowledgeWithoutWaf(props);
+
+    new CfnOutput(this, 'PortalUrl', { value: this.url, description: 'Heads’ portal' });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Add heads to urn-<URN> groups and analysts to la-analyst here' });
+    new CfnOutput(this, 'ApiEndpoint', { value: this.api.apiEndpoint });
+  }
+
+  /**
+   * Read the documents and school names, write the portal datasets: prefix-scoped object ARNs,
+   * ListBucket only under the read prefixes, and the KMS actions SSE-KMS needs. Existence checks
+   * use ListObjectsV2 on the exact key (HeadObject on a missing key is 403 without an unconditional
+   * ListBucket, which would expose every key in the lake).
+   */
+  private grantLake(bucket: s3.IBucket, key: kms.IKey): void {
+    const role = this.function.executionRole;
+    const readArns = PORTAL_READ_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`));
+    const writeArns = PORTAL_WRITE_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadPublishedDocuments', actions: ['s3:GetObject'], resources: readArns }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListPublishedDocuments',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': PORTAL_READ_PREFIXES.map((p) => `${p}*`) } },
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WritePortalDatasets', actions: ['s3:PutObject'], resources: writeArns }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'LakeKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    acknowledgeWildcardResources(
+      role,
+      readArns,
+      `Document keys are only known at run time: the portal reads profile and report PDFs (to presign them for authorised callers) and school names; s3:GetObject only, bounded to ${PORTAL_READ_PREFIXES.map((p) => `${p}*`).join(', ')} of the lake bucket.`,
+    );
+    acknowledgeWildcardResources(
+      role,
+      writeArns,
+      `The portal writes one new Parquet object per request (audit) or submission (feedback), named by time and UUID; s3:PutObject only (no delete, no overwrite of other data), bounded to ${PORTAL_WRITE_PREFIXES.map((p) => `${p}*`).join(', ')}.`,
+    );
+  }
+
+  /**
+   * The BucketDeployment's provider (a CDK-owned singleton function that copies web/portal into the
+   * web bucket at deploy time, never at run time) comes with CDK's own grants. Each wildcard in them
+   * is acknowledged one by one, read from the provider role's resolved policy, so nothing beyond what
+   * CDK granted is covered.
+   */
+  private acknowledgeDeployment(deployment: s3deploy.BucketDeployment): void {
+    const role = deployment.handlerRole;
+    const stack = Stack.of(this);
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'CDK’s BucketDeployment provider, which runs only at deploy time to copy the static page, uses the AWS basic execution policy to write its own logs.',
+    );
+    const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    const statements = (policy ? stack.resolve(policy.document.toJSON())?.Statement : []) as { Action: string | string[]; Resource: unknown }[];
+    const webBucketId = stack.getLogicalId(this.webBucket.node.defaultChild as s3.CfnBucket);
+    const seen = new Set<string>();
+    for (const st of statements ?? []) {
+      for (const action of [st.Action].flat()) {
+        if (action.includes('*') && !seen.has(action)) {
+          seen.add(action);
+          acknowledge(role, `AwsSolutions-IAM5[Action::${action}]`, `CDK’s BucketDeployment provider is granted ${action} by CDK’s own bucket grants (grantRead on the asset bucket, grantReadWrite on the web bucket) to sync the page at deploy time.`);
+        }
+      }
+      for (const resource of [st.Resource].flat()) {
+        const flat = flattenCfn(resource);
+        if (!flat.includes('*') || seen.has(flat)) continue;
+        seen.add(flat);
+        const reason =
+          flat === '*'
+            ? 'CDK’s BucketDeployment provider creates and checks a CloudFront invalidation of the portal after deploying the page; CDK grants cloudfront:CreateInvalidation/GetInvalidation on *.'
+            : flat.includes(webBucketId)
+              ? 'CDK’s BucketDeployment provider writes and prunes the page’s files, whose names come from web/portal, in the portal’s own web bucket only.'
+              : 'CDK’s BucketDeployment provider reads the zipped page sources from the CDK asset bucket of this account and region only.';
+        acknowledge(role, `AwsSolutions-IAM5[Resource::${flat}]`, reason);
+      }
+    }
+    const provider = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (provider) {
+      acknowledge(
+        provider,
+        'AwsSolutions-L1',
+        'CDK’s BucketDeployment provider runtime is chosen by aws-cdk-lib and moves with it; it runs only during deployments to copy the static page.',
+      );
+    }
+  }
+
+  private acknowledgeWithoutWaf(props: PortalProps): void {
+    if (!props.webAclId) {
+      acknowledge(
+        this.distribution,
+        'AwsSolutions-CFR2',
+        'A CloudFront web ACL must be created in us-east-1, outside this regional stack; pass webAclId to attach one. Meanwhile the distribution serves only the static page, is limited to the allowed countries, and every API route needs a Cognito access token and is throttled.',
+      );
+    }
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR4',
+      'The distribution uses the default *.cloudfront.net certificate, for which CloudFront does not let viewers be limited to TLS 1.2; add a custom domain with an ACM certificate (minimum TLSv1.2_2021) to close this. Origins are reached over TLS 1.2 only.',
+    );
+  }
+}

@@ -1,0 +1,83 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderFairAccessPdf } from '../../functions/pdf/fair-access-pdf.ts';
+import type { RenderedPdf } from '../../functions/pdf/profile-pdf.ts';
+import { makeFairAccessDocument } from '../helpers/documents.ts';
+import { cellsAfter, inkShare, linesStartingWith, pageImages, pdfInfo, pdfText } from './poppler.ts';
+
+const DPI = 50;
+const doc = makeFairAccessDocument();
+
+describe('fair-access report PDF', () => {
+  let r: RenderedPdf;
+  let text: string;
+  beforeAll(async () => {
+    r = await renderFairAccessPdf(doc);
+    text = pdfText(r.pdf);
+  });
+
+  it('names the LA, the under-represented segments, the method and the key totals', () => {
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toContain('Who uses the Choice Advisers service?');
+    expect(flat).toContain(doc.laName);
+    expect(doc.underRepresented.segments.length).toBeGreaterThan(0);
+    for (const s of doc.underRepresented.segments) expect(flat).toContain(s.name);
+    for (const phrase of ['Holm', 'Byar', 'chi-square', 'funnel', 'The method in plain words', 'Trend across years']) expect(flat).toContain(phrase);
+    expect(flat).toContain(doc.clientRule.slice(0, 50));
+    expect(flat).toContain(doc.totals.clients.toLocaleString('en-GB'));
+  });
+
+  it('ranks wards and schools by gap and prints c for hidden contact counts', () => {
+    const ward = doc.wards[0]!;
+    const label = `${ward.name} (${ward.code})`;
+    const rows = linesStartingWith(text, '1 ').filter((l) => l.includes(label));
+    expect(rows).toHaveLength(1);
+    // (Long names wrap onto a second line in the table; check the ones that fit on one.)
+    const hiddenSchools = doc.schools.slice(0, 20).filter((s) => s.actual === 'c' && `${s.name} (${s.code})`.length < 40);
+    expect(hiddenSchools.length).toBeGreaterThan(0);
+    for (const s of hiddenSchools) {
+      const line = text.split('\n').find((l) => l.includes(`(${s.code})`) && /\d+\.\d/.test(l))!;
+      expect(line, s.code).toBeDefined();
+      const cells = cellsAfter(line, `(${s.code})`);
+      // Base pupils, Expected, Actual, Gap
+      expect(cells[2]).toBe('c');
+      expect(cells[3]).toBe('c');
+    }
+    // No table cell shows a count between 1 and threshold - 1.
+    for (const p of [...doc.wards, ...doc.schools].slice(0, 40)) {
+      const line = text.split('\n').find((l) => l.includes(`(${p.code})`));
+      if (!line) continue;
+      const cells = cellsAfter(line, `(${p.code})`);
+      for (const c of [cells[0], cells[2]]) if (c && /^\d+$/.test(c)) expect(Number(c) === 0 || Number(c) >= doc.threshold, `${p.code} ${line}`).toBe(true);
+    }
+  });
+
+  it('is tagged with a title, and every chart has ink and alt text', () => {
+    const info = pdfInfo(r.pdf);
+    expect(info.Tagged).toBe('yes');
+    expect(info.Title).toBe(`Fair access report ${doc.period}: Choice Advisers service, ${doc.laName}`);
+    expect(r.figures).toHaveLength(4); // index, two funnel plots, trend
+    const raw = Buffer.from(r.pdf).toString('latin1');
+    expect(raw.match(/\/S \/Figure/g)?.length).toBe(4);
+    const pages = pageImages(r.pdf, DPI);
+    expect(pages.length).toBe(r.pages);
+    for (const p of pages) expect(inkShare(p, DPI)).toBeGreaterThan(0.004);
+    for (const f of r.figures) expect(inkShare(pages[f.page]!, DPI, f), f.alt.slice(0, 50)).toBeGreaterThan(0.02);
+  });
+
+  it('says so when there is only one year for the trend', async () => {
+    const one = structuredClone(doc);
+    for (const t of one.trend) t.byYear = t.byYear.slice(-1);
+    const flat = pdfText((await renderFairAccessPdf(one)).pdf, false).replace(/\s+/g, ' ');
+    expect(flat).toContain('Only one year of data is available');
+  });
+
+  it('hides small segment client counts', async () => {
+    const small = structuredClone(doc);
+    const row = small.segments.supergroup[1]!;
+    row.clients = 3;
+    const t = pdfText((await renderFairAccessPdf(small)).pdf);
+    const line = linesStartingWith(t, row.name).find((l) => l.includes('hidden (c)'))!;
+    expect(line).toBeDefined();
+    expect(cellsAfter(line, row.name).slice(0, 2)).toEqual(['c', 'c']);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * A small lake for the portal tests: four schools, two periods of profile PDFs (tiny but valid,
+ * made with pdfkit's built-in Helvetica), the LA's fair-access report for the latest period, profile
+ * documents beside the PDFs (as the pipeline writes them) and school names in school_context.
+ */
+import PDFDocument from 'pdfkit';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ColumnBuffer } from '../../functions/ingest/column-buffer.ts';
+import { fromParquet, toParquet } from '../../functions/ingest/parquet.ts';
+import type { ObjectStore } from '../../functions/ports/object-store.ts';
+import { LocalObjectStore } from '../../functions/ports/local-store.ts';
+
+export const SCHOOLS = {
+  A: { urn: '100001', name: 'Ashgrove Primary School' },
+  B: { urn: '100002', name: 'Beechfield Academy' },
+  C: { urn: '100003', name: 'Cedar Lane Infant School' },
+  D: { urn: '100004', name: 'Dunmore Church of England Primary School' },
+} as const;
+export const LATEST = '2025-26';
+export const EARLIER = '2024-25';
+
+export function tinyPdf(title: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: title, CreationDate: new Date(Date.UTC(2025, 10, 1)) } });
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    doc.font('Helvetica-Bold').fontSize(20).text(title);
+    doc.font('Helvetica').fontSize(11).text('Test profile for the portal tests.');
+    doc.end();
+  });
+}
+
+export interface PortalFixture {
+  dir: string;
+  lake: LocalObjectStore;
+  /** Bytes of each PDF written, by lake key. */
+  pdfs: Map<string, Buffer>;
+  cleanup(): void;
+}
+
+export async function makePortalLake(): Promise<PortalFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'catchment-portal-'));
+  const lake = new LocalObjectStore(dir);
+  const pdfs = new Map<string, Buffer>();
+  const put = async (key: string, title: string) => {
+    const bytes = await tinyPdf(title);
+    pdfs.set(key, bytes);
+    await lake.put(key, bytes);
+  };
+  for (const s of Object.values(SCHOOLS)) {
+    for (const period of [LATEST, EARLIER]) {
+      if (s === SCHOOLS.D && period === EARLIER) continue; // D opened in 2025
+      await put(`published/profiles/${period}/${s.urn}.pdf`, `${s.name}, ${period}`);
+      await lake.put(`published/profiles/${period}/${s.urn}.json`, JSON.stringify({ period, school: { urn: s.urn, name: s.name } }));
+    }
+  }
+  await put(`published/reports/${LATEST}/fair-access.pdf`, `Fair access ${LATEST}`);
+  await lake.put(`published/reports/${LATEST}/fair-access.json`, '{}');
+  const buf = new ColumnBuffer([
+    { name: 'urn', type: 'string', nullable: false, description: '' },
+    { name: 'name', type: 'string', nullable: true, description: '' },
+  ]);
+  for (const s of Object.values(SCHOOLS)) buf.append([s.urn, s.name]);
+  await lake.put(`published/school_context/period=${LATEST}/part-00000.parquet`, toParquet(buf.drain()));
+  return { dir, lake, pdfs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every row of a portal dataset (Hive partition value added as `period`), read back from Parquet. */
+export async function readDataset(lake: ObjectStore, table: 'portal_audit' | 'portal_feedback'): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (const o of await lake.list(`published/${table}/`)) {
+    const period = /\/period=([^/]+)\//.exec(o.key)?.[1];
+    const t = await fromParquet(await lake.get(o.key));
+    for (const r of t.toArray()) rows.push({ ...(r.toJSON() as Record<string, unknown>), period });
+  }
+  return rows;
+}
