@@ -13,7 +13,7 @@ import { s3ForcePathStyle } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { auditDataset, feedbackDataset } from '../portal/datasets.ts';
 import { PRESIGN_MAX_SECONDS, handlePortalRequest, type PortalDeps } from '../portal/handler.ts';
-import { identityFromClaims } from '../portal/identity.ts';
+import { identityFromClaims, type IdentityResult } from '../portal/identity.ts';
 import { presignGetObject } from '../portal/presign.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
 
@@ -61,7 +61,8 @@ export function resetPortalDeps(): void {
 
 export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
   const claims = event.requestContext?.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
-  const who = identityFromClaims(claims);
+  // The routes require the openid scope, which only access tokens carry; check token_use as well.
+  const who: IdentityResult = claims && claims.token_use !== undefined && claims.token_use !== 'access' ? { failure: 'invalid_claims' } : identityFromClaims(claims);
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
   const body = event.body == null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
