@@ -28,8 +28,9 @@ export interface DocMeta {
   subject: string;
   author: string;
   keywords?: string;
-  /** Left-hand footer text on every page (e.g. school name and URN). */
+  /** Left-hand footer text on every page; `footerLead` (e.g. a long school name) goes first and is shortened to fit. */
   footer: string;
+  footerLead?: string;
   /** Feeds the deterministic file identifier. */
   idSeed?: string;
   /**
@@ -524,6 +525,19 @@ export class Writer {
     return this.currentParent ?? this.root;
   }
 
+  /** `text` shortened with an ellipsis to fit `width` in the current font. */
+  fit(text: string, width: number): string {
+    if (this.doc.widthOfString(text) <= width) return text;
+    let lo = 0;
+    let hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.doc.widthOfString(`${text.slice(0, mid).trimEnd()}\u2026`) <= width) lo = mid;
+      else hi = mid - 1;
+    }
+    return `${text.slice(0, lo).trimEnd()}\u2026`;
+  }
+
   /** Footers on every page, then the finished PDF bytes. */
   async finish(): Promise<Uint8Array> {
     const range = this.doc.bufferedPageRange();
@@ -537,8 +551,11 @@ export class Writer {
       this.artifact(() => {
         this.doc.save().moveTo(this.left, y - 5).lineTo(this.right, y - 5).lineWidth(0.5).strokeColor(RULE).stroke().restore();
         this.setFont('regular', FOOTER_SIZE, MUTED);
-        this.doc.text(this.meta.footer, this.left, y, { width: this.width - 80, lineBreak: false });
-        this.doc.text(`Page ${i - range.start + 1} of ${total}`, this.right - 80, y, { width: 80, align: 'right', lineBreak: false });
+        const tail = this.meta.footer;
+        const lead = this.meta.footerLead ? this.fit(this.meta.footerLead, Math.max(60, this.width - 90 - this.doc.widthOfString(tail))) : '';
+        this.doc.text(this.fit(lead + tail, this.width - 90), this.left, y, { lineBreak: false });
+        const pageNo = `Page ${i - range.start + 1} of ${total}`;
+        this.doc.text(pageNo, this.right - this.doc.widthOfString(pageNo), y, { lineBreak: false });
       }, 'Pagination');
       this.doc.page.margins.bottom = saved;
     }

@@ -57,7 +57,8 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     subject: `Community profile of ${s.name} (URN ${s.urn}) from pupils' home postcodes, ${d.classification.name}, compared with ${baseLabel}`,
     author: d.laName,
     keywords: `school profile; URN ${s.urn}; ${d.classification.name}; ${d.period}`,
-    footer: `${s.name} (URN ${s.urn}) \u00b7 community profile ${d.period} \u00b7 ${d.laName} \u00b7 counts below ${T} shown as c`,
+    footerLead: s.name,
+    footer: ` (URN ${s.urn}) \u00b7 community profile ${d.period} \u00b7 ${d.laName} \u00b7 counts below ${T} shown as c`,
     idSeed: `${s.urn}|${d.period}|${RENDERER_VERSION}`,
     date: periodDate(d.period),
   });
@@ -295,7 +296,7 @@ function summaryBullets(d: ProfileDocument, supergroups: SegmentRow[]): { lead?:
   const base = d.base.label;
   const out: { lead?: string; text: string }[] = [];
   const visible = supergroups.filter((r) => !hidden(r, T) && r.pct !== null);
-  const topRow = [...visible].sort((a, b) => (b.pct ?? 0) - (a.pct ?? 0))[0];
+  const topRow = [...visible].filter((r) => typeof r.n === 'number' && r.n > 0).sort((a, b) => (b.pct ?? 0) - (a.pct ?? 0))[0];
   if (topRow) {
     out.push({
       lead: 'Most common type:',

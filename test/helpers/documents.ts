@@ -109,7 +109,7 @@ function schoolName(r: () => number, phase: string, used: Set<string>): string {
     } else if (phase === 'Special') {
       name = `${place} ${pick(r, ['Special School', 'School', 'Academy'])}`;
     } else if (u < 0.04) {
-      name = `The ${pick(r, SAINTS)}'s Church of England Voluntary Aided Primary School and Nursery, ${place}`;
+      name = `${pick(r, SAINTS.filter((x) => x.startsWith('St ')))}'s Church of England Voluntary Aided Primary School and Nursery, ${place}`;
     } else if (u < 0.3) {
       name = `${pick(r, SAINTS)}'s ${pick(r, ['Catholic Primary School', 'C of E Primary School', 'C of E Infant School'])}, ${place}`;
     } else {

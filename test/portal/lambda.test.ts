@@ -96,7 +96,7 @@ describe('portal Lambda (API Gateway HTTP API v2, moto S3)', () => {
     expect(res.headers!.location).toContain('X-Amz-Signature=');
   });
 
-  it('refuses another school (403), a traversal (400) and a request with no claims (401)', async () => {
+  it('refuses another school (403), a traversal (400), no claims or an ID token (401), no portal group (403)', async () => {
     const other = await handler(event('GET', `/api/profiles/${LATEST}/${B}.pdf`, head));
     expect(other.statusCode).toBe(403);
     expect(other.body).not.toContain('amazonaws');
@@ -104,6 +104,8 @@ describe('portal Lambda (API Gateway HTTP API v2, moto S3)', () => {
     expect((await handler(event('GET', '/api/me', undefined))).statusCode).toBe(401);
     const noGroups = await handler(event('GET', '/api/me', { sub: 'abc', token_use: 'access' }));
     expect(noGroups.statusCode).toBe(403);
+    const idToken = await handler(event('GET', '/api/me', { ...head, token_use: 'id' }));
+    expect(idToken.statusCode).toBe(401);
   });
 
   it('stores feedback (base64 body) and audits every request as Parquet in the bucket', async () => {
@@ -114,8 +116,8 @@ describe('portal Lambda (API Gateway HTTP API v2, moto S3)', () => {
     const feedback = await readDataset(lake, 'portal_feedback');
     expect(feedback).toMatchObject([{ urn: A, period: LATEST, rating: 5, comment: 'Spot on.', user: head.sub }]);
     const audit = await readDataset(lake, 'portal_audit');
-    // every request of this file so far: 2 + 4 + 1
-    expect(audit).toHaveLength(7);
+    // every request of this file so far: 2 + 5 + 1
+    expect(audit).toHaveLength(8);
     expect(audit.filter((a) => a.outcome === 'allowed')).toHaveLength(3);
     expect(audit.find((a) => a.status === 401)).toMatchObject({ user: null, outcome: 'unauthenticated', reason: 'missing_token' });
   });
