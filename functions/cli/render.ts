@@ -62,6 +62,10 @@ export function summaryText(m: Manifest, outDir: string): string {
   lines.push('');
   lines.push(`  outputs under ${outDir}/`);
   lines.push(`    published/   ${m.published.length} table partitions (read_parquet('${outDir}/published/<table>/**/*.parquet', hive_partitioning=true))`);
+  for (const p of m.pdfs ?? []) {
+    lines.push(`    published/profiles/${p.period}/   ${p.files} PDFs (${p.rendered} rendered, ${p.skipped} unchanged) and their JSON documents`);
+    lines.push(`    published/reports/${p.period}/    fair-access.pdf for the LA`);
+  }
   lines.push(`    curated/     validated Parquet (pupil-level, pseudonymised)`);
   lines.push(`    quarantine/  rejected rows with file, line, column and reason`);
   lines.push(`    manifests/   ${m.runId}.json and latest.json`);

@@ -24,6 +24,8 @@ export interface Manifest {
   classification: { layout?: string; vintage?: string };
   matchStatus: ClassifyReport[];
   analysis?: AnalysisReport;
+  /** PDFs per period: rendered this run, skipped as unchanged (copied from the last run). */
+  pdfs?: { period: string; rendered: number; skipped: number; files: number; ms: number }[];
   published: string[];
   stages: StageTiming[];
 }

@@ -12,6 +12,7 @@ import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/rows.ts';
 import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
+import { renderPdfs } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
@@ -33,6 +34,8 @@ export interface RunOptions {
   rowsPerPart?: number;
   /** Profiles and fair-access settings (LA name, base, suppression threshold, fair-access years). */
   analysis?: Partial<AnalysisConfig>;
+  /** PDF render worker threads (default: one per core; 0 renders in the main thread). */
+  pdfWorkers?: number;
 }
 
 export function newRunId(now = new Date()): string {
@@ -110,6 +113,15 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     manifest.analysis = await timed(stages, 'profiles', () =>
       analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress }),
     );
+
+    manifest.pdfs = await timed(stages, 'pdfs', async () => {
+      const out: Manifest['pdfs'] = [];
+      for (const period of profiled) {
+        const r = await renderPdfs({ lake: opts.lake, period, stagingRoot: stagingRoot(runId), progress, workers: opts.pdfWorkers });
+        out.push({ period, rendered: r.rendered, skipped: r.skipped, files: r.files.length, ms: r.ms });
+      }
+      return out;
+    });
 
     manifest.published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress));
     manifest.status = 'succeeded';
