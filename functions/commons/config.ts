@@ -1,7 +1,10 @@
 /** Lambda configuration from the environment the CDK stack sets; fails fast naming what is missing. */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AthenaEngine } from '../ports/athena-engine.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
+import { traced } from './observability.ts';
 import { getPseudonymKey } from './secrets.ts';
 
 export interface AwsConfig {
@@ -36,14 +39,17 @@ export function awsConfig(): AwsConfig {
  * checksum behaviour come from the SDK's own AWS_ENDPOINT_URL / AWS_REQUEST_CHECKSUM_CALCULATION.
  */
 export const s3ForcePathStyle = (): boolean => /^(1|true|yes)$/i.test(process.env.CATCHMENT_S3_FORCE_PATH_STYLE ?? '');
-const s3Client = () => new S3Client(s3ForcePathStyle() ? { forcePathStyle: true } : {});
+const s3Client = () => traced(new S3Client(s3ForcePathStyle() ? { forcePathStyle: true } : {}));
+
+let secrets: SecretsManagerClient | undefined;
+const secretsClient = () => (secrets ??= traced(new SecretsManagerClient({})));
 
 /** Raw uploads live under raw/<dataset>/ in the raw bucket. */
 export const rawStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.rawBucket, prefix: 'raw', client: s3Client() });
 export const lakeStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.lakeBucket, client: s3Client() });
 export const athena = (c: AwsConfig) =>
-  new AthenaEngine({ workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}` });
+  new AthenaEngine({ client: traced(new AthenaClient({})), workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}` });
 export const pseudonymKey = (c: AwsConfig) => {
   if (!c.secretId) throw new Error('environment variable PSEUDONYM_SECRET_ID is not set');
-  return getPseudonymKey({ kind: 'secretsManager', secretId: c.secretId });
+  return getPseudonymKey({ kind: 'secretsManager', secretId: c.secretId, client: secretsClient() });
 };

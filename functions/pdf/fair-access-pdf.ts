@@ -96,7 +96,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
         w.doc.save().rect(x, y, tw, th).fill(TILE).restore();
       });
       w.tagged('P', () => {
-        w.textAt(t.value, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
+        w.textAt(`${t.value} `, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
         w.textAt(t.label, x + 8, y + 24, { size: 7.5, width: tw - 16, lineGap: 0 });
       });
     });

@@ -94,6 +94,9 @@ type StructEl = PDFKit.PDFStructureElement;
 
 const FOOTER_SIZE = 7.5;
 
+/** The first line of a lead-in paragraph, with a trailing space when more text follows. */
+const rest0 = (first: string, more: boolean) => (more ? `${first} ` : first);
+
 export class Writer {
   readonly doc: PDFKit.PDFDocument;
   readonly root: StructEl;
@@ -261,7 +264,9 @@ export class Writer {
       if (!line) return;
       const tw = align === 'left' || align === 'justify' ? 0 : this.doc.widthOfString(line);
       const ax = align === 'right' ? x + width - tw : align === 'center' ? x + (width - tw) / 2 : x;
-      this.doc.text(line, ax, y + i * lineH, { lineBreak: false });
+      // A trailing space on wrapped lines keeps words apart when the text is extracted or read
+      // aloud (each line is its own text run); it is invisible on the page.
+      this.doc.text(i < lines.length - 1 || text.endsWith(' ') ? `${line} ` : line, ax, y + i * lineH, { lineBreak: false });
     });
     return lines.length * lineH;
   }
@@ -421,7 +426,7 @@ export class Writer {
     this.setFont('semibold', size);
     const leadW = this.doc.widthOfString(`${lead} `);
     const lineH = this.doc.currentLineHeight(true) + 1.5;
-    this.doc.text(lead, x, y, { lineBreak: false });
+    this.doc.text(`${lead} `, x, y, { lineBreak: false });
     this.setFont('regular', size);
     // First line: the room left after the lead; then full lines.
     const words = text.split(' ');
@@ -432,7 +437,7 @@ export class Writer {
       if (this.doc.widthOfString(cand) > width - leadW) break;
       first = cand;
     }
-    if (first) this.doc.text(first, x + leadW, y, { lineBreak: false });
+    if (first) this.doc.text(rest0(first, words.length > i), x + leadW, y, { lineBreak: false });
     const rest = words.slice(i).join(' ');
     const h = rest ? this.textAt(rest, x, y + lineH, { size, width }) : 0;
     return lineH + h;

@@ -101,7 +101,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
         w.doc.save().rect(x, y, tw, th).fill(TILE).restore();
       });
       w.tagged('P', () => {
-        w.textAt(t.value, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
+        w.textAt(`${t.value} `, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
         w.textAt(t.label, x + 8, y + 24, { size: 7.5, color: INK, width: tw - 16, lineGap: 0 });
       });
     });

@@ -1,13 +1,11 @@
 /**
- * The nightly pipeline over two ports: ingest -> classify (each period) -> publish. Used by the
+ * The nightly pipeline over two ports: ingest -> classify (each period) -> profiles and fair access -> PDFs -> publish. Used by the
  * CLI (local directory + DuckDB) and mirrored by the Step Functions tasks on AWS.
  * Published tables only change in the final publish step, so a failed run leaves the previous
  * published outputs intact.
  */
 import { randomBytes } from 'node:crypto';
-import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { classify, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
-import { academicYear } from '../domain/fields.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/rows.ts';
@@ -16,8 +14,10 @@ import { renderPdfs } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
+import { currentPeriod } from './periods.ts';
 import { noProgress, type ProgressSink } from './progress.ts';
-import { promotePartition, stagingRoot } from './tables.ts';
+import { publish } from './publish.ts';
+import { stagingRoot } from './tables.ts';
 import { CODE_VERSION } from './version.ts';
 
 export interface RunOptions {
@@ -42,7 +42,8 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-export const currentPeriod = (now = new Date()) => academicYear(Math.floor(now.getTime() / 86_400_000));
+export { currentPeriod } from './periods.ts';
+export { publish } from './publish.ts';
 
 /** Default period: the latest named in a pupils file name (pupils_2025-26.csv), else the current academic year. */
 export async function defaultPeriod(raw: ObjectStore): Promise<string> {
@@ -114,9 +115,15 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
       analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress }),
     );
 
+    // Heads download this year's profiles: documents and PDFs are published for the latest period;
+    // earlier years keep the documents and PDFs published when they were current.
+    const documentPeriods = profiled.slice(-1);
+    for (const period of profiled.filter((p) => !documentPeriods.includes(p))) {
+      for (const folder of ['profiles', 'reports']) await opts.lake.deletePrefix(`${stagingRoot(runId)}/published/${folder}/${period}/`);
+    }
     manifest.pdfs = await timed(stages, 'pdfs', async () => {
       const out: Manifest['pdfs'] = [];
-      for (const period of profiled) {
+      for (const period of documentPeriods) {
         const r = await renderPdfs({ lake: opts.lake, period, stagingRoot: stagingRoot(runId), progress, workers: opts.pdfWorkers });
         out.push({ period, rendered: r.rendered, skipped: r.skipped, files: r.files.length, ms: r.ms });
       }
@@ -138,27 +145,4 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   if (manifest.status === 'failed') throw new RunError(manifest.error ?? 'run failed', manifest, failure);
   progress({ stage: 'done', message: `peak RSS ${peakRssMiB()} MiB` });
   return manifest;
-}
-
-/** The final step: move every staged published partition into place. */
-export async function publish(lake: ObjectStore, runId: string, periods: string[], progress: ProgressSink = noProgress): Promise<string[]> {
-  const out: string[] = [];
-  for (const table of PUBLISHED_TABLES) {
-    for (const period of periods) {
-      progress({ stage: 'publish', item: `${table.name}/period=${period}` });
-      out.push(await promotePartition(lake, runId, table, period));
-    }
-  }
-  // Documents (per-school profiles, the LA report) and the PDFs rendered from them.
-  for (const folder of ['profiles', 'reports']) {
-    for (const period of periods) {
-      const target = `published/${folder}/${period}`;
-      const staged = `${stagingRoot(runId)}/${target}`;
-      if ((await lake.list(staged + '/')).length === 0) continue;
-      progress({ stage: 'publish', item: target });
-      await lake.replacePrefix(staged, target);
-      out.push(target);
-    }
-  }
-  return out;
 }

@@ -104,7 +104,11 @@ export function profileDocumentFor(input: DocumentInput): ProfileDocument {
   const byKey = <T extends { key: string }>(xs: T[], k: string) => xs.find((x) => x.key === k)!;
   const matchCell = (k: string) => byKey(match.cells, k);
   const pctOf = (k: string) => (matchCell(k).suppressed || match.total.suppressed ? null : matchCell(k).pct);
-  const matched = matchCell('exact').suppressed || matchCell('terminated').suppressed ? null : facts.pupils ? (100 * (facts.exact + facts.terminated)) / facts.pupils : null;
+  // The match rate is protected as its own two-cell line (matched to a unit postcode or not), so a
+  // small number of terminated postcodes does not hide the headline rate.
+  const unitMatched = facts.exact + facts.terminated;
+  const rate = suppress({ cells: [{ key: 'matched', n: unitMatched }, { key: 'other', n: facts.pupils - unitMatched }], total: facts.pupils }, { threshold });
+  const matched = rate.cells.some((c) => c.suppressed) || rate.total.suppressed ? null : facts.pupils ? (100 * unitMatched) / facts.pupils : null;
   const schoolSuper = new Map(input.profile.supergroup.map((r) => [r.segment, r]));
   return {
     period: input.period,
