@@ -1,12 +1,15 @@
 /**
- * CatchmentStack: storage, catalog, the pseudonymisation key, alerts, the ingest path and the
- * nightly run, wired together with least-privilege grants:
+ * CatchmentStack: storage, catalog, the pseudonymisation key, alerts, the ingest path, the
+ * nightly run and the heads' portal, wired together with least-privilege grants:
  *
- * | function | S3                                                                      | other                              |
- * |----------|-------------------------------------------------------------------------|------------------------------------|
- * | ingest   | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
- * | classify | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
- * | publish  | staging/ read-write (moves out of it); published/ read-write; manifests/ write | -                                  |
+ * | function    | S3                                                                      | other                              |
+ * |-------------|-------------------------------------------------------------------------|------------------------------------|
+ * | ingest      | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
+ * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
+ * | profiles    | curated/ read (Athena); staging/ write and list (no read, no delete); Athena results | Athena workgroup, Glue curated tables |
+ * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
+ * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
+ * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/ write (Portal construct) | - |
  */
 import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,12 +17,15 @@ import type { Construct } from 'constructs';
 import { tablePrefix } from '../schemas/columns.ts';
 import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
+import { BUNDLED_FONTS_DIR, FONT_FILES, FONT_LICENSE, FONT_PACKAGE_DIR } from '../functions/pdf/font-files.ts';
+import { DOCUMENT_FOLDERS } from '../functions/pipeline/publish.ts';
 import { DEFAULT_CONFIG, type CatchmentConfig } from './config.ts';
 import { Alerts } from './constructs/alerts.ts';
 import { Catalog } from './constructs/catalog.ts';
-import { CatchmentFunction } from './constructs/catchment-function.ts';
+import { CatchmentFunction, DEFAULT_COPY_FILES, type BundledFile } from './constructs/catchment-function.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { NightlyRun } from './constructs/nightly-run.ts';
+import { Portal } from './constructs/portal.ts';
 import { PseudonymKey } from './constructs/pseudonym-key.ts';
 import { LAKE_PREFIXES, Storage } from './constructs/storage.ts';
 
@@ -39,8 +45,11 @@ export class CatchmentStack extends Stack {
   public readonly alerts: Alerts;
   public readonly ingest: Ingest;
   public readonly classifyFunction: CatchmentFunction;
+  public readonly profilesFunction: CatchmentFunction;
+  public readonly renderPdfsFunction: CatchmentFunction;
   public readonly publishFunction: CatchmentFunction;
   public readonly nightlyRun: NightlyRun;
+  public readonly portal: Portal;
 
   constructor(scope: Construct, id: string, props: CatchmentStackProps = {}) {
     const config = props.config ?? DEFAULT_CONFIG;
@@ -119,6 +128,62 @@ export class CatchmentStack extends Stack {
       'UNLOADs query results into staging/<run>/ (file names chosen by Athena) and moves the enriched partitions into curated/enriched_*',
     );
 
+    this.profilesFunction = new CatchmentFunction(this, 'Profiles', {
+      handlerName: 'profiles',
+      description: 'catchment profiles and fair access: every period on Athena -> staged published tables and documents',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      logRetention,
+      logEncryptionKey: this.storage.key,
+      retryAttempts: 0,
+      environment,
+    });
+    // Aggregates through Athena (which reads the curated Parquet with the caller's credentials and
+    // writes results to the workgroup's bucket); tables and documents are written by the function.
+    this.catalog.grantQuery(
+      this.profilesFunction,
+      CURATED_TABLES.map((t) => t.name),
+    );
+    this.storage.grantLakeRead(this.profilesFunction, [LAKE_PREFIXES.curated], 'runs Athena aggregate queries over the curated tables; Athena reads their Parquet files with the caller’s credentials');
+    this.storage.grantLakeWrite(
+      this.profilesFunction,
+      [LAKE_PREFIXES.staging],
+      'stages the profile and fair-access tables (Parquet) and one JSON document per school under staging/<run>/, then lists the staged documents',
+      { list: true },
+    );
+
+    // PDFs: Source Sans 3 TTFs in fonts/ beside the bundle (functions/pdf/fonts.ts looks there) with
+    // their licence; Vega's optional `canvas` (never used: charts are rendered to SVG) stays out.
+    const fontFiles: BundledFile[] = [
+      ...Object.values(FONT_FILES).map((f) => ({ spec: `${FONT_PACKAGE_DIR}/${f}`, into: BUNDLED_FONTS_DIR })),
+      { spec: FONT_LICENSE, into: BUNDLED_FONTS_DIR, ifBundleMentions: FONT_FILES.regular },
+    ];
+    this.renderPdfsFunction = new CatchmentFunction(this, 'RenderPdfs', {
+      handlerName: 'render-pdfs',
+      description: 'catchment PDFs: one batch of school profiles (or a fair-access report) per invocation, rendered in-thread',
+      // Rendering is single-threaded and CPU-bound: 1,769 MB is one full vCPU.
+      memorySize: 1769,
+      timeout: Duration.minutes(15),
+      logRetention,
+      logEncryptionKey: this.storage.key,
+      retryAttempts: 0,
+      environment,
+      copyFiles: [...DEFAULT_COPY_FILES, ...fontFiles],
+      externalModules: ['canvas'],
+    });
+    const stagedDocuments = DOCUMENT_FOLDERS.map((f) => `${LAKE_PREFIXES.staging}*/${LAKE_PREFIXES.published}${f}/`);
+    const publishedDocuments = DOCUMENT_FOLDERS.map((f) => `${LAKE_PREFIXES.published}${f}/`);
+    this.storage.grantLakeReadWrite(
+      this.renderPdfsFunction,
+      stagedDocuments,
+      'reads the staged profile and report documents of a run, writes their PDFs and render-manifest parts beside them, and deletes the parts once merged',
+    );
+    this.storage.grantLakeRead(
+      this.renderPdfsFunction,
+      publishedDocuments,
+      'reads the published render manifest and PDFs of the previous run, to copy an unchanged school’s PDF instead of rendering it again',
+    );
+
     this.publishFunction = new CatchmentFunction(this, 'Publish', {
       handlerName: 'publish',
       description: 'catchment publish: staged published partitions -> published/, manifest',
@@ -131,8 +196,8 @@ export class CatchmentStack extends Stack {
     });
     this.storage.grantLakeReadWrite(
       this.publishFunction,
-      [LAKE_PREFIXES.staging, ...PUBLISHED_TABLES.map((t) => `${tablePrefix(t)}/`)],
-      'moves the staged partitions of every published table (Parquet part names chosen by Athena) from staging/<run>/ into published/',
+      [LAKE_PREFIXES.staging, ...PUBLISHED_TABLES.map((t) => `${tablePrefix(t)}/`), ...publishedDocuments],
+      'moves the staged partitions of every published table (Parquet part names chosen by Athena) and the profile and report folders (one JSON and PDF per school) from staging/<run>/ into published/',
     );
     this.storage.grantLakeWrite(this.publishFunction, [LAKE_PREFIXES.manifests], 'writes manifests/<runId>.json and manifests/latest.json');
 
@@ -140,10 +205,21 @@ export class CatchmentStack extends Stack {
       storage: this.storage,
       alerts: this.alerts,
       classify: this.classifyFunction,
+      profiles: this.profilesFunction,
+      renderPdfs: this.renderPdfsFunction,
       publish: this.publishFunction,
       schedule: config.schedule,
       timezone: config.timezone,
       logRetention,
+    });
+
+    // The heads' portal reads the published PDFs and school names and writes its own audit and
+    // feedback datasets (catalogued above) in the lake; its log groups use the same key.
+    this.portal = new Portal(this, 'Portal', {
+      lakeBucket: this.storage.lakeBucket,
+      key: this.storage.key,
+      logRetention,
+      accessLogRetention: Duration.days(config.accessLogRetentionDays),
     });
   }
 }

@@ -1,8 +1,6 @@
 /** Lambda configuration from the environment the CDK stack sets; fails fast naming what is missing. */
-import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AthenaEngine } from '../ports/athena-engine.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
 import { traced } from './observability.ts';
 import { getPseudonymKey } from './secrets.ts';
@@ -47,8 +45,6 @@ const secretsClient = () => (secrets ??= traced(new SecretsManagerClient({})));
 /** Raw uploads live under raw/<dataset>/ in the raw bucket. */
 export const rawStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.rawBucket, prefix: 'raw', client: s3Client() });
 export const lakeStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.lakeBucket, client: s3Client() });
-export const athena = (c: AwsConfig) =>
-  new AthenaEngine({ client: traced(new AthenaClient({})), workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}` });
 export const pseudonymKey = (c: AwsConfig) => {
   if (!c.secretId) throw new Error('environment variable PSEUDONYM_SECRET_ID is not set');
   return getPseudonymKey({ kind: 'secretsManager', secretId: c.secretId, client: secretsClient() });

@@ -6,9 +6,10 @@ import type { Context, S3Event } from 'aws-lambda';
 import { INPUT_DATASETS, type InputDataset } from '../../schemas/inputs.ts';
 import { awsConfig, lakeStore, pseudonymKey, rawStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
+import { count, instrumented } from '../commons/observability.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
-import { currentPeriod } from '../pipeline/run.ts';
+import { currentPeriod } from '../pipeline/periods.ts';
 
 interface EventBridgeS3Event {
   'detail-type': string;
@@ -29,7 +30,7 @@ export function datasetsOf(event: S3Event | EventBridgeS3Event): InputDataset[] 
   return INPUT_DATASETS.filter((d) => found.has(d));
 }
 
-export const handler = async (event: S3Event | EventBridgeS3Event, context?: Context) => {
+export const handler = instrumented(async (event: S3Event | EventBridgeS3Event, context?: Context) => {
   const config = awsConfig();
   const datasets = datasetsOf(event);
   if (datasets.length === 0) {
@@ -53,6 +54,9 @@ export const handler = async (event: S3Event | EventBridgeS3Event, context?: Con
     quarantinedByReason: r.quarantinedByReason,
     partitions: r.partitions,
   }));
+  count('RowsRead', summary.reduce((n, d) => n + d.read, 0));
+  count('RowsIngested', summary.reduce((n, d) => n + d.accepted, 0));
+  count('RowsQuarantined', summary.reduce((n, d) => n + d.quarantined, 0));
   logger.info('ingest finished', { runId, summary });
   return { runId, datasets: summary };
-};
+});

@@ -3,20 +3,28 @@
  * package. Never pdfkit's built-in AFM fonts (Helvetica etc.): they are read from pdfkit's own
  * data directory at run time and break when the code is bundled.
  *
+ * Where the TTFs are found (first that exists): CATCHMENT_FONTS_DIR; a `fonts/` folder beside this
+ * module, which is where a bundled Lambda carries them (copied next to index.mjs at bundling, see
+ * infra/constructs/catchment-function.ts); the `source-sans` package in node_modules.
+ *
  * Per thread, each face is parsed once (fontkit) and handed to every document as a parsed font
  * object, with one shared text-layout cache, so a worker rendering thousands of documents neither
  * re-reads nor re-parses the TTFs nor re-shapes the same words.
  */
-import { readFileSync } from 'node:fs';
+import { create as createFont } from 'fontkit';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUNDLED_FONTS_DIR, FONT_FILES, type Face } from './font-files.ts';
 
 const require = createRequire(import.meta.url);
 
-/** The fontkit that pdfkit itself uses (resolved from pdfkit's location, so no extra dependency). */
-const fontkit = createRequire(require.resolve('pdfkit'))('fontkit') as {
-  create(buf: Uint8Array): FontkitFont;
-};
+/**
+ * The fontkit pdfkit itself imports (`import { create } from 'fontkit'` in pdfkit's node build): a
+ * static import, so a bundler includes it, and the same module instance pdfkit uses.
+ */
+const fontkit = { create: (buf: Uint8Array) => createFont(buf) as unknown as FontkitFont };
 
 /** The parts of a fontkit font used here. */
 export interface FontkitFont {
@@ -38,13 +46,8 @@ interface EmbeddedFontInternals {
   subset: { glyphs: number[]; includeGlyph(gid: number): number; encode(): Uint8Array };
 }
 
-export type Face = 'regular' | 'semibold' | 'italic';
-
-const FILES: Record<Face, string> = {
-  regular: 'SourceSans3-Regular.ttf',
-  semibold: 'SourceSans3-Semibold.ttf',
-  italic: 'SourceSans3-It.ttf',
-};
+export type { Face };
+const FILES = FONT_FILES;
 
 /** Names the faces are registered under in every document (and used by the SVG font callback). */
 export const FONT: Record<Face, string> = { regular: 'SS3', semibold: 'SS3-Semibold', italic: 'SS3-Italic' };
@@ -53,7 +56,15 @@ export const FONT: Record<Face, string> = { regular: 'SS3', semibold: 'SS3-Semib
 export const CHART_FONT_FAMILY = 'Source Sans 3';
 
 export function fontDir(): string {
-  return join(dirname(require.resolve('source-sans/package.json')), 'TTF');
+  const fromEnv = process.env.CATCHMENT_FONTS_DIR;
+  if (fromEnv) return fromEnv;
+  const beside = join(dirname(fileURLToPath(import.meta.url)), BUNDLED_FONTS_DIR);
+  if (existsSync(join(beside, FILES.regular))) return beside;
+  try {
+    return join(dirname(require.resolve('source-sans/package.json')), 'TTF');
+  } catch {
+    throw new Error(`fonts not found: no ${BUNDLED_FONTS_DIR}/${FILES.regular} beside the renderer and no source-sans package (set CATCHMENT_FONTS_DIR)`);
+  }
 }
 
 let parsed: Record<Face, FontkitFont> | null = null;

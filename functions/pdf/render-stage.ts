@@ -17,6 +17,11 @@
  * are read and PDFs written under the staging copy, and the previous run's published manifest and
  * PDFs are the reference: an unchanged school's PDF is copied across instead of re-rendered, so the
  * published folder always holds documents and PDFs from the same run.
+ *
+ * With `only` (one batch of a fanned-out render, e.g. an item of a Step Functions Map), just the
+ * named schools' profiles and/or the report are considered, and each folder's manifest is written
+ * as a part (`_render-manifest.part-<hash>.json`, the same name when the same batch is retried);
+ * `mergeRenderManifests` combines the parts once every batch has finished.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -27,6 +32,7 @@ import type { RenderKind, RenderResult, RenderTask } from './render-task.ts';
 import { RENDERER_VERSION } from './version.ts';
 
 export const RENDER_MANIFEST = '_render-manifest.json';
+const PART_PREFIX = '_render-manifest.part-';
 
 /** Up to this many changed documents are rendered in the calling thread rather than a pool. */
 export const INLINE_BELOW = 8;
@@ -44,6 +50,11 @@ export interface RenderPdfsOptions {
   stagingRoot?: string;
   /** Render up to this many changed documents in the calling thread, without starting the pool (default INLINE_BELOW). */
   inlineBelow?: number;
+  /**
+   * Only these documents (a batch): the profiles of `urns`, and the fair-access report if `report`.
+   * Manifests are then written as parts for `mergeRenderManifests`. Default: every document.
+   */
+  only?: { urns?: readonly string[]; report?: boolean };
 }
 
 export interface RenderPdfsResult {
@@ -157,10 +168,13 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
 
   const folders: Folder[] = [];
   const jobs: Job[] = [];
+  const only = opts.only;
+  const onlyUrns = only?.urns ? new Set(only.urns.map((u) => `${u}.json`)) : null;
   for (const [label, kind] of [
     ['profiles', 'profile'],
     ['reports', 'fair-access'],
   ] as const) {
+    if (only && (kind === 'profile' ? !onlyUrns?.size : !only.report)) continue;
     const published = `published/${label}/${period}`;
     const prefix = opts.stagingRoot ? joinKey(opts.stagingRoot, published) : published;
     const listed = await lake.list(`${prefix}/`);
@@ -178,6 +192,7 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
       const name = o.key.slice(prefix.length + 1);
       if (name.includes('/') || !name.endsWith('.json') || name.startsWith('_') || name.startsWith('.')) continue;
       if (kind === 'fair-access' && name !== 'fair-access.json') continue;
+      if (kind === 'profile' && onlyUrns && !onlyUrns.has(name)) continue;
       const pdfName = `${name.slice(0, -'.json'.length)}.pdf`;
       jobs.push({ kind, name, docKey: o.key, pdfKey: `${prefix}/${pdfName}`, prevPdfKey: `${published}/${pdfName}`, folder });
     }
@@ -256,8 +271,13 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   for (const f of folders) {
     const names = new Set(Object.values(f.next.documents).map((e) => `${f.prefix}/${e.pdf}`));
     files.push(...names);
-    if (Object.keys(f.next.documents).length || f.prev) await lake.put(`${f.prefix}/${RENDER_MANIFEST}`, manifestJson(f.next));
-    if (!opts.stagingRoot) {
+    if (only) {
+      // Named after the batch's selection, so a retried batch replaces its own part.
+      const selected = jobs.filter((j) => j.folder === f).map((j) => j.name).sort();
+      const part = `${PART_PREFIX}${createHash('sha256').update(selected.join('\n')).digest('hex').slice(0, 16)}.json`;
+      if (Object.keys(f.next.documents).length) await lake.put(`${f.prefix}/${part}`, manifestJson(f.next));
+    } else if (Object.keys(f.next.documents).length || f.prev) await lake.put(`${f.prefix}/${RENDER_MANIFEST}`, manifestJson(f.next));
+    if (!opts.stagingRoot && !only) {
       const docs = new Set(jobs.filter((j) => j.folder === f).map((j) => j.pdfKey));
       for (const pdf of f.prevPdfs) if (!docs.has(pdf)) await lake.deletePrefix(pdf);
     }
@@ -268,4 +288,32 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   }
   files.sort();
   return { rendered, skipped, files, ms: performance.now() - t0, bytes, renderMs, maxThreadHeapBytes: maxHeap, threads: renderer.threads };
+}
+
+/**
+ * Combine the manifest parts that batches (`only`) wrote in a period's folders into each folder's
+ * `_render-manifest.json`, then delete the parts. With `stagingRoot`, the staged folders. Returns
+ * the number of documents in the merged manifests.
+ */
+export async function mergeRenderManifests(opts: { lake: ObjectStore; period: string; stagingRoot?: string }): Promise<number> {
+  const { lake, period } = opts;
+  if (!/^[\w.-]+$/.test(period)) throw new Error(`invalid period ${JSON.stringify(period)}`);
+  let documents = 0;
+  for (const label of ['profiles', 'reports']) {
+    const published = `published/${label}/${period}`;
+    const prefix = opts.stagingRoot ? joinKey(opts.stagingRoot, published) : published;
+    const parts = (await lake.list(`${prefix}/`)).map((o) => o.key).filter((k) => k.startsWith(`${prefix}/${PART_PREFIX}`) && !k.slice(prefix.length + 1).includes('/'));
+    if (parts.length === 0) continue;
+    const merged: RenderManifest = (await readManifest(lake, `${prefix}/${RENDER_MANIFEST}`)) ?? { renderer: RENDERER_VERSION, period, documents: {} };
+    for (const key of parts) {
+      const part = await readManifest(lake, key);
+      if (!part) throw new Error(`${key}: not a render manifest`);
+      Object.assign(merged.documents, part.documents);
+    }
+    merged.renderer = RENDERER_VERSION;
+    await lake.put(`${prefix}/${RENDER_MANIFEST}`, manifestJson(merged));
+    for (const key of parts) await lake.deletePrefix(key);
+    documents += Object.keys(merged.documents).length;
+  }
+  return documents;
 }

@@ -17,6 +17,11 @@
  *   postcodes/segments/wards without a vintage filter (one vintage is current at a time), which
  *   rules out `injected`; `date` would miss `unspecified`. Empty projected partitions cost one S3
  *   LIST each.
+ * - The heads' portal datasets (`portal_audit`, `portal_feedback`: schemas/portal.ts, written by the
+ *   portal function, never by the pipeline) are partitioned by `period` too, and an audit record of
+ *   a request that named no valid period goes to `period=none`: their enum is the same range of
+ *   years plus `none` (an `injected` projection would hide those records unless a query names
+ *   `none` literally; a `date`/`integer` one cannot express either value).
  * Tables are Parquet (ParquetHiveSerDe, Snappy), located at s3://<lake>/<zone>/<table>/.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -28,6 +33,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { columnsOf, dataColumnsOf, glueType, tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
+import { NO_PERIOD, PORTAL_TABLES } from '../../schemas/portal.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { analystQueries, type AnalystQuery } from '../analyst-queries.ts';
 import { periodRange, monthRange } from '../config.ts';
@@ -65,6 +71,11 @@ export interface CatalogProps {
    */
   readonly publishedTables?: readonly TableDef[];
   /**
+   * The heads' portal datasets to catalogue (published zone; `period` also projects `none`).
+   * @default PORTAL_TABLES
+   */
+  readonly portalTables?: readonly TableDef[];
+  /**
    * Academic years projected for `period`, inclusive.
    * @default ['2015-16', '2035-36']
    */
@@ -101,6 +112,7 @@ export class Catalog extends Construct {
   public readonly namedQueries: athena.CfnNamedQuery[] = [];
   public readonly curatedTables: readonly TableDef[];
   public readonly publishedTables: readonly TableDef[];
+  public readonly portalTables: readonly TableDef[];
   /** Values projected per partition column. */
   public readonly projectedValues: Record<string, string[]>;
   private readonly storage: Storage;
@@ -113,6 +125,7 @@ export class Catalog extends Construct {
     this.workGroupName = props.workGroupName ?? 'catchment';
     this.curatedTables = props.curatedTables ?? CURATED_TABLES;
     this.publishedTables = props.publishedTables ?? PUBLISHED_TABLES;
+    this.portalTables = props.portalTables ?? PORTAL_TABLES;
     const [firstPeriod, lastPeriod] = props.periodRange ?? ['2015-16', '2035-36'];
     const [firstVintage, lastVintage] = props.vintageRange ?? ['2011-01', '2035-12'];
     this.projectedValues = {
@@ -131,6 +144,12 @@ export class Catalog extends Construct {
     const bucket = props.storage.lakeBucket;
     for (const def of [...this.curatedTables, ...this.publishedTables]) {
       const t = this.glueTable(def, bucket);
+      t.addResourceDependency(this.database);
+      this.tables[def.name] = t;
+    }
+    const portalValues = { ...this.projectedValues, period: [...this.projectedValues.period!, NO_PERIOD] };
+    for (const def of this.portalTables) {
+      const t = this.glueTable(def, bucket, portalValues);
       t.addResourceDependency(this.database);
       this.tables[def.name] = t;
     }
@@ -168,14 +187,14 @@ export class Catalog extends Construct {
     }
   }
 
-  private glueTable(def: TableDef, bucket: s3.IBucket): glue.CfnTable {
+  private glueTable(def: TableDef, bucket: s3.IBucket, projectedValues: Record<string, string[]> = this.projectedValues): glue.CfnTable {
     const prefix = tablePrefix(def);
     const location = `s3://${bucket.bucketName}/${prefix}/`;
     const comment = (s: string) => (s.length > 255 ? `${s.slice(0, 252)}...` : s);
     const projection: Record<string, string> = { 'projection.enabled': 'true' };
     for (const p of def.partitions) {
-      const values = this.projectedValues[p];
-      if (!values) throw new Error(`table ${def.name}: no partition projection for column ${p} (known: ${Object.keys(this.projectedValues).join(', ')})`);
+      const values = projectedValues[p];
+      if (!values) throw new Error(`table ${def.name}: no partition projection for column ${p} (known: ${Object.keys(projectedValues).join(', ')})`);
       projection[`projection.${p}.type`] = 'enum';
       projection[`projection.${p}.values`] = values.join(',');
     }
@@ -250,13 +269,14 @@ export class Catalog extends Construct {
   }
 
   /**
-   * What an LA analyst needs to use the named queries: query the published tables (and read them
-   * in S3), list and read the named queries. Curated (pupil-level) tables are not included.
+   * What an LA analyst needs to use the named queries: query the published tables and the
+   * portal's audit and feedback datasets (and read them in S3), list and read the named queries.
+   * Curated (pupil-level) tables are not included.
    */
   public grantAnalystQueries(grantee: iam.IGrantable): void {
     this.grantQuery(
       grantee,
-      this.publishedTables.map((t) => t.name),
+      [...this.publishedTables, ...this.portalTables].map((t) => t.name),
     );
     iam.Grant.addToPrincipal({
       grantee,

@@ -12,8 +12,12 @@
  *   `__dirname` declaration can clash with them.
  * - Files a dependency reads from beside its JavaScript at run time are copied next to the bundle
  *   (`copyFiles`): parquet-wasm's `node` build reads `${__dirname}/parquet_wasm_bg.wasm`, and
- *   esbuild does not copy it. DuckDB is never bundled (the Lambda path uses Athena); the tests check
+ *   esbuild does not copy it; the PDF renderer reads its TTF fonts from `fonts/` beside the bundle
+ *   (functions/pdf/fonts.ts). DuckDB is never bundled (the Lambda path uses Athena); the tests check
  *   the esbuild metafile for it.
+ * - Optional native modules a dependency only tries to load (`externalModules`, e.g. Vega's
+ *   `canvas`, which vega-canvas imports in a try/catch and the SVG renderer never needs) stay
+ *   external: the import fails at run time and the dependency falls back, as documented.
  * - Powertools environment: service name, metrics namespace, log level; events and tracer
  *   responses are never logged or captured (they can carry personal data).
  */
@@ -34,6 +38,22 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 /** Default run-time files copied beside every bundle. */
 export const DEFAULT_COPY_FILES = ['parquet-wasm/node/parquet_wasm_bg.wasm'];
+
+/** A package file a bundle needs at run time. */
+export interface BundledFile {
+  /** Module specifier resolved from the project root, e.g. 'source-sans/TTF/SourceSans3-Regular.ttf'. */
+  readonly spec: string;
+  /**
+   * Folder inside the bundle directory.
+   * @default - beside index.mjs
+   */
+  readonly into?: string;
+  /**
+   * Copy only if index.mjs contains this text.
+   * @default - the file's base name
+   */
+  readonly ifBundleMentions?: string;
+}
 
 /** Banner prepended to index.mjs (see the file comment). */
 export const ESM_BANNER = [
@@ -95,7 +115,12 @@ export interface CatchmentFunctionProps {
    * only if the bundle mentions its file name.
    * @default DEFAULT_COPY_FILES (parquet-wasm's WebAssembly)
    */
-  readonly copyFiles?: string[];
+  readonly copyFiles?: (string | BundledFile)[];
+  /**
+   * Modules left out of the bundle (optional native dependencies that are only tried at run time).
+   * @default - none
+   */
+  readonly externalModules?: string[];
   /**
    * Async invocation retries (0-2) for event-source invocations.
    * @default 2
@@ -142,7 +167,11 @@ export class CatchmentFunction extends NodejsFunction {
     } catch {
       throw new Error('esbuild is not installed in node_modules: run `npm ci` (catchment bundles Lambdas locally, never in Docker)');
     }
-    const copies = (props.copyFiles ?? DEFAULT_COPY_FILES).map((spec) => path.relative(PROJECT_ROOT, fromProject.resolve(spec)));
+    const copies = (props.copyFiles ?? DEFAULT_COPY_FILES).map((f) => {
+      const file: BundledFile = typeof f === 'string' ? { spec: f } : f;
+      const rel = path.relative(PROJECT_ROOT, fromProject.resolve(file.spec));
+      return { rel, into: file.into ?? '', mentions: file.ifBundleMentions ?? path.basename(rel) };
+    });
 
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, 'functions', 'handlers', `${props.handlerName}.ts`),
@@ -185,7 +214,7 @@ export class CatchmentFunction extends NodejsFunction {
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
         bundleAwsSDK: true,
-        externalModules: [],
+        externalModules: props.externalModules ?? [],
         metafile: true,
         banner: ESM_BANNER,
         define: { __dirname: '__catchment_dirname', __filename: '__catchment_filename' },
@@ -195,9 +224,10 @@ export class CatchmentFunction extends NodejsFunction {
           // Copy a run-time file only into bundles that reference it (the classify bundle does not
           // load parquet-wasm, so it does not carry its 5 MB).
           afterBundling: (inputDir: string, outputDir: string) =>
-            copies.map((rel) => {
+            copies.map(({ rel, into, mentions }) => {
               const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-              return `if grep -qF ${q(path.basename(rel))} ${q(path.join(outputDir, 'index.mjs'))}; then cp ${q(path.join(inputDir, rel))} ${q(outputDir + '/')}; fi`;
+              const dest = path.join(outputDir, into) + '/';
+              return `if grep -qF ${q(mentions)} ${q(path.join(outputDir, 'index.mjs'))}; then mkdir -p ${q(dest)} && cp ${q(path.join(inputDir, rel))} ${q(dest)}; fi`;
             }),
         },
       },

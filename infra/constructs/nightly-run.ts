@@ -4,7 +4,10 @@
  *
  *   Plan -> [periods given?] -> ListPupilPeriods -> ListContactPeriods
  *        -> ClearStaging <-> DeleteStaged (loop until staging/<runId>/ is empty)
- *        -> ForEachPeriod (Map): Classify -> Profiles -> FairAccess -> Pdfs (Map over schools)
+ *        -> ForEachPeriod (Map over periods): Classify
+ *        -> ProfilesAndFairAccess (every period with pupils at once: the trend needs every year)
+ *        -> Pdfs (Map over batches of schools, fanned out): RenderPdfs
+ *        -> FinishPdfs (merge the batches' render manifests)
  *        -> Publish -> Succeeded
  *   any failure -> NotifyFailure (SNS, KMS-encrypted topic) -> Failed
  *
@@ -18,10 +21,13 @@
  * Nothing under published/ changes before the final Publish task, so a night that fails earlier
  * leaves yesterday's outputs intact.
  *
- * Later stages: pass `periodStages` (profiles, fair access: invoked per period with
- * {runId, period}, after Classify, in order; the last one returns `schools`, the URNs the PDF
- * fan-out iterates) and `schoolStage` (invoked per school with {runId, period, urn}). Until they
- * exist, Pass states named Profiles, FairAccess and RenderSchoolPdf hold their places.
+ * The PDF fan-out: ProfilesAndFairAccess returns, per period, the URNs of the staged school
+ * documents (a few KB for one LA's hundreds of schools: inline in the state, no S3 item list or
+ * Distributed Map needed) and the periods with a fair-access report. The Pdfs Map iterates over
+ * batches of `schoolsPerBatch` schools (50: a Lambda per school would spend more on invocations
+ * and cold starts than on the 20-50 ms render of each PDF) plus one item per report, at most
+ * `renderConcurrency` at a time; each batch writes its own render-manifest part, and FinishPdfs
+ * merges them before Publish moves the folders into place.
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -58,31 +64,50 @@ export const THROTTLING_ERRORS = ['TooManyRequestsException', 'ThrottlingExcepti
 /** Transient errors of the S3 SDK service integrations used to list and clear staging. */
 export const S3_TRANSIENT_ERRORS = ['S3.SdkClientException', 'S3.InternalErrorException', 'S3.SlowDownException'];
 
-export interface NightlyStage {
-  /** State name (unique in the state machine), e.g. 'Profiles'. */
-  readonly name: string;
-  /** The function to invoke. */
-  readonly handler: lambda.IFunction;
+/**
+ * The Pdfs Map's items (JSONata): for each period, the schools in batches of `size`
+ * ({period, urns, report: false}), then one item per fair-access report ({period, urns: [], report: true}).
+ */
+export function renderItemsExpression(size: number): string {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`schoolsPerBatch must be a whole number of at least 1 (got ${size})`);
+  return [
+    '{% (',
+    `$size := ${size};`,
+    '$in := $states.input;',
+    '$batches := [$in.periods.($p := $; $urns := $lookup($in.schools, $p);',
+    "  [0..($ceil($count($urns) / $size) - 1)].($i := $; {'period': $p, 'urns': [$urns[[($i * $size)..($i * $size + $size - 1)]]], 'report': false}))];",
+    "$append($batches, [$in.reports.{'period': $, 'urns': [], 'report': true}])",
+    ') %}',
+  ].join(' ');
 }
 
 export interface NightlyRunProps {
   readonly storage: Storage;
   readonly alerts: Alerts;
-  /** Classify function: invoked with {runId, period}. */
+  /** Classify function: invoked per period with {runId, period}; returns the match counts. */
   readonly classify: lambda.IFunction;
-  /** Publish function: invoked with {runId, periods}. */
+  /**
+   * Profiles and fair-access function: invoked once with {runId, periods} (the periods with
+   * pupils); returns {schools: {<period>: URNs}, reports: periods, documents}.
+   */
+  readonly profiles: lambda.IFunction;
+  /**
+   * PDF function: invoked per batch with {runId, period, urns, report}, then once with
+   * {runId, periods, finish: true}; each call returns {rendered, skipped}.
+   */
+  readonly renderPdfs: lambda.IFunction;
+  /** Publish function: invoked with {runId, periods, summary}. */
   readonly publish: lambda.IFunction;
   /**
-   * Stages invoked per period after Classify, in order, with the period's state ({runId, period}
-   * and whatever earlier stages returned, merged). The last one returns `schools` (URNs).
-   * @default - Pass placeholders named Profiles and FairAccess
+   * Schools per PDF batch (one RenderPdfs invocation).
+   * @default 50
    */
-  readonly periodStages?: NightlyStage[];
+  readonly schoolsPerBatch?: number;
   /**
-   * Stage invoked for each school of a period (a Map state, fanned out) with {runId, period, urn}.
-   * @default - a Pass placeholder named RenderSchoolPdf
+   * PDF batches rendered at the same time.
+   * @default 10
    */
-  readonly schoolStage?: NightlyStage;
+  readonly renderConcurrency?: number;
   /**
    * Schedule expression.
    * @default 'cron(0 2 * * ? *)'
@@ -98,11 +123,6 @@ export interface NightlyRunProps {
    * @default 2
    */
   readonly periodConcurrency?: number;
-  /**
-   * Schools rendered at the same time by the school stage.
-   * @default 10
-   */
-  readonly schoolConcurrency?: number;
   /**
    * Execution timeout.
    * @default Duration.hours(6)
@@ -136,11 +156,12 @@ export class NightlyRun extends Construct {
     };
     const s3Retry = (task: sfn.CustomState) =>
       task.addRetry({ errors: S3_TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
-    const invoke = (stateId: string, fn: lambda.IFunction, payload: Record<string, string>, outputs: string, comment: string) => {
+    const invoke = (stateId: string, fn: lambda.IFunction, payload: Record<string, unknown>, outputs: string, comment: string, assign?: Record<string, string>) => {
       const t = tasks.LambdaInvoke.jsonata(this, stateId, {
         lambdaFunction: fn,
         payload: sfn.TaskInput.fromObject(payload),
         outputs,
+        assign,
         retryOnServiceExceptions: false,
         comment,
       });
@@ -226,68 +247,84 @@ export class NightlyRun extends Construct {
     deleteStaged.addCatch(notify, catchAll);
     const stagingLeft = sfn.Choice.jsonata(this, 'StagingLeft', { comment: 'Anything left under staging/<runId>/?' });
 
-    // --- per period: classify, later stages, PDFs fanned out over schools -----------------------
+    // --- per period: classify --------------------------------------------------------------------
     const classify = invoke(
       'Classify',
       props.classify,
       { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}' },
-      '{% $states.input %}',
-      'Classify one period on Athena (enriched tables, staged published tables)',
+      "{% {'period': $states.input.period, 'pupils': $states.result.Payload.pupils.total} %}",
+      'Classify one period on Athena (enriched tables, staged published tables); passes on its pupil count',
     );
-    let periodChain: sfn.Chain = sfn.Chain.start(classify);
-    if (props.periodStages && props.periodStages.length > 0) {
-      for (const st of props.periodStages) {
-        periodChain = periodChain.next(
-          invoke(st.name, st.handler, { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}' }, '{% $merge([$states.input, $states.result.Payload]) %}', `${st.name} for one period`),
-        );
-      }
-    } else {
-      periodChain = periodChain
-        .next(
-          sfn.Pass.jsonata(this, 'Profiles', {
-            comment: 'PLACEHOLDER for the profiles stage (period-level; returns the school URNs for the PDF fan-out). Pass periodStages to replace.',
-            outputs: "{% $merge([$states.input, {'schools': []}]) %}",
-          }),
-        )
-        .next(
-          sfn.Pass.jsonata(this, 'FairAccess', {
-            comment: 'PLACEHOLDER for the fair-access stage (period-level). Pass periodStages to replace.',
-            outputs: '{% $states.input %}',
-          }),
-        );
-    }
-    const schoolTask: sfn.IChainable = props.schoolStage
-      ? invoke(props.schoolStage.name, props.schoolStage.handler, { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urn: '{% $states.input.urn %}' }, '{% $states.input.urn %}', `${props.schoolStage.name} for one school`)
-      : sfn.Pass.jsonata(this, 'RenderSchoolPdf', {
-          comment: 'PLACEHOLDER for the PDF stage (one school). Pass schoolStage to replace.',
-          outputs: '{% $states.input.urn %}',
-        });
-    const pdfs = sfn.Map.jsonata(this, 'Pdfs', {
-      comment: 'Fan out over the schools of the period',
-      items: sfn.ProvideItems.jsonata("{% $exists($states.input.schools) ? [$states.input.schools] : [] %}"),
-      itemSelector: { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urn: '{% $states.context.Map.Item.Value %}' },
-      maxConcurrency: props.schoolConcurrency ?? 10,
-      outputs: "{% {'period': $states.input.period, 'schools': $count($states.result)} %}",
-    });
-    pdfs.itemProcessor(schoolTask);
-    periodChain = periodChain.next(pdfs);
-
     const forEachPeriod = sfn.Map.jsonata(this, 'ForEachPeriod', {
-      comment: 'Each period: classify, then the later stages; published outputs are only staged here',
+      comment: 'Classify each period; published outputs are only staged here',
       items: sfn.ProvideItems.jsonata('{% $periods %}'),
       itemSelector: { runId: '{% $runId %}', period: '{% $states.context.Map.Item.Value %}' },
       maxConcurrency: props.periodConcurrency ?? 2,
+      assign: { profiled: '{% [$states.result[pupils > 0].period] %}' },
       outputs: '{% {} %}',
     });
-    forEachPeriod.itemProcessor(periodChain);
+    forEachPeriod.itemProcessor(classify);
     forEachPeriod.addCatch(notify, catchAll);
+
+    // --- profiles and fair access: every period with pupils in one call --------------------------
+    const profiles = invoke(
+      'ProfilesAndFairAccess',
+      props.profiles,
+      { runId: '{% $runId %}', periods: '{% $profiled %}' },
+      '{% $states.result.Payload %}',
+      'Profiles and fair access for every period with pupils at once (the trend compares each year with the one before); returns the staged schools per period',
+      { profileDocuments: '{% $states.result.Payload.documents %}', fairAccessPeriods: '{% [$states.result.Payload.reports] %}' },
+    );
+    profiles.addCatch(notify, catchAll);
+
+    // --- PDFs: a Map over batches of schools (and the reports), then merge the manifests ----------
+    const renderBatch = invoke(
+      'RenderPdfs',
+      props.renderPdfs,
+      {
+        runId: '{% $states.input.runId %}',
+        period: '{% $states.input.period %}',
+        urns: '{% $states.input.urns %}',
+        report: '{% $states.input.report %}',
+      },
+      "{% {'rendered': $states.result.Payload.rendered, 'skipped': $states.result.Payload.skipped} %}",
+      "Render one batch of schools' profile PDFs, or a period's fair-access report, in staging/<runId>/",
+    );
+    const pdfs = sfn.Map.jsonata(this, 'Pdfs', {
+      comment: `Fan out over batches of ${props.schoolsPerBatch ?? 50} schools per period, plus each fair-access report`,
+      items: sfn.ProvideItems.jsonata(renderItemsExpression(props.schoolsPerBatch ?? 50)),
+      itemSelector: {
+        runId: '{% $runId %}',
+        period: '{% $states.context.Map.Item.Value.period %}',
+        urns: '{% $states.context.Map.Item.Value.urns %}',
+        report: '{% $states.context.Map.Item.Value.report %}',
+      },
+      maxConcurrency: props.renderConcurrency ?? 10,
+      assign: { pdfsRendered: '{% $sum([$states.result.rendered]) %}', pdfsUnchanged: '{% $sum([$states.result.skipped]) %}' },
+      outputs: '{% {} %}',
+    });
+    pdfs.itemProcessor(renderBatch);
+    pdfs.addCatch(notify, catchAll);
+    const finishPdfs = invoke(
+      'FinishPdfs',
+      props.renderPdfs,
+      { runId: '{% $runId %}', periods: '{% $profiled %}', finish: true },
+      '{% {} %}',
+      "Merge the batches' render manifests of each period (what the next night compares against)",
+    );
+    finishPdfs.addCatch(notify, catchAll);
 
     const publish = invoke(
       'Publish',
       props.publish,
-      { runId: '{% $runId %}', periods: '{% $periods %}' },
+      {
+        runId: '{% $runId %}',
+        periods: '{% $periods %}',
+        summary:
+          "{% {'profiledPeriods': $profiled, 'profileDocuments': $profileDocuments, 'fairAccessPeriods': $fairAccessPeriods, 'pdfsRendered': $pdfsRendered, 'pdfsUnchanged': $pdfsUnchanged} %}",
+      },
       "{% {'runId': $runId, 'periods': $periods, 'published': $count($states.result.Payload.published)} %}",
-      'The final step: move staged published partitions into place, write the manifest',
+      'The final step: move staged published partitions and documents into place, write the manifest',
     );
     publish.addCatch(notify, catchAll);
     const succeeded = sfn.Succeed.jsonata(this, 'Succeeded');
@@ -300,7 +337,7 @@ export class NightlyRun extends Construct {
     clearStaging.next(
       stagingLeft
         .when(sfn.Condition.jsonata('{% $count($states.input.keys) > 0 %}'), deleteStaged.next(clearStaging))
-        .otherwise(forEachPeriod.next(publish).next(succeeded)),
+        .otherwise(forEachPeriod.next(profiles).next(pdfs).next(finishPdfs).next(publish).next(succeeded)),
     );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -308,7 +345,7 @@ export class NightlyRun extends Construct {
       encryptionKey: props.storage.key,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'catchment nightly run: classify each period, later stages, then publish',
+      comment: 'catchment nightly run: classify each period, profiles and fair access, PDFs fanned out, then publish',
       queryLanguage: sfn.QueryLanguage.JSONATA,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -334,7 +371,7 @@ export class NightlyRun extends Construct {
       [stagingObjects],
       'Deletes the leftovers of an earlier attempt of the same run under staging/<runId>/ (keys known only at run time); s3:DeleteObject on the staging/ prefix of the lake bucket only.',
     );
-    const invoked = [props.classify, props.publish, ...(props.periodStages ?? []).map((s) => s.handler), ...(props.schoolStage ? [props.schoolStage.handler] : [])];
+    const invoked = [...new Set([props.classify, props.profiles, props.renderPdfs, props.publish])];
     acknowledgeWildcardResources(
       this.stateMachine,
       invoked.map((fn) => `${fn.functionArn}:*`),

@@ -195,9 +195,12 @@ export class Storage extends Construct {
     this.grantPrefixes(grantee, this.lakeBucket, prefixes, { read: true, write: true, delete: true }, why);
   }
 
-  /** Write (put, no delete) objects under the given lake prefixes. */
-  public grantLakeWrite(grantee: iam.IGrantable, prefixes: string[], why: string): void {
-    this.grantPrefixes(grantee, this.lakeBucket, prefixes, { write: true }, why);
+  /**
+   * Write (put, no delete) objects under the given lake prefixes; with `list`, also list them
+   * (s3:ListBucket under the prefixes, no s3:GetObject).
+   */
+  public grantLakeWrite(grantee: iam.IGrantable, prefixes: string[], why: string, opts: { list?: boolean } = {}): void {
+    this.grantPrefixes(grantee, this.lakeBucket, prefixes, { write: true, list: opts.list }, why);
   }
 
   /** What Athena needs from a caller to write query results of the workgroup. */

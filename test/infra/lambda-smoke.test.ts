@@ -11,7 +11,14 @@
  *      with the key from moto Secrets Manager;
  *    - classify: reaches Athena and issues the UNLOADs into staging/<runId>/ of the lake (moto's
  *      Athena returns SUCCEEDED without executing anything);
- *    - publish: writes manifests/<runId>.json and manifests/latest.json.
+ *    - profiles: reaches Athena through the workgroup and returns the (here empty) school lists;
+ *    - render-pdfs: a batch task turns a profile document staged in moto S3 into a PDF (%PDF, the
+ *      school's name and URN in its text) with the Source Sans fonts copied beside the bundle, the
+ *      report task renders the fair-access report, the finish task merges the render manifests;
+ *      without the copied fonts the bundle fails and says so;
+ *    - publish: moves the staged documents and PDFs into published/, writes manifests/<runId>.json
+ *      and manifests/latest.json;
+ *    - portal-api: answers GET /api/me for an analyst (the bundle starts and reaches the lake).
  */
 import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -27,6 +34,8 @@ import { fromParquet } from '../../functions/ingest/parquet.ts';
 import { upnCheckLetter } from '../../functions/domain/upn.ts';
 import { MOTO_ACCOUNT_ID, TEST_REGION, awsTestConfig, startMoto, type MotoServer } from '../helpers/moto.ts';
 import { concretise, resourcesOf, type Json } from './helpers.ts';
+import { makeFairAccessDocument, makeProfileDocuments } from '../helpers/documents.ts';
+import { pdfText } from '../pdf/poppler.ts';
 
 const STACK = 'Catchment';
 const RAW = 'catchment-raw';
@@ -69,6 +78,8 @@ beforeAll(async () => {
   template = JSON.parse(readFileSync(join(out, `${STACK}.template.json`), 'utf8'));
   const manifest = JSON.parse(readFileSync(join(out, `${STACK}.assets.json`), 'utf8'));
   for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+    // Ours carry a Powertools service name; CDK's BucketDeployment provider (Python) does not.
+    if (!fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME) continue;
     const key = concretise(fn.Properties.Code.S3Key, template);
     const hash = key.replace(/\.zip$/, '');
     const source = manifest.files[hash].source;
@@ -144,26 +155,41 @@ async function keys(bucket: string, prefix: string): Promise<string[]> {
 const size = (dir: string) => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 
 describe('cdk synth (CLI, no AWS credentials)', () => {
-  it('synthesizes one stack with three bundled functions', () => {
+  it('synthesizes one stack with six bundled functions', () => {
     console.log(`[infra] cdk synth: ${(synthMs / 1000).toFixed(1)} s`);
-    expect(Object.keys(assets).sort()).toEqual(['classify', 'ingest', 'publish']);
+    expect(Object.keys(assets).sort()).toEqual(['classify', 'ingest', 'portal-api', 'profiles', 'publish', 'render-pdfs']);
     const report = JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports.flatMap((p: Json) => p.violations ?? [])).toEqual([]);
   });
 
-  it('bundles ESM with source maps, the WebAssembly where it is loaded, and never DuckDB', () => {
+  it('bundles ESM with source maps, the WebAssembly where it is loaded, fonts for the renderer, and never DuckDB', () => {
     for (const [name, { dir }] of Object.entries(assets)) {
       const files = readdirSync(dir).sort();
       expect(files, name).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'index.meta.json']));
       const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8'));
       const inputs = Object.keys(meta.inputs);
       expect(inputs.filter((i) => /duckdb/i.test(i)), name).toEqual([]);
-      expect(inputs.filter((i) => /pdfkit|vega/.test(i)), name).toEqual([]);
+      // Only the renderer carries pdfkit and Vega (and it leaves Vega's optional canvas out).
+      if (name === 'render-pdfs') {
+        expect(inputs.some((i) => /node_modules\/pdfkit\//.test(i))).toBe(true);
+        expect(inputs.some((i) => /node_modules\/vega\//.test(i))).toBe(true);
+        expect(inputs.filter((i) => /node_modules\/canvas\//.test(i))).toEqual([]);
+      } else expect(inputs.filter((i) => /pdfkit|vega/.test(i)), name).toEqual([]);
       const usesWasm = inputs.some((i) => i.includes('parquet-wasm'));
       expect(files.includes('parquet_wasm_bg.wasm'), name).toBe(usesWasm);
-      console.log(`[infra] ${name} bundle: index.mjs ${(statSync(join(dir, 'index.mjs')).size / 1024 ** 2).toFixed(2)} MiB, asset ${(size(dir) / 1024 ** 2).toFixed(2)} MiB${usesWasm ? ' (with parquet_wasm_bg.wasm)' : ''}`);
+      expect(files.includes('fonts'), name).toBe(name === 'render-pdfs');
+      console.log(`[infra] ${name} bundle: index.mjs ${(statSync(join(dir, 'index.mjs')).size / 1024 ** 2).toFixed(2)} MiB, asset ${(size(dir) / 1024 ** 2).toFixed(2)} MiB${usesWasm ? ' (with parquet_wasm_bg.wasm)' : ''}${files.includes('fonts') ? ` (with fonts/ ${(size(join(dir, 'fonts')) / 1024 ** 2).toFixed(2)} MiB)` : ''}`);
     }
     expect(existsSync(join(assets.ingest!.dir, 'parquet_wasm_bg.wasm'))).toBe(true);
+    expect(readdirSync(join(assets['render-pdfs']!.dir, 'fonts')).sort()).toEqual(['LICENSE.md', 'SourceSans3-It.ttf', 'SourceSans3-Regular.ttf', 'SourceSans3-Semibold.ttf']);
+  });
+
+  it('keeps the stages out of the publish bundle (it only moves objects)', () => {
+    const meta = JSON.parse(readFileSync(join(assets.publish!.dir, 'index.meta.json'), 'utf8'));
+    const ours = Object.keys(meta.inputs).filter((i) => i.startsWith('functions/'));
+    expect(ours.filter((i) => /^functions\/(ingest|classify|profiles|pdf)\//.test(i))).toEqual([]);
+    expect(Object.keys(meta.inputs).filter((i) => /apache-arrow|parquet-wasm|client-athena/.test(i))).toEqual([]);
+    expect(statSync(join(assets.publish!.dir, 'index.mjs')).size).toBeLessThan(3 * 1024 ** 2);
   });
 });
 

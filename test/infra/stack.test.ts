@@ -8,17 +8,19 @@ import jsonata from 'jsonata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analystQueries } from '../../infra/analyst-queries.ts';
 import { ATHENA_ENGINE_V3, PARQUET } from '../../infra/constructs/catalog.ts';
-import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../infra/constructs/nightly-run.ts';
+import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS, renderItemsExpression } from '../../infra/constructs/nightly-run.ts';
 import { INGEST_TABLES } from '../../infra/constructs/ingest.ts';
 import { periodRange } from '../../infra/config.ts';
 import { columnsOf, dataColumnsOf, glueType, tablePrefix } from '../../schemas/columns.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
+import { PORTAL_TABLES } from '../../schemas/portal.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { allStates, asArray, concreteDefinition, concretise, FAKE, logicalId, resourcesOf, statementsOfRole, synthApp, tmpOutdir, type Json } from './helpers.ts';
 
 let s: ReturnType<typeof synthApp>;
-let ids: { raw: string; lake: string; results: string; logs: string; key: string; topic: string };
+let ids: { raw: string; lake: string; results: string; logs: string; key: string; topic: string; portalWeb: string; portalLogs: string };
 let definition: Json;
+const states0 = () => allStates(definition);
 
 beforeAll(() => {
   s = synthApp();
@@ -30,6 +32,8 @@ beforeAll(() => {
     logs: logicalId(s.stack, st.accessLogsBucket),
     key: logicalId(s.stack, st.key),
     topic: logicalId(s.stack, s.stack.alerts.topic),
+    portalWeb: logicalId(s.stack, s.stack.portal.webBucket),
+    portalLogs: logicalId(s.stack, s.stack.portal.logBucket),
   };
   definition = concreteDefinition(s.json);
 });
@@ -59,8 +63,13 @@ describe('storage', () => {
   });
 
   it('blocks public access, versions every bucket and logs the data buckets to the access-log bucket', () => {
-    const buckets = resourcesOf(s.json, 'AWS::S3::Bucket');
-    expect(buckets.map(([id]) => id).sort()).toEqual([ids.raw, ids.lake, ids.results, ids.logs].sort());
+    const all = resourcesOf(s.json, 'AWS::S3::Bucket');
+    // The Storage buckets, and the portal's own two (its static page and its CloudFront/page access logs).
+    expect(all.map(([id]) => id).sort()).toEqual([ids.raw, ids.lake, ids.results, ids.logs, ids.portalWeb, ids.portalLogs].sort());
+    for (const [id, b] of all) {
+      expect(b.Properties.PublicAccessBlockConfiguration, id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    }
+    const buckets = all.filter(([id]) => ![ids.portalWeb, ids.portalLogs].includes(id));
     for (const [id, b] of buckets) {
       expect(b.Properties.PublicAccessBlockConfiguration, id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
       expect(b.Properties.VersioningConfiguration, id).toEqual({ Status: 'Enabled' });
@@ -115,7 +124,9 @@ describe('storage', () => {
   it('turns EventBridge notifications on in the bucket resource itself (no notification custom resource)', () => {
     expect(s.json.Resources[ids.raw].Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
     expect(resourcesOf(s.json, 'Custom::S3BucketNotifications')).toEqual([]);
-    expect(resourcesOf(s.json, 'AWS::Lambda::Function')).toHaveLength(3);
+    // The pipeline's five functions, the portal API, and CDK's BucketDeployment provider (the portal page).
+    expect(resourcesOf(s.json, 'AWS::Lambda::Function')).toHaveLength(7);
+    expect(resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'))).toHaveLength(6);
   });
 
   it('keeps the pseudonymisation key in Secrets Manager: generated 64 hex characters, encrypted with the key, retained', () => {
@@ -133,10 +144,13 @@ describe('storage', () => {
     });
     for (const [, q] of resourcesOf(s.json, 'AWS::SQS::Queue')) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const groups = resourcesOf(s.json, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(4); // three functions, one state machine
-    for (const [, g] of groups) {
-      expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [ids.key, 'Arn'] });
-      expect(g.Properties.RetentionInDays).toBe(365);
+    // five pipeline functions, the state machine; the portal's function, API access log and page deployment
+    expect(groups).toHaveLength(9);
+    const deployLog = logicalId(s.stack, s.stack.portal.node.findChild('DeployWebLog'));
+    for (const [id, g] of groups) {
+      expect(g.Properties.KmsKeyId, id).toEqual({ 'Fn::GetAtt': [ids.key, 'Arn'] });
+      // The page deployment's log (deploy-time only) is kept a month; everything else a year.
+      expect(g.Properties.RetentionInDays, id).toBe(id === deployLog ? 30 : 365);
     }
   });
 });
@@ -144,13 +158,13 @@ describe('storage', () => {
 describe('catalog', () => {
   const tables = () => resourcesOf(s.json, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput as Json);
 
-  it('has a table for every curated and published dataset, and no other', () => {
-    expect(tables().map((t) => t.Name).sort()).toEqual([...CURATED_TABLES, ...PUBLISHED_TABLES].map((t) => t.name).sort());
+  it('has a table for every curated and published dataset and the two portal datasets, and no other', () => {
+    expect(tables().map((t) => t.Name).sort()).toEqual([...CURATED_TABLES, ...PUBLISHED_TABLES, ...PORTAL_TABLES].map((t) => t.name).sort());
     s.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'catchment' } });
   });
 
   it('derives every column from the zod contracts (data columns in the files, partition columns as keys)', () => {
-    for (const def of [...CURATED_TABLES, ...PUBLISHED_TABLES]) {
+    for (const def of [...CURATED_TABLES, ...PUBLISHED_TABLES, ...PORTAL_TABLES]) {
       const t = tables().find((x) => x.Name === def.name)!;
       const cols = (t.StorageDescriptor.Columns as Json[]).map((c) => ({ name: c.Name, type: c.Type }));
       expect(cols, def.name).toEqual(dataColumnsOf(def).map((c) => ({ name: c.name, type: glueType(c.type) })));
@@ -163,7 +177,7 @@ describe('catalog', () => {
   it('stores Parquet at s3://<lake>/<zone>/<table>/ with partition projection on the partition column', () => {
     const lake = bucketName(ids.lake);
     const periods = periodRange('2015-16', '2035-36');
-    for (const def of [...CURATED_TABLES, ...PUBLISHED_TABLES]) {
+    for (const def of [...CURATED_TABLES, ...PUBLISHED_TABLES, ...PORTAL_TABLES]) {
       const t = tables().find((x) => x.Name === def.name)!;
       const sd = t.StorageDescriptor;
       expect(sd.SerdeInfo.SerializationLibrary).toBe(PARQUET.serde);
@@ -176,7 +190,8 @@ describe('catalog', () => {
       expect(p[`projection.${key}.type`]).toBe('enum');
       expect(concretise(p['storage.location.template'], s.json)).toBe(`s3://${lake}/${tablePrefix(def)}/${key}=\${${key}}/`);
       const values = (p[`projection.${key}.values`] as string).split(',');
-      if (key === 'period') expect(values, def.name).toEqual(periods);
+      // The portal's audit records of requests that named no valid period are under period=none.
+      if (key === 'period') expect(values, def.name).toEqual(PORTAL_TABLES.some((t) => t.name === def.name) ? [...periods, 'none'] : periods);
       else {
         expect(key).toBe('vintage');
         expect(values).toContain('2024-05');
@@ -254,8 +269,10 @@ describe('ingest', () => {
 
 describe('lambda functions', () => {
   it('run Node.js 22 on ARM64 with active tracing, JSON logs in their own log group, Powertools settings', () => {
-    const fns = resourcesOf(s.json, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(3);
+    // Every function but CDK's BucketDeployment provider (deploy-time only, its runtime chosen by CDK).
+    const fns = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
+    expect(fns).toHaveLength(6);
+    const portalApi = logicalId(s.stack, s.stack.portal.function);
     for (const [id, f] of fns) {
       const p = f.Properties;
       expect(p.Runtime, id).toBe('nodejs22.x');
@@ -271,13 +288,27 @@ describe('lambda functions', () => {
         POWERTOOLS_LOGGER_LOG_EVENT: 'false',
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         NODE_OPTIONS: '--enable-source-maps',
-        RAW_BUCKET: { Ref: ids.raw },
         LAKE_BUCKET: { Ref: ids.lake },
+      });
+      if (id === portalApi) {
+        expect(env.POWERTOOLS_SERVICE_NAME, id).toBe('catchment-portal-api');
+        continue;
+      }
+      expect(env, id).toMatchObject({
+        RAW_BUCKET: { Ref: ids.raw },
         GLUE_DATABASE: 'catchment',
         ATHENA_WORKGROUP: 'catchment',
+        CATCHMENT_LA_NAME: 'Example Council',
+        CATCHMENT_SUPPRESSION_THRESHOLD: '5',
       });
-      expect(env.POWERTOOLS_SERVICE_NAME, id).toMatch(/^catchment-(ingest|classify|publish)$/);
+      expect(env.POWERTOOLS_SERVICE_NAME, id).toMatch(/^catchment-(ingest|classify|profiles|render-pdfs|publish)$/);
     }
+  });
+
+  it('gives the profiles and PDF functions 15 minutes, and the renderer one full vCPU (1,769 MB)', () => {
+    const props = (fn: object) => s.json.Resources[logicalId(s.stack, fn)].Properties;
+    expect(props(s.stack.profilesFunction).Timeout).toBe(900);
+    expect(props(s.stack.renderPdfsFunction)).toMatchObject({ Timeout: 900, MemorySize: 1769 });
   });
 
   it('gives the pseudonymisation secret id to the ingest function only', () => {
@@ -316,7 +347,7 @@ describe('nightly run', () => {
 
   it('retries every Lambda task on Lambda service errors and throttling, with exponential backoff', () => {
     const lambdaTasks = Object.entries(allStates(definition)).filter(([, st]) => st.Type === 'Task' && String(st.Resource).endsWith(':states:::lambda:invoke'));
-    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['Classify', 'Publish']);
+    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['Classify', 'FinishPdfs', 'ProfilesAndFairAccess', 'Publish', 'RenderPdfs']);
     for (const [name, st] of lambdaTasks) {
       const retries = st.Retry as Json[];
       const service = retries.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
@@ -347,22 +378,89 @@ describe('nightly run', () => {
     expect(top.Failed).toMatchObject({ Type: 'Fail', Error: 'NightlyRunFailed' });
   });
 
-  it('classifies each period, keeps placeholders for the later stages (PDFs fanned out), and publishes last', () => {
+  it('classifies each period, then profiles and fair access, PDFs fanned out over batches of schools, and publishes last', () => {
     const states = allStates(definition);
+    const fnArn = (fn: object) => `arn:aws:lambda:${FAKE.region}:${FAKE.account}:function:${logicalId(s.stack, fn)}`;
     const perPeriod = definition.States.ForEachPeriod;
     expect(perPeriod.Type).toBe('Map');
     expect(perPeriod.ItemProcessor.StartAt).toBe('Classify');
-    expect(states.Classify!.Next).toBe('Profiles');
-    expect(states.Profiles!.Next).toBe('FairAccess');
-    expect(states.FairAccess!.Next).toBe('Pdfs');
-    expect(states.Pdfs!.Type).toBe('Map');
-    expect(states.Pdfs!.ItemProcessor.StartAt).toBe('RenderSchoolPdf');
-    expect(perPeriod.Next).toBe('Publish');
+    expect(states.Classify!.End).toBe(true);
+    expect(states.Classify!.Arguments.FunctionName).toBe(fnArn(s.stack.classifyFunction));
+    expect(perPeriod.Next).toBe('ProfilesAndFairAccess');
+    const profiles = definition.States.ProfilesAndFairAccess;
+    expect(profiles).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'Pdfs' });
+    expect(profiles.Arguments).toEqual({ FunctionName: fnArn(s.stack.profilesFunction), Payload: { runId: '{% $runId %}', periods: '{% $profiled %}' } });
+    const pdfs = definition.States.Pdfs;
+    expect(pdfs.Type).toBe('Map');
+    expect(pdfs.MaxConcurrency).toBe(10);
+    expect(pdfs.ItemProcessor.StartAt).toBe('RenderPdfs');
+    expect(states.RenderPdfs).toMatchObject({ Type: 'Task', End: true });
+    expect(states.RenderPdfs!.Arguments.FunctionName).toBe(fnArn(s.stack.renderPdfsFunction));
+    expect(pdfs.Next).toBe('FinishPdfs');
+    expect(definition.States.FinishPdfs.Arguments).toEqual({
+      FunctionName: fnArn(s.stack.renderPdfsFunction),
+      Payload: { runId: '{% $runId %}', periods: '{% $profiled %}', finish: true },
+    });
+    expect(definition.States.FinishPdfs.Next).toBe('Publish');
+    expect(definition.States.Publish.Arguments.FunctionName).toBe(fnArn(s.stack.publishFunction));
     expect(definition.States.Publish.Next).toBe('Succeeded');
     expect(definition.States.Succeeded.Type).toBe('Succeed');
     // Publish is the only state that writes published/: nothing follows it but Succeeded.
     const after = Object.entries(definition.States as Record<string, Json>).filter(([, st]) => st.Next === 'Publish').map(([n]) => n);
-    expect(after).toEqual(['ForEachPeriod']);
+    expect(after).toEqual(['FinishPdfs']);
+    // No placeholder is left.
+    expect(Object.values(states).filter((st) => st.Type === 'Pass').map((st) => st.Comment ?? '')).not.toContainEqual(expect.stringMatching(/PLACEHOLDER/));
+  });
+
+  it('profiles only the periods with pupils, and passes counts (no row data) to the manifest', async () => {
+    const ev = (expr: string, bindings: Json) => jsonata(String(expr).replace(/^\{%|%\}$/g, '')).evaluate({}, bindings);
+    const perPeriod = definition.States.ForEachPeriod;
+    const classified = await Promise.all(
+      [
+        { period: '2024-25', total: 0 },
+        { period: '2025-26', total: 1200 },
+      ].map(({ period, total }) => ev(allStates(definition).Classify!.Output, { states: { input: { runId: 'r', period }, result: { Payload: { period, pupils: { total }, contacts: { total: 3 } } } } })),
+    );
+    expect(classified).toEqual([
+      { period: '2024-25', pupils: 0 },
+      { period: '2025-26', pupils: 1200 },
+    ]);
+    expect(await ev(perPeriod.Assign.profiled, { states: { result: classified } })).toEqual(['2025-26']);
+    expect(await ev(perPeriod.Assign.profiled, { states: { result: [] } })).toEqual([]);
+    const summary = await ev(definition.States.Publish.Arguments.Payload.summary, {
+      profiled: ['2025-26'],
+      profileDocuments: 580,
+      fairAccessPeriods: ['2025-26'],
+      pdfsRendered: 12,
+      pdfsUnchanged: 569,
+    });
+    expect(summary).toEqual({ profiledPeriods: ['2025-26'], profileDocuments: 580, fairAccessPeriods: ['2025-26'], pdfsRendered: 12, pdfsUnchanged: 569 });
+  });
+
+  it('fans the PDFs out over batches of 50 schools per period plus one item per fair-access report', async () => {
+    const pdfs = definition.States.Pdfs;
+    const ev = (expr: string, bindings: Json) => jsonata(String(expr).replace(/^\{%|%\}$/g, '')).evaluate({}, bindings);
+    const urns = (n: number, from: number) => Array.from({ length: n }, (_, i) => String(from + i));
+    const input = { runId: 'r', periods: ['2024-25', '2025-26'], schools: { '2024-25': urns(120, 100000), '2025-26': urns(1, 200000) }, reports: ['2025-26'], documents: 121 };
+    const items = (await ev(pdfs.Items, { states: { input } })) as Json[];
+    expect(items.map((i) => [i.period, i.urns.length, i.report])).toEqual([
+      ['2024-25', 50, false],
+      ['2024-25', 50, false],
+      ['2024-25', 20, false],
+      ['2025-26', 1, false],
+      ['2025-26', 0, true],
+    ]);
+    expect(items.slice(0, 3).flatMap((i) => i.urns)).toEqual(input.schools['2024-25']);
+    expect(await ev(pdfs.Items, { states: { input: { runId: 'r', periods: [], schools: {}, reports: [], documents: 0 } } })).toEqual([]);
+    expect(pdfs.Items).toBe(renderItemsExpression(50));
+    // Each item becomes the RenderPdfs payload with the run id.
+    const selected: Json = {};
+    for (const [k, v] of Object.entries(pdfs.ItemSelector as Record<string, string>)) selected[k] = await ev(v, { runId: 'r', states: { context: { Map: { Item: { Value: items[4] } } } } });
+    expect(selected).toEqual({ runId: 'r', period: '2025-26', urns: [], report: true });
+    expect(states0().RenderPdfs!.Arguments.Payload).toEqual({ runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urns: '{% $states.input.urns %}', report: '{% $states.input.report %}' });
+    expect(await ev(pdfs.Assign.pdfsRendered, { states: { result: [{ rendered: 3, skipped: 47 }, { rendered: 1, skipped: 0 }] } })).toBe(4);
+    expect(await ev(pdfs.Assign.pdfsUnchanged, { states: { result: [] } })).toBe(0);
+    expect(() => renderItemsExpression(0)).toThrow(/at least 1/);
   });
 
   it('derives the run id from the scheduled date, so a rerun of the same night reuses it', async () => {
@@ -419,7 +517,16 @@ describe('nightly run', () => {
 });
 
 describe('IAM', () => {
-  const allStatements = () => resourcesOf(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+  /**
+   * CDK's BucketDeployment provider (a singleton that copies the portal page into its bucket at
+   * deploy time; never invoked at run time) comes with CDK's own grants, acknowledged one by one in
+   * infra/constructs/portal.ts and checked in portal.test.ts. Everything else is ours.
+   */
+  const isDeployProvider = (roleId: string) => roleId.startsWith('CustomCDKBucketDeployment');
+  const allStatements = () =>
+    resourcesOf(s.json, 'AWS::IAM::Policy')
+      .filter(([, p]) => !(p.Properties.Roles as Json[]).every((r) => isDeployProvider(r.Ref)))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
   const roleOf = (fn: { role?: unknown }) => logicalId(s.stack, fn.role as never);
   /** Concrete S3 object ARNs a role may touch with the given action. */
   const objectArns = (roleId: string, action: string) =>
@@ -441,7 +548,12 @@ describe('IAM', () => {
         for (const a of actions) expect(a).toMatch(/^(xray|logs):/);
       }
     }
-    for (const [, role] of resourcesOf(s.json, 'AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const roles = resourcesOf(s.json, 'AWS::IAM::Role');
+    for (const [id, role] of roles) if (!isDeployProvider(id)) expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+    // The one exception: the deploy-time provider's basic execution policy (its own logs).
+    const provider = roles.filter(([id]) => isDeployProvider(id));
+    expect(provider).toHaveLength(1);
+    expect(JSON.stringify(provider[0]![1].Properties.ManagedPolicyArns)).toMatch(/AWSLambdaBasicExecutionRole/);
   });
 
   it('lists buckets only with an s3:prefix condition', () => {
@@ -476,9 +588,9 @@ describe('IAM', () => {
     expect(statements.some((st) => asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'))).toBe(false);
   });
 
-  it('scopes the publish function to staging/ -> published/<table>/ and manifests/', () => {
+  it('scopes the publish function to staging/ -> published/<table>/ and published/{profiles,reports}/, and manifests/', () => {
     const role = roleOf(s.stack.publishFunction);
-    const published = PUBLISHED_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`);
+    const published = [...PUBLISHED_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/published/profiles/*`, `${lake()}/published/reports/*`];
     expect(objectArns(role, 's3:PutObject')).toEqual([...published, `${lake()}/staging/*`, `${lake()}/manifests/*`].sort());
     expect(objectArns(role, 's3:DeleteObject')).toEqual([...published, `${lake()}/staging/*`].sort());
     expect(objectArns(role, 's3:GetObject').some((a) => a.includes('/curated/') || a.startsWith(raw()))).toBe(false);
@@ -490,13 +602,50 @@ describe('IAM', () => {
     expect(objectArns(role, 's3:GetObject')).toEqual([]);
     const invoke = statementsOfRole(s.json, role).filter((st) => asArray<string>(st.Action).includes('lambda:InvokeFunction'));
     const targets = invoke.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json)));
-    const fnIds = [s.stack.classifyFunction, s.stack.publishFunction].map((f) => logicalId(s.stack, f));
+    const fnIds = [s.stack.classifyFunction, s.stack.profilesFunction, s.stack.renderPdfsFunction, s.stack.publishFunction].map((f) => logicalId(s.stack, f));
     for (const t of targets) expect(fnIds.some((id) => t.includes(`function:${id}`))).toBe(true);
+    for (const id of fnIds) expect(targets.some((t) => t === `arn:aws:lambda:${FAKE.region}:${FAKE.account}:function:${id}`), id).toBe(true);
+    // not the ingest or portal functions
+    for (const fn of [s.stack.ingest.function, s.stack.portal.function]) expect(targets.some((t) => t.includes(`function:${logicalId(s.stack, fn)}`))).toBe(false);
+  });
+
+  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes', () => {
+    const role = roleOf(s.stack.profilesFunction);
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([]);
+    const statements = statementsOfRole(s.json, role);
+    const list = statements.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket') && concretise(st.Resource, s.json) === lake());
+    expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'staging/*']);
+    const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
+    expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
+    const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
+    const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
+    expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    expect(statements.some((st) => asArray<string>(st.Action).some((a) => a.startsWith('secretsmanager:')))).toBe(false);
+  });
+
+  it('scopes the PDF function to the staged documents of a run and the published documents (read only)', () => {
+    const role = roleOf(s.stack.renderPdfsFunction);
+    const staged = [`${lake()}/staging/*/published/profiles/*`, `${lake()}/staging/*/published/reports/*`];
+    const published = [`${lake()}/published/profiles/*`, `${lake()}/published/reports/*`];
+    expect(objectArns(role, 's3:PutObject')).toEqual(staged.sort());
+    expect(objectArns(role, 's3:DeleteObject')).toEqual(staged.sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([...staged, ...published].sort());
+    const statements = statementsOfRole(s.json, role);
+    expect(statements.some((st) => asArray<string>(st.Action).some((a) => /^(athena|glue|secretsmanager):/.test(a)))).toBe(false);
+  });
+
+  it('lets the portal read only the published documents and school names, and write only its own datasets', () => {
+    const role = logicalId(s.stack, s.stack.portal.function.executionRole);
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/published/profiles/*`, `${lake()}/published/reports/*`, `${lake()}/published/school_context/*`]);
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/published/portal_audit/*`, `${lake()}/published/portal_feedback/*`]);
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([]);
   });
 });
 
-describe('nightly run extension points', () => {
-  it('runs given period stages after Classify and fans the school stage out over the returned schools', async () => {
+describe('nightly run as a construct', () => {
+  it('invokes the given functions for profiles, PDF batches (with the batch size and concurrency given) and the manifest merge', async () => {
     const { App, Stack } = await import('aws-cdk-lib');
     const { Template } = await import('aws-cdk-lib/assertions');
     const lambda = await import('aws-cdk-lib/aws-lambda');
@@ -511,25 +660,32 @@ describe('nightly run extension points', () => {
       storage,
       alerts,
       classify: fn('C'),
+      profiles: fn('Prof'),
+      renderPdfs: fn('Pdf'),
       publish: fn('P'),
-      periodStages: [
-        { name: 'Profiles', handler: fn('Prof') },
-        { name: 'FairAccess', handler: fn('Fair') },
-      ],
-      schoolStage: { name: 'RenderSchoolPdf', handler: fn('Pdf') },
+      schoolsPerBatch: 25,
+      renderConcurrency: 4,
     });
     const json = Template.fromStack(stack).toJSON() as Json;
     const def = concreteDefinition(json);
     const states = allStates(def);
-    for (const name of ['Profiles', 'FairAccess', 'RenderSchoolPdf']) {
+    const arn = (id: string) => `arn:aws:lambda:${FAKE.region}:${FAKE.account}:function:${id}`;
+    const fnId = (prefix: string) => resourcesOf(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))![0];
+    for (const [name, prefix] of [
+      ['ProfilesAndFairAccess', 'Prof'],
+      ['RenderPdfs', 'Pdf'],
+      ['FinishPdfs', 'Pdf'],
+    ] as const) {
       expect(states[name]!.Type, name).toBe('Task');
       expect(states[name]!.Resource).toBe('arn:aws:states:::lambda:invoke');
+      expect(states[name]!.Arguments.FunctionName, name).toBe(arn(fnId(prefix)));
       expect((states[name]!.Retry as Json[]).some((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBe(true);
     }
-    expect(states.Classify!.Next).toBe('Profiles');
-    expect(states.Profiles!.Next).toBe('FairAccess');
-    expect(states.FairAccess!.Output).toBe('{% $merge([$states.input, $states.result.Payload]) %}');
-    expect(states.RenderSchoolPdf!.Arguments.Payload).toEqual({ runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urn: '{% $states.input.urn %}' });
+    expect(def.States.ForEachPeriod.Next).toBe('ProfilesAndFairAccess');
+    expect(states.ProfilesAndFairAccess!.Next).toBe('Pdfs');
+    expect(states.ProfilesAndFairAccess!.Output).toBe('{% $states.result.Payload %}');
+    expect(def.States.Pdfs).toMatchObject({ MaxConcurrency: 4, Items: renderItemsExpression(25) });
+    expect(states.RenderPdfs!.Arguments.Payload).toEqual({ runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urns: '{% $states.input.urns %}', report: '{% $states.input.report %}' });
     const { default: aslValidator } = await import('asl-validator');
     expect(aslValidator(def).errorsText('\n')).toBe('');
   });

@@ -1,0 +1,97 @@
+/**
+ * Profiles Lambda: one Step Functions task `{ runId, periods }` after every period is classified.
+ * Runs the profiles and fair-access stage (functions/profiles/analysis-stage.ts) on Athena over
+ * all the periods at once (the trend compares every year with the one before), staging the
+ * published tables and the JSON documents under staging/<runId>/.
+ *
+ * Returns what the PDF fan-out needs: per period, the URNs of the staged school documents, and the
+ * periods with a fair-access report. For one LA (hundreds of schools, 6-digit URNs) the lists are
+ * a few KB per period, well inside Step Functions' 256 KiB payload, so they travel inline and the
+ * Pdfs Map reads them from the state; `MAX_INLINE_URNS` refuses (with a message saying what to
+ * change) a size that would need a Distributed Map reading the list from S3 instead.
+ *
+ * Settings from the environment the stack sets: CATCHMENT_LA_NAME, CATCHMENT_SUPPRESSION_THRESHOLD.
+ */
+import { athena } from '../commons/athena.ts';
+import { awsConfig, lakeStore } from '../commons/config.ts';
+import { logger } from '../commons/logger.ts';
+import { count, instrumented } from '../commons/observability.ts';
+import { periodsOf, runIdOf } from '../commons/task.ts';
+import { stagingRoot } from '../pipeline/tables.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { SqlEngine } from '../ports/sql-engine.ts';
+import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
+
+export interface ProfilesTask {
+  runId: string;
+  /** Periods to profile (the classified periods that have pupils). */
+  periods: string[];
+}
+
+export interface ProfilesResult {
+  runId: string;
+  periods: string[];
+  /** Per period, the URNs whose profile documents were staged (sorted). */
+  schools: Record<string, string[]>;
+  /** Periods with a fair-access report document. */
+  reports: string[];
+  /** Profile documents staged, all periods. */
+  documents: number;
+}
+
+/**
+ * URNs returned inline, all periods together: ~9 bytes each in JSON, so 20,000 keep the result
+ * near 180 KB, under the 256 KiB Step Functions payload limit with room for the rest of the state.
+ */
+export const MAX_INLINE_URNS = 20_000;
+
+/** Analysis settings from the environment (unset: the stage's defaults). */
+export function analysisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<AnalysisConfig> {
+  const out: Partial<AnalysisConfig> = {};
+  if (env.CATCHMENT_LA_NAME) out.laName = env.CATCHMENT_LA_NAME;
+  const t = env.CATCHMENT_SUPPRESSION_THRESHOLD;
+  if (t !== undefined && t !== '') {
+    if (!/^\d{1,4}$/.test(t)) throw new Error('CATCHMENT_SUPPRESSION_THRESHOLD must be a whole number');
+    out.threshold = Number(t);
+  }
+  return out;
+}
+
+/** The URNs of the school documents staged for a period (`<urn>.json` under staging/<run>/published/profiles/<period>/). */
+export async function stagedSchools(lake: ObjectStore, runId: string, period: string): Promise<string[]> {
+  const prefix = `${stagingRoot(runId)}/published/profiles/${period}/`;
+  return (await lake.list(prefix))
+    .map((o) => o.key.slice(prefix.length))
+    .filter((name) => /^\d{6}\.json$/.test(name))
+    .map((name) => name.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** The task with its dependencies given (the handler passes Athena and the S3 lake). */
+export async function runProfiles(task: ProfilesTask, deps: { lake: ObjectStore; sql: SqlEngine; config?: Partial<AnalysisConfig> }): Promise<ProfilesResult> {
+  const runId = runIdOf(task);
+  const periods = periodsOf(task);
+  if (periods.length === 0) return { runId, periods, schools: {}, reports: [], documents: 0 };
+  const report = await analyse({ lake: deps.lake, sql: deps.sql, runId, periods, config: deps.config });
+  const schools: Record<string, string[]> = {};
+  for (const period of periods) schools[period] = await stagedSchools(deps.lake, runId, period);
+  const total = Object.values(schools).reduce((n, u) => n + u.length, 0);
+  if (total > MAX_INLINE_URNS) {
+    throw new Error(
+      `${total} school documents across ${periods.length} periods are too many to pass inline to the PDF fan-out (at most ${MAX_INLINE_URNS}); ` +
+        'profile fewer periods per run, or switch the Pdfs state to a Distributed Map reading the URN list from S3',
+    );
+  }
+  return { runId, periods, schools, reports: [...report.fairAccessPeriods].sort(), documents: report.documents };
+}
+
+export const handler = instrumented(async (task: ProfilesTask): Promise<ProfilesResult> => {
+  const config = awsConfig();
+  const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config), config: analysisConfigFromEnv() });
+  const perPeriod = Object.fromEntries(Object.entries(result.schools).map(([p, u]) => [p, u.length]));
+  count('SchoolsProfiled', Math.max(0, ...Object.values(perPeriod)));
+  count('ProfileDocuments', result.documents);
+  count('FairAccessReports', result.reports.length);
+  logger.info('profiles finished', { runId: result.runId, schools: perPeriod, fairAccessPeriods: result.reports });
+  return result;
+});
