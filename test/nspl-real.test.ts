@@ -15,10 +15,13 @@ if (!present) console.warn(`skipping real NSPL tests: ${NSPL_DIR} is absent (it 
 
 interface NsplRow {
   pcds: string;
+  file?: string;
   doterm: string;
   oac11: string;
   ward: string;
 }
+
+const schoolOf = (r: NsplRow) => (r.file!.includes('_SR') ? '100001' : r.file!.includes('_DT') ? '100002' : '100003');
 
 describe.skipIf(!present)('real NSPL extracts', () => {
   let input: string;
@@ -32,7 +35,7 @@ describe.skipIf(!present)('real NSPL extracts', () => {
     for (const f of FILES) copyFileSync(join(NSPL_DIR, f), join(input, 'classification', f));
     // Every 37th classified postcode of each file, live and terminated, in three spellings.
     for (const f of FILES) {
-      const rows = parse(readFileSync(join(NSPL_DIR, f)), { columns: true }) as NsplRow[];
+      const rows = (parse(readFileSync(join(NSPL_DIR, f)), { columns: true }) as NsplRow[]).map((r) => ({ ...r, file: f }));
       const classified = rows.filter((r) => r.oac11 !== '');
       classified.forEach((row, i) => {
         if (i % 37 !== 0) return;
@@ -40,8 +43,9 @@ describe.skipIf(!present)('real NSPL extracts', () => {
         chosen.push({ variant, row });
       });
     }
-    const pupils = ['upn,urn,postcode,ncyear,fsm', ...chosen.map((c, i) => `${upn(i + 1)},100001,${c.variant},5,N`)].join('\n');
-    writeFiles(input, { 'schools/schools.csv': SCHOOLS, 'pupils/pupils_2025-26.csv': pupils });
+    // Three schools: the pupils of each NSPL file go to their own school (100001 SR, 100002 DT, 100003 SM).
+    const pupils = ['upn,urn,postcode,ncyear,fsm', ...chosen.map((c, i) => `${upn(i + 1)},${schoolOf(c.row)},${c.variant},5,N`)].join('\n');
+    writeFiles(input, { 'schools/schools.csv': `${SCHOOLS}100003,Sutton Green School,Primary,South,SM1 1AA\n`, 'pupils/pupils_2025-26.csv': pupils });
     const m = await runLocal(input, out);
     expect(m.status).toBe('succeeded');
   }, 120_000);
@@ -93,5 +97,39 @@ describe.skipIf(!present)('real NSPL extracts', () => {
     const m = JSON.parse(readFileSync(join(out, 'manifests/latest.json'), 'utf8'));
     expect(m.classification).toEqual({ layout: 'nspl', vintage: '2021-11' });
     expect(m.datasets.classification.read).toBe(m.datasets.classification.accepted + m.datasets.classification.quarantined);
+  });
+
+  it('every profile row sums to its school total and two schools match a hand-computed profile', async () => {
+    const profile = await duck<{ urn: string; level: string; segment: string; n: number; pct: number; base_n: number; index: number }>(
+      `SELECT urn, level, segment, n, pct, base_n, index FROM read_parquet('${out}/published/school_profile/**/*.parquet', hive_partitioning = true)`,
+    );
+    const context = await duck<{ urn: string; classified: number }>(`SELECT urn, classified FROM read_parquet('${out}/published/school_context/**/*.parquet', hive_partitioning = true)`);
+    for (const { urn, classified } of context) {
+      for (const level of ['supergroup', 'group', 'subgroup']) {
+        const rows = profile.filter((r) => r.urn === urn && r.level === level);
+        expect(rows.reduce((a, r) => a + r.n, 0), `${urn} ${level}`).toBe(classified);
+        expect(rows.reduce((a, r) => a + r.pct, 0)).toBeCloseTo(100, 9);
+      }
+    }
+    // By hand from the NSPL rows: supergroup = first character of oac11; the base is all three schools.
+    const count = (rows: { row: NsplRow }[]) => {
+      const m = new Map<string, number>();
+      for (const { row } of rows) m.set(row.oac11[0], (m.get(row.oac11[0]) ?? 0) + 1);
+      return m;
+    };
+    const base = count(chosen);
+    for (const urn of ['100001', '100002']) {
+      const mine = count(chosen.filter((c) => schoolOf(c.row) === urn));
+      const n = [...mine.values()].reduce((a, b) => a + b, 0);
+      for (const [segment, B] of base) {
+        const O = mine.get(segment) ?? 0;
+        const row = profile.find((r) => r.urn === urn && r.level === 'supergroup' && r.segment === segment)!;
+        expect(row, `${urn} ${segment}`).toBeDefined();
+        expect(row.n).toBe(O);
+        expect(row.base_n).toBe(B);
+        expect(row.pct).toBeCloseTo((100 * O) / n, 9);
+        expect(row.index).toBeCloseTo((100 * (O / n)) / (B / chosen.length), 9);
+      }
+    }
   });
 });

@@ -43,6 +43,7 @@ const LAKE = 'catchment-lake';
 const SECRET = 'catchment/pseudonym-key';
 const KEY_HEX = 'c0ffee'.repeat(10) + 'abcd'; // 32 bytes
 const RUN_ID = 'nightly-2025-06-01';
+const PERIOD = '2025-26';
 
 let out: string;
 let synthMs = 0;
@@ -289,10 +290,101 @@ describe('bundles against moto_server', () => {
     expect(stderr).toMatch(/task\.period must be an academic year/);
   });
 
-  it('publish: writes the run manifest and latest.json', async () => {
-    const { code, result, stderr } = await runBundle(assets.publish!.dir, assets.publish!.env, { runId: RUN_ID, periods: ['2025-26'] });
+  it('profiles: reaches Athena through the workgroup and returns the staged schools per period', async () => {
+    const athena = new AthenaClient(awsTestConfig(moto.endpoint));
+    const before = ((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? []).length;
+    const { code, result, stderr } = await runBundle(assets.profiles!.dir, assets.profiles!.env, { runId: RUN_ID, periods: ['2025-26'] });
     expect(code, stderr).toBe(0);
-    expect(result).toMatchObject({ runId: RUN_ID, status: 'succeeded' });
+    // moto's Athena returns no rows: no school, no document, but the shape the Pdfs Map reads.
+    expect(result).toEqual({ runId: RUN_ID, periods: ['2025-26'], schools: { '2025-26': [] }, reports: [], documents: 0 });
+    const after = ((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? []).length;
+    expect(after).toBeGreaterThan(before);
+  });
+
+  it('render-pdfs: a batch turns a staged profile document into a PDF, the report task the fair-access report, finish merges the manifests', async () => {
+    const [doc] = makeProfileDocuments(1, { period: PERIOD });
+    const urn = doc!.school.urn;
+    const staged = (folder: string, name: string) => `staging/${RUN_ID}/published/${folder}/${PERIOD}/${name}`;
+    await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: staged('profiles', `${urn}.json`), Body: JSON.stringify(doc) }));
+    await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: staged('reports', 'fair-access.json'), Body: JSON.stringify(makeFairAccessDocument({ period: PERIOD, schools: 6 })) }));
+    const t0 = Date.now();
+    const batch = await runBundle(assets['render-pdfs']!.dir, assets['render-pdfs']!.env, { runId: RUN_ID, period: PERIOD, urns: [urn], report: false });
+    console.log(`[infra] render-pdfs bundle: one school in a fresh process ${Date.now() - t0} ms`);
+    expect(batch.code, batch.stderr).toBe(0);
+    expect(batch.result).toEqual({ runId: RUN_ID, period: PERIOD, rendered: 1, skipped: 0 });
+    const pdf = await (await s3.send(new GetObjectCommand({ Bucket: LAKE, Key: staged('profiles', `${urn}.pdf`) }))).Body!.transformToByteArray();
+    expect(Buffer.from(pdf.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+    const text = pdfText(pdf, false);
+    expect(text).toContain(urn);
+    expect(text.replace(/\s+/g, ' ')).toContain(doc!.school.name.replace(/\s+/g, ' '));
+
+    const report = await runBundle(assets['render-pdfs']!.dir, assets['render-pdfs']!.env, { runId: RUN_ID, period: PERIOD, urns: [], report: true });
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.result).toMatchObject({ rendered: 1, skipped: 0 });
+    const fa = await (await s3.send(new GetObjectCommand({ Bucket: LAKE, Key: staged('reports', 'fair-access.pdf') }))).Body!.transformToByteArray();
+    expect(Buffer.from(fa.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+
+    const parts = (await keys(LAKE, `staging/${RUN_ID}/published/`)).filter((k) => k.includes('_render-manifest.part-'));
+    expect(parts).toHaveLength(2);
+    const finish = await runBundle(assets['render-pdfs']!.dir, assets['render-pdfs']!.env, { runId: RUN_ID, periods: [PERIOD], finish: true });
+    expect(finish.code, finish.stderr).toBe(0);
+    expect(finish.result).toMatchObject({ documents: 2 });
+    expect((await keys(LAKE, `staging/${RUN_ID}/published/`)).filter((k) => k.includes('_render-manifest'))).toEqual([
+      staged('profiles', '_render-manifest.json'),
+      staged('reports', '_render-manifest.json'),
+    ]);
+  });
+
+  it('render-pdfs: the bundle cannot render without the copied fonts (the copy is what makes it work)', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'catchment-nofonts-'));
+    try {
+      cpSync(assets['render-pdfs']!.dir, copy, { recursive: true });
+      rmSync(join(copy, 'fonts'), { recursive: true });
+      const [doc] = makeProfileDocuments(1, { period: PERIOD, seed: 7 });
+      await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: `staging/nofonts/published/profiles/${PERIOD}/${doc!.school.urn}.json`, Body: JSON.stringify(doc) }));
+      const { code, stderr } = await runBundle(copy, assets['render-pdfs']!.env, { runId: 'nofonts', period: PERIOD, urns: [doc!.school.urn] });
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(/fonts not found/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('publish: moves the staged documents and PDFs into published/, writes the run manifest and latest.json', async () => {
+    const { code, result, stderr } = await runBundle(assets.publish!.dir, assets.publish!.env, { runId: RUN_ID, periods: ['2025-26'], summary: { pdfsRendered: 2 } });
+    expect(code, stderr).toBe(0);
+    expect(result).toMatchObject({ runId: RUN_ID, status: 'succeeded', periods: ['2025-26'], summary: { pdfsRendered: 2 } });
+    expect(result.published).toEqual(expect.arrayContaining([`published/profiles/${PERIOD}`, `published/reports/${PERIOD}`]));
     expect(await keys(LAKE, 'manifests/')).toEqual([`manifests/${RUN_ID}.json`, 'manifests/latest.json'].sort());
+    const published = await keys(LAKE, `published/profiles/${PERIOD}/`);
+    expect(published.filter((k) => k.endsWith('.pdf'))).toHaveLength(1);
+    expect(published).toContain(`published/profiles/${PERIOD}/_render-manifest.json`);
+    expect(await keys(LAKE, `published/reports/${PERIOD}/`)).toEqual([`published/reports/${PERIOD}/_render-manifest.json`, `published/reports/${PERIOD}/fair-access.json`, `published/reports/${PERIOD}/fair-access.pdf`]);
+    expect(await keys(LAKE, `staging/${RUN_ID}/published/`)).toEqual([]);
+  });
+
+  it('portal-api: a head gets a presigned URL for their school’s published PDF, and the request is audited', async () => {
+    const pdfKey = (await keys(LAKE, `published/profiles/${PERIOD}/`)).find((k) => k.endsWith('.pdf'))!;
+    const urn = /(\d{6})\.pdf$/.exec(pdfKey)![1]!;
+    const event = {
+      version: '2.0',
+      routeKey: 'GET /api/profiles/{period}/{file}',
+      rawPath: `/api/profiles/${PERIOD}/${urn}.pdf`,
+      rawQueryString: '',
+      headers: { accept: 'application/json' },
+      requestContext: {
+        http: { method: 'GET', path: `/api/profiles/${PERIOD}/${urn}.pdf` },
+        requestId: 'smoke-portal-1',
+        authorizer: { jwt: { claims: { sub: 'head-0001', token_use: 'access', 'cognito:groups': `[urn-${urn}]` }, scopes: ['openid'] } },
+      },
+      isBase64Encoded: false,
+    };
+    const { code, result, stderr } = await runBundle(assets['portal-api']!.dir, assets['portal-api']!.env, event);
+    expect(code, stderr).toBe(0);
+    expect(result.statusCode, JSON.stringify(result)).toBe(200);
+    const body = JSON.parse(result.body);
+    expect(body.url).toContain(encodeURIComponent(`${urn}.pdf`).replace(/%2F/g, '/'));
+    expect(body.expiresInSeconds).toBeLessThanOrEqual(300);
+    expect((await keys(LAKE, `published/portal_audit/period=${PERIOD}/`)).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
   });
 });
