@@ -18,6 +18,7 @@ try {
     sql,
     pseudonymKey: Buffer.alloc(32, 1),
     skipUnchanged: mode === '--warm',
+    skipPdfs: true,
     progress: (e) => {
       if (e.message || e.done === e.total) process.stderr.write(`  ${e.stage} ${e.item ?? ''} ${e.message ?? ''}\n`);
     },

@@ -36,6 +36,8 @@ export interface RunOptions {
   analysis?: Partial<AnalysisConfig>;
   /** PDF render worker threads (default: one per core; 0 renders in the main thread). */
   pdfWorkers?: number;
+  /** Skip rendering PDFs (the spine benchmark; PDFs have their own, npm run bench:pdf). */
+  skipPdfs?: boolean;
 }
 
 export function newRunId(now = new Date()): string {
@@ -117,7 +119,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
 
     // Heads download this year's profiles: documents and PDFs are published for the latest period;
     // earlier years keep the documents and PDFs published when they were current.
-    const documentPeriods = profiled.slice(-1);
+    const documentPeriods = opts.skipPdfs ? [] : profiled.slice(-1);
     for (const period of profiled.filter((p) => !documentPeriods.includes(p))) {
       for (const folder of ['profiles', 'reports']) await opts.lake.deletePrefix(`${stagingRoot(runId)}/published/${folder}/${period}/`);
     }
