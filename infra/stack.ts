@@ -6,7 +6,7 @@
  * |-------------|-------------------------------------------------------------------------|------------------------------------|
  * | ingest      | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
  * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
- * | profiles    | curated/ read (Athena); staging/ write and list (no read, no delete); Athena results | Athena workgroup, Glue curated tables |
+ * | profiles    | curated/ read (Athena); staging/ write, list and delete (no read); Athena results | Athena workgroup, Glue curated tables |
  * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
  * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
  * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/ write (Portal construct) | - |
@@ -148,8 +148,8 @@ export class CatchmentStack extends Stack {
     this.storage.grantLakeWrite(
       this.profilesFunction,
       [LAKE_PREFIXES.staging],
-      'stages the profile and fair-access tables (Parquet) and one JSON document per school under staging/<run>/, then lists the staged documents',
-      { list: true },
+      'stages the profile and fair-access tables (Parquet) and one JSON document per school under staging/<run>/, lists the staged documents and deletes those of earlier periods (only the latest period’s documents are published)',
+      { list: true, delete: true },
     );
 
     // PDFs: Source Sans 3 TTFs in fonts/ beside the bundle (functions/pdf/fonts.ts looks there) with

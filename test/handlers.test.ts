@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
+import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
 import type { S3Event } from 'aws-lambda';
+import { profileDocument } from '../schemas/profile-document.ts';
 import { fromParquet } from '../functions/ingest/parquet.ts';
 import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { clearPseudonymKeyCache } from '../functions/commons/secrets.ts';
-import { awsTestConfig, startMoto, type MotoServer } from './helpers/moto.ts';
+import { awsTestConfig, seedAthenaResults, startMoto, type MotoServer } from './helpers/moto.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, upn } from './helpers/fixtures.ts';
 
 let moto: MotoServer;
@@ -135,5 +137,184 @@ describe('classify handler', () => {
   it('refuses a task without a valid period', async () => {
     const { handler } = await import('../functions/handlers/classify.ts');
     await expect(handler({ runId: 'r1', period: "2025'; DROP TABLE x" })).rejects.toThrow(/academic year/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The later stages on the AWS path: profiles (Athena, results seeded in moto) -> PDFs in batches
+// -> manifest merge -> publish, each through its Lambda handler against moto S3.
+// ---------------------------------------------------------------------------------------------
+
+const cell = (v: string | number | null): { VarCharValue?: string } => (v === null ? {} : { VarCharValue: String(v) });
+/** An Athena SELECT result: the header row, then the rows (values in column order). */
+function result(columns: [string, string][], rows: (string | number | null)[][]): { rows: Row[]; column_info: ColumnInfo[] } {
+  return {
+    column_info: columns.map(([Name, Type]) => ({ Name, Label: Name, Type, Nullable: 'UNKNOWN' })),
+    rows: [{ Data: columns.map(([n]) => cell(n)) }, ...rows.map((r) => ({ Data: r.map(cell) }))],
+  };
+}
+
+/** What Athena would answer to the profiles stage's queries, in the order it asks them. */
+function profilesStageResults(periods: string[]) {
+  const subgroups: [string, string, string, string, string, string][] = [
+    ['1a1', 'Leafy families', '1a', 'Leafy', '1', 'Affluent'],
+    ['2a1', 'Busy renters', '2a', 'Renters', '2', 'Stretched'],
+    ['2b1', 'Older terraces', '2b', 'Terraces', '2', 'Stretched'],
+  ];
+  const counts: Record<string, Record<string, number>> = { '100001': { '1a1': 40, '2a1': 20, '2b1': 10 }, '100002': { '1a1': 10, '2a1': 30, '2b1': 35 } };
+  const segmentRows = (period: string) => {
+    const out: (string | number)[][] = [];
+    for (const [urn, c] of Object.entries(counts)) {
+      const at = (i: number) => {
+        const m = new Map<string, number>();
+        for (const s of subgroups) m.set(s[i]!, (m.get(s[i]!) ?? 0) + c[s[0]]!);
+        return m;
+      };
+      for (const [level, i] of [['group', 2], ['subgroup', 0], ['supergroup', 4]] as const) for (const [seg, n] of at(i)) out.push([urn, level, seg, n, period]);
+    }
+    return out;
+  };
+  const facts = (urn: string, pupils: number, classified: number, fsm: number) => [urn, pupils, classified, fsm, classified, 1, 0, pupils - classified - 1, 0, ...Array.from({ length: 10 }, (_, i) => (i < 5 ? Math.floor(classified / 5) : 0)), classified % 5 + pupils - classified];
+  return [
+    result([['subgroup_code', 'varchar'], ['subgroup_name', 'varchar'], ['group_code', 'varchar'], ['group_name', 'varchar'], ['supergroup_code', 'varchar'], ['supergroup_name', 'varchar'], ['description', 'varchar']], subgroups.map((s) => [...s, null])),
+    result([['vintage', 'varchar']], [['2024-05']]),
+    result([['ward', 'varchar'], ['ward_name', 'varchar']], [['E05000001', 'Riverside'], ['E05000002', 'Hilltop']]),
+    ...periods.flatMap((period) => [
+      result([['urn', 'varchar'], ['level', 'varchar'], ['segment', 'varchar'], ['n', 'bigint'], ['period', 'varchar']], segmentRows(period)),
+      result([['urn', 'varchar'], ['name', 'varchar'], ['phase', 'varchar'], ['cluster', 'varchar'], ['lat', 'double'], ['long', 'double']], [
+        ['100001', 'Riverside Primary', 'Primary', 'North', 51.41, -0.3],
+        ['100002', 'Hilltop Primary', 'Primary', 'North', 51.4, -0.29],
+    ]),
+    result(
+      [['urn', 'varchar'], ['pupils', 'bigint'], ['classified', 'bigint'], ['fsm_n', 'bigint'], ['exact', 'bigint'], ['terminated', 'bigint'], ['sector', 'bigint'], ['unmatched', 'bigint'], ['invalid', 'bigint'], ...Array.from({ length: 10 }, (_, i) => [`imd_decile_${i + 1}`, 'bigint'] as [string, string]), ['imd_unknown', 'bigint']],
+      [facts('100001', 72, 70, 10), facts('100002', 77, 75, 20)],
+    ),
+    result([['subgroup', 'varchar'], ['ward', 'varchar'], ['child_urn', 'varchar'], ['n', 'bigint']], [
+      ['1a1', 'E05000001', '100001', 9],
+      ['2a1', 'E05000002', '100002', 3],
+      ['2b1', 'E05000002', '100002', 2],
+      [null, null, null, 1],
+    ]),
+    result([['subgroup', 'varchar'], ['ward', 'varchar'], ['urn', 'varchar'], ['n', 'bigint']], [
+      ['1a1', 'E05000001', '100001', 20],
+      ['1a1', 'E05000001', '100002', 5],
+      ['2a1', 'E05000002', '100001', 10],
+      ['2a1', 'E05000002', '100002', 15],
+      ['2b1', 'E05000002', '100001', 5],
+      ['2b1', 'E05000002', '100002', 17],
+    ]),
+    result([['contacts', 'bigint']], [[17]]),
+    ]),
+  ];
+}
+
+describe('profiles, render-pdfs and publish handlers (the nightly run after classify)', () => {
+  const RUN = 'night-2025-11-26';
+  const PERIOD = '2025-26';
+  const EARLIER = '2024-25';
+  const staged = (folder: string, name = '') => `staging/${RUN}/published/${folder}/${PERIOD}/${name}`;
+
+  it('profiles: runs the stage on Athena over every period and returns the latest period’s staged schools and report', async () => {
+    await seedAthenaResults(moto.endpoint, profilesStageResults([EARLIER, PERIOD]));
+    process.env.CATCHMENT_LA_NAME = 'Kentish Vale (fictional)';
+    process.env.CATCHMENT_SUPPRESSION_THRESHOLD = '5';
+    const { handler } = await import('../functions/handlers/profiles.ts');
+    const result = await handler({ runId: RUN, periods: [PERIOD, EARLIER] });
+    expect(result).toEqual({ runId: RUN, periods: [EARLIER, PERIOD], schools: { [PERIOD]: ['100001', '100002'] }, reports: [PERIOD], documents: 2 });
+    // The earlier year's tables are staged (the trend needs them), its documents are not kept.
+    expect((await keysUnder('lake-bucket', `staging/${RUN}/parts/${EARLIER}/published/school_profile/`)).length).toBe(1);
+    expect((await keysUnder('lake-bucket', `staging/${RUN}/parts/${PERIOD}/published/fair_access_trend/`)).length).toBe(1);
+    expect(await keysUnder('lake-bucket', `staging/${RUN}/published/profiles/${EARLIER}/`)).toEqual([]);
+    expect(await keysUnder('lake-bucket', `staging/${RUN}/published/reports/${EARLIER}/`)).toEqual([]);
+    const docs = await keysUnder('lake-bucket', staged('profiles'));
+    expect(docs).toEqual([staged('profiles', '100001.json'), staged('profiles', '100002.json')]);
+    const doc = profileDocument.parse(JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: docs[0] }))).Body!.transformToString()));
+    expect(doc.laName).toBe('Kentish Vale (fictional)');
+    expect(doc.school.urn).toBe('100001');
+    expect(await keysUnder('lake-bucket', staged('reports'))).toEqual([staged('reports', 'fair-access.json')]);
+    // the published tables are staged for publish, e.g. the school profile partition
+    expect((await keysUnder('lake-bucket', `staging/${RUN}/parts/${PERIOD}/published/school_profile/`)).length).toBe(1);
+  });
+
+  it('profiles: an empty list of periods touches nothing; bad tasks and settings are refused', async () => {
+    const { handler, analysisConfigFromEnv } = await import('../functions/handlers/profiles.ts');
+    expect(await handler({ runId: RUN, periods: [] })).toEqual({ runId: RUN, periods: [], schools: {}, reports: [], documents: 0 });
+    await expect(handler({ runId: RUN, periods: ['2025'] })).rejects.toThrow(/task\.periods must be a list of academic years/);
+    await expect(handler({ runId: '../x', periods: [PERIOD] })).rejects.toThrow(/task\.runId/);
+    expect(analysisConfigFromEnv({ CATCHMENT_LA_NAME: 'X', CATCHMENT_SUPPRESSION_THRESHOLD: '10' })).toEqual({ laName: 'X', threshold: 10 });
+    expect(analysisConfigFromEnv({})).toEqual({});
+    expect(() => analysisConfigFromEnv({ CATCHMENT_SUPPRESSION_THRESHOLD: 'five' })).toThrow(/whole number/);
+  });
+
+  it('render-pdfs: batches render their schools, the report task the report, finish merges the manifest parts', async () => {
+    const { handler } = await import('../functions/handlers/render-pdfs.ts');
+    const first = await handler({ runId: RUN, period: PERIOD, urns: ['100001'], report: false });
+    expect(first).toEqual({ runId: RUN, period: PERIOD, rendered: 1, skipped: 0 });
+    const second = await handler({ runId: RUN, period: PERIOD, urns: ['100002'], report: false });
+    expect(second).toMatchObject({ rendered: 1, skipped: 0 });
+    const report = await handler({ runId: RUN, period: PERIOD, urns: [], report: true });
+    expect(report).toMatchObject({ rendered: 1, skipped: 0 });
+    const pdf = await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: staged('profiles', '100002.pdf') }))).Body!.transformToByteArray();
+    expect(Buffer.from(pdf.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+    expect((await keysUnder('lake-bucket', staged('profiles'))).filter((k) => k.includes('_render-manifest.part-'))).toHaveLength(2);
+
+    // A batch naming a school with no staged document fails (it would otherwise publish no PDF for it).
+    await expect(handler({ runId: RUN, period: PERIOD, urns: ['100003'], report: false })).rejects.toThrow(/1 of the 1 documents of this batch are not staged/);
+    await expect(handler({ runId: RUN, period: PERIOD, urns: ['10001x'] })).rejects.toThrow(/6-digit school URNs/);
+
+    const finish = await handler({ runId: RUN, periods: [PERIOD], finish: true });
+    expect(finish).toMatchObject({ runId: RUN, periods: [PERIOD], documents: 3 });
+    expect(await keysUnder('lake-bucket', staged('profiles'))).toEqual(
+      ['100001.json', '100001.pdf', '100002.json', '100002.pdf', '_render-manifest.json'].map((n) => staged('profiles', n)),
+    );
+    const manifest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: staged('profiles', '_render-manifest.json') }))).Body!.transformToString());
+    expect(Object.keys(manifest.documents).sort()).toEqual(['100001.json', '100002.json']);
+  });
+
+  it('publish: moves tables, documents and PDFs of every period given into published/ and writes the manifest', async () => {
+    const { handler } = await import('../functions/handlers/publish.ts');
+    // Powertools Metrics: one EMF line on stdout when the invocation ends (counts only, no keys or rows).
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    let manifest;
+    try {
+      manifest = await handler({ runId: RUN, periods: [EARLIER, PERIOD], summary: { pdfsRendered: 3 } });
+    } finally {
+      process.stdout.write = write;
+    }
+    const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    expect(emf).toHaveLength(1);
+    expect(emf[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Catchment', Metrics: [{ Name: 'PartitionsPublished', Unit: 'Count' }] });
+    expect(emf[0].PartitionsPublished).toBe(manifest.published.length);
+    expect(JSON.stringify(emf[0])).not.toMatch(/staging|published\/|night-/);
+    expect(manifest).toMatchObject({ runId: RUN, status: 'succeeded', engine: 'athena', periods: [EARLIER, PERIOD], summary: { pdfsRendered: 3 } });
+    expect(manifest.published).toEqual(
+      expect.arrayContaining([`published/school_profile/period=${EARLIER}`, `published/school_profile/period=${PERIOD}`, `published/profiles/${PERIOD}`, `published/reports/${PERIOD}`]),
+    );
+    // Only the latest period's documents are published; the earlier year's published ones are left alone.
+    expect(manifest.published).not.toContain(`published/profiles/${EARLIER}`);
+    expect(await keysUnder('lake-bucket', `published/profiles/${EARLIER}/`)).toEqual([]);
+    expect((await keysUnder('lake-bucket', `published/school_profile/period=${EARLIER}/`)).length).toBe(1);
+    expect(await keysUnder('lake-bucket', `published/profiles/${PERIOD}/`)).toEqual(
+      ['100001.json', '100001.pdf', '100002.json', '100002.pdf', '_render-manifest.json'].map((n) => `published/profiles/${PERIOD}/${n}`),
+    );
+    expect((await keysUnder('lake-bucket', `published/school_profile/period=${PERIOD}/`)).length).toBe(1);
+    expect(await keysUnder('lake-bucket', `staging/${RUN}/published/`)).toEqual([]);
+    const latest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: 'manifests/latest.json' }))).Body!.transformToString());
+    expect(latest.runId).toBe(RUN);
+
+    // The next night: the same documents staged again are not re-rendered, their PDFs are copied.
+    const NEXT = 'night-2025-11-27';
+    for (const urn of ['100001', '100002']) {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: `published/profiles/${PERIOD}/${urn}.json` }))).Body!.transformToString();
+      await s3.send(new PutObjectCommand({ Bucket: 'lake-bucket', Key: `staging/${NEXT}/published/profiles/${PERIOD}/${urn}.json`, Body: body }));
+    }
+    const render = (await import('../functions/handlers/render-pdfs.ts')).handler;
+    expect(await render({ runId: NEXT, period: PERIOD, urns: ['100001', '100002'], report: false })).toMatchObject({ rendered: 0, skipped: 2 });
+    expect(await keysUnder('lake-bucket', `staging/${NEXT}/published/profiles/${PERIOD}/`)).toEqual(expect.arrayContaining([`staging/${NEXT}/published/profiles/${PERIOD}/100001.pdf`]));
   });
 });

@@ -101,6 +101,21 @@ print(json.dumps(out.tolist()))`,
       const sig = (r.p_holm as number) < 0.05;
       expect(r.flag).toBe(sig ? ((r.index as number) < 100 ? 'under' : 'over') : 'ns');
     }
+    // Wilson intervals of the client share and Benjamini-Hochberg q-values, against scipy
+    const classified = rows.reduce((a, r) => a + (r.clients as number), 0);
+    const ref = python(
+      `import json,sys
+from scipy.stats import binomtest, false_discovery_control
+d=json.load(sys.stdin)
+ci=[binomtest(k, d['n']).proportion_ci(0.95, method='wilson') for k in d['k']]
+print(json.dumps({'ci': [[100*c.low, 100*c.high] for c in ci], 'bh': false_discovery_control(d['p'], method='bh').tolist()}))`,
+      { k: rows.map((r) => r.clients), n: classified, p: ps },
+    ) as { ci: number[][]; bh: number[] };
+    rows.forEach((r, i) => {
+      expect(r.client_pct_low as number).toBeCloseTo(ref.ci[i][0], 9);
+      expect(r.client_pct_high as number).toBeCloseTo(ref.ci[i][1], 9);
+      expect(r.p_bh as number).toBeCloseTo(ref.bh[i], 9);
+    });
     const [chi] = (await read('fair_access_tests', "WHERE period = '2025-26' AND level = 'supergroup'")) as { statistic: number; df: number; p: number; merged_cells: number }[];
     const counts = rows.filter((r) => (r.base as number) > 0).map((r) => [r.clients, r.base]);
     // scipy on the cells after pooling those with expected < 5 (smallest expected first, as documented)

@@ -4,10 +4,15 @@
  * all the periods at once (the trend compares every year with the one before), staging the
  * published tables and the JSON documents under staging/<runId>/.
  *
- * Returns what the PDF fan-out needs: per period, the URNs of the staged school documents, and the
- * periods with a fair-access report. For one LA (hundreds of schools, 6-digit URNs) the lists are
- * a few KB per period, well inside Step Functions' 256 KiB payload, so they travel inline and the
- * Pdfs Map reads them from the state; `MAX_INLINE_URNS` refuses (with a message saying what to
+ * Documents and PDFs are published for the latest period only, as the local pipeline does
+ * (functions/pipeline/run.ts): heads download this year's profiles, and earlier years keep the
+ * documents and PDFs published while they were current. So the staged documents of the earlier
+ * periods are deleted here (their tables are still published: the trend needs them).
+ *
+ * Returns what the PDF fan-out needs: for the latest period, the URNs of the staged school
+ * documents, and whether it has a fair-access report. For one LA (hundreds of schools, 6-digit
+ * URNs) the list is a few KB, well inside Step Functions' 256 KiB payload, so it travels inline and
+ * the Pdfs Map reads it from the state; `MAX_INLINE_URNS` refuses (with a message saying what to
  * change) a size that would need a Distributed Map reading the list from S3 instead.
  *
  * Settings from the environment the stack sets: CATCHMENT_LA_NAME, CATCHMENT_SUPPRESSION_THRESHOLD.
@@ -17,6 +22,7 @@ import { awsConfig, lakeStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodsOf, runIdOf } from '../commons/task.ts';
+import { DOCUMENT_FOLDERS } from '../pipeline/publish.ts';
 import { stagingRoot } from '../pipeline/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -30,18 +36,22 @@ export interface ProfilesTask {
 
 export interface ProfilesResult {
   runId: string;
+  /** The periods profiled (tables staged for each). */
   periods: string[];
-  /** Per period, the URNs whose profile documents were staged (sorted). */
+  /** Per period whose documents are published (the latest), the URNs of its staged profile documents (sorted). */
   schools: Record<string, string[]>;
-  /** Periods with a fair-access report document. */
+  /** Those periods with a fair-access report document. */
   reports: string[];
-  /** Profile documents staged, all periods. */
+  /** Profile documents staged for publishing. */
   documents: number;
 }
 
+/** The periods whose documents and PDFs a run publishes: the latest profiled one (see run.ts). */
+export const documentPeriods = (profiled: string[]): string[] => [...profiled].sort().slice(-1);
+
 /**
- * URNs returned inline, all periods together: ~9 bytes each in JSON, so 20,000 keep the result
- * near 180 KB, under the 256 KiB Step Functions payload limit with room for the rest of the state.
+ * URNs returned inline: ~9 bytes each in JSON, so 20,000 keep the result near 180 KB, under the
+ * 256 KiB Step Functions payload limit with room for the rest of the state.
  */
 export const MAX_INLINE_URNS = 20_000;
 
@@ -73,25 +83,29 @@ export async function runProfiles(task: ProfilesTask, deps: { lake: ObjectStore;
   const periods = periodsOf(task);
   if (periods.length === 0) return { runId, periods, schools: {}, reports: [], documents: 0 };
   const report = await analyse({ lake: deps.lake, sql: deps.sql, runId, periods, config: deps.config });
+  const published = documentPeriods(periods);
+  for (const period of periods.filter((p) => !published.includes(p))) {
+    for (const folder of DOCUMENT_FOLDERS) await deps.lake.deletePrefix(`${stagingRoot(runId)}/published/${folder}/${period}/`);
+  }
   const schools: Record<string, string[]> = {};
-  for (const period of periods) schools[period] = await stagedSchools(deps.lake, runId, period);
+  for (const period of published) schools[period] = await stagedSchools(deps.lake, runId, period);
   const total = Object.values(schools).reduce((n, u) => n + u.length, 0);
   if (total > MAX_INLINE_URNS) {
     throw new Error(
-      `${total} school documents across ${periods.length} periods are too many to pass inline to the PDF fan-out (at most ${MAX_INLINE_URNS}); ` +
-        'profile fewer periods per run, or switch the Pdfs state to a Distributed Map reading the URN list from S3',
+      `${total} school documents are too many to pass inline to the PDF fan-out (at most ${MAX_INLINE_URNS}); ` +
+        'switch the Pdfs state to a Distributed Map reading the URN list from S3',
     );
   }
-  return { runId, periods, schools, reports: [...report.fairAccessPeriods].sort(), documents: report.documents };
+  const documents = Object.values(schools).reduce((n, u) => n + u.length, 0);
+  return { runId, periods, schools, reports: report.fairAccessPeriods.filter((p) => published.includes(p)).sort(), documents };
 }
 
 export const handler = instrumented(async (task: ProfilesTask): Promise<ProfilesResult> => {
   const config = awsConfig();
   const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config), config: analysisConfigFromEnv() });
   const perPeriod = Object.fromEntries(Object.entries(result.schools).map(([p, u]) => [p, u.length]));
-  count('SchoolsProfiled', Math.max(0, ...Object.values(perPeriod)));
-  count('ProfileDocuments', result.documents);
+  count('SchoolsProfiled', result.documents);
   count('FairAccessReports', result.reports.length);
-  logger.info('profiles finished', { runId: result.runId, schools: perPeriod, fairAccessPeriods: result.reports });
+  logger.info('profiles finished', { runId: result.runId, periods: result.periods, schools: perPeriod, fairAccessPeriods: result.reports });
   return result;
 });

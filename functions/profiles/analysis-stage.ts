@@ -233,7 +233,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     faByPeriod.push({ period, result: fa });
     report.fairAccessPeriods.push(period);
     report.underRepresented[period] = fa.under;
-    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, z: r.z, p: r.p, p_holm: r.pHolm, flag: r.flag })));
+    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, z: r.z, p: r.p, p_holm: r.pHolm, p_bh: r.pBh, flag: r.flag })));
     await stageRows(lake, runId, T.fairAccessTests, period, fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, merged_cells: t.mergedCells, clients: t.clients })));
     const place = (r: PlaceRow) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, lower_95: r.lower95, lower_998: r.lower998, upper_95: r.upper95, upper_998: r.upper998 });
     await stageRows(lake, runId, T.fairAccessByWard, period, fa.byWard.map((r) => ({ ward: r.place, ward_name: wardNames.get(r.place) ?? null, ...place(r) })));

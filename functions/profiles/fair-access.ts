@@ -3,7 +3,8 @@
  * from the communities of the base (the pupils of the years whose families choose schools)?
  * Pure functions over client and base counts by finest segment, ward and school.
  */
-import { chiSquareGoodnessOfFit, funnelLimits, twoProportionTest } from '../domain/stats/tests.ts';
+import { benjaminiHochberg, chiSquareGoodnessOfFit, funnelLimits, twoProportionTest } from '../domain/stats/tests.ts';
+import { wilsonInterval } from '../domain/stats/intervals.ts';
 import { addInto, compare, sum, type Comparison, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 
@@ -17,6 +18,11 @@ export interface PlaceCount {
 
 export interface FairAccessRow extends Comparison {
   level: Level;
+  /** Benjamini-Hochberg q-value across the level's segments. */
+  pBh: number | null;
+  /** 95% Wilson interval of the client share, %. */
+  pctLow: number | null;
+  pctHigh: number | null;
   /** Holm-adjusted z-test: under / over / ns at 5%. */
   flag: 'under' | 'over' | 'ns';
 }
@@ -98,10 +104,12 @@ export function fairAccess(clients: PlaceCount[], base: PlaceCount[], dict: Dict
     const target = bySegment(clients, dict, level);
     const b = bySegment(base, dict, level);
     const cmp = compare(target, b, dict.codes[level]).filter((r) => r.B > 0 || r.O > 0);
-    for (const r of cmp) {
+    const q = benjaminiHochberg(cmp.map((r) => r.p));
+    cmp.forEach((r, i) => {
       const sig = r.pHolm !== null && r.pHolm < SIGNIFICANCE && r.index !== null;
-      rows.push({ ...r, level, flag: sig ? (r.index! < 100 ? 'under' : 'over') : 'ns' });
-    }
+      const ci = wilsonInterval(r.O, r.n);
+      rows.push({ ...r, level, pBh: q[i], pctLow: ci ? 100 * ci.low : null, pctHigh: ci ? 100 * ci.high : null, flag: sig ? (r.index! < 100 ? 'under' : 'over') : 'ns' });
+    });
     const withBase = cmp.filter((r) => r.B > 0);
     const N = sum(b);
     if (withBase.length > 1 && N > 0 && sum(target) > 0) {

@@ -21,9 +21,10 @@
  * Nothing under published/ changes before the final Publish task, so a night that fails earlier
  * leaves yesterday's outputs intact.
  *
- * The PDF fan-out: ProfilesAndFairAccess returns, per period, the URNs of the staged school
- * documents (a few KB for one LA's hundreds of schools: inline in the state, no S3 item list or
- * Distributed Map needed) and the periods with a fair-access report. The Pdfs Map iterates over
+ * The PDF fan-out: ProfilesAndFairAccess returns, per period whose documents are published (the
+ * latest, as in the local pipeline), the URNs of the staged school documents (a few KB for one
+ * LA's hundreds of schools: inline in the state, no S3 item list or Distributed Map needed) and
+ * the periods with a fair-access report. The Pdfs Map iterates over
  * batches of `schoolsPerBatch` schools (50: a Lambda per school would spend more on invocations
  * and cold starts than on the 20-50 ms render of each PDF) plus one item per report, at most
  * `renderConcurrency` at a time; each batch writes its own render-manifest part, and FinishPdfs

@@ -196,11 +196,11 @@ export class Storage extends Construct {
   }
 
   /**
-   * Write (put, no delete) objects under the given lake prefixes; with `list`, also list them
-   * (s3:ListBucket under the prefixes, no s3:GetObject).
+   * Write (put) objects under the given lake prefixes, without reading them; with `list`, also list
+   * them, with `delete`, also delete them (s3:ListBucket only under the prefixes).
    */
-  public grantLakeWrite(grantee: iam.IGrantable, prefixes: string[], why: string, opts: { list?: boolean } = {}): void {
-    this.grantPrefixes(grantee, this.lakeBucket, prefixes, { write: true, list: opts.list }, why);
+  public grantLakeWrite(grantee: iam.IGrantable, prefixes: string[], why: string, opts: { list?: boolean; delete?: boolean } = {}): void {
+    this.grantPrefixes(grantee, this.lakeBucket, prefixes, { write: true, list: opts.list, delete: opts.delete }, why);
   }
 
   /** What Athena needs from a caller to write query results of the workgroup. */

@@ -408,8 +408,10 @@ describe('nightly run', () => {
     // Publish is the only state that writes published/: nothing follows it but Succeeded.
     const after = Object.entries(definition.States as Record<string, Json>).filter(([, st]) => st.Next === 'Publish').map(([n]) => n);
     expect(after).toEqual(['FinishPdfs']);
-    // No placeholder is left.
+    // No placeholder is left: the Pass states that held the later stages' places are gone.
     expect(Object.values(states).filter((st) => st.Type === 'Pass').map((st) => st.Comment ?? '')).not.toContainEqual(expect.stringMatching(/PLACEHOLDER/));
+    for (const name of ['Profiles', 'FairAccess', 'RenderSchoolPdf']) expect(states[name], name).toBeUndefined();
+    expect(Object.entries(states).filter(([, st]) => st.Type === 'Pass').map(([n]) => n)).toEqual(['Plan']);
   });
 
   it('profiles only the periods with pupils, and passes counts (no row data) to the manifest', async () => {
@@ -609,11 +611,12 @@ describe('IAM', () => {
     for (const fn of [s.stack.ingest.function, s.stack.portal.function]) expect(targets.some((t) => t.includes(`function:${logicalId(s.stack, fn)}`))).toBe(false);
   });
 
-  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes', () => {
+  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes (no reads)', () => {
     const role = roleOf(s.stack.profilesFunction);
     expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
     expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
-    expect(objectArns(role, 's3:DeleteObject')).toEqual([]);
+    // deletes only the staged documents of earlier periods (only the latest period's are published)
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/staging/*`]);
     const statements = statementsOfRole(s.json, role);
     const list = statements.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket') && concretise(st.Resource, s.json) === lake());
     expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'staging/*']);

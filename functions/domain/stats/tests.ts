@@ -286,3 +286,36 @@ function interpolatedQuantile(pmf: Float64Array, q: number): number {
   }
   return pmf.length - 1;
 }
+
+/**
+ * Benjamini–Hochberg (1995) step-up adjusted p-values (q-values), controlling the false
+ * discovery rate. Matches scipy.stats.false_discovery_control(p, method='bh') (and R's
+ * p.adjust(p, 'BH')):
+ *   sort the m non-null p ascending: p(1) ≤ … ≤ p(m)
+ *   adj(i) = min_{j ≥ i} min(1, p(j) · m / j)
+ * i.e. scaled, made monotone non-decreasing in rank order by a running minimum from the largest
+ * p down, capped at 1. Reject at FDR level q exactly the rows with adj ≤ q.
+ * nulls (untestable rows) are passed through and do not count towards m.
+ * Ties: tied p-values get the same adjusted value whatever their order, because the running
+ * minimum over j ≥ i reaches the last (highest-ranked, so smallest p·m/j) member of the tie.
+ * This is why the order of ties (here: input position) does not matter, as in scipy.
+ */
+export function benjaminiHochberg(pvalues: readonly (number | null)[]): (number | null)[] {
+  const idx: number[] = [];
+  pvalues.forEach((p, i) => {
+    if (p === null) return;
+    if (!(p >= -1 && p <= 1)) throw new RangeError(`p-value at ${i} must be in [0, 1], got ${p}`);
+    idx.push(i);
+  });
+  idx.sort((a, b) => (pvalues[a] as number) - (pvalues[b] as number) || a - b);
+  const m = idx.length;
+  const out: (number | null)[] = pvalues.map(() => null);
+  let running = 1;
+  for (let rank = m - 1; rank >= 0; rank--) {
+    const i = idx[rank];
+    // p · (m / j) in this order, as scipy does, so results agree to the last bit.
+    running = Math.min(running, (pvalues[i] as number) * (m / (rank + 1)));
+    out[i] = running;
+  }
+  return out;
+}
