@@ -304,7 +304,7 @@ export function benjaminiHochberg(pvalues: readonly (number | null)[]): (number 
   const idx: number[] = [];
   pvalues.forEach((p, i) => {
     if (p === null) return;
-    if (!(p >= -1 && p <= 1)) throw new RangeError(`p-value at ${i} must be in [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`p-value at ${i} must be in [0, 1], got ${p}`);
     idx.push(i);
   });
   idx.sort((a, b) => (pvalues[a] as number) - (pvalues[b] as number) || a - b);
