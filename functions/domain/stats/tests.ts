@@ -24,6 +24,17 @@ export function twoSidedP(z: number | null): number | null {
   return Math.min(1, 2 * normalSf(Math.abs(z)));
 }
 
+/** Indices of the non-null p-values, smallest p first (ties by position); validates each. */
+function ascendingPValues(pvalues: readonly (number | null)[]): number[] {
+  const idx: number[] = [];
+  pvalues.forEach((p, i) => {
+    if (p === null) return;
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`p-value at ${i} must be in [0, 1], got ${p}`);
+    idx.push(i);
+  });
+  return idx.sort((a, b) => (pvalues[a] as number) - (pvalues[b] as number) || a - b);
+}
+
 /**
  * Holm (1979) step-down adjusted p-values, controlling the family-wise error rate.
  * Matches statsmodels multipletests(method='holm'):
@@ -35,13 +46,7 @@ export function twoSidedP(z: number | null): number | null {
  * receive the same adjusted value by monotonicity).
  */
 export function holm(pvalues: readonly (number | null)[]): (number | null)[] {
-  const idx: number[] = [];
-  pvalues.forEach((p, i) => {
-    if (p === null) return;
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`p-value at ${i} must be in [0, 1], got ${p}`);
-    idx.push(i);
-  });
-  idx.sort((a, b) => (pvalues[a] as number) - (pvalues[b] as number) || a - b);
+  const idx = ascendingPValues(pvalues);
   const m = idx.length;
   const out: (number | null)[] = pvalues.map(() => null);
   let running = 0;
@@ -301,13 +306,7 @@ function interpolatedQuantile(pmf: Float64Array, q: number): number {
  * This is why the order of ties (here: input position) does not matter, as in scipy.
  */
 export function benjaminiHochberg(pvalues: readonly (number | null)[]): (number | null)[] {
-  const idx: number[] = [];
-  pvalues.forEach((p, i) => {
-    if (p === null) return;
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`p-value at ${i} must be in [0, 1], got ${p}`);
-    idx.push(i);
-  });
-  idx.sort((a, b) => (pvalues[a] as number) - (pvalues[b] as number) || a - b);
+  const idx = ascendingPValues(pvalues);
   const m = idx.length;
   const out: (number | null)[] = pvalues.map(() => null);
   let running = 1;
