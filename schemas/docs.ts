@@ -6,6 +6,7 @@
 import { columnsOf, glueType, tablePrefix, type TableDef } from './columns.ts';
 import { CURATED_TABLES } from './curated.ts';
 import { PUBLISHED_TABLES } from './published.ts';
+import { PORTAL_TABLES } from './portal.ts';
 import { inputColumns, genericClassificationColumns, segmentDictionaryColumns, wardNameColumns, NSPL_SIGNATURE, NSPL_WARD_COLUMNS, type InputColumn } from './inputs.ts';
 
 function tableDoc(t: TableDef): string {
@@ -58,6 +59,11 @@ export function renderTableDocs(): string {
     'Aggregates only, never pupil-level rows. Read locally with `read_parquet(\'<out>/published/<table>/**/*.parquet\', hive_partitioning = true)`; on AWS they are Glue tables in the `catchment` database.',
     '',
     ...PUBLISHED_TABLES.map(tableDoc),
+    '## Portal datasets (analysts)',
+    '',
+    'Written by the heads’ portal: one record per request (allowed or refused) and per feedback submission. Requests without a valid period go to `period=none`.',
+    '',
+    ...PORTAL_TABLES.map(tableDoc),
     '## Curated tables (internal)',
     '',
     'Validated inputs and the classification join. Pupil-level tables carry a keyed pseudonym, never a UPN.',
