@@ -5,10 +5,10 @@
  * leaves a half-written curated table. Every row read is either accepted or quarantined.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import { contacts, pupils, schools, postcodes, segments, wards } from '../../schemas/curated.ts';
-import { inputColumns, segmentDictionaryColumns, wardNameColumns, type InputDataset } from '../../schemas/inputs.ts';
+import { genericClassificationColumns, inputColumns, segmentDictionaryColumns, wardNameColumns, type InputDataset } from '../../schemas/inputs.ts';
 import type { Pseudonymiser } from '../domain/pseudonym.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
@@ -18,7 +18,6 @@ import { mapHeader, type HeaderMap } from './header.ts';
 import { PartitionWriter } from './partition-writer.ts';
 import { QuarantineLog } from './quarantine.ts';
 import { contactMapper, periodFromName, pupilMapper, schoolMapper, structuralCheck, type RowMapper, type Value } from './rows.ts';
-import { genericClassificationColumns } from '../../schemas/inputs.ts';
 
 export interface IngestOptions {
   /** Where the input CSVs are: one folder per dataset at the store's root. */
@@ -161,7 +160,7 @@ async function readFile(
   let header: string[] | null = null;
   let mapper: RowMapper | null = null;
   let lastTick = 0;
-  for await (const rec of csvRecords(key, tee as Readable)) {
+  for await (const rec of csvRecords(key, tee)) {
     if (!header) {
       header = rec.fields;
       const h = mapHeader(key, header, spec.columns);
@@ -258,7 +257,6 @@ async function readDictionary(opts: IngestOptions, key: string, columns: typeof 
   const rows: string[][] = [];
   let h: HeaderMap | null = null;
   const bytes = await opts.raw.get(key);
-  const { Readable } = await import('node:stream');
   const file: FileReport = { key, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, read: 0, accepted: 0, quarantined: 0, ignoredColumns: [], warnings: [] };
   for await (const rec of csvRecords(key, Readable.from([Buffer.from(bytes)]))) {
     if (!h) {

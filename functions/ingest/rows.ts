@@ -2,7 +2,6 @@
  * Per-dataset row mappers: one CSV record in, the curated column values (or a rejection naming
  * the column and reason) out. Pure: no I/O; the stage supplies the pseudonymiser and default period.
  */
-import { inputColumns } from '../../schemas/inputs.ts';
 import { academicYear, isRejection, parseChannel, parseDate, parseFlag, parseNcYear, parsePhase, parseUrn, type Rejection } from '../domain/fields.ts';
 import { normalisePostcode } from '../domain/postcodes.ts';
 import { isValidUpn } from '../domain/upn.ts';
@@ -152,4 +151,3 @@ export function schoolMapper(h: HeaderMap, period: string): RowMapper {
   };
 }
 
-export const COLUMNS_FOR = inputColumns;
