@@ -24,7 +24,7 @@ export function detectLayout(header: string[]): ClassificationLayout | null {
   return null;
 }
 
-/** Vintage from an NSPL-style file name (NSPL_NOV_2021_UK -> 2021-11) or a yyyy-mm in the name. */
+/** Vintage from an NSPL-style file name (e.g. NSPL_MAY_2024_UK -> 2024-05) or a yyyy-mm in the name. */
 export function vintageFromName(key: string): string | null {
   const name = key.split('/').pop() ?? '';
   const months = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
