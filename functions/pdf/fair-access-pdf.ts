@@ -10,7 +10,7 @@
 import type { FairAccessDocument, FairAccessRow } from '../../schemas/fair-access-document.ts';
 import { FA_STATUS, FUNNEL_STATUS, clampIndex, renderChartSvg } from './charts.ts';
 import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pText, pctText, periodDate, plural, thousands } from './format.ts';
-import { ACCENT, MUTED, TILE, Writer } from './layout.ts';
+import { ACCENT, MUTED, Writer } from './layout.ts';
 import { penPortrait } from './pen-portraits.ts';
 import type { RenderedPdf } from './profile-pdf.ts';
 import { RENDERER_VERSION } from './version.ts';
@@ -85,23 +85,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
     { value: countText(tot.base, T), label: 'pupils in the base' },
     { value: tot.penetration === null ? DASH : fixed(tot.penetration, 1), label: 'clients per 1,000 base pupils' },
   ];
-  {
-    const gap = 6;
-    const tw = (w.width - gap * (tiles.length - 1)) / tiles.length;
-    const th = 42;
-    const y = w.y;
-    tiles.forEach((t, i) => {
-      const x = w.left + i * (tw + gap);
-      w.artifact(() => {
-        w.doc.save().rect(x, y, tw, th).fill(TILE).restore();
-      });
-      w.tagged('P', () => {
-        w.textAt(`${t.value} `, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
-        w.textAt(t.label, x + 8, y + 24, { size: 7.5, width: tw - 16, lineGap: 0 });
-      });
-    });
-    w.y += th + 4;
-  }
+  w.keyFacts(tiles);
 
   // ------------------------------------------------------------------ in brief
   w.heading(2, 'In brief', 40);

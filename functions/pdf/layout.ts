@@ -282,6 +282,26 @@ export class Writer {
     this.y += h + (o.after ?? 5);
   }
 
+  /** A row of key-fact tiles: a large value over a short label, each a tagged paragraph. */
+  keyFacts(tiles: { value: string; label: string }[]): void {
+    const gap = 6;
+    const tw = (this.width - gap * (tiles.length - 1)) / tiles.length;
+    const th = 42;
+    this.ensure(th);
+    const y = this.y;
+    tiles.forEach((t, i) => {
+      const x = this.left + i * (tw + gap);
+      this.artifact(() => {
+        this.doc.save().rect(x, y, tw, th).fill(TILE).restore();
+      });
+      this.tagged('P', () => {
+        this.textAt(`${t.value} `, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
+        this.textAt(t.label, x + 8, y + 24, { size: 7.5, width: tw - 16, lineGap: 0 });
+      });
+    });
+    this.y += th + 4;
+  }
+
   /** A heading; `keep` reserves room for what follows so a heading never ends a page. */
   heading(level: 1 | 2 | 3, text: string, keep = 60): void {
     const size = level === 1 ? 20 : level === 2 ? 13 : 10.5;

@@ -11,7 +11,7 @@
 import type { ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
 import { PROFILE_STATUS, clampIndex, renderChartSvg } from './charts.ts';
 import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, periodDate, plural, ratioWords, thousands } from './format.ts';
-import { ACCENT, INK, MUTED, TILE, Writer, type FigureBox } from './layout.ts';
+import { ACCENT, INK, MUTED, Writer, type FigureBox } from './layout.ts';
 import { AFFLUENT_LOOKING, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
 import { RENDERER_VERSION } from './version.ts';
 
@@ -89,24 +89,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     { value: k.sectorImputedPct === null ? (matchHidden('sector') ? SUPPRESSED : DASH) : `${fixed(k.sectorImputedPct, 1)}%`, label: "given their postcode sector's type" },
     { value: countText(k.unclassified, T), label: 'not classified (no usable postcode)' },
   ];
-  {
-    const gap = 6;
-    const tw = (w.width - gap * (tiles.length - 1)) / tiles.length;
-    const th = 42;
-    w.ensure(th);
-    const y = w.y;
-    tiles.forEach((t, i) => {
-      const x = w.left + i * (tw + gap);
-      w.artifact(() => {
-        w.doc.save().rect(x, y, tw, th).fill(TILE).restore();
-      });
-      w.tagged('P', () => {
-        w.textAt(`${t.value} `, x + 8, y + 6, { size: 16, face: 'semibold', color: ACCENT, width: tw - 16, lineGap: 0 });
-        w.textAt(t.label, x + 8, y + 24, { size: 7.5, color: INK, width: tw - 16, lineGap: 0 });
-      });
-    });
-    w.y += th + 4;
-  }
+  w.keyFacts(tiles);
 
   // ------------------------------------------------------------------ in brief
   w.heading(2, 'In brief', 40);

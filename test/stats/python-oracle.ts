@@ -33,17 +33,7 @@ export function py<T = unknown>(script: string, input: unknown = null): T {
   return JSON.parse(r.stdout) as T;
 }
 
-/** Deterministic PRNG (mulberry32) so property-style tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../helpers/rng.ts';
 
 /** |a - b| <= atol + rtol·|b|, with a readable failure message. */
 export function close(a: number | null, b: number | null, rtol = 1e-9, atol = 1e-12): boolean {
