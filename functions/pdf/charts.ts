@@ -1,16 +1,18 @@
 /**
- * Charts: Vega-Lite specs compiled to Vega once per thread, rendered headless to SVG (View.toSVG,
- * renderer 'none') and embedded in the PDF with svg-to-pdfkit (see layout.ts).
+ * Charts: Vega-Lite specs compiled to Vega once per thread, laid out headless (renderer 'none')
+ * and drawn into the PDF from Vega's scenegraph by Vega's own canvas mark code over a canvas-like
+ * context that writes PDF operators (pdf-canvas.ts).
  *
  * Speed (the nightly run renders every school): each chart kind is compiled and parsed once; its
  * Views are kept in a small pool and re-run with new data (`view.data(name, rows)`), which is
  * several times faster than building a View per chart. Text is measured with the embedded font
  * (fontkit) rather than Vega's canvas-less estimate, so axis labels are laid out for the face the
- * PDF actually uses. Units are PDF points (the SVG is embedded with assumePt).
+ * PDF actually uses. Units are PDF points.
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CHART_FONT_FAMILY, faceFor, textWidth } from './fonts.ts';
+import type { PdfCanvasContext } from './pdf-canvas.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Palette (colour-blind safe; direction is never shown by colour alone: position and labels too)
@@ -393,17 +395,28 @@ function runtime(kind: ChartKind): vega.Runtime {
 
 export type ChartData = Record<string, readonly object[]>;
 
-/** Render a chart kind with the given named datasets to an SVG string (units: points). */
-export interface ChartSvg {
-  /** The chart without its text, for svg-to-pdfkit. */
-  svg: string;
-  /** The chart's text, set as text runs by the PDF writer. */
-  texts: ChartText[];
+/**
+ * A chart laid out by Vega, ready to draw. Its View comes from a small pool and goes back to it
+ * once the chart is drawn, so draw it once, soon (the next chart of the same kind may reuse it).
+ */
+export interface Chart {
+  /** Size in points, padding included (what Vega's own renderers would make). */
   width: number;
   height: number;
+  /** Draw with the top-left corner at the context's origin. */
+  draw(ctx: PdfCanvasContext): void;
 }
 
-export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<ChartSvg> {
+/** Vega's canvas drawing code, pointed at our context (CanvasRenderer.draw dispatches by mark type). */
+const drawer = { draw: (vega as unknown as { CanvasRenderer: { prototype: { draw: (ctx: unknown, scene: unknown, bounds: null) => void } } }).CanvasRenderer.prototype.draw };
+
+interface ViewInternals {
+  _viewWidth: number;
+  _viewHeight: number;
+  _origin: [number, number];
+}
+
+async function runView(kind: ChartKind, data: ChartData): Promise<vega.View> {
   installTextMetrics();
   const pool = idleViews.get(kind) ?? [];
   idleViews.set(kind, pool);
@@ -411,145 +424,57 @@ export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<
   try {
     for (const [name, rows] of Object.entries(data)) view.data(name, rows as object[]);
     await view.runAsync();
-    const svg = await view.toSVG();
-    const m = /<svg[^>]*\bwidth="([\d.]+)"[^>]*\bheight="([\d.]+)"/.exec(svg);
-    if (pool.length < MAX_IDLE_VIEWS) pool.push(view);
-    else view.finalize();
-    const lifted = liftSvgText(slimSvg(svg));
-    return { svg: lifted.svg, texts: lifted.texts, width: m ? Number(m[1]) : view.width(), height: m ? Number(m[2]) : view.height() };
+    return view;
   } catch (err) {
     view.finalize();
     throw err;
   }
 }
 
-/**
- * Shrink Vega's SVG before svg-to-pdfkit parses it (its cost is per element and per attribute):
- * drop attributes it would ignore or that restate defaults (class, role, aria-*, pointer-events,
- * opacity="1"), hidden and empty paths, and unwrap attribute-less <g> wrappers, which group
- * nothing that changes the drawing. The output draws the same picture.
- */
-export function slimSvg(svg: string): string {
-  const s = svg
-    .replace(/ (?:class|role|aria-[a-z]+|pointer-events)="[^"]*"/g, '')
-    .replace(/ opacity="1"/g, '')
-    .replace(/<path d="M0,0h0v0h0Z"\/>|<path d="" display="none"\/>/g, '');
-  // Unwrap <g> without attributes: remove the tag and its matching </g>.
-  let out = '';
-  const stack: boolean[] = []; // per open <g>: was it dropped?
-  const re = /<g>|<g\s[^>]*>|<\/g>/g;
-  let last = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    out += s.slice(last, m.index);
-    last = m.index + m[0].length;
-    if (m[0] === '</g>') {
-      if (!stack.pop()) out += m[0];
-    } else if (m[0] === '<g>') {
-      stack.push(true);
-    } else if (m[0].endsWith('/>')) {
-      out += m[0]; // self-closing group: no </g> to match
-    } else {
-      stack.push(false);
-      out += m[0];
-    }
-  }
-  return out + s.slice(last);
+function release(kind: ChartKind, view: vega.View): void {
+  const pool = idleViews.get(kind)!;
+  if (pool.length < MAX_IDLE_VIEWS) pool.push(view);
+  else view.finalize();
 }
 
-/** A text item lifted out of a chart's SVG, with its position resolved to the chart's origin. */
-export interface ChartText {
-  text: string;
-  /** Baseline origin after the enclosing group translations. */
-  x: number;
-  y: number;
-  /** Rotation (degrees, SVG/pdfkit convention) and the offset applied after it. */
-  rotate: number;
-  dx: number;
-  dy: number;
-  anchor: 'start' | 'middle' | 'end';
-  size: number;
-  weight: string;
-  italic: boolean;
-  fill: string;
-  fillOpacity: number;
-}
-
-const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-function xmlText(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) =>
-    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : (XML_ENTITIES[e] ?? m),
-  );
-}
-const attr = (tag: string, name: string): string | null => {
-  const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
-  return m ? m[1]! : null;
-};
-
-/**
- * Lift the <text> elements out of a (slimmed) Vega SVG so the PDF can set them as ordinary text
- * runs: svg-to-pdfkit positions every glyph separately, which is slow, bloats the PDF and makes the
- * text harder to extract. Everything else stays in the SVG for svg-to-pdfkit. Vega positions text
- * with translate() on enclosing groups and on the text itself (plus rotate() for vertical titles),
- * which is all this resolves; anything else is left in the SVG untouched.
- */
-export function liftSvgText(svg: string): { svg: string; texts: ChartText[] } {
-  const texts: ChartText[] = [];
-  const stack: [number, number][] = [];
-  let tx = 0;
-  let ty = 0;
-  let out = '';
-  let last = 0;
-  const re = /<g\b[^>]*?\/>|<g\b[^>]*>|<\/g>|<text\b[^>]*>([^<]*)<\/text>|<text\b[^>]*\/>/g;
-  for (let m = re.exec(svg); m; m = re.exec(svg)) {
-    const tag = m[0];
-    if (tag.startsWith('<text')) {
-      const open = /^<text\b[^>]*>/.exec(tag)![0];
-      const tf = attr(open, 'transform') ?? '';
-      const tm = /^translate\(([-\d.e]+),([-\d.e]+)\)(?:\s*rotate\(([-\d.e]+)\)(?:\s*translate\(([-\d.e]+),([-\d.e]+)\))?)?$/.exec(tf.trim());
-      const simple = tf === '' || tm;
-      const unsupported = /\s(?:dx|dy|x|y|clip-path|mask|font-variant|letter-spacing|textLength)=/.test(open);
-      if (!simple || unsupported) continue; // leave it in the SVG for svg-to-pdfkit
-      out += svg.slice(last, m.index);
-      last = m.index + tag.length;
-      const content = tag.endsWith('/>') ? '' : xmlText(m[1] ?? '');
-      if (!content.trim()) continue;
-      const anchor = attr(open, 'text-anchor');
-      texts.push({
-        text: content,
-        x: tx + (tm ? Number(tm[1]) : 0),
-        y: ty + (tm ? Number(tm[2]) : 0),
-        rotate: tm?.[3] ? Number(tm[3]) : 0,
-        dx: tm?.[4] ? Number(tm[4]) : 0,
-        dy: tm?.[5] ? Number(tm[5]) : 0,
-        anchor: anchor === 'middle' || anchor === 'end' ? anchor : 'start',
-        size: parseFloat(attr(open, 'font-size') ?? '11') || 11,
-        weight: attr(open, 'font-weight') ?? 'normal',
-        italic: attr(open, 'font-style') === 'italic',
-        fill: attr(open, 'fill') ?? '#000',
-        fillOpacity: Number(attr(open, 'fill-opacity') ?? attr(open, 'opacity') ?? '1'),
-      });
-      continue;
-    }
-    if (tag === '</g>') {
-      [tx, ty] = stack.pop() ?? [0, 0];
-      continue;
-    }
-    if (tag.endsWith('/>')) continue;
-    stack.push([tx, ty]);
-    const tf = attr(tag, 'transform');
-    if (tf) {
-      const t = /^translate\(([-\d.e]+),([-\d.e]+)\)$/.exec(tf.trim());
-      if (t) {
-        tx += Number(t[1]);
-        ty += Number(t[2]);
-      } else {
-        // A transform we do not resolve: lifting text inside it would misplace it. Give up on the
-        // whole chart and let svg-to-pdfkit draw all of its text.
-        return { svg, texts: [] };
+/** Lay out a chart kind with the given named datasets. */
+export async function renderChart(kind: ChartKind, data: ChartData): Promise<Chart> {
+  const view = await runView(kind, data);
+  // The size and origin Vega's renderers use (vega-view render-size.js): view size plus padding.
+  const v = view as unknown as ViewInternals;
+  const pad = view.padding() as { left: number; right: number; top: number; bottom: number };
+  const width = Math.max(0, v._viewWidth + pad.left + pad.right);
+  const height = Math.max(0, v._viewHeight + pad.top + pad.bottom);
+  const origin = [pad.left + v._origin[0], pad.top + v._origin[1]] as const;
+  let drawn = false;
+  return {
+    width,
+    height,
+    draw(ctx: PdfCanvasContext): void {
+      if (drawn) throw new Error(`chart ${kind} drawn twice`);
+      drawn = true;
+      try {
+        ctx.save();
+        ctx.translate(origin[0], origin[1]);
+        drawer.draw(ctx, (view.scenegraph() as unknown as { root: unknown }).root, null);
+        ctx.restore();
+      } finally {
+        release(kind, view);
       }
-    }
+    },
+  };
+}
+
+/** Vega's own SVG of a chart (for tests, which compare the PDF drawing against it, and for looking at). */
+export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<{ svg: string; width: number; height: number }> {
+  const view = await runView(kind, data);
+  try {
+    const svg = await view.toSVG();
+    const m = /<svg[^>]*\bwidth="([\d.]+)"[^>]*\bheight="([\d.]+)"/.exec(svg);
+    return { svg, width: Number(m?.[1]), height: Number(m?.[2]) };
+  } finally {
+    release(kind, view);
   }
-  return { svg: out + svg.slice(last), texts };
 }
 
 /** Release pooled Views (tests; a worker keeps them for its lifetime). */

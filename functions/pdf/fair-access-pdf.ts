@@ -8,7 +8,7 @@
  * anything that would reveal it (percentage, index, expected count, gap).
  */
 import type { FairAccessDocument, FairAccessRow } from '../../schemas/fair-access-document.ts';
-import { FA_STATUS, FUNNEL_STATUS, clampIndex, renderChartSvg } from './charts.ts';
+import { FA_STATUS, FUNNEL_STATUS, clampIndex, renderChart } from './charts.ts';
 import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pText, pctText, periodDate, plural, thousands } from './format.ts';
 import { ACCENT, MUTED, Writer } from './layout.ts';
 import { penPortrait } from './pen-portraits.ts';
@@ -111,7 +111,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
       label: h ? 'c' : indexText(r.index),
     };
   });
-  const idxChart = await renderChartSvg('faIndex', { idx: idxRows });
+  const idxChart = await renderChart('faIndex', { idx: idxRows });
   w.figure(idxChart, indexAlt(d, sg));
   w.space(6);
   segmentTable(w, sg, T, 'Neighbourhood type (supergroup)');
@@ -150,8 +150,8 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
       `Dots below the lower lines reach fewer families than chance explains. Places with fewer than ${T} contacts or base pupils are not plotted.`,
     { size: 9, after: 4 },
   );
-  const wardsChart = await renderChartSvg('funnel', funnelData(d.wards, T));
-  const schoolsChart = await renderChartSvg('funnel', funnelData(d.schools, T));
+  const wardsChart = await renderChart('funnel', funnelData(d.wards, T));
+  const schoolsChart = await renderChart('funnel', funnelData(d.schools, T));
   w.ensure(Math.max(wardsChart.height, schoolsChart.height) + 14);
   const y0 = w.y;
   w.paragraph('Wards', { size: 9, face: 'semibold', after: 2 });
@@ -175,7 +175,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
       { size: 9, after: 4 },
     );
     const trRows = trend.flatMap((t, i) => t.byYear.filter((y) => y.index !== null).map((y) => ({ period: y.period, name: t.name, order: i, index: clampIndex(y.index!) })));
-    const trChart = await renderChartSvg('trend', { tr: trRows });
+    const trChart = await renderChart('trend', { tr: trRows });
     w.figure(trChart, trendAlt(trend));
     w.space(6);
     w.table(

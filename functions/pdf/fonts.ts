@@ -13,6 +13,7 @@
  */
 import { create as createFont } from 'fontkit';
 import { existsSync, readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,18 +33,45 @@ export interface FontkitFont {
   postscriptName: string;
   layout(text: string): { advanceWidth: number; glyphs: FontkitGlyph[] };
 }
-interface FontkitGlyph {
+export interface FontkitGlyph {
   id: number;
   advanceWidth: number;
   codePoints: number[];
 }
+/** A glyph position from pdfkit's layout, in thousandths of an em. */
+export interface GlyphPosition {
+  xAdvance: number;
+  yAdvance: number;
+  xOffset: number;
+  yOffset: number;
+  advanceWidth: number;
+}
+
 /** The parts of pdfkit's EmbeddedFont touched here (pdfkit 0.20 internals, checked by the tests). */
-interface EmbeddedFontInternals {
+export interface EmbeddedFontInternals {
+  /** Resource name on the page (F1, F2, ...). */
+  id: string;
+  ascender: number;
+  descender: number;
+  lineGap: number;
   layoutCache?: Record<string, unknown>;
   scale: number;
   widths: (number | undefined)[];
   unicode: (number[] | undefined)[];
   subset: { glyphs: number[]; includeGlyph(gid: number): number; encode(): Uint8Array };
+  /** Shaped word (cached in layoutCache): glyphs and positions in thousandths of an em. */
+  layoutCached(text: string): { glyphs: FontkitGlyph[]; positions: GlyphPosition[]; advanceWidth: number };
+  /** Hex glyph codes (adding the glyphs to this document's subset) and positions. */
+  encode(text: string): [string[], GlyphPosition[]];
+  /** The font's indirect object; referencing it from a page embeds the font. */
+  ref(): unknown;
+  embed(): void;
+  document: { ref(data?: Record<string, unknown>): PdfRef };
+}
+interface PdfRef {
+  compress: boolean;
+  data: Record<string, unknown>;
+  end(chunk?: Uint8Array): void;
 }
 
 export type { Face };
@@ -116,13 +144,28 @@ function preload(face: Face): FontkitGlyph[] {
   return g;
 }
 
+/**
+ * Font glyph id -> subset glyph id for the preloaded glyphs: the same in every document, because
+ * every subset starts with them in the same order.
+ */
+const stableIds = new Map<Face, Map<number, number>>();
+export function stableSubsetIds(face: Face): ReadonlyMap<number, number> {
+  return stableIds.get(face) ?? new Map();
+}
+
+/** Compressed font programs, keyed by the (cached, shared) uncompressed subset bytes. */
+const deflated = new WeakMap<Uint8Array, Uint8Array>();
+
 function prepareEmbeddedFont(face: Face, f: EmbeddedFontInternals): void {
   f.layoutCache = layoutCaches[face];
+  const ids = new Map<number, number>();
   for (const g of preload(face)) {
     const gid = f.subset.includeGlyph(g.id);
+    ids.set(g.id, gid);
     if (f.widths[gid] == null) f.widths[gid] = g.advanceWidth * f.scale;
     if (f.unicode[gid] == null) f.unicode[gid] = g.codePoints;
   }
+  if (!stableIds.has(face)) stableIds.set(face, ids);
   const subset = f.subset;
   const encode = subset.encode.bind(subset);
   subset.encode = () => {
@@ -135,26 +178,62 @@ function prepareEmbeddedFont(face: Face, f: EmbeddedFontInternals): void {
     }
     return bytes;
   };
+  // pdfkit deflates the font program again in every document. The first object embed() makes is
+  // the font file: hand it the program already compressed (once per distinct subset).
+  const embed = f.embed.bind(f);
+  f.embed = () => {
+    const doc = f.document as { ref(data?: Record<string, unknown>): PdfRef };
+    const ref = doc.ref;
+    doc.ref = (data) => {
+      doc.ref = ref;
+      const r = ref.call(doc, data);
+      const end = r.end.bind(r);
+      r.end = (chunk) => {
+        if (!chunk) return end();
+        let z = deflated.get(chunk);
+        if (!z) {
+          z = deflateSync(chunk);
+          deflated.set(chunk, z);
+        }
+        r.compress = false;
+        r.data.Filter = 'FlateDecode';
+        r.data.Length1 = chunk.length;
+        return end(z);
+      };
+      return r;
+    };
+    try {
+      embed();
+    } finally {
+      delete (doc as { ref?: unknown }).ref;
+    }
+  };
 }
+
+/** The faces as opened in one document (after registerFonts). */
+export type DocumentFonts = Record<Face, EmbeddedFontInternals>;
 
 /**
  * Register the faces on a document created with `font: null` (so pdfkit loads no AFM default) and
  * select the regular face. Each face is opened once per document; its layout cache and subset
  * font program are shared across the thread's documents.
  */
-export function registerFonts(doc: PDFKit.PDFDocument): void {
+export function registerFonts(doc: PDFKit.PDFDocument): DocumentFonts {
   const f = faces();
   if (++registrations % 64 === 0) {
     for (const face of Object.keys(layoutCaches) as Face[]) {
       if (Object.keys(layoutCaches[face]).length > MAX_CACHED_RUNS) layoutCaches[face] = Object.create(null);
     }
   }
+  const opened = {} as DocumentFonts;
   for (const face of ['semibold', 'italic', 'regular'] as const) {
     // pdfkit accepts a parsed fontkit font (anything with a layout function) as a font source.
     doc.registerFont(FONT[face], f[face] as unknown as PDFKit.Mixins.PDFFontSource);
     doc.font(FONT[face]);
-    prepareEmbeddedFont(face, (doc as unknown as { _font: EmbeddedFontInternals })._font);
+    opened[face] = (doc as unknown as { _font: EmbeddedFontInternals })._font;
+    prepareEmbeddedFont(face, opened[face]);
   }
+  return opened;
 }
 
 /** Width in points of `text` set in `face` at `size` (cached). */

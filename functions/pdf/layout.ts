@@ -9,9 +9,10 @@
  * the same bytes.
  */
 import PDFDocument from 'pdfkit';
-import SVGtoPDF from 'svg-to-pdfkit';
-import type { ChartSvg } from './charts.ts';
-import { FONT, faceFor, registerFonts, type Face } from './fonts.ts';
+import type { Chart } from './charts.ts';
+import { registerFonts, type Face } from './fonts.ts';
+import { PdfCanvasContext } from './pdf-canvas.ts';
+import { TextSetter, rgbOf } from './text-setter.ts';
 
 export const PAGE = { width: 595.28, height: 841.89 } as const;
 export const MARGIN = { top: 42, bottom: 54, left: 40, right: 40 } as const;
@@ -106,6 +107,8 @@ export class Writer {
   private readonly chunks: Uint8Array[] = [];
   private readonly ended: Promise<Uint8Array>;
   private readonly meta: DocMeta;
+  /** Sets every line of text (see text-setter.ts). */
+  readonly text: TextSetter;
 
   constructor(meta: DocMeta) {
     this.meta = meta;
@@ -138,7 +141,7 @@ export class Writer {
       this.doc.on('end', () => resolve(Buffer.concat(this.chunks)));
       this.doc.on('error', reject);
     });
-    registerFonts(this.doc);
+    this.text = new TextSetter(this.doc, registerFonts(this.doc));
     this.root = this.doc.struct('Document');
     this.doc.addStructure(this.root);
   }
@@ -190,28 +193,24 @@ export class Writer {
     return el;
   }
 
-  private setFont(face: Face, size: number, color = INK): void {
-    this.doc.font(FONT[face]).fontSize(size).fillColor(color);
-  }
-
   /**
-   * Break text into lines that fit `width` in the current font: greedy, at spaces (and newlines),
-   * splitting a word only when it is wider than the line. Word widths come from pdfkit's cached
-   * shaping, so this is much cheaper than pdfkit's Unicode line breaker, which ran twice per
-   * paragraph (once to measure, once to draw). Plain English text needs nothing more.
+   * Break text into lines that fit `width` in `face` at `size`: greedy, at spaces (and newlines),
+   * splitting a word only when it is wider than the line. Word widths come from the text setter's
+   * cache, so this is much cheaper than pdfkit's Unicode line breaker. Plain English text needs
+   * nothing more.
    */
-  private wrap(text: string, width: number): string[] {
-    const d = this.doc as unknown as { _fontSize: number; _font: { id: string } };
-    const key = `${d._fontSize}|${d._font.id}|${width}|${text}`;
+  private wrap(text: string, width: number, face: Face, size: number): string[] {
+    const key = `${size}|${face}|${width}|${text}`;
     if (this.lastWrap?.key === key) return this.lastWrap.lines;
+    const ts = this.text;
     const lines: string[] = [];
-    const space = this.doc.widthOfString(' ');
+    const space = ts.width(' ', face, size);
     for (const para of text.split('\n')) {
       let line = '';
       let lineW = 0;
       for (const word of para.split(' ')) {
         if (!word) continue;
-        const w = this.doc.widthOfString(word);
+        const w = ts.width(word, face, size);
         if (line && lineW + space + w <= width) {
           line += ` ${word}`;
           lineW += space + w;
@@ -226,14 +225,14 @@ export class Writer {
         // A word wider than the line: split it by characters.
         let part = '';
         for (const ch of word) {
-          if (part && this.doc.widthOfString(part + ch) > width) {
+          if (part && ts.width(part + ch, face, size) > width) {
             lines.push(part);
             part = '';
           }
           part += ch;
         }
         line = part;
-        lineW = this.doc.widthOfString(part);
+        lineW = ts.width(part, face, size);
       }
       lines.push(line);
     }
@@ -244,9 +243,10 @@ export class Writer {
 
   /** Height of `text` wrapped to `width`. */
   measure(text: string, o: TextOptions = {}): number {
-    this.setFont(o.face ?? 'regular', o.size ?? 9.5);
-    const lines = this.wrap(text, o.width ?? this.width);
-    return lines.length * (this.doc.currentLineHeight(true) + (o.lineGap ?? 1.5));
+    const face = o.face ?? 'regular';
+    const size = o.size ?? 9.5;
+    const lines = this.wrap(text, o.width ?? this.width, face, size);
+    return lines.length * (this.text.lineHeight(face, size) + (o.lineGap ?? 1.5));
   }
 
   /**
@@ -255,18 +255,20 @@ export class Writer {
    * breaks never run.
    */
   textAt(text: string, x: number, y: number, o: TextOptions = {}): number {
-    this.setFont(o.face ?? 'regular', o.size ?? 9.5, o.color ?? INK);
+    const face = o.face ?? 'regular';
+    const size = o.size ?? 9.5;
+    const rgb = rgbOf(o.color ?? INK);
     const width = o.width ?? this.right - x;
-    const lineH = this.doc.currentLineHeight(true) + (o.lineGap ?? 1.5);
+    const lineH = this.text.lineHeight(face, size) + (o.lineGap ?? 1.5);
     const align = o.align ?? 'left';
-    const lines = this.wrap(text, width);
+    const lines = this.wrap(text, width, face, size);
     lines.forEach((line, i) => {
       if (!line) return;
-      const tw = align === 'left' || align === 'justify' ? 0 : this.doc.widthOfString(line);
+      const tw = align === 'left' || align === 'justify' ? 0 : this.text.width(line, face, size);
       const ax = align === 'right' ? x + width - tw : align === 'center' ? x + (width - tw) / 2 : x;
       // A trailing space on wrapped lines keeps words apart when the text is extracted or read
       // aloud (each line is its own text run); it is invisible on the page.
-      this.doc.text(i < lines.length - 1 || text.endsWith(' ') ? `${line} ` : line, ax, y + i * lineH, { lineBreak: false });
+      this.text.line(i < lines.length - 1 || text.endsWith(' ') ? `${line} ` : line, ax, y + i * lineH, face, size, rgb);
     });
     return lines.length * lineH;
   }
@@ -316,8 +318,8 @@ export class Writer {
     this.y += h + (level === 1 ? 6 : level === 2 ? 5 : 3);
   }
 
-  /** A chart (SVG) as a tagged Figure with alt text; records its box for tests. */
-  figure(chart: ChartSvg, alt: string, o: { x?: number; parent?: StructEl } = {}): FigureBox {
+  /** A chart as a tagged Figure with alt text; records its box for tests. */
+  figure(chart: Chart, alt: string, o: { x?: number; parent?: StructEl } = {}): FigureBox {
     this.ensure(chart.height);
     const x = o.x ?? this.left;
     const y = this.y;
@@ -325,14 +327,11 @@ export class Writer {
     this.tagged(
       'Figure',
       () => {
-        SVGtoPDF(this.doc, chart.svg, x, y, {
-          width: chart.width,
-          height: chart.height,
-          assumePt: true,
-          fontCallback: (_family, bold, italic) => FONT[faceFor(bold ? 'bold' : 'normal', italic)],
-          warningCallback: () => undefined,
-        });
-        this.chartText(chart, x, y);
+        const ctx = new PdfCanvasContext(this.doc, this.text);
+        ctx.save();
+        ctx.translate(x, y);
+        chart.draw(ctx);
+        ctx.restore();
       },
       o.parent ?? this.parent,
       { alt, bbox: [x, y, x + chart.width, y + chart.height], placement: 'Block' },
@@ -340,23 +339,6 @@ export class Writer {
     this.figures.push(box);
     this.y += chart.height;
     return box;
-  }
-
-  /** Set a chart's lifted text (see liftSvgText) as text runs at their Vega positions. */
-  private chartText(chart: ChartSvg, x0: number, y0: number): void {
-    const doc = this.doc;
-    for (const t of chart.texts) {
-      doc.font(FONT[faceFor(t.weight, t.italic)]).fontSize(t.size);
-      const w = doc.widthOfString(t.text);
-      const ax = t.anchor === 'middle' ? -w / 2 : t.anchor === 'end' ? -w : 0;
-      doc.save();
-      doc.translate(x0 + t.x, y0 + t.y);
-      if (t.rotate) doc.rotate(t.rotate, { origin: [0, 0] });
-      if (t.dx || t.dy) doc.translate(t.dx, t.dy);
-      doc.fillColor(t.fill, t.fillOpacity);
-      doc.text(t.text, ax, 0, { lineBreak: false, baseline: 'alphabetic' });
-      doc.restore();
-    }
   }
 
   /** A table with a header row (repeated after a page break). Cells are plain strings. */
@@ -438,27 +420,34 @@ export class Writer {
   }
 
   /**
+   * How a lead-in paragraph splits: the words that fit on the first line after the semibold
+   * `lead`, and the rest (wrapped as an ordinary paragraph below it).
+   */
+  private splitLead(lead: string, text: string, size: number, width: number): { leadW: number; first: string; rest: string; more: boolean } {
+    const ts = this.text;
+    const leadW = ts.width(`${lead} `, 'semibold', size);
+    const words = text.trimStart().split(' ');
+    // Measured as set: each word shaped with its trailing space (kerning against the space counts).
+    let i = 0;
+    let before = 0;
+    for (; i < words.length; i++) {
+      if (before + ts.width(words[i]!, 'regular', size) > width - leadW) break;
+      before += ts.width(`${words[i]} `, 'regular', size);
+    }
+    return { leadW, first: words.slice(0, i).join(' '), rest: words.slice(i).join(' '), more: i < words.length };
+  }
+
+  /**
    * A paragraph whose first words (`lead`) are semibold, wrapped as one text: the lead is set on
    * the first line and the rest flows after it.
    */
   private leadText(lead: string | undefined, text: string, x: number, y: number, size: number, width: number): number {
     if (!lead) return this.textAt(text, x, y, { size, width });
-    this.setFont('semibold', size);
-    const leadW = this.doc.widthOfString(`${lead} `);
-    const lineH = this.doc.currentLineHeight(true) + 1.5;
-    this.doc.text(`${lead} `, x, y, { lineBreak: false });
-    this.setFont('regular', size);
-    // First line: the room left after the lead; then full lines.
-    const words = text.split(' ');
-    let first = '';
-    let i = 0;
-    for (; i < words.length; i++) {
-      const cand = first ? `${first} ${words[i]}` : words[i]!;
-      if (this.doc.widthOfString(cand) > width - leadW) break;
-      first = cand;
-    }
-    if (first) this.doc.text(rest0(first, words.length > i), x + leadW, y, { lineBreak: false });
-    const rest = words.slice(i).join(' ');
+    const { leadW, first, rest, more } = this.splitLead(lead, text, size, width);
+    const lineH = this.text.lineHeight('semibold', size) + 1.5;
+    const ink = rgbOf(INK);
+    this.text.line(`${lead} `, x, y, 'semibold', size, ink);
+    if (first) this.text.line(rest0(first, more), x + leadW, y, 'regular', size, ink);
     const h = rest ? this.textAt(rest, x, y + lineH, { size, width }) : 0;
     return lineH + h;
   }
@@ -466,19 +455,8 @@ export class Writer {
   /** Height of a lead-in paragraph (see leadText). */
   private measureLead(lead: string | undefined, text: string, size: number, width: number): number {
     if (!lead) return this.measure(text, { size, width });
-    this.setFont('semibold', size);
-    const leadW = this.doc.widthOfString(`${lead} `);
-    const lineH = this.doc.currentLineHeight(true) + 1.5;
-    this.setFont('regular', size);
-    const words = text.split(' ');
-    let first = '';
-    let i = 0;
-    for (; i < words.length; i++) {
-      const cand = first ? `${first} ${words[i]}` : words[i]!;
-      if (this.doc.widthOfString(cand) > width - leadW) break;
-      first = cand;
-    }
-    const rest = words.slice(i).join(' ');
+    const { rest } = this.splitLead(lead, text, size, width);
+    const lineH = this.text.lineHeight('semibold', size) + 1.5;
     return lineH + (rest ? this.measure(rest, { size, width }) : 0);
   }
 
@@ -550,14 +528,15 @@ export class Writer {
     return this.currentParent ?? this.root;
   }
 
-  /** `text` shortened with an ellipsis to fit `width` in the current font. */
-  fit(text: string, width: number): string {
-    if (this.doc.widthOfString(text) <= width) return text;
+  /** `text` shortened with an ellipsis to fit `width` in `face` at `size`. */
+  fit(text: string, width: number, face: Face = 'regular', size: number = FOOTER_SIZE): string {
+    const w = (t: string) => this.text.width(t, face, size);
+    if (w(text) <= width) return text;
     let lo = 0;
     let hi = text.length;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.doc.widthOfString(`${text.slice(0, mid).trimEnd()}\u2026`) <= width) lo = mid;
+      if (w(`${text.slice(0, mid).trimEnd()}\u2026`) <= width) lo = mid;
       else hi = mid - 1;
     }
     return `${text.slice(0, lo).trimEnd()}\u2026`;
@@ -575,12 +554,12 @@ export class Writer {
       const y = PAGE.height - MARGIN.bottom + 18;
       this.artifact(() => {
         this.doc.save().moveTo(this.left, y - 5).lineTo(this.right, y - 5).lineWidth(0.5).strokeColor(RULE).stroke().restore();
-        this.setFont('regular', FOOTER_SIZE, MUTED);
+        const muted = rgbOf(MUTED);
         const tail = this.meta.footer;
-        const lead = this.meta.footerLead ? this.fit(this.meta.footerLead, Math.max(60, this.width - 90 - this.doc.widthOfString(tail))) : '';
-        this.doc.text(this.fit(lead + tail, this.width - 90), this.left, y, { lineBreak: false });
+        const lead = this.meta.footerLead ? this.fit(this.meta.footerLead, Math.max(60, this.width - 90 - this.text.width(tail, 'regular', FOOTER_SIZE))) : '';
+        this.text.line(this.fit(lead + tail, this.width - 90), this.left, y, 'regular', FOOTER_SIZE, muted);
         const pageNo = `Page ${i - range.start + 1} of ${total}`;
-        this.doc.text(pageNo, this.right - this.doc.widthOfString(pageNo), y, { lineBreak: false });
+        this.text.line(pageNo, this.right - this.text.width(pageNo, 'regular', FOOTER_SIZE), y, 'regular', FOOTER_SIZE, muted);
       }, 'Pagination');
       this.doc.page.margins.bottom = saved;
     }

@@ -9,7 +9,7 @@
  * Nothing is recomputed from percentages; a suppressed row shows no percentage or index either.
  */
 import type { ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
-import { PROFILE_STATUS, clampIndex, renderChartSvg } from './charts.ts';
+import { PROFILE_STATUS, clampIndex, renderChart } from './charts.ts';
 import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, periodDate, plural, ratioWords, thousands } from './format.ts';
 import { ACCENT, INK, MUTED, Writer, type FigureBox } from './layout.ts';
 import { AFFLUENT_LOOKING, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
@@ -120,7 +120,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
       label: h ? 'c' : indexText(r.index),
     });
   });
-  const sgChart = await renderChartSvg('profileSupergroups', { comp, idx });
+  const sgChart = await renderChart('profileSupergroups', { comp, idx });
   w.figure(sgChart, supergroupAlt(d, supergroups));
   w.space(4);
   const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
@@ -218,7 +218,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     imdRows.push({ decile: r.decile, decileLabel, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
     imdRows.push({ decile: r.decile, decileLabel, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
   }
-  const imdChart = await renderChartSvg('imd', { imd: imdRows });
+  const imdChart = await renderChart('imd', { imd: imdRows });
   w.figure(imdChart, imdAlt(d));
   w.space(4);
 
@@ -257,7 +257,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
       const school = hiddenCodes.has(r.code) ? null : r.schoolPct;
       return { name: r.name, order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
     });
-  const clChart = await renderChartSvg('clusterRange', { cl: clRows });
+  const clChart = await renderChart('clusterRange', { cl: clRows });
   w.figure(clChart, clusterAlt(d));
   w.paragraph(
     `Grey bar: the range from the lowest to the highest share among the ${plural(cl.schools, 'school')} in the cluster; dark tick: the middle school (median); ` +

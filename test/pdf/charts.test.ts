@@ -1,11 +1,121 @@
+import SVGtoPDF from 'svg-to-pdfkit';
 import { describe, expect, it } from 'vitest';
 import { compile } from 'vega-lite';
-import { chartSpec, liftSvgText, renderChartSvg, slimSvg, type ChartKind } from '../../functions/pdf/charts.ts';
+import { FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
+import { FONT, faceFor } from '../../functions/pdf/fonts.ts';
+import { Writer } from '../../functions/pdf/layout.ts';
+import { PdfCanvasContext, parseCssFont } from '../../functions/pdf/pdf-canvas.ts';
+import { pageImages, type GrayImage } from './poppler.ts';
+
+const KINDS: ChartKind[] = ['profileSupergroups', 'imd', 'clusterRange', 'faIndex', 'funnel', 'trend'];
+const NAMES = ['Rural residents', 'Cosmopolitans', 'Ethnicity central', 'Multicultural metropolitans', 'Urbanites', 'Suburbanites'];
+
+/** Data for every chart kind, shaped as the PDF templates shape it; exercises every mark the charts use. */
+function dataFor(kind: ChartKind): ChartData {
+  const statuses = Object.values(PROFILE_STATUS);
+  switch (kind) {
+    case 'profileSupergroups':
+      return {
+        comp: NAMES.flatMap((name, i) => [
+          { name, order: i, series: 'Your school', seriesOrder: 0, pct: i === 2 ? null : 5 + i * 4, hidden: i === 2 },
+          { name, order: i, series: 'all pupils in the LA', seriesOrder: 1, pct: 8 + i, hidden: false },
+        ]),
+        idx: NAMES.map((name, i) => ({
+          name,
+          order: i,
+          hidden: i === 2,
+          index: 40 + i * 35,
+          lo: 30 + i * 30,
+          hi: 60 + i * 40,
+          status: statuses[i % statuses.length],
+          label: i === 2 ? 'c' : String(40 + i * 35),
+        })),
+      };
+    case 'imd':
+      return {
+        imd: Array.from({ length: 10 }, (_, k) => k + 1).flatMap((decile) => [
+          { decile, decileLabel: decile === 1 ? '1 most deprived' : decile === 10 ? '10 least' : String(decile), series: 'Your school', seriesOrder: 0, pct: decile === 4 ? null : decile * 1.5, hidden: decile === 4 },
+          { decile, decileLabel: decile === 1 ? '1 most deprived' : decile === 10 ? '10 least' : String(decile), series: 'Base', seriesOrder: 1, pct: 10, hidden: false },
+        ]),
+      };
+    case 'clusterRange':
+      return { cl: NAMES.map((name, i) => ({ name, order: i, min: 1 + i, median: 6 + i, max: 20 + i, school: i === 3 ? null : 7 + i, label: i === 3 ? 'c' : `${7 + i}%` })) };
+    case 'faIndex':
+      return {
+        idx: NAMES.map((name, i) => ({ name, order: i, hidden: false, index: 50 + i * 25, lo: 40 + i * 20, hi: 65 + i * 30, status: Object.values(FA_STATUS)[i % 3], label: String(50 + i * 25) })),
+      };
+    case 'funnel': {
+      const xs = [40, 90, 150, 260, 400, 650, 900];
+      const lim = xs.flatMap((x) => {
+        const sd = 100 / Math.sqrt(x / 20);
+        return [
+          { x, y: 100 - 1.96 * sd, key: 'l95', limit: '95% limits' },
+          { x, y: 100 + 1.96 * sd, key: 'u95', limit: '95% limits' },
+          { x, y: 100 - 3.09 * sd, key: 'l998', limit: '99.8% limits' },
+          { x, y: 100 + 3.09 * sd, key: 'u998', limit: '99.8% limits' },
+        ];
+      });
+      const pts = xs.map((x, i) => ({ x, y: 40 + i * 25, status: Object.values(FUNNEL_STATUS)[i % 4] }));
+      return { lim, pts };
+    }
+    case 'trend':
+      return { tr: NAMES.flatMap((name, i) => ['2022-23', '2023-24', '2024-25'].map((period, k) => ({ name, order: i, period, index: 50 + i * 20 + k * 5 }))) };
+  }
+}
+
+const meta = { title: 'chart', subject: 'chart', author: 'test', footer: 'test', date: new Date(Date.UTC(2025, 8, 1)) };
+const AT = 30;
+const DPI = 100;
+
+/** One page with the chart drawn from Vega's scenegraph (what the PDFs do). */
+async function drawnFromScene(kind: ChartKind): Promise<{ img: GrayImage; width: number; height: number }> {
+  const chart = await renderChart(kind, dataFor(kind));
+  const w = new Writer(meta);
+  w.y = AT;
+  w.figure(chart, 'chart', { x: AT });
+  return { img: pageImages(await w.finish(), DPI)[0]!, width: chart.width, height: chart.height };
+}
+
+/** The same chart from Vega's own SVG renderer, drawn by svg-to-pdfkit: an independent route. */
+async function drawnFromSvg(kind: ChartKind): Promise<{ img: GrayImage; width: number; height: number }> {
+  const { svg, width, height } = await renderChartSvg(kind, dataFor(kind));
+  const w = new Writer(meta);
+  SVGtoPDF(w.doc, svg, AT, AT, {
+    width,
+    height,
+    assumePt: true,
+    fontCallback: (_family, bold, italic) => FONT[faceFor(bold ? 'bold' : 'normal', italic)],
+    warningCallback: () => undefined,
+  });
+  return { img: pageImages(await w.finish(), DPI)[0]!, width, height };
+}
+
+/**
+ * Pixels inside the chart box that differ by more than a quarter of the grey range from every pixel
+ * within one pixel of the same place in the other image (so a glyph the rasteriser snaps one pixel
+ * over does not count), and the inked pixels there.
+ */
+function compare(a: GrayImage, b: GrayImage, box: { width: number; height: number }): { differing: number; ink: number } {
+  const s = DPI / 72;
+  const near = (img: GrayImage, x: number, y: number, v: number) => {
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (Math.abs(img.pixels[(y + dy) * img.width + x + dx]! - v) <= 64) return true;
+    return false;
+  };
+  let differing = 0;
+  let ink = 0;
+  for (let y = Math.floor(AT * s); y < Math.ceil((AT + box.height) * s); y++) {
+    for (let x = Math.floor(AT * s); x < Math.ceil((AT + box.width) * s); x++) {
+      const i = y * a.width + x;
+      if (a.pixels[i]! < 200 || b.pixels[i]! < 200) ink++;
+      if (!near(b, x, y, a.pixels[i]!) || !near(a, x, y, b.pixels[i]!)) differing++;
+    }
+  }
+  return { differing, ink };
+}
 
 describe('charts', () => {
   it('every chart kind compiles without Vega-Lite warnings', () => {
-    const kinds: ChartKind[] = ['profileSupergroups', 'imd', 'clusterRange', 'faIndex', 'funnel', 'trend'];
-    for (const k of kinds) {
+    for (const k of KINDS) {
       const warnings: string[] = [];
       const logger = { level: () => logger, error: () => logger, warn: (...m: unknown[]) => (warnings.push(m.join(' ')), logger), info: () => logger, debug: () => logger };
       compile(chartSpec(k), { logger: logger as never });
@@ -13,32 +123,107 @@ describe('charts', () => {
     }
   });
 
-  it('slims Vega SVG without changing what is drawn', () => {
-    const svg = '<svg width="10" height="10"><g><g class="mark-group role-axis" transform="translate(2,3)"><g><path class="background" aria-hidden="true" d="M0,0h0v0h0Z"/><line x2="5" opacity="1"/></g></g></g></svg>';
-    expect(slimSvg(svg)).toBe('<svg width="10" height="10"><g transform="translate(2,3)"><line x2="5"/></g></svg>');
+  it.each(KINDS)('%s drawn from the scenegraph matches Vega’s own SVG of it', async (kind) => {
+    const scene = await drawnFromScene(kind);
+    const svg = await drawnFromSvg(kind);
+    expect(scene.width).toBeCloseTo(svg.width, 6);
+    expect(scene.height).toBeCloseTo(svg.height, 6);
+    const { differing, ink } = compare(scene.img, svg.img, scene);
+    expect(ink, 'the chart draws something').toBeGreaterThan(2000);
+    // Anti-aliasing aside, the two routes draw the same picture.
+    expect(differing / ink, `${differing} of ${ink} inked pixels differ`).toBeLessThan(0.002);
   });
 
-  it('lifts text out of the SVG with group translations resolved', () => {
-    const svg =
-      '<svg><g transform="translate(10,20)"><g transform="translate(1,2)"><text text-anchor="end" transform="translate(-8,13)" font-size="9px" fill="#111">A &amp; B</text></g>' +
-      '<text transform="translate(-30,55) rotate(-90) translate(0,-2)" font-size="9px" font-weight="bold" fill="#222">% of pupils</text></g><path d="M0,0"/></svg>';
-    const { svg: rest, texts } = liftSvgText(svg);
-    expect(rest).toBe('<svg><g transform="translate(10,20)"><g transform="translate(1,2)"></g></g><path d="M0,0"/></svg>');
-    expect(texts).toEqual([
-      expect.objectContaining({ text: 'A & B', x: 3, y: 35, anchor: 'end', size: 9, rotate: 0 }),
-      expect.objectContaining({ text: '% of pupils', x: -20, y: 75, rotate: -90, dx: 0, dy: -2, weight: 'bold' }),
-    ]);
+  it('a chart is drawn once; its pooled view then serves the next chart', async () => {
+    const a = await renderChart('clusterRange', dataFor('clusterRange'));
+    const w = new Writer(meta);
+    w.figure(a, 'chart');
+    expect(() => a.draw(new PdfCanvasContext(w.doc, w.text))).toThrow(/drawn twice/);
+    const b = await renderChart('clusterRange', dataFor('clusterRange'));
+    expect(b.width).toBe(a.width);
   });
+});
 
-  it('renders a chart to SVG with its text lifted, reusing pooled views', async () => {
-    const rows = (k: number) => ({
-      cl: ['A', 'B', 'C'].map((name, i) => ({ name, order: i, min: 1 + k, median: 5, max: 20, school: 7 + i, label: `${7 + i}%` })),
+describe('PDF canvas context', () => {
+  const content = (draw: (ctx: PdfCanvasContext) => void): string => {
+    const w = new Writer(meta);
+    const ctx = new PdfCanvasContext(w.doc, w.text);
+    draw(ctx);
+    ctx.flush();
+    const page = (w.doc as unknown as { page: { content: { buffer: Uint8Array[] } } }).page;
+    return Buffer.concat(page.content.buffer).toString('latin1');
+  };
+
+  it('places path points by the transform in force when they are added, as a canvas does', () => {
+    const ops = content((ctx) => {
+      ctx.translate(10, 20);
+      ctx.beginPath();
+      ctx.rect(0, 0, 5, 6);
+      ctx.translate(-10, -20); // Vega translates back before it fills
+      ctx.fillStyle = '#ff0000';
+      ctx.fill();
     });
-    const a = await renderChartSvg('clusterRange', rows(0));
-    const b = await renderChartSvg('clusterRange', rows(1));
-    expect(a.width).toBeGreaterThan(300);
-    expect(a.svg).not.toContain('<text');
-    expect(a.texts.map((t) => t.text)).toEqual(expect.arrayContaining(['A', 'B', 'C', '8%']));
-    expect(a.svg).not.toBe(b.svg);
+    expect(ops).toContain('1 0 0 rg');
+    expect(ops).toContain('10 20 5 6 re\nf');
+  });
+
+  it('fills and then strokes the same path, with dash and line width', () => {
+    const ops = content((ctx) => {
+      ctx.beginPath();
+      ctx.moveTo(0, 0);
+      ctx.lineTo(4, 0);
+      ctx.fillStyle = '#000';
+      ctx.fill();
+      ctx.strokeStyle = 'rgb(0, 0, 255)';
+      ctx.lineWidth = 1.5;
+      ctx.setLineDash([3, 2]);
+      ctx.stroke();
+    });
+    expect(ops).toMatch(/0 0 m\n4 0 l\nf[\s\S]*0 0 1 RG[\s\S]*1\.5 w 0 J 0 j 10 M \[3 2\] 0 d\n0 0 m\n4 0 l\nS/);
+  });
+
+  it('turns rotation into rotated path points', () => {
+    const ops = content((ctx) => {
+      ctx.rotate(Math.PI / 2);
+      ctx.beginPath();
+      ctx.moveTo(10, 0);
+      ctx.fillStyle = '#000';
+      ctx.fill();
+    });
+    expect(ops).toContain('0 10 m');
+  });
+
+  it('draws a full arc as four Bezier quarters that stay on the circle', () => {
+    const ops = content((ctx) => {
+      ctx.beginPath();
+      ctx.arc(0, 0, 10, 0, 2 * Math.PI);
+      ctx.closePath();
+      ctx.fillStyle = '#000';
+      ctx.fill();
+    });
+    const curves = ops.split('\n').filter((l) => l.endsWith(' c'));
+    expect(curves).toHaveLength(4);
+    for (const c of curves) {
+      const [, , , , x, y] = c.split(' ').map(Number);
+      expect(Math.hypot(x!, y!)).toBeCloseTo(10, 2);
+    }
+    expect(ops).toMatch(/^[\s\S]*10 0 m/);
+  });
+
+  it('refuses what the charts never use rather than drawing it wrongly', () => {
+    content((ctx) => {
+      expect(() => ctx.createLinearGradient()).toThrow(/gradients/);
+      expect(() => ctx.strokeText()).toThrow(/stroked text/);
+      ctx.fillStyle = { gradient: true };
+      ctx.beginPath();
+      ctx.rect(0, 0, 1, 1);
+      expect(() => ctx.fill()).toThrow(/plain colours/);
+    });
+  });
+
+  it('reads face and size from the CSS font Vega sets', () => {
+    expect(parseCssFont('9px "Source Sans 3"')).toEqual({ face: 'regular', size: 9 });
+    expect(parseCssFont('bold 11px "Source Sans 3"')).toEqual({ face: 'semibold', size: 11 });
+    expect(parseCssFont('italic normal 8.5px "Source Sans 3"')).toEqual({ face: 'italic', size: 8.5 });
   });
 });
