@@ -59,8 +59,8 @@ export interface EmbeddedFontInternals {
   widths: (number | undefined)[];
   unicode: (number[] | undefined)[];
   subset: { glyphs: number[]; includeGlyph(gid: number): number; encode(): Uint8Array };
-  /** Shaped word (cached in layoutCache): glyphs and positions in thousandths of an em. */
-  layoutCached(text: string): { glyphs: FontkitGlyph[]; positions: GlyphPosition[]; advanceWidth: number };
+  /** Shape a word (not cached): glyphs and positions in thousandths of an em. */
+  layoutRun(text: string): { glyphs: FontkitGlyph[]; positions: GlyphPosition[]; advanceWidth: number };
   /** Hex glyph codes (adding the glyphs to this document's subset) and positions. */
   encode(text: string): [string[], GlyphPosition[]];
   /** The font's indirect object; referencing it from a page embeds the font. */

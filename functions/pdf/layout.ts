@@ -8,10 +8,10 @@
  * the clock) and the file ID is derived from the document's own metadata, so the same input gives
  * the same bytes.
  */
-import PDFDocument from 'pdfkit';
 import type { Chart } from './charts.ts';
 import { registerFonts, type Face } from './fonts.ts';
 import { PdfCanvasContext } from './pdf-canvas.ts';
+import { collected, createCollectedDocument } from './pdfkit-output.ts';
 import { TextSetter, rgbOf } from './text-setter.ts';
 
 export const PAGE = { width: 595.28, height: 841.89 } as const;
@@ -104,7 +104,6 @@ export class Writer {
   readonly figures: FigureBox[] = [];
   y: number = MARGIN.top;
   page = 0;
-  private readonly chunks: Uint8Array[] = [];
   private readonly ended: Promise<Uint8Array>;
   private readonly meta: DocMeta;
   /** Sets every line of text (see text-setter.ts). */
@@ -122,7 +121,7 @@ export class Writer {
       CreationDate: meta.date,
       IdSeed: meta.idSeed ?? meta.title,
     };
-    this.doc = new PDFDocument({
+    this.doc = createCollectedDocument({
       size: 'A4',
       margins: { ...MARGIN },
       pdfVersion: '1.7',
@@ -136,9 +135,8 @@ export class Writer {
     });
     const docInfo = this.doc.info as unknown as Record<string, unknown>;
     delete docInfo.IdSeed; // only feeds the file ID
-    this.doc.on('data', (c: Uint8Array) => this.chunks.push(c));
     this.ended = new Promise((resolve, reject) => {
-      this.doc.on('end', () => resolve(Buffer.concat(this.chunks)));
+      this.doc.on('end', () => resolve(collected(this.doc)));
       this.doc.on('error', reject);
     });
     this.text = new TextSetter(this.doc, registerFonts(this.doc));

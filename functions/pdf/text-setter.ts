@@ -22,7 +22,7 @@ interface Word {
   advance: number;
 }
 
-const MAX_CACHED_WORDS = 20_000;
+const MAX_CACHED_WORDS = 100_000;
 const words: Record<Face, Map<string, Word>> = { regular: new Map(), semibold: new Map(), italic: new Map() };
 
 /** Round to 1/100 point: far below what a printer or screen resolves, and short to write. */
@@ -89,7 +89,7 @@ export class TextSetter {
     let w = cache.get(piece);
     if (w) return w;
     const font = this.fonts[face];
-    const run = font.layoutCached(piece);
+    const run = font.layoutRun(piece);
     const stable = stableSubsetIds(face);
     let tj: string | null = null;
     const codes: string[] = [];
