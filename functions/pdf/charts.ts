@@ -221,7 +221,8 @@ function imdSpec(): TopLevelSpec {
 
 /** Where the school sits in its cluster: min-max range, median tick, the school's share as a dot. */
 function clusterRangeSpec(): TopLevelSpec {
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 4 } };
+  // Labels clear of a school's dot sitting at 0 (the dot's radius is about 4 points).
+  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 9 } };
   const x = { type: 'quantitative', title: '% of pupils at each school in the cluster', scale: { domainMin: 0, nice: true }, axis: { tickCount: 5 } };
   return {
     config: CONFIG,
@@ -243,7 +244,7 @@ function clusterRangeSpec(): TopLevelSpec {
 
 /** Fair access: index with 95% CI per segment. */
 function faIndexSpec(): TopLevelSpec {
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 170, ticks: false, domain: false, labelPadding: 4 } };
+  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 170, ticks: false, domain: false, labelPadding: 9 } };
   return {
     config: CONFIG,
     width: 260,
