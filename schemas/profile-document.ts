@@ -37,6 +37,10 @@ export const profileDocument = z.object({
     classified: cell,
     unclassified: cell.describe('invalid or unmatched postcodes: counted, never in the index'),
     matchRatePct: z.number().nullable().describe('% matched to a unit postcode (exact or terminated)'),
+    matchRateAtLeastPct: z
+      .number()
+      .nullable()
+      .describe('when matchRatePct is hidden because only a few pupils were not matched: the rate is at least this (all a "c" already implies)'),
     sectorImputedPct: z.number().nullable().describe('% given the modal segment of their postcode sector'),
     fsmPct: z.number().nullable().describe('% eligible for free school meals (null when suppressed)'),
   }),

@@ -225,6 +225,32 @@ describe('what heads see', () => {
     }
   });
 
+  it('gives a hidden match rate as the floor a "c" already implies, true for the real counts', async () => {
+    const truth = new Map((await read('match_summary', "WHERE scope = 'school' AND period = '2025-26'")).map((r) => [String(r.urn), r]));
+    let floors = 0;
+    for (const d of docs()) {
+      const k = d.keyFacts;
+      const t = truth.get(d.school.urn)!;
+      const pupils = Number(t.pupils);
+      const matched = Number(t.exact) + Number(t.terminated);
+      if (k.matchRatePct !== null) {
+        expect(k.matchRatePct).toBeCloseTo((100 * matched) / pupils, 9);
+        expect(k.matchRateAtLeastPct).toBeNull();
+        continue;
+      }
+      const few = pupils - matched >= 1 && pupils - matched < d.threshold && matched >= d.threshold;
+      expect(k.matchRateAtLeastPct !== null, d.school.urn).toBe(few);
+      if (k.matchRateAtLeastPct === null) continue;
+      floors++;
+      // True for this school, and for every count 1..threshold-1 the "c" could stand for, so it
+      // tells nothing more than the "c".
+      expect((100 * matched) / pupils).toBeGreaterThanOrEqual(k.matchRateAtLeastPct);
+      for (let h = 1; h < d.threshold; h++) expect((100 * (pupils - h)) / pupils).toBeGreaterThanOrEqual(k.matchRateAtLeastPct);
+      expect((100 * (pupils - (d.threshold - 1))) / pupils - k.matchRateAtLeastPct).toBeLessThan(0.1);
+    }
+    expect(floors, 'some school in the sample has only a few unmatched pupils').toBeGreaterThan(0);
+  });
+
   it('never leaves exactly one hidden cell in a line whose total is shown', () => {
     const check = (d: ProfileDocument, cells: { n: number | 'c' }[], total: number | 'c') => {
       if (total === 'c') return;

@@ -48,6 +48,13 @@ function noteOf(r: SegmentRow, threshold: number): string {
 
 const byCode = (a: { code: string }, b: { code: string }) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 
+/** The match-rate tile: the rate, or when it is hidden the floor a "c" already implies (see matchRateAtLeast). */
+function matchRateText(k: ProfileDocument['keyFacts'], hiddenCount: boolean): string {
+  if (k.matchRatePct !== null) return `${fixed(k.matchRatePct, 1)}%`;
+  if (k.matchRateAtLeastPct != null) return `\u2265 ${fixed(k.matchRateAtLeastPct, 1)}%`;
+  return hiddenCount ? SUPPRESSED : DASH;
+}
+
 export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf> {
   const T = d.threshold;
   const s = d.school;
@@ -84,7 +91,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   const matchHidden = (status: string) => d.matchStatus.some((m) => m.status === status && isHiddenCount(m.n, T));
   const tiles: { value: string; label: string }[] = [
     { value: countText(k.pupils, T), label: 'pupils' },
-    { value: k.matchRatePct === null ? (matchHidden('exact') || matchHidden('terminated') ? SUPPRESSED : DASH) : `${fixed(k.matchRatePct, 1)}%`, label: 'matched to their postcode' },
+    { value: matchRateText(k, matchHidden('exact') || matchHidden('terminated')), label: 'matched to their postcode' },
     { value: k.fsmPct === null ? SUPPRESSED : `${fixed(k.fsmPct, 1)}%`, label: 'eligible for free school meals' },
     { value: k.sectorImputedPct === null ? (matchHidden('sector') ? SUPPRESSED : DASH) : `${fixed(k.sectorImputedPct, 1)}%`, label: "given their postcode sector's type" },
     { value: countText(k.unclassified, T), label: 'not classified (no usable postcode)' },
@@ -389,7 +396,9 @@ function readingItems(d: ProfileDocument): { lead: string; text: string }[] {
     },
     {
       lead: '"c".',
-      text: `Fewer than ${T} pupils. The number, and anything that would reveal it, is hidden to protect pupils' privacy. 0 means none.`,
+      text: `Fewer than ${T} pupils. The number, and anything that would reveal it, is hidden to protect pupils' privacy. 0 means none.${
+        d.keyFacts.matchRateAtLeastPct !== null ? ' A rate shown with \u2265 is at least that figure: the exact rate would reveal how many pupils were not matched.' : ''
+      }`,
     },
     {
       lead: 'What the classification cannot see.',

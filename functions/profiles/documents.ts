@@ -90,6 +90,18 @@ function segmentRows(level: Level, rows: Comparison[], hidden: Set<string>, dict
   });
 }
 
+/**
+ * When the match rate is hidden because only a few pupils (1 to threshold - 1) could not be matched,
+ * the rate is at least (pupils - (threshold - 1)) / pupils: the lowest rate any count that "c" may
+ * stand for gives, so printing it tells a head nothing the "c" does not. Rounded down to 0.1%.
+ * Null when the rate is shown, or when the matched count itself is the small one.
+ */
+export function matchRateAtLeast(pupils: number, matched: number, threshold: number): number | null {
+  const other = pupils - matched;
+  if (pupils < threshold || matched < threshold || other < 1 || other >= threshold) return null;
+  return Math.floor((1000 * (pupils - (threshold - 1))) / pupils) / 10;
+}
+
 export function profileDocumentFor(input: DocumentInput): ProfileDocument {
   const { facts, threshold, dict } = input;
   const hidden = hiddenSegments(input.profile, dict, facts.classified, threshold);
@@ -122,6 +134,7 @@ export function profileDocumentFor(input: DocumentInput): ProfileDocument {
       classified: cellOf(byKey(coverage.cells, 'classified').value),
       unclassified: cellOf(byKey(coverage.cells, 'unclassified').value),
       matchRatePct: matched,
+      matchRateAtLeastPct: matched === null ? matchRateAtLeast(facts.pupils, unitMatched, threshold) : null,
       sectorImputedPct: pctOf('sector'),
       fsmPct: byKey(fsm.cells, 'fsm').suppressed ? null : byKey(fsm.cells, 'fsm').pct,
     },

@@ -12,6 +12,7 @@ import { fairAccessDocument, type FairAccessDocument } from '../../schemas/fair-
 import { OAC11_NAMES } from '../../schemas/oac11.ts';
 import { profileDocument, type Cell, type ProfileDocument, type SegmentRow } from '../../schemas/profile-document.ts';
 import { suppress } from '../../functions/domain/stats/disclosure.ts';
+import { matchRateAtLeast } from '../../functions/profiles/documents.ts';
 import { profileRow } from '../../functions/domain/stats/index-measures.ts';
 import { haversineKm, jensenShannonDistance } from '../../functions/domain/stats/similarity.ts';
 
@@ -338,6 +339,8 @@ export function* profileFixtureBatches(count: number, opts: FixtureOptions = {})
           classified: cellOf(coverage.cells[0]!.value),
           unclassified: cellOf(coverage.cells[1]!.value),
           matchRatePct: mc('exact').suppressed || mc('terminated').suppressed ? null : (100 * (s.match.exact + s.match.terminated)) / pupils,
+          matchRateAtLeastPct:
+            mc('exact').suppressed || mc('terminated').suppressed ? matchRateAtLeast(pupils, s.match.exact + s.match.terminated, threshold) : null,
           sectorImputedPct: mc('sector').suppressed ? null : mc('sector').pct,
           fsmPct: fsm.cells[0]!.suppressed ? null : fsm.cells[0]!.pct,
         },

@@ -28,6 +28,7 @@ describe('school profile PDF', () => {
       expect(text.split(' ')).toContain(countText(d.keyFacts.pupils, d.threshold));
       if (d.keyFacts.fsmPct !== null) expect(text).toContain(`${fixed(d.keyFacts.fsmPct, 1)}%`);
       if (d.keyFacts.matchRatePct !== null) expect(text).toContain(`${fixed(d.keyFacts.matchRatePct, 1)}%`);
+      if (d.keyFacts.matchRateAtLeastPct !== null) expect(text).toContain(`\u2265 ${fixed(d.keyFacts.matchRateAtLeastPct, 1)}%`);
       expect(text).toContain('Reading this profile');
       expect(text).toMatch(/housing-association homes can look affluent/);
       for (const s of d.similarSchools) expect(text).toContain(s.urn);
@@ -71,6 +72,15 @@ describe('school profile PDF', () => {
         expect(share, `chart "${f.alt.slice(0, 40)}" on page ${f.page + 1}`).toBeGreaterThan(0.03);
       }
     }
+  });
+
+  it('prints a hidden match rate as the floor the c implies, never as c', async () => {
+    const d = docs.find((x) => x.keyFacts.matchRateAtLeastPct !== null);
+    expect(d, 'a fixture school with only a few unmatched pupils').toBeDefined();
+    const text = pdfText((await renderProfilePdf(d!)).pdf);
+    // The tile's value line, in layout order: pupils, then the match rate.
+    const values = text.split('\n').find((l) => l.includes('\u2265'))!;
+    expect(values.trim().split(/\s{2,}/).slice(0, 2)).toEqual([countText(d!.keyFacts.pupils, d!.threshold), `\u2265 ${fixed(d!.keyFacts.matchRateAtLeastPct!, 1)}%`]);
   });
 
   it('renders the same bytes for the same document', async () => {
