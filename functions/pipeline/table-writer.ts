@@ -6,10 +6,13 @@ import type { Value } from '../ingest/rows.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { stagedPartition } from './tables.ts';
 
-export async function stageRows(lake: ObjectStore, runId: string, table: TableDef, partition: string, rows: Record<string, Value>[]): Promise<string> {
+/** `rows` may be a generator, so a large table is packed into columns without an array of row objects. */
+export async function stageRows(lake: ObjectStore, runId: string, table: TableDef, partition: string, rows: Iterable<Record<string, Value>>): Promise<string> {
   const columns = dataColumnsOf(table);
   const buf = new ColumnBuffer(columns);
+  let n = 0;
   for (const r of rows) {
+    n++;
     buf.append(
       columns.map((c) => {
         const v = r[c.name];
@@ -19,6 +22,6 @@ export async function stageRows(lake: ObjectStore, runId: string, table: TableDe
     );
   }
   const key = `${stagedPartition(runId, table, partition)}/part-00000.parquet`;
-  if (rows.length > 0) await lake.put(key, toParquet(buf.drain()));
+  if (n > 0) await lake.put(key, toParquet(buf.drain()));
   return key;
 }

@@ -119,11 +119,15 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   for (const period of opts.periods) {
     const step = (message: string) => progress({ stage: 'profiles', item: period, message });
     step('school profiles');
+    // Read column by column: at England scale this is millions of rows, too many to hold as objects.
     const counts: SchoolCounts = new Map();
-    for (const r of await rowsOf(sql, schoolSegmentCountsSql(period))) {
-      const urn = String(r.urn);
-      if (!counts.has(urn)) counts.set(urn, emptyLevels());
-      counts.get(urn)![r.level as Level].set(String(r.segment), num(r.n));
+    const segCounts = await sql.query(schoolSegmentCountsSql(period));
+    const [urnCol, levelCol, segCol, nCol] = ['urn', 'level', 'segment', 'n'].map((c) => segCounts.getChild(c)!);
+    for (let i = 0; i < segCounts.numRows; i++) {
+      const urn = String(urnCol!.get(i));
+      let levels = counts.get(urn);
+      if (!levels) counts.set(urn, (levels = emptyLevels()));
+      levels[levelCol!.get(i) as Level].set(String(segCol!.get(i)), num(nCol!.get(i)));
     }
     const schoolRows = await rowsOf(sql, q.schoolsSql(period));
     const schools = new Map<string, School>(
@@ -153,7 +157,15 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     const variation = clusterVariation(counts, schools, dict);
     const similar = similarSchools(counts, schools, dict);
 
-    await stageRows(lake, runId, T.schoolProfile, period, profiles.flatMap((p) => p.rows.map((r) => ({ urn: p.urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base }))));
+    await stageRows(
+      lake,
+      runId,
+      T.schoolProfile,
+      period,
+      (function* () {
+        for (const p of profiles) for (const r of p.rows) yield { urn: p.urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base };
+      })(),
+    );
     await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r) }))));
     await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max })));
     await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm })));
