@@ -22,7 +22,7 @@ import { awsConfig, lakeStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodsOf, runIdOf } from '../commons/task.ts';
-import { DOCUMENT_FOLDERS } from '../pipeline/publish.ts';
+import { keepLatestDocuments } from '../pipeline/publish.ts';
 import { stagingRoot } from '../pipeline/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -46,8 +46,6 @@ export interface ProfilesResult {
   documents: number;
 }
 
-/** The periods whose documents and PDFs a run publishes: the latest profiled one (see run.ts). */
-export const documentPeriods = (profiled: string[]): string[] => [...profiled].sort().slice(-1);
 
 /**
  * URNs returned inline: ~9 bytes each in JSON, so 20,000 keep the result near 180 KB, under the
@@ -83,10 +81,7 @@ export async function runProfiles(task: ProfilesTask, deps: { lake: ObjectStore;
   const periods = periodsOf(task);
   if (periods.length === 0) return { runId, periods, schools: {}, reports: [], documents: 0 };
   const report = await analyse({ lake: deps.lake, sql: deps.sql, runId, periods, config: deps.config });
-  const published = documentPeriods(periods);
-  for (const period of periods.filter((p) => !published.includes(p))) {
-    for (const folder of DOCUMENT_FOLDERS) await deps.lake.deletePrefix(`${stagingRoot(runId)}/published/${folder}/${period}/`);
-  }
+  const published = await keepLatestDocuments(deps.lake, runId, periods);
   const schools: Record<string, string[]> = {};
   for (const period of published) schools[period] = await stagedSchools(deps.lake, runId, period);
   const total = Object.values(schools).reduce((n, u) => n + u.length, 0);

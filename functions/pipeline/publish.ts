@@ -14,6 +14,24 @@ import { promotePartition, stagingRoot } from './tables.ts';
  */
 export const DOCUMENT_FOLDERS = ['profiles', 'reports'] as const;
 
+/**
+ * The periods whose documents and PDFs a run publishes: the latest profiled one. Heads download
+ * this year's profile; earlier years keep the documents and PDFs published when they were current.
+ */
+export const documentPeriods = (profiled: readonly string[]): string[] => [...profiled].sort().slice(-1);
+
+/**
+ * Drop the staged documents of every profiled period that is not published (see documentPeriods),
+ * so publish leaves those years' published documents as they are. Returns the published periods.
+ */
+export async function keepLatestDocuments(lake: ObjectStore, runId: string, profiled: readonly string[], opts: { none?: boolean } = {}): Promise<string[]> {
+  const published = opts.none ? [] : documentPeriods(profiled);
+  for (const period of profiled.filter((p) => !published.includes(p))) {
+    for (const folder of DOCUMENT_FOLDERS) await lake.deletePrefix(`${stagingRoot(runId)}/published/${folder}/${period}/`);
+  }
+  return published;
+}
+
 /** Every staged published partition of `periods` moved into place, then the document folders. */
 export async function publish(lake: ObjectStore, runId: string, periods: string[], progress: ProgressSink = noProgress): Promise<string[]> {
   const out: string[] = [];

@@ -16,7 +16,7 @@ import type { SqlEngine } from '../ports/sql-engine.ts';
 import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
 import { currentPeriod } from './periods.ts';
 import { noProgress, type ProgressSink } from './progress.ts';
-import { publish } from './publish.ts';
+import { keepLatestDocuments, publish } from './publish.ts';
 import { stagingRoot } from './tables.ts';
 import { CODE_VERSION } from './version.ts';
 
@@ -117,12 +117,8 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
       analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress }),
     );
 
-    // Heads download this year's profiles: documents and PDFs are published for the latest period;
-    // earlier years keep the documents and PDFs published when they were current.
-    const documentPeriods = opts.skipPdfs ? [] : profiled.slice(-1);
-    for (const period of profiled.filter((p) => !documentPeriods.includes(p))) {
-      for (const folder of ['profiles', 'reports']) await opts.lake.deletePrefix(`${stagingRoot(runId)}/published/${folder}/${period}/`);
-    }
+    // Documents and PDFs are published for the latest period only (see keepLatestDocuments).
+    const documentPeriods = await keepLatestDocuments(opts.lake, runId, profiled, { none: opts.skipPdfs });
     manifest.pdfs = await timed(stages, 'pdfs', async () => {
       const out: Manifest['pdfs'] = [];
       for (const period of documentPeriods) {

@@ -6,22 +6,38 @@ import type { Value } from '../ingest/rows.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { stagedPartition } from './tables.ts';
 
-/** `rows` may be a generator, so a large table is packed into columns without an array of row objects. */
-export async function stageRows(lake: ObjectStore, runId: string, table: TableDef, partition: string, rows: Iterable<Record<string, Value>>): Promise<string> {
-  const columns = dataColumnsOf(table);
-  const buf = new ColumnBuffer(columns);
-  let n = 0;
-  for (const r of rows) {
-    n++;
-    buf.append(
-      columns.map((c) => {
+/** Rows packed into columns as they come, then staged as one Parquet part. */
+export class StagedTable {
+  private readonly columns;
+  private readonly buf;
+  private n = 0;
+
+  constructor(private readonly table: TableDef) {
+    this.columns = dataColumnsOf(table);
+    this.buf = new ColumnBuffer(this.columns);
+  }
+
+  add(r: Record<string, Value>): void {
+    this.n++;
+    this.buf.append(
+      this.columns.map((c) => {
         const v = r[c.name];
-        if (v === undefined) throw new Error(`${table.name}: row has no value for column ${c.name}`);
+        if (v === undefined) throw new Error(`${this.table.name}: row has no value for column ${c.name}`);
         return v;
       }),
     );
   }
-  const key = `${stagedPartition(runId, table, partition)}/part-00000.parquet`;
-  if (n > 0) await lake.put(key, toParquet(buf.drain()));
-  return key;
+
+  /** Write the part (nothing when there are no rows); returns its key. */
+  async stage(lake: ObjectStore, runId: string, partition: string): Promise<string> {
+    const key = `${stagedPartition(runId, this.table, partition)}/part-00000.parquet`;
+    if (this.n > 0) await lake.put(key, toParquet(this.buf.drain()));
+    return key;
+  }
+}
+
+export async function stageRows(lake: ObjectStore, runId: string, table: TableDef, partition: string, rows: Iterable<Record<string, Value>>): Promise<string> {
+  const t = new StagedTable(table);
+  for (const r of rows) t.add(r);
+  return t.stage(lake, runId, partition);
 }

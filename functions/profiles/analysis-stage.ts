@@ -12,7 +12,7 @@ import type { Value } from '../ingest/rows.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
-import { stageRows } from '../pipeline/table-writer.ts';
+import { StagedTable, stageRows } from '../pipeline/table-writer.ts';
 import { attachTables, stagingRoot } from '../pipeline/tables.ts';
 import type { Comparison } from './compare.ts';
 import { Dictionary, type Level, type SegmentEntry } from './dictionary.ts';
@@ -152,20 +152,10 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     }
     report.schools = Math.max(report.schools, counts.size);
 
-    const profiles = schoolProfiles(counts, schools, dict, cfg.baseKind);
     const clusters = clusterProfiles(counts, schools, dict);
     const variation = clusterVariation(counts, schools, dict);
     const similar = similarSchools(counts, schools, dict);
 
-    await stageRows(
-      lake,
-      runId,
-      T.schoolProfile,
-      period,
-      (function* () {
-        for (const p of profiles) for (const r of p.rows) yield { urn: p.urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base };
-      })(),
-    );
     await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r) }))));
     await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max })));
     await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm })));
@@ -201,11 +191,6 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
 
     step('profile documents');
     const baseImd = Array.from({ length: 10 }, (_, i) => [...facts.values()].reduce((a, f) => a + f.imd[i], 0));
-    const byUrn = new Map<string, Record<Level, Comparison[]>>();
-    for (const p of profiles) {
-      if (!byUrn.has(p.urn)) byUrn.set(p.urn, { supergroup: [], group: [], subgroup: [] });
-      byUrn.get(p.urn)![p.level] = p.rows;
-    }
     const clusterSize = new Map<string, number>();
     for (const urn of counts.keys()) {
       const c = schools.get(urn)?.cluster ?? 'unknown';
@@ -213,7 +198,16 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     }
     const similarByUrn = groupBy(similar, (s) => s.urn);
     const variationByCluster = groupBy(variation, (v) => v.cluster);
-    for (const [urn, profile] of byUrn) {
+    // One school at a time: its profile rows go into the school_profile table, its document is
+    // written, and its comparisons are dropped before the next school's are computed.
+    const profileTable = new StagedTable(T.schoolProfile);
+    for (const levels of schoolProfiles(counts, schools, dict, cfg.baseKind)) {
+      const urn = levels[0]!.urn;
+      const profile = { supergroup: [], group: [], subgroup: [] } as Record<Level, Comparison[]>;
+      for (const p of levels) {
+        profile[p.level] = p.rows;
+        for (const r of p.rows) profileTable.add({ urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base });
+      }
       const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
       const baseLabel = cfg.baseKind === 'la' ? `all pupils in ${cfg.laName}` : cfg.baseKind === 'cluster' ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${school.phase} schools`;
       const doc = profileDocumentFor({
@@ -235,6 +229,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       await lake.put(`${stagingRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
       report.documents++;
     }
+    await profileTable.stage(lake, runId, period);
 
     // Fair access: only where the period has contacts.
     const clientRows: PlaceCount[] = (await rowsOf(sql, q.clientCountsSql(period))).map((r) => ({ subgroup: (r.subgroup as string) ?? null, ward: (r.ward as string) ?? null, urn: (r.child_urn as string) ?? null, n: num(r.n) }));

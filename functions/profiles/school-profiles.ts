@@ -50,16 +50,17 @@ function baseTotals(counts: SchoolCounts, schools: Map<string, School>, kind: Ba
   return out;
 }
 
-export function schoolProfiles(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary, kind: BaseKind = 'la'): ProfileResult[] {
+/**
+ * Each school's profile at every level, in URN order, one school at a time: a caller that writes
+ * each school out before asking for the next never holds every school's comparisons at once
+ * (millions of rows at England scale).
+ */
+export function* schoolProfiles(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary, kind: BaseKind = 'la'): Generator<ProfileResult[]> {
   const bases = baseTotals(counts, schools, kind);
-  const out: ProfileResult[] = [];
   for (const urn of [...counts.keys()].sort()) {
     const base = baseKey(kind, schools.get(urn));
-    for (const level of LEVEL_ORDER) {
-      out.push({ urn, level, base, rows: compare(counts.get(urn)![level], bases.get(base)![level], dict.codes[level]) });
-    }
+    yield LEVEL_ORDER.map((level) => ({ urn, level, base, rows: compare(counts.get(urn)![level], bases.get(base)![level], dict.codes[level]) }));
   }
-  return out;
 }
 
 export function clusterProfiles(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary): { cluster: string; level: Level; rows: Comparison[] }[] {
