@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderFairAccessPdf } from '../../functions/pdf/fair-access-pdf.ts';
 import type { RenderedPdf } from '../../functions/pdf/profile-pdf.ts';
 import { makeFairAccessDocument } from '../helpers/documents.ts';
-import { cellsAfter, inkShare, linesStartingWith, pageImages, pdfInfo, pdfText } from './poppler.ts';
+import { cellsAfter, inkShare, linesStartingWith, pageImages, pdfInfo, pdfText, qpdfCheck } from './poppler.ts';
 
 const DPI = 50;
 const doc = makeFairAccessDocument();
@@ -52,6 +52,7 @@ describe('fair-access report PDF', () => {
   });
 
   it('is tagged with a title, and every chart has ink and alt text', () => {
+    expect(qpdfCheck(r.pdf)).toMatch(/No syntax or stream encoding errors found/);
     const info = pdfInfo(r.pdf);
     expect(info.Tagged).toBe('yes');
     expect(info.Title).toBe(`Fair access report ${doc.period}: Choice Advisers service, ${doc.laName}`);

@@ -1,6 +1,6 @@
 /**
- * Reading PDFs back in tests with poppler-utils (pdftotext, pdfinfo, pdftoppm; .ci/run installs
- * them), and a tiny PGM reader for page images.
+ * Reading PDFs back in tests with poppler-utils (pdftotext, pdfinfo, pdftoppm) and qpdf (.ci/run
+ * installs both), and a tiny PGM reader for page images.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,11 @@ function withFile<T>(pdf: Uint8Array, fn: (file: string, dir: string) => T): T {
 /** Text of the PDF; `layout` keeps table columns on their lines. Pages are separated by \f. */
 export function pdfText(pdf: Uint8Array, layout = true): string {
   return withFile(pdf, (file) => execFileSync('pdftotext', [...(layout ? ['-layout'] : []), '-enc', 'UTF-8', file, '-'], { encoding: 'utf8' }));
+}
+
+/** `qpdf --check`: the file's structure, cross-reference table and every stream decode cleanly. */
+export function qpdfCheck(pdf: Uint8Array): string {
+  return withFile(pdf, (file) => execFileSync('qpdf', ['--check', file], { encoding: 'utf8' }));
 }
 
 export function pdfInfo(pdf: Uint8Array): Record<string, string> {

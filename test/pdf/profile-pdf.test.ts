@@ -4,7 +4,7 @@ import { countText, fixed } from '../../functions/pdf/format.ts';
 import { allPortraits } from '../../functions/pdf/pen-portraits.ts';
 import type { ProfileDocument } from '../../schemas/profile-document.ts';
 import { makeProfileDocuments, makeSmallCountsFixture } from '../helpers/documents.ts';
-import { cellsAfter, inkShare, linesStartingWith, pageImages, pdfInfo, pdfText } from './poppler.ts';
+import { cellsAfter, inkShare, linesStartingWith, pageImages, pdfInfo, pdfText, qpdfCheck } from './poppler.ts';
 
 const DPI = 50;
 const docs = makeProfileDocuments(24, { schoolsPerLa: 24 });
@@ -59,6 +59,10 @@ describe('school profile PDF', () => {
       expect(raw).not.toMatch(/\/BaseFont \/(Helvetica|Times|Courier)/);
       expect(raw).toMatch(/\/FontName \/[A-Z]{6}\+SourceSans3-Regular/);
     }
+  });
+
+  it('is a well-formed PDF: structure, cross-references and every stream check out with qpdf', () => {
+    for (const d of picks) expect(qpdfCheck(out.get(d.school.urn)!.pdf)).toMatch(/No syntax or stream encoding errors found/);
   });
 
   it('every page has ink and every chart area is drawn', () => {
