@@ -84,6 +84,22 @@ describe('structure of the file', () => {
     expect(school.name).toBe('Riverside\nPrimary');
   });
 
+  it('blank lines are skipped but counted, so later line numbers stay right', async () => {
+    const csv = 'urn,name,phase,cluster,postcode\r\n\r\n100001,"Riverside\r\nPrimary",Primary,North,KT1 1AA\r\n\r\n\r\n12,Bad,Primary,North,KT1 1AA\r\n\r\n';
+    const { report, quarantine } = await ingestFiles('schools', { 'schools/s.csv': csv });
+    expect(report.read).toBe(2);
+    expect(report.accepted).toBe(1);
+    expect(quarantine).toEqual([{ file: 'schools/s.csv', line: '7', column: 'urn', value: '12', reason: 'invalid_urn', message: 'URN must be 6 digits' }]);
+  });
+
+  it('line numbers stay right across thousands of rows (records come out in batches)', async () => {
+    const rows = Array.from({ length: 9000 }, (_, i) => row(i + 1));
+    rows[8500] = row(8501, { upn: `X${upn(8501).slice(1)}` });
+    const { quarantine, report } = await ingestFiles('pupils', pupils(...rows));
+    expect(report.read).toBe(9000);
+    expect(quarantine.map((q) => q.line)).toEqual(['8502']);
+  });
+
   it('an unclosed quote fails the file naming the line', async () => {
     await expect(ingestFiles('pupils', { 'pupils/p.csv': `${HEADER}\n${row(1)}\n"${row(2)}\n${row(3)}\n` })).rejects.toThrow(/pupils\/p\.csv line \d+: malformed CSV/);
   });

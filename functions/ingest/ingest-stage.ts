@@ -13,7 +13,7 @@ import type { Pseudonymiser } from '../domain/pseudonym.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
 import { detectLayout, genericMapper, nsplColumns, nsplMapper, oacDictionary, vintageFromName, type ClassificationLayout } from './classification-rows.ts';
-import { csvRecords, CsvFileError } from './csv-records.ts';
+import { csvBatches, csvRecords, CsvFileError } from './csv-records.ts';
 import { mapHeader, type HeaderMap } from './header.ts';
 import { PartitionWriter } from './partition-writer.ts';
 import { QuarantineLog } from './quarantine.ts';
@@ -160,7 +160,7 @@ async function readFile(
   let header: string[] | null = null;
   let mapper: RowMapper | null = null;
   let lastTick = 0;
-  for await (const rec of csvRecords(key, tee)) {
+  for await (const batch of csvBatches(key, tee)) for (const rec of batch) {
     if (!header) {
       header = rec.fields;
       const h = mapHeader(key, header, spec.columns);
