@@ -41,7 +41,18 @@ class Utf8Sink implements ColumnSink {
         this.bytes.copy(b, 0, 0, this.pos);
         this.bytes = b;
       }
-      this.pos += this.bytes.write(s, this.pos, 'utf8');
+      // ASCII (pseudonyms, postcodes, codes) byte by byte: about 3x faster than Buffer.write's
+      // argument handling for short strings; anything else goes through the UTF-8 encoder.
+      const b = this.bytes;
+      const p = this.pos;
+      const len = s.length;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[p + i] = c;
+      }
+      this.pos += i === len ? len : b.write(s, p, 'utf8');
     }
     this.n++;
     this.offsets[this.n] = this.pos;

@@ -1,0 +1,11 @@
+import { writeFileSync, rmSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { ingest } from './functions/ingest/ingest-stage.ts';
+import { LocalObjectStore } from './functions/ports/local-store.ts';
+import { makePseudonymiser } from './functions/domain/pseudonym.ts';
+rmSync('/tmp/ing-out', { recursive: true, force: true });
+const s = new Session(); s.connect(); await s.post('Profiler.enable'); await s.post('Profiler.start');
+const t = performance.now();
+await ingest({ raw: new LocalObjectStore('/tmp/ing'), lake: new LocalObjectStore('/tmp/ing-out'), runId: 'p', period: '2025-26', pseudonymise: makePseudonymiser(Buffer.alloc(32, 1)), datasets: ['pupils'] });
+console.log('ingest 1M pupils', ((performance.now() - t) / 1000).toFixed(2), 's');
+const { profile } = await s.post('Profiler.stop'); writeFileSync('/tmp/prof/ing.cpuprofile', JSON.stringify(profile));
