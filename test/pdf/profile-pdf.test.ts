@@ -87,6 +87,13 @@ describe('school profile PDF', () => {
     expect(values.trim().split(/\s{2,}/).slice(0, 2)).toEqual([countText(d!.keyFacts.pupils, d!.threshold), `\u2265 ${fixed(d!.keyFacts.matchRateAtLeastPct!, 1)}%`]);
   });
 
+  it('sets names with letters outside the preloaded glyphs (encoded per document) so they read back', async () => {
+    const d = structuredClone(picks[1]!);
+    d.school.name = 'Ysgol Gymraeg Pont-y-Pŵl: St Thérèse & Łukasz Ōtake';
+    const text = pdfText((await renderProfilePdf(d)).pdf, false).replace(/\s+/g, ' ');
+    expect(text).toContain(d.school.name);
+  });
+
   it('renders the same bytes for the same document', async () => {
     const d = picks[0]!;
     const again = await renderProfilePdf(structuredClone(d));
