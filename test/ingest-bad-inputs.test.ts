@@ -101,7 +101,13 @@ describe('structure of the file', () => {
   });
 
   it('an unclosed quote fails the file naming the line', async () => {
-    await expect(ingestFiles('pupils', { 'pupils/p.csv': `${HEADER}\n${row(1)}\n"${row(2)}\n${row(3)}\n` })).rejects.toThrow(/pupils\/p\.csv line \d+: malformed CSV/);
+    await expect(ingestFiles('pupils', { 'pupils/p.csv': `${HEADER}\n${row(1)}\n"${row(2)}\n${row(3)}\n` })).rejects.toThrow(/pupils\/p\.csv line 3: malformed CSV/);
+  });
+
+  it('a malformed quote deep in a large file fails it naming the line', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => row(i + 1));
+    rows[15_000] = `${upn(15_001)},"100001"x,KT1 1AA,5,N`;
+    await expect(ingestFiles('pupils', pupils(...rows))).rejects.toThrow(/pupils_2025-26\.csv line 15002: malformed CSV \(InvalidQuotes\)/);
   });
 
   it('a row with too few fields is quarantined', async () => {

@@ -1,17 +1,18 @@
 /**
- * Streams CSV records with their line numbers using csv-parse (BOM, CRLF, quoted newlines handled
- * by the library). Ragged rows are passed through so the caller can quarantine them; a structural
- * error (an unclosed quote) stops the file with an error naming its line.
+ * Streams CSV records with their line numbers using Papa Parse (CRLF and quoted newlines handled by
+ * the library; a UTF-8 byte order mark is dropped here). Ragged rows are passed through so the caller can quarantine them; a quoting
+ * error (an unclosed or malformed quote) stops the file with an error naming its line.
  *
- * Speed (9 million pupil rows a night): records come out in batches, drained from the parser
- * synchronously, because a promise per record cost about a microsecond a row; and line numbers
- * are counted here rather than with csv-parse's `info` option, whose per-record info object was
- * the most expensive part of parsing (measured on 1 M pupil rows: 4.6 s with info and a promise per
- * record, 1.4 s without either). A record starts on the line after the previous record ends: one
- * line per record, plus the line breaks inside its quoted fields. Blank lines are kept by the
- * parser (a record of one empty field) so that they are counted, and skipped here.
+ * Speed (9 million pupil rows and the 41-column NSPL a night): Papa Parse finds quotes and
+ * delimiters with indexOf rather than a character-by-character state machine, which made parsing
+ * the quoted NSPL 3.1x faster and the pupils file 1.9x faster than csv-parse here (same records
+ * and line numbers, checked on 1 M pupil rows and 500,000 NSPL rows). Records come out
+ * in the batches the parser produces (one per input chunk), not a promise per record, and line
+ * numbers are counted here: a record starts on the line after the previous record ends (one line,
+ * plus the line breaks inside its quoted fields). Blank lines are kept by the parser (a record of
+ * one empty field) so that they are counted, and skipped here.
  */
-import { parse, CsvError } from 'csv-parse';
+import Papa from 'papaparse';
 import type { Readable } from 'node:stream';
 
 export interface CsvRecord {
@@ -32,7 +33,8 @@ export class CsvFileError extends Error {
   }
 }
 
-const BATCH = 4096;
+/** Batches held before the parser is paused (each is one input chunk, about 64 KB of CSV). */
+const MAX_QUEUED = 4;
 
 /** Line breaks inside a record's fields (quoted newlines). */
 function breaksIn(fields: string[]): number {
@@ -44,60 +46,97 @@ function breaksIn(fields: string[]): number {
   return n;
 }
 
-/** Records in batches of up to 4,096, in file order. */
+interface Chunk {
+  rows: string[][];
+  errors: Papa.ParseError[];
+}
+
+/** Records in batches, in file order. */
 export async function* csvBatches(file: string, input: Readable, onBytes?: (n: number) => void): AsyncGenerator<CsvRecord[]> {
-  if (onBytes) input.on('data', (chunk: Buffer) => onBytes(chunk.length));
-  const parser = input.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: false, encoding: 'utf8' }));
+  if (onBytes) input.on('data', (chunk: string | Buffer) => onBytes(Buffer.byteLength(chunk)));
+  // Decode UTF-8 on the stream, so a character split between two chunks is joined first.
+  input.setEncoding('utf8');
+  const queue: Chunk[] = [];
   let ended = false;
   let failure: unknown = null;
+  let parser: Papa.Parser | null = null;
+  let paused = false;
   let wake: (() => void) | null = null;
   const signal = () => {
     const w = wake;
     wake = null;
     w?.();
   };
-  parser.on('readable', signal);
-  parser.on('end', () => {
-    ended = true;
-    signal();
-  });
-  parser.on('error', (e) => {
-    failure = e;
-    signal();
-  });
   input.on('error', (e) => {
     failure = e;
     signal();
   });
+  Papa.parse<string[]>(input as unknown as File, {
+    delimiter: ',',
+    quoteChar: '"',
+    escapeChar: '"',
+    skipEmptyLines: false,
+    chunk(results, p) {
+      parser = p;
+      queue.push({ rows: results.data, errors: results.errors });
+      if (queue.length >= MAX_QUEUED && !paused) {
+        paused = true;
+        p.pause();
+      }
+      signal();
+    },
+    complete() {
+      ended = true;
+      signal();
+    },
+    error(e: Error) {
+      failure = e;
+      signal();
+    },
+  });
   let line = 1;
+  let first = true;
   try {
     for (;;) {
       if (failure) throw failure;
+      const chunk = queue.shift();
+      if (!chunk) {
+        if (ended) return;
+        if (paused) {
+          paused = false;
+          (parser as Papa.Parser | null)?.resume();
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      // In streaming, an error in the partial last row of a chunk is reported with that chunk (its
+      // row index past the chunk's rows) and again, for good, with the chunk that completes the row.
+      const quoteError = chunk.errors.find((e) => e.type === 'Quotes' && (e.row === undefined || e.row < chunk.rows.length));
       const batch: CsvRecord[] = [];
-      let fields: string[] | null;
-      while (batch.length < BATCH && (fields = parser.read() as string[] | null) !== null) {
+      for (let i = 0; i < chunk.rows.length; i++) {
+        const fields = chunk.rows[i]!;
         const start = line;
+        if (quoteError && quoteError.row === i) {
+          throw new CsvFileError(file, start, 'malformed_csv', `malformed CSV (${quoteError.code}): ${quoteError.message}`);
+        }
         line += 1 + breaksIn(fields);
         if (fields.length === 1 && fields[0] === '') continue; // a blank line
         batch.push({ fields, line: start });
       }
-      if (batch.length) {
-        yield batch;
-        continue;
+      if (quoteError) throw new CsvFileError(file, null, 'malformed_csv', `malformed CSV (${quoteError.code}): ${quoteError.message}`);
+      if (first && batch.length) {
+        // A UTF-8 byte order mark (Excel's "CSV UTF-8") is not part of the first column's name.
+        first = false;
+        const f0 = batch[0]!.fields;
+        if (f0[0]?.charCodeAt(0) === 0xfeff) f0[0] = f0[0].slice(1);
       }
-      if (failure) throw failure;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+      if (batch.length) yield batch;
     }
-  } catch (e) {
-    if (e instanceof CsvError) {
-      const at = (e as CsvError & { lines?: number }).lines ?? null;
-      throw new CsvFileError(file, at, 'malformed_csv', `malformed CSV (${e.code}): ${e.message.replace(/^[A-Za-z ]+:\s*/, '')}`);
-    }
-    throw e;
   } finally {
-    parser.off('readable', signal);
-    if (!ended) input.destroy();
+    if (!ended) {
+      (parser as Papa.Parser | null)?.abort();
+      input.destroy();
+    }
   }
 }
 
