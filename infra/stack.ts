@@ -105,46 +105,50 @@ export class CatchmentStack extends Stack {
       environment: { CATCHMENT_LA_NAME: config.laName, CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold) },
     });
 
-    this.classifyFunction = new CatchmentFunction(this, 'Classify', {
-      handlerName: 'classify',
-      description: 'catchment classify: one period on Athena -> enriched curated tables, staged published tables',
-      memorySize: 512,
-      timeout: Duration.minutes(15),
-      logRetention,
-      logEncryptionKey: this.storage.key,
-      retryAttempts: 0,
-      environment,
-    });
-    // Athena reads every curated table with the caller's credentials and UNLOADs into staging/; the
-    // stage then moves the enriched partitions into curated/enriched_*.
-    this.catalog.grantQuery(
-      this.classifyFunction,
-      CURATED_TABLES.map((t) => t.name),
+    // Both Athena stages query every curated table; Athena reads their Parquet files with the
+    // caller's credentials.
+    const athenaStage = (id: string, handlerName: string, description: string, memorySize: number, readReason: string): CatchmentFunction => {
+      const fn = new CatchmentFunction(this, id, {
+        handlerName,
+        description,
+        memorySize,
+        timeout: Duration.minutes(15),
+        logRetention,
+        logEncryptionKey: this.storage.key,
+        retryAttempts: 0,
+        environment,
+      });
+      this.catalog.grantQuery(
+        fn,
+        CURATED_TABLES.map((t) => t.name),
+      );
+      this.storage.grantLakeRead(fn, [LAKE_PREFIXES.curated], readReason);
+      return fn;
+    };
+
+    // UNLOADs into staging/; the stage then moves the enriched partitions into curated/enriched_*.
+    this.classifyFunction = athenaStage(
+      'Classify',
+      'classify',
+      'catchment classify: one period on Athena -> enriched curated tables, staged published tables',
+      512,
+      'runs Athena queries over every curated table; Athena reads their Parquet files with the caller’s credentials',
     );
-    this.storage.grantLakeRead(this.classifyFunction, [LAKE_PREFIXES.curated], 'runs Athena queries over every curated table; Athena reads their Parquet files with the caller’s credentials');
     this.storage.grantLakeReadWrite(
       this.classifyFunction,
       [`${tablePrefix(enrichedPupils)}/`, `${tablePrefix(enrichedContacts)}/`, LAKE_PREFIXES.staging],
       'UNLOADs query results into staging/<run>/ (file names chosen by Athena) and moves the enriched partitions into curated/enriched_*',
     );
 
-    this.profilesFunction = new CatchmentFunction(this, 'Profiles', {
-      handlerName: 'profiles',
-      description: 'catchment profiles and fair access: every period on Athena -> staged published tables and documents',
-      memorySize: 1024,
-      timeout: Duration.minutes(15),
-      logRetention,
-      logEncryptionKey: this.storage.key,
-      retryAttempts: 0,
-      environment,
-    });
-    // Aggregates through Athena (which reads the curated Parquet with the caller's credentials and
-    // writes results to the workgroup's bucket); tables and documents are written by the function.
-    this.catalog.grantQuery(
-      this.profilesFunction,
-      CURATED_TABLES.map((t) => t.name),
+    // Aggregates through Athena (results to the workgroup's bucket); tables and documents are
+    // written by the function.
+    this.profilesFunction = athenaStage(
+      'Profiles',
+      'profiles',
+      'catchment profiles and fair access: every period on Athena -> staged published tables and documents',
+      1024,
+      'runs Athena aggregate queries over the curated tables; Athena reads their Parquet files with the caller’s credentials',
     );
-    this.storage.grantLakeRead(this.profilesFunction, [LAKE_PREFIXES.curated], 'runs Athena aggregate queries over the curated tables; Athena reads their Parquet files with the caller’s credentials');
     this.storage.grantLakeWrite(
       this.profilesFunction,
       [LAKE_PREFIXES.staging],
