@@ -18,7 +18,7 @@ import { tablePrefix } from '../schemas/columns.ts';
 import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { BUNDLED_FONTS_DIR, FONT_FILES, FONT_LICENSE, FONT_PACKAGE_DIR } from '../functions/pdf/font-files.ts';
-import { DOCUMENT_FOLDERS } from '../functions/pipeline/publish.ts';
+import { DOCUMENT_FOLDERS } from '../functions/lake/publish.ts';
 import { DEFAULT_CONFIG, type CatchmentConfig } from './config.ts';
 import { Alerts } from './constructs/alerts.ts';
 import { Catalog } from './constructs/catalog.ts';

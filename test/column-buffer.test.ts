@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ColumnBuffer } from '../functions/ingest/column-buffer.ts';
+import { ColumnBuffer } from '../functions/lake/column-buffer.ts';
 import type { ColumnDef } from '../schemas/columns.ts';
 
 describe('column buffer', () => {

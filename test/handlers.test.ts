@@ -9,7 +9,7 @@ import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQue
 import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
 import type { S3Event } from 'aws-lambda';
 import { profileDocument } from '../schemas/profile-document.ts';
-import { fromParquet } from '../functions/ingest/parquet.ts';
+import { fromParquet } from '../functions/lake/parquet.ts';
 import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { clearPseudonymKeyCache } from '../functions/commons/secrets.ts';
 import { awsTestConfig, seedAthenaResults, startMoto, type MotoServer } from './helpers/moto.ts';

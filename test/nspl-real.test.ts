@@ -11,7 +11,7 @@ import { SCHOOLS, duck, removeDir, runLocal, tempDir, upn, writeFiles } from './
 const NSPL_DIR = resolve(import.meta.dirname, '../../shared/data/nspl');
 const FILES = ['NSPL_NOV_2021_UK_SR.csv', 'NSPL_NOV_2021_UK_DT.csv', 'NSPL_NOV_2021_UK_SM.csv'];
 const present = FILES.every((f) => existsSync(join(NSPL_DIR, f)));
-if (!present) console.warn(`skipping real NSPL tests: ${NSPL_DIR} is absent (it sits beside the checkout in CI)`);
+if (!present) throw new Error(`the real NSPL extracts are missing: ${NSPL_DIR} (it sits beside the checkout)`);
 
 interface NsplRow {
   pcds: string;
@@ -23,7 +23,7 @@ interface NsplRow {
 
 const schoolOf = (r: NsplRow) => (r.file!.includes('_SR') ? '100001' : r.file!.includes('_DT') ? '100002' : '100003');
 
-describe.skipIf(!present)('real NSPL extracts', () => {
+describe('real NSPL extracts', () => {
   let input: string;
   let out: string;
   const chosen: { variant: string; row: NsplRow }[] = [];

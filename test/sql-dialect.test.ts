@@ -9,7 +9,7 @@ import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/cur
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { columnsOf } from '../schemas/columns.ts';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
-import { attachTables } from '../functions/pipeline/tables.ts';
+import { attachTables } from '../functions/lake/tables.ts';
 import { periodLiteral } from '../schemas/sql/classify.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 

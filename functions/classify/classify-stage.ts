@@ -8,8 +8,8 @@ import { matchSummary, schoolSegmentCounts } from '../../schemas/published.ts';
 import * as q from '../../schemas/sql/classify.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
-import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
-import { attachTables, promotePartition, stagePartition } from '../pipeline/tables.ts';
+import { noProgress, type ProgressSink } from '../commons/progress.ts';
+import { attachTables, promotePartition, stagePartition } from '../lake/tables.ts';
 
 export interface ClassifyOptions {
   lake: ObjectStore;

@@ -9,7 +9,7 @@ import { getPseudonymKey } from '../commons/secrets.ts';
 import { DuckDbEngine } from '../ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
 import { RunError, runPipeline } from '../pipeline/run.ts';
-import { CODE_VERSION } from '../pipeline/version.ts';
+import { CODE_VERSION } from '../commons/version.ts';
 import { progressRenderer, summaryText } from './render.ts';
 
 const period = (v: string) => {

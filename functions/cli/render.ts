@@ -1,6 +1,6 @@
 /** Terminal rendering for the CLI: progress on stderr, the end-of-run summary on stdout. */
 import type { Manifest } from '../pipeline/manifest.ts';
-import type { ProgressEvent, ProgressSink } from '../pipeline/progress.ts';
+import type { ProgressEvent, ProgressSink } from '../commons/progress.ts';
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 

@@ -9,7 +9,7 @@ import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
-import { currentPeriod } from '../pipeline/periods.ts';
+import { currentPeriod } from '../domain/periods.ts';
 
 interface EventBridgeS3Event {
   'detail-type': string;

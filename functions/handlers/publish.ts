@@ -8,8 +8,8 @@ import { awsConfig, lakeStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodsOf, runIdOf } from '../commons/task.ts';
-import { publish } from '../pipeline/publish.ts';
-import { CODE_VERSION } from '../pipeline/version.ts';
+import { publish } from '../lake/publish.ts';
+import { CODE_VERSION } from '../commons/version.ts';
 
 export interface PublishTask {
   runId: string;

@@ -16,7 +16,7 @@ import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodOf, periodsOf, runIdOf, urnsOf } from '../commons/task.ts';
 import { mergeRenderManifests, renderPdfs } from '../pdf/render-stage.ts';
-import { stagingRoot } from '../pipeline/tables.ts';
+import { stagingRoot } from '../lake/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
 export interface RenderBatchTask {

@@ -11,7 +11,7 @@ import { contacts, pupils, schools, postcodes, segments, wards } from '../../sch
 import { genericClassificationColumns, inputColumns, segmentDictionaryColumns, wardNameColumns, type InputDataset } from '../../schemas/inputs.ts';
 import type { Pseudonymiser } from '../domain/pseudonym.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
+import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { detectLayout, genericMapper, nsplColumns, nsplMapper, oacDictionary, vintageFromName, type ClassificationLayout } from './classification-rows.ts';
 import { csvBatches, csvRecords, CsvFileError } from './csv-records.ts';
 import { mapHeader, type HeaderMap } from './header.ts';

@@ -1,8 +1,8 @@
 /** Buffers rows per Hive partition and writes numbered Parquet parts into a staging prefix. */
 import { dataColumnsOf, type TableDef } from '../../schemas/columns.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import { ColumnBuffer } from './column-buffer.ts';
-import { toParquet } from './parquet.ts';
+import { ColumnBuffer } from '../lake/column-buffer.ts';
+import { toParquet } from '../lake/parquet.ts';
 import type { Value } from './rows.ts';
 
 export class PartitionWriter {

@@ -8,7 +8,8 @@ import { isValidUpn } from '../domain/upn.ts';
 import type { Pseudonymiser } from '../domain/pseudonym.ts';
 import type { HeaderMap } from './header.ts';
 
-export type Value = string | number | boolean | null;
+export type { Value } from '../lake/column-buffer.ts';
+import type { Value } from '../lake/column-buffer.ts';
 
 export interface RowReject {
   column: string;

@@ -26,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { noProgress, type ProgressSink } from '../pipeline/progress.ts';
+import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { NotFoundError, joinKey, type ObjectStore } from '../ports/object-store.ts';
 import type { RenderKind, RenderResult, RenderTask } from './render-task.ts';
 import { RENDERER_VERSION } from './version.ts';

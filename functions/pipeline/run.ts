@@ -14,11 +14,11 @@ import { renderPdfs } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
-import { currentPeriod } from './periods.ts';
-import { noProgress, type ProgressSink } from './progress.ts';
-import { keepLatestDocuments, publish } from './publish.ts';
-import { stagingRoot } from './tables.ts';
-import { CODE_VERSION } from './version.ts';
+import { currentPeriod } from '../domain/periods.ts';
+import { noProgress, type ProgressSink } from '../commons/progress.ts';
+import { keepLatestDocuments, publish } from '../lake/publish.ts';
+import { stagingRoot } from '../lake/tables.ts';
+import { CODE_VERSION } from '../commons/version.ts';
 
 export interface RunOptions {
   raw: ObjectStore;
@@ -44,8 +44,8 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-export { currentPeriod } from './periods.ts';
-export { publish } from './publish.ts';
+export { currentPeriod } from '../domain/periods.ts';
+export { publish } from '../lake/publish.ts';
 
 /** Default period: the latest named in a pupils file name (pupils_2025-26.csv), else the current academic year. */
 export async function defaultPeriod(raw: ObjectStore): Promise<string> {

@@ -5,7 +5,7 @@
  */
 import { PERIOD_RE } from '../../schemas/portal.ts';
 import { logger } from '../commons/logger.ts';
-import { fromParquet } from '../ingest/parquet.ts';
+import { fromParquet } from '../lake/parquet.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
 const PROFILE_PDF = /^published\/profiles\/(\d{4}-\d{2})\/(\d{6})\.pdf$/;

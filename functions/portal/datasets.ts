@@ -15,8 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { dataColumnsOf, tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import { portalAudit, portalFeedback, type AuditRecord, type FeedbackRecord } from '../../schemas/portal.ts';
-import { ColumnBuffer } from '../ingest/column-buffer.ts';
-import { toParquet } from '../ingest/parquet.ts';
+import { ColumnBuffer } from '../lake/column-buffer.ts';
+import { toParquet } from '../lake/parquet.ts';
 import type { Value } from '../ingest/rows.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 

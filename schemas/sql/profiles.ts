@@ -5,8 +5,12 @@
  */
 import { countIf, periodLiteral } from './classify.ts';
 
-/** IMD rank -> England decile (1 = most deprived 10% of the 32,844 LSOAs). */
-const decile = `CAST(ceil(imd_rank * 10.0 / 32844) AS INTEGER)`;
+/**
+ * IMD rank -> England decile (1 = most deprived 10% of the 32,844 LSOAs). DOUBLE arithmetic on
+ * purpose: in Trino a literal such as 10.0 is DECIMAL and the quotient would keep one decimal place
+ * before ceil, putting ranks 1-164 in decile 0.
+ */
+const decile = `CAST(ceil(CAST(imd_rank AS DOUBLE) * 10 / 32844) AS INTEGER)`;
 
 /** Per school: pupils, classification coverage, FSM, match statuses and IMD decile counts. */
 export function schoolFactsSql(period: string): string {

@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/constructs/catchment-function.ts';
 import { makePseudonymiser } from '../../functions/domain/pseudonym.ts';
-import { fromParquet } from '../../functions/ingest/parquet.ts';
+import { fromParquet } from '../../functions/lake/parquet.ts';
 import { upnCheckLetter } from '../../functions/domain/upn.ts';
 import { MOTO_ACCOUNT_ID, TEST_REGION, awsTestConfig, startMoto, type MotoServer } from '../helpers/moto.ts';
 import { concretise, resourcesOf, type Json } from './helpers.ts';

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RENDER_MANIFEST, documentHash, renderPdfs, type RenderManifest } from '../../functions/pdf/render-stage.ts';
 import { RENDERER_VERSION } from '../../functions/pdf/version.ts';
 import { LocalObjectStore } from '../../functions/ports/local-store.ts';
-import type { ProgressEvent } from '../../functions/pipeline/progress.ts';
+import type { ProgressEvent } from '../../functions/commons/progress.ts';
 import { makeFairAccessDocument, makeProfileDocuments } from '../helpers/documents.ts';
 import { removeDir, tempDir } from '../helpers/fixtures.ts';
 import { pdfInfo } from './poppler.ts';

@@ -20,7 +20,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN_KEY = 'catchment.portal.token';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`[portal] ${CHROMIUM} is missing: browser tests SKIPPED (install it with: apt-get install -y chromium)`);
+if (!haveChromium) throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-deps.sh`);
 
 const A = SCHOOLS.A;
 const B = SCHOOLS.B;
@@ -100,7 +100,7 @@ async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
   }
 }
 
-describe.skipIf(!haveChromium)('heads’ portal in Chromium', () => {
+describe('heads’ portal in Chromium', () => {
   beforeAll(async () => {
     fx = await makePortalLake();
     portal = await startPortalServer({ lake: fx.lake, port: 0 });

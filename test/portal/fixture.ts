@@ -7,8 +7,8 @@ import PDFDocument from 'pdfkit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ColumnBuffer } from '../../functions/ingest/column-buffer.ts';
-import { fromParquet, toParquet } from '../../functions/ingest/parquet.ts';
+import { ColumnBuffer } from '../../functions/lake/column-buffer.ts';
+import { fromParquet, toParquet } from '../../functions/lake/parquet.ts';
 import type { ObjectStore } from '../../functions/ports/object-store.ts';
 import { LocalObjectStore } from '../../functions/ports/local-store.ts';
 

@@ -76,7 +76,7 @@ describe('profileRow: hand-computed example', () => {
   });
 });
 
-describe.skipIf(!python.ok)('index measures vs numpy/scipy', () => {
+describe('index measures vs numpy/scipy', () => {
   it('Byar formula equals an independent numpy implementation', () => {
     const Os = Array.from({ length: 201 }, (_, i) => i).concat([500, 1234, 10000]);
     const alphas = [0.05, 0.01, 0.1, 0.002];

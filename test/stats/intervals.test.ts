@@ -108,7 +108,7 @@ function binomialCases(): Array<[number, number, number]> {
   return cases;
 }
 
-describe.skipIf(!python.ok)('vs scipy', () => {
+describe('vs scipy', () => {
   const cases = binomialCases();
 
   it('the generated cases cover x = 0, x = n, both alphas and large n', () => {

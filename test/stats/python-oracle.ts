@@ -1,7 +1,7 @@
 /**
  * Runs Python (numpy/scipy) as an independent oracle for the stats tests.
  * Input is passed as JSON on stdin (bound to `inp`), the script must set `out`,
- * which is returned parsed from JSON. Tests skip with a message when python3 or scipy is missing.
+ * which is returned parsed from JSON. test/global-setup.ts fails the run when python3 or scipy is missing.
  */
 import { spawnSync } from 'node:child_process';
 
@@ -16,9 +16,7 @@ function probe(): { ok: boolean; reason: string; statsmodels: boolean } {
 
 export const python = probe();
 
-if (!python.ok) {
-  console.warn(`[stats tests] SKIPPING scipy oracle comparisons: ${python.reason}`);
-}
+if (!python.ok) throw new Error(`the scipy oracle cannot run: ${python.reason} (run scripts/setup-test-deps.sh)`);
 
 /** Run `script` with `inp` = parsed JSON input; returns the JSON-decoded value of `out`. */
 export function py<T = unknown>(script: string, input: unknown = null): T {

@@ -48,7 +48,7 @@ describe('similarity: hand-checked behaviour', () => {
   });
 });
 
-describe.skipIf(!python.ok)('similarity vs scipy / numpy', () => {
+describe('similarity vs scipy / numpy', () => {
   it('jensenShannonDistance equals scipy.spatial.distance.jensenshannon(base=2)', () => {
     const rand = rng(5);
     const pairs = Array.from({ length: 200 }, () => {

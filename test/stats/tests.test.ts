@@ -102,7 +102,7 @@ describe('chi-square quantile polishing', () => {
   });
 });
 
-describe.skipIf(!python.ok)('vs scipy / statsmodels', () => {
+describe('vs scipy / statsmodels', () => {
   it('two-sided normal p-values equal 2·norm.sf(|z|)', () => {
     const zs = [-40, -8.5, -5, -3.29, -1.96, -1, -0.1, 0, 0.2, 1.5, 2.5, 3, 4, 6, 10, 37];
     const ref = py<number[]>('out = [float(2*stats.norm.sf(abs(z))) for z in inp]', zs);

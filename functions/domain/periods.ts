@@ -1,5 +1,5 @@
 /** Academic-year helpers shared by the pipeline and the Lambda handlers (no stage imports here). */
-import { academicYear } from '../domain/fields.ts';
+import { academicYear } from './fields.ts';
 
 /** The academic year (e.g. 2025-26) a date falls in; years start on 1 September. */
 export const currentPeriod = (now = new Date()) => academicYear(Math.floor(now.getTime() / 86_400_000));

@@ -5,7 +5,7 @@
  */
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import { noProgress, type ProgressSink } from './progress.ts';
+import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { promotePartition, stagingRoot } from './tables.ts';
 
 /**

@@ -6,7 +6,8 @@
 import { Bool, DateDay, Float64, Int32, Int64, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
 import type { ColumnDef } from '../../schemas/columns.ts';
 
-type Value = string | number | boolean | null;
+/** A cell as packed into a column: text, number, boolean or null. */
+export type Value = string | number | boolean | null;
 
 interface ColumnSink {
   push(v: Value): void;

@@ -1,8 +1,8 @@
 /** Writes a small computed table (aggregates, never pupil rows) as one Parquet part of a staged partition. */
 import { dataColumnsOf, type TableDef } from '../../schemas/columns.ts';
-import { ColumnBuffer } from '../ingest/column-buffer.ts';
-import { toParquet } from '../ingest/parquet.ts';
-import type { Value } from '../ingest/rows.ts';
+import { ColumnBuffer } from './column-buffer.ts';
+import { toParquet } from './parquet.ts';
+import type { Value } from './column-buffer.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { stagedPartition } from './tables.ts';
 
