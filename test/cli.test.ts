@@ -29,7 +29,7 @@ afterAll(() => [input, out, secrets].forEach(removeDir));
 describe('catchment run', () => {
   it('runs every stage, prints a summary and makes a key file on first run', () => {
     const r = cli('run', '--input', input, '--out', out);
-    expect(r.stderr).toMatch(/ingest\s+pupils\/pupils_2025-26\.csv/);
+    expect(r.stderr).toMatch(/ingest\s+\S+\.csv/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/succeeded in/);
     expect(r.stdout).toMatch(/pupils\s+3\s+2\s+1/);
@@ -55,6 +55,52 @@ describe('catchment run', () => {
     expect(r.status).toBe(1);
     const last = r.stderr.trim().split('\n').pop()!;
     expect(last).toMatch(/^catchment: run \S+ failed: pupils\/p\.csv line 1: header is missing required column\(s\) upn, urn, postcode, ncyear, fsm/);
+  });
+
+  it('names an unknown option with a suggestion, not a missing required one', () => {
+    const r = cli('run', '--inptu', input, '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown option '--inptu'/);
+    expect(r.stderr).toMatch(/Did you mean --input\?/);
+    expect(r.stderr).not.toMatch(/required option/);
+  });
+
+  it('says which required option is missing, and help marks them required and shows examples', () => {
+    const r = cli('run', '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/required option '--input <dir>' not specified/);
+    const help = cli('help', 'run').stdout;
+    expect(help).toMatch(/--input <dir>\s+\(required\)/);
+    expect(help).toMatch(/--out <dir>\s+\(required\)/);
+    expect(help).toMatch(/profiles\s+and\s+fair\s+access,\s+PDFs,\s+publish/);
+    expect(cli('--help').stdout).toMatch(/Examples:[\s\S]*catchment serve --out out/);
+  });
+
+  it('--no-pdfs publishes the tables only', () => {
+    const o2 = tempDir();
+    const r = cli('run', '--input', input, '--out', o2, '--no-pdfs', '--json');
+    expect(r.status).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.pdfs).toEqual([]);
+    expect(m.published.some((p: string) => /school_profile\/period=/.test(p))).toBe(true);
+    expect(existsSync(join(o2, 'published/profiles'))).toBe(false);
+    removeDir(o2);
+  });
+
+  it('serve is a command of the CLI', () => {
+    const r = cli('help', 'serve');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--out <dir>/);
+    expect(r.stdout).toMatch(/portal/);
+  });
+
+  it('outside a terminal, progress writes at most one line per stage per 10 seconds', () => {
+    const r = cli('run', '--input', input, '--out', out);
+    expect(r.status).toBe(0);
+    const stages = r.stderr.trim().split('\n').map((l) => /^\s*[\d.]+s\s+(\S+)/.exec(l)?.[1]).filter(Boolean);
+    // a run of a few seconds: each stage appears once at most
+    expect(new Set(stages).size).toBe(stages.length);
+    expect(stages).toContain('ingest');
   });
 
   it('rejects a malformed --period and a missing input directory', () => {

@@ -11,6 +11,7 @@ import { LocalObjectStore } from '../ports/local-store.ts';
 import { RunError, runPipeline } from '../pipeline/run.ts';
 import { CODE_VERSION } from '../commons/version.ts';
 import { progressRenderer, summaryText } from './render.ts';
+import { addServeCommand } from './serve.ts';
 
 const period = (v: string) => {
   if (!/^\d{4}-\d{2}$/.test(v)) throw new InvalidArgumentError('expected an academic year such as 2025-26');
@@ -30,13 +31,33 @@ const positiveInt = (v: string) => {
 const program = new Command()
   .name('catchment')
   .description('Geodemographic school community profiles and fair-access reports')
-  .version(CODE_VERSION);
+  .version(CODE_VERSION)
+  .showSuggestionAfterError(true)
+  .addHelpText(
+    'after',
+    `
+Examples:
+  catchment run --input input --out out --la-name "Kent County Council"   the whole pipeline
+  catchment run --input input --out out --warm                             a nightly rerun: unchanged inputs are not re-read
+  catchment run --input input --out out --no-pdfs                          analysts' tables only, no documents or PDFs
+  catchment serve --out out                                                the heads' portal on http://127.0.0.1:8787
+  catchment help run                                                       every option of run`,
+  );
+
+/**
+ * --input and --out are checked in the action, not by commander's requiredOption: commander
+ * reports a missing required option before an unknown one, so a typo (--inptu) would read as
+ * "--input not specified" instead of naming the typo.
+ */
+function required(cmd: Command, o: Record<string, unknown>, ...flags: [key: string, flag: string][]): void {
+  for (const [key, flag] of flags) if (o[key] === undefined) cmd.error(`error: required option '${flag}' not specified (see catchment help run)`);
+}
 
 program
   .command('run')
-  .description('run every pipeline stage locally: ingest, classify, publish')
-  .requiredOption('-i, --input <dir>', 'input directory with pupils/, contacts/, schools/, classification/')
-  .requiredOption('-o, --out <dir>', 'output directory (curated/, quarantine/, published/, manifests/)')
+  .description('run the whole pipeline locally: ingest, classify, profiles and fair access, PDFs, publish')
+  .option('-i, --input <dir>', '(required) input directory with pupils/, contacts/, schools/, classification/')
+  .option('-o, --out <dir>', '(required) output directory (curated/, quarantine/, published/, manifests/)')
   .option('-p, --period <yyyy-yy>', 'academic year for inputs whose file names carry none', period)
   .option('--key-file <path>', 'pseudonymisation key file (made on first run)', '.secrets/pseudonym.key')
   .option('--warm', 'skip re-ingesting datasets whose input files are unchanged since the last run')
@@ -46,8 +67,17 @@ program
   .option('--fa-years <list>', 'NC years forming the fair-access base, comma-separated, or "all"', '5,6')
   .option('--threads <n>', 'DuckDB threads', (v) => Number(v))
   .option('--json', 'print the run manifest as JSON on stdout instead of the summary')
+  .option('--no-pdfs', 'publish the tables only: no PDFs, and the documents and PDFs published before stay as they were')
   .option('-q, --quiet', 'no progress output')
-  .action(async (o) => {
+  .addHelpText(
+    'after',
+    `
+Examples:
+  catchment run -i input -o out --la-name "Kent County Council" --base cluster
+  catchment run -i input -o out --fa-years all --threshold 10 --json > manifest.json`,
+  )
+  .action(async (o, cmd: Command) => {
+    required(cmd, o, ['input', '--input <dir>'], ['out', '--out <dir>']);
     const input = resolve(o.input);
     const out = resolve(o.out);
     if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);
@@ -61,6 +91,7 @@ program
         pseudonymKey: await getPseudonymKey({ kind: 'file', path: resolve(o.keyFile) }),
         progress: o.quiet || o.json ? undefined : progressRenderer(),
         skipUnchanged: Boolean(o.warm),
+        skipPdfs: o.pdfs === false,
         analysis: {
           laName: o.laName,
           baseKind: o.base,
@@ -73,6 +104,8 @@ program
       await sql.close();
     }
   });
+
+addServeCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (process.stderr.isTTY) process.stderr.write('\n');

@@ -4,18 +4,32 @@ import type { ProgressEvent, ProgressSink } from '../commons/progress.ts';
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
-/** Progress to stderr: a rewritten line on a terminal, occasional plain lines otherwise. */
-export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
-  const tty = stream.isTTY;
-  let lastItem = '';
-  let lastPct = -1;
-  const t0 = Date.now();
+export interface ProgressRendererOptions {
+  /** Whether the stream is a terminal (default: stream.isTTY). */
+  tty?: boolean;
+  /** Outside a terminal, the least time between two lines of the same stage (default 10 s). */
+  logIntervalMs?: number;
+  /** Clock in ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * Progress to stderr. On a terminal, one line rewritten in place. Otherwise (a log file, CI, a
+ * scheduler) at most one line per stage per `logIntervalMs`: the first event of a stage always,
+ * then the latest state once the interval has passed, so a 600-PDF stage writes a few lines, not 600.
+ */
+export function progressRenderer(stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr, opts: ProgressRendererOptions = {}): ProgressSink {
+  const tty = opts.tty ?? Boolean(stream.isTTY);
+  const interval = opts.logIntervalMs ?? 10_000;
+  const now = opts.now ?? Date.now;
+  const lastLine = new Map<string, number>();
+  const t0 = now();
   return (e: ProgressEvent) => {
-    const secs = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
+    const t = now();
+    const secs = ((t - t0) / 1000).toFixed(1).padStart(6);
     let text = `${secs}s  ${e.stage.padEnd(8)} ${e.item ?? ''}`;
-    let pct = -1;
     if (e.done !== undefined && e.total) {
-      pct = Math.min(100, Math.floor((100 * e.done) / e.total));
+      const pct = Math.min(100, Math.floor((100 * e.done) / e.total));
       text += `  ${String(pct).padStart(3)}%  ${e.unit === 'bytes' ? `${mib(e.done)} of ${mib(e.total)}` : `${e.done} of ${e.total}`}`;
     }
     if (e.message) text += `  ${e.message}`;
@@ -24,13 +38,10 @@ export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): P
       if (e.stage === 'done') stream.write('\n');
       return;
     }
-    // Non-terminal: one line per item, then every 25%.
-    const bucket = pct < 0 ? -1 : Math.floor(pct / 25);
-    if (e.item !== lastItem || bucket !== lastPct || e.message) {
-      stream.write(`${text}\n`);
-      lastItem = e.item ?? '';
-      lastPct = bucket;
-    }
+    const last = lastLine.get(e.stage);
+    if (last !== undefined && t - last < interval && e.stage !== 'done') return;
+    lastLine.set(e.stage, t);
+    stream.write(`${text}\n`);
   };
 }
 

@@ -1,9 +1,9 @@
 /**
- * `npm run serve`: the heads' portal locally, on 127.0.0.1, over the lake directory `npm start`
+ * `catchment serve` (also `npm run serve`): the heads' portal locally, on 127.0.0.1, over the lake directory `npm start`
  * made. Prints the dev users (one head, one executive head of two schools, one analyst) the page
  * offers at sign-in; their tokens are ES256 JWTs from a key generated now, valid for --token-minutes.
  *
- *   npm run serve -- --out out --port 8787
+ *   catchment serve --out out --port 8787
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
@@ -22,39 +22,37 @@ const minutes = (v: string) => {
   return n;
 };
 
-const program = new Command()
-  .name('catchment-serve')
-  .description('serve the heads’ portal (page + API) locally with dev sign-in')
-  .option('-o, --out <dir>', 'lake directory made by `npm start`', 'out')
-  .option('-p, --port <n>', 'port on 127.0.0.1 (0 picks a free one)', port, 8787)
-  .option('--token-minutes <n>', 'lifetime of sign-in tokens', minutes, 60)
-  .action(async (o: { out: string; port: number; tokenMinutes: number }) => {
-    const out = resolve(o.out);
-    if (!existsSync(out)) throw new Error(`lake directory ${out} does not exist: run \`npm start\` first`);
-    const portal = await startPortalServer({ lake: new LocalObjectStore(out), port: o.port, tokenSeconds: o.tokenMinutes * 60 });
-    const lines = [
-      `catchment portal on ${portal.url}  (lake: ${out})`,
-      '',
-      `Dev users (sign in on the page; tokens last ${o.tokenMinutes} min, and end when the server stops):`,
-      ...portal.devUsers.map((u) => `  ${u.label.padEnd(15)} ${u.description}   [sub ${u.sub}]`),
-      '',
-      portal.devPeriod
-        ? portal.pdfs
-          ? `Schools chosen from published/profiles/${portal.devPeriod}/.`
-          : `No profile PDFs in the lake yet: schools chosen from the profile documents of ${portal.devPeriod}; downloads answer 404 until the PDF stage has run.`
-        : 'The lake has no published profiles: run `npm start` first.',
-      `Audit: ${out}/published/portal_audit/   Feedback: ${out}/published/portal_feedback/`,
-      'Ctrl-C stops the server.',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    const stop = () => {
-      portal.close().finally(() => process.exit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-
-program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`catchment serve: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-});
+/** Adds `serve` to the catchment CLI. */
+export function addServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the heads’ portal (page + API) on 127.0.0.1 over a lake made by run, with dev sign-in')
+    .option('-o, --out <dir>', 'lake directory made by `npm start`', 'out')
+    .option('-p, --port <n>', 'port on 127.0.0.1 (0 picks a free one)', port, 8787)
+    .option('--token-minutes <n>', 'lifetime of sign-in tokens', minutes, 60)
+    .action(async (o: { out: string; port: number; tokenMinutes: number }) => {
+      const out = resolve(o.out);
+      if (!existsSync(out)) throw new Error(`lake directory ${out} does not exist: run \`npm start\` first`);
+      const portal = await startPortalServer({ lake: new LocalObjectStore(out), port: o.port, tokenSeconds: o.tokenMinutes * 60 });
+      const lines = [
+        `catchment portal on ${portal.url}  (lake: ${out})`,
+        '',
+        `Dev users (sign in on the page; tokens last ${o.tokenMinutes} min, and end when the server stops):`,
+        ...portal.devUsers.map((u) => `  ${u.label.padEnd(15)} ${u.description}   [sub ${u.sub}]`),
+        '',
+        portal.devPeriod
+          ? portal.pdfs
+            ? `Schools chosen from published/profiles/${portal.devPeriod}/.`
+            : `No profile PDFs in the lake yet: schools chosen from the profile documents of ${portal.devPeriod}; downloads answer 404 until the PDF stage has run.`
+          : 'The lake has no published profiles: run `npm start` first.',
+        `Audit: ${out}/published/portal_audit/   Feedback: ${out}/published/portal_feedback/`,
+        'Ctrl-C stops the server.',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      const stop = () => {
+        portal.close().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
