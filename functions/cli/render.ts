@@ -1,6 +1,5 @@
 /** Terminal rendering for the CLI: progress on stderr, the end-of-run summary on stdout. */
 import type { Manifest } from '../pipeline/manifest.ts';
-import { LAYOUTS } from '../../schemas/inputs.ts';
 import type { ProgressEvent, ProgressSink } from '../commons/progress.ts';
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
@@ -84,32 +83,36 @@ export function summaryText(m: Manifest, outDir: string): string {
   return lines.join('\n');
 }
 
-const LAYOUT_TITLES = new Map(Object.values(LAYOUTS).flat().map((l) => [l.id, l.title]));
+const LAYOUT_NAMES: Record<string, string> = { nspl: 'NSPL', 'oac21-oa': 'OAC 2021 by OA', generic: 'postcode,segment', gias: 'GIAS extract', schools: 'schools list', census: 'census extract', contacts: 'contact log' };
 
 /** What each input file was recognised as, the editions in use, the LA, and the files' warnings. */
 export function inputLines(m: Manifest): string[] {
   const lines: string[] = ['', '  inputs recognised'];
-  const warnings: string[] = [];
+  const warnings = new Map<string, string[]>();
   for (const d of Object.values(m.datasets)) {
     for (const f of d.files) {
-      const layout = f.layout ? (LAYOUT_TITLES.get(f.layout) ?? f.layout) : f.columns ? 'dictionary' : 'unread';
-      const cols = f.columns ? Object.entries(f.columns).filter(([c, src]) => c !== src.toLowerCase()).map(([c, src]) => `${src}\u2192${c}`) : [];
+      const layout = f.layout ? (LAYOUT_NAMES[f.layout] ?? f.layout) : 'lookup table';
+      // The header cells that did not match a contract column by name: the ones a layout renames.
+      const renamed = f.columns ? Object.entries(f.columns).filter(([c, src]) => c !== src.toLowerCase()).map(([, src]) => src) : [];
       const encoding = f.encoding === 'windows-1252' ? ', Windows-1252' : '';
-      lines.push(`    ${f.key}: ${layout}${encoding}${cols.length ? ` (${cols.join(', ')})` : ''}`);
-      for (const w of f.warnings) warnings.push(`    ${f.key}: ${w}`);
+      lines.push(`    ${f.key}: ${layout}${encoding}${renamed.length ? ` (${renamed.join(', ')})` : ''}`);
+      for (const w of f.warnings) warnings.set(w, [...(warnings.get(w) ?? []), f.key]);
     }
   }
   const c = m.classification;
   if (c.vintage) {
-    const via = c.via === 'oa-file' ? `OA-level file ${c.from} joined through oa21` : c.from ? `column ${c.from}` : c.layout;
-    lines.push(`  classification: ${c.name ?? c.layout} (${via}), postcode lookup release ${c.vintage}`);
-    lines.push(`  deprivation: ${c.imdName ? `${c.imdName} (${c.imdColumn}); English postcodes only` : 'no IMD ranks in the lookup'}`);
+    const via = c.via === 'oa-file' ? `from ${c.from}, joined through oa21` : c.from ? `from ${c.from}` : c.layout;
+    lines.push(`  classification: ${c.name ?? c.layout} ${via}, postcode lookup ${c.vintage}`);
+    lines.push(`  deprivation: ${c.imdName ? `${c.imdName} (${c.imdColumn}), English postcodes only` : 'no IMD ranks in the lookup'}`);
   }
   if (m.la) {
     const total = m.la.byLa.reduce((a, x) => a + x.pupils, 0);
     const share = total ? ` (${((100 * m.la.pupils) / total).toFixed(1)}% of pupils attend its schools)` : '';
     lines.push(`  LA: ${m.la.code ?? 'not known (the schools file has no LA numbers)'}${m.la.source === 'option' ? ' from --la-code' : m.la.source === 'inferred' ? ', inferred from the schools pupils attend' : ''}${share}`);
   }
-  if (warnings.length) lines.push('  warnings', ...warnings);
+  if (warnings.size) {
+    lines.push('  warnings');
+    for (const [w, keys] of warnings) lines.push(`    ${keys.join(', ')}: ${w}`);
+  }
   return lines;
 }
