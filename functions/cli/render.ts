@@ -91,7 +91,8 @@ export function inputLines(m: Manifest): string[] {
   const warnings = new Map<string, string[]>();
   for (const d of Object.values(m.datasets)) {
     for (const f of d.files) {
-      const layout = f.layout ? (LAYOUT_NAMES[f.layout] ?? f.layout) : 'lookup table';
+      let layout = f.layout ? (LAYOUT_NAMES[f.layout] ?? f.layout) : 'lookup table';
+      if (f.layout === 'census') layout += f.columns?.urn ? ', schools by URN' : ', schools by LAESTAB';
       // The header cells that did not match a contract column by name: the ones a layout renames.
       const renamed = f.columns ? Object.entries(f.columns).filter(([c, src]) => c !== src.toLowerCase()).map(([, src]) => src) : [];
       const encoding = f.encoding === 'windows-1252' ? ', Windows-1252' : '';
