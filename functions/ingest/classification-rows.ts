@@ -130,7 +130,7 @@ export function oaClassificationMapper(h: HeaderMap, segmentCodes: Set<string>, 
         return { column: h.source[col] ?? col, value: v, reason: 'inconsistent_segment', message: `${col} ${v} does not contain subgroup ${sub}` };
       }
     }
-    into.set(oa, sub);
+    if (!into.has(oa)) into.set(oa, sub); // a repeated OA is quarantined as a duplicate: the first row stands
     return { partition: '', values: [], uniqueKey: oa, uniqueReason: 'duplicate_oa', uniqueColumn: h.source.oa21cd ?? 'oa21cd' };
   };
 }
