@@ -48,7 +48,7 @@ export function renderTableDocs(): string {
     '',
     '## Inputs',
     '',
-    'One folder per dataset, CSV with a header row. Header names are case-insensitive; spaces and hyphens count as underscores. Columns not listed are ignored and reported once per file.',
+    'One folder per dataset, CSV (UTF-8, or Windows-1252 with a warning) with a header row. Header names are case-insensitive, and every run of characters other than letters and digits counts as one underscore (`LA (code)` is `la_code`). Columns not listed are ignored and reported once per file.',
     '',
     'A file is recognised by what its header carries: the layouts of each dataset are tried in order. Patterns such as `^lad(\\d\\d)cd$` match field names whose year changes with each release; the newest year wins.',
     '',

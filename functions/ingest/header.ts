@@ -67,6 +67,17 @@ function attempt(header: string[], columns: InputColumn[], layout: string, oneOf
   return { map: { layout, index, source, ignored, width: header.length }, missing };
 }
 
+/** The columns a file must have, in contract order, a one-of group written urn|laestab. */
+function expectedColumns(columns: InputColumn[], oneOf: string[][]): string {
+  const out: string[] = [];
+  for (const c of columns) {
+    const group = oneOf.find((g) => g.includes(c.name));
+    if (c.required) out.push(c.name);
+    else if (group && group[0] === c.name) out.push(group.join('|'));
+  }
+  return out.join(',');
+}
+
 const seen = (header: string[]) => (header.length ? header.map((h) => JSON.stringify(h)).join(', ') : '(none)');
 
 /** Maps a header onto a plain column list (dictionaries, single-layout datasets); fails naming the missing columns. */
@@ -77,10 +88,7 @@ export function mapHeader(file: string, header: string[], columns: InputColumn[]
       file,
       1,
       'bad_header',
-      `header is missing required column(s) ${missing.join(', ')}; expected ${columns
-        .filter((c) => c.required)
-        .map((c) => c.name)
-        .join(',')} (case-insensitive; aliases in the README); found ${seen(header)}`,
+      `header is missing required column(s) ${missing.join(', ')}; expected ${expectedColumns(columns, oneOf)} (case-insensitive; aliases in the README); found ${seen(header)}`,
     );
   }
   return map;
