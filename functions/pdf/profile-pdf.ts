@@ -113,11 +113,11 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   const idx: object[] = [];
   supergroups.forEach((r, i) => {
     const h = hidden(r, T);
-    comp.push({ name: r.name, order: i, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
-    comp.push({ name: r.name, order: i, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
+    comp.push({ name: chartName(r.name), order: i, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
+    comp.push({ name: chartName(r.name), order: i, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
     const st = statusOf(r, T);
     idx.push({
-      name: r.name,
+      name: chartName(r.name),
       order: i,
       hidden: st === null,
       index: r.index === null ? null : clampIndex(r.index),
@@ -273,7 +273,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     .sort(byCode)
     .map((r, i) => {
       const school = hiddenCodes.has(r.code) ? null : r.schoolPct;
-      return { name: r.name, order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
+      return { name: chartName(r.name), order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
     });
   const clChart = await renderChart('clusterRange', { cl: clRows });
   w.figure(clChart, clusterAlt(d));
@@ -291,6 +291,14 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
 // ---------------------------------------------------------------------------------------------
 // Words
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * A segment name short enough for a chart's axis (OAC 2021 names run to 43 characters, which would
+ * push the charts off the page); the tables beside the charts and the alt text carry them whole.
+ */
+function chartName(name: string, max = 27): string {
+  return name.length <= max ? name : `${name.slice(0, max - 1).trimEnd()}\u2026`;
+}
 
 function summaryBullets(d: ProfileDocument, supergroups: SegmentRow[]): { lead?: string; text: string }[] {
   const T = d.threshold;
