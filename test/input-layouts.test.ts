@@ -172,6 +172,12 @@ describe('schools from GIAS and pupils by LAESTAB', () => {
     expect(p!.urn).toBe('100002');
   });
 
+  it('pupils keyed by LAESTAB with a schools file that has none fail in one line', async () => {
+    await expect(
+      run({ 'schools/schools.csv': 'urn,name,phase,postcode\n100001,North,Primary,SR1 1AA\n', 'pupils/pupils_2025-26.csv': census(`8862001,${upn(1)},Smith,5,N`) }, { datasets: ['schools', 'pupils'] }),
+    ).rejects.toThrow(/^pupils\/pupils_2025-26\.csv line 1: pupils are keyed by LAESTAB \(LAEstab\), but the schools file gives no LAESTABs/);
+  });
+
   it('clusters come from schools/clusters.csv (by LAESTAB or URN), or a column chosen with clusterColumn, or nowhere', async () => {
     const clusters = 'laestab,cluster\n8862001,Coast\n886-2002,Coast\n';
     const a = await run({ 'schools/edubasealldata20260105.csv': giasCsv(SCHOOLS), 'schools/clusters.csv': clusters }, { datasets: ['schools'] });

@@ -356,10 +356,13 @@ async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], opts: 
   const laCounts = new Map<string, number>();
   for (const key of keys) {
     const period = periodFromName(key) ?? opts.period;
-    const mapper = (h: HeaderMap): RowMapper =>
-      dataset === 'pupils'
-        ? pupilMapper(h, { period, pseudonymise: opts.pseudonymise }, period, { register, laCode: opts.laCode, laCounts })
-        : contactMapper(h);
+    const mapper = (h: HeaderMap): RowMapper => {
+      if (dataset === 'contacts') return contactMapper(h);
+      if (h.index.urn! < 0 && !register?.hasLaestabs) {
+        throw new CsvFileError(key, 1, 'no_register', `pupils are keyed by LAESTAB (${h.source.laestab}), but the schools file gives no LAESTABs: use the GIAS extract, or add a laestab column to the schools list`);
+      }
+      return pupilMapper(h, { period, pseudonymise: opts.pseudonymise }, period, { register, laCode: opts.laCode, laCounts });
+    };
     files.push(await readFile(key, opts, { layouts: LAYOUTS[dataset], what: `${dataset} file`, mapper, personal: true }, writer, quarantine, seen));
   }
   await writer.close();
