@@ -1,7 +1,7 @@
 /**
  * Deterministic synthetic sample data for catchment (everything is made up; see README.md).
  *
- *   npx tsx sample-data/generate.ts --out DIR [--scale kent|england|tiny] [--seed N] [--force]
+ *   npx tsx sample-data/generate.ts --out DIR [--scale kent|england|tiny] [--layout 2026|2021] [--seed N] [--force]
  *
  * Writes the input contract's folders (classification, schools, pupils, contacts) under DIR.
  * Without --force nothing is written when DIR already holds every file of the scale.
@@ -11,18 +11,32 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CensusContext, firstCensus, nextCensus } from './census.ts';
 import { CsvOut, csvField } from './csv-out.ts';
-import { buildGeography, pcds, writeNspl, writeWards } from './geo.ts';
+import { buildGeography, pcds, writeNspl, writeWards, type NsplLayout } from './geo.ts';
+import { CLUSTERS_FILE, GIAS_FILE, writeGias } from './gias.ts';
 import { FamilyPool, PostcodeRenderer, PupilFile, generateContacts, placeSchools, writeContacts, type Contact, type PlacedSchool, type Pupil } from './people.ts';
 import { DEFAULT_SEED, SCALE_PARAMS, SCALES, planArea, planSchools, type Scale } from './plan.ts';
 
 export { planSchools, planArea, SCALE_PARAMS, DEFAULT_SEED, type Scale } from './plan.ts';
 
-export const NSPL_FILE = 'classification/NSPL_SAMPLE_NOV_2021.csv';
+/**
+ * The layouts the county is written in: '2026' (the default) is what an LA downloads and exports
+ * today (NSPL August 2026 with OAC 2021 and IMD 2025, the GIAS extract with clusters.csv, census
+ * extracts keyed by LAESTAB with pupils' personal details); '2021' is the NSPL November 2021
+ * layout (OAC 2011), an LA schools list and plain pupils files keyed by URN.
+ */
+export type SampleLayout = NsplLayout;
+export const NSPL_FILES: Record<SampleLayout, string> = {
+  '2021': 'classification/NSPL_SAMPLE_NOV_2021.csv',
+  '2026': 'classification/NSPL_SAMPLE_AUG_2026.csv',
+};
+export const NSPL_FILE = NSPL_FILES['2026'];
+export { CLUSTERS_FILE, GIAS_FILE };
 
 export interface GenerateOptions {
   out: string;
   scale: Scale;
   seed?: number;
+  layout?: SampleLayout;
   onProgress?: (msg: string) => void;
 }
 
@@ -34,11 +48,11 @@ export interface GenerateResult {
 }
 
 /** Files (relative to the output folder) a scale writes. */
-export function expectedFiles(scale: Scale): string[] {
+export function expectedFiles(scale: Scale, layout: SampleLayout = '2026'): string[] {
   return [
-    NSPL_FILE,
+    NSPL_FILES[layout],
     'classification/wards.csv',
-    'schools/schools.csv',
+    ...(layout === '2026' ? [GIAS_FILE, CLUSTERS_FILE] : ['schools/schools.csv']),
     ...SCALE_PARAMS[scale].years.map((y) => `pupils/pupils_${y}.csv`),
     'contacts/contacts.csv',
   ];
@@ -53,6 +67,7 @@ const PHASE_LABEL: Record<string, string> = { primary: 'Primary', secondary: 'Se
 
 export async function generateSample(opts: GenerateOptions): Promise<GenerateResult> {
   const { scale } = opts;
+  const layout = opts.layout ?? '2026';
   const seed = (opts.seed ?? DEFAULT_SEED) >>> 0;
   const params = SCALE_PARAMS[scale];
   if (!params) throw new Error(`unknown scale "${scale}" (expected ${SCALES.join(', ')})`);
@@ -62,8 +77,9 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   for (const d of ['classification', 'schools', 'pupils', 'contacts']) mkdirSync(join(out, d), { recursive: true });
   // drop our own stale files from an earlier run at another scale
-  const keep = new Set(expectedFiles(scale));
-  for (const [dir, re] of [['pupils', /^pupils_\d{4}-\d{2}\.csv$/], ['classification', /^NSPL_SAMPLE_.*\.csv$/]] as const) {
+  const keep = new Set(expectedFiles(scale, layout));
+  const ours = [['pupils', /^pupils_\d{4}-\d{2}\.csv$/], ['classification', /^NSPL_SAMPLE_.*\.csv$/], ['schools', /^(schools|clusters|edubasealldata\d{8})\.csv$/]] as const;
+  for (const [dir, re] of ours) {
     for (const f of readdirSync(join(out, dir))) if (re.test(f) && !keep.has(`${dir}/${f}`)) rmSync(join(out, dir, f));
   }
   const files: string[] = [];
@@ -76,8 +92,8 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   Object.assign(counts, geo.counts);
   log(`geography: ${geo.sectors.length} sectors, ${geo.wards.length} wards, ${geo.patches.length} output areas (${elapsed()})`);
 
-  const nsplPath = join(out, NSPL_FILE);
-  await writeNspl(geo, nsplPath, seed, log);
+  const nsplPath = join(out, NSPL_FILES[layout]);
+  await writeNspl(geo, nsplPath, seed, log, layout);
   files.push(nsplPath);
   log(`classification written: ${geo.total.toLocaleString('en-GB')} postcodes (${elapsed()})`);
   const wardsPath = join(out, 'classification/wards.csv');
@@ -85,11 +101,19 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   files.push(wardsPath);
 
   const schools: PlacedSchool[] = placeSchools(geo, plans, seed);
-  const schoolsPath = join(out, 'schools/schools.csv');
-  const sf = new CsvOut(schoolsPath, 'urn,name,phase,cluster,postcode');
-  for (const s of schools) sf.row(`${s.urn},${csvField(s.name)},${PHASE_LABEL[s.phase]},${csvField(s.clusterName)},${pcds(geo, s.postcode)}`);
-  await sf.close();
-  files.push(schoolsPath);
+  if (layout === '2026') {
+    const gias = await writeGias(geo, schools, join(out, GIAS_FILE), join(out, CLUSTERS_FILE), seed);
+    files.push(join(out, GIAS_FILE), join(out, CLUSTERS_FILE));
+    counts.gias_establishments = gias.establishments;
+    counts.gias_closed_predecessors = gias.closedPredecessors;
+    counts.gias_other_la_schools = gias.otherLaSchools;
+  } else {
+    const schoolsPath = join(out, 'schools/schools.csv');
+    const sf = new CsvOut(schoolsPath, 'urn,name,phase,cluster,postcode');
+    for (const s of schools) sf.row(`${s.urn},${csvField(s.name)},${PHASE_LABEL[s.phase]},${csvField(s.clusterName)},${pcds(geo, s.postcode)}`);
+    await sf.close();
+    files.push(schoolsPath);
+  }
   counts.schools = schools.length;
   for (const ph of ['primary', 'secondary', 'special'] as const) counts[`schools_${ph}`] = schools.filter((s) => s.phase === ph).length;
   counts.clusters = area.clusters.length;
@@ -104,7 +128,8 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   let prev: Pupil[] | null = null;
   for (const period of params.years) {
     const path = join(out, `pupils/pupils_${period}.csv`);
-    const file = new PupilFile(path, period, schools, renderer, counts, seed, badRate, dupRate);
+    const townOf = (home: number) => geo.districts[geo.sectors[geo.patches[geo.patchOf[home]!]!.sector]!.district]!.towns[0]!.name;
+    const file = new PupilFile(path, period, schools, renderer, counts, seed, badRate, dupRate, layout, townOf);
     const y56 = new FamilyPool();
     const others = new FamilyPool();
     let otherTick = 0;
@@ -147,6 +172,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     note: 'Synthetic data: every postcode, code, name, school and pupil is made up.',
     scale,
     seed,
+    layout,
     files: Object.fromEntries(files.map((f) => [f.slice(out.length + 1), statSync(f).size])),
     counts: sorted,
   };
@@ -155,8 +181,8 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   return { files, counts: sorted };
 }
 
-function parseArgs(argv: string[]): { out?: string; scale: Scale; seed: number; force: boolean; help: boolean } {
-  const a = { out: undefined as string | undefined, scale: 'kent' as Scale, seed: DEFAULT_SEED, force: false, help: false };
+function parseArgs(argv: string[]): { out?: string; scale: Scale; seed: number; layout: SampleLayout; force: boolean; help: boolean } {
+  const a = { out: undefined as string | undefined, scale: 'kent' as Scale, seed: DEFAULT_SEED, layout: '2026' as SampleLayout, force: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = () => {
@@ -173,6 +199,10 @@ function parseArgs(argv: string[]): { out?: string; scale: Scale; seed: number; 
       const v = Number(val());
       if (!Number.isInteger(v) || v < 0) throw new Error('--seed must be a non-negative integer');
       a.seed = v;
+    } else if (k === '--layout') {
+      const v = val();
+      if (v !== '2021' && v !== '2026') throw new Error('--layout must be 2026 or 2021');
+      a.layout = v;
     } else if (k === '--force') a.force = true;
     else if (k === '--help' || k === '-h') a.help = true;
     else throw new Error(`unknown argument ${k}`);
@@ -190,18 +220,18 @@ async function main() {
     return;
   }
   if (args.help || !args.out) {
-    console.log('usage: npx tsx sample-data/generate.ts --out DIR [--scale kent|england|tiny] [--seed N] [--force]');
+    console.log('usage: npx tsx sample-data/generate.ts --out DIR [--scale kent|england|tiny] [--layout 2026|2021] [--seed N] [--force]');
     if (!args.help) process.exitCode = 2;
     return;
   }
   const out = resolve(args.out);
-  const have = expectedFiles(args.scale).every((f) => existsSync(join(out, f)));
+  const have = expectedFiles(args.scale, args.layout).every((f) => existsSync(join(out, f)));
   if (have && !args.force) {
     console.log(`${out} already has the ${args.scale} sample files; nothing written (use --force to regenerate)`);
     return;
   }
   const t0 = Date.now();
-  const res = await generateSample({ out, scale: args.scale, seed: args.seed, onProgress: (m) => console.log(m) });
+  const res = await generateSample({ out, scale: args.scale, seed: args.seed, layout: args.layout, onProgress: (m) => console.log(m) });
   console.log(`wrote ${res.files.length} files to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   for (const f of res.files) console.log(`  ${f.slice(out.length + 1)}  ${(statSync(f).size / 1e6).toFixed(1)} MB`);
 }

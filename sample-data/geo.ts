@@ -15,11 +15,18 @@
  */
 import { Rng } from './random.ts';
 import { CsvOut, csvField } from './csv-out.ts';
-import { OAC_TREE, UNITS, URBAN_WARD_SUFFIX, uniquePlaceName } from './names.ts';
+import { NSPL_HEADERS } from '../schemas/published-headers.ts';
+import { OAC_TREE, UNITS, URBAN_WARD_SUFFIX, sampleOac21, uniquePlaceName } from './names.ts';
 import { allocate, type AreaPlan } from './plan.ts';
 
-export const NSPL_HEADER =
-  'pcd,pcd2,pcds,dointr,doterm,usertype,oseast1m,osnrth1m,osgrdind,oa11,cty,ced,laua,ward,hlthau,nhser,ctry,rgn,pcon,eer,teclec,ttwa,pct,itl,park,lsoa11,msoa11,wz11,ccg,bua11,buasd11,ru11ind,oac11,lat,long,lep1,lep2,pfa,imd,calncv,stp';
+/** The NSPL layouts the sample writes: the November 2021 release (OAC 2011, IMD 2019) or August 2026 (OAC 2021, IMD 2025). */
+export type NsplLayout = '2021' | '2026';
+export const NSPL_HEADER = NSPL_HEADERS['2021-11'].join(',');
+export const NSPL_HEADER_2026 = NSPL_HEADERS['2026-08'].join(',');
+/** IMD 2025 ranks England's 33,755 LSOAs (2021), IMD 2019 its 32,844 (2011). */
+const IMD_LSOAS: Record<NsplLayout, number> = { '2021': 32_844, '2026': 33_755 };
+/** 2021 rural-urban classification codes for the sample's 2011 ones. */
+const RUC21: Record<string, string> = { C1: 'UN1', D1: 'UF1', E1: 'RSN1', F1: 'RLN1' };
 
 export const FLAG_TERMINATED = 1;
 export const FLAG_UNPLACED = 2;
@@ -487,14 +494,19 @@ function yyyymm(m: number): string {
   return `${Math.floor(m / 12)}${pad((m % 12) + 1, 2)}`;
 }
 
-/** Write the NSPL extract (full 41-column layout, quoted like the ONS file). */
-export async function writeNspl(geo: Geography, path: string, seed: number, onProgress?: (msg: string) => void): Promise<number> {
+/**
+ * Write the NSPL extract in a release's full layout, quoted like the ONS file: November 2021 (41
+ * columns, OAC 2011 in oac11, IMD 2019 in imd) or August 2026 (35 columns, OAC 2021 in oac21ind,
+ * IMD 2025 in imd25ind). Both describe the same postcodes with the same random draws.
+ */
+export async function writeNspl(geo: Geography, path: string, seed: number, onProgress?: (msg: string) => void, layout: NsplLayout = '2021'): Promise<number> {
   const rng = new Rng(seed).fork('nspl');
   const { area, sectors, patches, districts, wards } = geo;
-  const out = new CsvOut(path, NSPL_HEADER);
+  const out = new CsvOut(path, layout === '2021' ? NSPL_HEADER : NSPL_HEADER_2026);
   const END = 2021 * 12 + 9; // 2021-10, month index
   const START = 1980 * 12; // 1980-01
   const step = Math.max(1, Math.ceil(sectors.length / 10));
+  const imdScale = IMD_LSOAS[layout] / IMD_LSOAS['2021'];
   for (let si = 0; si < sectors.length; si++) {
     const s = sectors[si]!;
     const d = districts[s.district]!;
@@ -502,7 +514,6 @@ export async function writeNspl(geo: Geography, path: string, seed: number, onPr
     const ward = wards[s.ward]!;
     const c = d.county;
     const laua = gss('E07', 900001, d.index);
-    const head = `"1","`;
     const countyCodes = [gss('E10', 900001, c), gss('E58', 900001, ward.index), laua];
     const region = county.region;
     const msoa = gss('E02', 900001, ward.index);
@@ -512,18 +523,26 @@ export async function writeNspl(geo: Geography, path: string, seed: number, onPr
       const town = d.towns.reduce((b, t) => (d2(p.x, p.y, t.x, t.y) < d2(p.x, p.y, b.x, b.y) ? t : b));
       const bua = p.u > 0.3 ? gss('E34', 900001, town.id) : 'E34999999';
       const buasd = p.u > 0.5 && town.weight === 1 ? gss('E35', 900001, town.id) : 'E35999999';
-      const imd = geo.lsoaImd[p.lsoa]!;
+      const imd = Math.max(1, Math.round(geo.lsoaImd[p.lsoa]! * imdScale));
+      const q = (xs: string[]) => `"${xs.join('","')}"`;
       const midFor = (wardCode: string) =>
-        head +
-        [
-          gss('E00', 500001, pi), countyCodes[0], countyCodes[1], laua, wardCode, gss('E18', 900001, c), `E4000000${region}`,
-          'E92000001', `E1200000${region}`, pcon, `E1500000${region}`, gss('E24', 900001, c), gss('E30', 900001, d.index),
-          gss('E16', 900001, d.index), laua, 'E99999999', gss('E01', 900001, p.lsoa), msoa, gss('E33', 800001, pi),
-          gss('E38', 900001, d.index), bua, buasd, p.ru, p.code,
-        ].join('","') +
-        '"';
+        layout === '2021'
+          ? q([
+              '1', gss('E00', 500001, pi), countyCodes[0]!, countyCodes[1]!, laua, wardCode, gss('E18', 900001, c), `E4000000${region}`,
+              'E92000001', `E1200000${region}`, pcon, `E1500000${region}`, gss('E24', 900001, c), gss('E30', 900001, d.index),
+              gss('E16', 900001, d.index), laua, 'E99999999', gss('E01', 900001, p.lsoa), msoa, gss('E33', 800001, pi),
+              gss('E38', 900001, d.index), bua, buasd, p.ru, p.code,
+            ])
+          : q([
+              '1', gss('E00', 500001, pi), countyCodes[0]!, countyCodes[1]!, laua, wardCode, `E4000000${region}`, 'E92000001',
+              `E1200000${region}`, pcon, gss('E30', 900001, d.index), laua, 'E99999999', gss('E01', 900001, p.lsoa), msoa,
+              gss('E33', 800001, pi), gss('E38', 900001, d.index), bua, RUC21[p.ru]!, sampleOac21(p.code),
+            ]);
       const mid = midFor(ward.code);
-      const tail = `"${gss('E37', 900001, c)}","","${gss('E23', 900001, c)}",${imd},"${gss('E56', 900001, c)}","${gss('E54', 900001, c)}"`;
+      const tail =
+        layout === '2021'
+          ? `"${gss('E37', 900001, c)}","","${gss('E23', 900001, c)}",${imd},"${gss('E56', 900001, c)}","${gss('E54', 900001, c)}"`
+          : `"${gss('E37', 900001, c)}","","${gss('E23', 900001, c)}",${imd},"${gss('E54', 900001, c)}"`;
       const jitter = s.urban ? 0.1 : 0.35;
       for (let i = p.start; i < p.end; i++) {
         const inward = `${s.digit}${UNITS[geo.unit[i]!]}`;
@@ -538,7 +557,9 @@ export async function writeNspl(geo: Geography, path: string, seed: number, onPr
         const y = p.y + rng.normal() * jitter;
         let line: string;
         if (f & FLAG_UNPLACED) {
-          line = `"${pcd}","${pcd2}","${pcdsv}","${yyyymm(rng.intBetween(2019 * 12, END))}","","1","","","9",${'"",'.repeat(24)}99.999999,0.000000,"","","",0,"",""`;
+          const blanks = layout === '2021' ? 24 : 19;
+          const tailBlank = layout === '2021' ? '"","","",0,"",""' : '"","","",0,""';
+          line = `"${pcd}","${pcd2}","${pcdsv}","${yyyymm(rng.intBetween(2019 * 12, END))}","","1","","","9",${'"",'.repeat(blanks)}99.999999,0.000000,${tailBlank}`;
         } else {
           const [lat, lon] = toLatLong(geo, x, y);
           const [e, n] = toGrid(lat, lon);

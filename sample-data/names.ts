@@ -118,3 +118,40 @@ for (const code of OAC11_CODES) {
   if (!groups.has(g)) groups.set(g, []);
   groups.get(g)!.push(code);
 }
+
+/**
+ * A plausible 2021 OAC subgroup for each 2011 group of the sample's spatial model (which is built on
+ * the 2011 supergroups): rural 2011 types become 2021 rural ones, constrained city dwellers become
+ * challenged or legacy communities, and so on. Only for making the fictional county look right;
+ * it is no official lookup between the editions (there is none).
+ */
+const OAC21_FOR_OAC11_GROUP: Record<string, string> = {
+  '1A': '1A', '1B': '2B', '1C': '2B', '2A': '3A', '2B': '3A', '2C': '3C', '2D': '3C', '3A': '3B',
+  '3B': '4B', '3C': '4C', '3D': '5B', '4A': '4A', '4B': '4C', '4C': '5A', '5A': '2A', '5B': '2C',
+  '6A': '1C', '6B': '1B', '7A': '6C', '7B': '8B', '7C': '6A', '7D': '8A', '8A': '7A', '8B': '7B',
+  '8C': '6B', '8D': '6C',
+};
+/** Number of subgroups in each 2021 OAC group. */
+const OAC21_GROUP_SIZE: Record<string, number> = {
+  '1A': 2, '1B': 2, '1C': 2, '2A': 3, '2B': 2, '2C': 2, '3A': 4, '3B': 2, '3C': 2, '4A': 3, '4B': 4,
+  '4C': 2, '5A': 3, '5B': 2, '6A': 3, '6B': 3, '6C': 2, '7A': 2, '7B': 2, '8A': 2, '8B': 3,
+};
+
+/** The sample's OAC 2021 subgroup for a postcode whose 2011 subgroup is `oac11` (e.g. 7C3 -> 6A3). */
+export function sampleOac21(oac11: string): string {
+  const g = OAC21_FOR_OAC11_GROUP[oac11.slice(0, 2)]!;
+  return `${g}${((Number(oac11[2]) - 1) % OAC21_GROUP_SIZE[g]!) + 1}`;
+}
+
+/** Fictional pupils' names, streets and towns for the census extract (never read by catchment). */
+export const FORENAMES = [
+  'Amara', 'Arlo', 'Bea', 'Caius', 'Delphine', 'Eben', 'Fenna', 'Gideon', 'Halla', 'Idris', 'Juno',
+  'Kit', 'Liora', 'Marek', 'Nell', 'Orrin', 'Pippa', 'Quill', 'Rosalind', 'Soren', 'Tamsin', 'Ulric',
+  'Vesna', 'Wren', 'Xanthe', 'Yusuf', 'Zelda', 'Ansel', 'Briony', 'Corin', 'Dulcie', 'Emrys',
+];
+export const SURNAMES = [
+  'Ashdown', 'Brackley', 'Cobbold', 'Dunmore', 'Eastling', 'Fairweather', 'Gathercole', 'Hambly',
+  'Inchbald', 'Jessop', 'Kettleby', 'Lanyon', 'Merriman', 'Nettlefold', 'Ormiston', 'Pellow',
+  'Quennell', 'Rudge', 'Saltonstall', 'Treloar', 'Umfreville', 'Varley', 'Wakelin', 'Yelland',
+];
+export const STREET_WORDS = ['Lane', 'Road', 'Close', 'Way', 'Gardens', 'Crescent', 'Mews', 'Drive', 'Walk', 'Terrace'];

@@ -17,7 +17,7 @@ import { isValid } from 'postcode';
 import { UPN_ALPHABET, upnCheckLetter } from '../functions/domain/upn.ts';
 import { CsvOut, csvField } from './csv-out.ts';
 import { AFFLUENT_SUPERGROUPS, DEPRIVED_SUPERGROUPS, FLAG_TERMINATED, pcds, type Geography } from './geo.ts';
-import { UNITS } from './names.ts';
+import { FORENAMES, STREET_WORDS, SURNAMES, UNITS } from './names.ts';
 import { ncYearLabel, yearProfile, type SchoolPlan } from './plan.ts';
 import { CumulativeSampler, Rng } from './random.ts';
 
@@ -256,9 +256,21 @@ export class PostcodeRenderer {
 }
 
 /** Writes one pupils file: UPN defects (bad check letter, duplicate rows) and postcode defects. */
+/**
+ * The pupils file of one census. Layout '2026' is a census extract as an LA's system exports it:
+ * schools by LAESTAB, CBDS field names, and the personal details such extracts carry (fictional
+ * names, dates of birth, addresses, gender, ethnicity) that catchment must never read into any
+ * output. Layout '2021' is the plain upn,urn,postcode,ncyear,fsm file. Personal details come
+ * from their own random stream, so both layouts hold the same pupils and the same defects.
+ */
+export type PupilLayout = '2021' | '2026';
+export const CENSUS_HEADER = 'LAEstab,UPN,Surname,Forename,DOB,Gender,Ethnicity,NCyearActual,FSMeligible,AddressLine1,Town,PostCode';
+const ETHNICITY = ['WBRI', 'WOTH', 'MWBC', 'AIND', 'APKN', 'BAFR', 'CHNE', 'WIRT', 'NOBT'];
+
 export class PupilFile {
   readonly out: CsvOut;
   private readonly rng: Rng;
+  private readonly people: Rng;
   constructor(
     path: string,
     private readonly period: string,
@@ -268,13 +280,43 @@ export class PupilFile {
     seed: number,
     private readonly badRate: number,
     private readonly dupRate: number,
+    private readonly layout: PupilLayout = '2021',
+    private readonly townOf: (home: number) => string = () => 'Kentish Vale',
   ) {
-    this.out = new CsvOut(path, 'upn,urn,postcode,ncyear,fsm');
+    this.out = new CsvOut(path, layout === '2026' ? CENSUS_HEADER : 'upn,urn,postcode,ncyear,fsm');
     this.rng = new Rng(seed).fork(`pupil-file-${period}`);
+    this.people = new Rng(seed).fork(`pupil-people-${period}`);
   }
 
   private bump(key: string) {
     this.counts[key] = (this.counts[key] ?? 0) + 1;
+  }
+
+  /** Fictional personal details of a pupil (census extracts carry them; catchment never reads them). */
+  private person(p: Pupil): string {
+    const r = this.people;
+    const y0 = Number(this.period.slice(0, 4));
+    // Reception children are 4 on 1 September; the academic year of birth runs September to August.
+    const born = y0 - (p.ord + 5);
+    const month = r.int(12);
+    const year = month >= 8 ? born : born + 1;
+    const dob = `${year}-${String(month + 1).padStart(2, '0')}-${String(1 + r.int(28)).padStart(2, '0')}`;
+    const gender = r.chance(0.5) ? 'F' : 'M';
+    const street = `${1 + r.int(180)} ${r.pick(SURNAMES)} ${r.pick(STREET_WORDS)}`;
+    return `${r.pick(SURNAMES)},${r.pick(FORENAMES)},${dob},${gender},${r.pick(ETHNICITY)},`.concat(street, ',', this.townOf(p.home));
+  }
+
+  private line(upn: string, s: PlacedSchool, postcode: string, p: Pupil, fsm: boolean): string {
+    if (this.layout === '2021') {
+      // 2024-25 writes FSM as Y/N, later censuses as 1/0 (both are in the input contract)
+      const flag = this.period === '2024-25' ? (fsm ? 'Y' : 'N') : fsm ? '1' : '0';
+      return `${upn},${s.urn},${postcode},${ncYearLabel(p.ord)},${flag}`;
+    }
+    const flag = this.period === '2024-25' ? (fsm ? 'Yes' : 'No') : fsm ? 'true' : 'false';
+    const [surname, forename, dob, gender, ethnicity, street, town] = this.person(p).split(',');
+    // Special schools record a few pupils outside the national curriculum years (X).
+    const year = s.phase === 'special' && p.ord >= 12 && this.people.chance(0.2) ? 'X' : ncYearLabel(p.ord);
+    return `${s.la}${s.estab},${upn},${surname},${forename},${dob},${gender},${ethnicity},${year},${flag},${street},${town},${postcode}`;
   }
 
   async write(p: Pupil): Promise<void> {
@@ -286,14 +328,12 @@ export class PupilFile {
       upn = UPN_ALPHABET[(i + 1 + rng.int(22)) % 23] + upn.slice(1);
       this.bump(`${prefix}:bad_upn`);
     }
-    const urn = this.schools[p.school]!.urn;
-    // 2024-25 writes FSM as Y/N, later censuses as 1/0 (both are in the input contract)
-    const fsm = this.period === '2024-25' ? (p.fsm ? 'Y' : 'N') : p.fsm ? '1' : '0';
-    const line = `${upn},${urn},${this.renderer.render(p.home, rng, PUPIL_DEFECTS, prefix)},${ncYearLabel(p.ord)},${fsm}`;
+    const s = this.schools[p.school]!;
+    const line = this.line(upn, s, this.renderer.render(p.home, rng, PUPIL_DEFECTS, prefix), p, p.fsm);
     if (this.out.row(line)) await this.out.flush();
     if (rng.chance(this.dupRate)) {
       this.bump(`${prefix}:duplicate_upn`);
-      const again = rng.chance(0.5) ? line : `${upn},${urn},${pcds(this.renderer.geo, p.home).toLowerCase()},${ncYearLabel(p.ord)},${fsm}`;
+      const again = rng.chance(0.5) ? line : this.line(upn, s, pcds(this.renderer.geo, p.home).toLowerCase(), p, p.fsm);
       if (this.out.row(again)) await this.out.flush();
     }
   }

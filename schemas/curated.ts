@@ -5,10 +5,14 @@
  */
 import { z } from 'zod';
 import { defineTable } from './columns.ts';
+import { classificationEdition, IMD_EDITION_IDS } from './editions.ts';
 
-export const NCYEARS = ['N1', 'N2', 'R', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14'] as const;
+/** National curriculum years as the census records them; X = not following the national curriculum. */
+export const NCYEARS = ['N1', 'N2', 'R', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', 'X'] as const;
 export const CHANNELS = ['helpline', 'school_meeting', 'drop_in', 'email', 'other'] as const;
-export const PHASES = ['primary', 'secondary', 'special', 'all_through', 'nursery', 'alternative_provision'] as const;
+/** School phases; GIAS's "16 plus" and "Not applicable" (colleges, other establishments) are kept for the register. */
+export const PHASES = ['primary', 'secondary', 'special', 'all_through', 'nursery', 'alternative_provision', 'sixteen_plus', 'not_applicable'] as const;
+export const SCHOOL_STATUSES = ['open', 'closed', 'open_proposed_to_close', 'proposed_to_open'] as const;
 export const MATCH_STATUSES = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
 export type MatchStatus = (typeof MATCH_STATUSES)[number];
 
@@ -53,14 +57,17 @@ export const contacts = defineTable({
 export const schools = defineTable({
   name: 'schools',
   zone: 'curated',
-  description: 'Schools list for the period',
+  description: 'Schools for the period: the LA’s list, or the whole GIAS register (open and closed, every LA) that pupils’ LAESTABs resolve against',
   schema: z.object({
     urn,
+    laestab: z.string().regex(/^\d{7}$/).nullable().describe('LA number + establishment number, e.g. 8862001; null when the file has none'),
     name: z.string().describe('school name'),
-    phase: z.enum(PHASES).describe('normalised phase'),
-    cluster: z.string().describe('LA cluster/locality'),
+    phase: z.enum(PHASES).describe('normalised phase (special schools and pupil referral units from the GIAS establishment type)'),
+    cluster: z.string().nullable().describe('LA cluster/locality (schools/clusters.csv or a chosen GIAS column); null when none is given'),
     postcode,
     sector,
+    la_code: z.string().regex(/^\d{3}$/).nullable().describe('LA number, e.g. 886; null for an LA list without LAESTABs'),
+    status: z.enum(SCHOOL_STATUSES).describe('GIAS establishment status; open for an LA list'),
     period,
   }),
   partitions: ['period'],
@@ -74,11 +81,13 @@ export const postcodes = defineTable({
     postcode: z.string().describe('normalised postcode'),
     sector: z.string().describe('postcode sector'),
     terminated: z.boolean().describe('postcode has been terminated (keeps its last classification)'),
-    segment: z.string().nullable().describe('finest-level segment code (OAC 2011 subgroup in NSPL); null when unclassified'),
+    segment: z.string().nullable().describe('finest-level segment code (the OAC subgroup of the chosen edition, or a custom segment); null when unclassified'),
     ward: z.string().nullable().describe('electoral ward GSS code; null for pseudo codes'),
-    lsoa: z.string().nullable().describe('LSOA 2011 code'),
+    lsoa: z.string().nullable().describe('LSOA code (2021 where the lookup has it, else 2011)'),
     laua: z.string().nullable().describe('local authority district GSS code'),
+    country: z.string().nullable().describe('nation: E, W, S, N (L, M for the Channel Islands and the Isle of Man); from the country code, else the LSOA or LA code'),
     imd_rank: z.int().nullable().describe('IMD rank of the LSOA within its nation, 1 = most deprived'),
+    imd_edition: z.enum(IMD_EDITION_IDS as [string, ...string[]]).nullable().describe('edition of the English indices the rank of an English postcode comes from (imd2010, imd2015, imd2019, imd2025)'),
     lat: z.number().nullable().describe('latitude'),
     long: z.number().nullable().describe('longitude'),
     vintage: z.string().describe('classification vintage, e.g. 2021-11'),
@@ -98,6 +107,7 @@ export const segments = defineTable({
     supergroup_code: z.string(),
     supergroup_name: z.string(),
     description: z.string().nullable().describe('pen portrait, when known'),
+    classification: classificationEdition,
     vintage: z.string(),
   }),
   partitions: ['vintage'],
@@ -123,6 +133,7 @@ const enrichedColumns = {
   ward: z.string().nullable().describe('ward of residence (null when sector-imputed or unmatched)'),
   lsoa: z.string().nullable(),
   imd_rank: z.int().nullable(),
+  imd_decile: z.int().nullable().describe('English IMD decile, 1 = most deprived 10% of the edition’s LSOAs; null outside England or without a rank'),
 };
 
 export const enrichedPupils = defineTable({

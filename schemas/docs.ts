@@ -7,7 +7,7 @@ import { columnsOf, glueType, tablePrefix, type TableDef } from './columns.ts';
 import { CURATED_TABLES } from './curated.ts';
 import { PUBLISHED_TABLES } from './published.ts';
 import { PORTAL_TABLES } from './portal.ts';
-import { inputColumns, genericClassificationColumns, segmentDictionaryColumns, wardNameColumns, NSPL_SIGNATURE, NSPL_WARD_COLUMNS, type InputColumn } from './inputs.ts';
+import { CLUSTERS_LAYOUT, LAYOUTS, PERSONAL_DATA_COLUMNS, segmentDictionaryColumns, wardNameColumns, type InputColumn, type InputLayout, type SourceName } from './inputs.ts';
 
 function tableDoc(t: TableDef): string {
   const lines = [
@@ -23,16 +23,22 @@ function tableDoc(t: TableDef): string {
   return lines.join('\n');
 }
 
-function inputDoc(name: string, cols: InputColumn[]): string {
+const sourceText = (a: SourceName) => `\`${typeof a === 'string' ? a : a.source}\``;
+
+function inputDoc(name: string, cols: InputColumn[], note = ''): string {
   return [
-    `### \`${name}\``,
+    `### ${name}`,
     '',
+    ...(note ? [note, ''] : []),
     '| column | required | also accepted | description |',
     '|---|---|---|---|',
-    ...cols.map((c) => `| \`${c.name}\` | ${c.required ? 'yes' : 'no'} | ${c.aliases.map((a) => `\`${a}\``).join(', ')} | ${c.description} |`),
+    ...cols.map((c) => `| \`${c.name}\` | ${c.required ? 'yes' : 'no'} | ${c.aliases.map(sourceText).join(', ')} | ${c.description} |`),
     '',
   ].join('\n');
 }
+
+const layoutDoc = (dataset: string, l: InputLayout) =>
+  inputDoc(`\`${dataset}/*.csv\`: ${l.title} (layout \`${l.id}\`)`, l.columns, `From ${l.source}.${l.oneOf ? ` At least one of ${l.oneOf.map((g) => g.map((c) => `\`${c}\``).join(' or ')).join('; ')}.` : ''}`);
 
 export function renderTableDocs(): string {
   return [
@@ -42,18 +48,19 @@ export function renderTableDocs(): string {
     '',
     '## Inputs',
     '',
-    'One folder per dataset, CSV with a header row. Header names are case-insensitive; spaces and hyphens count as underscores. Columns not listed are ignored and reported once per file.',
+    'One folder per dataset, CSV (UTF-8, or Windows-1252 with a warning) with a header row. Header names are case-insensitive, and every run of characters other than letters and digits counts as one underscore (`LA (code)` is `la_code`). Columns not listed are ignored and reported once per file.',
     '',
-    inputDoc('pupils/*.csv', inputColumns.pupils),
-    inputDoc('contacts/*.csv', inputColumns.contacts),
-    inputDoc('schools/*.csv', inputColumns.schools),
-    `### \`classification/*.csv\``,
+    'A file is recognised by what its header carries: the layouts of each dataset are tried in order. Patterns such as `^lad(\\d\\d)cd$` match field names whose year changes with each release; the newest year wins.',
     '',
-    `Either the National Statistics Postcode Lookup layout, recognised by the columns ${NSPL_SIGNATURE.map((c) => `\`${c}\``).join(', ')} and ${NSPL_WARD_COLUMNS.map((c) => `\`${c}\``).join(' or ')} (2011 OAC names built in), or a generic table:`,
+    ...LAYOUTS.pupils.map((l) => layoutDoc('pupils', l)),
+    `Columns of personal data in a census extract are never read and are reported by name only, with a warning: ${PERSONAL_DATA_COLUMNS.map((p) => p.kind).join(', ')}.`,
     '',
-    inputDoc('classification/<name>.csv (generic)', genericClassificationColumns),
-    inputDoc('classification/segments.csv (with a generic table)', segmentDictionaryColumns),
-    inputDoc('classification/wards.csv (optional)', wardNameColumns),
+    ...LAYOUTS.contacts.map((l) => layoutDoc('contacts', l)),
+    ...LAYOUTS.schools.map((l) => layoutDoc('schools', l)),
+    inputDoc('`schools/clusters.csv` (optional)', CLUSTERS_LAYOUT.columns, 'Each school’s cluster, by URN or LAESTAB; without it (or `--cluster-column`), schools have no cluster.'),
+    ...LAYOUTS.classification.map((l) => layoutDoc('classification', l)),
+    inputDoc('`classification/segments.csv` (with a generic table)', segmentDictionaryColumns),
+    inputDoc('`classification/wards.csv` (optional)', wardNameColumns),
     '## Published tables (analysts)',
     '',
     'Aggregates only, never pupil-level rows. Read locally with `read_parquet(\'<out>/published/<table>/**/*.parquet\', hive_partitioning = true)`; on AWS they are Glue tables in the `catchment` database.',

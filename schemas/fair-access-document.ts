@@ -3,7 +3,7 @@
  * the Choice Advisers' PDF. Counts of contacts in wards and schools are disclosure-controlled ("c").
  */
 import { z } from 'zod';
-import { cell } from './profile-document.ts';
+import { cell, classificationInfo } from './profile-document.ts';
 
 export const fairAccessRow = z.object({
   code: z.string(),
@@ -39,7 +39,7 @@ const place = z.object({
 export const fairAccessDocument = z.object({
   period: z.string(),
   laName: z.string(),
-  classification: z.object({ name: z.string(), vintage: z.string() }),
+  classification: classificationInfo,
   base: z.object({ label: z.string(), ncyears: z.array(z.string()).nullable() }),
   clientRule: z.string().describe('how contacts become clients (deduplication), in plain words'),
   threshold: z.number().int(),

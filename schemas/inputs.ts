@@ -1,75 +1,227 @@
 /**
  * Input contract: an input directory (locally) or the raw/ prefix (on AWS) holds one folder per
- * dataset, each with CSV files that have a header row. Header names are matched case-insensitively
- * after trimming and turning spaces/hyphens into underscores; aliases below are accepted too.
- * Columns not listed are ignored and reported once per file.
+ * dataset, each with CSV files that have a header row. A file is recognised by what its header
+ * carries, not by one fixed header: each layout below says which source columns (names, or
+ * patterns for names whose year changes with each release, such as `lad25cd`) fill which contract
+ * column. Header cells are matched after normaliseHeader(); columns not listed are ignored and
+ * reported once per file. This module is declarations only: functions/ingest/header.ts applies
+ * them, and the same declarations serve any other reader (SQL over read_csv).
  */
 export type InputDataset = 'pupils' | 'contacts' | 'schools' | 'classification';
+
+/** A header cell that fills a contract column: a normalised name, or a pattern whose first group is a two-digit year. */
+export type SourceName = string | RegExp;
 
 export interface InputColumn {
   name: string;
   required: boolean;
-  aliases: string[];
+  /** Other names (after normaliseHeader) or patterns, in order of preference; the contract name itself comes first. */
+  aliases: SourceName[];
   description: string;
+}
+
+export interface InputLayout {
+  id: string;
+  dataset: InputDataset;
+  title: string;
+  /** Where analysts get such a file. */
+  source: string;
+  columns: InputColumn[];
+  /** At least one column of each group must be present (e.g. a pupil's school by URN or LAESTAB). */
+  oneOf?: string[][];
 }
 
 export const INPUT_DATASETS: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts'];
 
-export const inputColumns: Record<Exclude<InputDataset, 'classification'>, InputColumn[]> = {
-  pupils: [
-    { name: 'upn', required: true, aliases: ['unique_pupil_number', 'pupil_upn'], description: '13-character Unique Pupil Number; checked with the DfE check letter, then pseudonymised' },
-    { name: 'urn', required: true, aliases: ['school_urn', 'urn_school'], description: '6-digit school URN' },
-    { name: 'postcode', required: true, aliases: ['post_code', 'pupil_postcode', 'home_postcode', 'pcode'], description: 'home postcode, any case or spacing' },
-    { name: 'ncyear', required: true, aliases: ['nc_year', 'ncyearactual', 'year_group', 'national_curriculum_year'], description: 'N1, N2, R, or 1..14' },
-    { name: 'fsm', required: true, aliases: ['fsm_eligible', 'fsmeligible', 'free_school_meals'], description: 'free school meals: Y/N, true/false, 1/0' },
+const col = (name: string, required: boolean, aliases: SourceName[], description: string): InputColumn => ({ name, required, aliases, description });
+
+export const PUPILS_LAYOUT: InputLayout = {
+  id: 'census',
+  dataset: 'pupils',
+  title: 'School census extract (CBDS names or plain names)',
+  source: 'the LA’s school census extract (COLLECT / CBDS); one row per pupil on roll',
+  columns: [
+    col('upn', true, ['unique_pupil_number', 'pupil_upn'], '13-character Unique Pupil Number; checked with the DfE check letter, then pseudonymised'),
+    col('urn', false, ['school_urn', 'urn_school'], '6-digit school URN (this or the LAESTAB)'),
+    col('laestab', false, ['la_estab', 'dfe_number', 'dfe_no', 'lea_estab', 'estab_no'], '7-digit LA number + establishment number (e.g. 8862001), mapped to the URN through the schools file'),
+    col('postcode', true, ['post_code', 'pupil_postcode', 'home_postcode', 'homepostcode', 'pcode'], 'home postcode, any case or spacing'),
+    col('ncyear', true, ['nc_year', 'ncyearactual', 'nc_year_actual', 'year_group', 'national_curriculum_year'], 'N1, N2, R, X or 1..14'),
+    col('fsm', true, ['fsm_eligible', 'fsmeligible', 'free_school_meals'], 'free school meals: Y/N, Yes/No, true/false, 1/0'),
   ],
-  contacts: [
-    { name: 'contact_id', required: true, aliases: ['id', 'contact_ref', 'reference'], description: 'service log reference' },
-    { name: 'contact_date', required: true, aliases: ['date', 'contacted_on'], description: 'ISO yyyy-mm-dd or dd/mm/yyyy' },
-    { name: 'postcode', required: true, aliases: ['post_code', 'family_postcode', 'parent_postcode', 'home_postcode'], description: "family's postcode" },
-    { name: 'channel', required: true, aliases: ['contact_channel', 'method', 'contact_method'], description: 'helpline, school_meeting, drop_in, email or other (common spellings normalised)' },
-    { name: 'child_urn', required: false, aliases: ['school_urn', 'child_school_urn'], description: "URN of the child's current school, optional" },
-    { name: 'child_ncyear', required: false, aliases: ['child_nc_year', 'child_year_group'], description: "child's NC year, optional" },
+  oneOf: [['urn', 'laestab']],
+};
+
+export const CONTACTS_LAYOUT: InputLayout = {
+  id: 'contacts',
+  dataset: 'contacts',
+  title: 'Choice Advisers contact log',
+  source: 'the service’s case log export',
+  columns: [
+    col('contact_id', true, ['id', 'contact_ref', 'reference'], 'service log reference'),
+    col('contact_date', true, ['date', 'contacted_on'], 'ISO yyyy-mm-dd or dd/mm/yyyy'),
+    col('postcode', true, ['post_code', 'family_postcode', 'parent_postcode', 'home_postcode'], "family's postcode"),
+    col('channel', true, ['contact_channel', 'method', 'contact_method'], 'helpline, school_meeting, drop_in, email or other (common spellings normalised)'),
+    col('child_urn', false, ['school_urn', 'child_school_urn'], "URN of the child's current school, optional"),
+    col('child_ncyear', false, ['child_nc_year', 'child_year_group'], "child's NC year, optional"),
   ],
-  schools: [
-    { name: 'urn', required: true, aliases: ['school_urn'], description: '6-digit school URN' },
-    { name: 'name', required: true, aliases: ['school_name', 'establishment_name'], description: 'school name' },
-    { name: 'phase', required: true, aliases: ['school_phase', 'phase_of_education'], description: 'primary, secondary, special, all_through, nursery or alternative_provision' },
-    { name: 'cluster', required: true, aliases: ['school_cluster', 'locality', 'district'], description: 'the LA cluster/locality the school belongs to' },
-    { name: 'postcode', required: true, aliases: ['post_code', 'school_postcode'], description: "the school's postcode (for distances)" },
+};
+
+/**
+ * Get Information About Schools "all establishment data" (edubasealldata<yyyymmdd>.csv): every
+ * establishment in England, open and closed, about 140 quoted columns.
+ */
+export const GIAS_LAYOUT: InputLayout = {
+  id: 'gias',
+  dataset: 'schools',
+  title: 'GIAS all establishment data (edubasealldata)',
+  source: 'get-information-schools.service.gov.uk/Downloads, "All establishment data"',
+  columns: [
+    col('urn', true, [], 'URN'),
+    col('la_code', true, [], '`LA (code)`, e.g. 886'),
+    col('establishment_number', true, ['establishmentnumber'], '`EstablishmentNumber`, 4 digits (LA code + this = LAESTAB)'),
+    col('name', true, ['establishmentname'], '`EstablishmentName`'),
+    col('status', true, ['establishmentstatus_name'], '`EstablishmentStatus (name)`: Open, Closed, Open but proposed to close, Proposed to open'),
+    col('phase', true, ['phaseofeducation_name'], '`PhaseOfEducation (name)`: Nursery, Primary, Middle deemed primary, Secondary, Middle deemed secondary, 16 plus, All-through, Not applicable'),
+    col('type', true, ['typeofestablishment_name'], '`TypeOfEstablishment (name)`: tells special schools and pupil referral units / alternative provision'),
+    col('postcode', true, [], '`Postcode`'),
+  ],
+};
+
+export const SCHOOLS_LAYOUT: InputLayout = {
+  id: 'schools',
+  dataset: 'schools',
+  title: 'Schools list',
+  source: 'the LA’s own list of its schools',
+  columns: [
+    col('urn', true, ['school_urn'], '6-digit school URN'),
+    col('laestab', false, ['la_estab', 'dfe_number'], '7-digit LAESTAB, optional (lets pupils be keyed by it)'),
+    col('name', true, ['school_name', 'establishment_name'], 'school name'),
+    col('phase', true, ['school_phase', 'phase_of_education'], 'primary, secondary, special, all_through, nursery, alternative_provision (GIAS phase names too)'),
+    col('cluster', false, ['school_cluster', 'locality', 'district'], 'the LA cluster/locality the school belongs to, optional'),
+    col('postcode', true, ['post_code', 'school_postcode'], "the school's postcode (for distances)"),
+  ],
+};
+
+/** `schools/clusters.csv` (optional): each school's cluster, by URN or LAESTAB. */
+export const CLUSTERS_LAYOUT: InputLayout = {
+  id: 'clusters',
+  dataset: 'schools',
+  title: 'Clusters (schools/clusters.csv)',
+  source: 'the LA’s own grouping of schools into clusters or localities',
+  columns: [
+    col('urn', false, ['school_urn'], 'school URN'),
+    col('laestab', false, ['la_estab', 'dfe_number'], 'or the LAESTAB'),
+    col('cluster', true, ['school_cluster', 'locality', 'district'], 'cluster name'),
+  ],
+  oneOf: [['urn', 'laestab']],
+};
+
+/**
+ * National Statistics Postcode Lookup (and the ONS Postcode Directory) of any release since 2011.
+ * Field names changed in 2024 (oa21/lsoa21 for oa11/lsoa11) and again in 2025 (pcd7, usrtypind,
+ * oa21cd, lad25cd, wd25cd, oac11ind, imd20ind...), with the year in many names moving on each
+ * release; August 2026 carries the 2021 OAC (oac21ind) and IMD 2025 (imd25ind).
+ */
+export const NSPL_LAYOUT: InputLayout = {
+  id: 'nspl',
+  dataset: 'classification',
+  title: 'National Statistics Postcode Lookup (any release 2011 on; the ONS Postcode Directory too)',
+  source: 'geoportal.statistics.gov.uk, "National Statistics Postcode Lookup" (the UK file, or the area files of Data/multi_csv)',
+  columns: [
+    col('postcode', true, ['pcds', 'pcd', 'pcd7', 'pcd8', 'pcd2'], 'postcode (`pcds` preferred)'),
+    col('doterm', true, [], 'termination date, yyyymm; blank if live'),
+    col('usertype', true, ['usrtypind'], 'user type (0 small, 1 large user)'),
+    col('ward', true, ['osward', /^wd(\d\d)cd$/], 'electoral ward (`ward`, `osward`, `wdNNcd`)'),
+    col('laua', true, ['oslaua', /^lad(\d\d)cd$/], 'local authority district (`laua`, `ladNNcd`)'),
+    col('lat', true, [], 'latitude (99.999999 when unplaced)'),
+    col('long', true, [], 'longitude'),
+    col('oa21', false, ['oa21cd'], '2021 census output area (joins an OA-level OAC 2021 file)'),
+    col('oa11', false, ['oa11cd'], '2011 census output area'),
+    col('lsoa', false, ['lsoa21', 'lsoa21cd', 'lsoa11', 'lsoa11cd'], 'LSOA of the IMD rank (2021 preferred)'),
+    col('ctry', false, [/^ctry(\d\d)cd$/], 'country (E92000001 England...); else the nation of the LSOA/LA code'),
+    col('oac21', false, ['oac21ind'], '2021 Output Area Classification subgroup (used by default when present)'),
+    col('oac11', false, ['oac11ind'], '2011 Output Area Classification subgroup'),
+    col('imd', false, [/^imd(\d\d)ind$/], 'IMD rank of the LSOA within its nation (`imd`, `imdNNind`; the edition follows the name and release)'),
+  ],
+};
+
+/**
+ * An output-area classification file keyed by OA (the GeoDS layout of the 2021 OAC:
+ * oa21cd,supergroup,group,subgroup, codes in lower case such as 1a1, stray spaces), joined to the
+ * postcode lookup through its `oa21`/`oa21cd` when the lookup carries only 2011 codes.
+ */
+export const OA_CLASSIFICATION_LAYOUT: InputLayout = {
+  id: 'oac21-oa',
+  dataset: 'classification',
+  title: 'OAC 2021 by output area (GeoDS layout)',
+  source: 'ONS / Geographic Data Service, 2021 OAC output-area file',
+  columns: [
+    col('oa21cd', true, ['oa21', 'oa', 'oa_code', 'output_area'], '2021 output area code'),
+    col('subgroup', true, ['subgroup_code', 'oac21', 'oac21ind'], 'OAC 2021 subgroup code (any case, e.g. 1a1)'),
+    col('group', false, ['group_code'], 'group code (checked against the subgroup when present)'),
+    col('supergroup', false, ['supergroup_code'], 'supergroup code'),
   ],
 };
 
 /** Generic classification: `classification/*.csv` with these columns, plus `segments.csv`. */
-export const genericClassificationColumns: InputColumn[] = [
-  { name: 'postcode', required: true, aliases: ['pcds', 'pcd', 'post_code'], description: 'postcode' },
-  { name: 'segment', required: true, aliases: ['segment_code', 'type', 'code'], description: 'segment (finest level) code' },
-  { name: 'ward', required: false, aliases: ['ward_code', 'osward'], description: 'ward GSS code, optional' },
-];
+export const GENERIC_CLASSIFICATION_LAYOUT: InputLayout = {
+  id: 'generic',
+  dataset: 'classification',
+  title: 'Postcode to segment (a licensed classification: Mosaic, Acorn...)',
+  source: 'the classification’s supplier; with classification/segments.csv',
+  columns: [
+    col('postcode', true, ['pcds', 'pcd', 'post_code'], 'postcode'),
+    col('segment', true, ['segment_code', 'type', 'code'], 'segment (finest level) code'),
+    col('ward', false, ['ward_code', 'osward'], 'ward GSS code, optional'),
+  ],
+};
+
+export const genericClassificationColumns = GENERIC_CLASSIFICATION_LAYOUT.columns;
 
 /** `classification/segments.csv`: the dictionary of a licensed classification (Mosaic, Acorn...). */
 export const segmentDictionaryColumns: InputColumn[] = [
-  { name: 'code', required: true, aliases: ['segment', 'segment_code'], description: 'finest-level code, as used in the postcode table' },
-  { name: 'name', required: true, aliases: ['segment_name'], description: 'finest-level name' },
-  { name: 'group', required: true, aliases: ['group_name', 'group_code'], description: 'the group it belongs to' },
-  { name: 'supergroup', required: true, aliases: ['supergroup_name', 'supergroup_code'], description: 'the supergroup it belongs to' },
-  { name: 'description', required: false, aliases: ['pen_portrait'], description: 'plain-English description, optional' },
+  col('code', true, ['segment', 'segment_code'], 'finest-level code, as used in the postcode table'),
+  col('name', true, ['segment_name'], 'finest-level name'),
+  col('group', true, ['group_name', 'group_code'], 'the group it belongs to'),
+  col('supergroup', true, ['supergroup_name', 'supergroup_code'], 'the supergroup it belongs to'),
+  col('description', false, ['pen_portrait'], 'plain-English description, optional'),
 ];
 
 /** `classification/wards.csv` (optional): ward GSS code to name. */
 export const wardNameColumns: InputColumn[] = [
-  { name: 'code', required: true, aliases: ['ward', 'ward_code', 'wd_code'], description: 'ward GSS code' },
-  { name: 'name', required: true, aliases: ['ward_name', 'wd_name'], description: 'ward name' },
+  col('code', true, ['ward', 'ward_code', 'wd_code'], 'ward GSS code'),
+  col('name', true, ['ward_name', 'wd_name'], 'ward name'),
 ];
 
-/**
- * National Statistics Postcode Lookup layout, recognised by these header columns. Only the
- * columns catchment uses are read; `ward` may be `osward` in older releases.
- */
-export const NSPL_SIGNATURE = ['pcds', 'doterm', 'usertype', 'lsoa11', 'oac11', 'imd', 'lat', 'long', 'laua'];
-export const NSPL_WARD_COLUMNS = ['ward', 'osward'];
+/** Layouts tried in order for each dataset's files (dictionary files are picked by name). */
+export const LAYOUTS: Record<InputDataset, InputLayout[]> = {
+  classification: [NSPL_LAYOUT, OA_CLASSIFICATION_LAYOUT, GENERIC_CLASSIFICATION_LAYOUT],
+  schools: [GIAS_LAYOUT, SCHOOLS_LAYOUT],
+  pupils: [PUPILS_LAYOUT],
+  contacts: [CONTACTS_LAYOUT],
+};
 
-/** Normalise a header cell for matching: lower case, trimmed, spaces and hyphens to underscores. */
+/** Columns of the datasets with a single layout, by dataset (kept for callers that predate layouts). */
+export const inputColumns = { pupils: PUPILS_LAYOUT.columns, contacts: CONTACTS_LAYOUT.columns, schools: SCHOOLS_LAYOUT.columns };
+
+/**
+ * Columns of personal data a census extract often carries and catchment never needs: reported by
+ * name only (never their values), with a warning that the extract holds more than it should.
+ */
+export const PERSONAL_DATA_COLUMNS: { kind: string; pattern: RegExp }[] = [
+  { kind: 'name', pattern: /^(sur_?name|fore_?names?|first_?names?|given_?names?|middle_?names?|last_?name|family_?name|legal_?(sur|fore)_?name|preferred_?(sur|fore)_?name|former_?(sur|fore)_?name|pupil_?name|full_?name|name)$/ },
+  { kind: 'date of birth', pattern: /^(dob|date_?of_?birth|birth_?date|d_?o_?b)$/ },
+  { kind: 'address', pattern: /^(address.*|.*address_?line_?\d|street|town|county|locality|paon|saon|uprn|house_?(name|number)|flat|district_?name|post_?town)$/ },
+  { kind: 'gender', pattern: /^(gender|sex)$/ },
+  { kind: 'ethnicity', pattern: /^(ethnicity.*|ethnic_?.*)$/ },
+];
+
+/** Normalise a header cell for matching: lower case, trimmed, each run of other characters one underscore. */
 export function normaliseHeader(h: string): string {
-  return h.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return h
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }

@@ -1,9 +1,12 @@
 /** Published zone: aggregate tables for analysts (no pupil-level rows), Hive-partitioned by period. */
 import { z } from 'zod';
 import { defineTable } from './columns.ts';
+import { classificationEdition, IMD_EDITION_IDS } from './editions.ts';
 
 export const LEVELS = ['supergroup', 'group', 'subgroup'] as const;
 const period = z.string().describe('academic year, e.g. 2025-26');
+/** Which classification the segment codes belong to: "2B1" means different neighbourhoods in OAC 2011 and 2021. */
+const classification = classificationEdition;
 
 export const schoolSegmentCounts = defineTable({
   name: 'school_segment_counts',
@@ -14,6 +17,7 @@ export const schoolSegmentCounts = defineTable({
     level: z.enum(LEVELS).describe('supergroup | group | subgroup'),
     segment: z.string().describe('segment code at that level'),
     n: z.int().meta({ sqlType: 'bigint' }).describe('pupils'),
+    classification,
     period,
   }),
   partitions: ['period'],
@@ -65,6 +69,7 @@ export const schoolProfile = defineTable({
     segment_name: z.string(),
     ...measureColumns,
     base: z.string().describe('what the school is compared with: la, cluster:<name> or phase:<phase>'),
+    classification,
     period,
   }),
   partitions: ['period'],
@@ -80,6 +85,7 @@ export const clusterProfile = defineTable({
     segment: z.string(),
     segment_name: z.string(),
     ...measureColumns,
+    classification,
     period,
   }),
   partitions: ['period'],
@@ -88,7 +94,7 @@ export const clusterProfile = defineTable({
 export const schoolContext = defineTable({
   name: 'school_context',
   zone: 'published',
-  description: 'What sits beside the segments: pupils, FSM, match status, IMD decile mix, classification vintage',
+  description: 'What sits beside the segments: pupils, FSM, match status, English IMD decile mix, classification vintage and editions',
   schema: z.object({
     urn: z.string(),
     name: z.string().nullable(),
@@ -105,9 +111,11 @@ export const schoolContext = defineTable({
     unmatched: count(),
     invalid: count(),
     sector_share: z.number().nullable().describe('share of pupils whose segment is imputed from the postcode sector'),
-    ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`imd_decile_${i + 1}`, count().describe(`pupils in IMD decile ${i + 1} (1 = most deprived)`)])),
-    imd_unknown: count(),
-    vintage: z.string().nullable().describe('classification vintage'),
+    ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`imd_decile_${i + 1}`, count().describe(`pupils in English IMD decile ${i + 1} (1 = most deprived)`)])),
+    imd_unknown: count().describe('pupils without an English decile (no rank, or a postcode in Wales, Scotland or Northern Ireland)'),
+    vintage: z.string().nullable().describe('classification vintage (the NSPL release, yyyy-mm)'),
+    classification,
+    imd_edition: z.enum(IMD_EDITION_IDS as [string, ...string[]]).nullable().describe('edition of the English indices behind the deciles (imd2019: 32,844 LSOAs; imd2025: 33,755)'),
     period,
   }),
   partitions: ['period'],
@@ -123,6 +131,7 @@ export const similarSchools = defineTable({
     similar_urn: z.string(),
     similarity: z.number().describe('1 − Jensen-Shannon distance (base 2) of subgroup shares, 0..1'),
     distance_km: z.number().nullable().describe('great-circle distance between the schools’ postcodes'),
+    classification,
     period,
   }),
   partitions: ['period'],
@@ -140,6 +149,7 @@ export const clusterVariation = defineTable({
     min_pct: z.number(),
     median_pct: z.number(),
     max_pct: z.number(),
+    classification,
     period,
   }),
   partitions: ['period'],
@@ -168,6 +178,7 @@ export const fairAccess = defineTable({
     p_holm: z.number().nullable().describe('Holm-adjusted across the segments of the level'),
     p_bh: z.number().nullable().describe('Benjamini-Hochberg false discovery rate (q-value) across the segments of the level'),
     flag: z.enum(['under', 'over', 'ns']),
+    classification,
     period,
   }),
   partitions: ['period'],
@@ -232,6 +243,7 @@ export const fairAccessTrend = defineTable({
     previous_client_pct: z.number().nullable(),
     z: z.number().nullable().describe('two-proportion z of the client share, this year vs previous'),
     p: z.number().nullable(),
+    classification,
     period,
   }),
   partitions: ['period'],

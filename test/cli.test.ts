@@ -54,7 +54,7 @@ describe('catchment run', () => {
     removeDir(bad);
     expect(r.status).toBe(1);
     const last = r.stderr.trim().split('\n').pop()!;
-    expect(last).toMatch(/^catchment: run \S+ failed: pupils\/p\.csv line 1: header is missing required column\(s\) upn, urn, postcode, ncyear, fsm/);
+    expect(last).toMatch(/^catchment: run \S+ failed: pupils\/p\.csv line 1: header is missing required column\(s\) upn, postcode, ncyear, fsm, urn or laestab; expected upn,urn\|laestab,postcode,ncyear,fsm/);
   });
 
   it('names an unknown option with a suggestion, not a missing required one', () => {

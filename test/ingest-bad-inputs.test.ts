@@ -126,10 +126,37 @@ describe('structure of the file', () => {
     expect(report.accepted).toBe(1);
   });
 
-  it('bytes that are not UTF-8 are quarantined with the column named', async () => {
-    const latin1 = Buffer.concat([Buffer.from('urn,name,phase,cluster,postcode\n100001,'), Buffer.from([0x43, 0x61, 0x66, 0xe9]), Buffer.from(' School,Primary,North,KT1 1AA\n')]);
-    const { quarantine } = await ingestFiles('schools', { 'schools/s.csv': latin1 });
-    expect(quarantine[0]).toMatchObject({ line: '2', column: 'name', reason: 'invalid_encoding' });
+  it('a Windows-1252 file (an Excel "CSV" export) is decoded as such, with a warning', async () => {
+    const cp1252 = Buffer.concat([Buffer.from('urn,name,phase,cluster,postcode\n100001,'), Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x92, 0x73]), Buffer.from(' School,Primary,North,KT1 1AA\n')]);
+    const { report, out } = await ingestFiles('schools', { 'schools/s.csv': cp1252 });
+    expect(report.accepted).toBe(1);
+    expect(report.files[0].encoding).toBe('windows-1252');
+    expect(report.files[0].warnings.join(' ')).toMatch(/not UTF-8: read as Windows-1252/);
+    const [school] = await duck<{ name: string }>(`SELECT name FROM '${out}/curated/schools/**/*.parquet'`);
+    expect(school.name).toBe('Caf\u00e9\u2019s School');
+  });
+
+  it('a UTF-8 file with one stray byte keeps UTF-8 and quarantines that row, naming the column', async () => {
+    const mixed = Buffer.concat([Buffer.from('urn,name,phase,cluster,postcode\n100001,Caf\u00e9 School,Primary,North,KT1 1AA\n100002,'), Buffer.from([0x42, 0xe9, 0x65]), Buffer.from(',Primary,North,KT1 1AA\n')]);
+    const { report, quarantine } = await ingestFiles('schools', { 'schools/s.csv': mixed });
+    expect(report.files[0].encoding).toBe('utf-8');
+    expect(report.accepted).toBe(1);
+    expect(quarantine[0]).toMatchObject({ line: '3', column: 'name', reason: 'invalid_encoding' });
+  });
+
+  it('a file that is neither UTF-8 nor Windows-1252 fails in one line that names the line and not the bytes', async () => {
+    const bad = Buffer.concat([Buffer.from('urn,name,phase,cluster,postcode\n100001,Caf'), Buffer.from([0xe9]), Buffer.from(' School,Primary,North,KT1 1AA\n100002,X'), Buffer.from([0x81, 0x8d]), Buffer.from('Y,Primary,North,KT1 1AA\n')]);
+    const err = await ingestFiles('schools', { 'schools/s.csv': bad }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/^schools\/s\.csv line 3: not text in UTF-8 or Windows-1252/);
+    expect((err as Error).message).not.toMatch(/[\u0080-\u009f\ufffd]|XY|X\u0081/);
+    expect((err as Error).message.split('\n')).toHaveLength(1);
+  });
+
+  it('UTF-16 and binary files fail in one line', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('urn,name\n', 'utf16le')]);
+    await expect(ingestFiles('schools', { 'schools/s.csv': utf16 })).rejects.toThrow(/^schools\/s\.csv line 1: UTF-16 text/);
+    await expect(ingestFiles('schools', { 'schools/s.csv': Buffer.from([0x55, 0x52, 0x4e, 0x0a, 0x00, 0x01]) })).rejects.toThrow(/^schools\/s\.csv line 2: not a text file/);
   });
 
   it('a 10 MB field is quarantined, not loaded', async () => {

@@ -86,6 +86,7 @@ describe('real NSPL extracts', () => {
         supergroup_code: '7',
         supergroup_name: 'Constrained city dwellers',
         description: null,
+        classification: 'oac11',
       },
     ]);
     const names = parse(readFileSync(resolve(NSPL_DIR, '../oac11_names.csv')), { columns: true }) as Record<string, string>[];
@@ -95,7 +96,7 @@ describe('real NSPL extracts', () => {
 
   it('records the vintage from the NSPL file name', async () => {
     const m = JSON.parse(readFileSync(join(out, 'manifests/latest.json'), 'utf8'));
-    expect(m.classification).toEqual({ layout: 'nspl', vintage: '2021-11' });
+    expect(m.classification).toMatchObject({ layout: 'nspl', vintage: '2021-11', edition: 'oac11', from: 'oac11', imdEdition: 'imd2019', imdColumn: 'imd' });
     expect(m.datasets.classification.read).toBe(m.datasets.classification.accepted + m.datasets.classification.quarantined);
   });
 

@@ -72,7 +72,7 @@ describe('local pipeline', () => {
   it('writes a manifest with input hashes, row accounting, vintage and stage timings', async () => {
     const m = JSON.parse(readFileSync(join(out, 'manifests/latest.json'), 'utf8'));
     expect(m.status).toBe('succeeded');
-    expect(m.classification).toEqual({ layout: 'generic', vintage: '2024-05' });
+    expect(m.classification).toMatchObject({ layout: 'generic', vintage: '2024-05', edition: 'custom', imdEdition: null });
     const pupilsInput = m.inputs.find((i: { key: string }) => i.key === 'pupils/pupils_2025-26.csv');
     const { createHash } = await import('node:crypto');
     expect(pupilsInput.sha256).toBe(createHash('sha256').update(PUPILS).digest('hex'));

@@ -22,6 +22,14 @@ const baseKind = (v: string) => {
   if (!['la', 'cluster', 'phase'].includes(v)) throw new InvalidArgumentError('expected la, cluster or phase');
   return v;
 };
+const classificationEdition = (v: string) => {
+  if (!['oac11', 'oac21'].includes(v)) throw new InvalidArgumentError('expected oac11 or oac21');
+  return v;
+};
+const laCode = (v: string) => {
+  if (!/^\d{3}$/.test(v)) throw new InvalidArgumentError('expected a 3-digit LA number such as 886');
+  return v;
+};
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
@@ -65,6 +73,9 @@ program
   .option('--base <kind>', 'what each school is compared with: la, cluster or phase', baseKind, 'la')
   .option('--threshold <n>', 'counts below this are shown as c to heads and the public', positiveInt, 5)
   .option('--fa-years <list>', 'NC years forming the fair-access base, comma-separated, or "all"', '5,6')
+  .option('--classification <edition>', 'oac21 or oac11: the OAC edition when the postcode lookup carries both (default oac21)', classificationEdition)
+  .option('--la-code <nnn>', "the LA's 3-digit number (e.g. 886): pupils at other LAs' schools are set aside (default: inferred from the schools pupils attend)", laCode)
+  .option('--cluster-column <name>', 'a column of the schools file naming each school\'s cluster, e.g. "DistrictAdministrative (name)" (when there is no schools/clusters.csv)')
   .option('--threads <n>', 'DuckDB threads', (v) => Number(v))
   .option('--json', 'print the run manifest as JSON on stdout instead of the summary')
   .option('--no-pdfs', 'publish the tables only: no PDFs, and the documents and PDFs published before stay as they were')
@@ -92,6 +103,7 @@ Examples:
         progress: o.quiet || o.json ? undefined : progressRenderer(),
         skipUnchanged: Boolean(o.warm),
         skipPdfs: o.pdfs === false,
+        inputs: { classification: o.classification, laCode: o.laCode, clusterColumn: o.clusterColumn },
         analysis: {
           laName: o.laName,
           baseKind: o.base,

@@ -57,7 +57,7 @@ export function summaryText(m: Manifest, outDir: string): string {
     const reasons = Object.entries(d.quarantinedByReason).sort((a, b) => b[1] - a[1]);
     if (reasons.length) lines.push(`      quarantined: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   }
-  if (m.classification.vintage) lines.push(`  classification: ${m.classification.layout}, vintage ${m.classification.vintage}`);
+  lines.push(...inputLines(m));
   lines.push('');
   for (const r of m.matchStatus) {
     const p = r.pupils;
@@ -81,4 +81,39 @@ export function summaryText(m: Manifest, outDir: string): string {
   lines.push(`    quarantine/  rejected rows with file, line, column and reason`);
   lines.push(`    manifests/   ${m.runId}.json and latest.json`);
   return lines.join('\n');
+}
+
+const LAYOUT_NAMES: Record<string, string> = { nspl: 'NSPL', 'oac21-oa': 'OAC 2021 by OA', generic: 'postcode,segment', gias: 'GIAS extract', schools: 'schools list', census: 'census extract', contacts: 'contact log' };
+
+/** What each input file was recognised as, the editions in use, the LA, and the files' warnings. */
+export function inputLines(m: Manifest): string[] {
+  const lines: string[] = ['', '  inputs recognised'];
+  const warnings = new Map<string, string[]>();
+  for (const d of Object.values(m.datasets)) {
+    for (const f of d.files) {
+      let layout = f.layout ? (LAYOUT_NAMES[f.layout] ?? f.layout) : 'lookup table';
+      if (f.layout === 'census') layout += f.columns?.urn ? ', schools by URN' : ', schools by LAESTAB';
+      // The header cells that did not match a contract column by name: the ones a layout renames.
+      const renamed = f.columns ? Object.entries(f.columns).filter(([c, src]) => c !== src.toLowerCase()).map(([, src]) => src) : [];
+      const encoding = f.encoding === 'windows-1252' ? ', Windows-1252' : '';
+      lines.push(`    ${f.key}: ${layout}${encoding}${renamed.length ? ` (${renamed.join(', ')})` : ''}`);
+      for (const w of f.warnings) warnings.set(w, [...(warnings.get(w) ?? []), f.key]);
+    }
+  }
+  const c = m.classification;
+  if (c.vintage) {
+    const via = c.via === 'oa-file' ? `from ${c.from}, joined through oa21` : c.from ? `from ${c.from}` : c.layout;
+    lines.push(`  classification: ${c.name ?? c.layout} ${via}, postcode lookup ${c.vintage}`);
+    lines.push(`  deprivation: ${c.imdName ? `${c.imdName} (${c.imdColumn}), English postcodes only` : 'no IMD ranks in the lookup'}`);
+  }
+  if (m.la) {
+    const total = m.la.byLa.reduce((a, x) => a + x.pupils, 0);
+    const share = total ? ` (${((100 * m.la.pupils) / total).toFixed(1)}% of pupils attend its schools)` : '';
+    lines.push(`  LA: ${m.la.code ?? 'not known (the schools file has no LA numbers)'}${m.la.source === 'option' ? ' from --la-code' : m.la.source === 'inferred' ? ', inferred from the schools pupils attend' : ''}${share}`);
+  }
+  if (warnings.size) {
+    lines.push('  warnings');
+    for (const [w, keys] of warnings) lines.push(`    ${keys.join(', ')}: ${w}`);
+  }
+  return lines;
 }

@@ -24,7 +24,7 @@ export function parseNcYear(raw: string): NcYear | Rejection {
   let v = raw.trim().toUpperCase().replace(/^(YEAR|Y)\s*/, '');
   if (/^0\d$/.test(v)) v = v.slice(1);
   if (v === 'RECEPTION') v = 'R';
-  return NCYEAR_SET.has(v) ? (v as NcYear) : reject('invalid_ncyear', 'NC year must be N1, N2, R or 1..14');
+  return NCYEAR_SET.has(v) ? (v as NcYear) : reject('invalid_ncyear', 'NC year must be N1, N2, R, X or 1..14');
 }
 
 const TRUE = new Set(['y', 'yes', 'true', 't', '1']);
@@ -83,12 +83,14 @@ export function parseChannel(raw: string): Channel {
 
 export type Phase = (typeof PHASES)[number];
 const PHASE_WORDS: [RegExp, Phase][] = [
-  [/^(primary|infant|junior|first|primary school|infant school|junior school)$/, 'primary'],
+  [/^(primary|infant|junior|first|primary school|infant school|junior school|middle deemed primary)$/, 'primary'],
   [/^(secondary|high|upper|grammar|middle deemed secondary|secondary school)$/, 'secondary'],
   [/^(special|special school)$/, 'special'],
   [/^(all[ _-]?through|all[ _-]?through school)$/, 'all_through'],
   [/^(nursery|nursery school)$/, 'nursery'],
   [/^(pru|pupil referral unit|alternative[ _-]?provision|ap)$/, 'alternative_provision'],
+  [/^(16 plus|16[ _-]?plus|sixteen[ _-]plus|post[ _-]?16)$/, 'sixteen_plus'],
+  [/^(not[ _]applicable)$/, 'not_applicable'],
 ];
 export function parsePhase(raw: string): Phase | Rejection {
   const v = raw.trim().toLowerCase();

@@ -45,6 +45,10 @@ export const handler = instrumented(async (event: S3Event | EventBridgeS3Event, 
     period: config.defaultPeriod ?? currentPeriod(),
     pseudonymise: makePseudonymiser(await pseudonymKey(config)),
     datasets,
+    // Optional settings, as the CLI's --classification, --la-code and --cluster-column.
+    classification: process.env.CLASSIFICATION === 'oac11' || process.env.CLASSIFICATION === 'oac21' ? process.env.CLASSIFICATION : undefined,
+    laCode: process.env.LA_CODE || undefined,
+    clusterColumn: process.env.CLUSTER_COLUMN || undefined,
   });
   const summary = Object.values(reports).map((r) => ({
     dataset: r.dataset,

@@ -13,7 +13,9 @@
  * one empty field) so that they are counted, and skipped here.
  */
 import Papa from 'papaparse';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { CsvFileError } from './file-error.ts';
+import { decodeText, type DecodeResult } from './text-decoding.ts';
 
 export interface CsvRecord {
   fields: string[];
@@ -21,17 +23,7 @@ export interface CsvRecord {
   line: number;
 }
 
-export class CsvFileError extends Error {
-  constructor(
-    public readonly file: string,
-    public readonly line: number | null,
-    public readonly reason: string,
-    detail: string,
-  ) {
-    super(`${file}${line ? ` line ${line}` : ''}: ${detail}`);
-    this.name = 'CsvFileError';
-  }
-}
+export { CsvFileError };
 
 /** Batches held before the parser is paused (each is one input chunk, about 64 KB of CSV). */
 const MAX_QUEUED = 4;
@@ -52,10 +44,10 @@ interface Chunk {
 }
 
 /** Records in batches, in file order. */
-export async function* csvBatches(file: string, input: Readable, onBytes?: (n: number) => void): AsyncGenerator<CsvRecord[]> {
-  if (onBytes) input.on('data', (chunk: string | Buffer) => onBytes(Buffer.byteLength(chunk)));
-  // Decode UTF-8 on the stream, so a character split between two chunks is joined first.
-  input.setEncoding('utf8');
+export async function* csvBatches(file: string, source: Readable, text?: DecodeResult): AsyncGenerator<CsvRecord[]> {
+  // Decode on the stream (UTF-8, or Windows-1252 where the bytes say so), so a character split
+  // between two chunks is joined first.
+  const input = Readable.from(decodeText(file, source, text));
   const queue: Chunk[] = [];
   let ended = false;
   let failure: unknown = null;
@@ -136,11 +128,12 @@ export async function* csvBatches(file: string, input: Readable, onBytes?: (n: n
     if (!ended) {
       (parser as Papa.Parser | null)?.abort();
       input.destroy();
+      source.destroy();
     }
   }
 }
 
 /** Records one at a time (small files: the classification dictionary, the schools list). */
-export async function* csvRecords(file: string, input: Readable, onBytes?: (n: number) => void): AsyncGenerator<CsvRecord> {
-  for await (const batch of csvBatches(file, input, onBytes)) yield* batch;
+export async function* csvRecords(file: string, input: Readable, text?: DecodeResult): AsyncGenerator<CsvRecord> {
+  for await (const batch of csvBatches(file, input, text)) yield* batch;
 }

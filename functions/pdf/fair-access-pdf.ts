@@ -130,7 +130,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
     w.list(
       under.segments.map((s) => {
         const row = d.segments[under.level as 'supergroup' | 'group' | 'subgroup']?.find((r) => r.code === s.code);
-        const portrait = under.level === 'supergroup' ? penPortrait(s.code, s.name, null) : null;
+        const portrait = under.level === 'supergroup' ? penPortrait(s.code, s.name, null, d.classification.edition) : null;
         const fig = row && !segHidden(row, T) ? ` Index ${indexText(row.index)} (95% CI ${ciText(row.ciLow, row.ciHigh)}).` : '';
         return { lead: `${s.name} (${s.code}).`, text: `${fig}${portrait ? ` ${portrait}` : ''}` };
       }),

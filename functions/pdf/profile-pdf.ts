@@ -12,7 +12,7 @@ import type { ProfileDocument, SegmentRow } from '../../schemas/profile-document
 import { PROFILE_STATUS, clampIndex, renderChart } from './charts.ts';
 import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, periodDate, plural, ratioWords, thousands } from './format.ts';
 import { ACCENT, INK, MUTED, Writer, type FigureBox } from './layout.ts';
-import { AFFLUENT_LOOKING, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
+import { AFFLUENT_LOOKING, groupPortrait, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
 import { RENDERER_VERSION } from './version.ts';
 
 export interface RenderedPdf {
@@ -79,8 +79,8 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   // ------------------------------------------------------------------ header
   w.paragraph(`SCHOOL COMMUNITY PROFILE \u00b7 ${d.period}`, { size: 8.5, face: 'semibold', color: ACCENT, after: 2 });
   w.heading(1, s.name, 80);
-  w.paragraph(`URN ${s.urn} \u00b7 ${s.phase} \u00b7 ${s.cluster} cluster \u00b7 ${d.laName}`, { size: 10, color: INK, after: 1 });
-  w.paragraph(`${d.classification.name}, ${d.classification.vintage} \u00b7 compared with ${baseLabel} \u00b7 pupil data ${d.period}`, {
+  w.paragraph(`URN ${s.urn} \u00b7 ${s.phase} \u00b7 ${s.cluster ? `${s.cluster} cluster \u00b7 ` : ''}${d.laName}`, { size: 10, color: INK, after: 1 });
+  w.paragraph(`${d.classification.name}, postcodes ${d.classification.vintage} \u00b7 compared with ${baseLabel} \u00b7 pupil data ${d.period}`, {
     size: 8.5,
     color: MUTED,
     after: 8,
@@ -113,11 +113,11 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   const idx: object[] = [];
   supergroups.forEach((r, i) => {
     const h = hidden(r, T);
-    comp.push({ name: r.name, order: i, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
-    comp.push({ name: r.name, order: i, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
+    comp.push({ name: chartName(r.name), order: i, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
+    comp.push({ name: chartName(r.name), order: i, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
     const st = statusOf(r, T);
     idx.push({
-      name: r.name,
+      name: chartName(r.name),
       order: i,
       hidden: st === null,
       index: r.index === null ? null : clampIndex(r.index),
@@ -195,20 +195,25 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   }
   for (const [digit, rows] of bySg) {
     const sgRow = supergroups.find((x) => supergroupDigit(x.code) === digit);
-    const sgName = sgRow?.name ?? supergroupName(rows[0]!.code) ?? rows[0]!.name;
-    const portrait = penPortrait(sgRow?.code ?? digit, sgName, sgRow?.description ?? null);
+    const edition = d.classification.edition;
+    const sgName = sgRow?.name ?? supergroupName(rows[0]!.code, edition) ?? rows[0]!.name;
+    const portrait = penPortrait(sgRow?.code ?? digit, sgName, sgRow?.description ?? null, edition);
+    const described = new Set<string>();
     w.heading(3, sgName, 60);
     if (portrait) w.paragraph(portrait, { size: 8.5, color: INK, after: 3 });
     w.list(
       rows.map((r) => {
-        const names = oacNames(r.code);
+        const names = oacNames(r.code, edition);
         const h = hidden(r, T);
+        // A group's portrait (OAC 2021 has them) once, with its first subgroup shown.
+        const gp = described.has(r.code.slice(0, 2)) ? null : groupPortrait(r.code, edition);
+        described.add(r.code.slice(0, 2));
         const facts = [`${countText(r.n, T)} pupils`, `${pctText(r.pct, h)}% of your classified pupils`, `${pctText(r.basePct)}% across the base`];
         if (r.index !== null && !h) facts.push(`index ${indexText(r.index)}${r.reliable ? '' : ' (small numbers)'}`);
         const desc = r.description && r.description.trim() ? ` ${r.description.trim()}` : '';
         return {
           lead: `${r.name} (${r.code})`,
-          text: `${names ? `in the group ${q(names.group)}: ` : ''}${facts.join(', ')}.${desc}`,
+          text: `${names ? `in the group ${q(names.group)}${gp ? ` (${gp.replace(/\.$/, '')})` : ''}: ` : ''}${facts.join(', ')}.${desc}`,
         };
       }),
       { size: 8.5 },
@@ -252,6 +257,12 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
 
   // ------------------------------------------------------------------ cluster
   const cl = d.cluster;
+  if (!cl) {
+    w.heading(2, 'Cluster', 40);
+    w.paragraph('No cluster is recorded for this school in the local authority’s data, so this profile has no cluster comparison.', { size: 9.5, color: MUTED });
+    const pdf = await w.finish();
+    return { pdf, pages: w.pageCount, figures: w.figures };
+  }
   w.heading(2, `How ${s.name} compares within the ${cl.name} cluster`, 210);
   w.paragraph(clusterSentence(d), { size: 9, after: 4 });
   const shownCodes = new Set(supergroups.map((r) => r.code));
@@ -262,7 +273,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     .sort(byCode)
     .map((r, i) => {
       const school = hiddenCodes.has(r.code) ? null : r.schoolPct;
-      return { name: r.name, order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
+      return { name: chartName(r.name), order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
     });
   const clChart = await renderChart('clusterRange', { cl: clRows });
   w.figure(clChart, clusterAlt(d));
@@ -280,6 +291,14 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
 // ---------------------------------------------------------------------------------------------
 // Words
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * A segment name short enough for a chart's axis (OAC 2021 names run to 43 characters, which would
+ * push the charts off the page); the tables beside the charts and the alt text carry them whole.
+ */
+function chartName(name: string, max = 27): string {
+  return name.length <= max ? name : `${name.slice(0, max - 1).trimEnd()}\u2026`;
+}
 
 function summaryBullets(d: ProfileDocument, supergroups: SegmentRow[]): { lead?: string; text: string }[] {
   const T = d.threshold;
@@ -326,7 +345,7 @@ function summaryBullets(d: ProfileDocument, supergroups: SegmentRow[]): { lead?:
         `${fixed(k.sectorImputedPct, 1)}% of pupils have postcodes too new for the classification (often new housing) and were given the most common type of their postcode sector. ` +
         'New developments that mix private and housing-association homes can look more affluent here than they are.',
     });
-  } else if (topRow && AFFLUENT_LOOKING.has(supergroupDigit(topRow.code) ?? '')) {
+  } else if (topRow && (d.classification.edition === 'oac21' ? AFFLUENT_LOOKING.oac21 : d.classification.edition === 'oac11' ? AFFLUENT_LOOKING.oac11 : new Set<string>()).has(supergroupDigit(topRow.code) ?? '')) {
     out.push({
       lead: 'Check against what you know:',
       text: 'a new development with housing-association homes among private ones can look more affluent in this profile than its families are.',
@@ -359,7 +378,7 @@ function imdSentence(d: ProfileDocument): string {
 }
 
 function clusterSentence(d: ProfileDocument): string {
-  const cl = d.cluster;
+  const cl = d.cluster!;
   const base = `Your school is one of ${plural(cl.schools, 'school')} in the ${cl.name} cluster.`;
   if (cl.schools < 2) return base;
   const highest = cl.supergroups.filter((r) => r.schoolPct !== null && r.max > r.min && r.schoolPct >= r.max);
@@ -412,7 +431,7 @@ function readingItems(d: ProfileDocument): { lead: string; text: string }[] {
     },
     {
       lead: 'Data.',
-      text: `${d.classification.name} (${d.classification.vintage}); pupil data for ${d.period}; deprivation from the English Indices of Deprivation. Compared with ${base}. Produced by ${d.laName}.`,
+      text: `${d.classification.name} (postcode lookup ${d.classification.vintage}); pupil data for ${d.period}; deprivation deciles from the ${d.classification.imd ?? 'English Indices of Deprivation'} (English postcodes only). Compared with ${base}. Produced by ${d.laName}.`,
     },
   ];
 }
@@ -441,8 +460,8 @@ function imdAlt(d: ProfileDocument): string {
 
 function clusterAlt(d: ProfileDocument): string {
   const hiddenCodes = new Set(d.segments.supergroup.filter((r) => hidden(r, d.threshold)).map((r) => r.code));
-  const parts = [...d.cluster.supergroups]
+  const parts = [...d.cluster!.supergroups]
     .sort(byCode)
     .map((r) => `${r.name}: school ${r.schoolPct === null || hiddenCodes.has(r.code) ? 'hidden' : `${fixed(r.schoolPct, 1)}%`}, cluster range ${fixed(r.min, 1)}% to ${fixed(r.max, 1)}%, median ${fixed(r.median, 1)}%`);
-  return `Range chart of the share of pupils in each neighbourhood type across the ${thousands(d.cluster.schools)} schools of the ${d.cluster.name} cluster, with this school marked. ${parts.join('; ')}.`;
+  return `Range chart of the share of pupils in each neighbourhood type across the ${thousands(d.cluster!.schools)} schools of the ${d.cluster!.name} cluster, with this school marked. ${parts.join('; ')}.`;
 }

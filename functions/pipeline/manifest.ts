@@ -1,5 +1,5 @@
 /** The run manifest: what went in (with hashes), what came out, row accounting and timings. */
-import type { DatasetReport } from '../ingest/ingest-stage.ts';
+import type { ClassificationReport, DatasetReport, LaReport } from '../ingest/ingest-stage.ts';
 import type { ClassifyReport } from '../classify/classify-stage.ts';
 import type { AnalysisReport } from '../profiles/analysis-stage.ts';
 
@@ -21,7 +21,10 @@ export interface Manifest {
   period: string;
   inputs: { dataset: string; key: string; sha256: string; bytes: number }[];
   datasets: Record<string, DatasetReport>;
-  classification: { layout?: string; vintage?: string };
+  /** The postcode lookup's layout and release, the classification edition and the IMD edition of its ranks. */
+  classification: { layout?: string; vintage?: string } & Partial<ClassificationReport>;
+  /** The LA whose schools are profiled: --la-code, or inferred from the schools pupils attend. */
+  la?: LaReport;
   matchStatus: ClassifyReport[];
   analysis?: AnalysisReport;
   /** PDFs per period: rendered this run, skipped as unchanged (copied from the last run). */

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { classify, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
-import { ingest } from '../ingest/ingest-stage.ts';
+import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/rows.ts';
 import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import { renderPdfs } from '../pdf/render-stage.ts';
@@ -38,6 +38,8 @@ export interface RunOptions {
   pdfWorkers?: number;
   /** Skip rendering PDFs (the spine benchmark; PDFs have their own, npm run bench:pdf). */
   skipPdfs?: boolean;
+  /** How inputs are read: OAC edition, the LA's number, the schools file's cluster column. */
+  inputs?: Pick<IngestOptions, 'classification' | 'laCode' | 'clusterColumn'>;
 }
 
 export function newRunId(now = new Date()): string {
@@ -95,13 +97,15 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
         progress,
         skipUnchanged: opts.skipUnchanged,
         rowsPerPart: opts.rowsPerPart,
+        ...opts.inputs,
       }),
     );
     for (const d of Object.values(manifest.datasets)) {
       for (const f of d.files) manifest.inputs.push({ dataset: d.dataset, key: f.key, sha256: f.sha256, bytes: f.bytes });
     }
     const cls = manifest.datasets.classification;
-    manifest.classification = { layout: cls?.layout, vintage: cls?.vintage };
+    manifest.classification = { layout: cls?.layout, vintage: cls?.vintage, ...cls?.classification };
+    if (manifest.datasets.pupils?.la) manifest.la = manifest.datasets.pupils.la;
 
     const reports: ClassifyReport[] = await timed(stages, 'classify', async () => {
       const out: ClassifyReport[] = [];

@@ -6,6 +6,8 @@
 import { contacts, enrichedContacts, enrichedPupils, postcodes, pupils, schools as schoolsTable, segments, wards } from '../../schemas/curated.ts';
 import * as T from '../../schemas/published.ts';
 import type { FairAccessDocument } from '../../schemas/fair-access-document.ts';
+import { classificationName, IMD_EDITIONS, type ImdEdition } from '../../schemas/editions.ts';
+import type { ClassificationInfo } from '../../schemas/profile-document.ts';
 import * as q from '../../schemas/sql/profiles.ts';
 import { schoolSegmentCountsSql } from '../../schemas/sql/classify.ts';
 import type { Value } from '../ingest/rows.ts';
@@ -110,9 +112,13 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       }),
     ),
   );
-  const vintage = String((await rowsOf(sql, q.vintageSql()))[0]?.vintage ?? 'unknown');
+  const editions = (await rowsOf(sql, q.vintageSql()))[0] ?? {};
+  const vintage = String(editions.vintage ?? 'unknown');
+  // Every table and document of the run says which classification and IMD edition it uses.
+  const edition = (editions.classification as ClassificationInfo['edition'] | null) ?? 'custom';
+  const imdEdition = (editions.imd_edition as ImdEdition | null) ?? null;
+  const classification: ClassificationInfo = { name: classificationName(edition), vintage, edition, imd: imdEdition ? IMD_EDITIONS[imdEdition].name : null };
   const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
-  const classificationName = vintage && /^2021-|^20(1|2)\d-/.test(vintage) && dict.codes.subgroup.includes('7C3') ? 'ONS Output Area Classification 2011' : 'Postcode classification';
   const report: AnalysisReport = { periods: opts.periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {} };
   const faByPeriod: { period: string; result: FairAccessResult }[] = [];
 
@@ -131,7 +137,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     }
     const schoolRows = await rowsOf(sql, q.schoolsSql(period));
     const schools = new Map<string, School>(
-      schoolRows.map((r) => [String(r.urn), { urn: String(r.urn), name: r.name as string, phase: r.phase as string, cluster: r.cluster as string, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null }]),
+      schoolRows.map((r) => [String(r.urn), { urn: String(r.urn), name: r.name as string, phase: r.phase as string, cluster: (r.cluster as string | null) ?? null, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null }]),
     );
     const facts = new Map<string, SchoolFacts>();
     for (const r of await rowsOf(sql, q.schoolFactsSql(period))) {
@@ -156,9 +162,9 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     const variation = clusterVariation(counts, schools, dict);
     const similar = similarSchools(counts, schools, dict);
 
-    await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r) }))));
-    await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max })));
-    await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm })));
+    await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r), classification: edition }))));
+    await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
+    await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm, classification: edition })));
     await stageRows(
       lake,
       runId,
@@ -185,6 +191,8 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
           ...Object.fromEntries(f.imd.map((n, i) => [`imd_decile_${i + 1}`, n])),
           imd_unknown: f.imdUnknown,
           vintage,
+          classification: edition,
+          imd_edition: imdEdition,
         };
       }),
     );
@@ -206,15 +214,15 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       const profile = { supergroup: [], group: [], subgroup: [] } as Record<Level, Comparison[]>;
       for (const p of levels) {
         profile[p.level] = p.rows;
-        for (const r of p.rows) profileTable.add({ urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base });
+        for (const r of p.rows) profileTable.add({ urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base, classification: edition });
       }
       const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
-      const baseLabel = cfg.baseKind === 'la' ? `all pupils in ${cfg.laName}` : cfg.baseKind === 'cluster' ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${school.phase} schools`;
+      const baseLabel =
+        cfg.baseKind === 'phase' ? `all pupils in ${school.phase} schools` : cfg.baseKind === 'cluster' && school.cluster ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${cfg.laName}`;
       const doc = profileDocumentFor({
         period,
         laName: cfg.laName,
-        classificationName,
-        vintage,
+        classification,
         threshold: cfg.threshold,
         school,
         base: { kind: cfg.baseKind, label: baseLabel },
@@ -240,7 +248,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     faByPeriod.push({ period, result: fa });
     report.fairAccessPeriods.push(period);
     report.underRepresented[period] = fa.under;
-    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, z: r.z, p: r.p, p_holm: r.pHolm, p_bh: r.pBh, flag: r.flag })));
+    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, z: r.z, p: r.p, p_holm: r.pHolm, p_bh: r.pBh, flag: r.flag, classification: edition })));
     await stageRows(lake, runId, T.fairAccessTests, period, fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, merged_cells: t.mergedCells, clients: t.clients })));
     const place = (r: PlaceRow) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, lower_95: r.lower95, lower_998: r.lower998, upper_95: r.upper95, upper_998: r.upper998 });
     await stageRows(lake, runId, T.fairAccessByWard, period, fa.byWard.map((r) => ({ ward: r.place, ward_name: wardNames.get(r.place) ?? null, ...place(r) })));
@@ -250,8 +258,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     const doc: FairAccessDocument = fairAccessDocumentFor({
       period,
       laName: cfg.laName,
-      classificationName,
-      vintage,
+      classification,
       threshold: cfg.threshold,
       years: cfg.fairAccessYears,
       contacts: contactsTotal,
@@ -272,7 +279,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       runId,
       T.fairAccessTrend,
       period,
-      trendRows.filter((t) => t.period === period).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, z: t.z, p: t.p })),
+      trendRows.filter((t) => t.period === period).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, z: t.z, p: t.p, classification: edition })),
     );
   }
   return report;

@@ -5,7 +5,7 @@
  * when a parent is hidden, at least one non-zero child is hidden too, so children cannot be
  * summed back into it. Analysts' Parquet tables keep exact aggregates instead.
  */
-import type { Cell, ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
+import type { Cell, ClassificationInfo, ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
 import { suppress } from '../domain/stats/disclosure.ts';
 import type { Comparison } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
@@ -27,8 +27,7 @@ export interface SchoolFacts {
 export interface DocumentInput {
   period: string;
   laName: string;
-  classificationName: string;
-  vintage: string;
+  classification: ClassificationInfo;
   threshold: number;
   school: School;
   base: { kind: 'la' | 'cluster' | 'phase'; label: string };
@@ -125,8 +124,8 @@ export function profileDocumentFor(input: DocumentInput): ProfileDocument {
   return {
     period: input.period,
     laName: input.laName,
-    school: { urn: input.school.urn, name: input.school.name ?? input.school.urn, phase: input.school.phase ?? 'unknown', cluster: input.school.cluster ?? 'unknown' },
-    classification: { name: input.classificationName, vintage: input.vintage },
+    school: { urn: input.school.urn, name: input.school.name ?? input.school.urn, phase: input.school.phase ?? 'unknown', cluster: input.school.cluster },
+    classification: input.classification,
     base: input.base,
     threshold,
     keyFacts: {
@@ -149,8 +148,8 @@ export function profileDocumentFor(input: DocumentInput): ProfileDocument {
     }),
     matchStatus: statuses.map((s) => ({ status: s, n: cellOf(matchCell(s).value), pct: pctOf(s) })),
     similarSchools: input.similar.map((s) => ({ urn: s.similarUrn, name: s.name, similarity: s.similarity, distanceKm: s.distanceKm })),
-    cluster: {
-      name: input.school.cluster ?? 'unknown',
+    cluster: input.school.cluster === null ? null : {
+      name: input.school.cluster,
       schools: input.clusterSchools,
       supergroups: input.variation.map((v) => {
         const own = schoolSuper.get(v.segment);

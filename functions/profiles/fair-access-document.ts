@@ -1,13 +1,13 @@
 /** Shapes the fair-access result into the LA report document; contact counts in places are disclosure-controlled. */
 import type { FairAccessDocument } from '../../schemas/fair-access-document.ts';
+import type { ClassificationInfo } from '../../schemas/profile-document.ts';
 import type { Dictionary } from './dictionary.ts';
 import type { FairAccessResult, PlaceRow, TrendRow } from './fair-access.ts';
 
 export interface FairAccessDocumentInput {
   period: string;
   laName: string;
-  classificationName: string;
-  vintage: string;
+  classification: ClassificationInfo;
   threshold: number;
   years: string[] | null;
   contacts: number;
@@ -61,7 +61,7 @@ export function fairAccessDocumentFor(i: FairAccessDocumentInput): FairAccessDoc
   return {
     period: i.period,
     laName: i.laName,
-    classification: { name: i.classificationName, vintage: i.vintage },
+    classification: i.classification,
     base: {
       label: i.years ? `pupils in Years ${i.years.join(' and ')} (the families choosing a school)` : 'all pupils',
       ncyears: i.years,

@@ -33,7 +33,8 @@ export interface ProfileResult {
 }
 
 function baseKey(kind: BaseKind, s: School | undefined): string {
-  if (kind === 'cluster') return `cluster:${s?.cluster ?? 'unknown'}`;
+  // A school without a cluster is compared with the LA.
+  if (kind === 'cluster') return s?.cluster ? `cluster:${s.cluster}` : 'la';
   if (kind === 'phase') return `phase:${s?.phase ?? 'unknown'}`;
   return 'la';
 }
@@ -67,7 +68,7 @@ export function clusterProfiles(counts: SchoolCounts, schools: Map<string, Schoo
   const clusters = baseTotals(counts, schools, 'cluster');
   const la = baseTotals(counts, schools, 'la').get('la') ?? emptyLevels();
   const out: { cluster: string; level: Level; rows: Comparison[] }[] = [];
-  for (const key of [...clusters.keys()].sort()) {
+  for (const key of [...clusters.keys()].filter((k) => k.startsWith('cluster:')).sort()) {
     for (const level of LEVEL_ORDER) out.push({ cluster: key.slice('cluster:'.length), level, rows: compare(clusters.get(key)![level], la[level], dict.codes[level]) });
   }
   return out;
@@ -94,7 +95,8 @@ export function clusterVariation(counts: SchoolCounts, schools: Map<string, Scho
   for (const [urn, levels] of counts) {
     const total = [...levels.supergroup.values()].reduce((a, b) => a + b, 0);
     if (total === 0) continue;
-    const cluster = schools.get(urn)?.cluster ?? 'unknown';
+    const cluster = schools.get(urn)?.cluster;
+    if (!cluster) continue; // no cluster recorded: nothing to vary within
     let byCluster = shares.get(cluster);
     if (!byCluster) shares.set(cluster, (byCluster = new Map()));
     for (const code of dict.codes.supergroup) {

@@ -5,6 +5,24 @@
  * functions. Values are inlined only after strict validation.
  */
 
+import { IMD_EDITIONS } from '../editions.ts';
+
+/**
+ * English IMD decile of a postcode row `pc` (1 = most deprived 10% of the edition's LSOAs): the
+ * rank's edition fixes how many LSOAs it runs over (32,844 for IMD 2015/2019, 33,755 for 2025).
+ * Welsh, Scottish and Northern Irish ranks are their own nations' and get no English decile. DOUBLE
+ * arithmetic on purpose: in Trino a literal such as 10.0 is DECIMAL and the quotient would keep one
+ * decimal place before ceil, putting ranks 1-164 in decile 0.
+ */
+export function imdDecileSql(pc: string): string {
+  const lsoas = Object.entries(IMD_EDITIONS)
+    .map(([id, e]) => `WHEN '${id}' THEN ${e.lsoas}`)
+    .join(' ');
+  const total = `CASE ${pc}.imd_edition ${lsoas} END`;
+  return `CASE WHEN ${pc}.country = 'E' AND ${pc}.imd_rank BETWEEN 1 AND ${total}
+           THEN CAST(ceil(CAST(${pc}.imd_rank AS DOUBLE) * 10 / ${total}) AS INTEGER) END`;
+}
+
 /**
  * A conditional count that is BIGINT and never NULL on both engines: DuckDB's count_if returns
  * HUGEINT (written to Parquet as DOUBLE) and NULL when every condition is NULL.
@@ -52,7 +70,8 @@ matched AS (
          COALESCE(pc.segment, sm.segment) AS subgroup,
          pc.ward AS ward,
          pc.lsoa AS lsoa,
-         pc.imd_rank AS imd_rank
+         pc.imd_rank AS imd_rank,
+         ${imdDecileSql('pc')} AS imd_decile
   FROM src s
   LEFT JOIN postcodes pc ON pc.postcode = s.postcode
   LEFT JOIN sector_mode sm ON sm.sector = s.sector
@@ -65,6 +84,7 @@ SELECT ${columns.map((c) => `m.${c}`).join(', ')},
        m.ward,
        m.lsoa,
        m.imd_rank,
+       m.imd_decile,
        m.period
 FROM matched m
 LEFT JOIN segments seg ON seg.subgroup_code = m.subgroup
@@ -77,21 +97,22 @@ export const enrichedPupilsSql = (period: string) =>
 export const enrichedContactsSql = (period: string) =>
   enrichedSelect('contacts', ['contact_id', 'contact_date', 'channel', 'postcode', 'child_urn', 'child_ncyear'], period);
 
-/** Classified pupils per school per segment, at each level (sector-imputed pupils included). */
+/** Classified pupils per school per segment, at each level (sector-imputed pupils included), with the classification edition. */
 export function schoolSegmentCountsSql(period: string): string {
   const level = (name: string, col: string) =>
     `SELECT urn, '${name}' AS level, ${col} AS segment, count(*) AS n, period
     FROM enriched_pupils
     WHERE period = ${periodLiteral(period)} AND ${col} IS NOT NULL
     GROUP BY urn, ${col}, period`;
-  return `SELECT urn, level, segment, n, period FROM (
+  return `SELECT counts.urn, counts.level, counts.segment, counts.n, cls.classification, counts.period FROM (
   ${level('supergroup', 'supergroup')}
   UNION ALL
   ${level('group', 'group_code')}
   UNION ALL
   ${level('subgroup', 'subgroup')}
 ) counts
-ORDER BY urn, level, segment`;
+CROSS JOIN (SELECT max(classification) AS classification FROM segments) cls
+ORDER BY counts.urn, counts.level, counts.segment`;
 }
 
 /** Match status counts per school and for the whole LA. */

@@ -5,16 +5,9 @@
  */
 import { countIf, periodLiteral } from './classify.ts';
 
-/**
- * IMD rank -> England decile (1 = most deprived 10% of the 32,844 LSOAs). DOUBLE arithmetic on
- * purpose: in Trino a literal such as 10.0 is DECIMAL and the quotient would keep one decimal place
- * before ceil, putting ranks 1-164 in decile 0.
- */
-const decile = `CAST(ceil(CAST(imd_rank AS DOUBLE) * 10 / 32844) AS INTEGER)`;
-
-/** Per school: pupils, classification coverage, FSM, match statuses and IMD decile counts. */
+/** Per school: pupils, classification coverage, FSM, match statuses and English IMD decile counts (classify stage's imd_decile). */
 export function schoolFactsSql(period: string): string {
-  const deciles = Array.from({ length: 10 }, (_, i) => `${countIf(`${decile} = ${i + 1}`)} AS imd_decile_${i + 1}`).join(',\n    ');
+  const deciles = Array.from({ length: 10 }, (_, i) => `${countIf(`imd_decile = ${i + 1}`)} AS imd_decile_${i + 1}`).join(',\n    ');
   return `SELECT urn,
     count(*) AS pupils,
     ${countIf('subgroup IS NOT NULL')} AS classified,
@@ -25,7 +18,7 @@ export function schoolFactsSql(period: string): string {
     ${countIf("match_status = 'unmatched'")} AS unmatched,
     ${countIf("match_status = 'invalid'")} AS invalid,
     ${deciles},
-    ${countIf('imd_rank IS NULL')} AS imd_unknown
+    ${countIf('imd_decile IS NULL')} AS imd_unknown
 FROM enriched_pupils
 WHERE period = ${periodLiteral(period)}
 GROUP BY urn
@@ -35,6 +28,8 @@ ORDER BY urn`;
 /**
  * Schools with their location (from their postcode's classification row). A schools list is not
  * reissued every year: use the period's own list, else the latest earlier one, else the earliest.
+ * A GIAS register lists every establishment in England: of it, only the schools the period's
+ * pupils attend (an LA's own list is kept whole).
  */
 export function schoolsSql(period: string): string {
   const p = periodLiteral(period);
@@ -44,6 +39,7 @@ LEFT JOIN postcodes pc ON pc.postcode = s.postcode
 WHERE s.period = COALESCE(
   (SELECT max(period) FROM schools WHERE period <= ${p}),
   (SELECT min(period) FROM schools))
+  AND (s.la_code IS NULL OR s.urn IN (SELECT urn FROM pupils WHERE period = ${p}))
 ORDER BY s.urn`;
 }
 
@@ -54,9 +50,11 @@ FROM segments
 ORDER BY subgroup_code`;
 }
 
-/** Classification vintage in use. */
+/** Classification vintage, edition (oac11, oac21, custom) and the IMD edition of English ranks in use. */
 export function vintageSql(): string {
-  return `SELECT max(vintage) AS vintage FROM postcodes`;
+  return `SELECT (SELECT max(vintage) FROM postcodes) AS vintage,
+       (SELECT max(classification) FROM segments) AS classification,
+       (SELECT max(imd_edition) FROM postcodes) AS imd_edition`;
 }
 
 /** Base pupils by finest segment, ward and school; optional NC-year filter (validated codes only). */

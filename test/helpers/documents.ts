@@ -331,7 +331,7 @@ export function* profileFixtureBatches(count: number, opts: FixtureOptions = {})
         period,
         laName,
         school: { urn: s.urn, name: s.name, phase: s.phase, cluster: s.cluster },
-        classification: { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024' },
+        classification: { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024', edition: 'oac11', imd: 'English Indices of Deprivation 2019' },
         base: { kind: 'la', label: `all pupils in ${laName.replace(/ (County|Borough|City)? ?Council( \d+)?$/, '$2').trim()}` },
         threshold,
         keyFacts: {
@@ -393,7 +393,7 @@ export function makeSmallCountsFixture(opts: FixtureOptions = {}): ProfileFixtur
   d.keyFacts.classified = n;
   d.keyFacts.unclassified = 0;
   d.keyFacts.pupils = n;
-  for (const c of d.cluster.supergroups) c.schoolPct = d.segments.supergroup.find((r) => r.code === c.code)!.pct;
+  for (const c of d.cluster!.supergroups) c.schoolPct = d.segments.supergroup.find((r) => r.code === c.code)!.pct;
   return { doc: profileDocument.parse(d), rawCounts: raw };
 }
 
@@ -513,7 +513,7 @@ export function makeFairAccessDocument(opts: { seed?: number; threshold?: number
   return fairAccessDocument.parse({
     period,
     laName,
-    classification: { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024' },
+    classification: { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024', edition: 'oac11', imd: 'English Indices of Deprivation 2019' },
     base: { label: 'pupils in Years 5 and 6 (the families choosing a school)', ncyears: ['5', '6'] },
     clientRule:
       'Each family is counted once per academic year: contacts are deduplicated by home postcode, keeping the earliest contact. Contacts without a usable postcode are counted but cannot be classified.',
