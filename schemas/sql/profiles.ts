@@ -10,7 +10,8 @@ import { countIf, periodLiteral } from './classify.ts';
  * purpose: in Trino a literal such as 10.0 is DECIMAL and the quotient would keep one decimal place
  * before ceil, putting ranks 1-164 in decile 0.
  */
-const decile = `CAST(ceil(CAST(imd_rank AS DOUBLE) * 10 / 32844) AS INTEGER)`;
+export const imdDecileSql = (rank = 'imd_rank') => `CAST(ceil(CAST(${rank} AS DOUBLE) * 10 / 32844) AS INTEGER)`;
+const decile = imdDecileSql();
 
 /** Per school: pupils, classification coverage, FSM, match statuses and IMD decile counts. */
 export function schoolFactsSql(period: string): string {
