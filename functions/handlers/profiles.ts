@@ -23,7 +23,7 @@ import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodsOf, runIdOf } from '../commons/task.ts';
 import { keepLatestDocuments } from '../lake/publish.ts';
-import { stagingRoot } from '../lake/tables.ts';
+import { runRoot } from '../lake/publication.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
@@ -65,9 +65,9 @@ export function analysisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Par
   return out;
 }
 
-/** The URNs of the school documents staged for a period (`<urn>.json` under staging/<run>/published/profiles/<period>/). */
+/** The URNs of the school documents a run wrote for a period (`<urn>.json` under runs/<run>/published/profiles/<period>/). */
 export async function stagedSchools(lake: ObjectStore, runId: string, period: string): Promise<string[]> {
-  const prefix = `${stagingRoot(runId)}/published/profiles/${period}/`;
+  const prefix = `${runRoot(runId)}/published/profiles/${period}/`;
   return (await lake.list(prefix))
     .map((o) => o.key.slice(prefix.length))
     .filter((name) => /^\d{6}\.json$/.test(name))

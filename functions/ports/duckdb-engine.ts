@@ -63,18 +63,17 @@ export class DuckDbEngine implements SqlEngine {
   }
 
   async attach(table: TableLocation & { columns?: ColumnDef[] }): Promise<void> {
-    const dir = join(this.root, table.prefix);
+    const dirs = (table.prefixes ?? [table.prefix]).map((p) => join(this.root, p)).filter(hasParquet);
     let body: string;
-    if (hasParquet(dir)) {
+    if (dirs.length > 0) {
       const hiveTypes = table.partitions.map((p) => `${ident(p)}: 'VARCHAR'`).join(', ');
-      body = `SELECT * FROM read_parquet(${lit(`${dir}/**/*.parquet`)}, hive_partitioning = true, union_by_name = true${
-        hiveTypes ? `, hive_types = {${hiveTypes}}` : ''
-      })`;
+      const globs = dirs.map((d) => lit(`${d}/**/*.parquet`)).join(', ');
+      body = `SELECT * FROM read_parquet([${globs}], hive_partitioning = true, union_by_name = true${hiveTypes ? `, hive_types = {${hiveTypes}}` : ''})`;
     } else if (table.columns) {
       // No data yet: an empty relation with the contract's columns keeps downstream SQL valid.
       body = `SELECT ${table.columns.map((c) => `CAST(NULL AS ${DUCK_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
     } else {
-      throw new Error(`no Parquet files under ${dir} for table ${table.name}`);
+      throw new Error(`no Parquet files under ${join(this.root, table.prefix)} for table ${table.name}`);
     }
     await this.conn.run(`CREATE OR REPLACE VIEW ${ident(table.name)} AS ${body}`);
   }
