@@ -24,6 +24,8 @@ export const LAKE_PREFIXES = {
   quarantine: 'quarantine/',
   manifests: 'manifests/',
   staging: 'staging/',
+  /** Each run's published outputs, runs/<runId>/published/...; the pointer says which run readers see. */
+  runs: 'runs/',
 } as const;
 
 /** Prefix of raw uploads in the raw bucket. */
