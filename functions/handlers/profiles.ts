@@ -18,6 +18,7 @@
  * Settings from the environment the stack sets: CATCHMENT_LA_NAME, CATCHMENT_SUPPRESSION_THRESHOLD.
  */
 import { athena } from '../commons/athena.ts';
+import type { Context } from 'aws-lambda';
 import { awsConfig, lakeStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
@@ -95,9 +96,9 @@ export async function runProfiles(task: ProfilesTask, deps: { lake: ObjectStore;
   return { runId, periods, schools, reports: report.fairAccessPeriods.filter((p) => published.includes(p)).sort(), documents };
 }
 
-export const handler = instrumented(async (task: ProfilesTask): Promise<ProfilesResult> => {
+export const handler = instrumented(async (task: ProfilesTask, context?: Context): Promise<ProfilesResult> => {
   const config = awsConfig();
-  const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config), config: analysisConfigFromEnv() });
+  const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config, context), config: analysisConfigFromEnv() });
   const perPeriod = Object.fromEntries(Object.entries(result.schools).map(([p, u]) => [p, u.length]));
   count('SchoolsProfiled', result.documents);
   count('FairAccessReports', result.reports.length);
