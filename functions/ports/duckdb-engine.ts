@@ -32,13 +32,18 @@ const DUCK_TYPE: Record<ColumnDef['type'], string> = {
   date: 'DATE',
 };
 
-function hasParquet(dir: string): boolean {
-  if (!existsSync(dir)) return false;
+/**
+ * The Parquet files under a directory, skipping dot entries: a writer's temporary files and the
+ * trash of a replaced partition (LocalObjectStore), which a crash can leave behind.
+ */
+function parquetFiles(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isFile() && e.name.endsWith('.parquet')) return true;
-    if (e.isDirectory() && hasParquet(join(dir, e.name))) return true;
+    if (e.name.startsWith('.')) continue;
+    if (e.isFile() && e.name.endsWith('.parquet')) out.push(join(dir, e.name));
+    else if (e.isDirectory()) parquetFiles(join(dir, e.name), out);
   }
-  return false;
+  return out.sort();
 }
 
 export class DuckDbEngine implements SqlEngine {
@@ -63,11 +68,12 @@ export class DuckDbEngine implements SqlEngine {
   }
 
   async attach(table: TableLocation & { columns?: ColumnDef[] }): Promise<void> {
-    const dirs = (table.prefixes ?? [table.prefix]).map((p) => join(this.root, p)).filter(hasParquet);
+    // An explicit file list, read when the view is created: what the lake holds now.
+    const files = (table.prefixes ?? [table.prefix]).flatMap((p) => parquetFiles(join(this.root, p)));
     let body: string;
-    if (dirs.length > 0) {
+    if (files.length > 0) {
       const hiveTypes = table.partitions.map((p) => `${ident(p)}: 'VARCHAR'`).join(', ');
-      const globs = dirs.map((d) => lit(`${d}/**/*.parquet`)).join(', ');
+      const globs = files.map((f) => lit(f)).join(', ');
       body = `SELECT * FROM read_parquet([${globs}], hive_partitioning = true, union_by_name = true${hiveTypes ? `, hive_types = {${hiveTypes}}` : ''})`;
     } else if (table.columns) {
       // No data yet: an empty relation with the contract's columns keeps downstream SQL valid.

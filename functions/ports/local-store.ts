@@ -174,6 +174,11 @@ export class LocalObjectStore implements ObjectStore {
     }
     const dstParent = path.dirname(dst);
     await fs.mkdir(dstParent, { recursive: true });
+    // The trash of an earlier replace of the same target that a crash left behind.
+    const stale = `${TRASH_PREFIX}${path.basename(dst)}-`;
+    for (const e of await fs.readdir(dstParent)) {
+      if (e.startsWith(stale)) await fs.rm(path.join(dstParent, e), { recursive: true, force: true });
+    }
     // Move the current `to` aside (same parent, so the rename stays on one filesystem), then
     // rename the staged tree into place. Between the two renames `to` is briefly absent, but it
     // never holds a mix of old and new objects.
