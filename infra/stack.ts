@@ -206,8 +206,8 @@ export class CatchmentStack extends Stack {
     });
     this.storage.grantLakeReadWrite(
       this.publishFunction,
-      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs, POINTER],
-      'lists what a run wrote under runs/<run>/, flips the publication pointer (published/_publication.json) to it, deletes superseded runs (runs/<run>/, any key of a run) and the run’s staging/<run>/',
+      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs, POINTER, LAKE_PREFIXES.locks],
+      'lists what a run wrote under runs/<run>/, flips the publication pointer (published/_publication.json) to it, deletes superseded runs (runs/<run>/, any key of a run) and the run’s staging/<run>/, takes and gives back the lake lock (locks/lake.json)',
     );
     this.storage.grantLakeWrite(this.publishFunction, [LAKE_PREFIXES.manifests], 'writes manifests/<runId>.json and manifests/latest.json');
     this.catalog.grantPartitionSync(this.publishFunction);

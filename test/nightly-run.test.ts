@@ -28,6 +28,7 @@ import type { ObjectStore } from '../functions/ports/object-store.ts';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
 import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { PublishedView, readPublication } from '../functions/lake/publication.ts';
+import { acquireLakeLock, LOCK_KEY, releaseLakeLock } from '../functions/lake/lock.ts';
 import { runClassify } from '../functions/handlers/classify.ts';
 import { runProfiles } from '../functions/handlers/profiles.ts';
 import { runRenderPdfs } from '../functions/handlers/render-pdfs.ts';
@@ -243,10 +244,30 @@ describe('the nightly run state machine against moto', () => {
     const r = await night('nightly-2025-11-01');
     expect(r.status).toBe('FAILED');
     expect(r.trace.slice(0, 3)).toEqual(['Plan', 'ClaimRun', 'NotifyFailure']);
+    expect(r.trace).not.toContain('AcquireLock');
     expect(r.trace).not.toContain('Classify');
     expect(r.trace).not.toContain('RecordFailure');
     expect(await snapshot()).toEqual(before);
   }, 120_000);
+
+  it('a night waits while an ingest holds the lake lock, and an ingest cannot start under the night', async () => {
+    const base = await snapshot();
+    await acquireLakeLock(lake, 'ingest-upload-1', 'ingest', { ttlMs: 600_000 });
+    let ingestRefused = '';
+    const r = await night('nightly-2025-11-01b', async (state, _p, attempt, real) => {
+      // The ingest finishes while the night keeps retrying AcquireLock (LakeBusyError).
+      if (state === 'AcquireLock' && attempt === 3) await releaseLakeLock(lake, 'ingest-upload-1');
+      if (state === 'Classify') ingestRefused = String(await acquireLakeLock(lake, 'ingest-upload-2', 'ingest', { ttlMs: 600_000 }).catch((e: Error) => e.name));
+      return real();
+    });
+    expect(r.status, `${r.error} ${r.cause}`).toBe('SUCCEEDED');
+    expect(r.trace.filter((t) => t === 'AcquireLock#retry')).toHaveLength(2);
+    expect(ingestRefused).toBe('LakeBusyError');
+    expect(await lake.exists(LOCK_KEY)).toBe(false); // given back at the end
+    // Same inputs: the same output, now from this night's run.
+    expect(await snapshot()).toEqual(base);
+    first = base;
+  }, 240_000);
 
   it('a night that fails in profiles records a failed manifest and leaves what readers see exactly as it was', async () => {
     await loadInputs(true); // a pupil moved house: the next night's outputs differ
@@ -257,11 +278,12 @@ describe('the nightly run state machine against moto', () => {
     expect(r.status).toBe('FAILED');
     expect(r.trace.slice(-3)).toEqual(['RecordFailure', 'NotifyFailure', 'Failed']);
     expect(await snapshot()).toEqual(first);
+    expect(await lake.exists(LOCK_KEY)).toBe(false); // a failed night gives the lock back too
     const failed = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'manifests/nightly-2025-11-02.json' }))).Body!.transformToString());
     expect(failed).toMatchObject({ runId: 'nightly-2025-11-02', status: 'failed' });
     expect(failed.error).toMatch(/AthenaQueryError/);
     const latest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'manifests/latest.json' }))).Body!.transformToString());
-    expect(latest.runId).toBe('nightly-2025-11-01');
+    expect(latest.runId).toBe('nightly-2025-11-01b');
     expect(notifications.at(-1)).toMatch(/nightly-2025-11-02/);
   }, 240_000);
 
@@ -274,10 +296,11 @@ describe('the nightly run state machine against moto', () => {
     // Every item comes from the rerun: nothing of the failed night or of the first is mixed in.
     const pub = (await readPublication(lake))!;
     expect(new Set(Object.values(pub.items))).toEqual(new Set(['nightly-2025-11-02-rerun']));
-    expect(pub.previous?.runId).toBe('nightly-2025-11-01');
-    // The failed night's leftovers were swept; the previous publication is kept for readers on it.
+    expect(pub.previous?.runId).toBe('nightly-2025-11-01b');
+    // The failed night's leftovers and the first night (superseded twice) were swept; the previous
+    // publication is kept for readers still on it.
     const runs = new Set((await lake.list('runs/')).map((o) => o.key.split('/')[1]));
-    expect(runs).toEqual(new Set(['nightly-2025-11-01', 'nightly-2025-11-02-rerun']));
+    expect(runs).toEqual(new Set(['nightly-2025-11-01b', 'nightly-2025-11-02-rerun']));
     expect(await laPupils()).toBe(25);
   }, 240_000);
 });

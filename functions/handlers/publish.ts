@@ -8,7 +8,10 @@
  *                                    of a run already published changes nothing and answers the same.
  *   { runId, cleanup: true }         delete superseded runs (those neither the current nor the
  *                                    previous publication names), and this run's staging area.
- *   { runId, failed: true, error }   the failure path: a "failed" manifest (latest.json untouched).
+ *   { runId, failed: true, error }   the failure path: a "failed" manifest (latest.json untouched),
+ *                                    and the lake lock given back.
+ *   { runId, lock: 'acquire' }       take the lake lock (LakeBusyError while an ingest holds it).
+ *   { runId, lock: 'release' }       give it back.
  *
  * Imports only the lake modules, so the bundle carries no stage code.
  */
@@ -21,6 +24,7 @@ import { periodsOf, runIdOf } from '../commons/task.ts';
 import { publish } from '../lake/publish.ts';
 import { runRoot, sweepRuns, type Publication } from '../lake/publication.ts';
 import { stagingRoot } from '../lake/tables.ts';
+import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
 import { tablePrefix } from '../../schemas/columns.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { syncPartitions, type PartitionLocation } from '../ports/glue-partitions.ts';
@@ -33,6 +37,8 @@ export interface PublishTask {
   summary?: Record<string, unknown>;
   cleanup?: boolean;
   failed?: boolean;
+  /** Take or give back the lake lock (ingest waits while a night holds it). */
+  lock?: 'acquire' | 'release';
   /** The error name and cause of a failed night (truncated; never row data). */
   error?: unknown;
 }
@@ -82,6 +88,15 @@ export async function runPublish(task: PublishTask, deps: PublishDeps): Promise<
   const runId = runIdOf(task);
   const { lake } = deps;
   const now = deps.now ?? (() => new Date());
+  if (task.lock === 'acquire') {
+    // Held at most the state machine's timeout and a margin; LakeBusyError is retried by the state.
+    await acquireLakeLock(lake, runId, 'run', { ttlMs: 7 * 3600_000 });
+    return { runId, deleted: [] };
+  }
+  if (task.lock === 'release') {
+    await releaseLakeLock(lake, runId);
+    return { runId, deleted: [] };
+  }
   if (task.cleanup === true) {
     const deleted = await sweepRuns(lake, [runId]);
     await lake.deletePrefix(`${stagingRoot(runId)}/`);
@@ -92,6 +107,7 @@ export async function runPublish(task: PublishTask, deps: PublishDeps): Promise<
     const text = typeof e === 'string' ? e : `${String(e?.Error ?? 'error')}: ${String(e?.Cause ?? '')}`;
     const manifest: PublishManifest = { runId, status: 'failed', finishedAt: now().toISOString(), codeVersion: CODE_VERSION, engine: 'athena', periods: [], published: [], error: text.slice(0, 2000) };
     await lake.put(`manifests/${runId}.json`, JSON.stringify(manifest, null, 2));
+    await releaseLakeLock(lake, runId);
     return manifest;
   }
   const periods = periodsOf(task);

@@ -181,6 +181,11 @@ export class PublishedView implements ObjectStore {
     return this.lake.exists(await this.physicalKey(key));
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    await this.assertWritable(key);
+    return this.lake.putIfAbsent(key, body);
+  }
+
   /** Same semantics as the lake's list: the keys equal to the prefix or below it as a folder. */
   async list(prefix: string): Promise<ObjectInfo[]> {
     const pub = await this.publication();

@@ -19,6 +19,7 @@ import { currentPeriod } from '../domain/periods.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { keepLatestDocuments, publish } from '../lake/publish.ts';
 import { stagingRoot } from '../lake/tables.ts';
+import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
 import { duckdbViewsSql, isPublished, PublishedView, runRoot, sweepRuns } from '../lake/publication.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { tablePrefix } from '../../schemas/columns.ts';
@@ -88,7 +89,11 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     stages,
   };
   let failure: unknown;
+  let locked = false;
   try {
+    // One run or ingest at a time on a lake (a killed holder's lock is taken over: its process is gone).
+    await acquireLakeLock(opts.lake, runId, 'run', { ttlMs: 12 * 3600_000 });
+    locked = true;
     manifest.datasets = await timed(stages, 'ingest', () =>
       ingest({
         raw: opts.raw,
@@ -148,6 +153,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   } finally {
     manifest.finishedAt = new Date().toISOString();
     await opts.lake.deletePrefix(stagingRoot(runId) + '/').catch(() => undefined);
+    if (locked) await releaseLakeLock(opts.lake, runId).catch(() => undefined);
     // A run that failed before publishing leaves nothing any reader can see; drop its outputs now.
     if (manifest.status === 'failed' && !(await isPublished(opts.lake, runId).catch(() => true))) {
       await opts.lake.deletePrefix(runRoot(runId) + '/').catch(() => undefined);

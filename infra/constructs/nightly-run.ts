@@ -3,14 +3,16 @@
  * Functions state machine (JSONata) that mirrors functions/pipeline/run.ts on AWS:
  *
  *   Plan -> ClaimRun (claims/<runId>.json, written only if absent: a second start is refused)
+ *        -> AcquireLock (the lake lock: waits, by retrying, while an ingest changes curated/)
  *        -> [periods given?] -> ListPupilPeriods -> ListContactPeriods
  *        -> ClearStaging <-> DeleteStaged (1,000 keys per DeleteObjects, until staging/<runId>/ is empty)
  *        -> ForEachPeriod (Map over periods): Classify
  *        -> ProfilesAndFairAccess (every period with pupils at once: the trend needs every year)
  *        -> Pdfs (Map over batches of schools, fanned out): RenderPdfs
  *        -> FinishPdfs (merge the batches' render manifests)
- *        -> Publish (flip the publication pointer; Glue partitions follow) -> Cleanup -> Succeeded
- *   a failure after the claim -> RecordFailure (manifests/<runId>.json "failed") -> NotifyFailure
+ *        -> Publish (flip the publication pointer; Glue partitions follow) -> Cleanup -> ReleaseLock
+ *        -> Succeeded
+ *   a failure after the claim -> RecordFailure (manifests/<runId>.json "failed", lock released) -> NotifyFailure
  *   (SNS, KMS-encrypted topic) -> Failed; a refused start -> NotifyFailure -> Failed
  *
  * Run ids: `nightly-<yyyy-mm-dd>` of the schedule's scheduled time (UTC date; 02:00 London is 01:00
@@ -67,6 +69,9 @@ export const THROTTLING_ERRORS = ['TooManyRequestsException', 'ThrottlingExcepti
 
 /** Transient errors of the S3 SDK service integrations used to list and clear staging. */
 export const S3_TRANSIENT_ERRORS = ['S3.SdkClientException', 'S3.InternalErrorException', 'S3.SlowDownException', 'S3.ServiceUnavailableException'];
+
+/** The error an ingest's hold on the lake lock surfaces as (functions/lake/lock.ts). */
+export const LAKE_BUSY_ERROR = 'LakeBusyError';
 
 /** Where run ids are claimed (one object per run id, written only if absent). */
 export const CLAIMS_PREFIX = 'claims/';
@@ -250,6 +255,15 @@ export class NightlyRun extends Construct {
     });
     s3Retry(claim);
     claim.addCatch(notify, refused);
+    const acquireLock = invoke(
+      'AcquireLock',
+      props.publish,
+      { runId: '{% $runId %}', lock: 'acquire' },
+      '{% $states.input %}',
+      'Take the lake lock, so no ingest changes curated/ during the night; while an ingest holds it, retried for about an hour and a half',
+    );
+    acquireLock.addRetry({ errors: [LAKE_BUSY_ERROR], interval: Duration.minutes(1), maxAttempts: 12, backoffRate: 1.5, maxDelay: Duration.minutes(10), jitterStrategy: sfn.JitterType.FULL });
+    failAfterClaim(acquireLock);
 
     // --- clear what an earlier attempt of this run left in staging/<runId>/ ---------------------
     const clearStaging = new sfn.CustomState(this, 'ClearStaging', {
@@ -367,9 +381,11 @@ export class NightlyRun extends Construct {
     );
     // The run is published: a failed cleanup is retried by the next night's, never a failed night.
     cleanup.addCatch(notify, refused);
+    const releaseLock = invoke('ReleaseLock', props.publish, { runId: '{% $runId %}', lock: 'release' }, '{% $states.input %}', 'Give the lake lock back (ingest may run again)');
+    releaseLock.addCatch(notify, refused);
     const succeeded = sfn.Succeed.jsonata(this, 'Succeeded');
 
-    const definition = plan.next(claim).next(
+    const definition = plan.next(claim).next(acquireLock).next(
       periodsGiven
         .when(sfn.Condition.jsonata('{% $count($periods) > 0 %}'), clearStaging)
         .otherwise(listPupilPeriods.next(listContactPeriods).next(clearStaging)),
@@ -377,7 +393,7 @@ export class NightlyRun extends Construct {
     clearStaging.next(
       stagingLeft
         .when(sfn.Condition.jsonata('{% $count($states.input.keys) > 0 %}'), deleteStaged.next(clearStaging))
-        .otherwise(forEachPeriod.next(profiles).next(pdfs).next(finishPdfs).next(publish).next(cleanup).next(succeeded)),
+        .otherwise(forEachPeriod.next(profiles).next(pdfs).next(finishPdfs).next(publish).next(cleanup).next(releaseLock).next(succeeded)),
     );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -353,7 +353,7 @@ describe('nightly run', () => {
 
   it('retries every Lambda task on Lambda service errors and throttling, with exponential backoff', () => {
     const lambdaTasks = Object.entries(allStates(definition)).filter(([, st]) => st.Type === 'Task' && String(st.Resource).endsWith(':states:::lambda:invoke'));
-    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['Classify', 'Cleanup', 'FinishPdfs', 'ProfilesAndFairAccess', 'Publish', 'RecordFailure', 'RenderPdfs']);
+    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['AcquireLock', 'Classify', 'Cleanup', 'FinishPdfs', 'ProfilesAndFairAccess', 'Publish', 'RecordFailure', 'ReleaseLock', 'RenderPdfs']);
     for (const [name, st] of lambdaTasks) {
       const retries = st.Retry as Json[];
       const service = retries.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
@@ -376,7 +376,7 @@ describe('nightly run', () => {
       if (st.Type !== 'Task' && st.Type !== 'Map') continue;
       if (name === 'NotifyFailure') continue;
       // Before the run id is claimed, and after it is published, there is no failed night to record.
-      const next = ['ClaimRun', 'RecordFailure', 'Cleanup'].includes(name) ? 'NotifyFailure' : 'RecordFailure';
+      const next = ['ClaimRun', 'RecordFailure', 'Cleanup', 'ReleaseLock'].includes(name) ? 'NotifyFailure' : 'RecordFailure';
       expect(st.Catch, name).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: next })]);
     }
     expect(top.RecordFailure).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Next: 'NotifyFailure' });
@@ -415,7 +415,11 @@ describe('nightly run', () => {
     expect(definition.States.Publish.Arguments.FunctionName).toBe(fnArn(s.stack.publishFunction));
     expect(definition.States.Publish.Next).toBe('Cleanup');
     expect(definition.States.Cleanup.Arguments.Payload).toEqual({ runId: '{% $runId %}', cleanup: true });
-    expect(definition.States.Cleanup.Next).toBe('Succeeded');
+    expect(definition.States.Cleanup.Next).toBe('ReleaseLock');
+    expect(definition.States.ReleaseLock.Next).toBe('Succeeded');
+    // The lake lock is taken right after the run id is claimed, and waited for while an ingest holds it.
+    expect(definition.States.ClaimRun.Next).toBe('AcquireLock');
+    expect((definition.States.AcquireLock.Retry as Json[]).find((r) => r.ErrorEquals.includes('LakeBusyError'))).toMatchObject({ MaxAttempts: 12 });
     expect(definition.States.Succeeded.Type).toBe('Succeed');
     // Publish is the only state that changes what readers see; only the cleanup of superseded runs follows.
     const after = Object.entries(definition.States as Record<string, Json>).filter(([, st]) => st.Next === 'Publish').map(([n]) => n);
@@ -582,7 +586,7 @@ describe('IAM', () => {
 
   it('scopes the ingest function to raw/, its curated tables, quarantine/ and staging/', () => {
     const role = roleOf(s.stack.ingest.function);
-    const rw = [...INGEST_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/curated/_sources/*`, `${lake()}/quarantine/*`, `${lake()}/staging/*`].sort();
+    const rw = [...INGEST_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/curated/_sources/*`, `${lake()}/quarantine/*`, `${lake()}/staging/*`, `${lake()}/locks/*`].sort();
     expect(objectArns(role, 's3:GetObject')).toEqual([...rw, `${raw()}/raw/*`].sort());
     expect(objectArns(role, 's3:PutObject')).toEqual(rw);
     expect(objectArns(role, 's3:DeleteObject')).toEqual(rw);
@@ -609,7 +613,7 @@ describe('IAM', () => {
   it('scopes the publish function to staging/ -> published/<table>/ and published/{profiles,reports}/, and manifests/', () => {
     const role = roleOf(s.stack.publishFunction);
     // It writes nothing under published/ but the pointer: runs are published by flipping it.
-    const own = [`${lake()}/published/_publication.json*`, `${lake()}/runs/*`, `${lake()}/staging/*`];
+    const own = [`${lake()}/published/_publication.json*`, `${lake()}/runs/*`, `${lake()}/staging/*`, `${lake()}/locks/*`];
     expect(objectArns(role, 's3:PutObject')).toEqual([...own, `${lake()}/manifests/*`].sort());
     expect(objectArns(role, 's3:DeleteObject')).toEqual(own.sort());
     expect(objectArns(role, 's3:GetObject').some((a) => a.includes('/curated/') || a.startsWith(raw()))).toBe(false);
