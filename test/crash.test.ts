@@ -14,7 +14,6 @@ import { PublishedView } from '../functions/lake/publication.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
 const CHILD = resolve(import.meta.dirname, 'helpers/run-child.ts');
-const TSX = resolve(import.meta.dirname, '../node_modules/.bin/tsx');
 
 const PUPILS = (moved: boolean) =>
   [
@@ -43,7 +42,8 @@ async function snapshot(out: string): Promise<Record<string, string>> {
 /** Run the child; kill it with SIGKILL right after its `killAfter`-th progress event (never: run to the end). */
 function child(input: string, out: string, killAfter = Infinity): Promise<{ events: string[]; killed: boolean; code: number | null }> {
   return new Promise((done, fail) => {
-    const p = spawn(TSX, [CHILD, input, out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // One process (node with tsx's loader), so SIGKILL stops the run itself: the tsx CLI would run it in a child of its own.
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, input, out], { stdio: ['ignore', 'pipe', 'pipe'] });
     const seen: string[] = [];
     let err = '';
     p.stderr.on('data', (c) => (err += String(c)));
