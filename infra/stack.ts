@@ -28,6 +28,10 @@ import { NightlyRun } from './constructs/nightly-run.ts';
 import { Portal } from './constructs/portal.ts';
 import { PseudonymKey } from './constructs/pseudonym-key.ts';
 import { LAKE_PREFIXES, Storage } from './constructs/storage.ts';
+import { POINTER_KEY } from '../functions/lake/publication.ts';
+
+/** The publication pointer, as a grant prefix. */
+const POINTER = POINTER_KEY;
 
 export interface CatchmentStackProps extends StackProps {
   /**
@@ -136,9 +140,10 @@ export class CatchmentStack extends Stack {
     );
     this.storage.grantLakeReadWrite(
       this.classifyFunction,
-      [`${tablePrefix(enrichedPupils)}/`, `${tablePrefix(enrichedContacts)}/`, LAKE_PREFIXES.staging],
-      'UNLOADs query results into staging/<run>/ (file names chosen by Athena) and moves the enriched partitions into curated/enriched_*',
+      [`${tablePrefix(enrichedPupils)}/`, `${tablePrefix(enrichedContacts)}/`, LAKE_PREFIXES.staging, LAKE_PREFIXES.runs],
+      'UNLOADs query results into staging/<run>/ and runs/<run>/published/ (file names chosen by Athena), empties each target first, and moves the enriched partitions into curated/enriched_*',
     );
+    this.storage.grantLakeRead(this.classifyFunction, [POINTER], 'reads the publication pointer, to refuse writing into a run already published');
 
     // Aggregates through Athena (results to the workgroup's bucket); tables and documents are
     // written by the function.
@@ -151,10 +156,11 @@ export class CatchmentStack extends Stack {
     );
     this.storage.grantLakeWrite(
       this.profilesFunction,
-      [LAKE_PREFIXES.staging],
-      'stages the profile and fair-access tables (Parquet) and one JSON document per school under staging/<run>/, lists the staged documents and deletes those of earlier periods (only the latest period’s documents are published)',
+      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs],
+      'writes the profile and fair-access tables (Parquet) and one JSON document per school under runs/<run>/published/, lists the documents and deletes those of earlier periods (only the latest period’s documents are published) and what an earlier attempt left',
       { list: true, delete: true },
     );
+    this.storage.grantLakeRead(this.profilesFunction, [POINTER], 'reads the publication pointer, to refuse writing into a run already published');
 
     // PDFs: Source Sans 3 TTFs in fonts/ beside the bundle (functions/pdf/fonts.ts looks there) with
     // their licence; Vega's optional `canvas` (never used: charts are rendered to SVG) stays out.
@@ -175,16 +181,16 @@ export class CatchmentStack extends Stack {
       copyFiles: [...DEFAULT_COPY_FILES, ...fontFiles],
       externalModules: ['canvas'],
     });
-    const stagedDocuments = DOCUMENT_FOLDERS.map((f) => `${LAKE_PREFIXES.staging}*/${LAKE_PREFIXES.published}${f}/`);
+    const stagedDocuments = DOCUMENT_FOLDERS.map((f) => `${LAKE_PREFIXES.runs}*/${LAKE_PREFIXES.published}${f}/`);
     const publishedDocuments = DOCUMENT_FOLDERS.map((f) => `${LAKE_PREFIXES.published}${f}/`);
     this.storage.grantLakeReadWrite(
       this.renderPdfsFunction,
       stagedDocuments,
-      'reads the staged profile and report documents of a run, writes their PDFs and render-manifest parts beside them, and deletes the parts once merged',
+      'reads the profile and report documents of a run (and, through the publication pointer, of the published run), writes their PDFs and render-manifest parts beside them, and deletes the parts once merged',
     );
     this.storage.grantLakeRead(
       this.renderPdfsFunction,
-      publishedDocuments,
+      [...publishedDocuments, POINTER],
       'reads the published render manifest and PDFs of the previous run, to copy an unchanged school’s PDF instead of rendering it again',
     );
 
@@ -200,10 +206,11 @@ export class CatchmentStack extends Stack {
     });
     this.storage.grantLakeReadWrite(
       this.publishFunction,
-      [LAKE_PREFIXES.staging, ...PUBLISHED_TABLES.map((t) => `${tablePrefix(t)}/`), ...publishedDocuments],
-      'moves the staged partitions of every published table (Parquet part names chosen by Athena) and the profile and report folders (one JSON and PDF per school) from staging/<run>/ into published/',
+      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs, POINTER, LAKE_PREFIXES.locks],
+      'lists what a run wrote under runs/<run>/, flips the publication pointer (published/_publication.json) to it, deletes superseded runs (runs/<run>/, any key of a run) and the run’s staging/<run>/, takes and gives back the lake lock (locks/lake.json)',
     );
     this.storage.grantLakeWrite(this.publishFunction, [LAKE_PREFIXES.manifests], 'writes manifests/<runId>.json and manifests/latest.json');
+    this.catalog.grantPartitionSync(this.publishFunction);
 
     this.nightlyRun = new NightlyRun(this, 'NightlyRun', {
       storage: this.storage,

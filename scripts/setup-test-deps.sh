@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `npm test` needs on a fresh Debian machine of the project's kind (run as root, or
-# with sudo for the apt part). Idempotent: installs only what is missing. .ci/run calls it.
+# with sudo for the apt part), and fetches Trino from Maven Central into ~/.cache/catchment. Idempotent: installs only what is missing. .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -28,3 +28,12 @@ command -v cfn-lint >/dev/null 2>&1 || py_missing+=(cfn-lint)
 if [ ${#py_missing[@]} -gt 0 ]; then
   python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}"
 fi
+
+# Trino (Athena engine v3's engine) for the SQL equivalence tests: server + Hive plugin from Maven
+# Central, checksummed and cached; it runs on a Java 24+ (Temurin), found by test/helpers/trino.ts.
+command -v unzip >/dev/null 2>&1 || { $SUDO apt-get update -qq; $SUDO apt-get install -y -qq --no-install-recommends unzip >/dev/null; }
+if ! ls -d /usr/lib/jvm/temurin-2[4-9]* >/dev/null 2>&1 && [ -z "${TRINO_JAVA_HOME:-}" ]; then
+  echo "Trino needs a Java 24+ JDK (Temurin) under /usr/lib/jvm, or TRINO_JAVA_HOME set" >&2
+  exit 1
+fi
+scripts/fetch-trino.sh >/dev/null

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { documentPeriods, keepLatestDocuments } from '../functions/lake/publish.ts';
-import { stagingRoot } from '../functions/lake/tables.ts';
+import { runRoot as stagingRoot } from '../functions/lake/publication.ts';
 import { removeDir, tempDir } from './helpers/fixtures.ts';
 
 const dir = tempDir();

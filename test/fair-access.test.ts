@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { runPipeline } from '../functions/pipeline/run.ts';
-import { GENERIC_CLASSIFICATION, TEST_KEY, duck, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { GENERIC_CLASSIFICATION, TEST_KEY, duck, publishedTable, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { PublishedView } from '../functions/lake/publication.ts';
 
 const SCHOOLS = 'urn,name,phase,cluster,postcode\n100001,Riverside Primary,Primary,North,KT1 1AA\n100002,Hilltop Primary,Primary,South,KT1 2AA\n';
 // Years 5/6: 4 pupils in A1 (segment Affluent), 4 in B1/B2 (Stretched). Year 2 pupils are outside the default base.
@@ -41,7 +42,7 @@ async function run(analysis: Record<string, unknown> = {}) {
   }
   return out;
 }
-const table = (out: string, name: string, where = '') => duck(`SELECT * FROM read_parquet('${out}/published/${name}/**/*.parquet', hive_partitioning = true) ${where}`);
+const table = (out: string, name: string, where = '') => duck(`SELECT * FROM ${publishedTable(out, name)} ${where}`);
 
 let defaults: string;
 beforeAll(async () => {
@@ -58,7 +59,7 @@ describe('fair access', () => {
     ]);
     expect(rows[0].penetration).toBeCloseTo(250, 9); // 1 client per 4 base pupils = 250 per 1,000
     expect(rows[0].index).toBeCloseTo(100, 9);
-    const doc = JSON.parse(Buffer.from(await new LocalObjectStore(defaults).get('published/reports/2025-26/fair-access.json')).toString());
+    const doc = JSON.parse(Buffer.from(await new PublishedView(new LocalObjectStore(defaults)).get('published/reports/2025-26/fair-access.json')).toString());
     expect(doc.totals).toMatchObject({ contacts: 5, clients: 3, classifiedClients: 2, base: 8 });
     expect(doc.base.ncyears).toEqual(['5', '6']);
     expect(doc.clientRule).toMatch(/deduplicated by home postcode/);

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { trinoMissing } from './helpers/trino.ts';
 
 const SETUP = 'scripts/setup-test-deps.sh';
 
@@ -15,13 +16,15 @@ function missing(): string[] {
   if (!existsSync('/usr/bin/chromium')) out.push('chromium');
   const py = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' });
   if (py.status !== 0) out.push('python3 numpy/scipy');
+  // A real Trino (Maven Central, cached in ~/.cache/catchment) and a Java 24+ to run it.
+  out.push(...trinoMissing());
   return out;
 }
 
 export default function setup(): void {
   const lacks = missing();
   if (lacks.length > 0) {
-    throw new Error(`npm test needs ${lacks.join(', ')}: run ${SETUP} once (apt-get and pip; as root or with sudo)`);
+    throw new Error(`npm test needs ${lacks.join(', ')}: run ${SETUP} once (apt-get, pip and the Trino download; as root or with sudo)`);
   }
   if (!existsSync(resolve('../shared/data/nspl'))) {
     throw new Error('npm test needs the real reference data beside the checkout (../shared/data, see its README)');

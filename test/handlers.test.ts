@@ -13,6 +13,12 @@ import { fromParquet } from '../functions/lake/parquet.ts';
 import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { clearPseudonymKeyCache } from '../functions/commons/secrets.ts';
 import { awsTestConfig, seedAthenaResults, startMoto, type MotoServer } from './helpers/moto.ts';
+import { CreateDatabaseCommand, CreateTableCommand, GetPartitionsCommand, GlueClient } from '@aws-sdk/client-glue';
+import { PublishedView, POINTER_KEY } from '../functions/lake/publication.ts';
+import { S3ObjectStore } from '../functions/ports/s3-store.ts';
+import type { PublishManifest } from '../functions/handlers/publish.ts';
+import { PUBLISHED_TABLES } from '../schemas/published.ts';
+import { dataColumnsOf, tablePrefix } from '../schemas/columns.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, upn } from './helpers/fixtures.ts';
 
 let moto: MotoServer;
@@ -72,6 +78,22 @@ beforeAll(async () => {
   }
   await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: 'catchment/pseudonym-key', SecretString: KEY_HEX }));
   await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: 'catchment' }));
+  // The published tables as the stack catalogues them: Parquet, partitioned by period, no projection.
+  const glue = new GlueClient(cfg);
+  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'catchment' } }));
+  for (const t of PUBLISHED_TABLES) {
+    await glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'catchment',
+        TableInput: {
+          Name: t.name,
+          TableType: 'EXTERNAL_TABLE',
+          PartitionKeys: [{ Name: 'period', Type: 'string' }],
+          StorageDescriptor: { Location: `s3://lake-bucket/${tablePrefix(t)}/`, Columns: dataColumnsOf(t).map((c) => ({ Name: c.name, Type: c.type })) },
+        },
+      }),
+    );
+  }
   const files: Record<string, string> = {
     ...GENERIC_CLASSIFICATION,
     'schools/schools.csv': SCHOOLS,
@@ -129,9 +151,11 @@ describe('classify handler', () => {
     const queries: string[] = [];
     for (const id of ids) queries.push((await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution!.Query!);
     const unloads = queries.filter((q) => q.startsWith('UNLOAD'));
-    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/parts/2025-26/curated/enriched_pupils/'"))).toBe(true);
-    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/parts/2025-26/published/school_segment_counts/'"))).toBe(true);
-    expect(unloads.every((q) => /partitioned_by = ARRAY\['period'\]/.test(q))).toBe(true);
+    // Curated results are staged, then moved into curated/; published ones go into the run's own prefix.
+    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/staging/night-2025-11-25/parts/2025-26/curated/enriched_pupils/period=2025-26/'"))).toBe(true);
+    expect(unloads.some((q) => q.includes("TO 's3://lake-bucket/runs/night-2025-11-25/published/school_segment_counts/period=2025-26/'"))).toBe(true);
+    // The partition value is in the path: the SELECT returns the data columns only.
+    expect(unloads.every((q) => !/partitioned_by/.test(q) && /^UNLOAD \(SELECT "/.test(q))).toBe(true);
   });
 
   it('refuses a task without a valid period', async () => {
@@ -212,7 +236,7 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
   const RUN = 'night-2025-11-26';
   const PERIOD = '2025-26';
   const EARLIER = '2024-25';
-  const staged = (folder: string, name = '') => `staging/${RUN}/published/${folder}/${PERIOD}/${name}`;
+  const staged = (folder: string, name = '') => `runs/${RUN}/published/${folder}/${PERIOD}/${name}`;
 
   it('profiles: runs the stage on Athena over every period and returns the latest period’s staged schools and report', async () => {
     await seedAthenaResults(moto.endpoint, profilesStageResults([EARLIER, PERIOD]));
@@ -222,10 +246,10 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     const result = await handler({ runId: RUN, periods: [PERIOD, EARLIER] });
     expect(result).toEqual({ runId: RUN, periods: [EARLIER, PERIOD], schools: { [PERIOD]: ['100001', '100002'] }, reports: [PERIOD], documents: 2 });
     // The earlier year's tables are staged (the trend needs them), its documents are not kept.
-    expect((await keysUnder('lake-bucket', `staging/${RUN}/parts/${EARLIER}/published/school_profile/`)).length).toBe(1);
-    expect((await keysUnder('lake-bucket', `staging/${RUN}/parts/${PERIOD}/published/fair_access_trend/`)).length).toBe(1);
-    expect(await keysUnder('lake-bucket', `staging/${RUN}/published/profiles/${EARLIER}/`)).toEqual([]);
-    expect(await keysUnder('lake-bucket', `staging/${RUN}/published/reports/${EARLIER}/`)).toEqual([]);
+    expect((await keysUnder('lake-bucket', `runs/${RUN}/published/school_profile/period=${EARLIER}/`)).length).toBe(1);
+    expect((await keysUnder('lake-bucket', `runs/${RUN}/published/fair_access_trend/period=${PERIOD}/`)).length).toBe(1);
+    expect(await keysUnder('lake-bucket', `runs/${RUN}/published/profiles/${EARLIER}/`)).toEqual([]);
+    expect(await keysUnder('lake-bucket', `runs/${RUN}/published/reports/${EARLIER}/`)).toEqual([]);
     const docs = await keysUnder('lake-bucket', staged('profiles'));
     expect(docs).toEqual([staged('profiles', '100001.json'), staged('profiles', '100002.json')]);
     const doc = profileDocument.parse(JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: docs[0] }))).Body!.transformToString()));
@@ -233,7 +257,7 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     expect(doc.school.urn).toBe('100001');
     expect(await keysUnder('lake-bucket', staged('reports'))).toEqual([staged('reports', 'fair-access.json')]);
     // the published tables are staged for publish, e.g. the school profile partition
-    expect((await keysUnder('lake-bucket', `staging/${RUN}/parts/${PERIOD}/published/school_profile/`)).length).toBe(1);
+    expect((await keysUnder('lake-bucket', `runs/${RUN}/published/school_profile/period=${PERIOD}/`)).length).toBe(1);
   });
 
   it('profiles: an empty list of periods touches nothing; bad tasks and settings are refused', async () => {
@@ -271,8 +295,9 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     expect(Object.keys(manifest.documents).sort()).toEqual(['100001.json', '100002.json']);
   });
 
-  it('publish: moves tables, documents and PDFs of every period given into published/ and writes the manifest', async () => {
+  it('publish: flips the pointer to the run, points the Glue partitions at it, writes the manifest; a second publish changes nothing', async () => {
     const { handler } = await import('../functions/handlers/publish.ts');
+    const view = new PublishedView(new S3ObjectStore({ bucket: 'lake-bucket', client: s3 }), 0);
     // Powertools Metrics: one EMF line on stdout when the invocation ends (counts only, no keys or rows).
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
@@ -282,7 +307,7 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     }) as typeof process.stdout.write;
     let manifest;
     try {
-      manifest = await handler({ runId: RUN, periods: [EARLIER, PERIOD], summary: { pdfsRendered: 3 } });
+      manifest = (await handler({ runId: RUN, periods: [EARLIER, PERIOD], summary: { pdfsRendered: 3 } })) as PublishManifest;
     } finally {
       process.stdout.write = write;
     }
@@ -295,26 +320,46 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     expect(manifest.published).toEqual(
       expect.arrayContaining([`published/school_profile/period=${EARLIER}`, `published/school_profile/period=${PERIOD}`, `published/profiles/${PERIOD}`, `published/reports/${PERIOD}`]),
     );
-    // Only the latest period's documents are published; the earlier year's published ones are left alone.
+    // Only the latest period's documents are published; the earlier year's are left as they were (none).
     expect(manifest.published).not.toContain(`published/profiles/${EARLIER}`);
-    expect(await keysUnder('lake-bucket', `published/profiles/${EARLIER}/`)).toEqual([]);
-    expect((await keysUnder('lake-bucket', `published/school_profile/period=${EARLIER}/`)).length).toBe(1);
-    expect(await keysUnder('lake-bucket', `published/profiles/${PERIOD}/`)).toEqual(
+    expect(await view.list(`published/profiles/${EARLIER}/`)).toEqual([]);
+    expect((await view.list(`published/school_profile/period=${EARLIER}/`)).length).toBe(1);
+    expect((await view.list(`published/profiles/${PERIOD}/`)).map((o) => o.key)).toEqual(
       ['100001.json', '100001.pdf', '100002.json', '100002.pdf', '_render-manifest.json'].map((n) => `published/profiles/${PERIOD}/${n}`),
     );
-    expect((await keysUnder('lake-bucket', `published/school_profile/period=${PERIOD}/`)).length).toBe(1);
-    expect(await keysUnder('lake-bucket', `staging/${RUN}/published/`)).toEqual([]);
+    // Nothing was copied or moved: the pointer names the run's own folders.
+    expect(await view.physicalKey(`published/profiles/${PERIOD}/100001.pdf`)).toBe(`runs/${RUN}/published/profiles/${PERIOD}/100001.pdf`);
+    const parts = await new GlueClient(awsTestConfig(moto.endpoint)).send(new GetPartitionsCommand({ DatabaseName: 'catchment', TableName: 'school_profile' }));
+    expect(parts.Partitions!.map((p) => [p.Values, p.StorageDescriptor!.Location]).sort()).toEqual([
+      [[EARLIER], `s3://lake-bucket/runs/${RUN}/published/school_profile/period=${EARLIER}/`],
+      [[PERIOD], `s3://lake-bucket/runs/${RUN}/published/school_profile/period=${PERIOD}/`],
+    ]);
     const latest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: 'manifests/latest.json' }))).Body!.transformToString());
     expect(latest.runId).toBe(RUN);
+    // Publishing again (a retried task, a redriven execution) changes nothing.
+    const pointer = await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: POINTER_KEY }));
+    const again = (await handler({ runId: RUN, periods: [EARLIER, PERIOD] })) as PublishManifest;
+    expect(again.published).toEqual(manifest.published);
+    expect((await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: POINTER_KEY }))).ETag).toBe(pointer.ETag);
 
-    // The next night: the same documents staged again are not re-rendered, their PDFs are copied.
+    // The next night: the same documents written again are not re-rendered, their PDFs are copied.
     const NEXT = 'night-2025-11-27';
     for (const urn of ['100001', '100002']) {
-      const body = await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: `published/profiles/${PERIOD}/${urn}.json` }))).Body!.transformToString();
-      await s3.send(new PutObjectCommand({ Bucket: 'lake-bucket', Key: `staging/${NEXT}/published/profiles/${PERIOD}/${urn}.json`, Body: body }));
+      await s3.send(new PutObjectCommand({ Bucket: 'lake-bucket', Key: `runs/${NEXT}/published/profiles/${PERIOD}/${urn}.json`, Body: await view.get(`published/profiles/${PERIOD}/${urn}.json`) }));
     }
     const render = (await import('../functions/handlers/render-pdfs.ts')).handler;
     expect(await render({ runId: NEXT, period: PERIOD, urns: ['100001', '100002'], report: false })).toMatchObject({ rendered: 0, skipped: 2 });
-    expect(await keysUnder('lake-bucket', `staging/${NEXT}/published/profiles/${PERIOD}/`)).toEqual(expect.arrayContaining([`staging/${NEXT}/published/profiles/${PERIOD}/100001.pdf`]));
+    expect(await keysUnder('lake-bucket', `runs/${NEXT}/published/profiles/${PERIOD}/`)).toEqual(expect.arrayContaining([`runs/${NEXT}/published/profiles/${PERIOD}/100001.pdf`]));
+  });
+
+  it('publish: a failed night writes a failed manifest and leaves latest.json and the pointer alone', async () => {
+    const { handler } = await import('../functions/handlers/publish.ts');
+    const before = await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: POINTER_KEY }))).Body!.transformToString();
+    const m = (await handler({ runId: 'night-2025-11-28', failed: true, error: { Error: 'States.TaskFailed', Cause: 'Athena query x FAILED' } })) as PublishManifest;
+    expect(m).toMatchObject({ runId: 'night-2025-11-28', status: 'failed', error: 'States.TaskFailed: Athena query x FAILED' });
+    const stored = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: 'manifests/night-2025-11-28.json' }))).Body!.transformToString());
+    expect(stored.status).toBe('failed');
+    expect(JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: 'manifests/latest.json' }))).Body!.transformToString()).runId).toBe(RUN);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: POINTER_KEY }))).Body!.transformToString()).toBe(before);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SCHOOLS, duck, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { SCHOOLS, duck, publishedTable, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
 const NSPL_DIR = resolve(import.meta.dirname, '../../shared/data/nspl');
 const FILES = ['NSPL_NOV_2021_UK_SR.csv', 'NSPL_NOV_2021_UK_DT.csv', 'NSPL_NOV_2021_UK_SM.csv'];
@@ -102,9 +102,9 @@ describe('real NSPL extracts', () => {
 
   it('every profile row sums to its school total and two schools match a hand-computed profile', async () => {
     const profile = await duck<{ urn: string; level: string; segment: string; n: number; pct: number; base_n: number; index: number }>(
-      `SELECT urn, level, segment, n, pct, base_n, index FROM read_parquet('${out}/published/school_profile/**/*.parquet', hive_partitioning = true)`,
+      `SELECT urn, level, segment, n, pct, base_n, index FROM ${publishedTable(out, 'school_profile')}`,
     );
-    const context = await duck<{ urn: string; classified: number }>(`SELECT urn, classified FROM read_parquet('${out}/published/school_context/**/*.parquet', hive_partitioning = true)`);
+    const context = await duck<{ urn: string; classified: number }>(`SELECT urn, classified FROM ${publishedTable(out, 'school_context')}`);
     for (const { urn, classified } of context) {
       for (const level of ['supergroup', 'group', 'subgroup']) {
         const rows = profile.filter((r) => r.urn === urn && r.level === level);

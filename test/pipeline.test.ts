@@ -9,7 +9,8 @@ import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { RunError, runPipeline } from '../functions/pipeline/run.ts';
 import type { SqlEngine } from '../functions/ports/sql-engine.ts';
-import { GENERIC_CLASSIFICATION, SCHOOLS, TEST_KEY, duck, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { PublishedView } from '../functions/lake/publication.ts';
+import { GENERIC_CLASSIFICATION, SCHOOLS, TEST_KEY, duck, publishedTable, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
 const PUPILS = [
   'upn,urn,postcode,ncyear,fsm',
@@ -40,7 +41,7 @@ beforeAll(() => {
 afterAll(() => cleanup.forEach(removeDir));
 
 const published = (table: string, dir = out) =>
-  `read_parquet('${dir}/published/${table}/**/*.parquet', hive_partitioning = true)`;
+  publishedTable(dir, table);
 
 describe('local pipeline', () => {
   it('assigns each pupil a match status and publishes readable tables', async () => {
@@ -136,8 +137,8 @@ describe('local pipeline', () => {
 /** Published files and their bytes, by path. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const store = new LocalObjectStore(dir);
-  const files = await store.list('published/');
+  const files = await new PublishedView(store).list('published/');
   const out: Record<string, string> = {};
-  for (const f of files) out[f.key] = Buffer.from(await store.get(f.key)).toString('base64');
+  for (const f of files) out[f.key] = Buffer.from(await new PublishedView(store).get(f.key)).toString('base64');
   return out;
 }

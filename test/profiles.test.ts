@@ -12,11 +12,11 @@ import { profileDocument, type ProfileDocument } from '../schemas/profile-docume
 import { fairAccessDocument } from '../schemas/fair-access-document.ts';
 import { ANALYSIS_TABLES, PUBLISHED_TABLES } from '../schemas/published.ts';
 import { columnsOf, dataColumnsOf } from '../schemas/columns.ts';
-import { duck, removeDir, runLocal, tempDir } from './helpers/fixtures.ts';
+import { duck, publishedPath, publishedTable, removeDir, runLocal, tempDir } from './helpers/fixtures.ts';
 
 let input: string;
 let out: string;
-const read = (table: string, where = '') => duck(`SELECT * FROM read_parquet('${out}/published/${table}/**/*.parquet', hive_partitioning = true) ${where}`);
+const read = (table: string, where = '') => duck(`SELECT * FROM ${publishedTable(out, table)} ${where}`);
 
 beforeAll(async () => {
   input = tempDir();
@@ -37,7 +37,7 @@ describe('published analysis tables', () => {
   it('have the documented columns, in contract order, with Parquet types matching the Glue types', async () => {
     const physical: Record<string, string> = { string: 'BYTE_ARRAY', bigint: 'INT64', int: 'INT32', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'INT32' };
     for (const table of PUBLISHED_TABLES) {
-      const schema = await duck<{ name: string; type: string }>(`SELECT name, type FROM parquet_schema('${out}/published/${table.name}/**/*.parquet') WHERE type IS NOT NULL`);
+      const schema = await duck<{ name: string; type: string }>(`SELECT name, type FROM parquet_schema('${publishedPath(out, `published/${table.name}/period=2025-26`)}/*.parquet') WHERE type IS NOT NULL`);
       const expected = dataColumnsOf(table).map((c) => ({ name: c.name, type: physical[c.type] }));
       const firstFile = schema.slice(0, expected.length);
       expect(firstFile, table.name).toEqual(expected);
@@ -53,8 +53,8 @@ describe('published analysis tables', () => {
 
   it('school profile statistics agree with an independent scipy computation', async () => {
     const rows = (await read('school_profile', "WHERE period = '2025-26' AND level = 'supergroup' AND n > 0 ORDER BY urn, segment LIMIT 40")) as Record<string, number>[];
-    const totals = (await duck(`SELECT urn, sum(n) AS n FROM read_parquet('${out}/published/school_profile/**/*.parquet', hive_partitioning = true) WHERE period = '2025-26' AND level = 'supergroup' GROUP BY urn`)) as { urn: string; n: number }[];
-    const baseTotal = (await duck(`SELECT sum(n) AS n FROM read_parquet('${out}/published/school_segment_counts/**/*.parquet', hive_partitioning = true) WHERE period = '2025-26' AND level = 'supergroup'`))[0].n as number;
+    const totals = (await duck(`SELECT urn, sum(n) AS n FROM ${publishedTable(out, 'school_profile')} WHERE period = '2025-26' AND level = 'supergroup' GROUP BY urn`)) as { urn: string; n: number }[];
+    const baseTotal = (await duck(`SELECT sum(n) AS n FROM ${publishedTable(out, 'school_segment_counts')} WHERE period = '2025-26' AND level = 'supergroup'`))[0].n as number;
     const nByUrn = new Map(totals.map((t) => [t.urn, t.n]));
     const cases = rows.map((r) => ({ O: r.n, n: nByUrn.get(r.urn as unknown as string), B: r.base_n, N: baseTotal }));
     const oracle = python(
@@ -184,7 +184,7 @@ r=chisquare(fo,fe); print(json.dumps([float(r.statistic), float(r.pvalue), len(p
       expect(p.expected).toBeCloseTo(w.expected, 9);
     }
     // The report ranks them most-below-expectation first.
-    const doc = JSON.parse(readFileSync(join(out, 'published/reports/2025-26/fair-access.json'), 'utf8'));
+    const doc = JSON.parse(readFileSync(publishedPath(out, 'published/reports/2025-26/fair-access.json'), 'utf8'));
     const gaps = doc.wards.map((w: { code: string }) => byWard.get(w.code)!.gap);
     expect(gaps).toEqual([...gaps].sort((a: number, b: number) => a - b));
   });
@@ -201,7 +201,7 @@ r=chisquare(fo,fe); print(json.dumps([float(r.statistic), float(r.pvalue), len(p
 
 describe('what heads see', () => {
   const docs = () => {
-    const dir = join(out, 'published/profiles/2025-26');
+    const dir = publishedPath(out, 'published/profiles/2025-26');
     return readdirSync(dir)
       .filter((f) => f.endsWith('.json') && !f.startsWith('_'))
       .map((f) => profileDocument.parse(JSON.parse(readFileSync(join(dir, f), 'utf8'))));
@@ -209,7 +209,7 @@ describe('what heads see', () => {
 
   it('one valid profile document per school, and a valid fair-access document', () => {
     expect(docs().length).toBeGreaterThan(10);
-    fairAccessDocument.parse(JSON.parse(readFileSync(join(out, 'published/reports/2025-26/fair-access.json'), 'utf8')));
+    fairAccessDocument.parse(JSON.parse(readFileSync(publishedPath(out, 'published/reports/2025-26/fair-access.json'), 'utf8')));
   });
 
   it('shows no count between 1 and the threshold, and hides index and percentage with a hidden count', () => {

@@ -9,12 +9,13 @@ import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/cur
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { columnsOf } from '../schemas/columns.ts';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
+import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { attachTables } from '../functions/lake/tables.ts';
 import { periodLiteral } from '../schemas/sql/classify.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
 const trino = new TrinoSQL();
-const statements = Object.entries(sharedStatements('2025-26'));
+const statements = Object.entries(sharedStatements('2025-26', '2024-05'));
 
 describe('every shared statement parses as Trino SQL', () => {
   it.each(statements)('%s', (_name, sql) => {
@@ -42,7 +43,7 @@ describe('every shared statement runs on DuckDB', () => {
     });
     await runLocal(input, out);
     engine = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
-    await attachTables(engine, [...CURATED_TABLES, ...PUBLISHED_TABLES]);
+    await attachTables(engine, [...CURATED_TABLES, ...PUBLISHED_TABLES], new LocalObjectStore(out));
   });
   afterAll(async () => {
     await engine.close();
@@ -55,7 +56,7 @@ describe('every shared statement runs on DuckDB', () => {
   });
 
   it('statements that write a table return exactly its contract columns and types, partition last', async () => {
-    const byName = sharedStatements('2025-26');
+    const byName = sharedStatements('2025-26', '2024-05');
     const arrowName: Record<string, string> = { string: 'Utf8', bigint: 'Int64', int: 'Int32', double: 'Float64', boolean: 'Bool', date: 'Utf8' };
     for (const table of [...PUBLISHED_TABLES, enrichedPupils, enrichedContacts].filter((t) => byName[t.name])) {
       const result = await engine.query(byName[table.name]);

@@ -10,6 +10,7 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { attachTables, promotePartition, stagePartition } from '../lake/tables.ts';
+import { assertUnpublished } from '../lake/publication.ts';
 
 export interface ClassifyOptions {
   lake: ObjectStore;
@@ -44,19 +45,21 @@ export async function classify(opts: ClassifyOptions): Promise<ClassifyReport> {
   const progress = opts.progress ?? noProgress;
   const step = (message: string) => progress({ stage: 'classify', item: period, message });
   q.periodLiteral(period);
+  await assertUnpublished(lake, runId);
 
   await attachTables(sql, [pupils, contacts, schools, postcodes, segments, wards]);
+  const vintage = await currentVintage(sql);
   step('matching pupils to the classification');
-  await stagePartition(sql, runId, enrichedPupils, q.enrichedPupilsSql(period), period);
+  await stagePartition(sql, lake, runId, enrichedPupils, q.enrichedPupilsSql(period, vintage), period);
   await promotePartition(lake, runId, enrichedPupils, period);
   step('matching contacts to the classification');
-  await stagePartition(sql, runId, enrichedContacts, q.enrichedContactsSql(period), period);
+  await stagePartition(sql, lake, runId, enrichedContacts, q.enrichedContactsSql(period, vintage), period);
   await promotePartition(lake, runId, enrichedContacts, period);
   await attachTables(sql, [enrichedPupils, enrichedContacts]);
 
   step('counting segments per school');
-  await stagePartition(sql, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period), period);
-  await stagePartition(sql, runId, matchSummary, q.matchSummarySql(period), period);
+  await stagePartition(sql, lake, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period), period);
+  await stagePartition(sql, lake, runId, matchSummary, q.matchSummarySql(period), period);
 
   const pupilRows = (await sql.query(q.matchSummarySql(period))).toArray().find((r) => r.scope === 'la');
   const pupilCounts = countsFrom(
@@ -69,6 +72,17 @@ export async function classify(opts: ClassifyOptions): Promise<ClassifyReport> {
     contacts: contactCounts,
     staged: [schoolSegmentCounts, matchSummary].map((t) => `${t.name}/period=${period}`),
   };
+}
+
+/**
+ * The classification vintage to join against. One vintage is current at a time; two present means
+ * an ingest is replacing the classification (or one died half-way): joining both would count every
+ * pupil twice, so the run stops and says so.
+ */
+export async function currentVintage(sql: SqlEngine): Promise<string | null> {
+  const found = (await sql.query(q.vintagesSql())).toArray().map((r) => String(r.vintage));
+  if (found.length > 1) throw new Error(`the classification holds ${found.length} vintages (${found.join(', ')}): an ingest is replacing it; run again once it has finished`);
+  return found[0] ?? null;
 }
 
 /** Periods present in curated pupils or contacts (the CLI classifies each; Lambda is given one). */

@@ -72,7 +72,8 @@ export function summaryText(m: Manifest, outDir: string): string {
   lines.push(`  stage timings: ${m.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}; peak RSS ${Math.max(0, ...m.stages.map((s) => s.peakRssMiB))} MiB`);
   lines.push('');
   lines.push(`  outputs under ${outDir}/`);
-  lines.push(`    published/   ${m.published.length} table partitions (read_parquet('${outDir}/published/<table>/**/*.parquet', hive_partitioning=true))`);
+  lines.push(`    runs/${m.runId}/published/   this run's outputs, published by published/_publication.json`);
+  lines.push(`    views.sql    ${m.published.length} table partitions and document folders published: duckdb -init ${outDir}/views.sql`);
   for (const p of m.pdfs ?? []) {
     lines.push(`    published/profiles/${p.period}/   ${p.files} PDFs (${p.rendered} rendered, ${p.skipped} unchanged) and their JSON documents`);
     lines.push(`    published/reports/${p.period}/    fair-access.pdf for the LA`);

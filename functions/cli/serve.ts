@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startPortalServer } from '../portal/server.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
+import { PublishedView } from '../lake/publication.ts';
 
 const port = (v: string) => {
   const n = Number(v);
@@ -33,7 +34,7 @@ export function addServeCommand(program: Command): void {
     .action(async (o: { out: string; port: number; tokenMinutes: number }) => {
       const out = resolve(o.out);
       if (!existsSync(out)) throw new Error(`lake directory ${out} does not exist: run \`npm start\` first`);
-      const portal = await startPortalServer({ lake: new LocalObjectStore(out), port: o.port, tokenSeconds: o.tokenMinutes * 60 });
+      const portal = await startPortalServer({ lake: new PublishedView(new LocalObjectStore(out)), port: o.port, tokenSeconds: o.tokenMinutes * 60 });
       const lines = [
         `catchment portal on ${portal.url}  (lake: ${out})`,
         '',

@@ -4,9 +4,22 @@
  * Athena client and Arrow.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import type { Context } from 'aws-lambda';
 import { AthenaEngine } from '../ports/athena-engine.ts';
 import type { AwsConfig } from './config.ts';
 import { traced } from './observability.ts';
 
-export const athena = (c: AwsConfig) =>
-  new AthenaEngine({ client: traced(new AthenaClient({})), workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}` });
+/**
+ * Time kept back from the invocation's remaining time: a query still running then is stopped
+ * (StopQueryExecution) and the task fails cleanly, before Lambda kills the function mid-poll.
+ */
+export const STOP_MARGIN_MS = 30_000;
+
+/** Poll timeout: the invocation's remaining time less the margin (15 minutes outside Lambda). */
+export function queryTimeoutMs(context?: Pick<Context, 'getRemainingTimeInMillis'>): number | undefined {
+  if (!context?.getRemainingTimeInMillis) return undefined;
+  return Math.max(1000, context.getRemainingTimeInMillis() - STOP_MARGIN_MS);
+}
+
+export const athena = (c: AwsConfig, context?: Pick<Context, 'getRemainingTimeInMillis'>) =>
+  new AthenaEngine({ client: traced(new AthenaClient({})), workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}`, timeoutMs: queryTimeoutMs(context) });

@@ -10,6 +10,7 @@ import { count, instrumented } from '../commons/observability.ts';
 import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
 import { currentPeriod } from '../domain/periods.ts';
+import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
 
 interface EventBridgeS3Event {
   'detail-type': string;
@@ -38,9 +39,22 @@ export const handler = instrumented(async (event: S3Event | EventBridgeS3Event, 
     return { datasets: [] };
   }
   const runId = `ingest-${context?.awsRequestId ?? Date.now().toString(36)}`;
+  const lake = lakeStore(config);
+  // Never change curated/ under a nightly run: wait for it (most of this invocation), else fail
+  // with LakeBusyError and let the asynchronous invocation's retries come back later.
+  const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
+  await acquireLakeLock(lake, runId, 'ingest', { ttlMs: 20 * 60_000, waitMs: Math.max(0, remaining - 5 * 60_000), pollMs: 15_000 });
+  try {
+    return await ingestDatasets(config, lake, runId, datasets);
+  } finally {
+    await releaseLakeLock(lake, runId);
+  }
+});
+
+async function ingestDatasets(config: ReturnType<typeof awsConfig>, lake: ReturnType<typeof lakeStore>, runId: string, datasets: InputDataset[]) {
   const reports = await ingest({
     raw: rawStore(config),
-    lake: lakeStore(config),
+    lake,
     runId,
     period: config.defaultPeriod ?? currentPeriod(),
     pseudonymise: makePseudonymiser(await pseudonymKey(config)),
@@ -63,4 +77,4 @@ export const handler = instrumented(async (event: S3Event | EventBridgeS3Event, 
   count('RowsQuarantined', summary.reduce((n, d) => n + d.quarantined, 0));
   logger.info('ingest finished', { runId, summary });
   return { runId, datasets: summary };
-});
+}

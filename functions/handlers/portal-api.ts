@@ -16,6 +16,7 @@ import { PRESIGN_MAX_SECONDS, handlePortalRequest, type PortalDeps } from '../po
 import { identityFromClaims, type IdentityResult } from '../portal/identity.ts';
 import { presignGetObject } from '../portal/presign.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
+import { PublishedView } from '../lake/publication.ts';
 
 /** Presigned URL lifetime from the environment: a whole number of seconds, 1..300. */
 export function presignSeconds(env: NodeJS.ProcessEnv = process.env): number {
@@ -38,12 +39,14 @@ export function portalDeps(env: NodeJS.ProcessEnv = process.env): PortalDeps {
   // Checksum validation only when required: otherwise every presigned URL carries x-amz-checksum-mode.
   const client = new S3Client({ responseChecksumValidation: 'WHEN_REQUIRED', ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}) });
   const lake = new S3ObjectStore({ bucket, client });
+  // Published documents are read, and signed, where the publication pointer says they are.
+  const view = new PublishedView(lake);
   cached = {
-    lake,
-    signer: (key, filename) =>
+    lake: view,
+    signer: async (key, filename) =>
       presignGetObject(
         client,
-        { Bucket: bucket, Key: key, ResponseContentType: 'application/pdf', ResponseContentDisposition: `attachment; filename="${filename}"` },
+        { Bucket: bucket, Key: await view.physicalKey(key), ResponseContentType: 'application/pdf', ResponseContentDisposition: `attachment; filename="${filename}"` },
         seconds,
       ),
     signedUrlSeconds: seconds,

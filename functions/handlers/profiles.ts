@@ -18,12 +18,13 @@
  * Settings from the environment the stack sets: CATCHMENT_LA_NAME, CATCHMENT_SUPPRESSION_THRESHOLD.
  */
 import { athena } from '../commons/athena.ts';
+import type { Context } from 'aws-lambda';
 import { awsConfig, lakeStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodsOf, runIdOf } from '../commons/task.ts';
 import { keepLatestDocuments } from '../lake/publish.ts';
-import { stagingRoot } from '../lake/tables.ts';
+import { runRoot } from '../lake/publication.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
@@ -65,9 +66,9 @@ export function analysisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Par
   return out;
 }
 
-/** The URNs of the school documents staged for a period (`<urn>.json` under staging/<run>/published/profiles/<period>/). */
+/** The URNs of the school documents a run wrote for a period (`<urn>.json` under runs/<run>/published/profiles/<period>/). */
 export async function stagedSchools(lake: ObjectStore, runId: string, period: string): Promise<string[]> {
-  const prefix = `${stagingRoot(runId)}/published/profiles/${period}/`;
+  const prefix = `${runRoot(runId)}/published/profiles/${period}/`;
   return (await lake.list(prefix))
     .map((o) => o.key.slice(prefix.length))
     .filter((name) => /^\d{6}\.json$/.test(name))
@@ -95,9 +96,9 @@ export async function runProfiles(task: ProfilesTask, deps: { lake: ObjectStore;
   return { runId, periods, schools, reports: report.fairAccessPeriods.filter((p) => published.includes(p)).sort(), documents };
 }
 
-export const handler = instrumented(async (task: ProfilesTask): Promise<ProfilesResult> => {
+export const handler = instrumented(async (task: ProfilesTask, context?: Context): Promise<ProfilesResult> => {
   const config = awsConfig();
-  const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config), config: analysisConfigFromEnv() });
+  const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config, context), config: analysisConfigFromEnv() });
   const perPeriod = Object.fromEntries(Object.entries(result.schools).map(([p, u]) => [p, u.length]));
   count('SchoolsProfiled', result.documents);
   count('FairAccessReports', result.reports.length);

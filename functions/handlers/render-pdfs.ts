@@ -6,9 +6,9 @@
  *   { runId, periods, finish: true }   after every batch: merge the batches' render manifests
  *   { runId, period }                  everything of a period in one call (manual or small runs)
  *
- * Documents are read from, and PDFs written under, staging/<runId>/published/{profiles,reports}/
- * <period>/; a document unchanged since the published run is not rendered again, its published PDF
- * is copied instead (renderPdfs with `stagingRoot`). Rendering runs in this thread (`workers: 0`):
+ * Documents are read from, and PDFs written under, runs/<runId>/published/{profiles,reports}/
+ * <period>/; a document unchanged since the published run (found through the publication pointer)
+ * is not rendered again, its published PDF is copied instead (renderPdfs with `stagingRoot`). Rendering runs in this thread (`workers: 0`):
  * a Lambda has one or two vCPUs and the bundle carries no worker entry point.
  */
 import { awsConfig, lakeStore } from '../commons/config.ts';
@@ -16,7 +16,7 @@ import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
 import { periodOf, periodsOf, runIdOf, urnsOf } from '../commons/task.ts';
 import { mergeRenderManifests, renderPdfs } from '../pdf/render-stage.ts';
-import { stagingRoot } from '../lake/tables.ts';
+import { PublishedView, runRoot } from '../lake/publication.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
 export interface RenderBatchTask {
@@ -49,7 +49,7 @@ export interface RenderPdfsResult {
 /** The task against a given lake (the handler passes the S3 lake). */
 export async function runRenderPdfs(task: RenderPdfsTask, lake: ObjectStore): Promise<RenderPdfsResult> {
   const runId = runIdOf(task);
-  const root = stagingRoot(runId);
+  const root = runRoot(runId);
   if ((task as FinishTask).finish === true) {
     const periods = periodsOf(task);
     let documents = 0;
@@ -60,7 +60,8 @@ export async function runRenderPdfs(task: RenderPdfsTask, lake: ObjectStore): Pr
   const urns = urnsOf(task);
   const report = (task as RenderBatchTask).report === true;
   const only = urns || report ? { urns: urns ?? [], report } : undefined;
-  const r = await renderPdfs({ lake, period, stagingRoot: root, workers: 0, only });
+  // Previous PDFs through the pointer (an unchanged school's is copied); new ones into the run.
+  const r = await renderPdfs({ lake: new PublishedView(lake), period, stagingRoot: root, workers: 0, only });
   const expected = (urns?.length ?? 0) + (report ? 1 : 0);
   if (only && r.rendered + r.skipped !== expected) {
     throw new Error(`${expected - r.rendered - r.skipped} of the ${expected} documents of this batch are not staged under ${root}/published/ for ${period}`);

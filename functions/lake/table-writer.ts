@@ -28,9 +28,11 @@ export class StagedTable {
     );
   }
 
-  /** Write the part (nothing when there are no rows); returns its key. */
+  /** Write the part (nothing when there are no rows) over whatever an earlier attempt left; returns its key. */
   async stage(lake: ObjectStore, runId: string, partition: string): Promise<string> {
-    const key = `${stagedPartition(runId, this.table, partition)}/part-00000.parquet`;
+    const dir = stagedPartition(runId, this.table, partition);
+    const key = `${dir}/part-00000.parquet`;
+    await lake.deletePrefix(`${dir}/`);
     if (this.n > 0) await lake.put(key, toParquet(this.buf.drain()));
     return key;
   }

@@ -382,8 +382,6 @@ function installTextMetrics(): void {
 }
 
 const runtimes = new Map<ChartKind, vega.Runtime>();
-const idleViews = new Map<ChartKind, vega.View[]>();
-const MAX_IDLE_VIEWS = 4;
 
 function runtime(kind: ChartKind): vega.Runtime {
   let rt = runtimes.get(kind);
@@ -419,9 +417,11 @@ interface ViewInternals {
 
 async function runView(kind: ChartKind, data: ChartData): Promise<vega.View> {
   installTextMetrics();
-  const pool = idleViews.get(kind) ?? [];
-  idleViews.set(kind, pool);
-  const view = pool.pop() ?? new vega.View(runtime(kind), { renderer: 'none', logLevel: vega.Error });
+  // A new View per chart (the parsed runtime is shared): a reused View keeps the scenegraph items
+  // of its earlier charts and adds or removes only the changed ones, so axis ticks and labels
+  // would be drawn in an order that depends on what the thread drew before, and two runs on the
+  // same input would give different PDF bytes. test/pdf/reproducible.test.ts.
+  const view = new vega.View(runtime(kind), { renderer: 'none', logLevel: vega.Error });
   try {
     for (const [name, rows] of Object.entries(data)) view.data(name, rows as object[]);
     await view.runAsync();
@@ -432,10 +432,8 @@ async function runView(kind: ChartKind, data: ChartData): Promise<vega.View> {
   }
 }
 
-function release(kind: ChartKind, view: vega.View): void {
-  const pool = idleViews.get(kind)!;
-  if (pool.length < MAX_IDLE_VIEWS) pool.push(view);
-  else view.finalize();
+function release(_kind: ChartKind, view: vega.View): void {
+  view.finalize();
 }
 
 /** Lay out a chart kind with the given named datasets. */
@@ -478,8 +476,5 @@ export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<
   }
 }
 
-/** Release pooled Views (tests; a worker keeps them for its lifetime). */
-export function resetCharts(): void {
-  for (const views of idleViews.values()) for (const v of views) v.finalize();
-  idleViews.clear();
-}
+/** Kept for callers of the former View pool: Views are no longer pooled (see runView). */
+export function resetCharts(): void {}

@@ -1,8 +1,9 @@
 /**
  * The nightly pipeline over two ports: ingest -> classify (each period) -> profiles and fair access -> PDFs -> publish. Used by the
  * CLI (local directory + DuckDB) and mirrored by the Step Functions tasks on AWS.
- * Published tables only change in the final publish step, so a failed run leaves the previous
- * published outputs intact.
+ * Each run writes its published outputs under runs/<runId>/ and publishes them in the final step
+ * by flipping one pointer (functions/lake/publication.ts), so a failed or killed run leaves what
+ * readers see exactly as it was, and a rerun starts a new run.
  */
 import { randomBytes } from 'node:crypto';
 import { classify, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
@@ -18,6 +19,10 @@ import { currentPeriod } from '../domain/periods.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { keepLatestDocuments, publish } from '../lake/publish.ts';
 import { stagingRoot } from '../lake/tables.ts';
+import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
+import { duckdbViewsSql, isPublished, PublishedView, runRoot, sweepRuns } from '../lake/publication.ts';
+import { PUBLISHED_TABLES } from '../../schemas/published.ts';
+import { tablePrefix } from '../../schemas/columns.ts';
 import { CODE_VERSION } from '../commons/version.ts';
 
 export interface RunOptions {
@@ -86,7 +91,11 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     stages,
   };
   let failure: unknown;
+  let locked = false;
   try {
+    // One run or ingest at a time on a lake (a killed holder's lock is taken over: its process is gone).
+    await acquireLakeLock(opts.lake, runId, 'run', { ttlMs: 12 * 3600_000 });
+    locked = true;
     manifest.datasets = await timed(stages, 'ingest', () =>
       ingest({
         raw: opts.raw,
@@ -126,20 +135,33 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     manifest.pdfs = await timed(stages, 'pdfs', async () => {
       const out: Manifest['pdfs'] = [];
       for (const period of documentPeriods) {
-        const r = await renderPdfs({ lake: opts.lake, period, stagingRoot: stagingRoot(runId), progress, workers: opts.pdfWorkers });
+        // The previous PDFs are read through the pointer (skip unchanged); new ones go into the run.
+        const r = await renderPdfs({ lake: new PublishedView(opts.lake), period, stagingRoot: runRoot(runId), progress, workers: opts.pdfWorkers });
         out.push({ period, rendered: r.rendered, skipped: r.skipped, files: r.files.length, ms: r.ms });
       }
       return out;
     });
 
-    manifest.published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress));
+    const published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress));
+    manifest.published = published.items;
     manifest.status = 'succeeded';
+    await opts.lake.put(
+      'views.sql',
+      await duckdbViewsSql(opts.lake, published.publication, PUBLISHED_TABLES.map((t) => ({ name: t.name, prefix: tablePrefix(t) }))),
+    );
+    // Superseded runs go once neither the current nor the previous publication names them.
+    await sweepRuns(opts.lake, [runId]).catch(() => undefined);
   } catch (e) {
     manifest.error = e instanceof Error ? e.message : String(e);
     failure = e;
   } finally {
     manifest.finishedAt = new Date().toISOString();
     await opts.lake.deletePrefix(stagingRoot(runId) + '/').catch(() => undefined);
+    if (locked) await releaseLakeLock(opts.lake, runId).catch(() => undefined);
+    // A run that failed before publishing leaves nothing any reader can see; drop its outputs now.
+    if (manifest.status === 'failed' && !(await isPublished(opts.lake, runId).catch(() => true))) {
+      await opts.lake.deletePrefix(runRoot(runId) + '/').catch(() => undefined);
+    }
   }
   const body = JSON.stringify(manifest, null, 2);
   await opts.lake.put(`manifests/${runId}.json`, body);

@@ -32,13 +32,18 @@ const DUCK_TYPE: Record<ColumnDef['type'], string> = {
   date: 'DATE',
 };
 
-function hasParquet(dir: string): boolean {
-  if (!existsSync(dir)) return false;
+/**
+ * The Parquet files under a directory, skipping dot entries: a writer's temporary files and the
+ * trash of a replaced partition (LocalObjectStore), which a crash can leave behind.
+ */
+function parquetFiles(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isFile() && e.name.endsWith('.parquet')) return true;
-    if (e.isDirectory() && hasParquet(join(dir, e.name))) return true;
+    if (e.name.startsWith('.')) continue;
+    if (e.isFile() && e.name.endsWith('.parquet')) out.push(join(dir, e.name));
+    else if (e.isDirectory()) parquetFiles(join(dir, e.name), out);
   }
-  return false;
+  return out.sort();
 }
 
 export class DuckDbEngine implements SqlEngine {
@@ -63,18 +68,18 @@ export class DuckDbEngine implements SqlEngine {
   }
 
   async attach(table: TableLocation & { columns?: ColumnDef[] }): Promise<void> {
-    const dir = join(this.root, table.prefix);
+    // An explicit file list, read when the view is created: what the lake holds now.
+    const files = (table.prefixes ?? [table.prefix]).flatMap((p) => parquetFiles(join(this.root, p)));
     let body: string;
-    if (hasParquet(dir)) {
+    if (files.length > 0) {
       const hiveTypes = table.partitions.map((p) => `${ident(p)}: 'VARCHAR'`).join(', ');
-      body = `SELECT * FROM read_parquet(${lit(`${dir}/**/*.parquet`)}, hive_partitioning = true, union_by_name = true${
-        hiveTypes ? `, hive_types = {${hiveTypes}}` : ''
-      })`;
+      const globs = files.map((f) => lit(f)).join(', ');
+      body = `SELECT * FROM read_parquet([${globs}], hive_partitioning = true, union_by_name = true${hiveTypes ? `, hive_types = {${hiveTypes}}` : ''})`;
     } else if (table.columns) {
       // No data yet: an empty relation with the contract's columns keeps downstream SQL valid.
       body = `SELECT ${table.columns.map((c) => `CAST(NULL AS ${DUCK_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
     } else {
-      throw new Error(`no Parquet files under ${dir} for table ${table.name}`);
+      throw new Error(`no Parquet files under ${join(this.root, table.prefix)} for table ${table.name}`);
     }
     await this.conn.run(`CREATE OR REPLACE VIEW ${ident(table.name)} AS ${body}`);
   }

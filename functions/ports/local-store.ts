@@ -85,6 +85,24 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    const file = this.abs(key);
+    if (file === this.root) throw new Error('putIfAbsent: empty key');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = path.join(path.dirname(file), `${TMP_PREFIX}${path.basename(file)}-${uniqueSuffix()}`);
+    await fs.writeFile(tmp, body);
+    try {
+      // link() fails with EEXIST when the target exists: the whole content appears at once or not at all.
+      await fs.link(tmp, file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       const st = await fs.stat(this.abs(key));
@@ -174,6 +192,11 @@ export class LocalObjectStore implements ObjectStore {
     }
     const dstParent = path.dirname(dst);
     await fs.mkdir(dstParent, { recursive: true });
+    // The trash of an earlier replace of the same target that a crash left behind.
+    const stale = `${TRASH_PREFIX}${path.basename(dst)}-`;
+    for (const e of await fs.readdir(dstParent)) {
+      if (e.startsWith(stale)) await fs.rm(path.join(dstParent, e), { recursive: true, force: true });
+    }
     // Move the current `to` aside (same parent, so the rename stays on one filesystem), then
     // rename the staged tree into place. Between the two renames `to` is briefly absent, but it
     // never holds a mix of old and new objects.

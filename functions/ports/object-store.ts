@@ -20,6 +20,11 @@ export interface ObjectStore {
   /** Write an object (replaces). Large bodies/streams use multipart on S3. */
   put(key: string, body: Uint8Array | string | Readable): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Write an object only if no object has the key (S3: If-None-Match: *; local: an exclusive
+   * link). Returns false, writing nothing, when one exists. For locks and claims.
+   */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
   /** Every object under a prefix (recursive), sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Delete every object under a prefix. */

@@ -139,6 +139,18 @@ export class S3ObjectStore implements ObjectStore {
     await upload.done();
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // 412: an object exists; 409: a concurrent conditional write of the same key is in progress.
+      if (e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409 || e.name === 'PreconditionFailed') return false;
+      throw err;
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));

@@ -11,12 +11,17 @@ export interface TableLocation {
   name: string;
   /** Key prefix in the lake store holding Hive-partitioned Parquet, e.g. `curated/pupils`. */
   prefix: string;
+  /**
+   * The partition folders to read instead of everything under `prefix` (published tables: the
+   * folders the publication pointer names, each `.../<partition>=<value>`).
+   */
+  prefixes?: string[];
   /** Hive partition columns, e.g. ['period']. */
   partitions: string[];
 }
 
 export interface UnloadOptions {
-  /** Lake key prefix to write Parquet into. Must be empty (a fresh staging prefix). */
+  /** Lake key prefix to write Parquet into. Must be empty (emptied by the caller before each attempt). */
   prefix: string;
   /** Partition columns; they must be the last columns of the SELECT, in this order. */
   partitionedBy: string[];

@@ -15,7 +15,8 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { StagedTable, stageRows } from '../lake/table-writer.ts';
-import { attachTables, stagingRoot } from '../lake/tables.ts';
+import { attachTables } from '../lake/tables.ts';
+import { assertUnpublished, runRoot } from '../lake/publication.ts';
 import type { Comparison } from './compare.ts';
 import { Dictionary, type Level, type SegmentEntry } from './dictionary.ts';
 import { profileDocumentFor, type SchoolFacts } from './documents.ts';
@@ -75,6 +76,9 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
+/** Profile documents written at the same time (S3 PUTs of a few KB each). */
+const DOCUMENT_WRITES = 16;
+
 export const profileDocKey = (period: string, urn: string) => `published/profiles/${period}/${urn}.json`;
 export const fairAccessDocKey = (period: string) => `published/reports/${period}/fair-access.json`;
 
@@ -98,6 +102,26 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const cfg = { ...DEFAULT_ANALYSIS, ...opts.config };
   const { sql, lake, runId } = opts;
   const progress = opts.progress ?? noProgress;
+  await assertUnpublished(lake, runId);
+  // Documents are written while the next ones are computed, at most DOCUMENT_WRITES in flight.
+  const writes = new Set<Promise<void>>();
+  let writeError: unknown;
+  const write = async (key: string, body: string) => {
+    while (writes.size >= DOCUMENT_WRITES) await Promise.race(writes);
+    if (writeError) throw writeError;
+    const w: Promise<void> = lake.put(key, body).then(
+      () => void writes.delete(w),
+      (e: unknown) => {
+        writes.delete(w);
+        writeError ??= e;
+      },
+    );
+    writes.add(w);
+  };
+  const flushWrites = async () => {
+    await Promise.all(writes);
+    if (writeError) throw writeError;
+  };
   await attachTables(sql, [pupils, contacts, schoolsTable, postcodes, segments, wards, enrichedPupils, enrichedContacts]);
   const dict = new Dictionary(
     (await rowsOf(sql, q.segmentNamesSql())).map(
@@ -234,9 +258,10 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
         variation: variationByCluster.get(school.cluster ?? 'unknown') ?? [],
         dict,
       });
-      await lake.put(`${stagingRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
+      await write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
       report.documents++;
     }
+    await flushWrites();
     await profileTable.stage(lake, runId, period);
 
     // Fair access: only where the period has contacts.
@@ -268,7 +293,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       wardNames,
       schoolNames: new Map([...schools].map(([u, s]) => [u, s.name ?? u])),
     });
-    await lake.put(`${stagingRoot(runId)}/${fairAccessDocKey(period)}`, JSON.stringify(doc, null, 2));
+    await lake.put(`${runRoot(runId)}/${fairAccessDocKey(period)}`, JSON.stringify(doc, null, 2));
   }
 
   // Trend: every period that has a fair-access table, compared with the previous one.

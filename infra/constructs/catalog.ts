@@ -6,7 +6,9 @@
  * `dataColumnsOf`/`columnsOf` and `glueType`: nothing is retyped here, so a new column or a new
  * published table reaches the catalog on the next deploy.
  *
- * Partition projection (no Glue partitions to register, no MSCK REPAIR, no crawler):
+ * Published tables have registered partitions: the publish step points each `period` partition at
+ * the run the publication pointer names for it (docs/publishing.md). Curated and portal tables use
+ * partition projection (no Glue partitions to register, no MSCK REPAIR, no crawler):
  * - `period` (academic years such as 2025-26) uses the `enum` type over the configured range of
  *   years (firstPeriod..lastPeriod, 21 values by default). `date` cannot express "2025-26" (the
  *   second half is a two-digit year, not a date field), `integer` cannot either, and `injected`
@@ -142,8 +144,16 @@ export class Catalog extends Construct {
     });
 
     const bucket = props.storage.lakeBucket;
-    for (const def of [...this.curatedTables, ...this.publishedTables]) {
+    for (const def of this.curatedTables) {
       const t = this.glueTable(def, bucket);
+      t.addResourceDependency(this.database);
+      this.tables[def.name] = t;
+    }
+    // Published tables follow the publication pointer: their partitions are registered by the
+    // publish step at the run that holds each one (functions/ports/glue-partitions.ts), so no
+    // projection (which would read fixed locations).
+    for (const def of this.publishedTables) {
+      const t = this.glueTable(def, bucket, this.projectedValues, { projection: false });
       t.addResourceDependency(this.database);
       this.tables[def.name] = t;
     }
@@ -187,12 +197,13 @@ export class Catalog extends Construct {
     }
   }
 
-  private glueTable(def: TableDef, bucket: s3.IBucket, projectedValues: Record<string, string[]> = this.projectedValues): glue.CfnTable {
+  private glueTable(def: TableDef, bucket: s3.IBucket, projectedValues: Record<string, string[]> = this.projectedValues, opts: { projection?: boolean } = {}): glue.CfnTable {
     const prefix = tablePrefix(def);
     const location = `s3://${bucket.bucketName}/${prefix}/`;
     const comment = (s: string) => (s.length > 255 ? `${s.slice(0, 252)}...` : s);
-    const projection: Record<string, string> = { 'projection.enabled': 'true' };
-    for (const p of def.partitions) {
+    const withProjection = opts.projection ?? true;
+    const projection: Record<string, string> = withProjection ? { 'projection.enabled': 'true' } : {};
+    for (const p of withProjection ? def.partitions : []) {
       const values = projectedValues[p];
       if (!values) throw new Error(`table ${def.name}: no partition projection for column ${p} (known: ${Object.keys(projectedValues).join(', ')})`);
       projection[`projection.${p}.type`] = 'enum';
@@ -212,7 +223,7 @@ export class Catalog extends Construct {
           classification: 'parquet',
           'parquet.compression': 'SNAPPY',
           ...projection,
-          'storage.location.template': template,
+          ...(withProjection ? { 'storage.location.template': template } : {}),
         },
         partitionKeys: partitionColumns.map((c) => ({ name: c.name, type: glueType(c.type), comment: comment(c.description) })),
         storageDescriptor: {
@@ -241,6 +252,18 @@ export class Catalog extends Construct {
       stack.formatArn({ service: 'glue', resource: 'catalog' }),
       stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
     ];
+  }
+
+  /**
+   * Point the published tables' Glue partitions at the runs the publication pointer names (the
+   * publish step): read the tables and their partitions, create and update partitions.
+   */
+  public grantPartitionSync(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetTable', 'glue:GetPartitions', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
+      resourceArns: [...this.catalogArns(), ...this.publishedTables.map((t) => this.tableArn(t.name))],
+    });
   }
 
   /** ARN of the workgroup. */
@@ -283,6 +306,10 @@ export class Catalog extends Construct {
       actions: ['athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery', 'athena:ListQueryExecutions'],
       resourceArns: [this.workGroupArn()],
     });
-    this.storage.grantLakeRead(grantee, [`${LAKE_PREFIXES.published}`], 'queries the published tables through Athena, which reads every Parquet file of a projected partition');
+    this.storage.grantLakeRead(
+      grantee,
+      [LAKE_PREFIXES.published, `${LAKE_PREFIXES.runs}*/${LAKE_PREFIXES.published}`],
+      'queries the published tables through Athena, which reads every Parquet file of a partition, at the run the publication pointer names for it',
+    );
   }
 }

@@ -106,8 +106,8 @@ export class Ingest extends Construct {
     storage.grantRawRead(this.function);
     storage.grantLakeReadWrite(
       this.function,
-      [...INGEST_TABLES.map((t) => `${tablePrefix(t)}/`), `${LAKE_PREFIXES.curated}_sources/`, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.staging],
-      'stages Parquet parts under staging/<run>/, moves whole partitions into the curated tables it owns and rewrites quarantine/<dataset>.csv',
+      [...INGEST_TABLES.map((t) => `${tablePrefix(t)}/`), `${LAKE_PREFIXES.curated}_sources/`, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.staging, LAKE_PREFIXES.locks],
+      'stages Parquet parts under staging/<run>/, moves whole partitions into the curated tables it owns, rewrites quarantine/<dataset>.csv, and holds the lake lock (locks/lake.json) while it does',
     );
     props.pseudonymKey.grantRead(this.function);
 

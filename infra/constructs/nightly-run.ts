@@ -2,24 +2,29 @@
  * NightlyRun: an EventBridge Scheduler schedule (02:00 Europe/London by default) starts a Step
  * Functions state machine (JSONata) that mirrors functions/pipeline/run.ts on AWS:
  *
- *   Plan -> [periods given?] -> ListPupilPeriods -> ListContactPeriods
- *        -> ClearStaging <-> DeleteStaged (loop until staging/<runId>/ is empty)
+ *   Plan -> ClaimRun (claims/<runId>.json, written only if absent: a second start is refused)
+ *        -> AcquireLock (the lake lock: waits, by retrying, while an ingest changes curated/)
+ *        -> [periods given?] -> ListPupilPeriods -> ListContactPeriods
+ *        -> ClearStaging <-> DeleteStaged (1,000 keys per DeleteObjects, until staging/<runId>/ is empty)
  *        -> ForEachPeriod (Map over periods): Classify
  *        -> ProfilesAndFairAccess (every period with pupils at once: the trend needs every year)
  *        -> Pdfs (Map over batches of schools, fanned out): RenderPdfs
  *        -> FinishPdfs (merge the batches' render manifests)
- *        -> Publish -> Succeeded
- *   any failure -> NotifyFailure (SNS, KMS-encrypted topic) -> Failed
+ *        -> Publish (flip the publication pointer; Glue partitions follow) -> Cleanup -> ReleaseLock
+ *        -> Succeeded
+ *   a failure after the claim -> RecordFailure (manifests/<runId>.json "failed", lock released) -> NotifyFailure
+ *   (SNS, KMS-encrypted topic) -> Failed; a refused start -> NotifyFailure -> Failed
  *
- * Idempotent reruns: the run id is `nightly-<yyyy-mm-dd>` of the schedule's scheduled time (UTC
- * date; 02:00 London is 01:00 or 02:00 UTC, the same date), or of the execution start time for a
- * manual start, unless the input names one (`{"runId": "...", "periods": ["2025-26"]}`). A rerun
- * of the same night first deletes what an earlier attempt left under staging/<runId>/ (Athena
- * UNLOAD refuses a non-empty target), then stages again and publishes over the same partitions
- * and manifests/<runId>.json.
+ * Run ids: `nightly-<yyyy-mm-dd>` of the schedule's scheduled time (UTC date; 02:00 London is 01:00
+ * or 02:00 UTC, the same date), or of the execution start time for a manual start, unless the input
+ * names one (`{"runId": "...", "periods": ["2025-26"]}`). Each run id is claimed once (a conditional
+ * write), so two executions never share a run's prefixes. A failed night is retried by redriving its
+ * execution (each stage is idempotent: targets are emptied before each attempt, a published run is
+ * never written again) or by a new run id.
  *
- * Nothing under published/ changes before the final Publish task, so a night that fails earlier
- * leaves yesterday's outputs intact.
+ * Each run writes its outputs under runs/<runId>/ and publishes them in one step, the Publish
+ * task's pointer flip (functions/lake/publication.ts), so a night that fails anywhere leaves what
+ * readers see exactly as it was; Publish retried or redriven changes nothing.
  *
  * The PDF fan-out: ProfilesAndFairAccess returns, per period whose documents are published (the
  * latest, as in the local pipeline), the URNs of the staged school documents (a few KB for one
@@ -63,7 +68,13 @@ export const LAMBDA_TRANSIENT_ERRORS = [
 export const THROTTLING_ERRORS = ['TooManyRequestsException', 'ThrottlingException', 'SlowDown'];
 
 /** Transient errors of the S3 SDK service integrations used to list and clear staging. */
-export const S3_TRANSIENT_ERRORS = ['S3.SdkClientException', 'S3.InternalErrorException', 'S3.SlowDownException'];
+export const S3_TRANSIENT_ERRORS = ['S3.SdkClientException', 'S3.InternalErrorException', 'S3.SlowDownException', 'S3.ServiceUnavailableException'];
+
+/** The error an ingest's hold on the lake lock surfaces as (functions/lake/lock.ts). */
+export const LAKE_BUSY_ERROR = 'LakeBusyError';
+
+/** Where run ids are claimed (one object per run id, written only if absent). */
+export const CLAIMS_PREFIX = 'claims/';
 
 /**
  * The Pdfs Map's items (JSONata): for each period, the schools in batches of `size`
@@ -186,7 +197,19 @@ export class NightlyRun extends Construct {
     });
     notify.addRetry({ errors: ['SNS.SdkClientException', 'SNS.InternalErrorException', 'SNS.ThrottledException'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
     notify.next(failed);
-    const catchAll = { errors: [sfn.Errors.ALL], outputs: '{% $states.errorOutput %}' };
+    const refused = { errors: [sfn.Errors.ALL], outputs: '{% $states.errorOutput %}' };
+    const recordFailure = tasks.LambdaInvoke.jsonata(this, 'RecordFailure', {
+      lambdaFunction: props.publish,
+      payload: sfn.TaskInput.fromObject({ runId: '{% $runId %}', failed: true, error: '{% $states.input %}' }),
+      outputs: '{% $states.input %}',
+      retryOnServiceExceptions: false,
+      comment: 'A failed night writes manifests/<runId>.json with status failed (latest.json and the publication stay as they were)',
+    });
+    lambdaRetry(recordFailure);
+    recordFailure.addCatch(notify, { errors: [sfn.Errors.ALL], outputs: '{% $states.input %}' });
+    recordFailure.next(notify);
+    const catchAll = refused;
+    const failAfterClaim = (s: { addCatch: (h: sfn.IChainable, p: sfn.CatchProps) => unknown }) => s.addCatch(recordFailure, catchAll);
 
     // --- plan: run id and periods ---------------------------------------------------------------
     const plan = sfn.Pass.jsonata(this, 'Plan', {
@@ -209,13 +232,38 @@ export class NightlyRun extends Construct {
         },
       });
       s3Retry(s);
-      s.addCatch(notify, catchAll);
+      failAfterClaim(s);
       return s;
     };
     const partitionValues = "[$states.result.CommonPrefixes.Prefix.$substringBefore($substringAfter($, 'period='), '/')[$contains($, /^\\d{4}-\\d{2}$/)]]";
     const listPupilPeriods = periodsFrom('ListPupilPeriods', `${tablePrefix(pupils)}/`, `{% ${partitionValues} %}`);
     const listContactPeriods = periodsFrom('ListContactPeriods', `${tablePrefix(contacts)}/`, `{% [$sort($distinct($append($periods, ${partitionValues})))] %}`);
     const periodsGiven = sfn.Choice.jsonata(this, 'PeriodsGiven', { comment: 'Classify the periods named in the input, or discover them' });
+    const claim = new sfn.CustomState(this, 'ClaimRun', {
+      stateJson: {
+        Type: 'Task',
+        Comment: 'Claim the run id: written only if absent (If-None-Match), so a second start with the same run id is refused',
+        Resource: 'arn:aws:states:::aws-sdk:s3:putObject',
+        Arguments: {
+          Bucket: bucket.bucketName,
+          Key: `{% '${CLAIMS_PREFIX}' & $runId & '.json' %}`,
+          IfNoneMatch: '*',
+          Body: "{% $string({'runId': $runId, 'execution': $states.context.Execution.Id, 'startedAt': $states.context.Execution.StartTime}) %}",
+        },
+        Output: '{% $states.input %}',
+      },
+    });
+    s3Retry(claim);
+    claim.addCatch(notify, refused);
+    const acquireLock = invoke(
+      'AcquireLock',
+      props.publish,
+      { runId: '{% $runId %}', lock: 'acquire' },
+      '{% $states.input %}',
+      'Take the lake lock, so no ingest changes curated/ during the night; while an ingest holds it, retried for about an hour and a half',
+    );
+    acquireLock.addRetry({ errors: [LAKE_BUSY_ERROR], interval: Duration.minutes(1), maxAttempts: 12, backoffRate: 1.5, maxDelay: Duration.minutes(10), jitterStrategy: sfn.JitterType.FULL });
+    failAfterClaim(acquireLock);
 
     // --- clear what an earlier attempt of this run left in staging/<runId>/ ---------------------
     const clearStaging = new sfn.CustomState(this, 'ClearStaging', {
@@ -228,24 +276,20 @@ export class NightlyRun extends Construct {
       },
     });
     s3Retry(clearStaging);
-    clearStaging.addCatch(notify, catchAll);
-    const deleteObject = new sfn.CustomState(this, 'DeleteStagedObject', {
+    failAfterClaim(clearStaging);
+    // One DeleteObjects call per page of 1,000 keys: a few history events per thousand objects
+    // (one Map iteration per object would pass the 25,000-event limit on a large rerun).
+    const deleteStaged = new sfn.CustomState(this, 'DeleteStaged', {
       stateJson: {
         Type: 'Task',
-        Resource: 'arn:aws:states:::aws-sdk:s3:deleteObject',
-        Arguments: { Bucket: bucket.bucketName, Key: '{% $states.input %}' },
-        Output: '{% $states.input %}',
+        Comment: 'Delete the listed leftovers in one DeleteObjects call (up to 1,000 keys), then list again',
+        Resource: 'arn:aws:states:::aws-sdk:s3:deleteObjects',
+        Arguments: { Bucket: bucket.bucketName, Delete: { Objects: "{% [$states.input.keys.{'Key': $}] %}", Quiet: true } },
+        Output: '{% {} %}',
       },
     });
-    s3Retry(deleteObject);
-    const deleteStaged = sfn.Map.jsonata(this, 'DeleteStaged', {
-      comment: 'Delete the leftovers (Athena UNLOAD needs an empty target), then list again',
-      items: sfn.ProvideItems.jsonata('{% $states.input.keys %}'),
-      maxConcurrency: 10,
-      outputs: '{% {} %}',
-    });
-    deleteStaged.itemProcessor(deleteObject);
-    deleteStaged.addCatch(notify, catchAll);
+    s3Retry(deleteStaged);
+    failAfterClaim(deleteStaged);
     const stagingLeft = sfn.Choice.jsonata(this, 'StagingLeft', { comment: 'Anything left under staging/<runId>/?' });
 
     // --- per period: classify --------------------------------------------------------------------
@@ -265,7 +309,7 @@ export class NightlyRun extends Construct {
       outputs: '{% {} %}',
     });
     forEachPeriod.itemProcessor(classify);
-    forEachPeriod.addCatch(notify, catchAll);
+    failAfterClaim(forEachPeriod);
 
     // --- profiles and fair access: every period with pupils in one call --------------------------
     const profiles = invoke(
@@ -276,7 +320,7 @@ export class NightlyRun extends Construct {
       'Profiles and fair access for every period with pupils at once (the trend compares each year with the one before); returns the staged schools per period',
       { profileDocuments: '{% $states.result.Payload.documents %}', fairAccessPeriods: '{% [$states.result.Payload.reports] %}' },
     );
-    profiles.addCatch(notify, catchAll);
+    failAfterClaim(profiles);
 
     // --- PDFs: a Map over batches of schools (and the reports), then merge the manifests ----------
     const renderBatch = invoke(
@@ -305,7 +349,7 @@ export class NightlyRun extends Construct {
       outputs: '{% {} %}',
     });
     pdfs.itemProcessor(renderBatch);
-    pdfs.addCatch(notify, catchAll);
+    failAfterClaim(pdfs);
     const finishPdfs = invoke(
       'FinishPdfs',
       props.renderPdfs,
@@ -313,7 +357,7 @@ export class NightlyRun extends Construct {
       '{% {} %}',
       "Merge the batches' render manifests of each period (what the next night compares against)",
     );
-    finishPdfs.addCatch(notify, catchAll);
+    failAfterClaim(finishPdfs);
 
     const publish = invoke(
       'Publish',
@@ -325,12 +369,23 @@ export class NightlyRun extends Construct {
           "{% {'profiledPeriods': $profiled, 'profileDocuments': $profileDocuments, 'fairAccessPeriods': $fairAccessPeriods, 'pdfsRendered': $pdfsRendered, 'pdfsUnchanged': $pdfsUnchanged} %}",
       },
       "{% {'runId': $runId, 'periods': $periods, 'published': $count($states.result.Payload.published)} %}",
-      'The final step: move staged published partitions and documents into place, write the manifest',
+      'Publish the run: flip the publication pointer to runs/<runId>/ (one PUT), point the Glue partitions at it, write the manifest. Idempotent.',
     );
-    publish.addCatch(notify, catchAll);
+    failAfterClaim(publish);
+    const cleanup = invoke(
+      'Cleanup',
+      props.publish,
+      { runId: '{% $runId %}', cleanup: true },
+      '{% $states.input %}',
+      'Delete superseded runs (neither the current nor the previous publication names them) and this run’s staging area',
+    );
+    // The run is published: a failed cleanup is retried by the next night's, never a failed night.
+    cleanup.addCatch(notify, refused);
+    const releaseLock = invoke('ReleaseLock', props.publish, { runId: '{% $runId %}', lock: 'release' }, '{% $states.input %}', 'Give the lake lock back (ingest may run again)');
+    releaseLock.addCatch(notify, refused);
     const succeeded = sfn.Succeed.jsonata(this, 'Succeeded');
 
-    const definition = plan.next(
+    const definition = plan.next(claim).next(acquireLock).next(
       periodsGiven
         .when(sfn.Condition.jsonata('{% $count($periods) > 0 %}'), clearStaging)
         .otherwise(listPupilPeriods.next(listContactPeriods).next(clearStaging)),
@@ -338,7 +393,7 @@ export class NightlyRun extends Construct {
     clearStaging.next(
       stagingLeft
         .when(sfn.Condition.jsonata('{% $count($states.input.keys) > 0 %}'), deleteStaged.next(clearStaging))
-        .otherwise(forEachPeriod.next(profiles).next(pdfs).next(finishPdfs).next(publish).next(succeeded)),
+        .otherwise(forEachPeriod.next(profiles).next(pdfs).next(finishPdfs).next(publish).next(cleanup).next(releaseLock).next(succeeded)),
     );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -367,6 +422,14 @@ export class NightlyRun extends Construct {
     );
     const stagingObjects = bucket.arnForObjects(`${LAKE_PREFIXES.staging}*`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [stagingObjects] }));
+    const claimObjects = bucket.arnForObjects(`${CLAIMS_PREFIX}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [claimObjects] }));
+    if (bucket.encryptionKey) bucket.encryptionKey.grant(role, 'kms:GenerateDataKey');
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      [claimObjects],
+      'Claims each run id once (claims/<runId>.json, written only if absent; the id is known only at run time); s3:PutObject on the claims/ prefix of the lake bucket only.',
+    );
     acknowledgeWildcardResources(
       this.stateMachine,
       [stagingObjects],

@@ -55,7 +55,20 @@ export const PORTAL_PRESIGN_MAX_SECONDS = 300;
 export const ANALYST_GROUP = 'la-analyst';
 
 /** Lake prefixes the portal reads (documents, school names) and writes (its own datasets). */
-export const PORTAL_READ_PREFIXES = ['published/profiles/', 'published/reports/', 'published/school_context/'];
+/**
+ * The published documents and school names, where the publication pointer (published/_publication.json,
+ * read too) says each run holds them (runs/<run>/published/...), and where releases before the pointer
+ * put them (published/...).
+ */
+export const PORTAL_READ_PREFIXES = [
+  'published/profiles/',
+  'published/reports/',
+  'published/school_context/',
+  'published/_publication.json',
+  'runs/*/published/profiles/',
+  'runs/*/published/reports/',
+  'runs/*/published/school_context/',
+];
 export const PORTAL_WRITE_PREFIXES = ['published/portal_audit/', 'published/portal_feedback/'];
 
 export interface PortalThrottle {

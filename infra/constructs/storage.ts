@@ -24,6 +24,10 @@ export const LAKE_PREFIXES = {
   quarantine: 'quarantine/',
   manifests: 'manifests/',
   staging: 'staging/',
+  /** Each run's published outputs, runs/<runId>/published/...; the pointer says which run readers see. */
+  runs: 'runs/',
+  /** The lake lock (locks/lake.json): one ingest or one nightly run at a time. */
+  locks: 'locks/',
 } as const;
 
 /** Prefix of raw uploads in the raw bucket. */

@@ -37,20 +37,34 @@ export function periodLiteral(period: string): string {
   return `'${period}'`;
 }
 
+/** Only a validated classification vintage (yyyy-mm or unspecified) ever reaches SQL text. */
+export function vintageLiteral(vintage: string): string {
+  if (!/^(\d{4}-\d{2}|unspecified)$/.test(vintage)) throw new Error(`invalid vintage ${JSON.stringify(vintage)}: expected e.g. 2024-05`);
+  return `'${vintage}'`;
+}
+
+/** `vintage = '<v>'` for a known current vintage (joins read one vintage only), else TRUE. */
+const inVintage = (vintage: string | null | undefined, alias = '') => (vintage ? `${alias}vintage = ${vintageLiteral(vintage)}` : 'TRUE');
+
+/** The classification vintages present (one normally; two while an ingest replaces it). */
+export function vintagesSql(): string {
+  return `SELECT DISTINCT vintage FROM postcodes ORDER BY vintage`;
+}
+
 /**
  * Postcode match for one person-level table (pupils or contacts):
  * exact (live postcode with a segment), terminated (terminated postcode, keeps its last segment),
  * sector (no unit match: the modal segment of the postcode sector, ties to the lowest code),
  * unmatched (valid format, nothing found), invalid (blank or malformed at ingest).
  */
-function enrichedSelect(source: 'pupils' | 'contacts', columns: string[], period: string): string {
+function enrichedSelect(source: 'pupils' | 'contacts', columns: string[], period: string, vintage?: string | null): string {
   const cols = columns.map((c) => `s.${c}`).join(', ');
   return `WITH sector_mode AS (
   SELECT sector, segment FROM (
     SELECT sector, segment,
            row_number() OVER (PARTITION BY sector ORDER BY count(*) DESC, segment) AS rk
     FROM postcodes
-    WHERE segment IS NOT NULL
+    WHERE segment IS NOT NULL AND ${inVintage(vintage)}
     GROUP BY sector, segment
   ) ranked
   WHERE rk = 1
@@ -73,7 +87,7 @@ matched AS (
          pc.imd_rank AS imd_rank,
          ${imdDecileSql('pc')} AS imd_decile
   FROM src s
-  LEFT JOIN postcodes pc ON pc.postcode = s.postcode
+  LEFT JOIN postcodes pc ON pc.postcode = s.postcode AND ${inVintage(vintage, 'pc.')}
   LEFT JOIN sector_mode sm ON sm.sector = s.sector
 )
 SELECT ${columns.map((c) => `m.${c}`).join(', ')},
@@ -87,15 +101,16 @@ SELECT ${columns.map((c) => `m.${c}`).join(', ')},
        m.imd_decile,
        m.period
 FROM matched m
-LEFT JOIN segments seg ON seg.subgroup_code = m.subgroup
+LEFT JOIN segments seg ON seg.subgroup_code = m.subgroup AND ${inVintage(vintage, 'seg.')}
 ORDER BY ${columns[1] === 'urn' ? 'm.urn, m.pupil_id' : 'm.contact_id'}`;
 }
 
-export const enrichedPupilsSql = (period: string) =>
-  enrichedSelect('pupils', ['pupil_id', 'urn', 'ncyear', 'fsm'], period);
+/** Pupils of a period matched to the classification of `vintage` (the current one: see currentVintage). */
+export const enrichedPupilsSql = (period: string, vintage?: string | null) =>
+  enrichedSelect('pupils', ['pupil_id', 'urn', 'ncyear', 'fsm'], period, vintage);
 
-export const enrichedContactsSql = (period: string) =>
-  enrichedSelect('contacts', ['contact_id', 'contact_date', 'channel', 'postcode', 'child_urn', 'child_ncyear'], period);
+export const enrichedContactsSql = (period: string, vintage?: string | null) =>
+  enrichedSelect('contacts', ['contact_id', 'contact_date', 'channel', 'postcode', 'child_urn', 'child_ncyear'], period, vintage);
 
 /** Classified pupils per school per segment, at each level (sector-imputed pupils included), with the classification edition. */
 export function schoolSegmentCountsSql(period: string): string {

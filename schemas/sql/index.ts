@@ -1,14 +1,16 @@
 /**
  * Every shared SQL statement, by name, for a sample period: the dialect test parses each as Trino
- * and runs each on DuckDB, and the infrastructure checks the same list.
+ * and runs each on DuckDB and on Trino, and the infrastructure checks the same list. `vintage`: the
+ * current classification vintage the joins are filtered to (null: no filter).
  */
 import * as classify from './classify.ts';
 import * as profiles from './profiles.ts';
 
-export function sharedStatements(period = '2025-26'): Record<string, string> {
+export function sharedStatements(period = '2025-26', vintage: string | null = null): Record<string, string> {
   return {
-    enriched_pupils: classify.enrichedPupilsSql(period),
-    enriched_contacts: classify.enrichedContactsSql(period),
+    enriched_pupils: classify.enrichedPupilsSql(period, vintage),
+    enriched_contacts: classify.enrichedContactsSql(period, vintage),
+    vintages: classify.vintagesSql(),
     school_segment_counts: classify.schoolSegmentCountsSql(period),
     match_summary: classify.matchSummarySql(period),
     contact_match_counts: classify.contactMatchCountsSql(period),

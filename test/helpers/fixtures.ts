@@ -1,5 +1,5 @@
 /** Small hand-made inputs for tests: write CSV text into a temporary input directory. */
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { upnCheckLetter } from '../../functions/domain/upn.ts';
@@ -7,6 +7,7 @@ import { LocalObjectStore } from '../../functions/ports/local-store.ts';
 import { DuckDbEngine } from '../../functions/ports/duckdb-engine.ts';
 import { runPipeline } from '../../functions/pipeline/run.ts';
 import { makePseudonymiser } from '../../functions/domain/pseudonym.ts';
+import { POINTER_KEY, physicalKeyOf, type Publication } from '../../functions/lake/publication.ts';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 export const pseudonymise = makePseudonymiser(TEST_KEY);
@@ -92,4 +93,31 @@ export async function duck<T = Record<string, unknown>>(sqlText: string): Promis
     conn.closeSync();
     inst.closeSync();
   }
+}
+
+/** The current publication pointer of a local lake (null before the first publish). */
+export function publicationOf(out: string): Publication | null {
+  const p = join(out, POINTER_KEY);
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Publication) : null;
+}
+
+/** Path of a logical published key (`published/...`) as readers resolve it through the pointer. */
+export function publishedPath(out: string, key: string): string {
+  return join(out, physicalKeyOf(publicationOf(out), key));
+}
+
+/**
+ * `read_parquet(...)` of a published table as readers see it: the partition folders the pointer
+ * names (a table the pointer does not name yet reads nothing).
+ */
+export function publishedTable(out: string, table: string): string {
+  const pub = publicationOf(out);
+  const dirs = Object.keys(pub?.items ?? {})
+    .filter((i) => i.startsWith(`published/${table}/`))
+    .map((i) => join(out, physicalKeyOf(pub, i)))
+    // A partition published with no rows has no files.
+    .filter((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.parquet')))
+    .map((d) => `'${d}/*.parquet'`);
+  if (dirs.length === 0) throw new Error(`no published partitions of ${table} in ${out}`);
+  return `read_parquet([${dirs.join(', ')}], hive_partitioning = true, hive_types_autocast = false)`;
 }

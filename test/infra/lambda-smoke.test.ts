@@ -9,15 +9,15 @@
  *    - ingest: an EventBridge "Object Created" event for raw/pupils/... turns the CSV in moto S3
  *      into Parquet under curated/pupils/period=.../ (bytes start and end with PAR1), pseudonymised
  *      with the key from moto Secrets Manager;
- *    - classify: reaches Athena and issues the UNLOADs into staging/<runId>/ of the lake (moto's
- *      Athena returns SUCCEEDED without executing anything);
+ *    - classify: reaches Athena and issues the UNLOADs into staging/<runId>/ and runs/<runId>/ of the
+ *      lake (moto's Athena returns SUCCEEDED without executing anything);
  *    - profiles: reaches Athena through the workgroup and returns the (here empty) school lists;
  *    - render-pdfs: a batch task turns a profile document staged in moto S3 into a PDF (%PDF, the
  *      school's name and URN in its text) with the Source Sans fonts copied beside the bundle, the
  *      report task renders the fair-access report, the finish task merges the render manifests;
  *      without the copied fonts the bundle fails and says so;
- *    - publish: moves the staged documents and PDFs into published/, writes manifests/<runId>.json
- *      and manifests/latest.json;
+ *    - publish: flips the publication pointer to the run's documents and PDFs, points the Glue
+ *      partitions (moto Glue) at the run, writes manifests/<runId>.json and manifests/latest.json;
  *    - portal-api: answers GET /api/me for an analyst (the bundle starts and reaches the lake).
  */
 import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
@@ -36,6 +36,11 @@ import { MOTO_ACCOUNT_ID, TEST_REGION, awsTestConfig, startMoto, type MotoServer
 import { concretise, resourcesOf, type Json } from './helpers.ts';
 import { makeFairAccessDocument, makeProfileDocuments } from '../helpers/documents.ts';
 import { pdfText } from '../pdf/poppler.ts';
+import { CreateDatabaseCommand, CreateTableCommand, GetPartitionsCommand, GlueClient } from '@aws-sdk/client-glue';
+import { PublishedView } from '../../functions/lake/publication.ts';
+import { S3ObjectStore } from '../../functions/ports/s3-store.ts';
+import { PUBLISHED_TABLES } from '../../schemas/published.ts';
+import { dataColumnsOf, tablePrefix } from '../../schemas/columns.ts';
 
 const STACK = 'Catchment';
 const RAW = 'catchment-raw';
@@ -103,6 +108,17 @@ beforeAll(async () => {
   for (const b of [RAW, LAKE]) await s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: TEST_REGION } }));
   await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: SECRET, SecretString: KEY_HEX }));
   await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: 'catchment' }));
+  // The published tables as the stack catalogues them (partitions registered by publish).
+  const glue = new GlueClient(cfg);
+  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'catchment' } }));
+  for (const t of PUBLISHED_TABLES) {
+    await glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'catchment',
+        TableInput: { Name: t.name, TableType: 'EXTERNAL_TABLE', PartitionKeys: [{ Name: 'period', Type: 'string' }], StorageDescriptor: { Location: `s3://${LAKE}/${tablePrefix(t)}/`, Columns: dataColumnsOf(t).map((c) => ({ Name: c.name, Type: c.type })) } },
+      }),
+    );
+  }
   const csv = `UPN,URN,Postcode,NCYear,FSM\n${upn(1)},100001,KT1 1AA,5,N\n${upn(2)},100002,kt12ab,9,Y\n${upn(3)},100002,KT1 2AB,99,Y\n`;
   await s3.send(new PutObjectCommand({ Bucket: RAW, Key: 'raw/pupils/pupils_2025-26.csv', Body: csv }));
 }, 360_000);
@@ -266,7 +282,7 @@ describe('bundles against moto_server', () => {
     }
   });
 
-  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ through the workgroup', async () => {
+  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ and runs/<runId>/ through the workgroup', async () => {
     const { code, result, stderr } = await runBundle(assets.classify!.dir, assets.classify!.env, { runId: RUN_ID, period: '2025-26' });
     expect(code, stderr).toBe(0);
     expect(result.period).toBe('2025-26');
@@ -277,9 +293,9 @@ describe('bundles against moto_server', () => {
     for (const e of executions) expect(e.WorkGroup).toBe('catchment');
     const unloads = executions.map((e) => e.Query ?? '').filter((q) => q.startsWith('UNLOAD'));
     const targets = unloads.map((q) => /\) TO '(s3:\/\/[^']+)'/.exec(q)?.[1] ?? q.slice(0, 80));
-    // Every UNLOAD writes under staging/<runId>/ of the lake (the layout below it is the stage's).
-    for (const t of targets) expect(t.startsWith(`s3://${LAKE}/staging/${RUN_ID}/`), t).toBe(true);
-    for (const table of ['curated/enriched_pupils/', 'curated/enriched_contacts/']) {
+    // Every UNLOAD writes under the run's staging area (curated) or its own prefix (published).
+    for (const t of targets) expect(t.startsWith(`s3://${LAKE}/staging/${RUN_ID}/`) || t.startsWith(`s3://${LAKE}/runs/${RUN_ID}/published/`), t).toBe(true);
+    for (const table of ['curated/enriched_pupils/period=2025-26/', 'curated/enriched_contacts/period=2025-26/', 'published/school_segment_counts/period=2025-26/']) {
       expect(targets.some((t) => t.endsWith(table)), `no UNLOAD into ${table}`).toBe(true);
     }
   });
@@ -304,7 +320,7 @@ describe('bundles against moto_server', () => {
   it('render-pdfs: a batch turns a staged profile document into a PDF, the report task the fair-access report, finish merges the manifests', async () => {
     const [doc] = makeProfileDocuments(1, { period: PERIOD });
     const urn = doc!.school.urn;
-    const staged = (folder: string, name: string) => `staging/${RUN_ID}/published/${folder}/${PERIOD}/${name}`;
+    const staged = (folder: string, name: string) => `runs/${RUN_ID}/published/${folder}/${PERIOD}/${name}`;
     await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: staged('profiles', `${urn}.json`), Body: JSON.stringify(doc) }));
     await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: staged('reports', 'fair-access.json'), Body: JSON.stringify(makeFairAccessDocument({ period: PERIOD, schools: 6 })) }));
     const t0 = Date.now();
@@ -324,12 +340,12 @@ describe('bundles against moto_server', () => {
     const fa = await (await s3.send(new GetObjectCommand({ Bucket: LAKE, Key: staged('reports', 'fair-access.pdf') }))).Body!.transformToByteArray();
     expect(Buffer.from(fa.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
 
-    const parts = (await keys(LAKE, `staging/${RUN_ID}/published/`)).filter((k) => k.includes('_render-manifest.part-'));
+    const parts = (await keys(LAKE, `runs/${RUN_ID}/published/`)).filter((k) => k.includes('_render-manifest.part-'));
     expect(parts).toHaveLength(2);
     const finish = await runBundle(assets['render-pdfs']!.dir, assets['render-pdfs']!.env, { runId: RUN_ID, periods: [PERIOD], finish: true });
     expect(finish.code, finish.stderr).toBe(0);
     expect(finish.result).toMatchObject({ documents: 2 });
-    expect((await keys(LAKE, `staging/${RUN_ID}/published/`)).filter((k) => k.includes('_render-manifest'))).toEqual([
+    expect((await keys(LAKE, `runs/${RUN_ID}/published/`)).filter((k) => k.includes('_render-manifest'))).toEqual([
       staged('profiles', '_render-manifest.json'),
       staged('reports', '_render-manifest.json'),
     ]);
@@ -341,7 +357,7 @@ describe('bundles against moto_server', () => {
       cpSync(assets['render-pdfs']!.dir, copy, { recursive: true });
       rmSync(join(copy, 'fonts'), { recursive: true });
       const [doc] = makeProfileDocuments(1, { period: PERIOD, seed: 7 });
-      await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: `staging/nofonts/published/profiles/${PERIOD}/${doc!.school.urn}.json`, Body: JSON.stringify(doc) }));
+      await s3.send(new PutObjectCommand({ Bucket: LAKE, Key: `runs/nofonts/published/profiles/${PERIOD}/${doc!.school.urn}.json`, Body: JSON.stringify(doc) }));
       const { code, stderr } = await runBundle(copy, assets['render-pdfs']!.env, { runId: 'nofonts', period: PERIOD, urns: [doc!.school.urn] });
       expect(code).not.toBe(0);
       expect(stderr).toMatch(/fonts not found/);
@@ -350,21 +366,24 @@ describe('bundles against moto_server', () => {
     }
   });
 
-  it('publish: moves the staged documents and PDFs into published/, writes the run manifest and latest.json', async () => {
+  it('publish: flips the pointer to the run’s documents and PDFs, points the Glue partitions at it, writes the run manifest and latest.json', async () => {
     const { code, result, stderr } = await runBundle(assets.publish!.dir, assets.publish!.env, { runId: RUN_ID, periods: ['2025-26'], summary: { pdfsRendered: 2 } });
     expect(code, stderr).toBe(0);
     expect(result).toMatchObject({ runId: RUN_ID, status: 'succeeded', periods: ['2025-26'], summary: { pdfsRendered: 2 } });
     expect(result.published).toEqual(expect.arrayContaining([`published/profiles/${PERIOD}`, `published/reports/${PERIOD}`]));
     expect(await keys(LAKE, 'manifests/')).toEqual([`manifests/${RUN_ID}.json`, 'manifests/latest.json'].sort());
-    const published = await keys(LAKE, `published/profiles/${PERIOD}/`);
+    const view = new PublishedView(new S3ObjectStore({ bucket: LAKE, client: s3 }), 0);
+    const published = (await view.list(`published/profiles/${PERIOD}/`)).map((o) => o.key);
     expect(published.filter((k) => k.endsWith('.pdf'))).toHaveLength(1);
     expect(published).toContain(`published/profiles/${PERIOD}/_render-manifest.json`);
-    expect(await keys(LAKE, `published/reports/${PERIOD}/`)).toEqual([`published/reports/${PERIOD}/_render-manifest.json`, `published/reports/${PERIOD}/fair-access.json`, `published/reports/${PERIOD}/fair-access.pdf`]);
-    expect(await keys(LAKE, `staging/${RUN_ID}/published/`)).toEqual([]);
+    expect((await view.list(`published/reports/${PERIOD}/`)).map((o) => o.key)).toEqual([`published/reports/${PERIOD}/_render-manifest.json`, `published/reports/${PERIOD}/fair-access.json`, `published/reports/${PERIOD}/fair-access.pdf`]);
+    expect(await view.physicalKey(`published/reports/${PERIOD}/fair-access.pdf`)).toBe(`runs/${RUN_ID}/published/reports/${PERIOD}/fair-access.pdf`);
+    const parts = await new GlueClient(awsTestConfig(moto.endpoint)).send(new GetPartitionsCommand({ DatabaseName: 'catchment', TableName: 'school_profile' }));
+    expect(parts.Partitions!.map((p) => p.StorageDescriptor!.Location)).toEqual([`s3://${LAKE}/runs/${RUN_ID}/published/school_profile/period=${PERIOD}/`]);
   });
 
   it('portal-api: a head gets a presigned URL for their school’s published PDF, and the request is audited', async () => {
-    const pdfKey = (await keys(LAKE, `published/profiles/${PERIOD}/`)).find((k) => k.endsWith('.pdf'))!;
+    const pdfKey = (await new PublishedView(new S3ObjectStore({ bucket: LAKE, client: s3 }), 0).list(`published/profiles/${PERIOD}/`)).map((o) => o.key).find((k) => k.endsWith('.pdf'))!;
     const urn = /(\d{6})\.pdf$/.exec(pdfKey)![1]!;
     const event = {
       version: '2.0',
@@ -384,6 +403,8 @@ describe('bundles against moto_server', () => {
     expect(result.statusCode, JSON.stringify(result)).toBe(200);
     const body = JSON.parse(result.body);
     expect(body.url).toContain(encodeURIComponent(`${urn}.pdf`).replace(/%2F/g, '/'));
+    // Signed where the pointer says the PDF is.
+    expect(body.url).toContain(`/runs/${RUN_ID}/published/profiles/${PERIOD}/`);
     expect(body.expiresInSeconds).toBeLessThanOrEqual(300);
     expect((await keys(LAKE, `published/portal_audit/period=${PERIOD}/`)).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
   });

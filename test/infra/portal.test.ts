@@ -140,7 +140,12 @@ describe('Portal construct: template', () => {
     expect(actions).not.toContain('s3:DeleteObject');
     expect(actions.filter((a: string) => a.includes('*'))).toEqual([]);
     const list = statements.find((s) => s.Action === 's3:ListBucket')!;
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['published/profiles/*', 'published/reports/*', 'published/school_context/*'] } });
+    // The documents where releases before the pointer put them, the pointer, and where the runs hold them.
+    expect(list.Condition).toEqual({
+      StringLike: {
+        's3:prefix': ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'],
+      },
+    });
     const put = statements.find((s) => s.Action === 's3:PutObject')!;
     expect(JSON.stringify(put.Resource)).toMatch(/published\/portal_audit\/\*.*published\/portal_feedback\/\*/);
   });

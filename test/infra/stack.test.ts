@@ -186,6 +186,12 @@ describe('catalog', () => {
       expect(concretise(sd.Location, s.json)).toBe(`s3://${lake}/${tablePrefix(def)}/`);
       const p = t.Parameters;
       const key = def.partitions[0]!;
+      // Published tables follow the publication pointer through registered partitions instead.
+      if (PUBLISHED_TABLES.some((t) => t.name === def.name)) {
+        expect(p['projection.enabled'], def.name).toBeUndefined();
+        expect(p['storage.location.template'], def.name).toBeUndefined();
+        continue;
+      }
       expect(p['projection.enabled']).toBe('true');
       expect(p[`projection.${key}.type`]).toBe('enum');
       expect(concretise(p['storage.location.template'], s.json)).toBe(`s3://${lake}/${tablePrefix(def)}/${key}=\${${key}}/`);
@@ -347,7 +353,7 @@ describe('nightly run', () => {
 
   it('retries every Lambda task on Lambda service errors and throttling, with exponential backoff', () => {
     const lambdaTasks = Object.entries(allStates(definition)).filter(([, st]) => st.Type === 'Task' && String(st.Resource).endsWith(':states:::lambda:invoke'));
-    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['Classify', 'FinishPdfs', 'ProfilesAndFairAccess', 'Publish', 'RenderPdfs']);
+    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['AcquireLock', 'Classify', 'Cleanup', 'FinishPdfs', 'ProfilesAndFairAccess', 'Publish', 'RecordFailure', 'ReleaseLock', 'RenderPdfs']);
     for (const [name, st] of lambdaTasks) {
       const retries = st.Retry as Json[];
       const service = retries.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
@@ -369,8 +375,12 @@ describe('nightly run', () => {
     for (const [name, st] of Object.entries(top)) {
       if (st.Type !== 'Task' && st.Type !== 'Map') continue;
       if (name === 'NotifyFailure') continue;
-      expect(st.Catch, name).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'NotifyFailure' })]);
+      // Before the run id is claimed, and after it is published, there is no failed night to record.
+      const next = ['ClaimRun', 'RecordFailure', 'Cleanup', 'ReleaseLock'].includes(name) ? 'NotifyFailure' : 'RecordFailure';
+      expect(st.Catch, name).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: next })]);
     }
+    expect(top.RecordFailure).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Next: 'NotifyFailure' });
+    expect(top.RecordFailure!.Arguments.Payload).toEqual({ runId: '{% $runId %}', failed: true, error: '{% $states.input %}' });
     const notify = top.NotifyFailure!;
     expect(notify.Resource).toBe('arn:aws:states:::sns:publish');
     expect(notify.Arguments.TopicArn).toBe(`arn:aws:sns:${FAKE.region}:${FAKE.account}:${ids.topic}`);
@@ -403,9 +413,15 @@ describe('nightly run', () => {
     });
     expect(definition.States.FinishPdfs.Next).toBe('Publish');
     expect(definition.States.Publish.Arguments.FunctionName).toBe(fnArn(s.stack.publishFunction));
-    expect(definition.States.Publish.Next).toBe('Succeeded');
+    expect(definition.States.Publish.Next).toBe('Cleanup');
+    expect(definition.States.Cleanup.Arguments.Payload).toEqual({ runId: '{% $runId %}', cleanup: true });
+    expect(definition.States.Cleanup.Next).toBe('ReleaseLock');
+    expect(definition.States.ReleaseLock.Next).toBe('Succeeded');
+    // The lake lock is taken right after the run id is claimed, and waited for while an ingest holds it.
+    expect(definition.States.ClaimRun.Next).toBe('AcquireLock');
+    expect((definition.States.AcquireLock.Retry as Json[]).find((r) => r.ErrorEquals.includes('LakeBusyError'))).toMatchObject({ MaxAttempts: 12 });
     expect(definition.States.Succeeded.Type).toBe('Succeed');
-    // Publish is the only state that writes published/: nothing follows it but Succeeded.
+    // Publish is the only state that changes what readers see; only the cleanup of superseded runs follows.
     const after = Object.entries(definition.States as Record<string, Json>).filter(([, st]) => st.Next === 'Publish').map(([n]) => n);
     expect(after).toEqual(['FinishPdfs']);
     // No placeholder is left: the Pass states that held the later stages' places are gone.
@@ -501,7 +517,11 @@ describe('nightly run', () => {
     expect(await jsonata(clear.Arguments.Prefix.replace(/^\{%|%\}$/g, '')).evaluate({}, { runId: 'nightly-2025-06-01' })).toBe('staging/nightly-2025-06-01/');
     expect(definition.States.StagingLeft.Default).toBe('ForEachPeriod');
     expect(definition.States.DeleteStaged.Next).toBe('ClearStaging');
-    expect(definition.States.DeleteStaged.ItemProcessor.States.DeleteStagedObject.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+    // One DeleteObjects call per listed page (up to 1,000 keys), not one state per object.
+    const del = definition.States.DeleteStaged;
+    expect(del.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObjects');
+    expect(await jsonata(del.Arguments.Delete.Objects.replace(/^\{%|%\}$/g, '')).evaluate({}, { states: { input: { keys: ['a', 'b'] } } })).toEqual([{ Key: 'a' }, { Key: 'b' }]);
+    expect(await jsonata(del.Arguments.Delete.Objects.replace(/^\{%|%\}$/g, '')).evaluate({}, { states: { input: { keys: ['a'] } } })).toEqual([{ Key: 'a' }]);
   });
 
   it('passes asl-validator', async () => {
@@ -566,7 +586,7 @@ describe('IAM', () => {
 
   it('scopes the ingest function to raw/, its curated tables, quarantine/ and staging/', () => {
     const role = roleOf(s.stack.ingest.function);
-    const rw = [...INGEST_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/curated/_sources/*`, `${lake()}/quarantine/*`, `${lake()}/staging/*`].sort();
+    const rw = [...INGEST_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/curated/_sources/*`, `${lake()}/quarantine/*`, `${lake()}/staging/*`, `${lake()}/locks/*`].sort();
     expect(objectArns(role, 's3:GetObject')).toEqual([...rw, `${raw()}/raw/*`].sort());
     expect(objectArns(role, 's3:PutObject')).toEqual(rw);
     expect(objectArns(role, 's3:DeleteObject')).toEqual(rw);
@@ -577,10 +597,10 @@ describe('IAM', () => {
 
   it('scopes the classify function to Athena, the curated Glue tables, curated/ reads and staging/ + enriched writes', () => {
     const role = roleOf(s.stack.classifyFunction);
-    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort();
+    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort();
     expect(objectArns(role, 's3:PutObject')).toEqual(write);
     expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('/results/')));
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, ...write].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...write].sort());
     const statements = statementsOfRole(s.json, role);
     const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
     expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
@@ -592,10 +612,14 @@ describe('IAM', () => {
 
   it('scopes the publish function to staging/ -> published/<table>/ and published/{profiles,reports}/, and manifests/', () => {
     const role = roleOf(s.stack.publishFunction);
-    const published = [...PUBLISHED_TABLES.map((t) => `${lake()}/${tablePrefix(t)}/*`), `${lake()}/published/profiles/*`, `${lake()}/published/reports/*`];
-    expect(objectArns(role, 's3:PutObject')).toEqual([...published, `${lake()}/staging/*`, `${lake()}/manifests/*`].sort());
-    expect(objectArns(role, 's3:DeleteObject')).toEqual([...published, `${lake()}/staging/*`].sort());
+    // It writes nothing under published/ but the pointer: runs are published by flipping it.
+    const own = [`${lake()}/published/_publication.json*`, `${lake()}/runs/*`, `${lake()}/staging/*`, `${lake()}/locks/*`];
+    expect(objectArns(role, 's3:PutObject')).toEqual([...own, `${lake()}/manifests/*`].sort());
+    expect(objectArns(role, 's3:DeleteObject')).toEqual(own.sort());
     expect(objectArns(role, 's3:GetObject').some((a) => a.includes('/curated/') || a.startsWith(raw()))).toBe(false);
+    const glueSt = statementsOfRole(s.json, role).find((st) => asArray<string>(st.Action).includes('glue:BatchUpdatePartition'))!;
+    const glueTables = asArray(glueSt.Resource).map((r) => concretise(r, s.json)).filter((a) => a.includes(':table/'));
+    expect(glueTables.sort()).toEqual(PUBLISHED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
   });
 
   it('lets the state machine delete only under staging/ and invoke only its functions', () => {
@@ -613,13 +637,13 @@ describe('IAM', () => {
 
   it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes (no reads)', () => {
     const role = roleOf(s.stack.profilesFunction);
-    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
-    // deletes only the staged documents of earlier periods (only the latest period's are published)
-    expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/staging/*`]);
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
+    // deletes only its own run's documents of earlier periods and what an earlier attempt left
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`]);
     const statements = statementsOfRole(s.json, role);
     const list = statements.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket') && concretise(st.Resource, s.json) === lake());
-    expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'staging/*']);
+    expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'published/_publication.json*', 'runs/*', 'staging/*']);
     const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
     expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
     const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
@@ -630,8 +654,8 @@ describe('IAM', () => {
 
   it('scopes the PDF function to the staged documents of a run and the published documents (read only)', () => {
     const role = roleOf(s.stack.renderPdfsFunction);
-    const staged = [`${lake()}/staging/*/published/profiles/*`, `${lake()}/staging/*/published/reports/*`];
-    const published = [`${lake()}/published/profiles/*`, `${lake()}/published/reports/*`];
+    const staged = [`${lake()}/runs/*/published/profiles/*`, `${lake()}/runs/*/published/reports/*`];
+    const published = [`${lake()}/published/profiles/*`, `${lake()}/published/reports/*`, `${lake()}/published/_publication.json*`];
     expect(objectArns(role, 's3:PutObject')).toEqual(staged.sort());
     expect(objectArns(role, 's3:DeleteObject')).toEqual(staged.sort());
     expect(objectArns(role, 's3:GetObject')).toEqual([...staged, ...published].sort());
@@ -641,7 +665,9 @@ describe('IAM', () => {
 
   it('lets the portal read only the published documents and school names, and write only its own datasets', () => {
     const role = logicalId(s.stack, s.stack.portal.function.executionRole);
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/published/profiles/*`, `${lake()}/published/reports/*`, `${lake()}/published/school_context/*`]);
+    expect(objectArns(role, 's3:GetObject')).toEqual(
+      ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'].map((p) => `${lake()}/${p}`).sort(),
+    );
     expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/published/portal_audit/*`, `${lake()}/published/portal_feedback/*`]);
     expect(objectArns(role, 's3:DeleteObject')).toEqual([]);
   });
