@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { normalisePostcode } from '../functions/domain/postcodes.ts';
 import { IMD_EDITIONS, type ImdEdition } from '../schemas/editions.ts';
 import type { NsplRelease } from '../schemas/published-headers.ts';
-import { duck, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { duck, publishedPath, publishedTable, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 import { pdfText } from './pdf/poppler.ts';
 import { leaks, outputTexts, secretsFound } from './helpers/leaks.ts';
 import { allGroupPortraits, allPortraits } from '../functions/pdf/pen-portraits.ts';
@@ -178,7 +178,7 @@ describe('real layouts of 2021, 2024, 2025 and 2026, end to end', () => {
         ]);
         expect(schools[0]!.name).toBe('St Mary\u2019s Church of England Primary School');
         expect(schools[1]!.name).toBe('\u00c9cole Caf\u00e9 Primary Academy');
-        const context = await duck<{ urn: string; name: string }>(`SELECT urn, name FROM read_parquet('${out}/published/school_context/**/*.parquet', hive_partitioning = true) WHERE period = '2025-26' ORDER BY urn`);
+        const context = await duck<{ urn: string; name: string }>(`SELECT urn, name FROM ${publishedTable(out, 'school_context')} WHERE period = '2025-26' ORDER BY urn`);
         expect(context.map((c) => c.urn)).toEqual(['100001', '100002', '100003']); // the closed school and the other LA's are only in the register
         expect(context[1]!.name).toBe('\u00c9cole Caf\u00e9 Primary Academy');
       });
@@ -207,7 +207,7 @@ describe('real layouts of 2021, 2024, 2025 and 2026, end to end', () => {
           }
         }
         const got = await duck<{ urn: string; level: string; segment: string; n: number; classification: string }>(
-          `SELECT urn, level, segment, n, classification FROM read_parquet('${out}/published/school_segment_counts/**/*.parquet', hive_partitioning = true) WHERE period = '2025-26'`,
+          `SELECT urn, level, segment, n, classification FROM ${publishedTable(out, 'school_segment_counts')} WHERE period = '2025-26'`,
         );
         expect(new Map(got.map((g) => [`${g.urn}|${g.level}|${g.segment}`, g.n]))).toEqual(expected);
         expect(new Set(got.map((g) => g.classification))).toEqual(new Set([r.edition]));
@@ -229,7 +229,7 @@ describe('real layouts of 2021, 2024, 2025 and 2026, end to end', () => {
           expected.set(urn, counts);
         }
         expect(differs).toBeGreaterThan(0); // the edition's count matters for these ranks
-        const ctx = await duck<Record<string, number | string>>(`SELECT * FROM read_parquet('${out}/published/school_context/**/*.parquet', hive_partitioning = true) WHERE period = '2025-26'`);
+        const ctx = await duck<Record<string, number | string>>(`SELECT * FROM ${publishedTable(out, 'school_context')} WHERE period = '2025-26'`);
         for (const c of ctx) {
           const want = expected.get(String(c.urn))!;
           expect([c.imd_unknown, ...Array.from({ length: 10 }, (_, i) => c[`imd_decile_${i + 1}`])], String(c.urn)).toEqual(want);
@@ -241,7 +241,7 @@ describe('real layouts of 2021, 2024, 2025 and 2026, end to end', () => {
       });
 
       it('says which classification every document and table uses, and never mixes editions', async () => {
-        const doc = JSON.parse(readFileSync(join(out, 'published/profiles/2025-26/100002.json'), 'utf8'));
+        const doc = JSON.parse(readFileSync(publishedPath(out, 'published/profiles/2025-26/100002.json'), 'utf8'));
         expect(doc.classification).toEqual({
           name: r.edition === 'oac21' ? 'ONS Output Area Classification 2021' : 'ONS Output Area Classification 2011',
           vintage: r.release,
@@ -249,20 +249,20 @@ describe('real layouts of 2021, 2024, 2025 and 2026, end to end', () => {
           imd: IMD_EDITIONS[r.imd].name,
         });
         expect(doc.cluster).toBeNull(); // no clusters.csv and no cluster column: the document says so
-        const fa = JSON.parse(readFileSync(join(out, 'published/reports/2025-26/fair-access.json'), 'utf8'));
+        const fa = JSON.parse(readFileSync(publishedPath(out, 'published/reports/2025-26/fair-access.json'), 'utf8'));
         expect(fa.classification.edition).toBe(r.edition);
         for (const t of ['school_profile', 'similar_schools', 'fair_access', 'fair_access_trend', 'school_segment_counts', 'school_context']) {
           const editions = await duck<{ period: string; classification: string }>(
-            `SELECT DISTINCT period, classification FROM read_parquet('${out}/published/${t}/**/*.parquet', hive_partitioning = true) ORDER BY period`,
+            `SELECT DISTINCT period, classification FROM ${publishedTable(out, t)} ORDER BY period`,
           );
           for (const e of editions) expect(e.classification, `${t} ${e.period}`).toBe(r.edition);
         }
-        const trend = await duck<{ n: number }>(`SELECT count(*) AS n FROM read_parquet('${out}/published/fair_access_trend/**/*.parquet', hive_partitioning = true) WHERE previous_period = '2024-25'`);
+        const trend = await duck<{ n: number }>(`SELECT count(*) AS n FROM ${publishedTable(out, 'fair_access_trend')} WHERE previous_period = '2024-25'`);
         expect(trend[0]!.n).toBeGreaterThan(0);
       });
 
       it('the head’s PDF names the classification and deprivation editions, uses the edition’s pen portraits, and says when there is no cluster', () => {
-        const text = pdfText(readFileSync(join(out, 'published/profiles/2025-26/100002.pdf')), false).replace(/\s+/g, ' ');
+        const text = pdfText(readFileSync(publishedPath(out, 'published/profiles/2025-26/100002.pdf')), false).replace(/\s+/g, ' ');
         expect(text).toContain(r.edition === 'oac21' ? 'ONS Output Area Classification 2021, postcodes 2026-08' : `ONS Output Area Classification 2011, postcodes ${r.release}`);
         expect(text).toContain(`deprivation deciles from the ${IMD_EDITIONS[r.imd].name} (English postcodes only)`);
         expect(text).toContain('No cluster is recorded for this school');
