@@ -382,6 +382,8 @@ function installTextMetrics(): void {
 }
 
 const runtimes = new Map<ChartKind, vega.Runtime>();
+const idleViews = new Map<ChartKind, vega.View[]>();
+const MAX_IDLE_VIEWS = 4;
 
 function runtime(kind: ChartKind): vega.Runtime {
   let rt = runtimes.get(kind);
@@ -417,11 +419,12 @@ interface ViewInternals {
 
 async function runView(kind: ChartKind, data: ChartData): Promise<vega.View> {
   installTextMetrics();
-  // A new View per chart (the parsed runtime is shared): a reused View keeps the scenegraph items
-  // of its earlier charts and adds or removes only the changed ones, so axis ticks and labels
-  // would be drawn in an order that depends on what the thread drew before, and two runs on the
-  // same input would give different PDF bytes. test/pdf/reproducible.test.ts.
-  const view = new vega.View(runtime(kind), { renderer: 'none', logLevel: vega.Error });
+  // Views are pooled per kind: building one from the parsed runtime costs several ms, and a profile
+  // PDF has half a dozen charts. A reused View keeps the guide items (axis ticks, labels, legend
+  // entries) its earlier charts share with this one, so drawing goes through canonicalScene.
+  const pool = idleViews.get(kind) ?? [];
+  idleViews.set(kind, pool);
+  const view = pool.pop() ?? new vega.View(runtime(kind), { renderer: 'none', logLevel: vega.Error });
   try {
     for (const [name, rows] of Object.entries(data)) view.data(name, rows as object[]);
     await view.runAsync();
@@ -432,8 +435,48 @@ async function runView(kind: ChartKind, data: ChartData): Promise<vega.View> {
   }
 }
 
-function release(_kind: ChartKind, view: vega.View): void {
-  view.finalize();
+function release(kind: ChartKind, view: vega.View): void {
+  const pool = idleViews.get(kind)!;
+  if (pool.length < MAX_IDLE_VIEWS) pool.push(view);
+  else view.finalize();
+}
+
+interface SceneNode {
+  marktype?: string;
+  role?: string;
+  items?: SceneNode[];
+  datum?: { value?: unknown; label?: unknown };
+  x?: number;
+  y?: number;
+}
+
+const GUIDE_ROLE = /^(axis|legend)-/;
+const guideKey = (n: SceneNode): unknown => n.datum?.value ?? n.datum?.label ?? null;
+
+function compareGuideItems(a: SceneNode, b: SceneNode): number {
+  const ka = guideKey(a);
+  const kb = guideKey(b);
+  if (typeof ka === 'number' && typeof kb === 'number' && ka !== kb) return ka - kb;
+  const sa = String(ka);
+  const sb = String(kb);
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  return (a.x ?? 0) - (b.x ?? 0) || (a.y ?? 0) - (b.y ?? 0);
+}
+
+/**
+ * The scenegraph to draw, with the items of every guide mark (axis ticks, labels, grid lines,
+ * legend entries) in one canonical order. A pooled View adds and removes guide items as the data
+ * changes, so their array order depends on what the View drew before; the picture does not, but
+ * the PDF's bytes would, and identical input must give identical bytes whatever the thread drew
+ * earlier (test/pdf/reproducible.test.ts). Copies the nodes it reorders; the View's own
+ * scenegraph is left untouched.
+ */
+function canonicalScene(node: SceneNode): SceneNode {
+  if (!node || !Array.isArray(node.items)) return node;
+  let items = node.items.map(canonicalScene);
+  if (node.marktype && GUIDE_ROLE.test(node.role ?? '')) items = [...items].sort(compareGuideItems);
+  if (items.every((x, i) => x === node.items![i])) return node;
+  return Object.assign(Object.create(Object.getPrototypeOf(node) as object) as SceneNode, node, { items });
 }
 
 /** Lay out a chart kind with the given named datasets. */
@@ -455,7 +498,7 @@ export async function renderChart(kind: ChartKind, data: ChartData): Promise<Cha
       try {
         ctx.save();
         ctx.translate(origin[0], origin[1]);
-        drawer.draw(ctx, (view.scenegraph() as unknown as { root: unknown }).root, null);
+        drawer.draw(ctx, canonicalScene((view.scenegraph() as unknown as { root: SceneNode }).root), null);
         ctx.restore();
       } finally {
         release(kind, view);
@@ -476,5 +519,8 @@ export async function renderChartSvg(kind: ChartKind, data: ChartData): Promise<
   }
 }
 
-/** Kept for callers of the former View pool: Views are no longer pooled (see runView). */
-export function resetCharts(): void {}
+/** Release pooled Views (tests; a worker keeps them for its lifetime). */
+export function resetCharts(): void {
+  for (const views of idleViews.values()) for (const v of views) v.finalize();
+  idleViews.clear();
+}
