@@ -57,7 +57,7 @@ export const SCALE_PARAMS: Record<Scale, ScaleParams> = {
     contacts: { '2024-25': 100, '2025-26': 100 },
     defects: { badUpn: 5, dupUpn: 4 },
   },
-  // A rural county of small schools (none over 60 pupils) in small clusters of two to four: the
+  // A rural county of small schools (none over 60 pupils) in small clusters (two to five schools): the
   // hard case for disclosure control (docs/disclosure.md), used by the attack test.
   small: {
     scale: 'small',
