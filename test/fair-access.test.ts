@@ -78,7 +78,7 @@ describe('fair access', () => {
       ['Affluent', 2],
       ['Stretched', 1],
     ]);
-    const doc = JSON.parse(Buffer.from(await new LocalObjectStore(out).get('published/reports/2025-26/fair-access.json')).toString());
+    const doc = JSON.parse(Buffer.from(await new PublishedView(new LocalObjectStore(out)).get('published/reports/2025-26/fair-access.json')).toString());
     expect(doc.families).toEqual({ byPostcodeAndChild: 3, byPostcode: 2, sharedPostcodes: 1 });
     expect(doc.clientRule).toContain('grouping by postcode alone would have given 2, merging 1 family at 1 shared postcode');
   });
