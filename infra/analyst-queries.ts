@@ -83,8 +83,8 @@ ORDER BY ${levelOrder(level!)}, ${index} DESC NULLS LAST, ${segment}`,
 
   {
     const f = table('fair_access', tables);
-    const [period, level, segment, segmentName, clients, clientPct, base, basePct, penetration, index, ciLow, ciHigh, pHolm, flag] = f.c(
-      'period', 'level', 'segment', 'segment_name', 'clients', 'client_pct', 'base', 'base_pct', 'penetration', 'index', 'ci_low', 'ci_high', 'p_holm', 'flag',
+    const [period, level, segment, segmentName, clients, clientPct, base, basePct, penetration, index, ciLow, ciHigh, pAdjusted, flag] = f.c(
+      'period', 'level', 'segment', 'segment_name', 'clients', 'client_pct', 'base', 'base_pct', 'penetration', 'index', 'ci_low', 'ci_high', 'p_adjusted', 'flag',
     );
     out.push({
       name: 'under-represented-segments',
@@ -100,7 +100,7 @@ SELECT ${level}, ${segment}, ${segmentName},
        ${basePct} AS base_pct,
        ${unlessSuppressed(clients!, penetration!, t)} AS clients_per_1000_pupils,
        ${unlessSuppressed(clients!, index!, t)} AS ${index},
-       ${ciLow}, ${ciHigh}, ${pHolm}
+       ${ciLow}, ${ciHigh}, ${pAdjusted}
 FROM ${f.name}
 WHERE ${period} = ? AND ${flag} = 'under'
 ORDER BY ${levelOrder(level!)}, ${index} ASC NULLS LAST`,
@@ -109,36 +109,32 @@ ORDER BY ${levelOrder(level!)}, ${index} ASC NULLS LAST`,
 
   {
     const w = table('fair_access_by_ward', tables);
-    const [period, ward, wardName, baseN, expected, actual, gap, lower95, lower998] = w.c(
-      'period', 'ward', 'ward_name', 'base_n', 'expected', 'actual', 'gap', 'lower_95', 'lower_998',
+    const [period, ward, wardName, baseN, expected, actual, gap, flag, rank] = w.c(
+      'period', 'ward', 'ward_name', 'base_n', 'expected', 'actual', 'gap', 'flag', 'rank',
     );
     out.push({
       name: 'wards-by-gap',
-      description: 'Wards ranked by the gap between actual and expected clients from under-represented segments, with funnel-plot bands',
+      description: 'Wards ranked by the evidence of a shortfall of clients from under-represented segments against each segment’s own rate, with the family-wise funnel flag',
       tables: [w.name],
       parameters: ['period, e.g. 2025-26'],
-      sql: `-- Wards by gap: clients from under-represented segments, actual minus expected, most negative first.
+      sql: `-- Wards by shortfall: clients from under-represented segments against each segment's own rate, strongest evidence first.
 -- Parameter: 1 = period (e.g. '2025-26').
 SELECT ${ward}, ${wardName},
        ${suppressCount(baseN!, t)} AS base_pupils,
        round(${expected}, 1) AS expected_clients,
        ${suppressCount(actual!, t)} AS actual_clients,
        ${unlessSuppressed(actual!, `round(${gap}, 1)`, t)} AS gap,
-       CASE
-         WHEN ${actual} < ${lower998} THEN 'below 99.8% limit'
-         WHEN ${actual} < ${lower95} THEN 'below 95% limit'
-         ELSE 'within limits'
-       END AS funnel
+       ${flag} AS funnel
 FROM ${w.name}
 WHERE ${period} = ?
-ORDER BY ${w.name}.${gap} ASC, ${ward}`,
+ORDER BY ${rank}`,
     });
   }
 
   {
     const tr = table('fair_access_trend', tables);
-    const [period, previousPeriod, level, segment, segmentName, index, previousIndex, change, clientPct, previousClientPct, z, p] = tr.c(
-      'period', 'previous_period', 'level', 'segment', 'segment_name', 'index', 'previous_index', 'change', 'client_pct', 'previous_client_pct', 'z', 'p',
+    const [period, previousPeriod, level, segment, segmentName, index, previousIndex, change, clientPct, previousClientPct, p, pAdjusted, flag] = tr.c(
+      'period', 'previous_period', 'level', 'segment', 'segment_name', 'index', 'previous_index', 'change', 'client_pct', 'previous_client_pct', 'p', 'p_adjusted', 'flag',
     );
     out.push({
       name: 'segment-trend',
@@ -151,8 +147,8 @@ SELECT ${segment}, ${segmentName}, ${period}, ${previousPeriod},
        round(${index}, 1) AS ${index},
        round(${previousIndex}, 1) AS previous_index,
        round(${change}, 1) AS ${change},
-       ${clientPct}, ${previousClientPct}, ${z}, ${p},
-       ${p} < 0.05 AS significant
+       ${clientPct}, ${previousClientPct}, ${p}, ${pAdjusted},
+       ${flag} IN ('rising', 'falling') AS significant
 FROM ${tr.name}
 WHERE ${level} = ?
 ORDER BY ${segment}, ${period}`,

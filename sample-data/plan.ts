@@ -6,8 +6,8 @@
 import { Rng } from './random.ts';
 import { SAINTS, SCHOOL_FEATURES, fictionalAreas, uniquePlaceName } from './names.ts';
 
-export type Scale = 'kent' | 'england' | 'tiny';
-export const SCALES: readonly Scale[] = ['tiny', 'kent', 'england'];
+export type Scale = 'kent' | 'england' | 'tiny' | 'small';
+export const SCALES: readonly Scale[] = ['tiny', 'small', 'kent', 'england'];
 export type SchoolPhase = 'primary' | 'secondary' | 'special';
 export const SCHOOL_PHASES: readonly SchoolPhase[] = ['primary', 'secondary', 'special'];
 
@@ -37,6 +37,8 @@ export interface ScaleParams {
   contacts: Record<string, number>;
   /** Expected number of deliberately bad UPN check letters / duplicated UPN rows per pupils file. */
   defects: { badUpn: number; dupUpn: number };
+  /** When set, no school is planned bigger than this many pupils (the small-schools county). */
+  maxSchoolPupils?: number;
 }
 
 export const SCALE_PARAMS: Record<Scale, ScaleParams> = {
@@ -54,6 +56,24 @@ export const SCALE_PARAMS: Record<Scale, ScaleParams> = {
     years: ['2024-25', '2025-26'],
     contacts: { '2024-25': 100, '2025-26': 100 },
     defects: { badUpn: 5, dupUpn: 4 },
+  },
+  // A rural county of small schools (none over 60 pupils) in small clusters (two to five schools): the
+  // hard case for disclosure control (docs/disclosure.md), used by the attack test.
+  small: {
+    scale: 'small',
+    box: { latMin: 52.1, latMax: 52.3, lonMin: -1.2, lonMax: -0.8 },
+    countyGrid: [1, 1],
+    districtGrid: [2, 2],
+    clusters: 14,
+    postcodes: 4_000,
+    terminatedShare: 0.08,
+    avgSectorSize: 120,
+    schools: { primary: 34, secondary: 6, special: 2 },
+    pupils: 1_700,
+    years: ['2025-26'],
+    contacts: { '2025-26': 120 },
+    defects: { badUpn: 2, dupUpn: 2 },
+    maxSchoolPupils: 50,
   },
   kent: {
     scale: 'kent',
@@ -379,6 +399,10 @@ export function planSchools(scale: Scale, seed: number = DEFAULT_SEED, area: Are
   for (const s of schools) {
     if (s.phase !== 'special') s.cohort *= f;
     s.expected = expectedSize(s);
+    if (params.maxSchoolPupils && s.expected > params.maxSchoolPupils) {
+      s.cohort *= params.maxSchoolPupils / s.expected;
+      s.expected = expectedSize(s);
+    }
   }
   return schools.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
 }

@@ -1,8 +1,10 @@
 /**
  * The per-school profile document (`published/profiles/<period>/<urn>.json`): what a head teacher
- * sees, and what the PDF stage renders. Every count here has been through disclosure control:
- * a count below the threshold is the string "c", and anything that would let it be recovered
- * (its percentage, index, interval) is null.
+ * sees, and what the PDF stage renders. Disclosure control (docs/disclosure.md): every count is
+ * shown rounded to the nearest 5, or as "c" when it is 1 to 4 (or part of a count shown as c), or
+ * 0 for none; every percentage, index, interval and flag is worked out from the shown counts, and
+ * everything about other schools (the base, the cluster's range, similar schools) from their shown
+ * counts too, so a document says no more than its shown counts.
  */
 import { z } from 'zod';
 import { classificationEdition } from './editions.ts';
@@ -16,24 +18,29 @@ export const classificationInfo = z.object({
 });
 export type ClassificationInfo = z.infer<typeof classificationInfo>;
 
-/** A disclosure-controlled count: the number, or "c" when suppressed. */
+/** A shown count: the rounded number, or "c" (fewer than the threshold; see `disclosure`). */
 export const cell = z.union([z.number().int().nonnegative(), z.literal('c')]);
 export type Cell = z.infer<typeof cell>;
+
+export const flag = z.enum(['over', 'under', 'ns']);
 
 export const segmentRow = z.object({
   code: z.string(),
   name: z.string(),
   description: z.string().nullable().describe('plain-English pen portrait, when the classification has one'),
-  n: cell.describe("the school's pupils in this segment"),
-  pct: z.number().nullable().describe('% of the school’s classified pupils (null when suppressed)'),
-  basePct: z.number().describe('% of the base (the LA by default)'),
-  index: z.number().nullable().describe('100 = same share as the base; null when suppressed or undefined'),
-  ciLow: z.number().nullable(),
+  parent: z.string().nullable().describe('code of the segment one level up (null for a supergroup): this row is part of it'),
+  n: cell.describe("the school's pupils in this segment, as shown"),
+  pct: z.number().nullable().describe('% of the school’s classified pupils, from the shown counts (null when n is c)'),
+  basePct: z.number().describe('% of the base (the LA by default), from the base schools’ shown counts'),
+  index: z.number().nullable().describe('100 = same share as the base; null when n is c or the base is 0'),
+  ciLow: z.number().nullable().describe('interval of the index at level `intervals.<level>` (allowing for the segments compared)'),
   ciHigh: z.number().nullable(),
-  flag: z.enum(['over', 'under', 'ns']).nullable().describe('95% CI of the index above 100, below 100, or spanning it'),
+  flag: flag.nullable().describe('over / under: the interval excludes 100 (family-wise 5%); ns: it does not'),
   reliable: z.boolean().describe('false when expected count < 5 or the school has < 30 classified pupils'),
 });
 export type SegmentRow = z.infer<typeof segmentRow>;
+
+const share = z.object({ n: cell, pct: z.number().nullable(), basePct: z.number() });
 
 export const profileDocument = z.object({
   period: z.string(),
@@ -41,29 +48,54 @@ export const profileDocument = z.object({
   school: z.object({ urn: z.string(), name: z.string(), phase: z.string(), cluster: z.string().nullable().describe('null when no cluster is recorded') }),
   classification: classificationInfo,
   base: z.object({ kind: z.enum(['la', 'cluster', 'phase']), label: z.string() }),
-  threshold: z.number().int().positive().describe('counts below this are shown as c'),
+  threshold: z.number().int().positive().describe('counts 1 to threshold − 1 are shown as c'),
+  disclosure: z.object({
+    roundingBase: z.number().int().positive().describe('counts of threshold or more are rounded to a multiple of this (5)'),
+    coarseBase: z.number().int().positive().describe('the base of the counts listed in roundedCoarse (10)'),
+    roundedCoarse: z.array(z.string()).describe('counts rounded to coarseBase instead, so that no hidden count could be worked out: keys such as "classified" or "group:1a"'),
+    cIncludesZero: z
+      .array(z.string())
+      .describe('counts shown as c that may also be 0, so that no hidden count could be worked out (besides the parts of a count shown as c, which always may be)'),
+    rule: z.string().describe('the rule in one sentence, as printed'),
+  }),
+  intervals: z
+    .object({ supergroup: z.number(), group: z.number(), subgroup: z.number() })
+    .describe('level of the index intervals at each level: 1 − 0.05/m for the m segments compared (Bonferroni)'),
   keyFacts: z.object({
     pupils: cell,
     classified: cell,
     unclassified: cell.describe('invalid or unmatched postcodes: counted, never in the index'),
-    matchRatePct: z.number().nullable().describe('% matched to a unit postcode (exact or terminated)'),
-    matchRateAtLeastPct: z
-      .number()
-      .nullable()
-      .describe('when matchRatePct is hidden because only a few pupils were not matched: the rate is at least this (all a "c" already implies)'),
+    matched: cell.describe('matched to a unit postcode (exact or terminated)'),
+    matchRatePct: z.number().nullable().describe('matched as % of pupils, from the shown counts'),
     sectorImputedPct: z.number().nullable().describe('% given the modal segment of their postcode sector'),
-    fsmPct: z.number().nullable().describe('% eligible for free school meals (null when suppressed)'),
+    fsm: cell.describe('eligible for free school meals'),
+    fsmPct: z.number().nullable().describe('% eligible for free school meals (null when fsm is c)'),
   }),
   segments: z.object({ supergroup: z.array(segmentRow), group: z.array(segmentRow), subgroup: z.array(segmentRow) }),
-  imd: z.array(z.object({ decile: z.number().int().min(1).max(10), n: cell, pct: z.number().nullable(), basePct: z.number() })).describe('decile 1 = most deprived 10% of England’s LSOAs in the edition named by classification.imd'),
+  imd: z.array(share.extend({ decile: z.number().int().min(1).max(10) })).describe('decile 1 = most deprived 10% of England’s LSOAs in the edition named by classification.imd'),
+  imdUnknown: share.describe('pupils whose postcode has no English IMD decile'),
   matchStatus: z.array(z.object({ status: z.string(), n: cell, pct: z.number().nullable() })),
-  similarSchools: z.array(z.object({ urn: z.string(), name: z.string(), similarity: z.number(), distanceKm: z.number().nullable() })),
+  similarSchools: z.array(
+    z.object({
+      urn: z.string(),
+      name: z.string(),
+      similarity: z.number().describe('1 − Jensen-Shannon distance of the two schools’ shown subgroup mixes'),
+      distanceKm: z.number().nullable(),
+    }),
+  ),
   cluster: z
     .object({
       name: z.string(),
       schools: z.number().int(),
       supergroups: z.array(
-        z.object({ code: z.string(), name: z.string(), schoolPct: z.number().nullable(), min: z.number(), median: z.number(), max: z.number() }),
+        z.object({
+          code: z.string(),
+          name: z.string(),
+          schoolPct: z.number().nullable(),
+          min: z.number().describe('lowest share among the cluster’s schools, from their shown counts'),
+          median: z.number(),
+          max: z.number(),
+        }),
       ),
     })
     .nullable()

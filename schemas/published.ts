@@ -51,10 +51,13 @@ const measureColumns = {
   base_pct: z.number().nullable().describe('100·B/N, % of the base'),
   penetration: z.number().nullable().describe('100·O/B'),
   index: z.number().nullable().describe('100·(O/n)/(B/N); 100 = same share as the base'),
-  ci_low: z.number().nullable().describe('95% CI of the index, Byar’s method on O divided by E'),
+  ci_low: z.number().nullable().describe('interval of the index at level ci_level: Clopper–Pearson when expected < 10, Wilson otherwise, divided by the base share'),
   ci_high: z.number().nullable(),
-  z: z.number().nullable().describe('(t − b)/√(b(1−b)/n)'),
-  flag: z.enum(['over', 'under', 'ns']).nullable().describe('CI above 100, below 100, or spanning it'),
+  ci_level: z.number().describe('1 − 0.05/m for the m segments of the level with a base (Bonferroni)'),
+  z: z.number().nullable().describe('(t − b)/√(b(1−b)/n), the score statistic'),
+  p: z.number().nullable().describe('two-sided p: exact binomial when expected < 10, score test otherwise'),
+  p_adjusted: z.number().nullable().describe('Bonferroni: min(1, m·p)'),
+  flag: z.enum(['over', 'under', 'ns']).nullable().describe('p_adjusted < 0.05 (the interval excludes 100) above or below, else ns'),
   reliable: z.boolean().describe('expected count ≥ 5 and n ≥ 30'),
 };
 
@@ -69,6 +72,30 @@ export const schoolProfile = defineTable({
     segment_name: z.string(),
     ...measureColumns,
     base: z.string().describe('what the school is compared with: la, cluster:<name> or phase:<phase>'),
+    classification,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const headProfile = defineTable({
+  name: 'head_profile',
+  zone: 'published',
+  description: 'What each head sees, as printed: shown counts (rounded to 5, c for 1 to 4) and the statistics worked out from them; the same numbers as the profile documents and PDFs',
+  schema: z.object({
+    urn: z.string(),
+    level: z.enum(LEVELS),
+    segment: z.string(),
+    segment_name: z.string(),
+    n_shown: z.string().describe("the count as shown: a multiple of 5 (10 where rounded_to = 10), '0', or 'c'"),
+    rounded_to: z.int().describe('5, or 10 where the disclosure audit widened the rounding'),
+    pct: z.number().nullable(),
+    base_pct: z.number(),
+    index: z.number().nullable(),
+    ci_low: z.number().nullable(),
+    ci_high: z.number().nullable(),
+    flag: z.enum(['over', 'under', 'ns']).nullable(),
+    reliable: z.boolean(),
     classification,
     period,
   }),
@@ -124,12 +151,12 @@ export const schoolContext = defineTable({
 export const similarSchools = defineTable({
   name: 'similar_schools',
   zone: 'published',
-  description: 'For each school the most similar schools of the same phase by subgroup mix (Jensen-Shannon), with distance',
+  description: 'For each school the most similar schools of the same phase by subgroup mix (Jensen-Shannon on the shown counts, as in the profiles), with distance',
   schema: z.object({
     urn: z.string(),
     rank: z.int(),
     similar_urn: z.string(),
-    similarity: z.number().describe('1 − Jensen-Shannon distance (base 2) of subgroup shares, 0..1'),
+    similarity: z.number().describe('1 − Jensen-Shannon distance (base 2) of the shown subgroup mixes, 0..1'),
     distance_km: z.number().nullable().describe('great-circle distance between the schools’ postcodes'),
     classification,
     period,
@@ -140,7 +167,7 @@ export const similarSchools = defineTable({
 export const clusterVariation = defineTable({
   name: 'cluster_variation',
   zone: 'published',
-  description: 'For each cluster and supergroup, the spread of the supergroup’s share across the cluster’s schools',
+  description: 'For each cluster and supergroup, the spread of the supergroup’s share across the cluster’s schools (from their shown counts, as in the profiles)',
   schema: z.object({
     cluster: z.string(),
     segment: z.string(),
@@ -158,26 +185,27 @@ export const clusterVariation = defineTable({
 export const fairAccess = defineTable({
   name: 'fair_access',
   zone: 'published',
-  description: 'Choice Adviser clients (families, deduplicated per postcode) against the base pupils per segment',
+  description: 'Choice Adviser clients (families: postcode and child) against the base pupils per segment',
   schema: z.object({
     level: z.enum(LEVELS),
     segment: z.string(),
     segment_name: z.string(),
     clients: count(),
     client_pct: z.number().nullable(),
-    client_pct_low: z.number().nullable().describe('95% Wilson interval of client_pct'),
+    client_pct_low: z.number().nullable().describe('interval of client_pct at level ci_level (the index interval times the base share)'),
     client_pct_high: z.number().nullable(),
     base: count(),
     base_pct: z.number().nullable(),
     penetration: z.number().nullable().describe('clients per 1,000 base pupils'),
+    expected: z.number().nullable().describe('clients expected at the base share'),
     index: z.number().nullable(),
     ci_low: z.number().nullable(),
     ci_high: z.number().nullable(),
-    z: z.number().nullable(),
-    p: z.number().nullable().describe('two-sided p of z'),
-    p_holm: z.number().nullable().describe('Holm-adjusted across the segments of the level'),
-    p_bh: z.number().nullable().describe('Benjamini-Hochberg false discovery rate (q-value) across the segments of the level'),
-    flag: z.enum(['under', 'over', 'ns']),
+    ci_level: z.number().describe('1 − 0.05/m for the m segments of the level with a base'),
+    z: z.number().nullable().describe('score statistic'),
+    p: z.number().nullable().describe('two-sided p: exact binomial when expected < 10, score test otherwise'),
+    p_adjusted: z.number().nullable().describe('Bonferroni across the segments of the level'),
+    flag: z.enum(['under', 'over', 'ns']).nullable(),
     classification,
     period,
   }),
@@ -202,13 +230,19 @@ export const fairAccessTests = defineTable({
 
 const placeColumns = {
   base_n: count().describe('base pupils in the under-represented segments'),
-  expected: z.number().describe('overall penetration × base_n'),
-  actual: count().describe('clients from those segments'),
+  expected: z.number().describe("Σ base pupils × each segment's own rate (placed clients / placed base pupils)"),
+  actual: count().describe('client families from those segments'),
   gap: z.number().describe('actual − expected'),
-  lower_95: z.number(),
-  lower_998: z.number(),
+  ratio: z.number().nullable().describe('actual / expected'),
+  p_lower: z.number().describe('P(X ≤ actual), X ~ Poisson(expected): the ranking key'),
+  p: z.number().describe('two-sided exact Poisson p'),
+  p_adjusted: z.number().describe('Bonferroni across the places of the table'),
+  lower_95: z.number().describe('exact Poisson control limits at 95%'),
   upper_95: z.number(),
-  upper_998: z.number(),
+  lower_adjusted: z.number().describe('exact Poisson control limits at 1 − 0.05/m for the m places'),
+  upper_adjusted: z.number(),
+  flag: z.enum(['below', 'above', 'within']).describe('outside the adjusted limits'),
+  rank: z.int().describe('1 = strongest evidence of a shortfall'),
 };
 
 export const fairAccessByWard = defineTable({
@@ -230,7 +264,7 @@ export const fairAccessBySchool = defineTable({
 export const fairAccessTrend = defineTable({
   name: 'fair_access_trend',
   zone: 'published',
-  description: 'Index per segment by academic year, the change from the previous year and a two-proportion test',
+  description: 'Index per segment by academic year, the change from the previous year and the exact test of that change',
   schema: z.object({
     level: z.enum(LEVELS),
     segment: z.string(),
@@ -241,15 +275,16 @@ export const fairAccessTrend = defineTable({
     change: z.number().nullable().describe('index − previous_index'),
     client_pct: z.number().nullable(),
     previous_client_pct: z.number().nullable(),
-    z: z.number().nullable().describe('two-proportion z of the client share, this year vs previous'),
-    p: z.number().nullable(),
+    p: z.number().nullable().describe('exact conditional test that the index (clients / expected) is unchanged'),
+    p_adjusted: z.number().nullable().describe('Bonferroni across the segments of the level'),
+    flag: z.enum(['rising', 'falling', 'ns']).nullable(),
     classification,
     period,
   }),
   partitions: ['period'],
 });
 
-export const ANALYSIS_TABLES = [schoolProfile, clusterProfile, schoolContext, similarSchools, clusterVariation, fairAccess, fairAccessTests, fairAccessByWard, fairAccessBySchool, fairAccessTrend];
+export const ANALYSIS_TABLES = [schoolProfile, headProfile, clusterProfile, schoolContext, similarSchools, clusterVariation, fairAccess, fairAccessTests, fairAccessByWard, fairAccessBySchool, fairAccessTrend];
 
 /** Every published table, in publish order. */
 export const PUBLISHED_TABLES = [schoolSegmentCounts, matchSummary, ...ANALYSIS_TABLES];

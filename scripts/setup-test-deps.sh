@@ -22,7 +22,8 @@ fi
 # Python: moto_server for the AWS client tests, scipy/numpy as the statistics oracle, cfn-lint on
 # the synthesized templates.
 py_missing=()
-python3 -c 'import numpy, scipy' 2>/dev/null || py_missing+=(numpy scipy)
+# scipy 1.9 or later: the disclosure attack uses scipy.optimize.milp
+python3 -c 'import numpy; from scipy.optimize import milp' 2>/dev/null || py_missing+=(numpy 'scipy>=1.9')
 command -v moto_server >/dev/null 2>&1 || py_missing+=('moto[server]')
 command -v cfn-lint >/dev/null 2>&1 || py_missing+=(cfn-lint)
 if [ ${#py_missing[@]} -gt 0 ]; then

@@ -29,11 +29,11 @@ const CONTACTS = [
 ].join('\n');
 
 const dirs: string[] = [];
-async function run(analysis: Record<string, unknown> = {}) {
+async function run(analysis: Record<string, unknown> = {}, contacts = CONTACTS) {
   const input = tempDir();
   const out = tempDir();
   dirs.push(input, out);
-  writeFiles(input, { ...GENERIC_CLASSIFICATION, 'schools/schools.csv': SCHOOLS, 'pupils/pupils_2025-26.csv': PUPILS, 'contacts/contacts.csv': CONTACTS });
+  writeFiles(input, { ...GENERIC_CLASSIFICATION, 'schools/schools.csv': SCHOOLS, 'pupils/pupils_2025-26.csv': PUPILS, 'contacts/contacts.csv': contacts });
   const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
   try {
     await runPipeline({ raw: new LocalObjectStore(input), lake: new LocalObjectStore(out), sql, pseudonymKey: TEST_KEY, period: '2025-26', analysis });
@@ -62,7 +62,25 @@ describe('fair access', () => {
     const doc = JSON.parse(Buffer.from(await new PublishedView(new LocalObjectStore(defaults)).get('published/reports/2025-26/fair-access.json')).toString());
     expect(doc.totals).toMatchObject({ contacts: 5, clients: 3, classifiedClients: 2, base: 8 });
     expect(doc.base.ncyears).toEqual(['5', '6']);
-    expect(doc.clientRule).toMatch(/deduplicated by home postcode/);
+    expect(doc.clientRule).toMatch(/grouped by home postcode and child/);
+    expect(doc.families).toEqual({ byPostcodeAndChild: 2, byPostcode: 2, sharedPostcodes: 0 });
+    expect(doc.handling).toBe('OFFICIAL-SENSITIVE');
+    // Two clients: every cell is pooled, nothing is left to test, and p says so (null, not 1).
+    expect(doc.chiSquare.find((c: { level: string }) => c.level === 'supergroup')).toMatchObject({ df: 0, p: null });
+  });
+
+  it('counts two children at one postcode as two families, and a contact naming no child as one of them', async () => {
+    // C6: the same postcode as C1-C3 about a different child (Year 5); C7 names no child.
+    const more = `${CONTACTS}\nC6,2025-11-02,KT1 1AA,email,100001,5\nC7,2025-11-03,KT1 1AA,email,,`;
+    const out = await run({}, more);
+    const rows = await table(out, 'fair_access', "WHERE level = 'supergroup' ORDER BY segment");
+    expect(rows.map((r) => [r.segment, r.clients])).toEqual([
+      ['Affluent', 2],
+      ['Stretched', 1],
+    ]);
+    const doc = JSON.parse(Buffer.from(await new PublishedView(new LocalObjectStore(out)).get('published/reports/2025-26/fair-access.json')).toString());
+    expect(doc.families).toEqual({ byPostcodeAndChild: 3, byPostcode: 2, sharedPostcodes: 1 });
+    expect(doc.clientRule).toContain('grouping by postcode alone would have given 2, merging 1 family at 1 shared postcode');
   });
 
   it('uses every pupil as the base when configured', async () => {

@@ -14,8 +14,8 @@ function missing(): string[] {
   const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
   for (const cmd of ['pdftotext', 'pdfinfo', 'pdftoppm', 'qpdf', 'moto_server', 'cfn-lint']) if (!has(cmd)) out.push(cmd);
   if (!existsSync('/usr/bin/chromium')) out.push('chromium');
-  const py = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' });
-  if (py.status !== 0) out.push('python3 numpy/scipy');
+  const py = spawnSync('python3', ['-c', 'import numpy, scipy; from scipy.optimize import milp'], { encoding: 'utf8' });
+  if (py.status !== 0) out.push('python3 numpy/scipy (1.9 or later)');
   // A real Trino (Maven Central, cached in ~/.cache/catchment) and a Java 24+ to run it.
   out.push(...trinoMissing());
   return out;

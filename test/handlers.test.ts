@@ -228,6 +228,7 @@ function profilesStageResults(periods: string[]) {
       ['2b1', 'E05000002', '100002', 17],
     ]),
     result([['contacts', 'bigint']], [[17]]),
+    result([['by_postcode_and_child', 'bigint'], ['by_postcode', 'bigint'], ['shared_postcodes', 'bigint']], [[14, 14, 0]]),
     ]),
   ];
 }

@@ -80,10 +80,9 @@ export const FA_STATUS = {
 } as const;
 
 export const FUNNEL_STATUS = {
-  below998: 'Below the 99.8% limit',
-  below95: 'Below the 95% limit',
+  below: 'Below the limit',
   within: 'Within the limits',
-  above: 'Above the 95% limit',
+  above: 'Above the limit',
 } as const;
 
 /** Index axes are on a log scale so that half (50) and double (200) sit the same distance from 100. */
@@ -276,9 +275,9 @@ function faIndexSpec(): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
-/** Funnel plot: contacts as % of expected against base size, with 95% and 99.8% control limits. */
+/** Funnel plot: contacts as % of expected against base size, with 95% and family-wise control limits. */
 function funnelSpec(): TopLevelSpec {
-  const x = { field: 'x', type: 'quantitative', title: 'Pupils in the under-represented segments (base)', scale: { zero: true, nice: true }, axis: { tickCount: 5 } };
+  const x = { field: 'x', type: 'quantitative', title: 'Client families expected', scale: { zero: true, nice: true }, axis: { tickCount: 5 } };
   const y = { field: 'y', type: 'quantitative', title: 'Contacts as % of expected', scale: { domain: [0, 300], clamp: true }, axis: { values: [0, 50, 100, 150, 200, 250, 300] } };
   return {
     config: CONFIG,
@@ -286,7 +285,7 @@ function funnelSpec(): TopLevelSpec {
     height: 170,
     layer: [
       { data: { values: [{}] }, mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { y: { datum: 100 } } },
-      // Control limits: 95% dashed, 99.8% solid (explained in the text beside the chart).
+      // Control limits: 95% for one place alone dashed, family-wise solid (explained beside the chart).
       {
         data: { name: 'lim' },
         transform: [{ filter: "datum.limit === '95% limits'" }],
@@ -295,7 +294,7 @@ function funnelSpec(): TopLevelSpec {
       },
       {
         data: { name: 'lim' },
-        transform: [{ filter: "datum.limit === '99.8% limits'" }],
+        transform: [{ filter: "datum.limit !== '95% limits'" }],
         mark: { type: 'line', clip: true, strokeWidth: 1, color: COLOURS.muted, interpolate: 'monotone' },
         encoding: { x, y, detail: { field: 'key' } },
       },
@@ -308,7 +307,7 @@ function funnelSpec(): TopLevelSpec {
           color: {
             field: 'status',
             type: 'nominal',
-            scale: { domain: Object.values(FUNNEL_STATUS), range: [COLOURS.lower, '#e08214', COLOURS.neutral, COLOURS.higher] },
+            scale: { domain: Object.values(FUNNEL_STATUS), range: [COLOURS.lower, COLOURS.neutral, COLOURS.higher] },
             legend: { orient: 'bottom', title: null, columns: 2, symbolType: 'circle' },
           },
         },

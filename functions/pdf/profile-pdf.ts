@@ -4,9 +4,9 @@
  * sentences, its cluster, schools like it), plain words, and honest about what a postcode
  * classification cannot see.
  *
- * Disclosure control: every count printed comes from the document through countText(), which
- * prints "c" for suppressed cells (and for any small number that should have been suppressed).
- * Nothing is recomputed from percentages; a suppressed row shows no percentage or index either.
+ * Disclosure control: every count printed comes from the document (rounded to 5, or "c") through
+ * countText(), which also prints "c" for any small number that should not be there. Nothing is
+ * recomputed; the "Reading this profile" box gives the rounding rule in one sentence.
  */
 import type { ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
 import { PROFILE_STATUS, clampIndex, renderChart } from './charts.ts';
@@ -38,7 +38,7 @@ function statusOf(r: SegmentRow, threshold: number): string | null {
 }
 
 function noteOf(r: SegmentRow, threshold: number): string {
-  if (hidden(r, threshold)) return 'hidden (fewer than ' + threshold + ')';
+  if (hidden(r, threshold)) return 'fewer than ' + threshold;
   if (r.index === null) return DASH;
   if (!r.reliable) return 'small numbers';
   if (r.flag === 'over') return 'higher than base';
@@ -48,12 +48,14 @@ function noteOf(r: SegmentRow, threshold: number): string {
 
 const byCode = (a: { code: string }, b: { code: string }) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 
-/** The match-rate tile: the rate, or when it is hidden the floor a "c" already implies (see matchRateAtLeast). */
+/** The match-rate tile: the rate worked out from the shown counts, "c" when they are hidden. */
 function matchRateText(k: ProfileDocument['keyFacts'], hiddenCount: boolean): string {
   if (k.matchRatePct !== null) return `${fixed(k.matchRatePct, 1)}%`;
-  if (k.matchRateAtLeastPct != null) return `\u2265 ${fixed(k.matchRateAtLeastPct, 1)}%`;
   return hiddenCount ? SUPPRESSED : DASH;
 }
+
+/** "95%", "99.4%": the level of the intervals drawn at a level. */
+const levelText = (level: number) => `${fixed(100 * level, level > 0.999 ? 2 : 1)}%`;
 
 export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf> {
   const T = d.threshold;
@@ -65,7 +67,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     author: d.laName,
     keywords: `school profile; URN ${s.urn}; ${d.classification.name}; ${d.period}`,
     footerLead: s.name,
-    footer: ` (URN ${s.urn}) \u00b7 community profile ${d.period} \u00b7 ${d.laName} \u00b7 counts below ${T} shown as c`,
+    footer: ` (URN ${s.urn}) \u00b7 community profile ${d.period} \u00b7 ${d.laName} \u00b7 numbers rounded to ${d.disclosure.roundingBase}, 1 to ${T - 1} shown as c`,
     idSeed: `${s.urn}|${d.period}|${RENDERER_VERSION}`,
     date: periodDate(d.period),
   });
@@ -91,7 +93,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   const matchHidden = (status: string) => d.matchStatus.some((m) => m.status === status && isHiddenCount(m.n, T));
   const tiles: { value: string; label: string }[] = [
     { value: countText(k.pupils, T), label: 'pupils' },
-    { value: matchRateText(k, matchHidden('exact') || matchHidden('terminated')), label: 'matched to their postcode' },
+    { value: matchRateText(k, isHiddenCount(k.matched, T)), label: 'matched to their postcode' },
     { value: k.fsmPct === null ? SUPPRESSED : `${fixed(k.fsmPct, 1)}%`, label: 'eligible for free school meals' },
     { value: k.sectorImputedPct === null ? (matchHidden('sector') ? SUPPRESSED : DASH) : `${fixed(k.sectorImputedPct, 1)}%`, label: "given their postcode sector's type" },
     { value: countText(k.unclassified, T), label: 'not classified (no usable postcode)' },
@@ -106,7 +108,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   w.heading(2, 'Neighbourhood types of your pupils (OAC supergroups)', 220);
   w.paragraph(
     `Each pupil's home postcode places them in one of eight neighbourhood types. Left: your pupils against ${baseLabel}. ` +
-      `Right: the index, how much more or less common each type is among your pupils, with its 95% confidence interval.`,
+      `Right: the index, how much more or less common each type is among your pupils, with its confidence interval (${levelText(d.intervals.supergroup)}, allowing for the ${supergroups.filter((r) => r.basePct > 0).length} types compared).`,
     { size: 9, color: INK, after: 4 },
   );
   const comp: object[] = [];
@@ -131,7 +133,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   w.figure(sgChart, supergroupAlt(d, supergroups));
   w.space(4);
   const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
-  w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out.`, {
+  w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out. Pupils rounded to the nearest ${d.disclosure.roundingBase}${coarseNote(d, 'supergroup')}; c = fewer than ${T}.`, {
     size: 8,
     color: MUTED,
     after: 4,
@@ -144,7 +146,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
       { header: 'School %', width: 52, align: 'right' },
       { header: `Base %`, width: 50, align: 'right' },
       { header: 'Index', width: 44, align: 'right' },
-      { header: '95% CI', width: 64, align: 'right' },
+      { header: 'Interval', width: 64, align: 'right' },
       { header: 'Reading', width: w.width - 425 },
     ],
     supergroups.map((r) => {
@@ -390,6 +392,14 @@ function clusterSentence(d: ProfileDocument): string {
   return `${base} Within it, yours has ${parts.join(', and ')}.`;
 }
 
+/** " (nearest 10 for …)" when the disclosure audit rounded some of a level's counts, or the total, to 10. */
+function coarseNote(d: ProfileDocument, level: 'supergroup'): string {
+  const names = d.disclosure.roundedCoarse
+    .map((k) => (k === 'classified' ? 'the total' : k.startsWith(`${level}:`) ? d.segments[level].find((r) => `${level}:${r.code}` === k)?.name : undefined))
+    .filter((x): x is string => !!x);
+  return names.length ? ` (nearest ${d.disclosure.coarseBase} for ${listText(names.map((x) => (x === 'the total' ? x : q(x))))})` : '';
+}
+
 function matchLabel(status: string): string {
   const m: Record<string, string> = {
     exact: 'Exact postcode',
@@ -411,13 +421,11 @@ function readingItems(d: ProfileDocument): { lead: string; text: string }[] {
     },
     {
       lead: 'Confidence interval.',
-      text: 'The line through each index dot is its 95% confidence interval, the range the index could plausibly take given the number of pupils. If it crosses 100, the difference may be chance. Grey dots mark small numbers (fewer than 30 classified pupils or fewer than 5 expected): read those with caution.',
+      text: `The line through each index dot is the range the index could plausibly take given the number of pupils, made wide enough to allow for comparing every type at once (${levelText(d.intervals.supergroup)} for each of the eight types). If it crosses 100, the difference may be chance. Grey dots mark small numbers (fewer than 30 classified pupils or fewer than 5 expected): read those with caution.`,
     },
     {
-      lead: '"c".',
-      text: `Fewer than ${T} pupils. The number, and anything that would reveal it, is hidden to protect pupils' privacy. 0 means none.${
-        d.keyFacts.matchRateAtLeastPct !== null ? ' A rate shown with \u2265 is at least that figure: the exact rate would reveal how many pupils were not matched.' : ''
-      }`,
+      lead: 'Rounded numbers.',
+      text: d.disclosure.rule,
     },
     {
       lead: 'What the classification cannot see.',
@@ -444,10 +452,10 @@ function supergroupAlt(d: ProfileDocument, rows: SegmentRow[]): string {
   const T = d.threshold;
   const parts = rows.map((r) =>
     hidden(r, T)
-      ? `${r.name}: hidden (fewer than ${T} pupils), base ${fixed(r.basePct, 1)}%`
-      : `${r.name}: school ${pctText(r.pct)}%, base ${fixed(r.basePct, 1)}%, index ${indexText(r.index)}${r.ciLow !== null ? ` (95% CI ${ciText(r.ciLow, r.ciHigh)})` : ''}${r.reliable ? '' : ', small numbers'}`,
+      ? `${r.name}: fewer than ${T} pupils, base ${fixed(r.basePct, 1)}%`
+      : `${r.name}: school ${pctText(r.pct)}%, base ${fixed(r.basePct, 1)}%, index ${indexText(r.index)}${r.ciLow !== null ? ` (interval ${ciText(r.ciLow, r.ciHigh)})` : ''}${r.reliable ? '' : ', small numbers'}`,
   );
-  return `Bar chart of the share of pupils in each of ${rows.length} neighbourhood types at the school and across ${d.base.label}, with a dot chart of the index and its 95% confidence interval. ${parts.join('; ')}.`;
+  return `Bar chart of the share of pupils in each of ${rows.length} neighbourhood types at the school and across ${d.base.label}, with a dot chart of the index and its confidence interval. ${parts.join('; ')}.`;
 }
 
 function imdAlt(d: ProfileDocument): string {

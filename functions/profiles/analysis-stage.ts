@@ -19,17 +19,28 @@ import { attachTables } from '../lake/tables.ts';
 import { assertUnpublished, runRoot } from '../lake/publication.ts';
 import type { Comparison } from './compare.ts';
 import { Dictionary, type Level, type SegmentEntry } from './dictionary.ts';
-import { profileDocumentFor, type SchoolFacts } from './documents.ts';
+import type { SchoolFacts } from './documents.ts';
+import { headDocuments } from './head-documents.ts';
 import { fairAccess, trend, type FairAccessResult, type PlaceCount, type PlaceRow } from './fair-access.ts';
-import { clusterProfiles, clusterVariation, emptyLevels, schoolProfiles, similarSchools, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
+import { clusterProfiles, emptyLevels, schoolProfiles, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
 import { fairAccessDocumentFor } from './fair-access-document.ts';
+import { segmentKey, type DisclosureMode, type ShownSchool } from './shown-counts.ts';
+import type { ProfileDocument } from '../../schemas/profile-document.ts';
 
 export interface AnalysisConfig {
   laName: string;
   /** What each school is compared with. Default: the LA. */
   baseKind: BaseKind;
-  /** Counts below this are shown as "c" to heads and the public. Default 5. */
+  /** Counts below this are shown as "c" to heads. Default 5. */
   threshold: number;
+  /** Other counts heads see are rounded to a multiple of this. Default 5. */
+  roundingBase: number;
+  /**
+   * 'on' (default): heads' documents follow docs/disclosure.md. 'off': exact counts (c for 1 to 4
+   * only) and cross-school figures from exact counts, the design switched off; only the attack
+   * test uses it, to show what the rule prevents. Never set in production.
+   */
+  disclosure: DisclosureMode;
   /** NC years whose pupils form the fair-access base; null = all pupils. Default Years 5 and 6. */
   fairAccessYears: string[] | null;
   /** Level whose under-represented segments are located by ward and school. Default supergroup. */
@@ -40,6 +51,8 @@ export const DEFAULT_ANALYSIS: AnalysisConfig = {
   laName: 'Local authority',
   baseKind: 'la',
   threshold: 5,
+  roundingBase: 5,
+  disclosure: 'on',
   fairAccessYears: ['5', '6'],
   underLevel: 'supergroup',
 };
@@ -62,17 +75,6 @@ export interface AnalysisReport {
   underRepresented: Record<string, string[]>;
 }
 
-function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const list = m.get(k);
-    if (list) list.push(x);
-    else m.set(k, [x]);
-  }
-  return m;
-}
-
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
@@ -92,10 +94,102 @@ function measures(r: Comparison): Record<string, Value> {
     index: r.index,
     ci_low: r.ciLow,
     ci_high: r.ciHigh,
+    ci_level: r.ciLevel,
     z: r.z,
-    flag: r.ciFlag,
+    p: r.p,
+    p_adjusted: r.pAdjusted,
+    flag: r.flag,
     reliable: r.reliable,
   };
+}
+
+/** The head_profile rows of one document: the segment rows exactly as shown. */
+function headRows(doc: ProfileDocument, shown: ShownSchool): Record<string, Value>[] {
+  return (['supergroup', 'group', 'subgroup'] as const).flatMap((level) =>
+    doc.segments[level].map((r) => ({
+      urn: doc.school.urn,
+      level,
+      segment: r.code,
+      segment_name: r.name,
+      n_shown: String(r.n),
+      rounded_to: shown.base(segmentKey(level, r.code)),
+      pct: r.pct,
+      base_pct: r.basePct,
+      index: r.index,
+      ci_low: r.ciLow,
+      ci_high: r.ciHigh,
+      flag: r.flag,
+      reliable: r.reliable,
+    })),
+  );
+}
+
+export interface ProfileInputs {
+  dict: Dictionary;
+  vintage: string;
+  /** Which classification and IMD edition every table and document of the run uses. */
+  classification: ClassificationInfo;
+  imdEdition: ImdEdition | null;
+}
+
+/** The segment dictionary and classification of the attached lake. */
+export async function profileInputs(sql: SqlEngine): Promise<ProfileInputs> {
+  await attachTables(sql, [pupils, contacts, schoolsTable, postcodes, segments, wards, enrichedPupils, enrichedContacts]);
+  const dict = new Dictionary(
+    (await rowsOf(sql, q.segmentNamesSql())).map(
+      (r): SegmentEntry => ({
+        subgroup: String(r.subgroup_code),
+        subgroupName: String(r.subgroup_name),
+        group: String(r.group_code),
+        groupName: String(r.group_name),
+        supergroup: String(r.supergroup_code),
+        supergroupName: String(r.supergroup_name),
+        description: (r.description as string | null) ?? null,
+      }),
+    ),
+  );
+  const editions = (await rowsOf(sql, q.vintageSql()))[0] ?? {};
+  const vintage = String(editions.vintage ?? 'unknown');
+  const edition = (editions.classification as ClassificationInfo['edition'] | null) ?? 'custom';
+  const imdEdition = (editions.imd_edition as ImdEdition | null) ?? null;
+  const classification: ClassificationInfo = { name: classificationName(edition), vintage, edition, imd: imdEdition ? IMD_EDITIONS[imdEdition].name : null };
+  return { dict, vintage, classification, imdEdition };
+}
+
+/** Exact per-school segment counts, schools and facts of a period (from the enriched pupils). */
+export async function schoolInputs(sql: SqlEngine, period: string): Promise<{ counts: SchoolCounts; schools: Map<string, School>; facts: Map<string, SchoolFacts> }> {
+  // Read column by column: at England scale this is millions of rows, too many to hold as objects.
+  const counts: SchoolCounts = new Map();
+  const segCounts = await sql.query(schoolSegmentCountsSql(period));
+  const [urnCol, levelCol, segCol, nCol] = ['urn', 'level', 'segment', 'n'].map((c) => segCounts.getChild(c)!);
+  for (let i = 0; i < segCounts.numRows; i++) {
+    const urn = String(urnCol!.get(i));
+    let levels = counts.get(urn);
+    if (!levels) counts.set(urn, (levels = emptyLevels()));
+    levels[levelCol!.get(i) as Level].set(String(segCol!.get(i)), num(nCol!.get(i)));
+  }
+  const schoolRows = await rowsOf(sql, q.schoolsSql(period));
+  const schools = new Map<string, School>(
+    schoolRows.map((r) => [String(r.urn), { urn: String(r.urn), name: r.name as string, phase: r.phase as string, cluster: (r.cluster as string | null) ?? null, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null }]),
+  );
+  const facts = new Map<string, SchoolFacts>();
+  for (const r of await rowsOf(sql, q.schoolFactsSql(period))) {
+    const urn = String(r.urn);
+    if (!counts.has(urn)) counts.set(urn, emptyLevels());
+    facts.set(urn, {
+      pupils: num(r.pupils),
+      classified: num(r.classified),
+      fsm_n: num(r.fsm_n),
+      exact: num(r.exact),
+      terminated: num(r.terminated),
+      sector: num(r.sector),
+      unmatched: num(r.unmatched),
+      invalid: num(r.invalid),
+      imd: Array.from({ length: 10 }, (_, i) => num(r[`imd_decile_${i + 1}`])),
+      imdUnknown: num(r.imd_unknown),
+    });
+  }
+  return { counts, schools, facts };
 }
 
 export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
@@ -122,26 +216,8 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     await Promise.all(writes);
     if (writeError) throw writeError;
   };
-  await attachTables(sql, [pupils, contacts, schoolsTable, postcodes, segments, wards, enrichedPupils, enrichedContacts]);
-  const dict = new Dictionary(
-    (await rowsOf(sql, q.segmentNamesSql())).map(
-      (r): SegmentEntry => ({
-        subgroup: String(r.subgroup_code),
-        subgroupName: String(r.subgroup_name),
-        group: String(r.group_code),
-        groupName: String(r.group_name),
-        supergroup: String(r.supergroup_code),
-        supergroupName: String(r.supergroup_name),
-        description: (r.description as string | null) ?? null,
-      }),
-    ),
-  );
-  const editions = (await rowsOf(sql, q.vintageSql()))[0] ?? {};
-  const vintage = String(editions.vintage ?? 'unknown');
-  // Every table and document of the run says which classification and IMD edition it uses.
-  const edition = (editions.classification as ClassificationInfo['edition'] | null) ?? 'custom';
-  const imdEdition = (editions.imd_edition as ImdEdition | null) ?? null;
-  const classification: ClassificationInfo = { name: classificationName(edition), vintage, edition, imd: imdEdition ? IMD_EDITIONS[imdEdition].name : null };
+  const { dict, vintage, classification, imdEdition } = await profileInputs(sql);
+  const edition = classification.edition;
   const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
   const report: AnalysisReport = { periods: opts.periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {} };
   const faByPeriod: { period: string; result: FairAccessResult }[] = [];
@@ -149,42 +225,14 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   for (const period of opts.periods) {
     const step = (message: string) => progress({ stage: 'profiles', item: period, message });
     step('school profiles');
-    // Read column by column: at England scale this is millions of rows, too many to hold as objects.
-    const counts: SchoolCounts = new Map();
-    const segCounts = await sql.query(schoolSegmentCountsSql(period));
-    const [urnCol, levelCol, segCol, nCol] = ['urn', 'level', 'segment', 'n'].map((c) => segCounts.getChild(c)!);
-    for (let i = 0; i < segCounts.numRows; i++) {
-      const urn = String(urnCol!.get(i));
-      let levels = counts.get(urn);
-      if (!levels) counts.set(urn, (levels = emptyLevels()));
-      levels[levelCol!.get(i) as Level].set(String(segCol!.get(i)), num(nCol!.get(i)));
-    }
-    const schoolRows = await rowsOf(sql, q.schoolsSql(period));
-    const schools = new Map<string, School>(
-      schoolRows.map((r) => [String(r.urn), { urn: String(r.urn), name: r.name as string, phase: r.phase as string, cluster: (r.cluster as string | null) ?? null, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null }]),
-    );
-    const facts = new Map<string, SchoolFacts>();
-    for (const r of await rowsOf(sql, q.schoolFactsSql(period))) {
-      const urn = String(r.urn);
-      if (!counts.has(urn)) counts.set(urn, emptyLevels());
-      facts.set(urn, {
-        pupils: num(r.pupils),
-        classified: num(r.classified),
-        fsm_n: num(r.fsm_n),
-        exact: num(r.exact),
-        terminated: num(r.terminated),
-        sector: num(r.sector),
-        unmatched: num(r.unmatched),
-        invalid: num(r.invalid),
-        imd: Array.from({ length: 10 }, (_, i) => num(r[`imd_decile_${i + 1}`])),
-        imdUnknown: num(r.imd_unknown),
-      });
-    }
+    const { counts, schools, facts } = await schoolInputs(sql, period);
     report.schools = Math.max(report.schools, counts.size);
 
+    // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
+    const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
+    const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict });
     const clusters = clusterProfiles(counts, schools, dict);
-    const variation = clusterVariation(counts, schools, dict);
-    const similar = similarSchools(counts, schools, dict);
+    const { variation, similar } = heads;
 
     await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r), classification: edition }))));
     await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
@@ -222,47 +270,24 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     );
 
     step('profile documents');
-    const baseImd = Array.from({ length: 10 }, (_, i) => [...facts.values()].reduce((a, f) => a + f.imd[i], 0));
-    const clusterSize = new Map<string, number>();
-    for (const urn of counts.keys()) {
-      const c = schools.get(urn)?.cluster ?? 'unknown';
-      clusterSize.set(c, (clusterSize.get(c) ?? 0) + 1);
-    }
-    const similarByUrn = groupBy(similar, (s) => s.urn);
-    const variationByCluster = groupBy(variation, (v) => v.cluster);
-    // One school at a time: its profile rows go into the school_profile table, its document is
-    // written, and its comparisons are dropped before the next school's are computed.
+    // One school at a time: its exact profile rows go into the analysts' school_profile table, its
+    // document (shown counts) is written and its rows go into head_profile, and its comparisons
+    // are dropped before the next school's are computed.
     const profileTable = new StagedTable(T.schoolProfile);
+    const headTable = new StagedTable(T.headProfile);
     for (const levels of schoolProfiles(counts, schools, dict, cfg.baseKind)) {
       const urn = levels[0]!.urn;
-      const profile = { supergroup: [], group: [], subgroup: [] } as Record<Level, Comparison[]>;
       for (const p of levels) {
-        profile[p.level] = p.rows;
         for (const r of p.rows) profileTable.add({ urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base, classification: edition });
       }
-      const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
-      const baseLabel =
-        cfg.baseKind === 'phase' ? `all pupils in ${school.phase} schools` : cfg.baseKind === 'cluster' && school.cluster ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${cfg.laName}`;
-      const doc = profileDocumentFor({
-        period,
-        laName: cfg.laName,
-        classification,
-        threshold: cfg.threshold,
-        school,
-        base: { kind: cfg.baseKind, label: baseLabel },
-        facts: facts.get(urn)!,
-        baseImd,
-        profile,
-        similar: (similarByUrn.get(urn) ?? []).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn })),
-        clusterSchools: clusterSize.get(school.cluster ?? 'unknown') ?? 0,
-        variation: variationByCluster.get(school.cluster ?? 'unknown') ?? [],
-        dict,
-      });
+      const doc = heads.document(urn);
+      for (const r of headRows(doc, heads.shown.get(urn)!)) headTable.add({ ...r, classification: edition });
       await write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
       report.documents++;
     }
     await flushWrites();
     await profileTable.stage(lake, runId, period);
+    await headTable.stage(lake, runId, period);
 
     // Fair access: only where the period has contacts.
     const clientRows: PlaceCount[] = (await rowsOf(sql, q.clientCountsSql(period))).map((r) => ({ subgroup: (r.subgroup as string) ?? null, ward: (r.ward as string) ?? null, urn: (r.child_urn as string) ?? null, n: num(r.n) }));
@@ -273,20 +298,22 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     faByPeriod.push({ period, result: fa });
     report.fairAccessPeriods.push(period);
     report.underRepresented[period] = fa.under;
-    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, z: r.z, p: r.p, p_holm: r.pHolm, p_bh: r.pBh, flag: r.flag, classification: edition })));
+    await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, expected: r.expected, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, ci_level: r.ciLevel, z: r.z, p: r.p, p_adjusted: r.pAdjusted, flag: r.flag, classification: edition })));
     await stageRows(lake, runId, T.fairAccessTests, period, fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, merged_cells: t.mergedCells, clients: t.clients })));
-    const place = (r: PlaceRow) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, lower_95: r.lower95, lower_998: r.lower998, upper_95: r.upper95, upper_998: r.upper998 });
-    await stageRows(lake, runId, T.fairAccessByWard, period, fa.byWard.map((r) => ({ ward: r.place, ward_name: wardNames.get(r.place) ?? null, ...place(r) })));
-    await stageRows(lake, runId, T.fairAccessBySchool, period, fa.bySchool.map((r) => ({ urn: r.place, school_name: schools.get(r.place)?.name ?? null, ...place(r) })));
+    const place = (r: PlaceRow, i: number) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, ratio: r.ratio, p_lower: r.pLower, p: r.p, p_adjusted: r.pAdjusted, lower_95: r.lower95, upper_95: r.upper95, lower_adjusted: r.lowerAdjusted, upper_adjusted: r.upperAdjusted, flag: r.flag, rank: i + 1 });
+    await stageRows(lake, runId, T.fairAccessByWard, period, fa.byWard.rows.map((r, i) => ({ ward: r.place, ward_name: wardNames.get(r.place) ?? null, ...place(r, i) })));
+    await stageRows(lake, runId, T.fairAccessBySchool, period, fa.bySchool.rows.map((r, i) => ({ urn: r.place, school_name: schools.get(r.place)?.name ?? null, ...place(r, i) })));
     const contactsTotal = num((await rowsOf(sql, q.contactTotalSql(period)))[0]?.contacts ?? 0);
+    const fam = (await rowsOf(sql, q.familyCountsSql(period)))[0] ?? {};
+    const families = { byPostcodeAndChild: num(fam.by_postcode_and_child ?? 0), byPostcode: num(fam.by_postcode ?? 0), sharedPostcodes: num(fam.shared_postcodes ?? 0) };
     const trendRows = trend(faByPeriod.map((f) => ({ period: f.period, rows: f.result.rows })));
     const doc: FairAccessDocument = fairAccessDocumentFor({
       period,
       laName: cfg.laName,
       classification,
-      threshold: cfg.threshold,
       years: cfg.fairAccessYears,
       contacts: contactsTotal,
+      families,
       result: fa,
       trend: trendRows,
       dict,
@@ -304,7 +331,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       runId,
       T.fairAccessTrend,
       period,
-      trendRows.filter((t) => t.period === period).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, z: t.z, p: t.p, classification: edition })),
+      trendRows.filter((t) => t.period === period).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, p: t.p, p_adjusted: t.pAdjusted, flag: t.flag, classification: edition })),
     );
   }
   return report;

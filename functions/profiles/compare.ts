@@ -1,9 +1,10 @@
 /**
  * Target-versus-base comparison per segment (the core of both the school profiles and the
  * fair-access analysis). Notation: O target count, n target total, B base count, N base total.
+ * Pure: counts in, statistics out, so the same function serves exact counts (analysts' tables) and
+ * the rounded counts a head sees.
  */
 import { profileRow } from '../domain/stats/index-measures.ts';
-import { holm, twoSidedP } from '../domain/stats/tests.ts';
 
 export type Counts = Map<string, number>;
 
@@ -18,13 +19,19 @@ export interface Comparison {
   penetration: number | null;
   index: number | null;
   expected: number | null;
+  /** Index interval at level 1 − 0.05/m (Bonferroni across the family of segments). */
   ciLow: number | null;
   ciHigh: number | null;
+  /** Level of that interval. */
+  ciLevel: number;
   z: number | null;
+  /** Two-sided p of the test used (exact binomial when E < 10, score otherwise). */
   p: number | null;
-  pHolm: number | null;
-  /** From the CI of the index: over / under / ns; null when the index is undefined. */
-  ciFlag: 'over' | 'under' | 'ns' | null;
+  /** Bonferroni-adjusted p, min(1, m·p). */
+  pAdjusted: number | null;
+  method: 'exact' | 'score' | null;
+  /** over / under / ns at the family-wise 5% level; null when the index is undefined. */
+  flag: 'over' | 'under' | 'ns' | null;
   reliable: boolean;
 }
 
@@ -34,18 +41,24 @@ export const sum = (c: Counts) => {
   return s;
 };
 
+/** Segments that can be tested: present in the base. The Bonferroni family is these. */
+export function familySize(base: Counts, segments: readonly string[]): number {
+  return segments.filter((s) => (base.get(s) ?? 0) > 0).length;
+}
+
 /**
  * Compare target against base over `segments` (every segment of the level, in order, so segments
- * absent from the target show as 0). Holm adjusts the z-test p-values across these segments.
+ * absent from the target show as 0). The family for the multiple-testing adjustment is the
+ * segments with a base count (`familySize`).
  */
 export function compare(target: Counts, base: Counts, segments: string[]): Comparison[] {
   const n = sum(target);
   const N = sum(base);
-  const rows = segments.map((segment) => {
+  const family = familySize(base, segments);
+  return segments.map((segment) => {
     const O = target.get(segment) ?? 0;
     const B = base.get(segment) ?? 0;
-    const r = profileRow({ O, n, B, N });
-    const ciFlag = r.index === null || r.ciLow === null ? null : r.significant ? (r.index > 100 ? 'over' : 'under') : 'ns';
+    const r = profileRow({ O, n, B, N, family });
     return {
       segment,
       O,
@@ -59,16 +72,15 @@ export function compare(target: Counts, base: Counts, segments: string[]): Compa
       expected: r.expected,
       ciLow: r.ciLow,
       ciHigh: r.ciHigh,
+      ciLevel: r.level,
       z: r.z,
-      p: twoSidedP(r.z),
-      pHolm: null as number | null,
-      ciFlag: ciFlag as Comparison['ciFlag'],
+      p: r.p,
+      pAdjusted: r.pAdjusted,
+      method: r.method,
+      flag: r.flag,
       reliable: r.reliable,
     };
   });
-  const adjusted = holm(rows.map((r) => r.p));
-  rows.forEach((r, i) => (r.pHolm = adjusted[i]));
-  return rows;
 }
 
 /** Add counts of `from` into `into`. */

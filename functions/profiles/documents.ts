@@ -1,167 +1,139 @@
 /**
- * Builds what a head teacher sees: the per-school profile document, with every count through
- * disclosure control. Segment counts are protected within each line of the hierarchy
- * (supergroups of the school; groups of a supergroup; subgroups of a group) and between levels:
- * when a parent is hidden, at least one non-zero child is hidden too, so children cannot be
- * summed back into it. Analysts' Parquet tables keep exact aggregates instead.
+ * Builds what a head teacher sees: the per-school profile document. Every count comes from the
+ * school's shown counts (shown-counts.ts: rounded to 5, "c" for 1 to 4, audited), every statistic
+ * is worked out from those shown counts, and every figure about other schools (the base, the
+ * cluster's range, similar schools) from theirs. Analysts' Parquet tables keep exact counts.
  */
 import type { Cell, ClassificationInfo, ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
-import { suppress } from '../domain/stats/disclosure.ts';
-import type { Comparison } from './compare.ts';
+import { COARSE_BASE, type RoundingRule } from '../domain/stats/disclosure.ts';
+import { profileRow } from '../domain/stats/index-measures.ts';
+import { familySize, sum, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 import type { School, Similar, Variation } from './school-profiles.ts';
+import { MATCH_STATUSES, imdKey, segmentKey, type ShownSchool } from './shown-counts.ts';
 
-export interface SchoolFacts {
-  pupils: number;
-  classified: number;
-  fsm_n: number;
-  exact: number;
-  terminated: number;
-  sector: number;
-  unmatched: number;
-  invalid: number;
-  imd: number[]; // deciles 1..10
-  imdUnknown: number;
-}
+export type { SchoolFacts } from './shown-counts.ts';
 
 export interface DocumentInput {
   period: string;
   laName: string;
   classification: ClassificationInfo;
-  threshold: number;
+  rule: RoundingRule;
   school: School;
   base: { kind: 'la' | 'cluster' | 'phase'; label: string };
-  facts: SchoolFacts;
-  /** Decile counts of the base (for the base %). */
+  /** The school's shown counts. */
+  shown: ShownSchool;
+  /** The base's counts per level, summed from its schools' shown counts (ShownSchool.aggregate). */
+  baseCounts: Record<Level, Counts>;
+  /** The base's IMD deciles 1..10 then "unknown", summed the same way. */
   baseImd: number[];
-  profile: Record<Level, Comparison[]>;
+  /** Similar schools, scored on shown counts. */
   similar: (Similar & { name: string })[];
   clusterSchools: number;
+  /** The cluster's range per supergroup, from its schools' shown counts. */
   variation: Variation[];
   dict: Dictionary;
 }
 
-const cellOf = (value: number | null): Cell => (value === null ? 'c' : value);
-
-/** Which segments to hide at each level for one school. */
-export function hiddenSegments(profile: Record<Level, Comparison[]>, dict: Dictionary, classified: number, threshold: number): Record<Level, Set<string>> {
-  const hidden: Record<Level, Set<string>> = { supergroup: new Set(), group: new Set(), subgroup: new Set() };
-  const count = (level: Level) => new Map(profile[level].map((r) => [r.segment, r.O]));
-  const counts = { supergroup: count('supergroup'), group: count('group'), subgroup: count('subgroup') };
-  const line = (level: Level, codes: string[], total: number, parentHidden: boolean) => {
-    const cells = codes.map((key) => ({ key, n: counts[level].get(key) ?? 0 }));
-    const out = suppress({ cells, total }, { threshold });
-    const shown = out.cells.filter((c) => !c.suppressed);
-    for (const c of out.cells) if (c.suppressed) hidden[level].add(c.key);
-    // A hidden parent must not be recoverable as the sum of fully shown children.
-    if (parentHidden && shown.length === cells.length) {
-      const smallest = cells.filter((c) => c.n > 0).sort((a, b) => a.n - b.n || a.key.localeCompare(b.key))[0];
-      if (smallest) hidden[level].add(smallest.key);
-    }
-  };
-  line('supergroup', dict.codes.supergroup, classified, false);
-  for (const level of ['group', 'subgroup'] as const) {
-    const parentLevel: Level = level === 'group' ? 'supergroup' : 'group';
-    for (const parent of dict.codes[parentLevel]) {
-      const children = dict.codes[level].filter((c) => dict.parent(level, c) === parent);
-      line(level, children, counts[parentLevel].get(parent) ?? 0, hidden[parentLevel].has(parent));
-    }
-  }
-  return hidden;
+/** The rounding rule in one sentence, as printed in the document and the PDF's "Reading this profile". */
+export function ruleSentence(rule: RoundingRule, coarse = false): string {
+  return (
+    `To protect pupils' privacy, numbers are rounded to the nearest ${rule.base}${coarse ? ` (a few to the nearest ${COARSE_BASE})` : ''} and numbers from 1 to ${rule.threshold - 1} are shown as c (0 means none); ` +
+    'percentages and indexes are worked out from the rounded numbers, so they may not add up exactly.'
+  );
 }
 
-function segmentRows(level: Level, rows: Comparison[], hidden: Set<string>, dict: Dictionary): SegmentRow[] {
-  return rows.map((r) => {
-    const h = hidden.has(r.segment);
-    return {
-      code: r.segment,
-      name: dict.name(level, r.segment),
-      description: level === 'subgroup' ? dict.description(r.segment) : null,
-      n: h ? 'c' : r.O,
-      pct: h ? null : r.pct,
-      basePct: r.basePct ?? 0,
-      index: h ? null : r.index,
-      ciLow: h ? null : r.ciLow,
-      ciHigh: h ? null : r.ciHigh,
-      flag: h ? null : r.ciFlag,
-      reliable: r.reliable,
+/** Interval level at a family size m (what profileRow draws). */
+const levelFor = (m: number) => 1 - 0.05 / Math.max(1, m);
+
+function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
+  const { shown, dict } = d;
+  const codes = dict.codes[level];
+  const base = d.baseCounts[level];
+  const N = sum(base);
+  const m = familySize(base, codes);
+  const n = shown.value('classified');
+  return codes.map((code) => {
+    const key = segmentKey(level, code);
+    const cellValue = shown.shown(key);
+    const B = base.get(code) ?? 0;
+    const basePct = N > 0 ? (100 * B) / N : 0;
+    const row = {
+      code,
+      name: dict.name(level, code),
+      description: level === 'subgroup' ? dict.description(code) : null,
+      parent: level === 'supergroup' ? null : dict.parent(level, code),
+      n: cellValue as Cell,
+      pct: null as number | null,
+      basePct,
+      index: null as number | null,
+      ciLow: null as number | null,
+      ciHigh: null as number | null,
+      flag: null as SegmentRow['flag'],
+      reliable: false,
     };
+    if (n === null || N === 0) return row;
+    // Rounded to 10, a total can fall below a part rounded to 5; a share is never above 100%.
+    const O = cellValue === 'c' ? null : Math.min(cellValue, n);
+    const r = profileRow({ O: O ?? 0, n, B, N, family: m });
+    row.reliable = r.reliable;
+    if (O === null) return row;
+    return { ...row, pct: r.pct, index: r.index, ciLow: r.ciLow, ciHigh: r.ciHigh, flag: r.flag };
   });
 }
 
-/**
- * When the match rate is hidden because only a few pupils (1 to threshold - 1) could not be matched,
- * the rate is at least (pupils - (threshold - 1)) / pupils: the lowest rate any count that "c" may
- * stand for gives, so printing it tells a head nothing the "c" does not. Rounded down to 0.1%.
- * Null when the rate is shown, or when the matched count itself is the small one.
- */
-export function matchRateAtLeast(pupils: number, matched: number, threshold: number): number | null {
-  const other = pupils - matched;
-  if (pupils < threshold || matched < threshold || other < 1 || other >= threshold) return null;
-  return Math.floor((1000 * (pupils - (threshold - 1))) / pupils) / 10;
-}
-
 export function profileDocumentFor(input: DocumentInput): ProfileDocument {
-  const { facts, threshold, dict } = input;
-  const hidden = hiddenSegments(input.profile, dict, facts.classified, threshold);
-  const unclassified = facts.pupils - facts.classified;
-  const coverage = suppress({ cells: [{ key: 'classified', n: facts.classified }, { key: 'unclassified', n: unclassified }], total: facts.pupils }, { threshold });
-  const fsm = suppress({ cells: [{ key: 'fsm', n: facts.fsm_n }, { key: 'not', n: facts.pupils - facts.fsm_n }], total: facts.pupils }, { threshold });
-  const statuses = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
-  const match = suppress({ cells: statuses.map((s) => ({ key: s, n: facts[s] })), total: facts.pupils }, { threshold });
-  const imdCells = facts.imd.map((n, i) => ({ key: String(i + 1), n }));
-  const imd = suppress({ cells: [...imdCells, { key: 'unknown', n: facts.imdUnknown }], total: facts.pupils }, { threshold });
+  const { shown, dict, rule } = input;
+  const pupils = shown.value('pupils');
+  const pctOfPupils = (key: string) => {
+    const v = shown.value(key);
+    return v === null || pupils === null || pupils === 0 ? null : Math.min(100, (100 * v) / pupils);
+  };
   const baseImdTotal = input.baseImd.reduce((a, b) => a + b, 0);
-  const byKey = <T extends { key: string }>(xs: T[], k: string) => xs.find((x) => x.key === k)!;
-  const matchCell = (k: string) => byKey(match.cells, k);
-  const pctOf = (k: string) => (matchCell(k).suppressed || match.total.suppressed ? null : matchCell(k).pct);
-  // The match rate is protected as its own two-cell line (matched to a unit postcode or not), so a
-  // small number of terminated postcodes does not hide the headline rate.
-  const unitMatched = facts.exact + facts.terminated;
-  const rate = suppress({ cells: [{ key: 'matched', n: unitMatched }, { key: 'other', n: facts.pupils - unitMatched }], total: facts.pupils }, { threshold });
-  const matched = rate.cells.some((c) => c.suppressed) || rate.total.suppressed ? null : facts.pupils ? (100 * unitMatched) / facts.pupils : null;
-  const schoolSuper = new Map(input.profile.supergroup.map((r) => [r.segment, r]));
+  const basePctImd = (i: number) => (baseImdTotal ? (100 * input.baseImd[i]!) / baseImdTotal : 0);
+  const ownSuper = new Map<string, number | null>();
+  const segments = {
+    supergroup: segmentRows('supergroup', input),
+    group: segmentRows('group', input),
+    subgroup: segmentRows('subgroup', input),
+  };
+  for (const r of segments.supergroup) ownSuper.set(r.code, r.pct);
+  const families = Object.fromEntries(LEVEL_ORDER.map((l) => [l, levelFor(familySize(input.baseCounts[l], dict.codes[l]))])) as Record<Level, number>;
   return {
     period: input.period,
     laName: input.laName,
     school: { urn: input.school.urn, name: input.school.name ?? input.school.urn, phase: input.school.phase ?? 'unknown', cluster: input.school.cluster },
     classification: input.classification,
     base: input.base,
-    threshold,
+    threshold: rule.threshold,
+    disclosure: { roundingBase: rule.base, coarseBase: COARSE_BASE, roundedCoarse: [...shown.pub.coarsened].sort(), cIncludesZero: [...shown.pub.opened].sort(), rule: ruleSentence(rule, shown.pub.coarsened.length > 0) },
+    intervals: families,
     keyFacts: {
-      pupils: coverage.total.suppressed ? 'c' : facts.pupils,
-      classified: cellOf(byKey(coverage.cells, 'classified').value),
-      unclassified: cellOf(byKey(coverage.cells, 'unclassified').value),
-      matchRatePct: matched,
-      matchRateAtLeastPct: matched === null ? matchRateAtLeast(facts.pupils, unitMatched, threshold) : null,
-      sectorImputedPct: pctOf('sector'),
-      fsmPct: byKey(fsm.cells, 'fsm').suppressed ? null : byKey(fsm.cells, 'fsm').pct,
+      pupils: shown.shown('pupils'),
+      classified: shown.shown('classified'),
+      unclassified: shown.shown('unclassified'),
+      matched: shown.shown('matched'),
+      matchRatePct: pctOfPupils('matched'),
+      sectorImputedPct: pctOfPupils('sector'),
+      fsm: shown.shown('fsm'),
+      fsmPct: pctOfPupils('fsm'),
     },
-    segments: {
-      supergroup: segmentRows('supergroup', input.profile.supergroup, hidden.supergroup, dict),
-      group: segmentRows('group', input.profile.group, hidden.group, dict),
-      subgroup: segmentRows('subgroup', input.profile.subgroup, hidden.subgroup, dict),
-    },
-    imd: imdCells.map((c, i) => {
-      const p = byKey(imd.cells, c.key);
-      return { decile: i + 1, n: cellOf(p.value), pct: p.suppressed ? null : p.pct, basePct: baseImdTotal ? (100 * input.baseImd[i]) / baseImdTotal : 0 };
-    }),
-    matchStatus: statuses.map((s) => ({ status: s, n: cellOf(matchCell(s).value), pct: pctOf(s) })),
+    segments,
+    imd: Array.from({ length: 10 }, (_, i) => ({ decile: i + 1, n: shown.shown(imdKey(i + 1)), pct: pctOfPupils(imdKey(i + 1)), basePct: basePctImd(i) })),
+    imdUnknown: { n: shown.shown(imdKey('unknown')), pct: pctOfPupils(imdKey('unknown')), basePct: basePctImd(10) },
+    matchStatus: MATCH_STATUSES.map((s) => ({ status: s, n: shown.shown(s), pct: pctOfPupils(s) })),
     similarSchools: input.similar.map((s) => ({ urn: s.similarUrn, name: s.name, similarity: s.similarity, distanceKm: s.distanceKm })),
     cluster: input.school.cluster === null ? null : {
       name: input.school.cluster,
       schools: input.clusterSchools,
-      supergroups: input.variation.map((v) => {
-        const own = schoolSuper.get(v.segment);
-        return {
-          code: v.segment,
-          name: dict.name('supergroup', v.segment),
-          schoolPct: hidden.supergroup.has(v.segment) ? null : (own?.pct ?? null),
-          min: v.min,
-          median: v.median,
-          max: v.max,
-        };
-      }),
+      supergroups: input.variation.map((v) => ({
+        code: v.segment,
+        name: dict.name('supergroup', v.segment),
+        schoolPct: ownSuper.get(v.segment) ?? null,
+        min: v.min,
+        median: v.median,
+        max: v.max,
+      })),
     },
   };
 }

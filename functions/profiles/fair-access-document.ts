@@ -1,16 +1,25 @@
-/** Shapes the fair-access result into the LA report document; contact counts in places are disclosure-controlled. */
-import type { FairAccessDocument } from '../../schemas/fair-access-document.ts';
+/**
+ * Shapes the fair-access result into the LA report document: internal management information for
+ * the Choice Advisers service (OFFICIAL-SENSITIVE), exact counts (docs/disclosure.md).
+ */
+import { HANDLING, type FairAccessDocument } from '../../schemas/fair-access-document.ts';
 import type { ClassificationInfo } from '../../schemas/profile-document.ts';
-import type { Dictionary } from './dictionary.ts';
+import type { Dictionary, Level } from './dictionary.ts';
 import type { FairAccessResult, PlaceRow, TrendRow } from './fair-access.ts';
+
+export interface FamilyCounts {
+  byPostcodeAndChild: number;
+  byPostcode: number;
+  sharedPostcodes: number;
+}
 
 export interface FairAccessDocumentInput {
   period: string;
   laName: string;
   classification: ClassificationInfo;
-  threshold: number;
   years: string[] | null;
   contacts: number;
+  families: FamilyCounts;
   result: FairAccessResult;
   trend: TrendRow[];
   dict: Dictionary;
@@ -18,62 +27,83 @@ export interface FairAccessDocumentInput {
   schoolNames: Map<string, string>;
 }
 
-export const CLIENT_RULE =
-  'Each family is counted once per academic year: contacts are deduplicated by home postcode, keeping the earliest contact. Contacts without a usable postcode are counted but cannot be classified.';
+export const HANDLING_NOTE =
+  'Internal management information for the Choice Advisers service. Counts are exact and not protected for publication: do not publish or pass this report on (to schools or anyone else) without applying the published-statistics rule first.';
+
+/** How contacts become families, with the effect of the rule measured on this year's contacts. */
+export function clientRule(f: FamilyCounts): string {
+  const merged = f.byPostcodeAndChild - f.byPostcode;
+  return (
+    'Each family is counted once per academic year: contacts are grouped by home postcode and child (school and year group), so repeat contacts about one child count once, ' +
+    'and a contact that names no child joins the earliest family at its postcode. Contacts without a usable postcode are counted but cannot be classified. ' +
+    `This year that gives ${f.byPostcodeAndChild.toLocaleString('en-GB')} families; grouping by postcode alone would have given ${f.byPostcode.toLocaleString('en-GB')}` +
+    (merged > 0 ? `, merging ${merged.toLocaleString('en-GB')} ${merged === 1 ? 'family' : 'families'} at ${f.sharedPostcodes.toLocaleString('en-GB')} shared ${f.sharedPostcodes === 1 ? 'postcode' : 'postcodes'}.` : '.')
+  );
+}
 
 export function fairAccessDocumentFor(i: FairAccessDocumentInput): FairAccessDocument {
   const { result: fa, dict } = i;
-  const level = (l: 'supergroup' | 'group' | 'subgroup') =>
-    fa.rows
-      .filter((r) => r.level === l)
-      .map((r) => ({
-        code: r.segment,
-        name: dict.name(l, r.segment),
-        clients: r.O,
-        clientPct: r.pct ?? 0,
-        base: r.B,
-        basePct: r.basePct ?? 0,
-        penetration: r.B > 0 ? (1000 * r.O) / r.B : null,
-        index: r.index,
-        ciLow: r.ciLow,
-        ciHigh: r.ciHigh,
-        z: r.z,
-        p: r.p,
-        pHolm: r.pHolm,
-        flag: r.flag,
-      }));
-  // Places: a contact count below the threshold (but not zero) is shown as c; its gap is hidden too.
-  const place = (names: Map<string, string>) => (r: PlaceRow) => {
-    const hidden = r.actual > 0 && r.actual < i.threshold;
-    return {
-      code: r.place,
-      name: names.get(r.place) ?? null,
-      baseN: r.baseN,
+  const rowsAt = (l: Level) => fa.rows.filter((r) => r.level === l);
+  const level = (l: Level) =>
+    rowsAt(l).map((r) => ({
+      code: r.segment,
+      name: dict.name(l, r.segment),
+      clients: r.O,
+      clientPct: r.pct ?? 0,
+      clientPctLow: r.pctLow,
+      clientPctHigh: r.pctHigh,
+      base: r.B,
+      basePct: r.basePct ?? 0,
+      penetration: r.B > 0 ? (1000 * r.O) / r.B : null,
       expected: r.expected,
-      actual: hidden ? ('c' as const) : r.actual,
-      gap: hidden ? null : r.gap,
-      lower95: r.lower95,
-      lower998: r.lower998,
-      upper95: r.upper95,
-      upper998: r.upper998,
-    };
-  };
+      index: r.index,
+      ciLow: r.ciLow,
+      ciHigh: r.ciHigh,
+      z: r.z,
+      p: r.p,
+      pAdjusted: r.pAdjusted,
+      flag: r.flag,
+    }));
+  const intervalLevel = (l: Level) => rowsAt(l).find((r) => r.ciLow !== null)?.ciLevel ?? 0.95;
+  const place = (names: Map<string, string>) => (r: PlaceRow) => ({
+    code: r.place,
+    name: names.get(r.place) ?? null,
+    baseN: r.baseN,
+    expected: r.expected,
+    actual: r.actual,
+    gap: r.gap,
+    ratio: r.ratio,
+    p: r.p,
+    pAdjusted: r.pAdjusted,
+    lower95: r.lower95,
+    upper95: r.upper95,
+    lowerAdjusted: r.lowerAdjusted,
+    upperAdjusted: r.upperAdjusted,
+    flag: r.flag,
+  });
   return {
     period: i.period,
     laName: i.laName,
+    handling: HANDLING,
+    handlingNote: HANDLING_NOTE,
     classification: i.classification,
     base: {
       label: i.years ? `pupils in Years ${i.years.join(' and ')} (the families choosing a school)` : 'all pupils',
       ncyears: i.years,
     },
-    clientRule: CLIENT_RULE,
-    threshold: i.threshold,
+    clientRule: clientRule(i.families),
+    families: i.families,
+    intervals: { supergroup: intervalLevel('supergroup'), group: intervalLevel('group'), subgroup: intervalLevel('subgroup') },
     totals: { contacts: i.contacts, clients: fa.totals.clients, classifiedClients: fa.totals.classifiedClients, base: fa.totals.base, penetration: fa.totals.penetration === null ? null : 1000 * fa.totals.penetration },
-    chiSquare: fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p ?? 1, mergedCells: t.mergedCells })),
+    chiSquare: fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, mergedCells: t.mergedCells })),
     segments: { supergroup: level('supergroup'), group: level('group'), subgroup: level('subgroup') },
     underRepresented: { level: fa.underLevel, segments: fa.under.map((code) => ({ code, name: dict.name(fa.underLevel, code) })) },
-    wards: fa.byWard.map(place(i.wardNames)),
-    schools: fa.bySchool.map(place(i.schoolNames)),
+    placeTables: {
+      wards: { adjustedLevel: fa.byWard.adjustedLevel, notKnown: fa.byWard.notKnown },
+      schools: { adjustedLevel: fa.bySchool.adjustedLevel, notKnown: fa.bySchool.notKnown },
+    },
+    wards: fa.byWard.rows.map(place(i.wardNames)),
+    schools: fa.bySchool.rows.map(place(i.schoolNames)),
     trend: i.trend
       .filter((t) => t.period === i.period)
       .map((t) => ({
@@ -82,8 +112,9 @@ export function fairAccessDocumentFor(i: FairAccessDocumentInput): FairAccessDoc
         name: dict.name(t.level, t.segment),
         byYear: i.trend.filter((u) => u.level === t.level && u.segment === t.segment && u.period <= i.period).map((u) => ({ period: u.period, index: u.index })),
         change: t.change,
-        z: t.z,
         p: t.p,
+        pAdjusted: t.pAdjusted,
+        flag: t.flag,
       })),
   };
 }

@@ -2,9 +2,15 @@
  * Fair access: are the families who contact the Choice Advisers service (clients) drawn evenly
  * from the communities of the base (the pupils of the years whose families choose schools)?
  * Pure functions over client and base counts by finest segment, ward and school.
+ *
+ * Statistics (README, The statistics): each segment's clients against Binomial(clients, base
+ * share), exact below 10 expected and score (Wilson) above, Bonferroni across the level's segments;
+ * places (wards, schools) against the clients expected from each segment's own rate, exact Poisson
+ * tests and control limits, Bonferroni across the places; the trend compares each segment's index
+ * with the previous year's by the exact conditional test.
  */
-import { benjaminiHochberg, chiSquareGoodnessOfFit, funnelLimits, twoProportionTest } from '../domain/stats/tests.ts';
-import { wilsonInterval } from '../domain/stats/intervals.ts';
+import { FAMILY_ALPHA, bonferroni, bonferroniAlpha, chiSquareGoodnessOfFit } from '../domain/stats/tests.ts';
+import { compareRatios, exactPoissonTest, poissonControlLimits, poissonTails } from '../domain/stats/exact.ts';
 import { addInto, compare, sum, type Comparison, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 
@@ -18,34 +24,55 @@ export interface PlaceCount {
 
 export interface FairAccessRow extends Comparison {
   level: Level;
-  /** Benjamini-Hochberg q-value across the level's segments. */
-  pBh: number | null;
-  /** 95% Wilson interval of the client share, %. */
+  /** Interval of the client share at the family level, % (the index interval times the base share). */
   pctLow: number | null;
   pctHigh: number | null;
-  /** Holm-adjusted z-test: under / over / ns at 5%. */
-  flag: 'under' | 'over' | 'ns';
 }
 
 export interface ChiSquareRow {
   level: Level;
   statistic: number;
   df: number;
+  /** null when the test is undefined (fewer than two cells after pooling). */
   p: number | null;
   mergedCells: number;
   clients: number;
 }
 
+export type PlaceFlag = 'below' | 'above' | 'within';
+
 export interface PlaceRow {
   place: string;
+  /** Base pupils in the under-represented segments. */
   baseN: number;
+  /** Clients expected from those pupils at each segment's own rate (Σ base × rate). */
   expected: number;
   actual: number;
   gap: number;
+  /** actual / expected; null when nothing is expected. */
+  ratio: number | null;
+  /** P(X ≤ actual) under Poisson(expected): the evidence of a shortfall, the ranking key. */
+  pLower: number;
+  /** Two-sided exact Poisson p (doubled). */
+  p: number;
+  /** Bonferroni across the places of the table. */
+  pAdjusted: number;
   lower95: number;
-  lower998: number;
   upper95: number;
-  upper998: number;
+  /** Control limits at the family-wise level (1 − 0.05/m for m places). */
+  lowerAdjusted: number;
+  upperAdjusted: number;
+  flag: PlaceFlag;
+}
+
+export interface PlaceTable {
+  rows: PlaceRow[];
+  /** Level of the adjusted limits. */
+  adjustedLevel: number;
+  /** Clients in the under-represented segments who could not be placed (no ward / school not in the base). */
+  notKnown: number;
+  /** The rate per base pupil of each under-represented segment used for expected (placed clients only). */
+  rates: Record<string, number>;
 }
 
 export interface FairAccessResult {
@@ -53,12 +80,10 @@ export interface FairAccessResult {
   tests: ChiSquareRow[];
   underLevel: Level;
   under: string[];
-  byWard: PlaceRow[];
-  bySchool: PlaceRow[];
+  byWard: PlaceTable;
+  bySchool: PlaceTable;
   totals: { clients: number; classifiedClients: number; base: number; penetration: number | null };
 }
-
-export const SIGNIFICANCE = 0.05;
 
 function bySegment(rows: PlaceCount[], dict: Dictionary, level: Level): Counts {
   const c: Counts = new Map();
@@ -70,31 +95,76 @@ function bySegment(rows: PlaceCount[], dict: Dictionary, level: Level): Counts {
   return c;
 }
 
-function byPlace(rows: PlaceCount[], dict: Dictionary, level: Level, under: Set<string>, key: 'ward' | 'urn'): Counts {
-  const c: Counts = new Map();
+/** Counts by place and segment for the segments in `under` (place null = not known). */
+function byPlaceSegment(rows: PlaceCount[], dict: Dictionary, level: Level, under: Set<string>, key: 'ward' | 'urn'): Map<string | null, Counts> {
+  const out = new Map<string | null, Counts>();
   for (const r of rows) {
-    const place = r[key];
-    if (r.subgroup === null || place === null) continue;
+    if (r.subgroup === null) continue;
     const code = dict.at(r.subgroup, level);
-    if (code !== null && under.has(code)) c.set(place, (c.get(place) ?? 0) + r.n);
+    if (code === null || !under.has(code)) continue;
+    const place = r[key];
+    let m = out.get(place);
+    if (!m) out.set(place, (m = new Map()));
+    m.set(code, (m.get(code) ?? 0) + r.n);
   }
-  return c;
+  return out;
 }
 
 /**
- * Where the under-represented live (by ward) or which school they attend: base pupils in those
- * segments, the contacts expected at the LA-wide penetration, the actual contacts, and funnel
- * control limits (normal approximation to the binomial on base_n) at 95% and 99.8%.
+ * Where the under-represented live (by ward) or which school they attend. Expected clients in a
+ * place = Σ over the under-represented segments of its base pupils × that segment's own rate
+ * (placed clients of the segment / placed base pupils of the segment), so a place is compared with
+ * how the service reaches the same kind of family elsewhere, not with the service's overall rate
+ * (which would make every place in a low-rate segment look short in proportion to its size), and
+ * the expected counts add up to the placed clients. Clients who cannot be placed (no ward; child's
+ * school not recorded or not in the base) are counted as not known rather than silently dropped.
+ * Ranked by the exact Poisson lower tail (strongest evidence of a shortfall first).
  */
-function places(base: Counts, actual: Counts, penetration: number): PlaceRow[] {
-  const out: PlaceRow[] = [];
-  for (const [place, baseN] of base) {
-    const expected = penetration * baseN;
-    const [l95, l998] = funnelLimits(Math.min(1, penetration), baseN);
-    const a = actual.get(place) ?? 0;
-    out.push({ place, baseN, expected, actual: a, gap: a - expected, lower95: l95.lower, lower998: l998.lower, upper95: l95.upper, upper998: l998.upper });
+export function places(base: Map<string | null, Counts>, clients: Map<string | null, Counts>, under: string[]): PlaceTable {
+  const placed = [...base.keys()].filter((p): p is string => p !== null);
+  const rates: Record<string, number> = {};
+  for (const s of under) {
+    let b = 0;
+    let c = 0;
+    for (const p of placed) {
+      b += base.get(p)?.get(s) ?? 0;
+      c += clients.get(p)?.get(s) ?? 0;
+    }
+    rates[s] = b > 0 ? c / b : 0;
   }
-  return out.sort((x, y) => x.gap - y.gap || x.place.localeCompare(y.place));
+  let notKnown = 0;
+  for (const [p, m] of clients) if (p === null || !base.has(p)) notKnown += sum(m);
+  const pre = placed.map((place) => {
+    const b = base.get(place)!;
+    const baseN = sum(b);
+    const expected = under.reduce((e, s) => e + (b.get(s) ?? 0) * rates[s]!, 0);
+    const actual = sum(clients.get(place) ?? new Map());
+    return { place, baseN, expected, actual };
+  });
+  const tested = pre.filter((r) => r.expected > 0);
+  const aAdj = bonferroniAlpha(FAMILY_ALPHA, tested.length);
+  const rows: PlaceRow[] = pre.map((r) => {
+    const test = r.expected > 0 ? exactPoissonTest(r.actual, r.expected) : { p: 1, lower: 1, upper: 1 };
+    const l95 = poissonControlLimits(r.expected, FAMILY_ALPHA);
+    const lAdj = poissonControlLimits(r.expected, aAdj);
+    const pAdjusted = Math.min(1, test.p * Math.max(1, tested.length));
+    const flag: PlaceFlag = r.expected > 0 && pAdjusted < FAMILY_ALPHA ? (r.actual < r.expected ? 'below' : 'above') : 'within';
+    return {
+      ...r,
+      gap: r.actual - r.expected,
+      ratio: r.expected > 0 ? r.actual / r.expected : null,
+      pLower: r.expected > 0 ? poissonTails(r.actual, r.expected).lower : 1,
+      p: test.p,
+      pAdjusted,
+      lower95: l95.lower,
+      upper95: l95.upper,
+      lowerAdjusted: lAdj.lower,
+      upperAdjusted: lAdj.upper,
+      flag,
+    };
+  });
+  rows.sort((x, y) => x.pLower - y.pLower || y.expected - x.expected || (x.place < y.place ? -1 : x.place > y.place ? 1 : 0));
+  return { rows, adjustedLevel: 1 - aAdj, notKnown, rates };
 }
 
 export function fairAccess(clients: PlaceCount[], base: PlaceCount[], dict: Dictionary, underLevel: Level = 'supergroup'): FairAccessResult {
@@ -104,12 +174,10 @@ export function fairAccess(clients: PlaceCount[], base: PlaceCount[], dict: Dict
     const target = bySegment(clients, dict, level);
     const b = bySegment(base, dict, level);
     const cmp = compare(target, b, dict.codes[level]).filter((r) => r.B > 0 || r.O > 0);
-    const q = benjaminiHochberg(cmp.map((r) => r.p));
-    cmp.forEach((r, i) => {
-      const sig = r.pHolm !== null && r.pHolm < SIGNIFICANCE && r.index !== null;
-      const ci = wilsonInterval(r.O, r.n);
-      rows.push({ ...r, level, pBh: q[i], pctLow: ci ? 100 * ci.low : null, pctHigh: ci ? 100 * ci.high : null, flag: sig ? (r.index! < 100 ? 'under' : 'over') : 'ns' });
-    });
+    for (const r of cmp) {
+      const share = r.basePct === null ? null : r.basePct / 100;
+      rows.push({ ...r, level, pctLow: r.ciLow === null || share === null ? null : r.ciLow * share, pctHigh: r.ciHigh === null || share === null ? null : r.ciHigh * share });
+    }
     const withBase = cmp.filter((r) => r.B > 0);
     const N = sum(b);
     if (withBase.length > 1 && N > 0 && sum(target) > 0) {
@@ -125,14 +193,13 @@ export function fairAccess(clients: PlaceCount[], base: PlaceCount[], dict: Dict
   const classifiedClients = sum(bySegment(clients, dict, 'subgroup'));
   const baseTotal = sum(bySegment(base, dict, 'subgroup'));
   const penetration = baseTotal > 0 ? classifiedClients / baseTotal : null;
-  const p = penetration ?? 0;
   return {
     rows,
     tests,
     underLevel,
     under,
-    byWard: places(byPlace(base, dict, underLevel, underSet, 'ward'), byPlace(clients, dict, underLevel, underSet, 'ward'), p),
-    bySchool: places(byPlace(base, dict, underLevel, underSet, 'urn'), byPlace(clients, dict, underLevel, underSet, 'urn'), p),
+    byWard: places(byPlaceSegment(base, dict, underLevel, underSet, 'ward'), byPlaceSegment(clients, dict, underLevel, underSet, 'ward'), under),
+    bySchool: places(byPlaceSegment(base, dict, underLevel, underSet, 'urn'), byPlaceSegment(clients, dict, underLevel, underSet, 'urn'), under),
     totals: { clients: clients.reduce((a, r) => a + r.n, 0), classifiedClients, base: baseTotal, penetration },
   };
 }
@@ -147,13 +214,17 @@ export interface TrendRow {
   change: number | null;
   clientPct: number | null;
   previousClientPct: number | null;
-  z: number | null;
+  /** Exact conditional test that the index (clients / expected) is the same in both years. */
   p: number | null;
+  /** Bonferroni across the level's segments tested this period. */
+  pAdjusted: number | null;
+  flag: 'rising' | 'falling' | 'ns' | null;
 }
 
 /**
- * The fair-access index per segment by year, the change from the previous year, and a
- * two-proportion z-test of the change in the segment's share of clients.
+ * The fair-access index per segment by year, the change from the previous year, and the exact
+ * conditional test of the change in the index itself (clients against clients expected from the
+ * base, each year: compareRatios), so the test and the line drawn measure the same thing.
  */
 export function trend(byPeriod: { period: string; rows: FairAccessRow[] }[]): TrendRow[] {
   const sorted = [...byPeriod].sort((a, b) => a.period.localeCompare(b.period));
@@ -161,16 +232,10 @@ export function trend(byPeriod: { period: string; rows: FairAccessRow[] }[]): Tr
   sorted.forEach(({ period, rows }, i) => {
     const prev = i > 0 ? sorted[i - 1] : null;
     const prevRows = new Map(prev?.rows.map((r) => [`${r.level}|${r.segment}`, r]) ?? []);
-    for (const r of rows) {
+    const these: TrendRow[] = rows.map((r) => {
       const q = prevRows.get(`${r.level}|${r.segment}`) ?? null;
-      let z: number | null = null;
-      let p: number | null = null;
-      if (q && r.n > 0 && q.n > 0) {
-        const t = twoProportionTest(r.O, r.n, q.O, q.n);
-        z = t.z;
-        p = t.p;
-      }
-      out.push({
+      const p = q && q.expected !== null && r.expected !== null ? compareRatios(q.O, q.expected, r.O, r.expected).p : null;
+      return {
         level: r.level,
         segment: r.segment,
         period,
@@ -180,10 +245,20 @@ export function trend(byPeriod: { period: string; rows: FairAccessRow[] }[]): Tr
         change: r.index !== null && q?.index != null ? r.index - q.index : null,
         clientPct: r.pct,
         previousClientPct: q?.pct ?? null,
-        z,
         p,
+        pAdjusted: null,
+        flag: null,
+      };
+    });
+    for (const level of LEVEL_ORDER) {
+      const mine = these.filter((t) => t.level === level);
+      const adj = bonferroni(mine.map((t) => t.p));
+      mine.forEach((t, k) => {
+        t.pAdjusted = adj[k] ?? null;
+        t.flag = t.pAdjusted === null || t.change === null ? null : t.pAdjusted < FAMILY_ALPHA ? (t.change > 0 ? 'rising' : 'falling') : 'ns';
       });
     }
+    out.push(...these);
   });
   return out;
 }

@@ -32,7 +32,7 @@ export interface ProfileResult {
   rows: Comparison[];
 }
 
-function baseKey(kind: BaseKind, s: School | undefined): string {
+export function baseKey(kind: BaseKind, s: School | undefined): string {
   // A school without a cluster is compared with the LA.
   if (kind === 'cluster') return s?.cluster ? `cluster:${s.cluster}` : 'la';
   if (kind === 'phase') return `phase:${s?.phase ?? 'unknown'}`;
@@ -40,7 +40,7 @@ function baseKey(kind: BaseKind, s: School | undefined): string {
 }
 
 /** Totals per base key (la, cluster:X or phase:Y) by level. */
-function baseTotals(counts: SchoolCounts, schools: Map<string, School>, kind: BaseKind): Map<string, Record<Level, Counts>> {
+export function baseTotals(counts: SchoolCounts, schools: Map<string, School>, kind: BaseKind): Map<string, Record<Level, Counts>> {
   const out = new Map<string, Record<Level, Counts>>();
   for (const [urn, levels] of counts) {
     const key = baseKey(kind, schools.get(urn));

@@ -23,6 +23,7 @@ export function sharedStatements(period = '2025-26', vintage: string | null = nu
     base_counts_all: profiles.baseCountsSql(period, null),
     base_counts_years: profiles.baseCountsSql(period, ['5', '6']),
     client_counts: profiles.clientCountsSql(period),
+    family_counts: profiles.familyCountsSql(period),
     contact_total: profiles.contactTotalSql(period),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Profile and fair-access SQL: aggregates only. The statistics (index, Byar CI, tests) are computed
+ * Profile and fair-access SQL: aggregates only. The statistics (index, intervals, tests) are computed
  * in TypeScript from these counts (functions/profiles/), because neither engine has the
  * distributions and the counts are small. Same dialect rules as classify.ts.
  */
@@ -71,22 +71,60 @@ ORDER BY subgroup, ward, urn`;
 }
 
 /**
- * Clients: contacts deduplicated to one per family postcode and period (the earliest contact, then
- * the lowest contact_id, supplies the child's school). Contacts without a usable postcode cannot
- * be deduplicated or classified; each is one unclassified client.
+ * Client families of a period, keyed by home postcode and child: contacts from one postcode about
+ * different children (school and NC year) are different families; repeat contacts about the same
+ * child are one; a contact that names no child joins the earliest family at its postcode that
+ * names one (or is the postcode's only family). Deduplicating by postcode alone merged different
+ * families living at one postcode (flats, shared houses); familyCountsSql measures the difference.
+ * Contacts without a usable postcode cannot be deduplicated or classified: each is one client.
  */
-export function clientCountsSql(period: string): string {
-  return `WITH ranked AS (
-  SELECT subgroup, ward, child_urn, postcode,
-         row_number() OVER (PARTITION BY postcode ORDER BY contact_date, contact_id) AS rk
+function familiesCte(period: string): string {
+  return `c AS (
+  SELECT subgroup, ward, postcode, child_urn, child_ncyear, contact_date, contact_id
   FROM enriched_contacts
   WHERE period = ${periodLiteral(period)}
-)
-SELECT subgroup, ward, child_urn, count(*) AS n
-FROM ranked
-WHERE postcode IS NULL OR rk = 1
+),
+named AS (
+  SELECT postcode, child_urn, child_ncyear FROM (
+    SELECT postcode, child_urn, child_ncyear,
+           row_number() OVER (PARTITION BY postcode ORDER BY contact_date, contact_id) AS rk
+    FROM c
+    WHERE postcode IS NOT NULL AND (child_urn IS NOT NULL OR child_ncyear IS NOT NULL)
+  ) first_named
+  WHERE rk = 1
+),
+families AS (
+  SELECT DISTINCT c.subgroup, c.ward, c.postcode,
+         CASE WHEN c.child_urn IS NULL AND c.child_ncyear IS NULL THEN n.child_urn ELSE c.child_urn END AS child_urn,
+         CASE WHEN c.child_urn IS NULL AND c.child_ncyear IS NULL THEN n.child_ncyear ELSE c.child_ncyear END AS child_ncyear
+  FROM c
+  LEFT JOIN named n ON n.postcode = c.postcode
+  WHERE c.postcode IS NOT NULL
+)`;
+}
+
+/** Clients (families, see familiesCte) by finest segment, ward and child's school. */
+export function clientCountsSql(period: string): string {
+  return `WITH ${familiesCte(period)}
+SELECT subgroup, ward, child_urn, count(*) AS n FROM (
+  SELECT subgroup, ward, child_urn FROM families
+  UNION ALL
+  SELECT subgroup, ward, child_urn FROM c WHERE postcode IS NULL
+) clients
 GROUP BY subgroup, ward, child_urn
 ORDER BY subgroup, ward, child_urn`;
+}
+
+/**
+ * The family rule's effect: families counted by postcode and child, by postcode alone, and the
+ * postcodes holding more than one family.
+ */
+export function familyCountsSql(period: string): string {
+  return `WITH ${familiesCte(period)}
+SELECT CAST(count(*) AS BIGINT) AS by_postcode_and_child,
+       CAST(count(DISTINCT postcode) AS BIGINT) AS by_postcode,
+       CAST((SELECT count(*) FROM (SELECT postcode FROM families GROUP BY postcode HAVING count(*) > 1) shared) AS BIGINT) AS shared_postcodes
+FROM families`;
 }
 
 /** Contacts (before deduplication) in the period. */

@@ -1,8 +1,9 @@
 /**
  * Deterministic fixture documents for the PDF renderer: realistic ProfileDocuments for N schools
- * (OAC 2011 names, LA bases built from the schools' own pupils, disclosure control with the
- * project's `suppress`, Byar CIs from `profileRow`, similar schools, cluster ranges) and a
- * FairAccessDocument. Every document is validated with the zod schema's parse.
+ * (OAC 2011 names) built by the pipeline's own functions from simulated exact counts (shown counts
+ * and audit, LA base, cluster ranges and similar schools from shown counts, the statistics), and a
+ * FairAccessDocument built by the pipeline's fair-access functions from simulated clients.
+ * Every document is validated with the zod schema's parse.
  *
  * Same options, same documents: a small seeded PRNG drives everything. Names are made up.
  * `rawCounts` keeps the true (unsuppressed) supergroup counts so tests can check that the renderer
@@ -10,11 +11,14 @@
  */
 import { fairAccessDocument, type FairAccessDocument } from '../../schemas/fair-access-document.ts';
 import { OAC11_NAMES } from '../../schemas/oac11.ts';
-import { profileDocument, type Cell, type ProfileDocument, type SegmentRow } from '../../schemas/profile-document.ts';
-import { suppress } from '../../functions/domain/stats/disclosure.ts';
-import { matchRateAtLeast } from '../../functions/profiles/documents.ts';
-import { profileRow } from '../../functions/domain/stats/index-measures.ts';
-import { haversineKm, jensenShannonDistance } from '../../functions/domain/stats/similarity.ts';
+import { profileDocument, type ProfileDocument } from '../../schemas/profile-document.ts';
+import { DEFAULT_RULE } from '../../functions/domain/stats/disclosure.ts';
+import { profileDocumentFor } from '../../functions/profiles/documents.ts';
+import { Dictionary, type Level } from '../../functions/profiles/dictionary.ts';
+import { baseTotals, clusterVariation, similarSchools, type School, type SchoolCounts } from '../../functions/profiles/school-profiles.ts';
+import { imdKey, schoolLines, showSchool, type SchoolFacts, type ShownSchool } from '../../functions/profiles/shown-counts.ts';
+import { fairAccess, trend, type PlaceCount } from '../../functions/profiles/fair-access.ts';
+import { fairAccessDocumentFor } from '../../functions/profiles/fair-access-document.ts';
 
 // ---------------------------------------------------------------------------------------------
 // PRNG
@@ -196,9 +200,22 @@ function simulateSchool(r: () => number, urn: string, name: string, phase: strin
   };
 }
 
-const cellOf = (v: number | null): Cell => (v === null ? 'c' : v);
+const FIXTURE_CLASSIFICATION = { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024', edition: 'oac11', imd: 'English Indices of Deprivation 2019' } as const;
 
-function levelCounts(sub: readonly number[]): { supergroup: Map<string, number>; group: Map<string, number>; subgroup: Map<string, number> } {
+/** The OAC 2011 dictionary of the fixtures. */
+export const OAC_DICTIONARY = new Dictionary(
+  SUBGROUPS.map((x) => ({
+    subgroup: x.code,
+    subgroupName: x.subgroup,
+    group: x.code.slice(0, 2),
+    groupName: x.group,
+    supergroup: x.code[0]!,
+    supergroupName: x.supergroup,
+    description: null,
+  })),
+);
+
+function levelCounts(sub: readonly number[]): Record<Level, Map<string, number>> {
   const out = { supergroup: new Map<string, number>(), group: new Map<string, number>(), subgroup: new Map<string, number>() };
   SUBGROUPS.forEach((s, i) => {
     const n = sub[i]!;
@@ -209,43 +226,66 @@ function levelCounts(sub: readonly number[]): { supergroup: Map<string, number>;
   return out;
 }
 
-function segmentRows(
-  level: 'supergroup' | 'group' | 'subgroup',
-  codes: readonly string[],
-  O: Map<string, number>,
-  B: Map<string, number>,
-  n: number,
-  N: number,
-  threshold: number,
-  descriptions: boolean,
-): SegmentRow[] {
-  const sup = suppress({ cells: codes.map((c) => ({ key: c, n: O.get(c) ?? 0 })), total: n }, { threshold });
-  return codes.map((code, i) => {
-    const o = O.get(code) ?? 0;
-    const row = profileRow({ O: o, n, B: B.get(code) ?? 0, N });
-    const hidden = sup.cells[i]!.suppressed;
-    const flag = row.ciLow === null || row.ciHigh === null ? 'ns' : row.ciLow > 100 ? 'over' : row.ciHigh < 100 ? 'under' : 'ns';
-    return {
-      code,
-      name: nameOf[level](code),
-      description: level === 'subgroup' && descriptions ? `Areas like ${nameOf.subgroup(code).toLowerCase()}, within ${nameOf.group(code.slice(0, 2)).toLowerCase()}.` : null,
-      n: hidden ? 'c' : o,
-      pct: hidden ? null : row.pct,
-      basePct: row.basePct ?? 0,
-      index: hidden ? null : row.index,
-      ciLow: hidden ? null : row.ciLow,
-      ciHigh: hidden ? null : row.ciHigh,
-      flag: hidden ? null : flag,
-      reliable: row.reliable,
-    } satisfies SegmentRow;
-  });
+function factsOf(s: SchoolSim): SchoolFacts {
+  const classified = s.sub.reduce((a, b) => a + b, 0);
+  const pupils = classified + s.unclassified;
+  const known = s.imd.reduce((a, b) => a + b, 0);
+  return { pupils, classified, fsm_n: s.fsm, ...s.match, imd: s.imd, imdUnknown: pupils - known };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/**
+ * Profile documents for schools of one LA, built exactly as the analysis stage builds them: each
+ * school's shown counts, the LA base and the cluster ranges and similar schools from shown counts.
+ */
+export function documentsForLa(sims: SchoolSim[], opts: { laName: string; period: string; threshold: number; descriptions: boolean; dict?: Dictionary }): ProfileDocument[] {
+  const dict = opts.dict ?? (opts.descriptions ? describedDictionary() : OAC_DICTIONARY);
+  const rule = { ...DEFAULT_RULE, threshold: opts.threshold };
+  const lines = schoolLines(dict);
+  const schools = new Map<string, School>(sims.map((s) => [s.urn, { urn: s.urn, name: s.name, phase: s.phase, cluster: s.cluster, lat: s.lat, long: s.lon }]));
+  const shown = new Map<string, ShownSchool>(sims.map((s) => [s.urn, showSchool(s.urn, factsOf(s), levelCounts(s.sub), dict, rule, lines)]));
+  const shownCounts: SchoolCounts = new Map([...shown].map(([u, x]) => [u, { supergroup: x.segmentVector('supergroup'), group: x.segmentVector('group'), subgroup: x.segmentVector('subgroup') }]));
+  const base = baseTotals(shownCounts, schools, 'la').get('la')!;
+  const baseImd = new Array<number>(11).fill(0);
+  for (const x of shown.values()) for (let i = 0; i < 11; i++) baseImd[i]! += x.aggregate(imdKey(i < 10 ? i + 1 : 'unknown'));
+  const variation = clusterVariation(shownCounts, schools, dict);
+  const similar = similarSchools(shownCounts, schools, dict);
+  const label = `all pupils in ${opts.laName.replace(/ (County|Borough|City)? ?Council( \d+)?$/, '$2').trim()}`;
+  return sims.map((s) =>
+    profileDocument.parse(
+      profileDocumentFor({
+        period: opts.period,
+        laName: opts.laName,
+        classification: FIXTURE_CLASSIFICATION,
+        rule,
+        school: schools.get(s.urn)!,
+        base: { kind: 'la', label },
+        shown: shown.get(s.urn)!,
+        baseCounts: base,
+        baseImd,
+        similar: similar.filter((x) => x.urn === s.urn).map((x) => ({ ...x, name: schools.get(x.similarUrn)!.name! })),
+        clusterSchools: sims.filter((o) => o.cluster === s.cluster).length,
+        variation: variation.filter((v) => v.cluster === s.cluster),
+        dict,
+      }),
+    ),
+  );
+}
+
+let described: Dictionary | null = null;
+function describedDictionary(): Dictionary {
+  described ??= new Dictionary(
+    SUBGROUPS.map((x) => ({
+      subgroup: x.code,
+      subgroupName: x.subgroup,
+      group: x.code.slice(0, 2),
+      groupName: x.group,
+      supergroup: x.code[0]!,
+      supergroupName: x.supergroup,
+      description: `Areas like ${x.subgroup.toLowerCase()}, within ${x.group.toLowerCase()}.`,
+    })),
+  );
+  return described;
+}
 
 /**
  * Profile documents for `count` schools, LA by LA. Deterministic for given options.
@@ -265,7 +305,6 @@ export function* profileFixtureBatches(count: number, opts: FixtureOptions = {})
   let made = 0;
   let urnSeq = 100000 + (seed % 1000) * 100;
   for (let la = 0; made < count; la++) {
-    const out: ProfileFixture[] = [];
     const r = rng(seed * 7919 + la * 104729);
     const n = Math.min(perLa, count - made);
     const laName = LA_NAMES[la % LA_NAMES.length]! + (la >= LA_NAMES.length ? ` ${Math.floor(la / LA_NAMES.length) + 1}` : '');
@@ -284,81 +323,8 @@ export function* profileFixtureBatches(count: number, opts: FixtureOptions = {})
       const c = Math.floor(r() * nClusters);
       sims.push(simulateSchool(r, String(urnSeq++), schoolName(r, phase, used), phase, clusters[c]!, centres[c]!, laShare));
     }
-    // The base: every classified pupil in the LA.
-    const baseSub = SUBGROUPS.map((_, i) => sims.reduce((s, x) => s + x.sub[i]!, 0));
-    const B = levelCounts(baseSub);
-    const N = baseSub.reduce((a, b) => a + b, 0);
-    const baseImd = Array.from({ length: 10 }, (_, k) => sims.reduce((s, x) => s + x.imd[k]!, 0));
-    const baseImdTotal = baseImd.reduce((a, b) => a + b, 0);
-    const counts = sims.map((s) => levelCounts(s.sub));
-    const sgPct = sims.map((s, i) => {
-      const cls = s.sub.reduce((a, b) => a + b, 0);
-      return new Map(SG_CODES.map((c) => [c, cls ? (100 * counts[i]!.supergroup.get(c)!) / cls : 0]));
-    });
-    for (let i = 0; i < sims.length; i++) {
-      const s = sims[i]!;
-      const classified = s.sub.reduce((a, b) => a + b, 0);
-      const pupils = classified + s.unclassified;
-      const segs = {
-        supergroup: segmentRows('supergroup', SG_CODES, counts[i]!.supergroup, B.supergroup, classified, N, threshold, false),
-        group: segmentRows('group', GROUP_CODES, counts[i]!.group, B.group, classified, N, threshold, false),
-        subgroup: segmentRows(
-          'subgroup',
-          SUBGROUPS.map((x) => x.code),
-          counts[i]!.subgroup,
-          B.subgroup,
-          classified,
-          N,
-          threshold,
-          opts.descriptions ?? false,
-        ),
-      };
-      const coverage = suppress({ cells: [{ key: 'classified', n: classified }, { key: 'unclassified', n: s.unclassified }], total: pupils }, { threshold });
-      const fsm = suppress({ cells: [{ key: 'fsm', n: s.fsm }, { key: 'not', n: pupils - s.fsm }], total: pupils }, { threshold });
-      const statuses = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
-      const match = suppress({ cells: statuses.map((k) => ({ key: k, n: s.match[k] })), total: pupils }, { threshold });
-      const imd = suppress({ cells: s.imd.map((n, k) => ({ key: String(k + 1), n })), total: pupils }, { threshold });
-      const mc = (k: string) => match.cells.find((c) => c.key === k)!;
-      const similar = sims
-        .filter((o) => o.urn !== s.urn && o.phase === s.phase && o.sub.some((x) => x > 0) && s.sub.some((x) => x > 0))
-        .map((o) => ({ o, d: jensenShannonDistance(s.sub, o.sub) }))
-        .sort((a, b) => a.d - b.d || a.o.urn.localeCompare(b.o.urn))
-        .slice(0, 5)
-        .map(({ o, d }) => ({ urn: o.urn, name: o.name, similarity: 1 - d, distanceKm: haversineKm(s.lat, s.lon, o.lat, o.lon) }));
-      const inCluster = sims.map((o, j) => ({ o, j })).filter(({ o }) => o.cluster === s.cluster);
-      const hiddenSg = new Set(segs.supergroup.filter((x) => x.n === 'c').map((x) => x.code));
-      const doc = profileDocument.parse({
-        period,
-        laName,
-        school: { urn: s.urn, name: s.name, phase: s.phase, cluster: s.cluster },
-        classification: { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024', edition: 'oac11', imd: 'English Indices of Deprivation 2019' },
-        base: { kind: 'la', label: `all pupils in ${laName.replace(/ (County|Borough|City)? ?Council( \d+)?$/, '$2').trim()}` },
-        threshold,
-        keyFacts: {
-          pupils: coverage.total.suppressed ? 'c' : pupils,
-          classified: cellOf(coverage.cells[0]!.value),
-          unclassified: cellOf(coverage.cells[1]!.value),
-          matchRatePct: mc('exact').suppressed || mc('terminated').suppressed ? null : (100 * (s.match.exact + s.match.terminated)) / pupils,
-          matchRateAtLeastPct:
-            mc('exact').suppressed || mc('terminated').suppressed ? matchRateAtLeast(pupils, s.match.exact + s.match.terminated, threshold) : null,
-          sectorImputedPct: mc('sector').suppressed ? null : mc('sector').pct,
-          fsmPct: fsm.cells[0]!.suppressed ? null : fsm.cells[0]!.pct,
-        },
-        segments: segs,
-        imd: imd.cells.map((c, k) => ({ decile: k + 1, n: cellOf(c.value), pct: c.suppressed ? null : c.pct, basePct: (100 * baseImd[k]!) / baseImdTotal })),
-        matchStatus: statuses.map((k) => ({ status: k, n: cellOf(mc(k).value), pct: mc(k).suppressed ? null : mc(k).pct })),
-        similarSchools: similar,
-        cluster: {
-          name: s.cluster,
-          schools: inCluster.length,
-          supergroups: SG_CODES.map((c) => {
-            const xs = inCluster.map(({ j }) => sgPct[j]!.get(c)!);
-            return { code: c, name: nameOf.supergroup(c), schoolPct: hiddenSg.has(c) ? null : sgPct[i]!.get(c)!, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
-          }),
-        },
-      });
-      out.push({ doc, rawCounts: Object.fromEntries(counts[i]!.supergroup) });
-    }
+    const docs = documentsForLa(sims, { laName, period, threshold, descriptions: opts.descriptions ?? false });
+    const out = docs.map((doc, i) => ({ doc, rawCounts: Object.fromEntries(levelCounts(sims[i]!.sub).supergroup) }));
     made += out.length;
     yield out;
   }
@@ -370,31 +336,28 @@ export function makeProfileDocuments(count: number, opts: FixtureOptions = {}): 
 
 /**
  * A school with known small supergroup counts: 2 pupils in 'Cosmopolitans' and 3 in 'Ethnicity
- * central' (both "c" in the document), from a generated document with its supergroup line rebuilt.
+ * central' (both "c" in the document), among generated schools of one LA, built by the pipeline's
+ * functions.
  */
 export function makeSmallCountsFixture(opts: FixtureOptions = {}): ProfileFixture {
-  const base = makeProfileFixtures(3, { ...opts, schoolsPerLa: 3 })[0]!;
-  const d = structuredClone(base.doc);
-  const threshold = d.threshold;
+  const r = rng((opts.seed ?? 20250901) * 31 + 7);
+  const laShare = dirichlet(
+    r,
+    SUBGROUPS.map(() => 1.2),
+  );
+  const used = new Set<string>();
+  const sims = Array.from({ length: 4 }, (_, i) => simulateSchool(r, String(190000 + i), schoolName(r, 'Primary', used), 'Primary', 'North Downs', [51.2, 0.5], laShare));
   const raw: Record<string, number> = { '1': 41, '2': 2, '3': 3, '4': 57, '5': 88, '6': 131, '7': 23, '8': 17 };
   // All of a supergroup's pupils in its first subgroup, so the three levels agree.
-  const sub = SUBGROUPS.map((s) => (SUBGROUPS.find((x) => x.code[0] === s.code[0]) === s ? raw[s.code[0]!]! : 0));
-  const O = levelCounts(sub);
-  const n = sub.reduce((a, b) => a + b, 0);
-  // A base with every subgroup present, shares from the generated document's subgroup base %.
-  const baseSub = SUBGROUPS.map((s) => Math.max(1, Math.round(600 * (d.segments.subgroup.find((r) => r.code === s.code)?.basePct ?? 1))));
-  const B = levelCounts(baseSub);
-  const N = baseSub.reduce((a, b) => a + b, 0);
-  d.segments = {
-    supergroup: segmentRows('supergroup', SG_CODES, O.supergroup, B.supergroup, n, N, threshold, false),
-    group: segmentRows('group', GROUP_CODES, O.group, B.group, n, N, threshold, false),
-    subgroup: segmentRows('subgroup', SUBGROUPS.map((x) => x.code), O.subgroup, B.subgroup, n, N, threshold, false),
-  };
-  d.keyFacts.classified = n;
-  d.keyFacts.unclassified = 0;
-  d.keyFacts.pupils = n;
-  for (const c of d.cluster!.supergroups) c.schoolPct = d.segments.supergroup.find((r) => r.code === c.code)!.pct;
-  return { doc: profileDocument.parse(d), rawCounts: raw };
+  const target = sims[0]!;
+  target.sub = SUBGROUPS.map((s) => (SUBGROUPS.find((x) => x.code[0] === s.code[0]) === s ? (raw[s.code[0]!] ?? 0) : 0));
+  const classified = target.sub.reduce((a, b) => a + b, 0);
+  target.unclassified = 0;
+  target.match = { exact: classified, terminated: 0, sector: 0, unmatched: 0, invalid: 0 };
+  target.imd = multinomial(r, classified, Array.from({ length: 10 }, () => 0.1));
+  target.fsm = Math.round(classified * 0.2);
+  const docs = documentsForLa(sims, { laName: LA_NAMES[0]!, period: opts.period ?? '2025-26', threshold: opts.threshold ?? 5, descriptions: false });
+  return { doc: docs[0]!, rawCounts: raw };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,141 +370,64 @@ const WARD_NAMES = [
   'Station', 'Sydenham', 'Tanner', 'Victoria', 'Westbrook', 'Wharf', 'Windmill', 'Woodlands',
 ];
 
-export function makeFairAccessDocument(opts: { seed?: number; threshold?: number; period?: string; wards?: number; schools?: number } = {}): FairAccessDocument {
+export function makeFairAccessDocument(opts: { seed?: number; period?: string; wards?: number; schools?: number } = {}): FairAccessDocument {
   const r = rng((opts.seed ?? 424242) >>> 0);
-  const threshold = opts.threshold ?? 5;
   const period = opts.period ?? '2025-26';
   const laName = 'Wealdshire County Council';
-  // Base pupils (Years 5 and 6) by subgroup; clients skewed towards the affluent supergroups.
+  const wards = WARD_NAMES.slice(0, opts.wards ?? 32).map((w, i) => ({ code: `E05${String(9000 + i).padStart(6, '0')}`, name: w }));
+  const schoolDocs = makeProfileDocuments(opts.schools ?? 40, { seed: 77, schoolsPerLa: opts.schools ?? 40 });
+  const schools = schoolDocs.map((d) => ({ code: d.school.urn, name: d.school.name }));
+  // Base pupils (Years 5 and 6) by subgroup, ward and school; clients skewed towards the affluent
+  // supergroups, with some wards and schools reached less well than others.
   const baseShare = dirichlet(
     r,
     SUBGROUPS.map(() => 1.5),
   );
   const Nbase = 36000;
   const baseSub = multinomial(r, Nbase, baseShare);
-  const propensity = SUBGROUPS.map((s) => 0.05 * (1.6 - DEPRIVATION[s.code[0]!]!) * (0.8 + r() * 0.4));
-  const clientSub = baseSub.map((b, i) => binomial(r, b, propensity[i]!));
-  const classifiedClients = clientSub.reduce((a, b) => a + b, 0);
-  const clients = classifiedClients + Math.floor(r() * 40);
-  const contacts = Math.round(clients * 1.35);
-  const Bc = levelCounts(baseSub);
-  const Oc = levelCounts(clientSub);
-  const rows = (level: 'supergroup' | 'group' | 'subgroup', codes: readonly string[]) => {
-    const pre = codes.map((code) => {
-      const O = Oc[level].get(code) ?? 0;
-      const B = Bc[level].get(code) ?? 0;
-      const pr = profileRow({ O, n: classifiedClients, B, N: Nbase });
-      const p = pr.z === null ? null : Math.min(1, 2 * (1 - normalCdf(Math.abs(pr.z))));
-      return { code, O, B, pr, p };
+  const wardEffect = wards.map(() => 0.5 + r());
+  const schoolEffect = schools.map(() => 0.5 + r());
+  const base: PlaceCount[] = [];
+  const cells: { sub: number; w: number; u: number; n: number }[] = [];
+  SUBGROUPS.forEach((sg, i) => {
+    const byPlace = multinomial(r, baseSub[i]!, wards.map((_, w) => 1 + ((w * 7 + i) % 5)));
+    byPlace.forEach((n, w) => {
+      if (n === 0) return;
+      const u = Math.floor(r() * schools.length);
+      cells.push({ sub: i, w, u, n });
+      base.push({ subgroup: sg.code, ward: wards[w]!.code, urn: schools[u]!.code, n });
     });
-    const adj = holmAdjust(pre.map((x) => x.p));
-    return pre.map((x, i) => ({
-      code: x.code,
-      name: nameOf[level](x.code),
-      clients: x.O,
-      clientPct: x.pr.pct ?? 0,
-      base: x.B,
-      basePct: x.pr.basePct ?? 0,
-      penetration: x.B > 0 ? (1000 * x.O) / x.B : null,
-      index: x.pr.index,
-      ciLow: x.pr.ciLow,
-      ciHigh: x.pr.ciHigh,
-      z: x.pr.z,
-      p: x.p,
-      pHolm: adj[i] ?? null,
-      flag: adj[i] !== null && adj[i]! < 0.05 && x.pr.index !== null ? (x.pr.index < 100 ? ('under' as const) : ('over' as const)) : ('ns' as const),
-    }));
-  };
-  const supergroup = rows('supergroup', SG_CODES);
-  const under = supergroup.filter((x) => x.flag === 'under');
-  const underCodes = new Set(under.map((x) => x.code));
-  const pen = classifiedClients / Nbase;
-  const underPen = under.reduce((s, x) => s + x.clients, 0) / Math.max(1, under.reduce((s, x) => s + x.base, 0));
-  const place = (code: string, name: string | null, baseN: number) => {
-    const expected = pen * baseN;
-    const actual = binomial(r, baseN, underPen * (0.4 + r() * 1.2));
-    const sd = Math.sqrt(expected * (1 - pen));
-    const lim = (z: number) => Math.max(0, expected + z * sd);
-    const hidden = actual > 0 && actual < threshold;
-    return {
-      code,
-      name,
-      baseN,
-      expected,
-      actual: hidden ? ('c' as const) : actual,
-      gap: hidden ? null : actual - expected,
-      lower95: lim(-1.959964),
-      lower998: lim(-3.090232),
-      upper95: lim(1.959964),
-      upper998: lim(3.090232),
-    };
-  };
-  const byGap = (a: { gap: number | null; expected: number }, b: { gap: number | null; expected: number }) => (a.gap ?? -a.expected * 0.5) - (b.gap ?? -b.expected * 0.5);
-  const wards = WARD_NAMES.slice(0, opts.wards ?? 32)
-    .map((w, i) => place(`E05${String(9000 + i).padStart(6, '0')}`, w, 20 + Math.floor(r() * 900)))
-    .sort(byGap);
-  const schoolDocs = makeProfileDocuments(opts.schools ?? 40, { seed: 77, schoolsPerLa: opts.schools ?? 40 });
-  const schools = schoolDocs.map((d) => place(d.school.urn, d.school.name, 8 + Math.floor(r() * 160))).sort(byGap);
+  });
   const years = ['2022-23', '2023-24', '2024-25', period];
-  const trend = supergroup.map((row) => {
-    const drift = (r() - 0.5) * 20;
-    const byYear = years.map((y, k) => ({ period: y, index: row.index === null ? null : Math.max(10, row.index - drift * (years.length - 1 - k) + (r() - 0.5) * 8) }));
-    const first = byYear[0]!.index;
-    const last = byYear[byYear.length - 1]!.index;
-    const change = first === null || last === null ? null : last - first;
-    const z = change === null ? null : change / 9;
-    return { level: 'supergroup', code: row.code, name: row.name, byYear, change, z, p: z === null ? null : Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
-  });
-  const chi = (lvl: string, rs: { clients: number; base: number }[]) => {
-    let stat = 0;
-    let merged = 0;
-    for (const x of rs) {
-      const E = (classifiedClients * x.base) / Nbase;
-      if (E < 5) {
-        merged++;
-        continue;
-      }
-      stat += (x.clients - E) ** 2 / E;
+  const dict = OAC_DICTIONARY;
+  const byPeriod = years.map((y, k) => {
+    const clients: PlaceCount[] = [];
+    for (const c of cells) {
+      const p = 0.05 * (1.6 - DEPRIVATION[SUBGROUPS[c.sub]!.code[0]!]!) * (1 + 0.05 * k) * wardEffect[c.w]! * schoolEffect[c.u]!;
+      const n = binomial(r, c.n, Math.min(0.9, p));
+      if (n === 0) continue;
+      const unplaced = r() < 0.1;
+      clients.push({ subgroup: SUBGROUPS[c.sub]!.code, ward: wards[c.w]!.code, urn: unplaced ? null : schools[c.u]!.code, n });
     }
-    return { level: lvl, statistic: stat, df: rs.length - merged - 1, p: stat > 40 ? 1e-6 : 0.2, mergedCells: merged };
-  };
-  const group = rows('group', GROUP_CODES);
-  const subgroup = rows(
-    'subgroup',
-    SUBGROUPS.map((x) => x.code),
+    clients.push({ subgroup: null, ward: null, urn: null, n: 5 + Math.floor(r() * 30) });
+    return { period: y, result: fairAccess(clients, base, dict, 'supergroup') };
+  });
+  const current = byPeriod[byPeriod.length - 1]!.result;
+  const trendRows = trend(byPeriod.map((x) => ({ period: x.period, rows: x.result.rows })));
+  const families = { byPostcodeAndChild: current.totals.clients, byPostcode: current.totals.clients - 12, sharedPostcodes: 11 };
+  return fairAccessDocument.parse(
+    fairAccessDocumentFor({
+      period,
+      laName,
+      classification: FIXTURE_CLASSIFICATION,
+      years: ['5', '6'],
+      contacts: Math.round(current.totals.clients * 1.35),
+      families,
+      result: current,
+      trend: trendRows,
+      dict,
+      wardNames: new Map(wards.map((w) => [w.code, w.name])),
+      schoolNames: new Map(schools.map((x) => [x.code, x.name])),
+    }),
   );
-  return fairAccessDocument.parse({
-    period,
-    laName,
-    classification: { name: '2011 Output Area Classification (ONS)', vintage: 'NSPL November 2024', edition: 'oac11', imd: 'English Indices of Deprivation 2019' },
-    base: { label: 'pupils in Years 5 and 6 (the families choosing a school)', ncyears: ['5', '6'] },
-    clientRule:
-      'Each family is counted once per academic year: contacts are deduplicated by home postcode, keeping the earliest contact. Contacts without a usable postcode are counted but cannot be classified.',
-    threshold,
-    totals: { contacts, clients, classifiedClients, base: Nbase, penetration: 1000 * pen },
-    chiSquare: [chi('supergroup', supergroup), chi('group', group), chi('subgroup', subgroup)],
-    segments: { supergroup, group, subgroup },
-    underRepresented: { level: 'supergroup', segments: under.filter((x) => underCodes.has(x.code)).map((x) => ({ code: x.code, name: x.name })) },
-    wards,
-    schools,
-    trend,
-  });
-}
-
-function normalCdf(z: number): number {
-  // Abramowitz-Stegun 7.1.26 via erf; ample for fixtures.
-  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
-  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
-
-function holmAdjust(ps: readonly (number | null)[]): (number | null)[] {
-  const idx = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null).sort((a, b) => a.p - b.p || a.i - b.i);
-  const out: (number | null)[] = ps.map(() => null);
-  let run = 0;
-  idx.forEach((x, rank) => {
-    run = Math.max(run, Math.min(1, (idx.length - rank) * x.p));
-    out[x.i] = run;
-  });
-  return out;
 }

@@ -51,11 +51,11 @@ function dataFor(kind: ChartKind): ChartData {
         return [
           { x, y: 100 - 1.96 * sd, key: 'l95', limit: '95% limits' },
           { x, y: 100 + 1.96 * sd, key: 'u95', limit: '95% limits' },
-          { x, y: 100 - 3.09 * sd, key: 'l998', limit: '99.8% limits' },
-          { x, y: 100 + 3.09 * sd, key: 'u998', limit: '99.8% limits' },
+          { x, y: 100 - 3.5 * sd, key: 'ladj', limit: 'adjusted limits' },
+          { x, y: 100 + 3.5 * sd, key: 'uadj', limit: 'adjusted limits' },
         ];
       });
-      const pts = xs.map((x, i) => ({ x, y: 40 + i * 25, status: Object.values(FUNNEL_STATUS)[i % 4] }));
+      const pts = xs.map((x, i) => ({ x, y: 40 + i * 25, status: Object.values(FUNNEL_STATUS)[i % 3] }));
       return { lim, pts };
     }
     case 'trend':

@@ -28,7 +28,6 @@ describe('school profile PDF', () => {
       expect(text.split(' ')).toContain(countText(d.keyFacts.pupils, d.threshold));
       if (d.keyFacts.fsmPct !== null) expect(text).toContain(`${fixed(d.keyFacts.fsmPct, 1)}%`);
       if (d.keyFacts.matchRatePct !== null) expect(text).toContain(`${fixed(d.keyFacts.matchRatePct, 1)}%`);
-      if (d.keyFacts.matchRateAtLeastPct !== null) expect(text).toContain(`\u2265 ${fixed(d.keyFacts.matchRateAtLeastPct, 1)}%`);
       expect(text).toContain('Reading this profile');
       expect(text).toMatch(/housing-association homes can look affluent/);
       for (const s of d.similarSchools) expect(text).toContain(s.urn);
@@ -78,13 +77,22 @@ describe('school profile PDF', () => {
     }
   });
 
-  it('prints a hidden match rate as the floor the c implies, never as c', async () => {
-    const d = docs.find((x) => x.keyFacts.matchRateAtLeastPct !== null);
-    expect(d, 'a fixture school with only a few unmatched pupils').toBeDefined();
-    const text = pdfText((await renderProfilePdf(d!)).pdf);
-    // The tile's value line, in layout order: pupils, then the match rate.
-    const values = text.split('\n').find((l) => l.includes('\u2265'))!;
-    expect(values.trim().split(/\s{2,}/).slice(0, 2)).toEqual([countText(d!.keyFacts.pupils, d!.threshold), `\u2265 ${fixed(d!.keyFacts.matchRateAtLeastPct!, 1)}%`]);
+  it('explains the rounding in one sentence in "Reading this profile", and prints the counts the document shows', () => {
+    for (const d of picks) {
+      const flat = pdfText(out.get(d.school.urn)!.pdf, false).replace(/\s+/g, ' ');
+      expect(flat).toContain(`Rounded numbers. ${d.disclosure.rule}`);
+      expect(d.disclosure.rule.split(/(?<=[.;]) /).filter((x) => x.endsWith('.')).length).toBe(1);
+      expect(flat).toContain('numbers rounded to 5, 1 to 4 shown as c');
+    }
+    // The supergroup table's Pupils column is the document's shown counts.
+    const d = picks[0]!;
+    const text = pdfText(out.get(d.school.urn)!.pdf);
+    for (const r of d.segments.supergroup.filter((x) => typeof x.n === 'number' && x.n > 0)) {
+      const line = linesStartingWith(text, r.name).find((l) => /\d+\.\d/.test(l));
+      if (!line) continue;
+      expect(cellsAfter(line, r.name)[0], r.name).toBe(countText(r.n, d.threshold));
+      expect(Number((r.n as number) % 5)).toBe(0);
+    }
   });
 
   it('sets names with letters outside the preloaded glyphs (encoded per document) so they read back', async () => {
@@ -118,7 +126,7 @@ describe('disclosure control in the profile PDF', () => {
     const r = await renderProfilePdf(doc);
     const text = pdfText(r.pdf);
     for (const row of hidden) {
-      const tableRows = linesStartingWith(text, row.name).filter((l) => l.includes('hidden'));
+      const tableRows = linesStartingWith(text, row.name).filter((l) => l.includes('fewer than'));
       expect(tableRows, row.name).toHaveLength(1);
       const cells = cellsAfter(tableRows[0]!, row.name);
       // Pupils, School %, Base % (shown), Index, 95% CI.
@@ -148,7 +156,7 @@ describe('disclosure control in the profile PDF', () => {
     row.ciLow = 10;
     row.ciHigh = 200;
     const text = pdfText((await renderProfilePdf(bad)).pdf);
-    const line = linesStartingWith(text, row.name).find((l) => l.includes('hidden'))!;
+    const line = linesStartingWith(text, row.name).find((l) => l.includes('fewer than'))!;
     expect(cellsAfter(line, row.name).slice(0, 2)).toEqual(['c', 'c']);
     expect(text).not.toContain('0.5');
   });

@@ -7,8 +7,8 @@ import {
 } from '../../functions/domain/stats/index-measures.ts';
 import { close, py, python, rng } from './python-oracle.ts';
 
-describe('profileRow: hand-computed example', () => {
-  it('O=30, n=200, B=1000, N=10000', () => {
+describe('profileRow: hand-computed examples', () => {
+  it('O=30, n=200, B=1000, N=10000 (E = 20: the score test and its Wilson interval)', () => {
     const r = profileRow({ O: 30, n: 200, B: 1000, N: 10000 });
     expect(r.pct).toBeCloseTo(15, 12);
     expect(r.basePct).toBeCloseTo(10, 12);
@@ -17,19 +17,29 @@ describe('profileRow: hand-computed example', () => {
     expect(r.index).toBeCloseTo(150, 12);
     // (0.15 - 0.1) / sqrt(0.1 * 0.9 / 200)
     expect(r.z).toBeCloseTo(2.3570226039551585, 12);
-    // Byar on O=30: low = 30(1 - 1/270 - 1.959964/(3√30))³ = 20.23694; index CI = 100·low/E
-    expect(r.ciLow).toBeCloseTo(101.18469546633195, 9);
-    // high = 31(1 - 1/279 + 1.959964/(3√31))³ = 42.82837
-    expect(r.ciHigh).toBeCloseTo(214.14185970999353, 9);
-    expect(r.significant).toBe(true);
+    expect(r.method).toBe('score');
+    expect(r.p).toBeCloseTo(0.018422125454099, 12); // 2·Φ(−2.357)
+    // Wilson 95% for 30/200 = [0.107136, 0.206056] (scipy), divided by b = 0.1
+    expect(r.ciLow).toBeCloseTo(107.13593562241996, 9);
+    expect(r.ciHigh).toBeCloseTo(206.05579284166663, 9);
+    expect(r.flag).toBe('over');
     expect(r.reliable).toBe(true);
+    // The same row among 8 segments compared: Bonferroni makes it not significant, and the
+    // interval (at 1 − 0.05/8) now reaches below 100.
+    const m8 = profileRow({ O: 30, n: 200, B: 1000, N: 10000, family: 8 });
+    expect(m8.pAdjusted).toBeCloseTo(8 * r.p!, 12);
+    expect(m8.flag).toBe('ns');
+    expect(m8.ciLow!).toBeLessThan(100);
+    expect(m8.level).toBeCloseTo(1 - 0.05 / 8, 15);
   });
 
-  it('is not significant when the CI straddles 100, and unreliable when E < 5 or n < 30', () => {
+  it('is exact below 10 expected, not significant when the interval straddles 100, unreliable when E < 5 or n < 30', () => {
     const r = profileRow({ O: 3, n: 40, B: 100, N: 1000 }); // E = 4
+    expect(r.method).toBe('exact');
     expect(r.ciLow!).toBeLessThan(100);
     expect(r.ciHigh!).toBeGreaterThan(100);
     expect(r.significant).toBe(false);
+    expect(r.flag).toBe('ns');
     expect(r.reliable).toBe(false);
     expect(profileRow({ O: 10, n: 29, B: 500, N: 1000 }).reliable).toBe(false); // E = 14.5, n < 30
     expect(profileRow({ O: 10, n: 30, B: 500, N: 3000 }).reliable).toBe(true); // E = 5
@@ -42,6 +52,8 @@ describe('profileRow: hand-computed example', () => {
     expect(zeroBase.z).toBeNull();
     expect(zeroBase.expected).toBe(0);
     expect(zeroBase.ciLow).toBeNull();
+    expect(zeroBase.p).toBeNull();
+    expect(zeroBase.flag).toBeNull();
     expect(zeroBase.significant).toBe(false);
 
     const noTarget = profileRow({ O: 0, n: 0, B: 10, N: 100 });
@@ -124,44 +136,55 @@ out = [[(0.0 if O == 0 else stats.chi2.ppf(0.025, 2*O)/2), stats.chi2.ppf(0.975,
     });
   });
 
-  it('profileRow matches a numpy re-computation on random inputs', () => {
+  it('profileRow matches scipy on random inputs: exact binomial below 10 expected, score and Wilson above, Bonferroni', () => {
     const rand = rng(42);
-    const cases = Array.from({ length: 300 }, () => {
+    const cases = Array.from({ length: 400 }, () => {
       const N = 1 + Math.floor(rand() * 50000);
       const B = Math.floor(rand() * (N + 1));
-      const n = 1 + Math.floor(rand() * 2000);
-      const O = Math.floor(rand() * (n + 1));
-      return { O, n, B, N, alpha: [0.05, 0.01][Math.floor(rand() * 2)] };
+      const n = 1 + Math.floor(rand() ** 2 * 2000);
+      const O = Math.floor(rand() * (n + 1) * (rand() < 0.5 ? B / N : 1));
+      return { O, n, B, N, family: [1, 8, 21, 76][Math.floor(rand() * 4)] };
     });
-    const ref = py<Array<Record<string, number | boolean | null>>>(
+    const ref = py<Array<Record<string, number | boolean | string | null>>>(
       `
+from scipy.stats import binomtest
 out = []
 for c in inp:
-    O, n, B, N, a = (float(c[k]) for k in ('O', 'n', 'B', 'N', 'alpha'))
+    O, n, B, N, m = (int(c[k]) for k in ('O', 'n', 'B', 'N', 'family'))
+    a = 0.05 / m
     t, b = O/n, B/N
     E = n*b
-    z = stats.norm.ppf(1 - a/2)
-    lo = 0.0 if O == 0 else O*(1 - 1/(9*O) - z/(3*np.sqrt(O)))**3
-    hi = (O+1)*(1 - 1/(9*(O+1)) + z/(3*np.sqrt(O+1)))**3
-    lo = max(lo, 0.0)
-    ci = (100*lo/E, 100*hi/E) if E > 0 else (None, None)
-    out.append(dict(
-        pct=100*t, basePct=100*b, penetration=(100*O/B if B > 0 else None),
-        index=(100*t/b if b > 0 else None), expected=E,
-        z=((t-b)/np.sqrt(b*(1-b)/n) if 0 < b < 1 else None),
-        ciLow=ci[0], ciHigh=ci[1],
-        significant=bool(ci[0] is not None and (ci[0] > 100 or ci[1] < 100)),
-        reliable=bool(E >= 5 and n >= 30)))
+    r = dict(pct=100*t, basePct=100*b, penetration=(100*O/B if B > 0 else None),
+             index=(100*t/b if b > 0 else None), expected=E,
+             z=((t-b)/np.sqrt(b*(1-b)/n) if 0 < b < 1 else None))
+    if b > 0:
+        exact = E < 10 or not (0 < b < 1)
+        ci = binomtest(O, n).proportion_ci(1 - a, method='exact' if exact else 'wilson')
+        p = min(1, 2*min(stats.binom.cdf(O, n, b), stats.binom.sf(O - 1, n, b))) if exact else 2*stats.norm.sf(abs(r['z']))
+        r.update(method='exact' if exact else 'score', p=float(p), pAdjusted=float(min(1, m*p)), ciLow=100*ci.low/b, ciHigh=100*ci.high/b)
+        r['flag'] = ('over' if r['index'] > 100 else 'under') if m*p < 0.05 else 'ns'
+    else:
+        r.update(method=None, p=None, pAdjusted=None, ciLow=None, ciHigh=None, flag=None)
+    r['reliable'] = bool(E >= 5 and n >= 30)
+    out.append(r)
 `,
       cases,
     );
+    let exact = 0;
+    let flagged = 0;
     cases.forEach((c, k) => {
-      const got = profileRow(c) as unknown as Record<string, number | boolean | null>;
-      for (const [key, want] of Object.entries(ref[k])) {
+      const got = profileRow(c) as unknown as Record<string, number | boolean | string | null>;
+      for (const [key, want] of Object.entries(ref[k]!)) {
         const g = got[key];
-        if (typeof want === 'boolean') expect(g, `${key} case ${JSON.stringify(c)}`).toBe(want);
-        else expect(close(g as number | null, want, 1e-9, 1e-9), `${key} case ${JSON.stringify(c)}: ${g} vs ${want}`).toBe(true);
+        if (typeof want === 'number' || (want === null && typeof g === 'number')) expect(close(g as number | null, want as number | null, 1e-9, 1e-9), `${key} case ${JSON.stringify(c)}: ${g} vs ${want}`).toBe(true);
+        else expect(g, `${key} case ${JSON.stringify(c)}`).toBe(want);
       }
+      // The interval drawn and the flag never disagree.
+      if (got.ciLow !== null) expect(got.flag === 'ns', JSON.stringify(c)).toBe((got.ciLow as number) <= 100 && (got.ciHigh as number) >= 100);
+      if (got.method === 'exact') exact++;
+      if (got.flag === 'over' || got.flag === 'under') flagged++;
     });
+    expect(exact).toBeGreaterThan(50);
+    expect(flagged).toBeGreaterThan(50);
   });
 });

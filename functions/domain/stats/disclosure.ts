@@ -1,444 +1,319 @@
 /**
- * Small-number suppression (statistical disclosure control) for tables shown to heads of
- * school or published: counts of pupils by segment are hidden when small enough to risk
- * identifying individuals, plus enough other cells that the hidden ones cannot be
- * recovered by subtraction from published totals.
+ * Statistical disclosure control for what heads see (the design and its argument are in
+ * docs/disclosure.md). Three pieces, all pure:
  *
- * Symbols follow the GSS / DfE convention: 'c' = confidential (suppressed),
- * 'z' = not applicable (a percentage of a zero total).
+ * 1. The rule for one count (`showCount`): 0 is shown as 0 (none), 1 to threshold − 1 as "c"
+ *    (fewer than the threshold), and every other count rounded to the nearest multiple of 5
+ *    (halves up), never below the threshold. Statistics are then worked out from the shown counts,
+ *    so nothing shown carries more than the counts do. `shownRange` is the documented meaning of a
+ *    shown value: the exact counts it can stand for, what an attacker may use.
  *
- * Decisions:
- *  - Primary suppression: counts with 0 < n < threshold (default 5, so 1–4 are hidden).
- *  - Zeros are shown. A true zero discloses nothing about any individual, and hiding zeros would
- *    mark every sparse row 'c' for no protection. Consequently zeros are never chosen as secondary
- *    suppressions either: a hidden cell that is known to be ≥ 0 paired with a hidden zero gives
- *    the first an exact upper bound (its own value). The one exception is a total below the
- *    threshold: then the whole line is hidden, zeros included, since "c, 0, 0, 0" would reveal
- *    that every member of a small group is in one category.
- *  - Secondary suppression, per line with a published total:
- *      (a) never exactly one hidden cell (else total − shown cells recovers it), and
- *      (b) the hidden cells must sum to at least `minSuppressedSum` (default = threshold).
- *    (b) goes beyond the usual rule because a reader knows a hidden cell is ≥ 1 (zeros are shown):
- *    two hidden cells summing to 2 must both be 1. Set minSuppressedSum = 0 for the plain rule (a).
- *    Secondary cells are chosen smallest non-zero first (least information lost), ties by position.
- *  - Output objects carry no raw value for a suppressed cell (value: null), so they can be
- *    serialised straight into a report without leaking.
- *  - Percentages are computed from the unrounded counts, and shown as 'c' when either the cell
- *    or its denominator is suppressed (a shown count with a shown percentage would reveal the
- *    hidden total).
+ * 2. An exact audit (`exactRanges`). A table's published identities (a total is the sum of its
+ *    parts) can narrow what a shown value stands for: with rounding alone, a group of 7 shown as 5
+ *    with one subgroup of 5 shown as 5 and two shown as c leaves the two c's summing to at most 2,
+ *    so both are 1. catchment's identities form a tree (every count is in at most one line as a
+ *    part, lines share at most one count, no cycles), and on a tree of sum constraints over integer
+ *    intervals, propagating bounds to a fixed point gives the exact range of every count (bounds
+ *    consistency is global consistency on a Berge-acyclic network, and sums of integer intervals
+ *    are integer intervals). The attack test checks the same ranges with an independent
+ *    integer-programming solver.
+ *
+ *    The breakdown of a count shown as c is shown as c throughout, zeros included (a c among
+ *    them may then be 0), since c parts each known to be at least 1 could otherwise add up to it.
+ *
+ * 3. The repair (`publishTable`). Where the audit finds a protected count (one shown as c, or a
+ *    hidden count such as "not eligible for FSM" that is 1 to threshold − 1) that could be worked
+ *    out exactly, the shown total of its line is rounded to 10 instead of 5 (a wider range), and
+ *    the audit runs again, until nothing is pinned. No count is ever hidden to protect another
+ *    (no secondary suppression), so nothing of 5 or more is hidden.
  */
 
-export type SuppressionReason = 'primary' | 'secondary' | 'total';
-
-export interface SuppressOptions {
-  /** Counts 0 < n < threshold are suppressed. Default 5. */
-  threshold?: number;
-  /** Hidden cells in a line with a published total must sum to at least this. Default = threshold. */
-  minSuppressedSum?: number;
-  /** Decimal places for pctDisplay. Default 1. */
-  decimals?: number;
-}
-
-export interface PublishedCell {
-  key: string;
-  /** The count, or null when suppressed. */
-  value: number | null;
-  /** 'c' when suppressed, else the count. */
-  display: string;
-  /** Percentage of the relevant total (unrounded), or null when suppressed / not applicable. */
-  pct: number | null;
-  /** 'c' when the cell or its denominator is suppressed, 'z' when the denominator is 0, else pct to `decimals`. */
-  pctDisplay: string;
-  suppressed: boolean;
-  reason: SuppressionReason | null;
-}
-
-export interface CountCell {
-  key: string;
-  n: number;
-}
-
-export interface Table1D {
-  cells: readonly CountCell[];
-  /** Published total. Defaults to the sum of the cells; may exceed it (e.g. unclassified pupils). */
-  total?: number;
-}
-
-export interface Published1D {
-  cells: PublishedCell[];
-  total: PublishedCell;
-}
-
-export const SUPPRESSED = 'c';
-export const NOT_APPLICABLE = 'z';
-
-interface ResolvedOptions {
+export interface RoundingRule {
+  /** Counts 1 to threshold − 1 are shown as "c". Default 5. */
   threshold: number;
-  minSuppressedSum: number;
-  decimals: number;
+  /** Other counts are rounded to a multiple of this. Default 5; 1 switches rounding off. */
+  base: number;
 }
 
-function resolveOptions(opts: SuppressOptions): ResolvedOptions {
-  const threshold = opts.threshold ?? 5;
-  if (!(Number.isInteger(threshold) && threshold >= 1)) throw new RangeError(`threshold must be an integer ≥ 1, got ${threshold}`);
-  const minSuppressedSum = opts.minSuppressedSum ?? threshold;
-  if (!(Number.isFinite(minSuppressedSum) && minSuppressedSum >= 0)) throw new RangeError(`minSuppressedSum must be ≥ 0, got ${minSuppressedSum}`);
-  const decimals = opts.decimals ?? 1;
-  if (!(Number.isInteger(decimals) && decimals >= 0 && decimals <= 20)) throw new RangeError(`decimals must be an integer in 0..20, got ${decimals}`);
-  return { threshold, minSuppressedSum, decimals };
+export const DEFAULT_RULE: RoundingRule = { threshold: 5, base: 5 };
+/** The base a line's total is rounded to when rounding to `base` would let a hidden count be worked out. */
+export const COARSE_BASE = 10;
+
+export type Shown = number | 'c';
+export const SUPPRESSED = 'c';
+
+export function checkRule(rule: RoundingRule): void {
+  if (!(Number.isInteger(rule.threshold) && rule.threshold >= 1)) throw new RangeError(`threshold must be an integer ≥ 1, got ${rule.threshold}`);
+  if (!(Number.isInteger(rule.base) && rule.base >= 1)) throw new RangeError(`rounding base must be an integer ≥ 1, got ${rule.base}`);
 }
 
-function assertCount(what: string, n: number): void {
-  if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`${what} must be a non-negative integer, got ${n}`);
-}
+/** The smallest value a count of threshold or more is shown as. */
+const smallestShown = (threshold: number, base: number) => Math.ceil(threshold / base) * base;
 
-const isSmall = (n: number, threshold: number) => n > 0 && n < threshold;
-
-/** Shapes one published cell; the percentage is hidden when its numerator or denominator is. */
-function publish(
-  key: string,
-  n: number,
-  reason: SuppressionReason | null,
-  denominator: number,
-  denominatorSuppressed: boolean,
-  decimals: number,
-): PublishedCell {
-  const suppressed = reason !== null;
-  let pct: number | null = null;
-  let pctDisplay: string;
-  if (suppressed || denominatorSuppressed) pctDisplay = SUPPRESSED;
-  else if (denominator === 0) pctDisplay = NOT_APPLICABLE;
-  else {
-    pct = (100 * n) / denominator;
-    pctDisplay = pct.toFixed(decimals);
-  }
-  return { key, value: suppressed ? null : n, display: suppressed ? SUPPRESSED : String(n), pct, pctDisplay, suppressed, reason };
+/** A count as shown under the rule, rounded to `base` (the rule's own base unless coarsened). */
+export function showCount(x: number, rule: RoundingRule = DEFAULT_RULE, base = rule.base): Shown {
+  if (!(Number.isInteger(x) && x >= 0)) throw new RangeError(`count must be a non-negative integer, got ${x}`);
+  if (x === 0) return 0;
+  if (x < rule.threshold) return SUPPRESSED;
+  return Math.max(smallestShown(rule.threshold, base), base * Math.floor(x / base + 0.5));
 }
 
 /**
- * Secondary suppression within one line (values + which are hidden) whose total is published.
- * Applies rules (a) and (b) from the module comment; returns the indices newly hidden, or null
- * when the line cannot be protected without hiding its total (no non-zero cell left to hide).
+ * The exact counts a shown value can stand for, [low, high] (what the attack test assumes). A "c"
+ * that stands for part of a total itself shown as "c" may be 0 (`underHidden`).
  */
-function protectLine(values: readonly number[], hidden: readonly boolean[], minSuppressedSum: number): number[] | null {
-  const added: number[] = [];
-  let count = 0;
-  let sum = 0;
-  values.forEach((v, i) => {
-    if (hidden[i]) { count++; sum += v; }
-  });
-  const isHidden = (i: number) => hidden[i] || added.includes(i);
-  while (count === 1 || (count > 0 && sum < minSuppressedSum)) {
-    let best = -1;
-    for (let i = 0; i < values.length; i++) {
-      if (isHidden(i) || values[i] === 0) continue;
-      if (best < 0 || values[i] < values[best]) best = i;
-    }
-    if (best < 0) return null;
-    added.push(best);
-    count++;
-    sum += values[best];
+export function shownRange(s: Shown, rule: RoundingRule = DEFAULT_RULE, base = rule.base, underHidden = false): [number, number] {
+  if (s === SUPPRESSED) return [underHidden ? 0 : 1, rule.threshold - 1];
+  if (s === 0) return [0, 0];
+  const low = s === smallestShown(rule.threshold, base) ? rule.threshold : Math.ceil(s - base / 2);
+  return [low, Math.ceil(s + base / 2) - 1];
+}
+
+/** A count as shown, or undefined when not shown ("c" counts as shown). For statistics: null when c. */
+export const numeric = (s: Shown): number | null => (s === SUPPRESSED ? null : s);
+
+// ---------------------------------------------------------------------------------------------
+// The audit
+// ---------------------------------------------------------------------------------------------
+
+/** One published identity: `total` is the sum of `parts`. */
+export interface Line {
+  total: string;
+  parts: readonly string[];
+}
+
+/** Larger than any count; stands for "no upper bound" without Infinity − Infinity = NaN. */
+const UNBOUNDED = 1e12;
+
+/** Lines compiled to indices once per table shape (the same for every school of a classification). */
+interface Shape {
+  keys: string[];
+  index: Map<string, number>;
+  lines: { t: number; p: Int32Array }[];
+}
+const shapes = new WeakMap<readonly Line[], Shape>();
+
+function shapeOf(lines: readonly Line[]): Shape {
+  let s = shapes.get(lines);
+  if (s) return s;
+  const index = new Map<string, number>();
+  const add = (k: string) => index.has(k) || index.set(k, index.size);
+  for (const l of lines) {
+    add(l.total);
+    l.parts.forEach(add);
   }
-  return added;
+  // Sweep children's lines before their parents' (reverse of the usual top-down listing) and back:
+  // on a tree two sweeps settle it; the loop below still runs to a fixed point.
+  s = { keys: [...index.keys()], index, lines: lines.map((l) => ({ t: index.get(l.total)!, p: Int32Array.from(l.parts, (k) => index.get(k)!) })) };
+  shapes.set(lines, s);
+  return s;
 }
 
-/**
- * Suppress a 1-D table of counts with a published total (e.g. one school's pupils by segment).
- * Percentages are of the total. See the module comment for the rules.
- */
-export function suppress(table: Table1D, opts: SuppressOptions = {}): Published1D {
-  const { threshold, minSuppressedSum, decimals } = resolveOptions(opts);
-  table.cells.forEach((c, i) => assertCount(`cells[${i}].n (${c.key})`, c.n));
-  const sum = table.cells.reduce((s, c) => s + c.n, 0);
-  const total = table.total ?? sum;
-  assertCount('total', total);
-  if (total < sum) throw new RangeError(`total (${total}) is less than the sum of the cells (${sum})`);
-
-  const reasons: (SuppressionReason | null)[] = table.cells.map(() => null);
-  let totalReason: SuppressionReason | null = null;
-
-  if (isSmall(total, threshold)) {
-    // Small group: hide everything, zeros included (see module comment).
-    reasons.fill('total');
-    totalReason = 'primary';
-  } else {
-    table.cells.forEach((c, i) => {
-      if (isSmall(c.n, threshold)) reasons[i] = 'primary';
-    });
-    const added = protectLine(
-      table.cells.map((c) => c.n),
-      reasons.map((r) => r !== null),
-      minSuppressedSum,
-    );
-    if (added === null) totalReason = 'secondary'; // only reachable when total > sum of cells
-    else for (const i of added) reasons[i] = 'secondary';
-  }
-
-  const totalHidden = totalReason !== null;
-  return {
-    cells: table.cells.map((c, i) => publish(c.key, c.n, reasons[i], total, totalHidden, decimals)),
-    total: publish('total', total, totalReason, total, totalHidden, decimals),
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Two-way tables with row, column and grand totals
-// ---------------------------------------------------------------------------
-
-export interface Table2D {
-  rowKeys: readonly string[];
-  colKeys: readonly string[];
-  /** counts[i][j]: row i (e.g. school), column j (e.g. segment). Totals are derived from these. */
-  counts: readonly (readonly number[])[];
-}
-
-export interface Published2DRow {
-  key: string;
-  /** pct = share of the row total. */
-  cells: PublishedCell[];
-  /** pct = share of the grand total. */
-  total: PublishedCell;
-}
-
-export interface Published2D {
-  rows: Published2DRow[];
-  /** pct = share of the grand total. */
-  colTotals: PublishedCell[];
-  grandTotal: PublishedCell;
-}
-
-/**
- * Suppress a two-way table published with row totals, column totals and a grand total.
- *
- * Work on the augmented (r+1) × (c+1) grid: interior cells, row totals in column c, column totals
- * in row r, grand total at (r, c). Every augmented row and column is one published linear relation
- * (cells sum to their total). Model it as a bipartite graph with a node per augmented row and per
- * augmented column and an edge per hidden cell. The hidden values can be shifted without changing
- * any published figure exactly along cycles of that graph, so a hidden cell is recoverable by
- * linear algebra iff its edge is a *bridge* (lies on no cycle). "No row or column with exactly one
- * hidden cell" is the special case of a degree-1 node; it is not enough on its own (two blocks of
- * hidden cells joined by a single hidden cell satisfy it, yet that cell is recoverable).
- *
- * Algorithm (deterministic; all ties broken by row then column index):
- *  1. Primary: a total 0 < T < threshold hides its whole line, zeros included (reason 'total'; the
- *     total itself 'primary'); a grand total below threshold hides everything. Then every interior
- *     cell 0 < n < threshold (reason 'primary').
- *  2. Repeat until nothing changes:
- *     a. For each augmented line whose total is shown (rows top to bottom, then columns left to
- *        right): rules (a) and (b) of the module comment, adding the smallest non-zero shown cell.
- *     b. If any hidden cell is a bridge, take the first in row-major order and hide the cheapest
- *        path of shown cells that closes a cycle through it: Dijkstra between its row and column
- *        nodes, hidden cells free, cost compared lexicographically as (zeros used, totals used,
- *        sum of counts), so zeros and totals are hidden only when there is no other way.
- *  Each step hides at least one more cell, so this terminates. On exit no hidden cell is a bridge
- *  (hence no augmented line has exactly one hidden cell) and rule (b) holds in every line with a
- *  shown total.
- *
- * Not covered (as with all heuristic cell suppression): bounds an attacker can derive from
- * non-negativity are not audited beyond rule (b). A small row (e.g. a school below the threshold)
- * forces another row total to be hidden, since the grand total would otherwise give it away;
- * callers who prefer can drop such rows before tabulating.
- */
-export function suppress2D(table: Table2D, opts: SuppressOptions = {}): Published2D {
-  const { threshold, minSuppressedSum, decimals } = resolveOptions(opts);
-  const r = table.rowKeys.length;
-  const c = table.colKeys.length;
-  if (table.counts.length !== r) throw new RangeError(`counts has ${table.counts.length} rows, expected ${r}`);
-  table.counts.forEach((row, i) => {
-    if (row.length !== c) throw new RangeError(`counts[${i}] has ${row.length} columns, expected ${c}`);
-    row.forEach((v, j) => assertCount(`counts[${i}][${j}]`, v));
-  });
-
-  // Augmented grid of values.
-  const A: number[][] = Array.from({ length: r + 1 }, () => new Array<number>(c + 1).fill(0));
-  for (let i = 0; i < r; i++) {
-    for (let j = 0; j < c; j++) {
-      const v = table.counts[i][j];
-      A[i][j] = v;
-      A[i][c] += v;
-      A[r][j] += v;
-      A[r][c] += v;
-    }
-  }
-  const reason: (SuppressionReason | null)[][] = A.map((row) => row.map(() => null));
-  const hide = (i: number, j: number, why: SuppressionReason) => {
-    if (reason[i][j] === null) reason[i][j] = why;
-  };
-
-  // 1. Primary suppression.
-  if (isSmall(A[r][c], threshold)) {
-    for (let i = 0; i <= r; i++) for (let j = 0; j <= c; j++) hide(i, j, i === r && j === c ? 'primary' : 'total');
-  } else {
-    for (let i = 0; i < r; i++) {
-      if (!isSmall(A[i][c], threshold)) continue;
-      hide(i, c, 'primary');
-      for (let j = 0; j < c; j++) hide(i, j, 'total');
-    }
-    for (let j = 0; j < c; j++) {
-      if (!isSmall(A[r][j], threshold)) continue;
-      hide(r, j, 'primary');
-      for (let i = 0; i < r; i++) hide(i, j, 'total');
-    }
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) if (isSmall(A[i][j], threshold)) hide(i, j, 'primary');
-  }
-
-  // 2. Secondary suppression.
-  for (;;) {
-    if (applyLineRules(A, reason, minSuppressedSum)) continue;
-    const bridge = firstBridge(reason);
-    if (bridge === null) break;
-    for (const [i, j] of cheapestCycleCompletion(A, reason, bridge)) hide(i, j, 'secondary');
-  }
-
-  const shown = (i: number, j: number) => reason[i][j] === null;
-  const G = A[r][c];
-  return {
-    rows: table.rowKeys.map((key, i) => ({
-      key,
-      cells: table.colKeys.map((ck, j) => publish(ck, A[i][j], reason[i][j], A[i][c], !shown(i, c), decimals)),
-      total: publish(key, A[i][c], reason[i][c], G, !shown(r, c), decimals),
-    })),
-    colTotals: table.colKeys.map((ck, j) => publish(ck, A[r][j], reason[r][j], G, !shown(r, c), decimals)),
-    grandTotal: publish('total', G, reason[r][c], G, !shown(r, c), decimals),
-  };
-}
-
-/**
- * Rules (a) and (b) on every augmented line with a shown total. Returns true if anything was hidden.
- * If a line cannot be protected with non-zero cells, its total is hidden instead (the bridge step
- * then protects that total in its own lines).
- */
-function applyLineRules(A: number[][], reason: (SuppressionReason | null)[][], minSuppressedSum: number): boolean {
-  const r = A.length - 1;
-  const c = A[0].length - 1;
-  let changed = false;
-  const lines: Array<Array<[number, number]>> = [];
-  for (let i = 0; i <= r; i++) lines.push(Array.from({ length: c + 1 }, (_, j) => [i, j] as [number, number]));
-  for (let j = 0; j <= c; j++) lines.push(Array.from({ length: r + 1 }, (_, i) => [i, j] as [number, number]));
-  for (const line of lines) {
-    const [ti, tj] = line[line.length - 1]; // the line's total
-    if (reason[ti][tj] !== null) continue;
-    const members = line.slice(0, -1);
-    const added = protectLine(
-      members.map(([i, j]) => A[i][j]),
-      members.map(([i, j]) => reason[i][j] !== null),
-      minSuppressedSum,
-    );
-    if (added === null) {
-      reason[ti][tj] = 'secondary';
-      changed = true;
-    } else if (added.length > 0) {
-      for (const k of added) reason[members[k][0]][members[k][1]] = 'secondary';
+/** Bounds propagation to a fixed point over compiled lines; lo/hi are updated in place. */
+function propagate(shape: Shape, lo: Float64Array, hi: Float64Array): void {
+  const L = shape.lines;
+  const tighten = (i: number, a: number, b: number): boolean => {
+    let changed = false;
+    if (a > lo[i]) {
+      lo[i] = a;
       changed = true;
     }
+    if (b < hi[i]) {
+      hi[i] = b;
+      changed = true;
+    }
+    if (lo[i] > hi[i]) throw new Error(`internal: inconsistent published ranges at ${shape.keys[i]}`);
+    return changed;
+  };
+  const sweep = (k: number): boolean => {
+    const { t, p } = L[k];
+    let sLo = 0;
+    let sHi = 0;
+    for (let j = 0; j < p.length; j++) {
+      sLo += lo[p[j]];
+      sHi += hi[p[j]];
+    }
+    let changed = tighten(t, sLo, Math.min(UNBOUNDED, sHi));
+    for (let j = 0; j < p.length; j++) {
+      const i = p[j];
+      if (tighten(i, lo[t] - (sHi - hi[i]), hi[t] - (sLo - lo[i]))) changed = true;
+    }
+    return changed;
+  };
+  for (let round = 0; ; round++) {
+    if (round > 4 * shape.keys.length + 10) throw new Error('internal: bounds propagation did not settle');
+    let changed = false;
+    for (let k = L.length - 1; k >= 0; k--) if (sweep(k)) changed = true;
+    for (let k = 0; k < L.length; k++) if (sweep(k)) changed = true;
+    if (!changed) return;
   }
-  return changed;
 }
 
 /**
- * First hidden cell (row-major) whose edge is a bridge in the bipartite graph of hidden cells:
- * nodes 0..r are augmented rows, r+1..r+1+c augmented columns. Tarjan's low-link bridge search.
+ * Exact ranges of every count given each count's own range (`ranges`; a count missing from it is
+ * unknown, [0, ∞)) and the lines. Exact when the lines form a tree (see the module comment); on
+ * other structures the ranges are still valid, only possibly wider than the true ones.
+ * Throws if the ranges are inconsistent (no table satisfies them), which means a bug upstream.
  */
-function firstBridge(reason: (SuppressionReason | null)[][]): [number, number] | null {
-  const R = reason.length;
-  const C = reason[0].length;
-  const V = R + C;
-  const adj: Array<Array<{ to: number; cell: number }>> = Array.from({ length: V }, () => []);
-  for (let i = 0; i < R; i++) {
-    for (let j = 0; j < C; j++) {
-      if (reason[i][j] === null) continue;
-      const cell = i * C + j;
-      adj[i].push({ to: R + j, cell });
-      adj[R + j].push({ to: i, cell });
+export function exactRanges(ranges: ReadonlyMap<string, readonly [number, number]>, lines: readonly Line[]): Map<string, [number, number]> {
+  const shape = shapeOf(lines);
+  const extra = [...ranges.keys()].filter((k) => !shape.index.has(k));
+  const lo = new Float64Array(shape.keys.length);
+  const hi = new Float64Array(shape.keys.length).fill(UNBOUNDED);
+  for (const [k, [a, b]] of ranges) {
+    const i = shape.index.get(k);
+    if (i === undefined) continue;
+    lo[i] = a;
+    hi[i] = Math.min(UNBOUNDED, b);
+  }
+  propagate(shape, lo, hi);
+  const out = new Map<string, [number, number]>(shape.keys.map((k, i) => [k, [lo[i], hi[i] >= UNBOUNDED ? Infinity : hi[i]]]));
+  for (const k of extra) out.set(k, [ranges.get(k)![0], ranges.get(k)![1]]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publishing one table
+// ---------------------------------------------------------------------------------------------
+
+export interface CountTable {
+  /** Exact counts by key. */
+  counts: ReadonlyMap<string, number>;
+  /** The table's published identities. */
+  lines: readonly Line[];
+  /** Counts that are not shown at all but are protected when small (e.g. pupils not eligible for FSM). */
+  unshown?: ReadonlySet<string>;
+}
+
+export interface PublishedTable {
+  /** What is shown for each shown count. */
+  shown: Map<string, Shown>;
+  /** Rounding base of each shown count: rule.base, or COARSE_BASE where the audit needed it. */
+  base: Map<string, number>;
+  /** Counts rounded to COARSE_BASE by the repair, in the order they were coarsened. */
+  coarsened: string[];
+  /** Counts shown as "c" that may stand for 0: parts of a total shown as c, and parts of lines the repair opened. */
+  underHidden: Set<string>;
+  /** The counts the repair opened (beyond the parts of totals shown as c), in order. */
+  opened: string[];
+}
+
+/** The ranges an attacker may assume for a published table (unshown counts: unknown). */
+export function publishedRanges(pub: PublishedTable, rule: RoundingRule): Map<string, [number, number]> {
+  return new Map([...pub.shown].map(([k, s]) => [k, shownRange(s, rule, pub.base.get(k), pub.underHidden.has(k))]));
+}
+
+/** Protected counts that the published table pins to one value (none, after publishTable). */
+export function pinnedCounts(table: CountTable, pub: PublishedTable, rule: RoundingRule): string[] {
+  const ranges = exactRanges(publishedRanges(pub, rule), table.lines);
+  const out: string[] = [];
+  for (const [k, [a, b]] of ranges) {
+    if (a !== b) continue;
+    const s = pub.shown.get(k);
+    const n = table.counts.get(k) ?? 0;
+    if (s === SUPPRESSED || (s === undefined && table.unshown?.has(k) && n > 0 && n < rule.threshold)) out.push(k);
+  }
+  return out;
+}
+
+/**
+ * Show every count of a table under the rule, then audit and repair until no protected count is
+ * pinned (module comment, step 3). `audit: false` skips the breakdown rule and the repair (the
+ * design switched off, for the attack test only). Deterministic: pinned counts are repaired in key order of the
+ * table's lines, each by coarsening the shown total of the first line (parts before totals) that
+ * contains it and still has a count rounded to the rule's base.
+ */
+export function publishTable(table: CountTable, rule: RoundingRule = DEFAULT_RULE, opts: { audit?: boolean } = {}): PublishedTable {
+  checkRule(rule);
+  const shown = new Map<string, Shown>();
+  const base = new Map<string, number>();
+  for (const [k, n] of table.counts) {
+    if (table.unshown?.has(k)) continue;
+    shown.set(k, showCount(n, rule));
+    base.set(k, rule.base);
+  }
+  // The breakdown of a hidden count is hidden, zeros included: otherwise its parts' lower bounds
+  // (1 for each "c", 0 for each 0) can add up to the threshold − 1 and pin it and all of them.
+  const underHidden = new Set<string>();
+  const audit = opts.audit ?? true;
+  for (let changed = audit; changed; ) {
+    changed = false;
+    for (const l of table.lines) {
+      if (shown.get(l.total) !== SUPPRESSED) continue;
+      for (const p of l.parts) {
+        if (!shown.has(p) || underHidden.has(p)) continue;
+        shown.set(p, SUPPRESSED);
+        underHidden.add(p);
+        changed = true;
+      }
     }
   }
-  const disc = new Array<number>(V).fill(-1);
-  const low = new Array<number>(V).fill(0);
-  const bridges: number[] = [];
-  let time = 0;
-  // Iterative DFS so large tables cannot overflow the call stack.
-  for (let s = 0; s < V; s++) {
-    if (disc[s] >= 0) continue;
-    const stack: Array<{ v: number; parentCell: number; k: number }> = [{ v: s, parentCell: -1, k: 0 }];
-    disc[s] = low[s] = time++;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      if (top.k < adj[top.v].length) {
-        const { to, cell } = adj[top.v][top.k++];
-        if (cell === top.parentCell) continue;
-        if (disc[to] < 0) {
-          disc[to] = low[to] = time++;
-          stack.push({ v: to, parentCell: cell, k: 0 });
-        } else {
-          low[top.v] = Math.min(low[top.v], disc[to]);
-        }
-      } else {
-        stack.pop();
-        if (stack.length > 0) {
-          const parent = stack[stack.length - 1].v;
-          low[parent] = Math.min(low[parent], low[top.v]);
-          if (low[top.v] > disc[parent]) bridges.push(top.parentCell);
+  const pub: PublishedTable = { shown, base, coarsened: [], underHidden, opened: [] };
+  if (!audit || rule.base >= COARSE_BASE) return pub;
+  const order = new Map<string, number>();
+  table.lines.forEach((l) => [l.total, ...l.parts].forEach((k) => order.has(k) || order.set(k, order.size)));
+  const opened: string[] = [];
+  for (let guard = 0; guard <= 2 * shown.size + table.lines.length; guard++) {
+    const pinned = pinnedCounts(table, pub, rule).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    if (pinned.length === 0) {
+      pub.opened = opened;
+      return pub;
+    }
+    const step = repairFor(pinned[0]!, table, pub, rule);
+    if (step === null) throw new Error(`disclosure: cannot protect ${pinned[0]} (nothing left to widen in its lines)`);
+    if ('coarsen' in step) {
+      base.set(step.coarsen, COARSE_BASE);
+      shown.set(step.coarsen, showCount(table.counts.get(step.coarsen)!, rule, COARSE_BASE));
+      pub.coarsened.push(step.coarsen);
+    } else {
+      for (const p of step.open.parts) {
+        const v = shown.get(p);
+        if ((v === 0 || v === SUPPRESSED) && !underHidden.has(p)) {
+          shown.set(p, SUPPRESSED);
+          underHidden.add(p);
+          opened.push(p);
         }
       }
     }
   }
-  if (bridges.length === 0) return null;
-  const first = Math.min(...bridges);
-  return [Math.floor(first / C), first % C];
+  throw new Error('internal: disclosure repair did not settle');
 }
 
-type Cost = [zeros: number, totals: number, sum: number];
-const lessCost = (a: Cost, b: Cost) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-
 /**
- * Shown cells to hide so that the hidden cell `bridge` lies on a cycle: the cheapest path between
- * its row node and column node not using the bridge itself (dense Dijkstra; the graph is complete
- * bipartite, every cell an edge). Hidden cells cost nothing; a shown cell costs (isZero, isTotal, value).
- * Node ties resolve to the lowest index, so the result is deterministic.
+ * The next widening for a pinned count, looking outwards from it line by line: in each line, round
+ * its total to 10, else round its largest part still at the rule's base to 10, else (when the pin
+ * comes from parts that are each known to be at least 1, or exactly 0) let the line's c and 0
+ * parts stand for 0 to threshold − 1 ("open" the line: its zeros are shown as c).
  */
-function cheapestCycleCompletion(A: number[][], reason: (SuppressionReason | null)[][], bridge: [number, number]): Array<[number, number]> {
-  const R = A.length;
-  const C = A[0].length;
-  const V = R + C;
-  const cellOf = (u: number, v: number): [number, number] => (u < R ? [u, v - R] : [v, u - R]);
-  const edgeCost = (i: number, j: number): Cost => {
-    if (reason[i][j] !== null) return [0, 0, 0];
-    return [A[i][j] === 0 ? 1 : 0, i === R - 1 || j === C - 1 ? 1 : 0, A[i][j]];
+function repairFor(pinned: string, table: CountTable, pub: PublishedTable, rule: RoundingRule): { coarsen: string } | { open: Line } | null {
+  const canCoarsen = (k: string) => {
+    const s = pub.shown.get(k);
+    return typeof s === 'number' && s > 0 && (pub.base.get(k) ?? 0) < COARSE_BASE;
   };
-  const src = bridge[0];
-  const dst = R + bridge[1];
-  const dist: (Cost | null)[] = new Array(V).fill(null);
-  const prev = new Array<number>(V).fill(-1);
-  const done = new Array<boolean>(V).fill(false);
-  dist[src] = [0, 0, 0];
-  for (;;) {
-    let u = -1;
-    for (let v = 0; v < V; v++) {
-      if (done[v] || dist[v] === null) continue;
-      if (u < 0 || lessCost(dist[v] as Cost, dist[u] as Cost) < 0) u = v;
-    }
-    if (u < 0 || u === dst) break;
-    done[u] = true;
-    // Neighbours of a row node are all column nodes and vice versa.
-    const [from, to] = u < R ? [R, V] : [0, R];
-    for (let v = from; v < to; v++) {
-      if (done[v]) continue;
-      const [i, j] = cellOf(u, v);
-      if (i === bridge[0] && j === bridge[1]) continue;
-      const w = edgeCost(i, j);
-      const du = dist[u] as Cost;
-      const cand: Cost = [du[0] + w[0], du[1] + w[1], du[2] + w[2]];
-      if (dist[v] === null || lessCost(cand, dist[v] as Cost) < 0) {
-        dist[v] = cand;
-        prev[v] = u;
+  const canOpen = (l: Line) => l.parts.some((p) => (pub.shown.get(p) === 0 || pub.shown.get(p) === SUPPRESSED) && !pub.underHidden.has(p));
+  const shownN = (k: string) => numeric(pub.shown.get(k) ?? 0) ?? 0;
+  const seenLines = new Set<Line>();
+  const seen = new Set<string>([pinned]);
+  let frontier = [pinned];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const k of frontier) {
+      const lines = [...table.lines.filter((l) => l.parts.includes(k)), ...table.lines.filter((l) => l.total === k)];
+      for (const l of lines) {
+        if (seenLines.has(l)) continue;
+        seenLines.add(l);
+        if (canCoarsen(l.total)) return { coarsen: l.total };
+        const part = [...l.parts].filter(canCoarsen).sort((a, b) => shownN(b) - shownN(a))[0];
+        if (part) return { coarsen: part };
+        if (rule.threshold > 1 && canOpen(l)) return { open: l };
+        for (const m of [l.total, ...l.parts]) {
+          if (seen.has(m)) continue;
+          seen.add(m);
+          next.push(m);
+        }
       }
     }
+    frontier = next;
   }
-  if (dist[dst] === null) throw new Error('internal: no cycle completion found'); // impossible: r, c ≥ 1
-  const path: Array<[number, number]> = [];
-  for (let v = dst; v !== src; v = prev[v]) {
-    const [i, j] = cellOf(prev[v], v);
-    if (reason[i][j] === null) path.push([i, j]);
-  }
-  return path;
+  return null;
 }

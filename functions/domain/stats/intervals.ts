@@ -162,7 +162,7 @@ function betaContinuedFraction(y: number, a: number, b: number): number {
  * ≳ 0.3, since the switch point (a + 1)/(a + b + 2) is close to the mean, so a small tail
  * probability, the case the quantile search needs, is always the directly computed one.
  */
-function betaTails(y: number, a: number, b: number): { lower: number; upper: number } {
+export function betaTails(y: number, a: number, b: number): { lower: number; upper: number } {
   if (y <= 0) return { lower: 0, upper: 1 };
   if (y >= 1) return { lower: 1, upper: 0 };
   const front = Math.exp(lnFront(y, a, b)); // y^a (1−y)^b / B(a, b) is symmetric under (y, a, b) ↔ (1 − y, b, a)

@@ -24,6 +24,32 @@ export function twoSidedP(z: number | null): number | null {
   return Math.min(1, 2 * normalSf(Math.abs(z)));
 }
 
+/**
+ * The multiple-testing policy used by every flag, chart and sentence in catchment: the family-wise
+ * error rate is held at FAMILY_ALPHA within each family of comparisons shown together (the
+ * segments of one level of one profile or report; the wards, or the schools, of one table; the
+ * trend of one level) by Bonferroni's method. Bonferroni rather than Holm because it has matching
+ * intervals: each comparison's interval is drawn at level 1 − FAMILY_ALPHA/m, and it excludes the
+ * null value exactly when the adjusted p-value is below FAMILY_ALPHA, so chart and flag agree.
+ */
+export const FAMILY_ALPHA = 0.05;
+
+/** Per-comparison level for a family of m comparisons: alpha/m (m < 1 is treated as 1). */
+export function bonferroniAlpha(alpha: number, m: number): number {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+  if (!(Number.isFinite(m) && m >= 0)) throw new RangeError(`family size must be finite and ≥ 0, got ${m}`);
+  return alpha / Math.max(1, Math.floor(m));
+}
+
+/**
+ * Bonferroni-adjusted p-values min(1, m·p), m = the number of non-null p-values (nulls pass
+ * through). Matches statsmodels multipletests(method='bonferroni').
+ */
+export function bonferroni(pvalues: readonly (number | null)[]): (number | null)[] {
+  const m = ascendingPValues(pvalues).length;
+  return pvalues.map((p) => (p === null ? null : Math.min(1, p * m)));
+}
+
 /** Indices of the non-null p-values, smallest p first (ties by position); validates each. */
 function ascendingPValues(pvalues: readonly (number | null)[]): number[] {
   const idx: number[] = [];

@@ -1,0 +1,96 @@
+/**
+ * Every head's profile document for one period, from the exact per-school counts: each school's
+ * counts shown under the rule and audited (shown-counts.ts), and everything across schools (the
+ * base, cluster ranges, similar schools) from those shown counts, so no document carries more about
+ * any school than that school's own shown counts (docs/disclosure.md). Pure: the analysis stage
+ * writes the results, and the attack test rebuilds them with one school's exact counts changed.
+ */
+import type { ClassificationInfo, ProfileDocument } from '../../schemas/profile-document.ts';
+import type { RoundingRule } from '../domain/stats/disclosure.ts';
+import type { Dictionary } from './dictionary.ts';
+import { profileDocumentFor } from './documents.ts';
+import { baseKey, baseTotals, clusterVariation, similarSchools, type BaseKind, type School, type SchoolCounts, type Similar, type Variation } from './school-profiles.ts';
+import { imdKey, schoolLines, showSchool, type DisclosureMode, type SchoolFacts, type ShownSchool } from './shown-counts.ts';
+
+export interface HeadDocumentsInput {
+  period: string;
+  laName: string;
+  classification: ClassificationInfo;
+  rule: RoundingRule;
+  mode: DisclosureMode;
+  baseKind: BaseKind;
+  /** Exact segment counts per school (every school with pupils, empty levels when none classified). */
+  counts: SchoolCounts;
+  facts: ReadonlyMap<string, SchoolFacts>;
+  schools: ReadonlyMap<string, School>;
+  dict: Dictionary;
+}
+
+export interface HeadDocuments {
+  shown: Map<string, ShownSchool>;
+  /** Cluster ranges and similar schools, from shown counts: the same numbers as the documents. */
+  variation: Variation[];
+  similar: Similar[];
+  /** The document of one school. */
+  document(urn: string): ProfileDocument;
+}
+
+const group = <T>(xs: T[], key: (x: T) => string) => {
+  const m = new Map<string, T[]>();
+  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
+  return m;
+};
+
+export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
+  const { counts, facts, schools, dict, baseKind } = input;
+  // Switched off (attack test only), counts are shown exactly and the document says so.
+  const rule = input.mode === 'off' ? { threshold: input.rule.threshold, base: 1 } : input.rule;
+  const lines = schoolLines(dict);
+  const shown = new Map<string, ShownSchool>();
+  for (const urn of [...counts.keys()].sort()) shown.set(urn, showSchool(urn, facts.get(urn)!, counts.get(urn)!, dict, rule, lines, input.mode));
+  const shownCounts: SchoolCounts = new Map([...shown].map(([urn, s]) => [urn, { supergroup: s.segmentVector('supergroup'), group: s.segmentVector('group'), subgroup: s.segmentVector('subgroup') }]));
+  const bases = baseTotals(shownCounts, schools as Map<string, School>, baseKind);
+  const baseImd = new Map<string, number[]>();
+  for (const [urn, s] of shown) {
+    const key = baseKey(baseKind, schools.get(urn));
+    const acc = baseImd.get(key) ?? new Array<number>(11).fill(0);
+    for (let i = 0; i < 11; i++) acc[i]! += s.aggregate(imdKey(i < 10 ? i + 1 : 'unknown'));
+    baseImd.set(key, acc);
+  }
+  const variation = clusterVariation(shownCounts, schools as Map<string, School>, dict);
+  const similar = similarSchools(shownCounts, schools as Map<string, School>, dict);
+  const clusterSize = new Map<string, number>();
+  for (const urn of counts.keys()) {
+    const c = schools.get(urn)?.cluster ?? 'unknown';
+    clusterSize.set(c, (clusterSize.get(c) ?? 0) + 1);
+  }
+  const similarByUrn = group(similar, (s) => s.urn);
+  const variationByCluster = group(variation, (v) => v.cluster);
+  return {
+    shown,
+    variation,
+    similar,
+    document(urn: string): ProfileDocument {
+      const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
+      // A school without a cluster is compared with the LA (baseKey).
+      const label =
+        baseKind === 'phase' ? `all pupils in ${school.phase} schools` : baseKind === 'cluster' && school.cluster ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${input.laName}`;
+      const key = baseKey(baseKind, schools.get(urn));
+      return profileDocumentFor({
+        period: input.period,
+        laName: input.laName,
+        classification: input.classification,
+        rule,
+        school,
+        base: { kind: baseKind, label },
+        shown: shown.get(urn)!,
+        baseCounts: bases.get(key)!,
+        baseImd: baseImd.get(key)!,
+        similar: (similarByUrn.get(urn) ?? []).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn })),
+        clusterSchools: clusterSize.get(school.cluster ?? 'unknown') ?? 0,
+        variation: variationByCluster.get(school.cluster ?? 'unknown') ?? [],
+        dict,
+      });
+    },
+  };
+}

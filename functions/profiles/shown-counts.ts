@@ -1,0 +1,141 @@
+/**
+ * One school's counts as a head sees them: every count in its profile document, the identities
+ * that link them (documented in docs/disclosure.md, and what the attack test may use), shown
+ * under the rounding rule and audited (functions/domain/stats/disclosure.ts). Everything a
+ * document says about a school, its own or another's, is computed from these shown counts.
+ */
+import { publishTable, numeric, type CountTable, type Line, type PublishedTable, type RoundingRule, type Shown } from '../domain/stats/disclosure.ts';
+import type { Counts } from './compare.ts';
+import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
+
+/** Exact per-school facts beside the segment counts (from the analysts' school_context). */
+export interface SchoolFacts {
+  pupils: number;
+  classified: number;
+  fsm_n: number;
+  exact: number;
+  terminated: number;
+  sector: number;
+  unmatched: number;
+  invalid: number;
+  imd: number[]; // deciles 1..10
+  imdUnknown: number;
+}
+
+export const MATCH_STATUSES = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
+export const segmentKey = (level: Level, code: string) => `${level}:${code}`;
+export const imdKey = (decile: number | 'unknown') => `imd:${decile}`;
+
+/**
+ * The identities of a school's table. A tree: pupils split three ways (classified or not; FSM or
+ * not; IMD decile), classified splits two ways (by match status; by supergroup), and each segment
+ * into its children.
+ */
+export function schoolLines(dict: Dictionary): Line[] {
+  const lines: Line[] = [
+    { total: 'pupils', parts: ['classified', 'unclassified'] },
+    { total: 'classified', parts: ['matched', 'sector'] },
+    { total: 'matched', parts: ['exact', 'terminated'] },
+    { total: 'unclassified', parts: ['unmatched', 'invalid'] },
+    { total: 'pupils', parts: ['fsm', 'notFsm'] },
+    { total: 'pupils', parts: [...Array.from({ length: 10 }, (_, i) => imdKey(i + 1)), imdKey('unknown')] },
+    { total: 'classified', parts: dict.codes.supergroup.map((c) => segmentKey('supergroup', c)) },
+  ];
+  for (const level of ['group', 'subgroup'] as const) {
+    const parentLevel: Level = level === 'group' ? 'supergroup' : 'group';
+    for (const parent of dict.codes[parentLevel]) {
+      const children = dict.codes[level].filter((c) => dict.parent(level, c) === parent);
+      if (children.length) lines.push({ total: segmentKey(parentLevel, parent), parts: children.map((c) => segmentKey(level, c)) });
+    }
+  }
+  return lines;
+}
+
+/** The exact table: facts and segment counts keyed as in schoolLines. */
+export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, lines = schoolLines(dict)): CountTable {
+  const counts = new Map<string, number>([
+    ['pupils', facts.pupils],
+    ['classified', facts.classified],
+    ['unclassified', facts.pupils - facts.classified],
+    ['matched', facts.exact + facts.terminated],
+    ['fsm', facts.fsm_n],
+    ['notFsm', facts.pupils - facts.fsm_n],
+  ]);
+  for (const s of MATCH_STATUSES) counts.set(s, facts[s]);
+  facts.imd.forEach((n, i) => counts.set(imdKey(i + 1), n));
+  counts.set(imdKey('unknown'), facts.imdUnknown);
+  for (const level of LEVEL_ORDER) for (const code of dict.codes[level]) counts.set(segmentKey(level, code), segments[level].get(code) ?? 0);
+  return { counts, lines, unshown: new Set(['notFsm']) };
+}
+
+export interface ShownSchool {
+  urn: string;
+  table: CountTable;
+  pub: PublishedTable;
+  /** The shown value of a count ("c", 0 or the rounded number). */
+  shown(key: string): Shown;
+  /** The shown value as a number for statistics; null for "c". */
+  value(key: string): number | null;
+  /**
+   * The count as it enters anything computed across schools (the base, cluster ranges, similar
+   * schools): the shown number; SMALL_AS for a "c"; for a "c" that is part of a total shown as c,
+   * that total's value split evenly over its parts. A function of the shown counts only, so such
+   * figures reveal nothing a school's own shown counts do not. (In the disclosure-off mode used by
+   * the attack test to show what the rule prevents: the exact count.)
+   */
+  aggregate(key: string): number;
+  /** aggregate() of every segment at a level. */
+  segmentVector(level: Level): Counts;
+  /** The rounding base of a shown count (the rule's, or 10 where the audit coarsened it). */
+  base(key: string): number;
+}
+
+/** What a "c" counts as in figures across schools: about the average of the counts it hides (2 for the default threshold). */
+export const smallAs = (rule: RoundingRule) => Math.floor(rule.threshold / 2);
+
+const lineOfPart = new WeakMap<readonly Line[], Map<string, Line>>();
+function partLines(lines: readonly Line[]): Map<string, Line> {
+  let m = lineOfPart.get(lines);
+  if (!m) {
+    m = new Map();
+    for (const l of lines) for (const p of l.parts) m.set(p, l);
+    lineOfPart.set(lines, m);
+  }
+  return m;
+}
+
+export type DisclosureMode = 'on' | 'off';
+
+/**
+ * Show one school's counts (rule, audit, repair). Mode 'off' shows exact counts (c for 1 to 4
+ * only, no audit) and aggregates exact counts: the design switched off, for the attack test.
+ */
+export function showSchool(urn: string, facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, rule: RoundingRule, lines = schoolLines(dict), mode: DisclosureMode = 'on'): ShownSchool {
+  const table = schoolCountTable(facts, segments, dict, lines);
+  const pub = publishTable(table, mode === 'on' ? rule : { threshold: rule.threshold, base: 1 }, { audit: mode === 'on' });
+
+  const shown = (key: string): Shown => {
+    const s = pub.shown.get(key);
+    if (s === undefined) throw new Error(`internal: no shown count ${key}`);
+    return s;
+  };
+  const parents = partLines(lines);
+  const small = smallAs(rule);
+  const aggregate = (key: string): number => {
+    if (mode === 'off') return table.counts.get(key) ?? 0;
+    const s = shown(key);
+    if (s !== 'c') return s;
+    const line = pub.underHidden.has(key) ? parents.get(key) : undefined;
+    return line ? aggregate(line.total) / line.parts.length : small;
+  };
+  return {
+    urn,
+    table,
+    pub,
+    shown,
+    value: (key) => numeric(shown(key)),
+    aggregate,
+    segmentVector: (level) => new Map(dict.codes[level].map((c) => [c, aggregate(segmentKey(level, c))])),
+    base: (key) => pub.base.get(key) ?? rule.base,
+  };
+}
