@@ -33,25 +33,20 @@ export type IdentityResult = { identity: Identity } | { failure: AuthFailure; su
 const SUB_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 
 /**
- * A groups claim in any form it arrives in: a JSON array (jose, the local verifier), or the string
- * API Gateway HTTP API makes of an array claim, `[urn-100108 urn-100206]`; also tolerated: a JSON
- * array in a string and a comma-separated list.
+ * Group names from a `cognito:groups` claim, in exactly one of the two forms the portal receives:
+ * - a JSON array of strings (jose, the local verifier);
+ * - the string API Gateway HTTP API makes of an array claim: `[urn-100108 urn-100206]`, the names
+ *   joined by single spaces inside one pair of brackets (Cognito group names cannot contain
+ *   whitespace, so the split is unambiguous).
+ * Anything else yields no groups. A name is never unquoted, JSON-parsed or split on commas: a group
+ * an administrator named `x,la-analyst` or `"la-analyst"` stays that one opaque name, which matches
+ * no role.
  */
 export function parseGroups(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  if (typeof value !== 'string') return [];
-  const s = value.trim();
-  if (s.startsWith('[') && s.endsWith(']')) {
-    try {
-      const parsed = JSON.parse(s) as unknown;
-      if (Array.isArray(parsed)) return parsed.filter((v): v is string => typeof v === 'string');
-    } catch {
-      // API Gateway's "[a b c]" form: not JSON
-    }
-    return s.slice(1, -1).split(/[\s,]+/).filter(Boolean);
-  }
-  return s.split(/[\s,]+/).filter(Boolean);
+  if (Array.isArray(value)) return value.every((v) => typeof v === 'string') ? (value as string[]) : [];
+  if (typeof value !== 'string' || value.length < 3 || !value.startsWith('[') || !value.endsWith(']')) return [];
+  const names = value.slice(1, -1).split(' ');
+  return names.every((n) => n.length > 0 && !/\s/.test(n)) ? names : [];
 }
 
 /** Identity from verified claims (which must already have passed signature, issuer, audience and expiry checks). */
