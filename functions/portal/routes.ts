@@ -71,13 +71,15 @@ export function route(method: string, path: string): Route | RouteError {
   if (!segments.every((s) => SEGMENT_CHARS.test(s) && s.length > 0 && s !== '.' && s !== '..')) {
     return bad(action, 'bad_path', 'The request path contains characters that are not allowed.');
   }
-  const methodNotAllowed = (allow: string): RouteError => ({
+  // The refusal keeps the parameters the path named, so the audit record says which document was asked for.
+  const methodNotAllowed = (allow: string, named: { period?: string; urn?: string } = {}): RouteError => ({
     ok: false,
     action,
     status: 405,
     reason: 'bad_method',
     message: `Use ${allow} for this route.`,
     allow,
+    ...named,
   });
 
   if (action === 'list' && segments.length === 1) return m === 'GET' ? { ok: true, action } : methodNotAllowed('GET');
@@ -88,10 +90,10 @@ export function route(method: string, path: string): Route | RouteError {
     if (action === 'profile') {
       const urn = file.endsWith('.pdf') ? file.slice(0, -4) : '';
       if (!URN_RE.test(urn)) return bad(action, 'bad_urn', 'The file must be a 6-digit school URN followed by .pdf, e.g. 123456.pdf.', { period });
-      return m === 'GET' ? { ok: true, action, period, urn } : methodNotAllowed('GET');
+      return m === 'GET' ? { ok: true, action, period, urn } : methodNotAllowed('GET', { period, urn });
     }
     if (file !== 'fair-access.pdf') return { ok: false, action, status: 404, reason: 'unknown_route', message: 'The only report is fair-access.pdf.', period };
-    return m === 'GET' ? { ok: true, action, period } : methodNotAllowed('GET');
+    return m === 'GET' ? { ok: true, action, period } : methodNotAllowed('GET', { period });
   }
   return { ok: false, action, status: 404, reason: 'unknown_route', message: 'No such API route.' };
 }

@@ -120,6 +120,14 @@ export interface PortalProps {
    */
   readonly threatProtection?: boolean;
   /**
+   * Record the caller's IP address in the API access log. Behind CloudFront this is the CloudFront
+   * edge address, or the client's own when someone calls the API directly (refused by the origin
+   * check, but logged). Off by default: IP addresses of school staff are personal data, and
+   * CloudFront's own logs already hold the viewer's address for security investigations.
+   * @default false
+   */
+  readonly accessLogClientIps?: boolean;
+  /**
    * Retention of the API access log and function log.
    * @default logs.RetentionDays.ONE_YEAR
    */
@@ -262,12 +270,13 @@ export class Portal extends Construct {
       throttle,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLog),
-        // No tokens, claims or bodies: who asked for what is in the portal_audit table (request_id links the two).
+        // No tokens, claims or bodies, and no IP address unless the deployer opts in: who asked for
+        // what is in the portal_audit table (request_id links the two).
         format: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',
             requestTime: '$context.requestTime',
-            ip: '$context.identity.sourceIp',
+            ...(props.accessLogClientIps ? { ip: '$context.identity.sourceIp' } : {}),
             method: '$context.httpMethod',
             routeKey: '$context.routeKey',
             path: '$context.path',

@@ -115,6 +115,11 @@ describe('Portal construct: template', () => {
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', authorizerError: '$context.authorizer.error' });
     expect(JSON.stringify(format)).not.toMatch(/claims|authorization|body/i);
+    // No client IPs unless the deployer opts in (accessLogClientIps).
+    expect(JSON.stringify(format)).not.toMatch(/sourceIp|identity\.|x-forwarded-for/i);
+    const optedIn = Template.fromStack(buildPortalApp({ accessLogClientIps: true }).stack).toJSON() as Json;
+    const [[, stage2]] = resourcesOf(optedIn, 'AWS::ApiGatewayV2::Stage') as [[string, Json]];
+    expect(JSON.parse(stage2.Properties.AccessLogSettings.Format)).toMatchObject({ ip: '$context.identity.sourceIp' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
   });
 

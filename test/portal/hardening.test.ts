@@ -3,7 +3,10 @@
  * attack on the portal, with the hostile inputs that exploited it.
  */
 import { describe, expect, it } from 'vitest';
-import { identityFromClaims, parseGroups } from '../../functions/portal/identity.ts';
+import { handlePortalRequest, type PortalDeps, type PortalRequest } from '../../functions/portal/handler.ts';
+import { identityFromClaims, parseGroups, type Identity } from '../../functions/portal/identity.ts';
+import { NotFoundError, type ObjectStore } from '../../functions/ports/object-store.ts';
+import type { AuditRecord } from '../../schemas/portal.ts';
 
 describe('group claims: only an array or API Gateway’s "[a b]" form', () => {
   const analyst = { identity: { sub: 'abc', role: 'analyst', urns: [] } };
@@ -42,5 +45,46 @@ describe('group claims: only an array or API Gateway’s "[a b]" form', () => {
     // a hostile name stays one opaque group name, never split, unquoted or JSON-parsed
     expect(parseGroups('["urn-100001"]')).toEqual(['"urn-100001"']);
     expect(parseGroups('[x,la-analyst "la-analyst"]')).toEqual(['x,la-analyst', '"la-analyst"']);
+  });
+});
+
+describe('audit completeness: every refusal records the urn and period its path named', () => {
+  const NOW = new Date('2025-11-25T10:00:00.000Z');
+  const head: Identity = { sub: 'sub-head', role: 'head', urns: ['100001'] };
+  const analyst: Identity = { sub: 'sub-analyst', role: 'analyst', urns: [] };
+  const emptyLake: ObjectStore = {
+    uri: (k) => k,
+    get: async (k) => {
+      throw new NotFoundError(k);
+    },
+    getStream: async (k) => {
+      throw new NotFoundError(k);
+    },
+    put: async () => {},
+    exists: async () => false,
+    list: async () => [],
+    deletePrefix: async () => {},
+    replacePrefix: async () => {},
+  };
+  const cases: [string, PortalRequest, { status: number; reason: string; urn: string | null; period: string }][] = [
+    ['405 on a profile', { method: 'DELETE', path: '/api/profiles/2025-26/100002.pdf', identity: head }, { status: 405, reason: 'bad_method', urn: '100002', period: '2025-26' }],
+    ['405 on a report', { method: 'POST', path: '/api/reports/2025-26/fair-access.pdf', identity: analyst }, { status: 405, reason: 'bad_method', urn: null, period: '2025-26' }],
+    ['405 on feedback', { method: 'GET', path: '/api/feedback', identity: head }, { status: 405, reason: 'bad_method', urn: null, period: 'none' }],
+    ['401 on a profile', { method: 'GET', path: '/api/profiles/2025-26/100002.pdf', identity: null }, { status: 401, reason: 'missing_token', urn: '100002', period: '2025-26' }],
+    ['401 (expired) on a report', { method: 'GET', path: '/api/reports/2024-25/fair-access.pdf', identity: null, authFailure: 'expired' }, { status: 401, reason: 'expired', urn: null, period: '2024-25' }],
+    ['403 no portal group', { method: 'GET', path: '/api/profiles/2025-26/100002.pdf', identity: null, authFailure: 'no_role', authSub: 'x' }, { status: 403, reason: 'no_role', urn: '100002', period: '2025-26' }],
+    ['403 another school', { method: 'GET', path: '/api/profiles/2025-26/100002.pdf', identity: head }, { status: 403, reason: 'not_your_school', urn: '100002', period: '2025-26' }],
+    ['403 report for a head', { method: 'GET', path: '/api/reports/2025-26/fair-access.pdf', identity: head }, { status: 403, reason: 'analysts_only', urn: null, period: '2025-26' }],
+    ['400 bad URN', { method: 'GET', path: '/api/profiles/2025-26/10000x.pdf', identity: head }, { status: 400, reason: 'bad_urn', urn: null, period: '2025-26' }],
+    ['404 other report', { method: 'GET', path: '/api/reports/2025-26/other.pdf', identity: analyst }, { status: 404, reason: 'unknown_route', urn: null, period: '2025-26' }],
+    ['404 missing file', { method: 'GET', path: '/api/profiles/2025-26/100001.pdf', identity: head }, { status: 404, reason: 'no_such_file', urn: '100001', period: '2025-26' }],
+  ];
+  it.each(cases)('%s', async (_name, req, want) => {
+    const audit: AuditRecord[] = [];
+    const deps: PortalDeps = { lake: emptyLake, audit: { append: async (r) => void audit.push(r) }, feedback: { append: async () => {} }, now: () => NOW };
+    const res = await handlePortalRequest(req, deps);
+    expect(res.status).toBe(want.status);
+    expect(audit).toHaveLength(1);
+    expect({ status: audit[0]!.status, reason: audit[0]!.reason, urn: audit[0]!.urn, period: audit[0]!.period }).toEqual(want);
   });
 });
