@@ -83,6 +83,23 @@ export type AuditRecord = z.infer<typeof portalAudit.schema>;
 
 export const MAX_COMMENT_CHARS = 2000;
 
+/**
+ * Characters a comment may not contain: control characters other than tab, line feed and carriage
+ * return (NUL, backspace, ESC and so terminal escape sequences, DEL, the C1 controls) and the
+ * Unicode bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9), which can make text read
+ * differently from what it holds ("Trojan Source"). Everything else, emoji joiners included, is text.
+ */
+export const FORBIDDEN_TEXT_CHARS = /(?![\t\n\r])[\p{Cc}\p{Bidi_Control}]/u;
+
+/** Free text from a head: well-formed UTF-16, no control or text-direction characters, at most MAX_COMMENT_CHARS. */
+export const commentText = z
+  .string()
+  .max(MAX_COMMENT_CHARS, `comment must be at most ${MAX_COMMENT_CHARS} characters`)
+  .refine((s) => !/\p{Cs}/u.test(s), { message: 'comment is not valid text (it holds half of a character pair)' })
+  .refine((s) => !FORBIDDEN_TEXT_CHARS.test(s), {
+    message: 'comment must not contain control or text-direction characters (often pasted invisibly): please retype it',
+  });
+
 export const portalFeedback = defineTable({
   name: 'portal_feedback',
   zone: 'published',
@@ -92,7 +109,7 @@ export const portalFeedback = defineTable({
     urn: z.string().regex(URN_RE).describe('school URN'),
     user: z.string().describe('stable subject id of the head (Cognito sub), never an e-mail'),
     rating: z.int().min(1).max(5).describe('1 = does not reflect the school at all … 5 = reflects it very well'),
-    comment: z.string().max(MAX_COMMENT_CHARS).describe(`free text, at most ${MAX_COMMENT_CHARS} characters; may be empty`),
+    comment: commentText.describe(`free text, at most ${MAX_COMMENT_CHARS} characters, no control or text-direction characters; may be empty`),
     submitted_at: z.string().describe('ISO 8601 UTC with milliseconds'),
     period: z.string().regex(PERIOD_RE).describe('academic year of the profile, e.g. 2025-26'),
   }),

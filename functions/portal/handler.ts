@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { MAX_COMMENT_CHARS, NO_PERIOD, PERIOD_RE, URN_RE, type AuditAction, type AuditOutcome, type AuditReason, type AuditRecord } from '../../schemas/portal.ts';
+import { MAX_COMMENT_CHARS, NO_PERIOD, commentText, PERIOD_RE, URN_RE, type AuditAction, type AuditOutcome, type AuditReason, type AuditRecord } from '../../schemas/portal.ts';
 import { logger } from '../commons/logger.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import { listAvailable, schoolNames } from './catalog.ts';
@@ -77,7 +77,7 @@ const feedbackInput = z
     urn: z.string().regex(URN_RE, 'urn must be a 6-digit school URN'),
     period: z.string().regex(PERIOD_RE, 'period must look like 2025-26'),
     rating: z.int('rating must be a whole number from 1 to 5').min(1, 'rating must be from 1 to 5').max(5, 'rating must be from 1 to 5'),
-    comment: z.string().max(MAX_COMMENT_CHARS, `comment must be at most ${MAX_COMMENT_CHARS} characters`).default(''),
+    comment: commentText.default(''),
   })
   .strict();
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { handlePortalRequest, type PortalDeps, type PortalRequest } from '../../functions/portal/handler.ts';
 import { identityFromClaims, parseGroups, type Identity } from '../../functions/portal/identity.ts';
 import { NotFoundError, type ObjectStore } from '../../functions/ports/object-store.ts';
-import type { AuditRecord } from '../../schemas/portal.ts';
+import { feedbackCsv, spreadsheetSafe } from '../../functions/portal/feedback-export.ts';
+import { portalFeedback, type AuditRecord, type FeedbackRecord } from '../../schemas/portal.ts';
 
 describe('group claims: only an array or API Gateway’s "[a b]" form', () => {
   const analyst = { identity: { sub: 'abc', role: 'analyst', urns: [] } };
@@ -86,5 +87,78 @@ describe('audit completeness: every refusal records the urn and period its path 
     expect(res.status).toBe(want.status);
     expect(audit).toHaveLength(1);
     expect({ status: audit[0]!.status, reason: audit[0]!.reason, urn: audit[0]!.urn, period: audit[0]!.period }).toEqual(want);
+  });
+});
+
+describe('feedback text: no control or text-direction characters; spreadsheet-safe exports', () => {
+  const NOW = new Date('2025-11-25T10:00:00.000Z');
+  const head: Identity = { sub: 'sub-head', role: 'head', urns: ['100001'] };
+  const lakeWithProfile: ObjectStore = {
+    uri: (k) => k,
+    get: async (k) => {
+      throw new NotFoundError(k);
+    },
+    getStream: async (k) => {
+      throw new NotFoundError(k);
+    },
+    put: async () => {},
+    exists: async () => true,
+    list: async (p) => (p === 'published/profiles/2025-26/100001.pdf' ? [{ key: p, size: 1 }] : []),
+    deletePrefix: async () => {},
+    replacePrefix: async () => {},
+  };
+  const send = async (comment: string) => {
+    const audit: AuditRecord[] = [];
+    const stored: FeedbackRecord[] = [];
+    const deps: PortalDeps = { lake: lakeWithProfile, audit: { append: async (r) => void audit.push(r) }, feedback: { append: async (r) => void stored.push(r) }, now: () => NOW };
+    const res = await handlePortalRequest(
+      { method: 'POST', path: '/api/feedback', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ urn: '100001', period: '2025-26', rating: 3, comment }), identity: head },
+      deps,
+    );
+    return { res, audit, stored };
+  };
+
+  it.each([
+    ['a right-to-left override (U+202E)', 'Fine \u202Egnp.exe'],
+    ['a left-to-right isolate (U+2066)', 'a \u2066b\u2069 c'],
+    ['a right-to-left mark (U+200F)', 'mark\u200F'],
+    ['the Arabic letter mark (U+061C)', 'x\u061Cy'],
+    ['an ANSI escape sequence', 'red \u001b[31mALERT\u001b[0m'],
+    ['a NUL', 'a\u0000b'],
+    ['a backspace', 'abc\u0008\u0008'],
+    ['DEL', 'a\u007Fb'],
+    ['a C1 control (U+009B CSI)', 'a\u009B31m'],
+    ['a lone surrogate', 'a\uD800b'],
+  ])('refuses %s with 400, stores nothing and audits bad_body', async (_name, comment) => {
+    const { res, audit, stored } = await send(comment);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body!).message).toMatch(/control or text-direction character|not valid text/);
+    expect(stored).toEqual([]);
+    expect(audit[0]).toMatchObject({ outcome: 'invalid', reason: 'bad_body', urn: '100001', period: '2025-26' });
+    expect(() => portalFeedback.schema.shape.comment.parse(comment)).toThrow();
+  });
+
+  it('keeps line breaks, tabs, accents, emoji (with joiners) and text that merely starts with = + - @', async () => {
+    for (const comment of ['Line one\nline two\r\nthree\tend', 'Café – naïve “quotes”', 'Families 👨‍👩‍👧 here', '=SUM(A1)', '-ve in places', '@head']) {
+      const { res, stored } = await send(comment);
+      expect(res.status, JSON.stringify(comment)).toBe(201);
+      expect(stored[0]!.comment).toBe(comment.trim());
+    }
+  });
+
+  it('escapes a leading = + - @ (and tab or carriage return) when exporting for spreadsheets', () => {
+    expect(spreadsheetSafe('=HYPERLINK("http://evil","x")')).toBe('\'=HYPERLINK("http://evil","x")');
+    for (const c of ['+1', '-1+2', '@SUM(A1)', '\t=1', '\r=1']) expect(spreadsheetSafe(c)).toBe(`'${c}`);
+    for (const c of ['Fine', '', ' =not first', '1=1']) expect(spreadsheetSafe(c)).toBe(c);
+    const csv = feedbackCsv([
+      { feedback_id: 'f1', urn: '100001', user: 'u', rating: 2, comment: '=cmd|\' /C calc\'!A0', submitted_at: '2025-11-25T10:00:00.000Z', period: '2025-26' },
+      { feedback_id: 'f2', urn: '100002', user: 'u', rating: 5, comment: 'Spot on, "really"', submitted_at: '2025-11-26T10:00:00.000Z', period: '2025-26' },
+    ]);
+    const lines = csv.trimEnd().split(/\r?\n/);
+    expect(lines[0]).toBe('submitted_at,period,urn,rating,comment');
+    expect(lines[1]).toBe("2025-11-25T10:00:00.000Z,2025-26,100001,2,'=cmd|' /C calc'!A0");
+    expect(lines[2]).toBe('2025-11-26T10:00:00.000Z,2025-26,100002,5,"Spot on, ""really"""');
+    // no subject ids in an export that leaves the LA's systems
+    expect(csv).not.toContain(',u,');
   });
 });
