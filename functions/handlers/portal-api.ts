@@ -36,8 +36,13 @@ export function portalDeps(env: NodeJS.ProcessEnv = process.env): PortalDeps {
   const bucket = env.LAKE_BUCKET;
   if (!bucket) throw new Error('environment variable LAKE_BUCKET is not set');
   const seconds = presignSeconds(env);
-  // Checksum validation only when required: otherwise every presigned URL carries x-amz-checksum-mode.
-  const client = new S3Client({ responseChecksumValidation: 'WHEN_REQUIRED', ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}) });
+  // Checksums only when an operation requires them: otherwise presigned GET URLs would carry
+  // x-amz-checksum-crc32 (of the empty body) and x-amz-checksum-mode (see presign.ts).
+  const client = new S3Client({
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}),
+  });
   const lake = new S3ObjectStore({ bucket, client });
   // Published documents are read, and signed, where the publication pointer says they are.
   const view = new PublishedView(lake);
@@ -46,7 +51,14 @@ export function portalDeps(env: NodeJS.ProcessEnv = process.env): PortalDeps {
     signer: async (key, filename) =>
       presignGetObject(
         client,
-        { Bucket: bucket, Key: await view.physicalKey(key), ResponseContentType: 'application/pdf', ResponseContentDisposition: `attachment; filename="${filename}"` },
+        {
+          Bucket: bucket,
+          Key: await view.physicalKey(key),
+          ResponseContentType: 'application/pdf',
+          // Saved, never shown inline; and never kept in a shared cache or the browser's cache.
+          ResponseContentDisposition: `attachment; filename="${filename}"`,
+          ResponseCacheControl: 'no-store',
+        },
         seconds,
       ),
     signedUrlSeconds: seconds,
