@@ -25,6 +25,7 @@ import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import { listAvailable, schoolNames } from './catalog.ts';
 import type { AuditSink, FeedbackSink } from './datasets.ts';
 import type { AuthFailure, Identity } from './identity.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 import { profileKey, reportKey, route, type Route, type RouteError } from './routes.ts';
 
 export interface PortalRequest {
@@ -81,9 +82,10 @@ const feedbackInput = z
   })
   .strict();
 
+// Security headers on every API response too, whichever runtime sends it (CloudFront sets the same).
 const baseHeaders = {
+  ...SECURITY_HEADERS,
   'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
 };
 
 function json(status: number, body: unknown, extra: Record<string, string> = {}): PortalResponse {
