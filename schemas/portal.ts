@@ -23,7 +23,7 @@ export const NO_PERIOD = 'none';
 export const AUDIT_OUTCOMES = ['allowed', 'denied', 'not_found', 'invalid', 'unauthenticated'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-export const AUDIT_ACTIONS = ['list', 'profile', 'report', 'feedback', 'other'] as const;
+export const AUDIT_ACTIONS = ['list', 'profile', 'report', 'feedback', 'sign_out', 'other'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export const PORTAL_ROLES = ['head', 'analyst'] as const;
@@ -31,18 +31,22 @@ export type PortalRole = (typeof PORTAL_ROLES)[number];
 
 /**
  * Why a request was refused, from a fixed vocabulary (never text from the request).
- * Authentication: missing_token, malformed_token, bad_signature, expired, invalid_claims, no_role.
+ * Edge: not_via_edge (the request did not come through CloudFront).
+ * Authentication: missing_token, malformed_token, bad_signature, expired, invalid_claims, no_role,
+ * revoked (the session was signed out).
  * Request: bad_path, path_traversal, bad_period, bad_urn, unknown_route, bad_method, bad_body,
  * body_too_large, bad_content_type. Authorisation: not_your_school, analysts_only, heads_only.
  * Other: no_such_file, audit_failed.
  */
 export const AUDIT_REASONS = [
+  'not_via_edge',
   'missing_token',
   'malformed_token',
   'bad_signature',
   'expired',
   'invalid_claims',
   'no_role',
+  'revoked',
   'bad_path',
   'path_traversal',
   'bad_period',
@@ -70,7 +74,7 @@ export const portalAudit = defineTable({
     request_id: z.string().describe('API Gateway (or local server) request id, to match the access log'),
     user: z.string().nullable().describe('stable subject id of the caller (Cognito sub), never an e-mail; null when unauthenticated'),
     role: z.enum(PORTAL_ROLES).nullable().describe('head | analyst; null when unauthenticated or in no portal group'),
-    action: z.enum(AUDIT_ACTIONS).describe('list (GET /api/me) | profile | report | feedback | other'),
+    action: z.enum(AUDIT_ACTIONS).describe('list (GET /api/me) | profile | report | feedback | sign_out | other'),
     urn: z.string().nullable().describe('school URN asked for, when the request named a valid one'),
     outcome: z.enum(AUDIT_OUTCOMES).describe('allowed | denied | not_found | invalid | unauthenticated'),
     status: z.int().describe('HTTP status returned'),

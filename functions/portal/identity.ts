@@ -3,6 +3,8 @@
  * the local jose issuer):
  *
  * - `sub`: the stable subject id recorded in the audit table (never the e-mail or username).
+ * - `origin_jti` (Cognito) or `jti`: the sign-in session, which sign-out revokes (sessions.ts); a
+ *   token without one is refused, since it could not be revoked.
  * - `cognito:groups`: `la-analyst` makes the caller an analyst (reads every school and the LA's
  *   fair-access report); `urn-123456` gives a head the school with URN 123456 (an executive head is
  *   in one group per school). Anything else in the list is ignored.
@@ -13,6 +15,7 @@
  * token, which is what the API accepts (custom attributes are only in the ID token).
  */
 import { URN_RE, type AuditReason, type PortalRole } from '../../schemas/portal.ts';
+import { SESSION_ID_RE } from './sessions.ts';
 
 export const ANALYST_GROUP = 'la-analyst';
 export const URN_GROUP_PREFIX = 'urn-';
@@ -23,10 +26,12 @@ export interface Identity {
   role: PortalRole;
   /** Schools the caller heads (sorted, unique; empty for analysts). */
   urns: string[];
+  /** The sign-in session the token belongs to (Cognito `origin_jti`, else `jti`): what sign-out revokes. */
+  session?: string;
 }
 
 /** Why there is no identity: the request is refused with 401 (403 for no_role). */
-export type AuthFailure = Extract<AuditReason, 'missing_token' | 'malformed_token' | 'bad_signature' | 'expired' | 'invalid_claims' | 'no_role'>;
+export type AuthFailure = Extract<AuditReason, 'missing_token' | 'malformed_token' | 'bad_signature' | 'expired' | 'invalid_claims' | 'no_role' | 'revoked'>;
 
 export type IdentityResult = { identity: Identity } | { failure: AuthFailure; sub?: string };
 
@@ -54,11 +59,14 @@ export function identityFromClaims(claims: Record<string, unknown> | null | unde
   if (!claims) return { failure: 'missing_token' };
   const sub = claims.sub;
   if (typeof sub !== 'string' || !SUB_RE.test(sub)) return { failure: 'invalid_claims' };
+  // Only revocable tokens: Cognito sets jti and origin_jti when token revocation is on (it is).
+  const session = claims.origin_jti ?? claims.jti;
+  if (typeof session !== 'string' || !SESSION_ID_RE.test(session)) return { failure: 'invalid_claims' };
   const groups = parseGroups(claims['cognito:groups']);
-  if (groups.includes(ANALYST_GROUP)) return { identity: { sub, role: 'analyst', urns: [] } };
+  if (groups.includes(ANALYST_GROUP)) return { identity: { sub, role: 'analyst', urns: [], session } };
   const urns = [
     ...new Set(groups.filter((g) => g.startsWith(URN_GROUP_PREFIX)).map((g) => g.slice(URN_GROUP_PREFIX.length)).filter((u) => URN_RE.test(u))),
   ].sort();
   if (urns.length === 0) return { failure: 'no_role', sub };
-  return { identity: { sub, role: 'head', urns } };
+  return { identity: { sub, role: 'head', urns, session } };
 }

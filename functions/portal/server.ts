@@ -26,6 +26,7 @@ import { auditDataset, feedbackDataset, type AuditSink, type FeedbackSink } from
 import { MAX_BODY_BYTES, handlePortalRequest, type PortalResponse } from './handler.ts';
 import { LocalAuth, chooseDevUsers, type DevUser } from './local-auth.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
+import { memorySessions } from './sessions.ts';
 
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'portal');
 
@@ -142,6 +143,7 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     audit: opts.audit ?? auditDataset(opts.lake),
     feedback: opts.feedback ?? feedbackDataset(opts.lake),
     now,
+    sessions: memorySessions(),
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

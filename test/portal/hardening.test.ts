@@ -5,12 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { handlePortalRequest, type PortalDeps, type PortalRequest } from '../../functions/portal/handler.ts';
 import { identityFromClaims, parseGroups, type Identity } from '../../functions/portal/identity.ts';
+import { lakeSessions, memorySessions } from '../../functions/portal/sessions.ts';
 import { NotFoundError, type ObjectStore } from '../../functions/ports/object-store.ts';
+import { makePortalLake } from './fixture.ts';
 import { feedbackCsv, spreadsheetSafe } from '../../functions/portal/feedback-export.ts';
 import { portalFeedback, type AuditRecord, type FeedbackRecord } from '../../schemas/portal.ts';
 
 describe('group claims: only an array or API Gateway’s "[a b]" form', () => {
-  const analyst = { identity: { sub: 'abc', role: 'analyst', urns: [] } };
+  const analyst = { identity: { sub: 'abc', role: 'analyst', urns: [], session: 'j-1' } };
 
   it.each([
     ['a group named x,la-analyst (array)', ['x,la-analyst']],
@@ -26,17 +28,19 @@ describe('group claims: only an array or API Gateway’s "[a b]" form', () => {
     ['a group named [la-analyst (API Gateway form)', '[[la-analyst urn-100001]'],
     ['an object', { 0: 'la-analyst' }],
   ])('never makes an analyst of %s', (_name, groups) => {
-    const who = identityFromClaims({ sub: 'abc', 'cognito:groups': groups });
+    const who = identityFromClaims({ sub: 'abc', jti: 'j-1', 'cognito:groups': groups });
     expect(who).not.toEqual(analyst);
-    if ('identity' in who) expect(who.identity.role).toBe('head');
+    // a head of school 100001 where that group is present, otherwise no role at all (never invalid claims)
+    if ('identity' in who) expect(who.identity).toEqual({ sub: 'abc', role: 'head', urns: ['100001'], session: 'j-1' });
+    else expect(who).toEqual({ failure: 'no_role', sub: 'abc' });
   });
 
   it('reads the two forms the portal really receives', () => {
     expect(parseGroups(['urn-100001', 'la-analyst'])).toEqual(['urn-100001', 'la-analyst']);
     expect(parseGroups('[urn-100002 urn-100001]')).toEqual(['urn-100002', 'urn-100001']);
     expect(parseGroups('[la-analyst]')).toEqual(['la-analyst']);
-    expect(identityFromClaims({ sub: 'abc', 'cognito:groups': '[urn-100001 la-analyst]' })).toEqual(analyst);
-    expect(identityFromClaims({ sub: 'abc', 'cognito:groups': ['la-analyst'] })).toEqual(analyst);
+    expect(identityFromClaims({ sub: 'abc', jti: 'j-1', 'cognito:groups': '[urn-100001 la-analyst]' })).toEqual(analyst);
+    expect(identityFromClaims({ sub: 'abc', jti: 'j-1', 'cognito:groups': ['la-analyst'] })).toEqual(analyst);
   });
 
   it('reads nothing from any other form', () => {
@@ -160,5 +164,88 @@ describe('feedback text: no control or text-direction characters; spreadsheet-sa
     expect(lines[2]).toBe('2025-11-26T10:00:00.000Z,2025-26,100002,5,"Spot on, ""really"""');
     // no subject ids in an export that leaves the LA's systems
     expect(csv).not.toContain(',u,');
+  });
+});
+
+describe('CloudFront as the only way in: the origin check comes before anything else', () => {
+  const NOW = new Date('2025-11-25T10:00:00.000Z');
+  const head: Identity = { sub: 'sub-head', role: 'head', urns: ['100001'], session: 'sess-1' };
+  it.each([
+    ['no origin header', undefined],
+    ['a wrong origin header', false],
+  ])('refuses a request with %s (403, audited, the store untouched)', async (_name, viaEdge) => {
+    const audit: AuditRecord[] = [];
+    const touched: string[] = [];
+    const lake = new Proxy({} as ObjectStore, { get: (_t, p) => (...a: unknown[]) => void touched.push(`${String(p)}(${String(a[0])})`) });
+    const deps: PortalDeps = { lake, audit: { append: async (r) => void audit.push(r) }, feedback: { append: async () => {} }, now: () => NOW, requireEdge: true };
+    const res = await handlePortalRequest({ method: 'GET', path: '/api/profiles/2025-26/100001.pdf', identity: head, viaEdge: viaEdge as boolean | undefined }, deps);
+    expect(res.status).toBe(403);
+    expect(res.body).not.toMatch(/cloudfront|header|secret/i);
+    expect(touched).toEqual([]);
+    expect(audit).toEqual([expect.objectContaining({ outcome: 'denied', reason: 'not_via_edge', status: 403, user: 'sub-head', urn: '100001', period: '2025-26' })]);
+  });
+});
+
+describe('sign-out revokes the session on the server', () => {
+  const NOW = new Date('2025-11-25T10:00:00.000Z');
+  const head: Identity = { sub: 'sub-head', role: 'head', urns: ['100001'], session: 'sess-1' };
+  const other: Identity = { ...head, session: 'sess-2' };
+
+  it('refuses every later request of that session with 401 (audited), other sessions unaffected', async () => {
+    const audit: AuditRecord[] = [];
+    const lake: ObjectStore = {
+      uri: (k) => k,
+      get: async (k) => {
+        throw new NotFoundError(k);
+      },
+      getStream: async (k) => {
+        throw new NotFoundError(k);
+      },
+      put: async () => {},
+      exists: async () => false,
+      list: async () => [],
+      deletePrefix: async () => {},
+      replacePrefix: async () => {},
+    };
+    const deps: PortalDeps = { lake, audit: { append: async (r) => void audit.push(r) }, feedback: { append: async () => {} }, now: () => NOW, sessions: memorySessions() };
+    expect((await handlePortalRequest({ method: 'GET', path: '/api/me', identity: head }, deps)).status).toBe(200);
+    const out = await handlePortalRequest({ method: 'POST', path: '/api/sign-out', identity: head }, deps);
+    expect(out.status).toBe(200);
+    expect(JSON.parse(out.body!)).toEqual({ signedOut: true, revoked: true });
+    const after = await handlePortalRequest({ method: 'GET', path: '/api/profiles/2025-26/100001.pdf', identity: head }, deps);
+    expect(after.status).toBe(401);
+    expect(JSON.parse(after.body!).message).toMatch(/signed out/i);
+    expect((await handlePortalRequest({ method: 'GET', path: '/api/me', identity: other }, deps)).status).toBe(200);
+    expect(audit.map((a) => [a.action, a.outcome, a.reason, a.status])).toEqual([
+      ['list', 'allowed', null, 200],
+      ['sign_out', 'allowed', null, 200],
+      ['profile', 'unauthenticated', 'revoked', 401],
+      ['list', 'allowed', null, 200],
+    ]);
+    expect(audit[2]).toMatchObject({ user: 'sub-head', urn: '100001', period: '2025-26' });
+  });
+
+  it('keeps revocations in the lake where the runtime has no memory (S3 on AWS), under portal/revoked/', async () => {
+    const fx = await makePortalLake();
+    try {
+      const sessions = lakeSessions(fx.lake);
+      expect(await sessions.isRevoked('sess-1')).toBe(false);
+      await sessions.revoke('sess-1');
+      expect(await sessions.isRevoked('sess-1')).toBe(true);
+      expect(await lakeSessions(fx.lake).isRevoked('sess-1')).toBe(true); // another instance sees it
+      expect(await sessions.isRevoked('sess-10')).toBe(false);
+      expect((await fx.lake.list('portal/revoked/')).map((o) => o.key)).toEqual(['portal/revoked/sess-1']);
+      await expect(sessions.revoke('../published/x')).rejects.toThrow(/session id/);
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('requires a revocable token: no jti, no identity', () => {
+    expect(identityFromClaims({ sub: 'abc', 'cognito:groups': ['urn-100001'] })).toEqual({ failure: 'invalid_claims' });
+    expect(identityFromClaims({ sub: 'abc', jti: 'j-1', 'cognito:groups': ['urn-100001'] })).toEqual({ identity: { sub: 'abc', role: 'head', urns: ['100001'], session: 'j-1' } });
+    // Cognito: origin_jti names the sign-in (every token refreshed from it), so it is what is revoked.
+    expect(identityFromClaims({ sub: 'abc', jti: 'j-2', origin_jti: 'o-1', 'cognito:groups': ['la-analyst'] })).toEqual({ identity: { sub: 'abc', role: 'analyst', urns: [], session: 'o-1' } });
+    expect(identityFromClaims({ sub: 'abc', jti: '../x', 'cognito:groups': ['la-analyst'] })).toEqual({ failure: 'invalid_claims' });
   });
 });

@@ -90,6 +90,7 @@ describe('presigned S3 URLs', () => {
       AWS_SECRET_ACCESS_KEY: 'portal-secret',
       AWS_SESSION_TOKEN: 'session-token',
       LAKE_BUCKET: 'catchment-lake-123',
+      ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:origin-AbCdEf',
       PRESIGN_EXPIRES_SECONDS: '120',
     });
     resetPortalDeps();
