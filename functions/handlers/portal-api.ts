@@ -16,6 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { s3ForcePathStyle } from '../commons/config.ts';
+import { PUBLISHED_KEY_ENV, lakeKmsKeyFor } from '../commons/data-classes.ts';
 import { logger } from '../commons/logger.ts';
 import { auditDataset, feedbackDataset } from '../portal/datasets.ts';
 import { PRESIGN_MAX_SECONDS, handlePortalRequest, type PortalDeps } from '../portal/handler.ts';
@@ -54,7 +55,7 @@ export function portalDeps(env: NodeJS.ProcessEnv = process.env): NonNullable<ty
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}),
   });
-  const lake = new S3ObjectStore({ bucket, client });
+  const lake = new S3ObjectStore({ bucket, client, kmsKeyFor: lakeKmsKeyFor(env[PUBLISHED_KEY_ENV]) });
   // Published documents are read, and signed, where the publication pointer says they are.
   const view = new PublishedView(lake);
   cached = {
