@@ -398,7 +398,7 @@ export class NightlyRun extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.storage.key,
+      encryptionKey: props.storage.logKey,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'catchment nightly run: classify each period, profiles and fair access, PDFs fanned out, then publish',
