@@ -1,8 +1,8 @@
 /**
  * CloudFront as the only way in. The HTTP API's execute-api endpoint is public (HTTP APIs have no
  * resource policy and no WAF), so CloudFront adds a secret header to every request it forwards to
- * the API origin, and the function refuses any request without it before doing anything else. A
- * viewer cannot set it: CloudFront replaces a viewer header of the same name with its own value.
+ * the API origin, and the function refuses any request without it before doing anything else. The
+ * header's name is no secret; its value is, and a request that did not pass CloudFront cannot carry it.
  * The value lives in Secrets Manager (generated at deployment); the function reads it once per
  * execution environment and again at most every REFRESH_MS, so a rotated value is picked up.
  */
