@@ -110,6 +110,7 @@ export class CatchmentStack extends Stack {
       LAKE_BUCKET: this.storage.lakeBucket.bucketName,
       GLUE_DATABASE: this.catalog.databaseName,
       ATHENA_WORKGROUP: this.catalog.workGroupName,
+      ATHENA_PUBLISH_WORKGROUP: this.catalog.publishWorkGroupName,
       CATCHMENT_LA_NAME: config.laName,
       CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold),
       // Lake writers name the published-data key for published/, manifests/ and portal/ objects.

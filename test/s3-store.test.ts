@@ -190,12 +190,18 @@ describe('S3ObjectStore: per-prefix KMS keys (moto)', () => {
     await store.put('portal/revoked/sess-1', '');
     await store.put('published/profiles/2025-26/100001.pdf', Readable.from(chunks(6 * 1024 * 1024, 7)));
     await store.put('curated/pupils/period=2025-26/part-0.parquet', 'pupil rows');
+    await store.put('runs/nightly-1/published/profiles/2025-26/100001.json', '{}');
+    await store.put('runs/nightly-1/claim.json', '{}');
+    expect(await store.putIfAbsent('published/_publication.json', '{}')).toBe(true);
     await store.put('staging/run-1/published/school_profile/period=2025-26/part-0.parquet', 'staged');
     await store.replacePrefix('staging/run-1/published/school_profile/period=2025-26', 'published/school_profile/period=2025-26');
     expect(await keyOf('published/school_profile/period=2025-26/part-0.parquet')).toBe(PUBLISHED_KEY);
     expect(await keyOf('portal/revoked/sess-1')).toBe(PUBLISHED_KEY);
     expect(await keyOf('published/profiles/2025-26/100001.pdf')).toBe(PUBLISHED_KEY);
     expect(await keyOf('curated/pupils/period=2025-26/part-0.parquet')).toBeUndefined();
+    expect(await keyOf('runs/nightly-1/published/profiles/2025-26/100001.json')).toBe(PUBLISHED_KEY);
+    expect(await keyOf('runs/nightly-1/claim.json')).toBeUndefined();
+    expect(await keyOf('published/_publication.json')).toBe(PUBLISHED_KEY);
     expect(lakeKmsKeyFor(undefined)).toBeUndefined();
   });
 });

@@ -11,6 +11,8 @@ export interface AwsConfig {
   lakeBucket: string;
   database: string;
   workGroup: string;
+  /** Workgroup of UNLOADs into a run's published tables (published-data key); none: `workGroup`. */
+  publishWorkGroup?: string;
   secretId: string;
   defaultPeriod?: string;
 }
@@ -27,6 +29,7 @@ export function awsConfig(): AwsConfig {
     lakeBucket: need('LAKE_BUCKET'),
     database: process.env.GLUE_DATABASE ?? 'catchment',
     workGroup: process.env.ATHENA_WORKGROUP ?? 'catchment',
+    publishWorkGroup: process.env.ATHENA_PUBLISH_WORKGROUP || undefined,
     secretId: process.env.PSEUDONYM_SECRET_ID ?? '',
     defaultPeriod: process.env.DEFAULT_PERIOD || undefined,
   };

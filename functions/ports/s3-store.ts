@@ -154,7 +154,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, IfNoneMatch: '*' }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, IfNoneMatch: '*', ...this.encryption(key) }),
+      );
       return true;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

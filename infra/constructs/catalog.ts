@@ -42,7 +42,7 @@ import { NO_PERIOD, PORTAL_TABLES } from '../../schemas/portal.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { analystQueries, portalFeedbackQuery, type AnalystQuery } from '../analyst-queries.ts';
 import { periodRange, monthRange } from '../config.ts';
-import { ANALYST_RESULTS_PREFIX, ATHENA_RESULTS_PREFIX, LAKE_PREFIXES, type Storage } from './storage.ts';
+import { ANALYST_RESULTS_PREFIX, ATHENA_RESULTS_PREFIX, LAKE_PREFIXES, PUBLISH_RESULTS_PREFIX, type Storage } from './storage.ts';
 
 export const PARQUET = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
@@ -65,6 +65,12 @@ export interface CatalogProps {
    * @default 'catchment'
    */
   readonly workGroupName?: string;
+  /**
+   * Athena workgroup of the pipeline's UNLOADs into a run's published tables (results encrypted with
+   * the published-data key; ATHENA_PUBLISH_WORKGROUP of the functions).
+   * @default `${workGroupName}-publish`
+   */
+  readonly publishWorkGroupName?: string;
   /**
    * Athena workgroup of the LA analysts (the named queries live there).
    * @default `${workGroupName}-analysts`
@@ -119,6 +125,8 @@ export class Catalog extends Construct {
   public readonly workGroupName: string;
   public readonly analystWorkGroup: athena.CfnWorkGroup;
   public readonly analystWorkGroupName: string;
+  public readonly publishWorkGroup: athena.CfnWorkGroup;
+  public readonly publishWorkGroupName: string;
   /** Glue tables by table name. */
   public readonly tables: Record<string, glue.CfnTable> = {};
   public readonly namedQueries: athena.CfnNamedQuery[] = [];
@@ -136,7 +144,10 @@ export class Catalog extends Construct {
     this.databaseName = props.databaseName ?? 'catchment';
     this.workGroupName = props.workGroupName ?? 'catchment';
     this.analystWorkGroupName = props.analystWorkGroupName ?? `${this.workGroupName}-analysts`;
-    if (this.analystWorkGroupName === this.workGroupName) throw new Error('Catalog: analysts need a workgroup of their own');
+    this.publishWorkGroupName = props.publishWorkGroupName ?? `${this.workGroupName}-publish`;
+    if (new Set([this.workGroupName, this.analystWorkGroupName, this.publishWorkGroupName]).size !== 3) {
+      throw new Error('Catalog: the pipeline, its publishing and the analysts’ workgroups need names of their own');
+    }
     this.curatedTables = props.curatedTables ?? CURATED_TABLES;
     this.publishedTables = props.publishedTables ?? PUBLISHED_TABLES;
     this.portalTables = props.portalTables ?? PORTAL_TABLES;
@@ -201,6 +212,15 @@ export class Catalog extends Construct {
       'catchment: the nightly pipeline’s queries (engine v3, enforced settings, results encrypted with the pupil-level key)',
       ATHENA_RESULTS_PREFIX,
       props.storage.pupilKey,
+    );
+    // Athena encrypts what an UNLOAD writes with its workgroup's result encryption: a run's published
+    // tables are unloaded here, so they are published data (the portal and analysts can read them).
+    this.publishWorkGroup = workGroup(
+      'PublishWorkGroup',
+      this.publishWorkGroupName,
+      'catchment: the nightly pipeline’s UNLOADs of published tables (engine v3, enforced settings, encrypted with the published-data key)',
+      PUBLISH_RESULTS_PREFIX,
+      props.storage.publishedKey,
     );
     this.analystWorkGroup = workGroup(
       'AnalystWorkGroup',
@@ -300,12 +320,13 @@ export class Catalog extends Construct {
   }
 
   /**
-   * Run pipeline queries against the named tables: Athena query actions on the pipeline's workgroup,
+   * Run pipeline queries against the named tables: Athena query actions on the pipeline's workgroups,
    * Glue reads of the catalog/database/tables, and its results prefix. S3 access to the data is
    * granted separately (Storage.grantLake*), because Athena reads with the caller's credentials.
    */
   public grantQuery(grantee: iam.IGrantable, tableNames: string[]): void {
     this.grantWorkGroup(grantee, this.workGroupName, ATHENA_RESULTS_PREFIX, tableNames);
+    this.grantWorkGroup(grantee, this.publishWorkGroupName, PUBLISH_RESULTS_PREFIX, tableNames);
   }
 
   /**

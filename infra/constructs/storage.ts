@@ -4,8 +4,10 @@
  * Keys (yearly rotation, retained):
  * - pupilKey:     raw uploads, pupil-level lake data (curated/, quarantine/, staging/), the pipeline's
  *                 Athena results (unsuppressed counts) and the pseudonymisation secret;
- * - publishedKey: what the portal and analysts may see: published/, manifests/ and the portal's own
- *                 records under portal/ (functions/commons/data-classes.ts; writers name it per object);
+ * - publishedKey: what the portal and analysts may see: each run's runs/<run>/published/, published/
+ *                 (the pointer), manifests/ and the portal's own records under portal/
+ *                 (functions/commons/data-classes.ts; writers name it per object, and the pipeline's
+ *                 publishing Athena workgroup encrypts its UNLOADs with it);
  * - analystKey:   the analysts' Athena query results (analysts/ in the results bucket);
  * - logKey:       CloudWatch log groups and the alert topic.
  * Every grant of a key is conditioned on the service it is used through (kms:ViaService) and on
@@ -15,7 +17,8 @@
  * Buckets:
  * - raw:            uploads from the LA (`raw/<dataset>/*.csv`), short-lived, EventBridge notifications on.
  * - lake:           curated/ published/ quarantine/ manifests/ staging/ portal/ (see the prefix constants).
- * - athenaResults:  Athena query results: results/ (pipeline) and analysts/ (analysts).
+ * - athenaResults:  Athena query results: results/ (pipeline), publish-results/ (the pipeline's UNLOADs
+ *                   of published tables) and analysts/ (analysts).
  * - accessLogs:     S3 server access logs of the three buckets above (SSE-S3: the log delivery
  *                   service cannot write to SSE-KMS buckets).
  *
@@ -29,7 +32,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { isPublishedClass } from '../../functions/commons/data-classes.ts';
+import { isPublishedClass, spansClasses } from '../../functions/commons/data-classes.ts';
 import { REVOKED_PREFIX } from '../../functions/portal/sessions.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
@@ -55,6 +58,12 @@ export const ATHENA_RESULTS_PREFIX = 'results/';
 
 /** Prefix of the analysts' query results in the Athena results bucket (their workgroup's output location). */
 export const ANALYST_RESULTS_PREFIX = 'analysts/';
+
+/**
+ * Prefix of the results of the pipeline's publishing workgroup, whose UNLOADs write a run's
+ * published tables (runs/<run>/published/) and so encrypt with the published-data key.
+ */
+export const PUBLISH_RESULTS_PREFIX = 'publish-results/';
 
 /** Lake prefixes holding pupil-level rows (whose old versions must go within days). */
 export const PUPIL_LEVEL_LAKE_PREFIXES = [LAKE_PREFIXES.curated, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.staging] as const;
@@ -212,16 +221,26 @@ export class Storage extends Construct {
       lifecycleRules: [
         { id: 'expire-query-results', prefix: ATHENA_RESULTS_PREFIX, expiration: props.athenaResultsRetention ?? Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         { id: 'expire-analyst-results', prefix: ANALYST_RESULTS_PREFIX, expiration: props.athenaResultsRetention ?? Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'expire-publish-results', prefix: PUBLISH_RESULTS_PREFIX, expiration: props.athenaResultsRetention ?? Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         ...housekeeping(pupilNoncurrent),
       ],
     });
   }
 
-  /** The key that encrypts objects under `prefix` of `bucket` (data-classes.ts; analysts/ in the results bucket). */
-  public keyFor(bucket: s3.IBucket, prefix: string): kms.IKey | undefined {
-    if (bucket === this.lakeBucket && isPublishedClass(prefix)) return this.publishedKey;
-    if (bucket === this.athenaResultsBucket && prefix.startsWith(ANALYST_RESULTS_PREFIX)) return this.analystKey;
-    return bucket.encryptionKey;
+  /**
+   * The keys that encrypt objects under `prefix` of `bucket` (data-classes.ts; analysts/ and
+   * publish-results/ in the results bucket). A lake prefix that spans both classes (runs/ as a
+   * whole) needs both.
+   */
+  public keysFor(bucket: s3.IBucket, prefix: string): kms.IKey[] {
+    const own = bucket.encryptionKey ? [bucket.encryptionKey] : [];
+    if (bucket === this.lakeBucket) {
+      if (isPublishedClass(prefix)) return [this.publishedKey];
+      if (spansClasses(prefix)) return [...own, this.publishedKey];
+    }
+    if (bucket === this.athenaResultsBucket && prefix.startsWith(ANALYST_RESULTS_PREFIX)) return [this.analystKey];
+    if (bucket === this.athenaResultsBucket && prefix.startsWith(PUBLISH_RESULTS_PREFIX)) return [this.publishedKey];
+    return own;
   }
 
   /** Read raw uploads (`raw/`) of the raw bucket. */
@@ -296,8 +315,7 @@ export class Storage extends Construct {
     if (keyActions.length > 0) {
       const byKey = new Map<kms.IKey, string[]>();
       for (const p of prefixes) {
-        const k = this.keyFor(bucket, p);
-        if (k) byKey.set(k, [...(byKey.get(k) ?? []), p]);
+        for (const k of this.keysFor(bucket, p)) byKey.set(k, [...(byKey.get(k) ?? []), p]);
       }
       for (const [k, ps] of byKey) grantKeyThroughS3(grantee, k, keyActions, bucket, ps);
     }

@@ -113,7 +113,7 @@ beforeAll(async () => {
   for (const b of [RAW, LAKE]) await s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: TEST_REGION } }));
   await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: SECRET, SecretString: KEY_HEX }));
   await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: ORIGIN_SECRET, SecretString: ORIGIN_VALUE }));
-  await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: 'catchment' }));
+  for (const wg of ['catchment', 'catchment-publish']) await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: wg }));
   // The published tables as the stack catalogues them (partitions registered by publish).
   const glue = new GlueClient(cfg);
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'catchment' } }));
@@ -288,18 +288,27 @@ describe('bundles against moto_server', () => {
     }
   });
 
-  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ and runs/<runId>/ through the workgroup', async () => {
+  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ (pipeline workgroup) and runs/<runId>/ (publishing workgroup)', async () => {
     const { code, result, stderr } = await runBundle(assets.classify!.dir, assets.classify!.env, { runId: RUN_ID, period: '2025-26' });
     expect(code, stderr).toBe(0);
     expect(result.period).toBe('2025-26');
     const athena = new AthenaClient(awsTestConfig(moto.endpoint));
-    const ids = (await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? [];
+    const ids = [
+      ...((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? []),
+      ...((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment-publish' }))).QueryExecutionIds ?? []),
+    ];
     // moto has no BatchGetQueryExecution: one GetQueryExecution per id.
     const executions = await Promise.all(ids.map(async (id) => (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution!));
-    for (const e of executions) expect(e.WorkGroup).toBe('catchment');
-    const unloads = executions.map((e) => e.Query ?? '').filter((q) => q.startsWith('UNLOAD'));
-    const targets = unloads.map((q) => /\) TO '(s3:\/\/[^']+)'/.exec(q)?.[1] ?? q.slice(0, 80));
-    // Every UNLOAD writes under the run's staging area (curated) or its own prefix (published).
+    const unloads = executions.filter((e) => (e.Query ?? '').startsWith('UNLOAD'));
+    const targetOf = (q: string) => /\) TO '(s3:\/\/[^']+)'/.exec(q)?.[1] ?? q.slice(0, 80);
+    const targets = unloads.map((e) => targetOf(e.Query!));
+    // Every UNLOAD writes under the run's staging area (curated) or its own prefix (published), and
+    // Athena encrypts it with its workgroup's key: pupil-level in the pipeline's, published in the publishing one.
+    for (const e of executions) {
+      const t = targetOf(e.Query ?? '');
+      const published = t.startsWith(`s3://${LAKE}/runs/${RUN_ID}/published/`);
+      expect(e.WorkGroup, e.Query?.slice(0, 60)).toBe(published ? 'catchment-publish' : 'catchment');
+    }
     for (const t of targets) expect(t.startsWith(`s3://${LAKE}/staging/${RUN_ID}/`) || t.startsWith(`s3://${LAKE}/runs/${RUN_ID}/published/`), t).toBe(true);
     for (const table of ['curated/enriched_pupils/period=2025-26/', 'curated/enriched_contacts/period=2025-26/', 'published/school_segment_counts/period=2025-26/']) {
       expect(targets.some((t) => t.endsWith(table)), `no UNLOAD into ${table}`).toBe(true);
@@ -414,10 +423,12 @@ describe('bundles against moto_server', () => {
     expect(body.expiresInSeconds).toBeLessThanOrEqual(300);
     const audit = (await keys(LAKE, `published/portal_audit/period=${PERIOD}/`)).filter((k) => k.endsWith('.parquet'));
     expect(audit).toHaveLength(1);
-    // The bundles name the published-data key for what they write under published/ (publish, portal).
+    // The bundles name the published-data key for what they write of that class: the run's PDFs
+    // (render-pdfs), the pointer (publish), the audit record (portal); not for pupil-level data.
     const kmsKeyOf = async (key: string) => (await s3.send(new HeadObjectCommand({ Bucket: LAKE, Key: key }))).SSEKMSKeyId;
     expect(await kmsKeyOf(audit[0]!)).toBe(PUBLISHED_KEY);
-    expect(await kmsKeyOf(pdfKey)).toBe(PUBLISHED_KEY);
+    expect(await kmsKeyOf(await new PublishedView(new S3ObjectStore({ bucket: LAKE, client: s3 }), 0).physicalKey(pdfKey))).toBe(PUBLISHED_KEY);
+    expect(await kmsKeyOf('published/_publication.json')).toBe(PUBLISHED_KEY);
     const curated = (await keys(LAKE, 'curated/pupils/')).find((k) => k.endsWith('.parquet'))!;
     expect(await kmsKeyOf(curated)).toBeUndefined();
   });

@@ -61,6 +61,17 @@ describe('KMS: keys by data class', () => {
     expect(pipeline.Properties.WorkGroupConfiguration.ResultConfiguration.EncryptionConfiguration).toEqual({ EncryptionOption: 'SSE_KMS', KmsKey: keyArn(keys.pupil) });
   });
 
+  it('unloads a run’s published tables through a pipeline workgroup whose results use the published key', () => {
+    const wg = (name: string) => resourcesOf(s.json, 'AWS::Athena::WorkGroup').find(([, w]) => w.Properties.Name === name)![1].Properties.WorkGroupConfiguration;
+    const publish = wg('catchment-publish');
+    expect(publish.EnforceWorkGroupConfiguration).toBe(true);
+    expect(publish.ResultConfiguration.EncryptionConfiguration).toEqual({ EncryptionOption: 'SSE_KMS', KmsKey: keyArn(keys.published) });
+    expect(concretise(publish.ResultConfiguration.OutputLocation, s.json)).toBe(`s3://${results().slice('arn:aws:s3:::'.length)}/publish-results/`);
+    for (const fn of [s.stack.classifyFunction, s.stack.profilesFunction]) {
+      expect(s.json.Resources[logicalId(s.stack, fn)].Properties.Environment.Variables.ATHENA_PUBLISH_WORKGROUP, fn.node.id).toBe('catchment-publish');
+    }
+  });
+
   it('encrypts every log group and the alert topic with the logs-and-alerts key', () => {
     for (const [id, g] of resourcesOf(s.json, 'AWS::Logs::LogGroup')) expect(g.Properties.KmsKeyId, id).toEqual(keyArn(keys.log));
     s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn(keys.log) });
@@ -146,10 +157,11 @@ describe('analysts: their own workgroup, results and key; published tables and n
   });
 
   it('may read published/ of the lake and read-write analysts/ of the results bucket, nothing else', () => {
-    expect(arnsFor(analyst(), 's3:GetObject')).toEqual([`${lake()}/published/*`, `${results()}/analysts/*`].sort());
+    // published/ (tables before the publication pointer, the portal's datasets) and each run's published/
+    expect(arnsFor(analyst(), 's3:GetObject')).toEqual([`${lake()}/published/*`, `${lake()}/runs/*/published/*`, `${results()}/analysts/*`].sort());
     expect(arnsFor(analyst(), 's3:PutObject')).toEqual([`${results()}/analysts/*`]);
     const lists = analyst().filter((st) => asArray<string>(st.Action).includes('s3:ListBucket'));
-    expect(lists.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['analysts/*', 'published/*']);
+    expect(lists.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['analysts/*', 'published/*', 'runs/*/published/*']);
   });
 
   it('may decrypt published data and its own results only (never the pupil-level key)', () => {
@@ -160,8 +172,9 @@ describe('analysts: their own workgroup, results and key; published tables and n
     const pipelineRole = roleStatements(s.stack.profilesFunction.role!);
     expect(arnsFor(pipelineRole, 's3:GetObject')).toContain(`${results()}/results/*`);
     expect(arnsFor(analyst(), 's3:GetObject')).not.toContain(`${results()}/results/*`);
+    expect(arnsFor(analyst(), 's3:GetObject')).not.toContain(`${results()}/publish-results/*`);
     const athena = pipelineRole.filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('athena:')));
-    for (const st of athena) expect(concretise(st.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
+    for (const r of athena.flatMap((st) => asArray(st.Resource))) expect(concretise(r, s.json)).toMatch(new RegExp(`^arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment(-publish)?$`));
   });
 });
 

@@ -600,16 +600,19 @@ describe('IAM', () => {
 
   it('scopes the classify function to Athena, the curated Glue tables, curated/ reads and staging/ + enriched writes', () => {
     const role = roleOf(s.stack.classifyFunction);
-    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort();
+    const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
+    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, ...results].sort();
     expect(objectArns(role, 's3:PutObject')).toEqual(write);
-    expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('/results/')));
+    expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('results/')));
     expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...write].sort());
     const statements = statementsOfRole(s.json, role);
-    const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
-    expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
-    const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
-    const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
-    expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    // The pipeline's workgroup, and its publishing one (UNLOADs of published tables, published-data key).
+    const athenaSts = statements.filter((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'));
+    expect(athenaSts.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json))).sort()).toEqual(['catchment', 'catchment-publish'].map((w) => `arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/${w}`));
+    for (const glueSt of statements.filter((st) => asArray<string>(st.Action).includes('glue:GetTable') && asArray<string>(st.Action).includes('glue:GetPartitions'))) {
+      const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
+      expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    }
     expect(statements.some((st) => asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'))).toBe(false);
   });
 
@@ -640,18 +643,20 @@ describe('IAM', () => {
 
   it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes (no reads)', () => {
     const role = roleOf(s.stack.profilesFunction);
-    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
+    const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...results].sort());
     // deletes only its own run's documents of earlier periods and what an earlier attempt left
     expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`]);
     const statements = statementsOfRole(s.json, role);
     const list = statements.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket') && concretise(st.Resource, s.json) === lake());
     expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'published/_publication.json*', 'runs/*', 'staging/*']);
-    const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
-    expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
-    const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
-    const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
-    expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    const athenaSts = statements.filter((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'));
+    expect(athenaSts.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json))).sort()).toEqual(['catchment', 'catchment-publish'].map((w) => `arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/${w}`));
+    for (const glueSt of statements.filter((st) => asArray<string>(st.Action).includes('glue:GetTable'))) {
+      const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
+      expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    }
     expect(statements.some((st) => asArray<string>(st.Action).some((a) => a.startsWith('secretsmanager:')))).toBe(false);
   });
 

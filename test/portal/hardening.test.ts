@@ -70,6 +70,7 @@ describe('audit completeness: every refusal records the urn and period its path 
     list: async () => [],
     deletePrefix: async () => {},
     replacePrefix: async () => {},
+    putIfAbsent: async () => true,
   };
   const cases: [string, PortalRequest, { status: number; reason: string; urn: string | null; period: string }][] = [
     ['405 on a profile', { method: 'DELETE', path: '/api/profiles/2025-26/100002.pdf', identity: head }, { status: 405, reason: 'bad_method', urn: '100002', period: '2025-26' }],
@@ -110,6 +111,7 @@ describe('feedback text: no control or text-direction characters; spreadsheet-sa
     list: async (p) => (p === 'published/profiles/2025-26/100001.pdf' ? [{ key: p, size: 1 }] : []),
     deletePrefix: async () => {},
     replacePrefix: async () => {},
+    putIfAbsent: async () => true,
   };
   const send = async (comment: string) => {
     const audit: AuditRecord[] = [];
@@ -206,6 +208,7 @@ describe('sign-out revokes the session on the server', () => {
       list: async () => [],
       deletePrefix: async () => {},
       replacePrefix: async () => {},
+      putIfAbsent: async () => true,
     };
     const deps: PortalDeps = { lake, audit: { append: async (r) => void audit.push(r) }, feedback: { append: async () => {} }, now: () => NOW, sessions: memorySessions() };
     expect((await handlePortalRequest({ method: 'GET', path: '/api/me', identity: head }, deps)).status).toBe(200);
