@@ -37,6 +37,33 @@ export function presignSeconds(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
+/**
+ * The portal's S3 client. Checksums only when an operation requires them: otherwise presigned GET
+ * URLs would carry x-amz-checksum-crc32 (of the empty body) and x-amz-checksum-mode (presign.ts).
+ */
+export function portalS3Client(): S3Client {
+  return new S3Client({
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}),
+  });
+}
+
+/** A presigned GET of a PDF: saved as `filename` (never shown inline), never cached, valid `seconds`. */
+export function signPdf(client: S3Client, bucket: string, key: string, filename: string, seconds: number): Promise<string> {
+  return presignGetObject(
+    client,
+    {
+      Bucket: bucket,
+      Key: key,
+      ResponseContentType: 'application/pdf',
+      ResponseContentDisposition: `attachment; filename="${filename}"`,
+      ResponseCacheControl: 'no-store',
+    },
+    seconds,
+  );
+}
+
 let cached: (PortalDeps & { verifyOrigin: (value: string | undefined) => Promise<boolean> }) | undefined;
 
 /** Dependencies built once per execution environment (clients are reused across invocations). */
@@ -48,31 +75,13 @@ export function portalDeps(env: NodeJS.ProcessEnv = process.env): NonNullable<ty
   if (!originSecretArn) throw new Error('environment variable ORIGIN_SECRET_ARN is not set');
   const secrets = new SecretsManagerClient({});
   const seconds = presignSeconds(env);
-  // Checksums only when an operation requires them: otherwise presigned GET URLs would carry
-  // x-amz-checksum-crc32 (of the empty body) and x-amz-checksum-mode (see presign.ts).
-  const client = new S3Client({
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}),
-  });
+  const client = portalS3Client();
   const lake = new S3ObjectStore({ bucket, client, kmsKeyFor: lakeKmsKeyFor(env[PUBLISHED_KEY_ENV]) });
   // Published documents are read, and signed, where the publication pointer says they are.
   const view = new PublishedView(lake);
   cached = {
     lake: view,
-    signer: async (key, filename) =>
-      presignGetObject(
-        client,
-        {
-          Bucket: bucket,
-          Key: await view.physicalKey(key),
-          ResponseContentType: 'application/pdf',
-          // Saved, never shown inline; and never kept in a shared cache or the browser's cache.
-          ResponseContentDisposition: `attachment; filename="${filename}"`,
-          ResponseCacheControl: 'no-store',
-        },
-        seconds,
-      ),
+    signer: async (key, filename) => signPdf(client, bucket, await view.physicalKey(key), filename, seconds),
     signedUrlSeconds: seconds,
     audit: auditDataset(lake),
     feedback: feedbackDataset(lake),

@@ -75,7 +75,6 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     CATCHMENT_S3_FORCE_PATH_STYLE: 'true',
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     PRESIGN_EXPIRES_SECONDS: '300',
   });
   resetPortalDeps();
@@ -97,6 +96,9 @@ describe('portal Lambda (API Gateway HTTP API v2, moto S3)', () => {
     const body = JSON.parse(res.body!);
     expect(body.expiresInSeconds).toBe(300);
     const url = new URL(body.url);
+    // The portal's own client settings (no AWS_REQUEST_CHECKSUM_CALCULATION here): no checksum parameters.
+    expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([]);
+    expect(url.searchParams.get('response-cache-control')).toBe('no-store');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
     expect(url.searchParams.get('X-Amz-Algorithm')).toBe('AWS4-HMAC-SHA256');
     expect(url.searchParams.get('response-content-disposition')).toBe(`attachment; filename="catchment-profile-${A}-${LATEST}.pdf"`);

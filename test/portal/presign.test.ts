@@ -7,7 +7,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { portalDeps, resetPortalDeps } from '../../functions/handlers/portal-api.ts';
+import { portalS3Client, signPdf } from '../../functions/handlers/portal-api.ts';
 import { presignGetObject } from '../../functions/portal/presign.ts';
 
 const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -89,14 +89,10 @@ describe('presigned S3 URLs', () => {
       AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'portal-secret',
       AWS_SESSION_TOKEN: 'session-token',
-      LAKE_BUCKET: 'catchment-lake-123',
-      ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:origin-AbCdEf',
-      PRESIGN_EXPIRES_SECONDS: '120',
     });
-    resetPortalDeps();
+    const client = portalS3Client();
     try {
-      const deps = portalDeps();
-      const url = new URL(await deps.signer!('published/profiles/2025-26/100001.pdf', 'catchment-profile-100001-2025-26.pdf'));
+      const url = new URL(await signPdf(client, 'catchment-lake-123', 'published/profiles/2025-26/100001.pdf', 'catchment-profile-100001-2025-26.pdf', 120));
       expect(url.protocol).toBe('https:');
       expect(url.host).toBe('catchment-lake-123.s3.eu-west-2.amazonaws.com');
       expect([...url.searchParams.keys()].sort()).toEqual(
@@ -123,7 +119,7 @@ describe('presigned S3 URLs', () => {
       expect(url.searchParams.get('X-Amz-Signature')).toBe(expectedSignature(url, 'portal-secret'));
     } finally {
       process.env = saved;
-      resetPortalDeps();
+      client.destroy();
     }
   });
 
