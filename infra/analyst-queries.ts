@@ -9,6 +9,7 @@
  */
 import type { TableDef } from '../schemas/columns.ts';
 import { columnsOf } from '../schemas/columns.ts';
+import { PORTAL_TABLES } from '../schemas/portal.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 
 export interface AnalystQuery {
@@ -26,7 +27,7 @@ export interface AnalystQuery {
 /** A published table by name, with a column checker. */
 function table(name: string, tables: readonly TableDef[]) {
   const def = tables.find((t) => t.name === name);
-  if (!def) throw new Error(`analyst queries: published table ${name} is not in PUBLISHED_TABLES`);
+  if (!def) throw new Error(`analyst queries: table ${name} is not among the tables given`);
   const columns = new Set(columnsOf(def).map((c) => c.name));
   /** Quoted column names, checked against the contract. */
   const c = (...names: string[]) =>
@@ -199,4 +200,26 @@ ORDER BY ${period}`,
     });
   }
   return out;
+}
+
+/**
+ * Heads' feedback for the analysts, ready for "Download results" as CSV: a comment that starts with
+ * = + - @ (or a tab or carriage return) gets a leading apostrophe so a spreadsheet shows it as text
+ * instead of running it as a formula (the same rule as functions/portal/feedback-export.ts). Subject
+ * ids are left out, as in that export.
+ */
+export function portalFeedbackQuery(tables: readonly TableDef[] = PORTAL_TABLES): AnalystQuery {
+  const f = table('portal_feedback', tables);
+  const [submitted, period, urn, rating, comment] = f.c('submitted_at', 'period', 'urn', 'rating', 'comment');
+  return {
+    name: 'portal-feedback',
+    description: "Heads' ratings and comments on their profiles, safe to open in a spreadsheet",
+    tables: [f.name],
+    parameters: [],
+    sql: `-- Heads' feedback, oldest first (no parameters). Comments starting with = + - @ are prefixed with '.
+SELECT ${submitted}, ${period}, ${urn}, ${rating},
+       CASE WHEN substr(${comment}, 1, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${comment} ELSE ${comment} END AS ${comment}
+FROM ${f.name}
+ORDER BY ${submitted}`,
+  };
 }

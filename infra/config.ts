@@ -10,7 +10,8 @@
  * | timezone                  | "Europe/London"       | IANA time zone the schedule is evaluated in (follows BST/GMT)  |
  * | rawRetentionDays          | 30                    | raw uploads (raw/ in the raw bucket) expire after this         |
  * | quarantineRetentionDays   | 30                    | quarantine/ in the lake (rejected rows) expires after this     |
- * | noncurrentRetentionDays   | 30                    | overwritten/deleted object versions expire after this          |
+ * | noncurrentRetentionDays   | 30                    | overwritten/deleted versions of published data expire after this |
+ * | pupilNoncurrentRetentionDays | 3                  | overwritten/deleted versions of pupil-level data (raw/, curated/, quarantine/, query results) expire after this (1-7): how soon an erasure is complete |
  * | stagingRetentionDays      | 2                     | staging/ (per-run scratch, UNLOAD targets) expires after this  |
  * | athenaResultsRetentionDays| 7                     | Athena query results expire after this                         |
  * | accessLogRetentionDays    | 365                   | S3 server access logs expire after this                        |
@@ -19,7 +20,12 @@
  * | alertEmail                | (none)                | e-mail subscribed to the alert topic; none = no subscription   |
  * | bytesScannedCutoff        | 10737418240 (10 GiB)  | Athena per-query scan limit of the workgroup                   |
  * | databaseName              | "catchment"           | Glue database name                                             |
- * | workGroupName             | "catchment"           | Athena workgroup name                                          |
+ * | workGroupName             | "catchment"           | Athena workgroup of the pipeline                               |
+ * | analystWorkGroupName      | "catchment-analysts"  | Athena workgroup of LA analysts (own results prefix and key)   |
+ * | webAclArn                 | (none)                | default of the WebAclArn parameter: the CloudFront web ACL the edge stack outputs |
+ * | wafRateLimit              | 1000                  | requests per 5 minutes one IP address may send the portal      |
+ * | wafApiRateLimit           | 300                   | of which to /api/ (then WAF blocks that address for a while)    |
+ * | apiAccessLogClientIps     | false                 | record caller IP addresses in the API access log (personal data) |
  * | firstPeriod / lastPeriod  | "2015-16" / "2035-36" | academic years projected for the `period` partition column     |
  * | firstVintage / lastVintage| "2011-01" / "2035-12" | months projected for the classification `vintage` column       |
  * | defaultPeriod             | (none)                | DEFAULT_PERIOD for ingest; none = the current academic year    |
@@ -37,6 +43,7 @@ export interface CatchmentConfig {
   readonly rawRetentionDays: number;
   readonly quarantineRetentionDays: number;
   readonly noncurrentRetentionDays: number;
+  readonly pupilNoncurrentRetentionDays: number;
   readonly stagingRetentionDays: number;
   readonly athenaResultsRetentionDays: number;
   readonly accessLogRetentionDays: number;
@@ -46,6 +53,11 @@ export interface CatchmentConfig {
   readonly bytesScannedCutoff: number;
   readonly databaseName: string;
   readonly workGroupName: string;
+  readonly analystWorkGroupName: string;
+  readonly wafRateLimit: number;
+  readonly wafApiRateLimit: number;
+  readonly apiAccessLogClientIps: boolean;
+  readonly webAclArn?: string;
   readonly firstPeriod: string;
   readonly lastPeriod: string;
   readonly firstVintage: string;
@@ -61,6 +73,7 @@ export const DEFAULT_CONFIG: CatchmentConfig = {
   rawRetentionDays: 30,
   quarantineRetentionDays: 30,
   noncurrentRetentionDays: 30,
+  pupilNoncurrentRetentionDays: 3,
   stagingRetentionDays: 2,
   athenaResultsRetentionDays: 7,
   accessLogRetentionDays: 365,
@@ -69,6 +82,10 @@ export const DEFAULT_CONFIG: CatchmentConfig = {
   bytesScannedCutoff: 10 * 1024 ** 3,
   databaseName: 'catchment',
   workGroupName: 'catchment',
+  analystWorkGroupName: 'catchment-analysts',
+  wafRateLimit: 1000,
+  wafApiRateLimit: 300,
+  apiAccessLogClientIps: false,
   firstPeriod: '2015-16',
   lastPeriod: '2035-36',
   firstVintage: '2011-01',
@@ -79,6 +96,8 @@ export const DEFAULT_CONFIG: CatchmentConfig = {
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const PERIOD = /^(\d{4})-(\d{2})$/;
+/** A CloudFront (global) WAFv2 web ACL ARN; such ACLs always live in us-east-1. */
+export const WEB_ACL_ARN = /^arn:aws[a-zA-Z-]*:wafv2:[a-z0-9-]+:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[A-Za-z0-9-]{1,128}$/;
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 export class ConfigError extends Error {
@@ -99,6 +118,13 @@ function int(key: keyof CatchmentConfig, raw: unknown, min: number, max: number)
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function bool(key: keyof CatchmentConfig, raw: unknown): boolean {
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(key, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function isPeriod(v: string): boolean {
@@ -138,6 +164,7 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
     rawRetentionDays: days('rawRetentionDays'),
     quarantineRetentionDays: days('quarantineRetentionDays'),
     noncurrentRetentionDays: days('noncurrentRetentionDays'),
+    pupilNoncurrentRetentionDays: int('pupilNoncurrentRetentionDays', pick('pupilNoncurrentRetentionDays'), 1, 7),
     stagingRetentionDays: int('stagingRetentionDays', pick('stagingRetentionDays'), 1, 7),
     athenaResultsRetentionDays: days('athenaResultsRetentionDays'),
     accessLogRetentionDays: days('accessLogRetentionDays'),
@@ -146,6 +173,11 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
     bytesScannedCutoff: int('bytesScannedCutoff', pick('bytesScannedCutoff'), 10_000_000, Number.MAX_SAFE_INTEGER),
     databaseName: str('databaseName', pick('databaseName'), /^[a-z0-9_]{1,255}$/, 'a Glue database name (lower case, digits, _)'),
     workGroupName: str('workGroupName', pick('workGroupName'), /^[A-Za-z0-9._-]{1,128}$/, 'an Athena workgroup name'),
+    analystWorkGroupName: str('analystWorkGroupName', pick('analystWorkGroupName'), /^[A-Za-z0-9._-]{1,128}$/, 'an Athena workgroup name'),
+    // WAF rate-based rules count per 5 minutes, from 10 up.
+    wafRateLimit: int('wafRateLimit', pick('wafRateLimit'), 10, 2_000_000_000),
+    wafApiRateLimit: int('wafApiRateLimit', pick('wafApiRateLimit'), 10, 2_000_000_000),
+    apiAccessLogClientIps: bool('apiAccessLogClientIps', pick('apiAccessLogClientIps')),
     firstPeriod: str('firstPeriod', pick('firstPeriod'), PERIOD, 'an academic year such as 2015-16'),
     lastPeriod: str('lastPeriod', pick('lastPeriod'), PERIOD, 'an academic year such as 2035-36'),
     firstVintage: str('firstVintage', pick('firstVintage'), MONTH, 'a month such as 2011-01'),
@@ -153,8 +185,10 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
   };
   const alertEmail = get('alertEmail');
   const defaultPeriod = get('defaultPeriod');
+  const webAclArn = get('webAclArn');
   const out: CatchmentConfig = {
     ...cfg,
+    ...(webAclArn ? { webAclArn: str('webAclArn', webAclArn, WEB_ACL_ARN, 'the ARN of a CloudFront (global) WAF web ACL, as the edge stack outputs it') } : {}),
     ...(alertEmail ? { alertEmail: str('alertEmail', alertEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address') } : {}),
     ...(defaultPeriod ? { defaultPeriod: str('defaultPeriod', defaultPeriod, PERIOD, 'an academic year such as 2025-26') } : {}),
   };
@@ -167,6 +201,7 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
   }
   if (out.firstPeriod > out.lastPeriod) throw new ConfigError('lastPeriod', 'must not be before firstPeriod');
   if (out.firstVintage > out.lastVintage) throw new ConfigError('lastVintage', 'must not be before firstVintage');
+  if (out.workGroupName === out.analystWorkGroupName) throw new ConfigError('analystWorkGroupName', 'must differ from workGroupName (analysts never share the pipeline’s results)');
   return out;
 }
 

@@ -9,9 +9,17 @@
  * | profiles    | curated/ read (Athena); staging/ write, list and delete (no read); Athena results | Athena workgroup, Glue curated tables |
  * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
  * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
- * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/ write (Portal construct) | - |
+ * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/, portal/revoked/ write (Portal construct) | the origin secret |
+ * | AnalystRole | published/ read (through Athena); analysts/ of the results bucket read-write | the analysts' workgroup, published and portal tables |
+ *
+ * Keys by data class (Storage): pupil-level (raw, curated, quarantine, staging, pipeline query results,
+ * pseudonymisation secret), published (published/, manifests/, portal/), analysts' query results,
+ * logs and alerts; every grant through the service that uses it and for its resource only.
+ * The portal's WAF web ACL lives in the edge stack in us-east-1 (edge-stack.ts); its ARN is this
+ * stack's WebAclArn parameter.
  */
-import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { tablePrefix } from '../schemas/columns.ts';
@@ -19,7 +27,8 @@ import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/cur
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { BUNDLED_FONTS_DIR, FONT_FILES, FONT_LICENSE, FONT_PACKAGE_DIR } from '../functions/pdf/font-files.ts';
 import { DOCUMENT_FOLDERS } from '../functions/lake/publish.ts';
-import { DEFAULT_CONFIG, type CatchmentConfig } from './config.ts';
+import { PUBLISHED_KEY_ENV } from '../functions/commons/data-classes.ts';
+import { DEFAULT_CONFIG, WEB_ACL_ARN, type CatchmentConfig } from './config.ts';
 import { Alerts } from './constructs/alerts.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { CatchmentFunction, DEFAULT_COPY_FILES, type BundledFile } from './constructs/catchment-function.ts';
@@ -54,6 +63,10 @@ export class CatchmentStack extends Stack {
   public readonly publishFunction: CatchmentFunction;
   public readonly nightlyRun: NightlyRun;
   public readonly portal: Portal;
+  /** The CloudFront web ACL (edge stack, us-east-1) the portal is attached to. */
+  public readonly webAclArn: CfnParameter;
+  /** The role LA analysts assume to query the published tables (Catalog.grantAnalystQueries). */
+  public readonly analystRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: CatchmentStackProps = {}) {
     const config = props.config ?? DEFAULT_CONFIG;
@@ -70,6 +83,7 @@ export class CatchmentStack extends Stack {
       rawRetention: Duration.days(config.rawRetentionDays),
       quarantineRetention: Duration.days(config.quarantineRetentionDays),
       noncurrentVersionRetention: Duration.days(config.noncurrentRetentionDays),
+      pupilNoncurrentVersionRetention: Duration.days(config.pupilNoncurrentRetentionDays),
       stagingRetention: Duration.days(config.stagingRetentionDays),
       athenaResultsRetention: Duration.days(config.athenaResultsRetentionDays),
       accessLogRetention: Duration.days(config.accessLogRetentionDays),
@@ -78,14 +92,15 @@ export class CatchmentStack extends Stack {
       storage: this.storage,
       databaseName: config.databaseName,
       workGroupName: config.workGroupName,
+      analystWorkGroupName: config.analystWorkGroupName,
       periodRange: [config.firstPeriod, config.lastPeriod],
       vintageRange: [config.firstVintage, config.lastVintage],
       bytesScannedCutoffPerQuery: config.bytesScannedCutoff,
       suppressionThreshold: config.suppressionThreshold,
     });
-    this.pseudonymKey = new PseudonymKey(this, 'PseudonymKey', { key: this.storage.key });
+    this.pseudonymKey = new PseudonymKey(this, 'PseudonymKey', { key: this.storage.pupilKey });
     this.alerts = new Alerts(this, 'Alerts', {
-      key: this.storage.key,
+      key: this.storage.logKey,
       displayName: `catchment alerts (${config.laName})`.slice(0, 100),
       email: config.alertEmail,
     });
@@ -95,8 +110,11 @@ export class CatchmentStack extends Stack {
       LAKE_BUCKET: this.storage.lakeBucket.bucketName,
       GLUE_DATABASE: this.catalog.databaseName,
       ATHENA_WORKGROUP: this.catalog.workGroupName,
+      ATHENA_PUBLISH_WORKGROUP: this.catalog.publishWorkGroupName,
       CATCHMENT_LA_NAME: config.laName,
       CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold),
+      // Lake writers name the published-data key for published/, manifests/ and portal/ objects.
+      [PUBLISHED_KEY_ENV]: this.storage.publishedKey.keyArn,
     };
 
     this.ingest = new Ingest(this, 'Ingest', {
@@ -106,7 +124,11 @@ export class CatchmentStack extends Stack {
       alerts: this.alerts,
       defaultPeriod: config.defaultPeriod,
       logRetention,
-      environment: { CATCHMENT_LA_NAME: config.laName, CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold) },
+      environment: {
+        CATCHMENT_LA_NAME: config.laName,
+        CATCHMENT_SUPPRESSION_THRESHOLD: String(config.suppressionThreshold),
+        [PUBLISHED_KEY_ENV]: this.storage.publishedKey.keyArn,
+      },
     });
 
     // Both Athena stages query every curated table; Athena reads their Parquet files with the
@@ -118,7 +140,7 @@ export class CatchmentStack extends Stack {
         memorySize,
         timeout: Duration.minutes(15),
         logRetention,
-        logEncryptionKey: this.storage.key,
+        logEncryptionKey: this.storage.logKey,
         retryAttempts: 0,
         environment,
       });
@@ -175,7 +197,7 @@ export class CatchmentStack extends Stack {
       memorySize: 1769,
       timeout: Duration.minutes(15),
       logRetention,
-      logEncryptionKey: this.storage.key,
+      logEncryptionKey: this.storage.logKey,
       retryAttempts: 0,
       environment,
       copyFiles: [...DEFAULT_COPY_FILES, ...fontFiles],
@@ -200,7 +222,7 @@ export class CatchmentStack extends Stack {
       memorySize: 512,
       timeout: Duration.minutes(15),
       logRetention,
-      logEncryptionKey: this.storage.key,
+      logEncryptionKey: this.storage.logKey,
       retryAttempts: 0,
       environment,
     });
@@ -224,13 +246,37 @@ export class CatchmentStack extends Stack {
       logRetention,
     });
 
+    // The portal's web ACL is created in us-east-1 by the edge stack; its ARN is a parameter with no
+    // default (unless given as context), so the portal cannot be deployed without one.
+    this.webAclArn = new CfnParameter(this, 'WebAclArn', {
+      type: 'String',
+      description: `ARN of the portal’s CloudFront WAF web ACL: the WebAclArn output of the edge stack ${config.stackName}Edge`,
+      allowedPattern: WEB_ACL_ARN.source,
+      constraintDescription: 'must be the ARN of a CloudFront (global) WAF web ACL, as the edge stack outputs it',
+      ...(config.webAclArn ? { default: config.webAclArn } : {}),
+    });
+    this.webAclArn.overrideLogicalId('WebAclArn');
+
     // The heads' portal reads the published PDFs and school names and writes its own audit and
-    // feedback datasets (catalogued above) in the lake; its log groups use the same key.
+    // feedback datasets (catalogued above) in the lake, with the published-data key only.
     this.portal = new Portal(this, 'Portal', {
       lakeBucket: this.storage.lakeBucket,
-      key: this.storage.key,
+      publishedKey: this.storage.publishedKey,
+      logKey: this.storage.logKey,
+      webAclArn: this.webAclArn.valueAsString,
+      accessLogClientIps: config.apiAccessLogClientIps,
       logRetention,
       accessLogRetention: Duration.days(config.accessLogRetentionDays),
     });
+
+    // LA analysts: a role the account's administrators let analysts assume (or attach the same
+    // grants to an existing role with Catalog.grantAnalystQueries).
+    this.analystRole = new iam.Role(this, 'AnalystRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: `catchment: LA analysts of ${config.laName}: query the published tables in the ${config.analystWorkGroupName} workgroup`.slice(0, 1000),
+      maxSessionDuration: Duration.hours(4),
+    });
+    this.catalog.grantAnalystQueries(this.analystRole);
+    new CfnOutput(this, 'AnalystRoleArn', { value: this.analystRole.roleArn, description: 'The role LA analysts assume for Athena (published tables only)' });
   }
 }

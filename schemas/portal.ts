@@ -23,7 +23,7 @@ export const NO_PERIOD = 'none';
 export const AUDIT_OUTCOMES = ['allowed', 'denied', 'not_found', 'invalid', 'unauthenticated'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-export const AUDIT_ACTIONS = ['list', 'profile', 'report', 'feedback', 'other'] as const;
+export const AUDIT_ACTIONS = ['list', 'profile', 'report', 'feedback', 'sign_out', 'other'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export const PORTAL_ROLES = ['head', 'analyst'] as const;
@@ -31,18 +31,22 @@ export type PortalRole = (typeof PORTAL_ROLES)[number];
 
 /**
  * Why a request was refused, from a fixed vocabulary (never text from the request).
- * Authentication: missing_token, malformed_token, bad_signature, expired, invalid_claims, no_role.
+ * Edge: not_via_edge (the request did not come through CloudFront).
+ * Authentication: missing_token, malformed_token, bad_signature, expired, invalid_claims, no_role,
+ * revoked (the session was signed out).
  * Request: bad_path, path_traversal, bad_period, bad_urn, unknown_route, bad_method, bad_body,
  * body_too_large, bad_content_type. Authorisation: not_your_school, analysts_only, heads_only.
  * Other: no_such_file, audit_failed.
  */
 export const AUDIT_REASONS = [
+  'not_via_edge',
   'missing_token',
   'malformed_token',
   'bad_signature',
   'expired',
   'invalid_claims',
   'no_role',
+  'revoked',
   'bad_path',
   'path_traversal',
   'bad_period',
@@ -70,7 +74,7 @@ export const portalAudit = defineTable({
     request_id: z.string().describe('API Gateway (or local server) request id, to match the access log'),
     user: z.string().nullable().describe('stable subject id of the caller (Cognito sub), never an e-mail; null when unauthenticated'),
     role: z.enum(PORTAL_ROLES).nullable().describe('head | analyst; null when unauthenticated or in no portal group'),
-    action: z.enum(AUDIT_ACTIONS).describe('list (GET /api/me) | profile | report | feedback | other'),
+    action: z.enum(AUDIT_ACTIONS).describe('list (GET /api/me) | profile | report | feedback | sign_out | other'),
     urn: z.string().nullable().describe('school URN asked for, when the request named a valid one'),
     outcome: z.enum(AUDIT_OUTCOMES).describe('allowed | denied | not_found | invalid | unauthenticated'),
     status: z.int().describe('HTTP status returned'),
@@ -83,6 +87,23 @@ export type AuditRecord = z.infer<typeof portalAudit.schema>;
 
 export const MAX_COMMENT_CHARS = 2000;
 
+/**
+ * Characters a comment may not contain: control characters other than tab, line feed and carriage
+ * return (NUL, backspace, ESC and so terminal escape sequences, DEL, the C1 controls) and the
+ * Unicode bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9), which can make text read
+ * differently from what it holds ("Trojan Source"). Everything else, emoji joiners included, is text.
+ */
+export const FORBIDDEN_TEXT_CHARS = /(?![\t\n\r])[\p{Cc}\p{Bidi_Control}]/u;
+
+/** Free text from a head: well-formed UTF-16, no control or text-direction characters, at most MAX_COMMENT_CHARS. */
+export const commentText = z
+  .string()
+  .max(MAX_COMMENT_CHARS, `comment must be at most ${MAX_COMMENT_CHARS} characters`)
+  .refine((s) => !/\p{Cs}/u.test(s), { message: 'comment is not valid text (it holds half of a character pair)' })
+  .refine((s) => !FORBIDDEN_TEXT_CHARS.test(s), {
+    message: 'comment must not contain control or text-direction characters (often pasted invisibly): please retype it',
+  });
+
 export const portalFeedback = defineTable({
   name: 'portal_feedback',
   zone: 'published',
@@ -92,7 +113,7 @@ export const portalFeedback = defineTable({
     urn: z.string().regex(URN_RE).describe('school URN'),
     user: z.string().describe('stable subject id of the head (Cognito sub), never an e-mail'),
     rating: z.int().min(1).max(5).describe('1 = does not reflect the school at all … 5 = reflects it very well'),
-    comment: z.string().max(MAX_COMMENT_CHARS).describe(`free text, at most ${MAX_COMMENT_CHARS} characters; may be empty`),
+    comment: commentText.describe(`free text, at most ${MAX_COMMENT_CHARS} characters, no control or text-direction characters; may be empty`),
     submitted_at: z.string().describe('ISO 8601 UTC with milliseconds'),
     period: z.string().regex(PERIOD_RE).describe('academic year of the profile, e.g. 2025-26'),
   }),

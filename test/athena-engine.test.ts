@@ -14,6 +14,7 @@ import { Bool, DateDay, Float64, Int16, Int32, Int64, Int8, Utf8 } from 'apache-
 // Deep import: the package root pulls in every dialect's generated parser (~8 s of transform under vitest).
 import { TrinoSQL } from 'dt-sql-parser/dist/parser/trino/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { athenaUnloadWorkGroups } from '../functions/commons/athena.ts';
 import { AthenaEngine, AthenaQueryError, unloadStatement } from '../functions/ports/athena-engine.ts';
 import { awsTestConfig, seedAthenaResults, setMotoTransition, startMoto, type MotoServer } from './helpers/moto.ts';
 
@@ -215,6 +216,18 @@ describe('AthenaEngine with a scripted client', () => {
     );
     expect(log.some((l) => l.name === 'results')).toBe(false);
     await engine.close();
+  });
+});
+
+describe('AthenaEngine: the workgroup of an UNLOAD follows the data class of its target', () => {
+  it('unloads a run’s published tables in the publishing workgroup (published-data key) and everything else in the pipeline’s', async () => {
+    const { client, log } = fakeClient({});
+    const engine = new AthenaEngine({ ...baseOpts, client, ...fakeClock(), unloadWorkGroupFor: athenaUnloadWorkGroups('catchment-publish') });
+    await engine.unload('SELECT 1', { prefix: 'runs/nightly-2025-06-01/published/school_profile/period=2025-26', partitionedBy: [] });
+    await engine.unload('SELECT 1', { prefix: 'staging/nightly-2025-06-01/parts/2025-26/curated/enriched_pupils/period=2025-26', partitionedBy: [] });
+    await engine.query('SELECT 1');
+    expect(log.filter((l) => l.name === 'start').map((l) => l.input.WorkGroup)).toEqual(['catchment-publish', 'catchment', 'catchment']);
+    expect(athenaUnloadWorkGroups(undefined)).toBeUndefined();
   });
 });
 

@@ -1,7 +1,8 @@
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lakeKmsKeyFor } from '../functions/commons/data-classes.ts';
 import { NotFoundError } from '../functions/ports/object-store.ts';
 import { S3ObjectStore } from '../functions/ports/s3-store.ts';
 import { awsTestConfig, startMoto, type MotoServer } from './helpers/moto.ts';
@@ -163,5 +164,44 @@ describe('S3ObjectStore (moto)', () => {
     expect(await store.exists('one/staged.json')).toBe(false);
     await expect(store.replacePrefix('one/nothing', 'one/live.json')).rejects.toBeInstanceOf(NotFoundError);
     expect(await store.exists('one/live.json')).toBe(true);
+  });
+});
+
+describe('S3ObjectStore: per-prefix KMS keys (moto)', () => {
+  const PUBLISHED_KEY = 'arn:aws:kms:eu-west-2:123456789012:key/11111111-2222-3333-4444-555555555555';
+  let moto: MotoServer;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    client = new S3Client(awsTestConfig(moto.endpoint));
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }));
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await moto?.stop();
+  });
+
+  const keyOf = async (key: string) => (await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).SSEKMSKeyId;
+
+  it('writes published-class objects with the published key (put, multipart, copy) and leaves pupil-level ones to the bucket default', async () => {
+    const store = new S3ObjectStore({ bucket: BUCKET, client, partSize: 5 * 1024 * 1024, kmsKeyFor: lakeKmsKeyFor(PUBLISHED_KEY) });
+    await store.put('published/school_profile/period=2025-26/part-0.parquet', 'small');
+    await store.put('portal/revoked/sess-1', '');
+    await store.put('published/profiles/2025-26/100001.pdf', Readable.from(chunks(6 * 1024 * 1024, 7)));
+    await store.put('curated/pupils/period=2025-26/part-0.parquet', 'pupil rows');
+    await store.put('runs/nightly-1/published/profiles/2025-26/100001.json', '{}');
+    await store.put('runs/nightly-1/claim.json', '{}');
+    expect(await store.putIfAbsent('published/_publication.json', '{}')).toBe(true);
+    await store.put('staging/run-1/published/school_profile/period=2025-26/part-0.parquet', 'staged');
+    await store.replacePrefix('staging/run-1/published/school_profile/period=2025-26', 'published/school_profile/period=2025-26');
+    expect(await keyOf('published/school_profile/period=2025-26/part-0.parquet')).toBe(PUBLISHED_KEY);
+    expect(await keyOf('portal/revoked/sess-1')).toBe(PUBLISHED_KEY);
+    expect(await keyOf('published/profiles/2025-26/100001.pdf')).toBe(PUBLISHED_KEY);
+    expect(await keyOf('curated/pupils/period=2025-26/part-0.parquet')).toBeUndefined();
+    expect(await keyOf('runs/nightly-1/published/profiles/2025-26/100001.json')).toBe(PUBLISHED_KEY);
+    expect(await keyOf('runs/nightly-1/claim.json')).toBeUndefined();
+    expect(await keyOf('published/_publication.json')).toBe(PUBLISHED_KEY);
+    expect(lakeKmsKeyFor(undefined)).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Context } from 'aws-lambda';
 import { AthenaEngine } from '../ports/athena-engine.ts';
 import type { AwsConfig } from './config.ts';
+import { isPublishedClass } from './data-classes.ts';
 import { traced } from './observability.ts';
 
 /**
@@ -21,5 +22,22 @@ export function queryTimeoutMs(context?: Pick<Context, 'getRemainingTimeInMillis
   return Math.max(1000, context.getRemainingTimeInMillis() - STOP_MARGIN_MS);
 }
 
+/**
+ * UNLOADs of published-class targets (a run's published tables) go to the publishing workgroup,
+ * whose results (and so what UNLOAD writes) are encrypted with the published-data key; the rest
+ * (enriched pupil rows staged for curated/) stay in the pipeline's workgroup and key.
+ */
+export function athenaUnloadWorkGroups(publishWorkGroup: string | undefined): ((prefix: string) => string | undefined) | undefined {
+  if (!publishWorkGroup) return undefined;
+  return (prefix) => (isPublishedClass(prefix.replace(/^\/+/, '')) ? publishWorkGroup : undefined);
+}
+
 export const athena = (c: AwsConfig, context?: Pick<Context, 'getRemainingTimeInMillis'>) =>
-  new AthenaEngine({ client: traced(new AthenaClient({})), workGroup: c.workGroup, database: c.database, lakeUri: `s3://${c.lakeBucket}`, timeoutMs: queryTimeoutMs(context) });
+  new AthenaEngine({
+    client: traced(new AthenaClient({})),
+    workGroup: c.workGroup,
+    unloadWorkGroupFor: athenaUnloadWorkGroups(c.publishWorkGroup),
+    database: c.database,
+    lakeUri: `s3://${c.lakeBucket}`,
+    timeoutMs: queryTimeoutMs(context),
+  });

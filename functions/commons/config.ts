@@ -2,6 +2,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { S3ObjectStore } from '../ports/s3-store.ts';
+import { PUBLISHED_KEY_ENV, lakeKmsKeyFor } from './data-classes.ts';
 import { traced } from './observability.ts';
 import { getPseudonymKey } from './secrets.ts';
 
@@ -10,6 +11,8 @@ export interface AwsConfig {
   lakeBucket: string;
   database: string;
   workGroup: string;
+  /** Workgroup of UNLOADs into a run's published tables (published-data key); none: `workGroup`. */
+  publishWorkGroup?: string;
   secretId: string;
   defaultPeriod?: string;
 }
@@ -26,6 +29,7 @@ export function awsConfig(): AwsConfig {
     lakeBucket: need('LAKE_BUCKET'),
     database: process.env.GLUE_DATABASE ?? 'catchment',
     workGroup: process.env.ATHENA_WORKGROUP ?? 'catchment',
+    publishWorkGroup: process.env.ATHENA_PUBLISH_WORKGROUP || undefined,
     secretId: process.env.PSEUDONYM_SECRET_ID ?? '',
     defaultPeriod: process.env.DEFAULT_PERIOD || undefined,
   };
@@ -44,7 +48,9 @@ const secretsClient = () => (secrets ??= traced(new SecretsManagerClient({})));
 
 /** Raw uploads live under raw/<dataset>/ in the raw bucket. */
 export const rawStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.rawBucket, prefix: 'raw', client: s3Client() });
-export const lakeStore = (c: AwsConfig) => new S3ObjectStore({ bucket: c.lakeBucket, client: s3Client() });
+/** The lake: published-class objects are written with the published-data key (data-classes.ts). */
+export const lakeStore = (c: AwsConfig) =>
+  new S3ObjectStore({ bucket: c.lakeBucket, client: s3Client(), kmsKeyFor: lakeKmsKeyFor(process.env[PUBLISHED_KEY_ENV]) });
 export const pseudonymKey = (c: AwsConfig) => {
   if (!c.secretId) throw new Error('environment variable PSEUDONYM_SECRET_ID is not set');
   return getPseudonymKey({ kind: 'secretsManager', secretId: c.secretId, client: secretsClient() });

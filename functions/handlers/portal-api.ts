@@ -5,16 +5,25 @@
  * shared handler (functions/portal/handler.ts) decides. PDFs are answered with presigned S3 URLs
  * (PRESIGN_EXPIRES_SECONDS, at most 300), never streamed through Lambda.
  *
- * Environment: LAKE_BUCKET (required), PRESIGN_EXPIRES_SECONDS (default 300, 1..300).
+ * Before anything else, the request must carry CloudFront's origin secret (functions/portal/edge.ts):
+ * the execute-api endpoint is reachable from the internet, CloudFront (WAF, geo restriction, logs) is
+ * the only way in that is allowed. Sign-out revocations are kept in the lake (portal/revoked/).
+ *
+ * Environment: LAKE_BUCKET and ORIGIN_SECRET_ARN (required), PRESIGN_EXPIRES_SECONDS (default 300,
+ * 1..300), LAKE_PUBLISHED_KMS_KEY_ARN (the key of published/ and portal/ objects it writes).
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { s3ForcePathStyle } from '../commons/config.ts';
+import { PUBLISHED_KEY_ENV, lakeKmsKeyFor } from '../commons/data-classes.ts';
 import { logger } from '../commons/logger.ts';
 import { auditDataset, feedbackDataset } from '../portal/datasets.ts';
 import { PRESIGN_MAX_SECONDS, handlePortalRequest, type PortalDeps } from '../portal/handler.ts';
 import { identityFromClaims, type IdentityResult } from '../portal/identity.ts';
+import { ORIGIN_VERIFY_HEADER, originVerifier } from '../portal/edge.ts';
 import { presignGetObject } from '../portal/presign.ts';
+import { lakeSessions } from '../portal/sessions.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
 import { PublishedView } from '../lake/publication.ts';
 
@@ -28,31 +37,62 @@ export function presignSeconds(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
-let cached: PortalDeps | undefined;
+/**
+ * The portal's S3 client. Checksums only when an operation requires them: otherwise presigned GET
+ * URLs would carry x-amz-checksum-crc32 (of the empty body) and x-amz-checksum-mode (presign.ts).
+ */
+export function portalS3Client(): S3Client {
+  return new S3Client({
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}),
+  });
+}
+
+/** A presigned GET of a PDF: saved as `filename` (never shown inline), never cached, valid `seconds`. */
+export function signPdf(client: S3Client, bucket: string, key: string, filename: string, seconds: number): Promise<string> {
+  return presignGetObject(
+    client,
+    {
+      Bucket: bucket,
+      Key: key,
+      ResponseContentType: 'application/pdf',
+      ResponseContentDisposition: `attachment; filename="${filename}"`,
+      ResponseCacheControl: 'no-store',
+    },
+    seconds,
+  );
+}
+
+let cached: (PortalDeps & { verifyOrigin: (value: string | undefined) => Promise<boolean> }) | undefined;
 
 /** Dependencies built once per execution environment (clients are reused across invocations). */
-export function portalDeps(env: NodeJS.ProcessEnv = process.env): PortalDeps {
+export function portalDeps(env: NodeJS.ProcessEnv = process.env): NonNullable<typeof cached> {
   if (cached) return cached;
   const bucket = env.LAKE_BUCKET;
   if (!bucket) throw new Error('environment variable LAKE_BUCKET is not set');
+  const originSecretArn = env.ORIGIN_SECRET_ARN;
+  if (!originSecretArn) throw new Error('environment variable ORIGIN_SECRET_ARN is not set');
+  const secrets = new SecretsManagerClient({});
   const seconds = presignSeconds(env);
-  // Checksum validation only when required: otherwise every presigned URL carries x-amz-checksum-mode.
-  const client = new S3Client({ responseChecksumValidation: 'WHEN_REQUIRED', ...(s3ForcePathStyle() ? { forcePathStyle: true } : {}) });
-  const lake = new S3ObjectStore({ bucket, client });
+  const client = portalS3Client();
+  const lake = new S3ObjectStore({ bucket, client, kmsKeyFor: lakeKmsKeyFor(env[PUBLISHED_KEY_ENV]) });
   // Published documents are read, and signed, where the publication pointer says they are.
   const view = new PublishedView(lake);
   cached = {
     lake: view,
-    signer: async (key, filename) =>
-      presignGetObject(
-        client,
-        { Bucket: bucket, Key: await view.physicalKey(key), ResponseContentType: 'application/pdf', ResponseContentDisposition: `attachment; filename="${filename}"` },
-        seconds,
-      ),
+    signer: async (key, filename) => signPdf(client, bucket, await view.physicalKey(key), filename, seconds),
     signedUrlSeconds: seconds,
     audit: auditDataset(lake),
     feedback: feedbackDataset(lake),
     now: () => new Date(),
+    requireEdge: true,
+    sessions: lakeSessions(lake),
+    verifyOrigin: originVerifier(async () => {
+      const out = await secrets.send(new GetSecretValueCommand({ SecretId: originSecretArn }));
+      if (!out.SecretString) throw new Error('the origin secret has no string value');
+      return out.SecretString;
+    }),
   };
   return cached;
 }
@@ -69,6 +109,15 @@ export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): P
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
   const body = event.body == null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const deps = portalDeps();
+  let viaEdge: boolean;
+  try {
+    viaEdge = await deps.verifyOrigin(headers[ORIGIN_VERIFY_HEADER]);
+  } catch (err) {
+    // Fail closed: without the secret no request can be shown to come through CloudFront.
+    logger.error('origin secret unavailable; refusing the request', { error: (err as Error).name });
+    return { statusCode: 503, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: 'unavailable' }) };
+  }
   const res = await handlePortalRequest(
     {
       method: event.requestContext?.http?.method ?? 'GET',
@@ -79,8 +128,9 @@ export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): P
       authFailure: 'failure' in who ? who.failure : undefined,
       authSub: 'failure' in who ? who.sub : undefined,
       requestId: event.requestContext?.requestId,
+      viaEdge,
     },
-    portalDeps(),
+    deps,
   );
   if (res.stream) {
     // Not reached: with a signer the handler never streams. Never buffer PDFs through Lambda.

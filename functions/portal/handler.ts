@@ -8,8 +8,10 @@
  *   GET  /api/profiles/<period>/<urn>.pdf      a head: only URNs they hold; analysts: every school
  *   GET  /api/reports/<period>/fair-access.pdf analysts only
  *   POST /api/feedback {urn, period, rating, comment}   heads, for their own schools
+ *   POST /api/sign-out                         revokes the caller's session (sessions.ts)
  *
- * Order of checks: authenticated (401) -> well-formed route and parameters (400/404/405, before any
+ * Order of checks: came through CloudFront (403, AWS only: the origin header the Lambda shell
+ * verified) -> authenticated (401) -> session not signed out (401) -> well-formed route and parameters (400/404/405, before any
  * store access) -> authorised (403: one body for every refusal, so it says nothing about whether the
  * file exists) -> exists (404, only to callers allowed to know) -> served. With a signer (AWS) a PDF
  * is a presigned S3 URL, as JSON when the client accepts JSON, else a 302; without one (local) the
@@ -19,12 +21,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { MAX_COMMENT_CHARS, NO_PERIOD, PERIOD_RE, URN_RE, type AuditAction, type AuditOutcome, type AuditReason, type AuditRecord } from '../../schemas/portal.ts';
+import { MAX_COMMENT_CHARS, NO_PERIOD, commentText, PERIOD_RE, URN_RE, type AuditAction, type AuditOutcome, type AuditReason, type AuditRecord } from '../../schemas/portal.ts';
 import { logger } from '../commons/logger.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import { listAvailable, schoolNames } from './catalog.ts';
 import type { AuditSink, FeedbackSink } from './datasets.ts';
 import type { AuthFailure, Identity } from './identity.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
+import type { SessionRevocations } from './sessions.ts';
 import { profileKey, reportKey, route, type Route, type RouteError } from './routes.ts';
 
 export interface PortalRequest {
@@ -40,6 +44,11 @@ export interface PortalRequest {
   /** Subject of a verified token that grants no role (authFailure 'no_role'), for the audit. */
   authSub?: string;
   requestId?: string;
+  /**
+   * Whether the request carried CloudFront's origin secret (checked by the Lambda shell); only
+   * looked at when `PortalDeps.requireEdge` is set.
+   */
+  viaEdge?: boolean;
 }
 
 export interface PortalResponse {
@@ -63,6 +72,10 @@ export interface PortalDeps {
   audit: AuditSink;
   feedback: FeedbackSink;
   now: () => Date;
+  /** Refuse requests that did not come through CloudFront (AWS). */
+  requireEdge?: boolean;
+  /** Signed-out sessions; without it sign-out cannot revoke (and says so). */
+  sessions?: SessionRevocations;
 }
 
 /** Upper bound on presigned URL lifetime (seconds). */
@@ -77,13 +90,14 @@ const feedbackInput = z
     urn: z.string().regex(URN_RE, 'urn must be a 6-digit school URN'),
     period: z.string().regex(PERIOD_RE, 'period must look like 2025-26'),
     rating: z.int('rating must be a whole number from 1 to 5').min(1, 'rating must be from 1 to 5').max(5, 'rating must be from 1 to 5'),
-    comment: z.string().max(MAX_COMMENT_CHARS, `comment must be at most ${MAX_COMMENT_CHARS} characters`).default(''),
+    comment: commentText.default(''),
   })
   .strict();
 
+// Security headers on every API response too, whichever runtime sends it (CloudFront sets the same).
 const baseHeaders = {
+  ...SECURITY_HEADERS,
   'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
 };
 
 function json(status: number, body: unknown, extra: Record<string, string> = {}): PortalResponse {
@@ -147,6 +161,11 @@ export async function handlePortalRequest(req: PortalRequest, deps: PortalDeps):
 
 async function decide(req: PortalRequest, r: Route | RouteError, deps: PortalDeps): Promise<{ res: PortalResponse; facts: AuditFacts }> {
   const action = r.action;
+  const named = { urn: 'urn' in r ? r.urn : undefined, period: 'period' in r ? r.period : undefined };
+  // 0. through CloudFront, before anything else (WAF, geo restriction and its logs are there)
+  if (deps.requireEdge && req.viaEdge !== true) {
+    return { res: json(403, errorBody('forbidden', 'This address does not serve the portal.')), facts: { action, outcome: 'denied', reason: 'not_via_edge', ...named } };
+  }
   // 1. authenticated
   if (!req.identity) {
     const facts: AuditFacts = {
@@ -163,6 +182,13 @@ async function decide(req: PortalRequest, r: Route | RouteError, deps: PortalDep
     return { res: json(401, errorBody('unauthenticated', message), { 'www-authenticate': 'Bearer' }), facts };
   }
   const who = req.identity;
+  // 1b. not signed out
+  if (deps.sessions && who.session && (await deps.sessions.isRevoked(who.session))) {
+    return {
+      res: json(401, errorBody('unauthenticated', 'You signed out of this session. Please sign in again.'), { 'www-authenticate': 'Bearer' }),
+      facts: { action, outcome: 'unauthenticated', reason: 'revoked', ...named },
+    };
+  }
   // 2. well-formed
   if (!r.ok) {
     const facts: AuditFacts = { action, outcome: 'invalid', reason: r.reason, period: r.period, urn: r.urn };
@@ -189,6 +215,11 @@ async function decide(req: PortalRequest, r: Route | RouteError, deps: PortalDep
     }
     case 'feedback':
       return submitFeedback(req, who, deps);
+    case 'sign_out': {
+      const revoked = Boolean(deps.sessions && who.session);
+      if (revoked) await deps.sessions!.revoke(who.session!);
+      return { res: json(200, { signedOut: true, revoked }), facts: { action: 'sign_out', outcome: 'allowed' } };
+    }
   }
 }
 

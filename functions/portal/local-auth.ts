@@ -4,6 +4,7 @@
  * same identityFromClaims as on AWS. The ES256 key pair is generated at start and never leaves the
  * process: restarting the server signs everyone out.
  */
+import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import { PERIOD_RE } from '../../schemas/portal.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -57,6 +58,7 @@ export class LocalAuth {
       .setAudience(LOCAL_AUDIENCE)
       .setIssuedAt(iat)
       .setExpirationTime(exp)
+      .setJti(randomUUID()) // the session sign-out revokes
       .sign(this.privateKey);
     return { token, expiresAt: new Date(exp * 1000).toISOString() };
   }
@@ -72,7 +74,7 @@ export class LocalAuth {
         algorithms: ['ES256'],
         issuer: LOCAL_ISSUER,
         audience: LOCAL_AUDIENCE,
-        requiredClaims: ['sub', 'exp', 'iat'],
+        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
       }));
     } catch (err) {
       return { failure: failureOf(err) };

@@ -11,10 +11,20 @@
  *
  * A presigned URL is valid until `expiresIn` elapses or the credentials that signed it expire,
  * whichever is first: signed with a Lambda role's session credentials it never outlives them.
+ *
+ * No checksum parameters: since SDK 3.729 the client's flexible-checksums middleware adds
+ * `x-amz-checksum-crc32` (the CRC32 of the empty GET body) unless requestChecksumCalculation is
+ * WHEN_REQUIRED, and `x-amz-checksum-mode` unless responseChecksumValidation is; neither means
+ * anything to a browser fetching the URL, and S3 may refuse the first. The portal's client sets
+ * both to WHEN_REQUIRED, and the signing step here drops any checksum header or parameter as well,
+ * so a URL never carries them whatever client it is given.
  */
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { SignatureV4MultiRegion } from '@aws-sdk/signature-v4-multi-region';
+
+/** Checksum headers (and their hoisted query forms) the SDK's flexible-checksums middleware adds. */
+const CHECKSUM_PARAM = /^x-amz-(sdk-)?checksum-/i;
 
 /** S3's own upper limit for SigV4 query-string authentication (7 days). */
 const SIGV4_MAX_SECONDS = 7 * 24 * 3600;
@@ -46,6 +56,9 @@ export async function presignGetObject(client: S3Client, input: GetObjectCommand
     if (!request || typeof request !== 'object' || typeof request.headers !== 'object') throw new Error('presign: not an HTTP request');
     // SDK bookkeeping headers are per-request and must not be part of a URL that is used later.
     for (const h of ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent']) delete request.headers[h];
+    // Checksums describe a request body; a GET has none, and a browser never sends the header form.
+    for (const h of Object.keys(request.headers)) if (CHECKSUM_PARAM.test(h)) delete request.headers[h];
+    for (const q of Object.keys(request.query)) if (CHECKSUM_PARAM.test(q)) delete request.query[q];
     // The body of a GET is empty and the URL is used by someone else: sign "UNSIGNED-PAYLOAD".
     request.headers['X-Amz-Content-Sha256'] = 'UNSIGNED-PAYLOAD';
     const expectedHost = `${request.hostname}${request.port != null ? `:${request.port}` : ''}`;

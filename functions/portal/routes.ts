@@ -1,6 +1,6 @@
 /**
  * Strict routing of portal API paths. Runs before anything touches the store: a path either matches
- * one of the four routes with a period of the form 2025-26 and a 6-digit URN, or it is refused with a
+ * one of the five routes with a period of the form 2025-26 and a 6-digit URN, or it is refused with a
  * reason from a fixed vocabulary. Parameters are matched on the raw (still percent-encoded) path, so
  * `%2e%2e%2f`, `%2F`, double encodings and backslashes can never decode into something that matches;
  * the decoded form is only looked at to name the refusal (path_traversal rather than bad_path).
@@ -11,7 +11,8 @@ export type Route =
   | { ok: true; action: 'list' }
   | { ok: true; action: 'profile'; period: string; urn: string }
   | { ok: true; action: 'report'; period: string }
-  | { ok: true; action: 'feedback' };
+  | { ok: true; action: 'feedback' }
+  | { ok: true; action: 'sign_out' };
 
 export interface RouteError {
   ok: false;
@@ -65,33 +66,46 @@ export function route(method: string, path: string): Route | RouteError {
   if (!path.startsWith('/api/')) return { ok: false, action: 'other', status: 404, reason: 'unknown_route', message: 'No such API route.' };
   const segments = path.slice('/api/'.length).split('/');
   const action: AuditAction =
-    segments[0] === 'me' ? 'list' : segments[0] === 'profiles' ? 'profile' : segments[0] === 'reports' ? 'report' : segments[0] === 'feedback' ? 'feedback' : 'other';
+    segments[0] === 'me'
+      ? 'list'
+      : segments[0] === 'profiles'
+        ? 'profile'
+        : segments[0] === 'reports'
+          ? 'report'
+          : segments[0] === 'feedback'
+            ? 'feedback'
+            : segments[0] === 'sign-out'
+              ? 'sign_out'
+              : 'other';
   // Anything but plain characters (percent-encodings, backslashes, empty or dot segments) is refused here.
   if (looksLikeTraversal(path)) return bad(action, 'path_traversal', 'The request path is not allowed (it tries to leave its folder).');
   if (!segments.every((s) => SEGMENT_CHARS.test(s) && s.length > 0 && s !== '.' && s !== '..')) {
     return bad(action, 'bad_path', 'The request path contains characters that are not allowed.');
   }
-  const methodNotAllowed = (allow: string): RouteError => ({
+  // The refusal keeps the parameters the path named, so the audit record says which document was asked for.
+  const methodNotAllowed = (allow: string, named: { period?: string; urn?: string } = {}): RouteError => ({
     ok: false,
     action,
     status: 405,
     reason: 'bad_method',
     message: `Use ${allow} for this route.`,
     allow,
+    ...named,
   });
 
   if (action === 'list' && segments.length === 1) return m === 'GET' ? { ok: true, action } : methodNotAllowed('GET');
   if (action === 'feedback' && segments.length === 1) return m === 'POST' ? { ok: true, action } : methodNotAllowed('POST');
+  if (action === 'sign_out' && segments.length === 1) return m === 'POST' ? { ok: true, action } : methodNotAllowed('POST');
   if ((action === 'profile' || action === 'report') && segments.length === 3) {
     const [, period, file] = segments as [string, string, string];
     if (!PERIOD_RE.test(period)) return bad(action, 'bad_period', 'The period must look like 2025-26.');
     if (action === 'profile') {
       const urn = file.endsWith('.pdf') ? file.slice(0, -4) : '';
       if (!URN_RE.test(urn)) return bad(action, 'bad_urn', 'The file must be a 6-digit school URN followed by .pdf, e.g. 123456.pdf.', { period });
-      return m === 'GET' ? { ok: true, action, period, urn } : methodNotAllowed('GET');
+      return m === 'GET' ? { ok: true, action, period, urn } : methodNotAllowed('GET', { period, urn });
     }
     if (file !== 'fair-access.pdf') return { ok: false, action, status: 404, reason: 'unknown_route', message: 'The only report is fair-access.pdf.', period };
-    return m === 'GET' ? { ok: true, action, period } : methodNotAllowed('GET');
+    return m === 'GET' ? { ok: true, action, period } : methodNotAllowed('GET', { period });
   }
   return { ok: false, action, status: 404, reason: 'unknown_route', message: 'No such API route.' };
 }

@@ -3,6 +3,15 @@
  * 127.0.0.1, over a lake directory made by `npm start`. Sign-in is local (functions/portal/
  * local-auth.ts): the page lists the dev users from /config.json and trades one for a token at
  * POST /auth/dev-login. Audit and feedback records go to the lake directory, as on AWS.
+ *
+ * Its edges, since any web page the developer opens can send requests to 127.0.0.1:
+ * - It listens on loopback only, and answers only requests whose Host is 127.0.0.1, localhost or
+ *   [::1] on its own port (421 otherwise): a page on attacker.example whose name is re-pointed at
+ *   127.0.0.1 (DNS rebinding) is same-origin with itself, not with the portal, and gets nothing.
+ * - A state-changing request (POST, PUT, PATCH, DELETE) from another origin (Origin header or
+ *   Sec-Fetch-Site) is refused with 403, and sign-in takes JSON only (415 otherwise), which a page
+ *   can only send cross-origin after a CORS preflight that this server never approves: no CSRF.
+ * - No CORS headers are ever sent, and every response carries the security headers.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +25,8 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import { auditDataset, feedbackDataset, type AuditSink, type FeedbackSink } from './datasets.ts';
 import { MAX_BODY_BYTES, handlePortalRequest, type PortalResponse } from './handler.ts';
 import { LocalAuth, chooseDevUsers, type DevUser } from './local-auth.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
+import { memorySessions } from './sessions.ts';
 
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'portal');
 
@@ -28,15 +39,33 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
-/** Same policy as the CloudFront response headers policy, minus the Cognito domain. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'cache-control': 'no-cache',
-};
+/** Static files may be revalidated; everything else is no-store (set per response). */
+const PAGE_CACHE = { 'cache-control': 'no-cache' };
+
+/** Addresses the server may listen on. */
+const LOOPBACK_BIND = /^(127\.0\.0\.1|::1|localhost)$/i;
+
+/** Whether a Host header (or an Origin's host) names this server: a loopback name on its own port. */
+export function isOwnHost(host: string | undefined, port: number): boolean {
+  const m = /^(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/i.exec((host ?? '').trim());
+  return m !== null && Number(m[2] ?? 80) === port;
+}
+
+/** Whether a state-changing request comes from the portal's own page (or from no page at all, e.g. curl). */
+function sameOrigin(req: IncomingMessage, port: number): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    const u = new URL(origin);
+    return u.protocol === 'http:' && isOwnHost(u.host, port);
+  } catch {
+    return false; // "null" (sandboxed frames, file:) and anything unparsable
+  }
+}
+
+const mediaType = (v: string | undefined) => (v ?? '').split(';')[0]!.trim().toLowerCase();
 
 export interface PortalServerOptions {
   lake: ObjectStore;
@@ -84,12 +113,17 @@ async function readBody(req: IncomingMessage, limit: number): Promise<{ body: st
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }
 
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
 async function sendPortalResponse(res: ServerResponse, r: PortalResponse): Promise<void> {
-  res.writeHead(r.status, r.headers);
+  res.writeHead(r.status, { ...SECURITY_HEADERS, ...r.headers });
   if (r.stream) {
     await pipeline(r.stream, res);
     return;
@@ -98,6 +132,8 @@ async function sendPortalResponse(res: ServerResponse, r: PortalResponse): Promi
 }
 
 export async function startPortalServer(opts: PortalServerOptions): Promise<PortalServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!LOOPBACK_BIND.test(host)) throw new Error(`the local portal listens on loopback only (127.0.0.1, ::1 or localhost), not ${host}: it has development sign-in`);
   const auth = await LocalAuth.create({ tokenSeconds: opts.tokenSeconds });
   const { users, period, pdfs } = await chooseDevUsers(opts.lake);
   const webDir = opts.webDir ?? WEB_DIR;
@@ -107,14 +143,22 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     audit: opts.audit ?? auditDataset(opts.lake),
     feedback: opts.feedback ?? feedbackDataset(opts.lake),
     now,
+    sessions: memorySessions(),
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const port = (server.address() as AddressInfo).port;
+    if (!isOwnHost(req.headers.host, port)) {
+      return sendText(res, 421, `This server answers only http://127.0.0.1:${port}/ and http://localhost:${port}/.`);
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // The raw path, still percent-encoded (URL keeps encodings; it only resolves dot segments, so
     // take the path from the request line when it differs).
     const rawPath = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(method) && !sameOrigin(req, port)) {
+      return sendJson(res, 403, { error: 'cross_origin', message: 'Requests from other sites are refused.' });
+    }
 
     if (rawPath.startsWith('/api/') || rawPath === '/api') {
       let body: string | null = null;
@@ -152,6 +196,9 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
 
     if (rawPath === '/auth/dev-login') {
       if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'Use POST.' }, { allow: 'POST' });
+      if (mediaType(req.headers['content-type']) !== 'application/json') {
+        return sendJson(res, 415, { error: 'unsupported_media_type', message: 'Send {"user": "<dev user id>"} as application/json.' });
+      }
       let id: unknown;
       try {
         const read = await readBody(req, 1024);
@@ -169,12 +216,11 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     const file = STATIC_FILES[url.pathname];
     if (file && (method === 'GET' || method === 'HEAD')) {
       const bytes = await readFile(path.join(webDir, file.file));
-      res.writeHead(200, { 'content-type': file.type, ...PAGE_HEADERS });
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.type, ...PAGE_CACHE });
       res.end(method === 'HEAD' ? undefined : bytes);
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...PAGE_HEADERS });
-    res.end('Not found');
+    sendText(res, 404, 'Not found');
   };
 
   const server = createServer((req, res) => {
@@ -184,14 +230,13 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
       else res.destroy();
     });
   });
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8787, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,
     auth,
     devUsers: users,

@@ -26,6 +26,13 @@ export interface AthenaEngineOptions {
   /** `s3://bucket/prefix` of the lake ObjectStore; UNLOAD targets are `${lakeUri}/${opts.prefix}/`. */
   lakeUri: string;
   /**
+   * The workgroup an UNLOAD to `prefix` runs in, when not `workGroup`: Athena encrypts what UNLOAD
+   * writes with its workgroup's result encryption, so data of another class (a run's published
+   * tables) is unloaded through a workgroup with that class's key.
+   * @default - every statement in `workGroup`
+   */
+  unloadWorkGroupFor?: (prefix: string) => string | undefined;
+  /**
    * Query result location. Only sent when given; a workgroup with "override client-side settings"
    * (enforced configuration) ignores it and uses its own location.
    */
@@ -130,12 +137,12 @@ export class AthenaEngine implements SqlEngine {
   }
 
   /** Start a statement and poll until it finishes. Returns the final QueryExecution. */
-  async execute(sql: string): Promise<QueryExecution & { QueryExecutionId: string }> {
+  async execute(sql: string, workGroup: string = this.opts.workGroup): Promise<QueryExecution & { QueryExecutionId: string }> {
     const start = await this.client.send(
       new StartQueryExecutionCommand({
         QueryString: sql,
         QueryExecutionContext: { Database: this.opts.database },
-        WorkGroup: this.opts.workGroup,
+        WorkGroup: workGroup,
         ...(this.opts.outputLocation ? { ResultConfiguration: { OutputLocation: this.opts.outputLocation } } : {}),
       }),
     );
@@ -222,7 +229,7 @@ export class AthenaEngine implements SqlEngine {
   }
 
   async unload(sql: string, opts: UnloadOptions): Promise<void> {
-    await this.execute(unloadStatement(sql, this.opts.lakeUri, opts));
+    await this.execute(unloadStatement(sql, this.opts.lakeUri, opts), this.opts.unloadWorkGroupFor?.(opts.prefix) ?? this.opts.workGroup);
   }
 
   async close(): Promise<void> {

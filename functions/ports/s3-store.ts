@@ -34,6 +34,11 @@ export interface S3ObjectStoreOptions {
   partSize?: number;
   /** Objects per DeleteObjects request (default and maximum 1000). */
   deleteBatchSize?: number;
+  /**
+   * KMS key (ARN) to encrypt an object with, by store key; undefined keeps the bucket's default
+   * encryption. Applied to every write: PutObject, multipart uploads and the copies of replacePrefix.
+   */
+  kmsKeyFor?: (key: string) => string | undefined;
 }
 
 function isNotFoundError(err: unknown): boolean {
@@ -72,6 +77,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly listPageSize: number | undefined;
   private readonly partSize: number;
   private readonly deleteBatchSize: number;
+  private readonly kmsKeyFor: ((key: string) => string | undefined) | undefined;
 
   constructor(opts: S3ObjectStoreOptions) {
     this.bucket = opts.bucket;
@@ -80,6 +86,13 @@ export class S3ObjectStore implements ObjectStore {
     this.listPageSize = opts.listPageSize;
     this.partSize = opts.partSize ?? PART_SIZE;
     this.deleteBatchSize = Math.min(opts.deleteBatchSize ?? DELETE_BATCH, DELETE_BATCH);
+    this.kmsKeyFor = opts.kmsKeyFor;
+  }
+
+  /** SSE-KMS parameters of a write to a store key (none: the bucket's default encryption). */
+  private encryption(key: string): { ServerSideEncryption?: 'aws:kms'; SSEKMSKeyId?: string; BucketKeyEnabled?: boolean } {
+    const kmsKey = this.kmsKeyFor?.(key);
+    return kmsKey ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKey, BucketKeyEnabled: true } : {};
   }
 
   /** Full S3 key (bucket-relative) of a store key. */
@@ -124,14 +137,14 @@ export class S3ObjectStore implements ObjectStore {
     if (!Key) throw new Error('put: empty key');
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (!(bytes instanceof Readable) && bytes.byteLength <= MULTIPART_THRESHOLD) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ...this.encryption(key) }));
       return;
     }
     // Streams (unknown length) and large buffers: multipart. Upload buffers at most
     // queueSize * partSize bytes; a body smaller than one part is sent as a single PutObject.
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key, Body: bytes },
+      params: { Bucket: this.bucket, Key, Body: bytes, ...this.encryption(key) },
       partSize: this.partSize,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false, // abort the multipart upload on failure
@@ -141,7 +154,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, IfNoneMatch: '*' }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, IfNoneMatch: '*', ...this.encryption(key) }),
+      );
       return true;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -230,7 +245,7 @@ export class S3ObjectStore implements ObjectStore {
     // Lake outputs are far smaller, so that path is not implemented.
     await forEachLimit(mapping, COPY_CONCURRENCY, async (m) => {
       await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: m.to, CopySource: copySource(this.bucket, m.from) }),
+        new CopyObjectCommand({ Bucket: this.bucket, Key: m.to, CopySource: copySource(this.bucket, m.from), ...this.encryption(this.strip(m.to)) }),
       );
     });
     const written = new Set(mapping.map((m) => m.to));

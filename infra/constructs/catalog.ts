@@ -1,6 +1,9 @@
 /**
- * Catalog: the Glue database with one table per curated and published dataset, and the Athena
- * workgroup (engine v3) with the analysts' named queries.
+ * Catalog: the Glue database with one table per curated and published dataset, and two Athena
+ * workgroups (engine v3, enforced settings): the pipeline's, whose results (unsuppressed counts) go
+ * to results/ under the pupil-level key, and the LA analysts', with the named queries, whose results
+ * go to analysts/ under a key of their own. Analysts are granted their workgroup, the published and
+ * portal tables and nothing curated (grantAnalystQueries); the pipeline never uses theirs.
  *
  * Columns come from the zod contracts (schemas/curated.ts, schemas/published.ts) through
  * `dataColumnsOf`/`columnsOf` and `glueType`: nothing is retyped here, so a new column or a new
@@ -37,9 +40,9 @@ import { columnsOf, dataColumnsOf, glueType, tablePrefix, type TableDef } from '
 import { CURATED_TABLES } from '../../schemas/curated.ts';
 import { NO_PERIOD, PORTAL_TABLES } from '../../schemas/portal.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
-import { analystQueries, type AnalystQuery } from '../analyst-queries.ts';
+import { analystQueries, portalFeedbackQuery, type AnalystQuery } from '../analyst-queries.ts';
 import { periodRange, monthRange } from '../config.ts';
-import { ATHENA_RESULTS_PREFIX, LAKE_PREFIXES, type Storage } from './storage.ts';
+import { ANALYST_RESULTS_PREFIX, ATHENA_RESULTS_PREFIX, LAKE_PREFIXES, PUBLISH_RESULTS_PREFIX, type Storage } from './storage.ts';
 
 export const PARQUET = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
@@ -58,10 +61,21 @@ export interface CatalogProps {
    */
   readonly databaseName?: string;
   /**
-   * Athena workgroup name (also ATHENA_WORKGROUP of the functions).
+   * Athena workgroup of the pipeline (also ATHENA_WORKGROUP of the functions).
    * @default 'catchment'
    */
   readonly workGroupName?: string;
+  /**
+   * Athena workgroup of the pipeline's UNLOADs into a run's published tables (results encrypted with
+   * the published-data key; ATHENA_PUBLISH_WORKGROUP of the functions).
+   * @default `${workGroupName}-publish`
+   */
+  readonly publishWorkGroupName?: string;
+  /**
+   * Athena workgroup of the LA analysts (the named queries live there).
+   * @default `${workGroupName}-analysts`
+   */
+  readonly analystWorkGroupName?: string;
   /**
    * Curated tables to catalogue.
    * @default CURATED_TABLES
@@ -98,8 +112,8 @@ export interface CatalogProps {
    */
   readonly suppressionThreshold?: number;
   /**
-   * Named queries to create.
-   * @default analystQueries(suppressionThreshold)
+   * Named queries to create (in the analysts' workgroup).
+   * @default analystQueries(suppressionThreshold) and portalFeedbackQuery()
    */
   readonly namedQueries?: readonly AnalystQuery[];
 }
@@ -109,6 +123,10 @@ export class Catalog extends Construct {
   public readonly databaseName: string;
   public readonly workGroup: athena.CfnWorkGroup;
   public readonly workGroupName: string;
+  public readonly analystWorkGroup: athena.CfnWorkGroup;
+  public readonly analystWorkGroupName: string;
+  public readonly publishWorkGroup: athena.CfnWorkGroup;
+  public readonly publishWorkGroupName: string;
   /** Glue tables by table name. */
   public readonly tables: Record<string, glue.CfnTable> = {};
   public readonly namedQueries: athena.CfnNamedQuery[] = [];
@@ -125,6 +143,11 @@ export class Catalog extends Construct {
     this.storage = props.storage;
     this.databaseName = props.databaseName ?? 'catchment';
     this.workGroupName = props.workGroupName ?? 'catchment';
+    this.analystWorkGroupName = props.analystWorkGroupName ?? `${this.workGroupName}-analysts`;
+    this.publishWorkGroupName = props.publishWorkGroupName ?? `${this.workGroupName}-publish`;
+    if (new Set([this.workGroupName, this.analystWorkGroupName, this.publishWorkGroupName]).size !== 3) {
+      throw new Error('Catalog: the pipeline, its publishing and the analysts’ workgroups need names of their own');
+    }
     this.curatedTables = props.curatedTables ?? CURATED_TABLES;
     this.publishedTables = props.publishedTables ?? PUBLISHED_TABLES;
     this.portalTables = props.portalTables ?? PORTAL_TABLES;
@@ -164,34 +187,59 @@ export class Catalog extends Construct {
       this.tables[def.name] = t;
     }
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: this.workGroupName,
-      description: 'catchment: nightly pipeline queries and LA analysts (engine v3, enforced settings, encrypted results)',
-      state: 'ENABLED',
-      recursiveDeleteOption: false,
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        engineVersion: { selectedEngineVersion: ATHENA_ENGINE_V3 },
-        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
-        publishCloudWatchMetricsEnabled: true,
-        requesterPaysEnabled: false,
-        resultConfiguration: {
-          outputLocation: props.storage.athenaResultsBucket.s3UrlForObject(ATHENA_RESULTS_PREFIX),
-          expectedBucketOwner: stack.account,
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.storage.key.keyArn },
+    const workGroup = (wgId: string, name: string, description: string, resultsPrefix: string, key: kms.IKey) =>
+      new athena.CfnWorkGroup(this, wgId, {
+        name,
+        description,
+        state: 'ENABLED',
+        recursiveDeleteOption: false,
+        workGroupConfiguration: {
+          enforceWorkGroupConfiguration: true,
+          engineVersion: { selectedEngineVersion: ATHENA_ENGINE_V3 },
+          bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
+          publishCloudWatchMetricsEnabled: true,
+          requesterPaysEnabled: false,
+          resultConfiguration: {
+            outputLocation: props.storage.athenaResultsBucket.s3UrlForObject(resultsPrefix),
+            expectedBucketOwner: stack.account,
+            encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: key.keyArn },
+          },
         },
-      },
-    });
+      });
+    this.workGroup = workGroup(
+      'WorkGroup',
+      this.workGroupName,
+      'catchment: the nightly pipeline’s queries (engine v3, enforced settings, results encrypted with the pupil-level key)',
+      ATHENA_RESULTS_PREFIX,
+      props.storage.pupilKey,
+    );
+    // Athena encrypts what an UNLOAD writes with its workgroup's result encryption: a run's published
+    // tables are unloaded here, so they are published data (the portal and analysts can read them).
+    this.publishWorkGroup = workGroup(
+      'PublishWorkGroup',
+      this.publishWorkGroupName,
+      'catchment: the nightly pipeline’s UNLOADs of published tables (engine v3, enforced settings, encrypted with the published-data key)',
+      PUBLISH_RESULTS_PREFIX,
+      props.storage.publishedKey,
+    );
+    this.analystWorkGroup = workGroup(
+      'AnalystWorkGroup',
+      this.analystWorkGroupName,
+      'catchment: LA analysts’ queries of the published tables (engine v3, enforced settings, results of their own)',
+      ANALYST_RESULTS_PREFIX,
+      props.storage.analystKey,
+    );
 
-    for (const q of props.namedQueries ?? analystQueries(props.suppressionThreshold ?? 5, this.publishedTables)) {
+    const queries = props.namedQueries ?? [...analystQueries(props.suppressionThreshold ?? 5, this.publishedTables), portalFeedbackQuery(this.portalTables)];
+    for (const q of queries) {
       const nq = new athena.CfnNamedQuery(this, `Query-${q.name}`, {
         name: q.name,
         description: `${q.description}${q.parameters.length ? `. Parameters: ${q.parameters.join('; ')}` : ''}`.slice(0, 1024),
         database: this.databaseName,
-        workGroup: this.workGroupName,
+        workGroup: this.analystWorkGroupName,
         queryString: q.sql,
       });
-      nq.addResourceDependency(this.workGroup);
+      nq.addResourceDependency(this.analystWorkGroup);
       nq.addResourceDependency(this.database);
       this.namedQueries.push(nq);
     }
@@ -266,50 +314,58 @@ export class Catalog extends Construct {
     });
   }
 
-  /** ARN of the workgroup. */
-  public workGroupArn(): string {
-    return Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName });
+  /** ARN of the pipeline's workgroup (or of the analysts'). */
+  public workGroupArn(name: string = this.workGroupName): string {
+    return Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: name });
   }
 
   /**
-   * Run queries in the workgroup against the named tables: Athena query actions on this workgroup,
-   * Glue reads of the catalog/database/tables, and the results bucket. S3 access to the data is
+   * Run pipeline queries against the named tables: Athena query actions on the pipeline's workgroups,
+   * Glue reads of the catalog/database/tables, and its results prefix. S3 access to the data is
    * granted separately (Storage.grantLake*), because Athena reads with the caller's credentials.
    */
   public grantQuery(grantee: iam.IGrantable, tableNames: string[]): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
-      resourceArns: [this.workGroupArn()],
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
-      resourceArns: [...this.catalogArns(), ...tableNames.map((n) => this.tableArn(n))],
-    });
-    this.storage.grantAthenaResults(grantee);
-    this.storage.grantBucketLocation(grantee, this.storage.lakeBucket);
+    this.grantWorkGroup(grantee, this.workGroupName, ATHENA_RESULTS_PREFIX, tableNames);
+    this.grantWorkGroup(grantee, this.publishWorkGroupName, PUBLISH_RESULTS_PREFIX, tableNames);
   }
 
   /**
-   * What an LA analyst needs to use the named queries: query the published tables and the
-   * portal's audit and feedback datasets (and read them in S3), list and read the named queries.
-   * Curated (pupil-level) tables are not included.
+   * What an LA analyst needs: query in the analysts' workgroup (results under analysts/ with the
+   * analysts' key), the published tables and the portal's audit and feedback datasets (and read them
+   * under published/ in S3), list and read the named queries. Nothing curated (pupil-level), and
+   * nothing of the pipeline's workgroup or results.
    */
   public grantAnalystQueries(grantee: iam.IGrantable): void {
-    this.grantQuery(
+    this.grantWorkGroup(
       grantee,
+      this.analystWorkGroupName,
+      ANALYST_RESULTS_PREFIX,
       [...this.publishedTables, ...this.portalTables].map((t) => t.name),
     );
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery', 'athena:ListQueryExecutions'],
-      resourceArns: [this.workGroupArn()],
+      resourceArns: [this.workGroupArn(this.analystWorkGroupName)],
     });
     this.storage.grantLakeRead(
       grantee,
       [LAKE_PREFIXES.published, `${LAKE_PREFIXES.runs}*/${LAKE_PREFIXES.published}`],
       'queries the published tables through Athena, which reads every Parquet file of a partition, at the run the publication pointer names for it',
     );
+  }
+
+  private grantWorkGroup(grantee: iam.IGrantable, workGroupName: string, resultsPrefix: string, tableNames: string[]): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      resourceArns: [this.workGroupArn(workGroupName)],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+      resourceArns: [...this.catalogArns(), ...tableNames.map((n) => this.tableArn(n))],
+    });
+    this.storage.grantAthenaResults(grantee, resultsPrefix);
+    this.storage.grantBucketLocation(grantee, this.storage.lakeBucket);
   }
 }

@@ -85,7 +85,7 @@ export class Ingest extends Construct {
       memorySize: props.memorySize ?? 2048,
       timeout: Duration.minutes(15),
       logRetention: props.logRetention,
-      logEncryptionKey: storage.key,
+      logEncryptionKey: storage.logKey,
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       onFailure: new lambdaDestinations.SqsDestination(this.deadLetterQueue),

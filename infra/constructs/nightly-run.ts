@@ -50,7 +50,7 @@ import { tablePrefix } from '../../schemas/columns.ts';
 import { contacts, pupils } from '../../schemas/curated.ts';
 import type { Alerts } from './alerts.ts';
 import { acknowledge, acknowledgeWildcardResources } from './nag.ts';
-import { LAKE_PREFIXES, type Storage } from './storage.ts';
+import { LAKE_PREFIXES, grantKeyThroughS3, type Storage } from './storage.ts';
 
 /** Errors of the Lambda service itself (not of the function code): always worth retrying. */
 export const LAMBDA_TRANSIENT_ERRORS = [
@@ -398,7 +398,7 @@ export class NightlyRun extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.storage.key,
+      encryptionKey: props.storage.logKey,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'catchment nightly run: classify each period, profiles and fair access, PDFs fanned out, then publish',
@@ -424,7 +424,8 @@ export class NightlyRun extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [stagingObjects] }));
     const claimObjects = bucket.arnForObjects(`${CLAIMS_PREFIX}*`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [claimObjects] }));
-    if (bucket.encryptionKey) bucket.encryptionKey.grant(role, 'kms:GenerateDataKey');
+    // The claim is written with the bucket's key, through S3 and for this bucket only.
+    if (bucket.encryptionKey) grantKeyThroughS3(role, bucket.encryptionKey, ['kms:GenerateDataKey'], bucket, [CLAIMS_PREFIX]);
     acknowledgeWildcardResources(
       this.stateMachine,
       [claimObjects],

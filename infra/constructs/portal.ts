@@ -1,12 +1,25 @@
 /**
- * Portal: the heads' portal on AWS, self-contained (give it the lake bucket and its KMS key).
+ * Portal: the heads' portal on AWS, self-contained (give it the lake bucket, the published-data key,
+ * a key for its logs and the CloudFront web ACL).
  *
- *   browser ── CloudFront (HTTPS, GB only, security headers, access logs)
+ *   browser ── CloudFront (HTTPS, WAF web ACL, GB only, security headers, access logs)
  *                ├── /*      → S3 web bucket (origin access control; web/portal + config.json)
  *                └── /api/*  → API Gateway HTTP API (JWT authorizer: Cognito access tokens,
- *                              throttled, access logs) → Lambda portal-api (ARM64, Node.js 22)
+ *                              throttled, access logs without IPs) → Lambda portal-api (ARM64, Node.js 22)
+ *                                  ├── refuses anything without CloudFront's origin secret header
  *                                  ├── presigned GET URLs (≤ 300 s) for published/profiles|reports/*.pdf
- *                                  └── Parquet audit + feedback under published/portal_audit|feedback/
+ *                                  ├── Parquet audit + feedback under published/portal_audit|feedback/
+ *                                  └── sign-out revocations under portal/revoked/
+ *
+ * CloudFront is the only way in: the HTTP API's execute-api endpoint cannot be switched off while it
+ * is CloudFront's origin (that would need a custom domain, which is just as public), and HTTP APIs
+ * take no resource policy or WAF, so CloudFront adds a generated secret header (Secrets Manager,
+ * referenced dynamically, never in the template) and the function refuses, audited, any request
+ * without it before anything else. The execute-api address is not an output. The web ACL (per-IP
+ * rate rules, AWS managed rules) must be created in us-east-1 (infra/edge-stack.ts) and is passed in.
+ *
+ * Keys: the function can use the published-data key only, through S3 and for the lake bucket only;
+ * its log groups use `logKey` (whose policy must let CloudWatch Logs use it, as Storage.logKey's does).
  *
  * Sign-in: a Cognito user pool (no self sign-up, MFA required, threat protection enforced) with
  * managed login; the page uses the authorization code flow with PKCE and sends the access token.
@@ -45,20 +58,25 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { PUBLISHED_KEY_ENV } from '../../functions/commons/data-classes.ts';
+import { ORIGIN_VERIFY_HEADER } from '../../functions/portal/edge.ts';
+import { HSTS_SECONDS, SECURITY_HEADERS, pageCsp } from '../../functions/portal/security-headers.ts';
+import { REVOKED_PREFIX } from '../../functions/portal/sessions.ts';
 import { CatchmentFunction, PROJECT_ROOT } from './catchment-function.ts';
 import { acknowledge, acknowledgeWildcardResources, flattenCfn } from './nag.ts';
+import { grantKeyThroughS3 } from './storage.ts';
 
 /** Upper bound on presigned URL lifetime (seconds), as in functions/portal/handler.ts. */
 export const PORTAL_PRESIGN_MAX_SECONDS = 300;
 export const ANALYST_GROUP = 'la-analyst';
 
-/** Lake prefixes the portal reads (documents, school names) and writes (its own datasets). */
 /**
- * The published documents and school names, where the publication pointer (published/_publication.json,
- * read too) says each run holds them (runs/<run>/published/...), and where releases before the pointer
- * put them (published/...).
+ * Lake prefixes the portal reads: the published documents and school names, where the publication
+ * pointer (published/_publication.json, read too) says each run holds them (runs/<run>/published/...),
+ * and where releases before the pointer put them (published/...).
  */
 export const PORTAL_READ_PREFIXES = [
   'published/profiles/',
@@ -69,7 +87,10 @@ export const PORTAL_READ_PREFIXES = [
   'runs/*/published/reports/',
   'runs/*/published/school_context/',
 ];
-export const PORTAL_WRITE_PREFIXES = ['published/portal_audit/', 'published/portal_feedback/'];
+/** Lake prefixes the portal writes: its own datasets and sign-out revocations. */
+export const PORTAL_WRITE_PREFIXES = ['published/portal_audit/', 'published/portal_feedback/', REVOKED_PREFIX];
+/** Prefixes the portal lists (document existence, revocation checks). */
+export const PORTAL_LIST_PREFIXES = [...PORTAL_READ_PREFIXES, REVOKED_PREFIX];
 
 export interface PortalThrottle {
   /** Steady-state requests per second. */
@@ -81,8 +102,15 @@ export interface PortalThrottle {
 export interface PortalProps {
   /** The lake bucket (published/ documents in, portal datasets out). */
   readonly lakeBucket: s3.IBucket;
-  /** KMS key of the lake bucket; also encrypts the portal's log groups. */
-  readonly key: kms.IKey;
+  /** KMS key of the lake's published data (published/, portal/): the only key the function may use. */
+  readonly publishedKey: kms.IKey;
+  /** KMS key of the portal's log groups (its policy must let CloudWatch Logs use it). */
+  readonly logKey: kms.IKey;
+  /**
+   * ARN of the CloudFront (global) WAF web ACL, from the edge stack in us-east-1 (infra/edge-stack.ts).
+   * Required: the portal is not put on the internet without one.
+   */
+  readonly webAclArn: string;
   /**
    * Lifetime of presigned download URLs in seconds, 1..300.
    * @default 300
@@ -109,16 +137,19 @@ export interface PortalProps {
    */
   readonly allowedCountries?: string[];
   /**
-   * WAF web ACL (in us-east-1, CLOUDFRONT scope) to attach to the distribution.
-   * @default - none
-   */
-  readonly webAclId?: string;
-  /**
    * Cognito threat protection (feature plan Plus, enforced). Turning it off saves the Plus price
    * per monthly active user.
    * @default true
    */
   readonly threatProtection?: boolean;
+  /**
+   * Record the caller's IP address in the API access log. Behind CloudFront this is the CloudFront
+   * edge address, or the client's own when someone calls the API directly (refused by the origin
+   * check, but logged). Off by default: IP addresses of school staff are personal data, and
+   * CloudFront's own logs already hold the viewer's address for security investigations.
+   * @default false
+   */
+  readonly accessLogClientIps?: boolean;
   /**
    * Retention of the API access log and function log.
    * @default logs.RetentionDays.ONE_YEAR
@@ -147,6 +178,8 @@ export class Portal extends Construct {
   public readonly logBucket: s3.Bucket;
   public readonly distribution: cloudfront.Distribution;
   public readonly accessLog: logs.LogGroup;
+  /** The header value CloudFront adds to API requests (generated; the function checks it). */
+  public readonly originSecret: secretsmanager.Secret;
   /** https://<distribution domain> */
   public readonly url: string;
 
@@ -161,18 +194,6 @@ export class Portal extends Construct {
     const throttle = props.throttle ?? { rateLimit: 10, burstLimit: 20 };
     const feedbackThrottle = props.feedbackThrottle ?? { rateLimit: 2, burstLimit: 5 };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-
-    // CloudWatch Logs encrypts the portal's log groups with the key (no-op for an imported key,
-    // whose policy must already allow it).
-    props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForPortalLogGroups',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
-      }),
-    );
 
     // ---------- sign-in ----------
     const threatProtection = props.threatProtection ?? true;
@@ -235,22 +256,38 @@ export class Portal extends Construct {
     });
 
     // ---------- API ----------
+    // CloudFront's proof of origin: 64 random characters, generated at deployment, never in the template.
+    this.originSecret = new secretsmanager.Secret(this, 'OriginSecret', {
+      description: `catchment portal: the ${ORIGIN_VERIFY_HEADER} header CloudFront adds to API requests; the API refuses requests without it`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      this.originSecret,
+      'AwsSolutions-SMG4',
+      'The origin header only proves a request came through CloudFront (it grants no data access; every API route still needs a Cognito token). Rotating it means changing the secret and redeploying, so that CloudFront and the function change together; the function rereads it every 5 minutes and on a mismatch.',
+    );
+
     this.function = new CatchmentFunction(this, 'Api', {
       handlerName: 'portal-api',
-      description: 'catchment heads’ portal API: lists, presigns and audits profile downloads; stores feedback',
+      description: 'catchment heads’ portal API: lists, presigns and audits profile downloads; stores feedback; revokes sessions at sign-out',
       memorySize: 512,
       timeout: Duration.seconds(15),
       logRetention,
-      logEncryptionKey: props.key,
+      logEncryptionKey: props.logKey,
       retryAttempts: 0,
       environment: {
         LAKE_BUCKET: props.lakeBucket.bucketName,
         PRESIGN_EXPIRES_SECONDS: String(presignSeconds),
+        ORIGIN_SECRET_ARN: this.originSecret.secretArn,
+        [PUBLISHED_KEY_ENV]: props.publishedKey.keyArn,
       },
     });
-    this.grantLake(props.lakeBucket, props.key);
+    this.grantLake(props.lakeBucket, props.publishedKey);
+    // The secret is encrypted with the AWS managed key of Secrets Manager, so this needs no KMS grant.
+    this.function.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadOriginSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.originSecret.secretArn] }));
 
-    this.accessLog = new logs.LogGroup(this, 'ApiAccessLog', { retention: logRetention, encryptionKey: props.key, removalPolicy });
+    this.accessLog = new logs.LogGroup(this, 'ApiAccessLog', { retention: logRetention, encryptionKey: props.logKey, removalPolicy });
     this.api = new apigw.HttpApi(this, 'HttpApi', {
       description: 'catchment heads’ portal API',
       createDefaultStage: false,
@@ -262,12 +299,13 @@ export class Portal extends Construct {
       throttle,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLog),
-        // No tokens, claims or bodies: who asked for what is in the portal_audit table (request_id links the two).
+        // No tokens, claims or bodies, and no IP address unless the deployer opts in: who asked for
+        // what is in the portal_audit table (request_id links the two).
         format: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',
             requestTime: '$context.requestTime',
-            ip: '$context.identity.sourceIp',
+            ...(props.accessLogClientIps ? { ip: '$context.identity.sourceIp' } : {}),
             method: '$context.httpMethod',
             routeKey: '$context.routeKey',
             path: '$context.path',
@@ -283,22 +321,28 @@ export class Portal extends Construct {
 
     // ---------- CloudFront (page + same-origin /api/*) ----------
     const cognitoBase = this.userPoolDomain.baseUrl();
+    // The same headers the local server and the API send (functions/portal/security-headers.ts), on
+    // every response of both behaviours, overriding whatever an origin sent; plus HSTS.
+    const custom = (name: string) => ({ header: name, value: SECURITY_HEADERS[name]!, override: true });
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'catchment portal security headers',
       securityHeadersBehavior: {
-        contentSecurityPolicy: {
-          contentSecurityPolicy: `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ${cognitoBase}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
-          override: true,
-        },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: pageCsp([cognitoBase]), override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_SECONDS), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
       },
+      customHeadersBehavior: {
+        customHeaders: ['permissions-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy'].map(custom),
+      },
+      removeHeaders: ['server'],
     });
     const apiOrigin = new origins.HttpOrigin(`${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      // A dynamic reference: CloudFormation resolves it at deployment; the value is never in the template.
+      customHeaders: { [ORIGIN_VERIFY_HEADER]: this.originSecret.secretValue.unsafeUnwrap() },
     });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'catchment heads’ portal',
@@ -309,7 +353,7 @@ export class Portal extends Construct {
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
-      webAclId: props.webAclId,
+      webAclId: props.webAclArn,
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.webBucket),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -365,6 +409,7 @@ export class Portal extends Construct {
       [apigw.HttpMethod.GET, '/api/profiles/{period}/{file}'],
       [apigw.HttpMethod.GET, '/api/reports/{period}/{file}'],
       [apigw.HttpMethod.POST, '/api/feedback'],
+      [apigw.HttpMethod.POST, '/api/sign-out'],
     ];
     const created = routes.flatMap(([method, p]) => this.api.addRoutes({ path: p, methods: [method], integration, authorizer, authorizationScopes: ['openid'] }));
     const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
@@ -391,22 +436,22 @@ export class Portal extends Construct {
       distributionPaths: ['/*'],
       prune: true,
       memoryLimit: 256,
-      logGroup: new logs.LogGroup(this, 'DeployWebLog', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: props.key, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: new logs.LogGroup(this, 'DeployWebLog', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: props.logKey, removalPolicy: RemovalPolicy.DESTROY }),
     });
     this.acknowledgeDeployment(deployment);
 
-    this.acknowledgeWithoutWaf(props);
+    this.acknowledgeDefaultCertificate();
 
+    // No output of the API's own (execute-api) address: the portal is reached through CloudFront only.
     new CfnOutput(this, 'PortalUrl', { value: this.url, description: 'Heads’ portal' });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Add heads to urn-<URN> groups and analysts to la-analyst here' });
-    new CfnOutput(this, 'ApiEndpoint', { value: this.api.apiEndpoint });
   }
 
   /**
-   * Read the documents and school names, write the portal datasets: prefix-scoped object ARNs,
-   * ListBucket only under the read prefixes, and the KMS actions SSE-KMS needs. Existence checks
-   * use ListObjectsV2 on the exact key (HeadObject on a missing key is 403 without an unconditional
-   * ListBucket, which would expose every key in the lake).
+   * Read the documents and school names, write the portal datasets and revocations: prefix-scoped
+   * object ARNs, ListBucket only under the listed prefixes, and the published-data key through S3
+   * for this bucket only. Existence checks use ListObjectsV2 on the exact key (HeadObject on a
+   * missing key is 403 without an unconditional ListBucket, which would expose every key in the lake).
    */
   private grantLake(bucket: s3.IBucket, key: kms.IKey): void {
     const role = this.function.executionRole;
@@ -418,11 +463,11 @@ export class Portal extends Construct {
         sid: 'ListPublishedDocuments',
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': PORTAL_READ_PREFIXES.map((p) => `${p}*`) } },
+        conditions: { StringLike: { 's3:prefix': PORTAL_LIST_PREFIXES.map((p) => `${p}*`) } },
       }),
     );
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WritePortalDatasets', actions: ['s3:PutObject'], resources: writeArns }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'LakeKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    grantKeyThroughS3(role, key, ['kms:Decrypt', 'kms:GenerateDataKey'], bucket, [...PORTAL_READ_PREFIXES, ...PORTAL_WRITE_PREFIXES]);
     acknowledgeWildcardResources(
       role,
       readArns,
@@ -431,7 +476,7 @@ export class Portal extends Construct {
     acknowledgeWildcardResources(
       role,
       writeArns,
-      `The portal writes one new Parquet object per request (audit) or submission (feedback), named by time and UUID; s3:PutObject only (no delete, no overwrite of other data), bounded to ${PORTAL_WRITE_PREFIXES.map((p) => `${p}*`).join(', ')}.`,
+      `The portal writes one new object per request (audit), submission (feedback) or sign-out (an empty revocation marker named by the session id); s3:PutObject only (no delete), bounded to ${PORTAL_WRITE_PREFIXES.map((p) => `${p}*`).join(', ')}.`,
     );
   }
 
@@ -483,14 +528,7 @@ export class Portal extends Construct {
     }
   }
 
-  private acknowledgeWithoutWaf(props: PortalProps): void {
-    if (!props.webAclId) {
-      acknowledge(
-        this.distribution,
-        'AwsSolutions-CFR2',
-        'A CloudFront web ACL must be created in us-east-1, outside this regional stack; pass webAclId to attach one. Meanwhile the distribution serves only the static page, is limited to the allowed countries, and every API route needs a Cognito access token and is throttled.',
-      );
-    }
+  private acknowledgeDefaultCertificate(): void {
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR4',

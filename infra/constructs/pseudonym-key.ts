@@ -6,8 +6,8 @@
  * key, retained on stack deletion. Losing or changing it breaks the linkage of pseudonyms across
  * years, so it is deliberately not rotated; only the ingest function may read it.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -25,9 +25,11 @@ export interface PseudonymKeyProps {
 
 export class PseudonymKey extends Construct {
   public readonly secret: secretsmanager.Secret;
+  private readonly key: kms.IKey;
 
   constructor(scope: Construct, id: string, props: PseudonymKeyProps) {
     super(scope, id);
+    this.key = props.key;
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description: 'catchment: HMAC-SHA256 key (hex) that pseudonymises UPNs. Do not rotate or delete: pseudonyms would no longer link across years.',
       encryptionKey: props.key,
@@ -49,8 +51,23 @@ export class PseudonymKey extends Construct {
     );
   }
 
-  /** secretsmanager:GetSecretValue/DescribeSecret on this secret and kms:Decrypt through Secrets Manager. */
+  /**
+   * secretsmanager:GetSecretValue/DescribeSecret on this secret, and kms:Decrypt on its key only
+   * through Secrets Manager (kms:ViaService) and only for this secret (the SecretARN encryption
+   * context Secrets Manager sets). Written out rather than `secret.grantRead`, whose key grant has no
+   * encryption-context condition.
+   */
   public grantRead(grantee: iam.IGrantable): void {
-    this.secret.grantRead(grantee);
+    iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [this.secret.secretArn] });
+    const stack = Stack.of(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': this.secret.secretArn },
+        },
+      }),
+    );
   }
 }

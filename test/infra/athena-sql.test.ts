@@ -4,7 +4,9 @@
  */
 import { TrinoSQL } from 'dt-sql-parser/dist/parser/trino/index.js';
 import { describe, expect, it } from 'vitest';
-import { analystQueries } from '../../infra/analyst-queries.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { analystQueries, portalFeedbackQuery } from '../../infra/analyst-queries.ts';
+import { spreadsheetSafe } from '../../functions/portal/feedback-export.ts';
 import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
 import { defineTable } from '../../schemas/columns.ts';
@@ -57,5 +59,31 @@ describe('analyst named queries', () => {
       t.name === 'match_summary' ? defineTable({ ...t, schema: z.object({ scope: z.string(), period: z.string() }), partitions: ['period'] }) : t,
     );
     expect(() => analystQueries(5, broken)).toThrow(/match_summary has no column/);
+  });
+});
+
+describe('analyst feedback query (Athena CSV download)', () => {
+  const q = portalFeedbackQuery();
+
+  it('parses as Trino SQL and reads only the portal_feedback table', () => {
+    expect(trino.validate(q.sql)).toEqual([]);
+    expect(q.tables).toEqual(['portal_feedback']);
+    expect(q.sql).not.toMatch(/"user"/);
+  });
+
+  it('escapes exactly the comments a spreadsheet would run as formulas (executed on DuckDB)', async () => {
+    const comments = ['=HYPERLINK("http://x","y")', '+1', '-ve here', '@SUM(A1)', '\t=1', '\r=1', 'Fine', ' =not first', "it's fine", ''];
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    try {
+      const values = comments.map((c, i) => `('2025-11-2${i % 10}T10:00:00.000Z', '2025-26', '10000${i}', ${1 + (i % 5)}, '${c.replace(/'/g, "''")}', 'sub-${i}')`);
+      await conn.run(`CREATE VIEW portal_feedback AS SELECT * FROM (VALUES ${values.join(', ')}) t(submitted_at, period, urn, rating, comment, "user")`);
+      const rows = (await conn.runAndReadAll(q.sql)).getRowObjectsJson() as { urn: string; comment: string }[];
+      expect(rows).toHaveLength(comments.length);
+      for (const r of rows) expect(r.comment).toBe(spreadsheetSafe(comments[Number(r.urn.slice(5))]!));
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
   });
 });

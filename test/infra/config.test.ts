@@ -27,6 +27,11 @@ describe('deployment config', () => {
     expect(() => from({ logRetentionDays: 100 })).toThrow(/logRetentionDays/);
     expect(() => from({ bytesScannedCutoff: 1000 })).toThrow(/bytesScannedCutoff/);
     expect(() => from({ firstPeriod: '2030-31', lastPeriod: '2020-21' })).toThrow(/lastPeriod/);
+    expect(() => from({ pupilNoncurrentRetentionDays: 30 })).toThrow(/pupilNoncurrentRetentionDays/);
+    expect(() => from({ apiAccessLogClientIps: 'yes' })).toThrow(/apiAccessLogClientIps/);
+    expect(() => from({ webAclArn: 'arn:aws:wafv2:eu-west-2:123456789012:regional/webacl/x/abc' })).toThrow(/webAclArn/);
+    expect(() => from({ analystWorkGroupName: 'catchment' })).toThrow(/analystWorkGroupName/);
+    expect(() => from({ wafRateLimit: 5 })).toThrow(/wafRateLimit/);
   });
 
   it('expands academic-year and month ranges', () => {

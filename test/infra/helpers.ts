@@ -46,9 +46,9 @@ export function synthApp(context: Record<string, unknown> = {}, opts: { bundle?:
       ...context,
     },
   });
-  const { stack } = buildApp(app);
+  const { stack, edge } = buildApp(app);
   const template = Template.fromStack(stack);
-  return { app, stack: stack as CatchmentStack, template, json: template.toJSON() as Json };
+  return { app, stack: stack as CatchmentStack, template, json: template.toJSON() as Json, edge, edgeJson: Template.fromStack(edge).toJSON() as Json };
 }
 
 /** [logicalId, resource] pairs of a type. */

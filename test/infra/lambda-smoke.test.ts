@@ -21,7 +21,7 @@
  *    - portal-api: answers GET /api/me for an analyst (the bundle starts and reaches the lake).
  */
 import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -47,6 +47,9 @@ const RAW = 'catchment-raw';
 const LAKE = 'catchment-lake';
 const SECRET = 'catchment/pseudonym-key';
 const KEY_HEX = 'c0ffee'.repeat(10) + 'abcd'; // 32 bytes
+const PUBLISHED_KEY = 'arn:aws:kms:eu-west-2:123456789012:key/0e5a1c2d-0000-4000-8000-00000000c0de';
+const ORIGIN_SECRET = 'catchment/portal-origin';
+const ORIGIN_VALUE = 'f00d'.repeat(16);
 const RUN_ID = 'nightly-2025-06-01';
 const PERIOD = '2025-26';
 
@@ -97,6 +100,8 @@ beforeAll(async () => {
       else if (k === 'RAW_BUCKET') env[k] = RAW;
       else if (k === 'LAKE_BUCKET') env[k] = LAKE;
       else if (k === 'PSEUDONYM_SECRET_ID') env[k] = SECRET;
+      else if (k === 'LAKE_PUBLISHED_KMS_KEY_ARN') env[k] = PUBLISHED_KEY;
+      else if (k === 'ORIGIN_SECRET_ARN') env[k] = ORIGIN_SECRET;
       else throw new Error(`unexpected token in ${k}`);
     }
     assets[vars.POWERTOOLS_SERVICE_NAME.replace(/^catchment-/, '')] = { dir: join(out, source.path), env };
@@ -107,7 +112,8 @@ beforeAll(async () => {
   s3 = new S3Client(cfg);
   for (const b of [RAW, LAKE]) await s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: TEST_REGION } }));
   await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: SECRET, SecretString: KEY_HEX }));
-  await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: 'catchment' }));
+  await new SecretsManagerClient(cfg).send(new CreateSecretCommand({ Name: ORIGIN_SECRET, SecretString: ORIGIN_VALUE }));
+  for (const wg of ['catchment', 'catchment-publish']) await new AthenaClient(cfg).send(new CreateWorkGroupCommand({ Name: wg }));
   // The published tables as the stack catalogues them (partitions registered by publish).
   const glue = new GlueClient(cfg);
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'catchment' } }));
@@ -213,7 +219,7 @@ describe('cdk synth (CLI, no AWS credentials)', () => {
 describe('cfn-lint', () => {
   it('reports no error on any synthesized template (warnings printed)', () => {
     const templates = readdirSync(out).filter((f) => f.endsWith('.template.json'));
-    expect(templates).toEqual([`${STACK}.template.json`]);
+    expect(templates.sort()).toEqual([`${STACK}.template.json`, `${STACK}Edge.template.json`]);
     for (const t of templates) {
       const res = spawnSync('cfn-lint', ['--format', 'json', '--', join(out, t)], { encoding: 'utf8', timeout: 300_000 });
       expect(res.error, 'cfn-lint did not run').toBeUndefined();
@@ -282,18 +288,27 @@ describe('bundles against moto_server', () => {
     }
   });
 
-  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ and runs/<runId>/ through the workgroup', async () => {
+  it('classify: starts cleanly and issues the UNLOADs into staging/<runId>/ (pipeline workgroup) and runs/<runId>/ (publishing workgroup)', async () => {
     const { code, result, stderr } = await runBundle(assets.classify!.dir, assets.classify!.env, { runId: RUN_ID, period: '2025-26' });
     expect(code, stderr).toBe(0);
     expect(result.period).toBe('2025-26');
     const athena = new AthenaClient(awsTestConfig(moto.endpoint));
-    const ids = (await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? [];
+    const ids = [
+      ...((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? []),
+      ...((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment-publish' }))).QueryExecutionIds ?? []),
+    ];
     // moto has no BatchGetQueryExecution: one GetQueryExecution per id.
     const executions = await Promise.all(ids.map(async (id) => (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution!));
-    for (const e of executions) expect(e.WorkGroup).toBe('catchment');
-    const unloads = executions.map((e) => e.Query ?? '').filter((q) => q.startsWith('UNLOAD'));
-    const targets = unloads.map((q) => /\) TO '(s3:\/\/[^']+)'/.exec(q)?.[1] ?? q.slice(0, 80));
-    // Every UNLOAD writes under the run's staging area (curated) or its own prefix (published).
+    const unloads = executions.filter((e) => (e.Query ?? '').startsWith('UNLOAD'));
+    const targetOf = (q: string) => /\) TO '(s3:\/\/[^']+)'/.exec(q)?.[1] ?? q.slice(0, 80);
+    const targets = unloads.map((e) => targetOf(e.Query!));
+    // Every UNLOAD writes under the run's staging area (curated) or its own prefix (published), and
+    // Athena encrypts it with its workgroup's key: pupil-level in the pipeline's, published in the publishing one.
+    for (const e of executions) {
+      const t = targetOf(e.Query ?? '');
+      const published = t.startsWith(`s3://${LAKE}/runs/${RUN_ID}/published/`);
+      expect(e.WorkGroup, e.Query?.slice(0, 60)).toBe(published ? 'catchment-publish' : 'catchment');
+    }
     for (const t of targets) expect(t.startsWith(`s3://${LAKE}/staging/${RUN_ID}/`) || t.startsWith(`s3://${LAKE}/runs/${RUN_ID}/published/`), t).toBe(true);
     for (const table of ['curated/enriched_pupils/period=2025-26/', 'curated/enriched_contacts/period=2025-26/', 'published/school_segment_counts/period=2025-26/']) {
       expect(targets.some((t) => t.endsWith(table)), `no UNLOAD into ${table}`).toBe(true);
@@ -390,11 +405,11 @@ describe('bundles against moto_server', () => {
       routeKey: 'GET /api/profiles/{period}/{file}',
       rawPath: `/api/profiles/${PERIOD}/${urn}.pdf`,
       rawQueryString: '',
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', 'x-catchment-origin-verify': ORIGIN_VALUE },
       requestContext: {
         http: { method: 'GET', path: `/api/profiles/${PERIOD}/${urn}.pdf` },
         requestId: 'smoke-portal-1',
-        authorizer: { jwt: { claims: { sub: 'head-0001', token_use: 'access', 'cognito:groups': `[urn-${urn}]` }, scopes: ['openid'] } },
+        authorizer: { jwt: { claims: { sub: 'head-0001', token_use: 'access', jti: 'smoke-jti-1', 'cognito:groups': `[urn-${urn}]` }, scopes: ['openid'] } },
       },
       isBase64Encoded: false,
     };
@@ -406,6 +421,15 @@ describe('bundles against moto_server', () => {
     // Signed where the pointer says the PDF is.
     expect(body.url).toContain(`/runs/${RUN_ID}/published/profiles/${PERIOD}/`);
     expect(body.expiresInSeconds).toBeLessThanOrEqual(300);
-    expect((await keys(LAKE, `published/portal_audit/period=${PERIOD}/`)).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
+    const audit = (await keys(LAKE, `published/portal_audit/period=${PERIOD}/`)).filter((k) => k.endsWith('.parquet'));
+    expect(audit).toHaveLength(1);
+    // The bundles name the published-data key for what they write of that class: the run's PDFs
+    // (render-pdfs), the pointer (publish), the audit record (portal); not for pupil-level data.
+    const kmsKeyOf = async (key: string) => (await s3.send(new HeadObjectCommand({ Bucket: LAKE, Key: key }))).SSEKMSKeyId;
+    expect(await kmsKeyOf(audit[0]!)).toBe(PUBLISHED_KEY);
+    expect(await kmsKeyOf(await new PublishedView(new S3ObjectStore({ bucket: LAKE, client: s3 }), 0).physicalKey(pdfKey))).toBe(PUBLISHED_KEY);
+    expect(await kmsKeyOf('published/_publication.json')).toBe(PUBLISHED_KEY);
+    const curated = (await keys(LAKE, 'curated/pupils/')).find((k) => k.endsWith('.parquet'))!;
+    expect(await kmsKeyOf(curated)).toBeUndefined();
   });
 });

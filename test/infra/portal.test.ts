@@ -7,6 +7,7 @@
  */
 import { App, Stack, Validations, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_PRESIGN_MAX_SECONDS, Portal } from '../../infra/constructs/portal.ts';
 import { cdkJsonContext, resourcesOf, tmpOutdir, type Json } from './helpers.ts';
+
+const WEB_ACL = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/catchment-portal/0b1c2d3e-aaaa-bbbb-cccc-000000000000';
 
 class CapturingPlugin implements IPolicyValidationPlugin {
   public readonly name: string;
@@ -47,6 +50,8 @@ function buildPortalApp(props: Partial<ConstructorParameters<typeof Portal>[2]> 
   const app = new App({ outdir: tmpOutdir(), context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'PortalTest', { env: { account: '123456789012', region: 'eu-west-2' } });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const logKey = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
+  logKey.grantEncryptDecrypt(new iam.ServicePrincipal('logs.eu-west-2.amazonaws.com'));
   const lake = new s3.Bucket(stack, 'Lake', {
     encryption: s3.BucketEncryption.KMS,
     encryptionKey: key,
@@ -54,7 +59,7 @@ function buildPortalApp(props: Partial<ConstructorParameters<typeof Portal>[2]> 
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     serverAccessLogsPrefix: 'lake/',
   });
-  const portal = new Portal(stack, 'Portal', { lakeBucket: lake, key, ...props });
+  const portal = new Portal(stack, 'Portal', { lakeBucket: lake, publishedKey: key, logKey, webAclArn: WEB_ACL, ...props });
   return { app, stack, portal, lake, key };
 }
 
@@ -95,6 +100,7 @@ describe('Portal construct: template', () => {
       'GET /api/profiles/{period}/{file}',
       'GET /api/reports/{period}/{file}',
       'POST /api/feedback',
+      'POST /api/sign-out',
     ]);
     for (const [, r] of routes) {
       expect(r.Properties.AuthorizationType).toBe('JWT');
@@ -115,6 +121,11 @@ describe('Portal construct: template', () => {
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', authorizerError: '$context.authorizer.error' });
     expect(JSON.stringify(format)).not.toMatch(/claims|authorization|body/i);
+    // No client IPs unless the deployer opts in (accessLogClientIps).
+    expect(JSON.stringify(format)).not.toMatch(/sourceIp|identity\.|x-forwarded-for/i);
+    const optedIn = Template.fromStack(buildPortalApp({ accessLogClientIps: true }).stack).toJSON() as Json;
+    const [[, stage2]] = resourcesOf(optedIn, 'AWS::ApiGatewayV2::Stage') as [[string, Json]];
+    expect(JSON.parse(stage2.Properties.AccessLogSettings.Format)).toMatchObject({ ip: '$context.identity.sourceIp' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
   });
 
@@ -140,14 +151,23 @@ describe('Portal construct: template', () => {
     expect(actions).not.toContain('s3:DeleteObject');
     expect(actions.filter((a: string) => a.includes('*'))).toEqual([]);
     const list = statements.find((s) => s.Action === 's3:ListBucket')!;
-    // The documents where releases before the pointer put them, the pointer, and where the runs hold them.
+    // The documents where releases before the pointer put them, the pointer, where the runs hold them; revocations.
     expect(list.Condition).toEqual({
       StringLike: {
-        's3:prefix': ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'],
+        's3:prefix': [
+          'published/profiles/*',
+          'published/reports/*',
+          'published/school_context/*',
+          'published/_publication.json*',
+          'runs/*/published/profiles/*',
+          'runs/*/published/reports/*',
+          'runs/*/published/school_context/*',
+          'portal/revoked/*',
+        ],
       },
     });
     const put = statements.find((s) => s.Action === 's3:PutObject')!;
-    expect(JSON.stringify(put.Resource)).toMatch(/published\/portal_audit\/\*.*published\/portal_feedback\/\*/);
+    expect(JSON.stringify(put.Resource)).toMatch(/portal\/revoked\/\*.*published\/portal_audit\/\*.*published\/portal_feedback\/\*/);
   });
 
   it('signs users in through Cognito: no self sign-up, MFA required, threat protection, the analyst group', () => {
@@ -175,6 +195,7 @@ describe('Portal construct: template', () => {
     expect(s3Origin.OriginAccessControlId).toBeDefined();
     expect(s3Origin.S3OriginConfig.OriginAccessIdentity).toBe('');
     expect(cfg.Restrictions.GeoRestriction).toEqual({ Locations: ['GB'], RestrictionType: 'whitelist' });
+    expect(cfg.WebACLId).toBe(WEB_ACL);
     expect(cfg.Logging.Bucket).toBeDefined();
     expect(cfg.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     const api = (cfg.CacheBehaviors as Json[]).find((b) => b.PathPattern === '/api/*')!;
@@ -209,7 +230,8 @@ describe('Portal construct: cdk-nag AwsSolutions (validation plugin report)', ()
       expect(used, `acknowledgement ${a.id} on ${a.path} matches no finding`).toBe(true);
     }
     const ids = [...new Set(acks.map((a) => a.id.replace(/\[.*$/, '')))].sort();
-    expect(ids).toEqual(['AwsSolutions-CFR2', 'AwsSolutions-CFR4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-L1']);
+    // No CFR2 any more: the web ACL is required.
+    expect(ids).toEqual(['AwsSolutions-CFR4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SMG4']);
   });
 });
 

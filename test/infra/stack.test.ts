@@ -18,7 +18,7 @@ import { PUBLISHED_TABLES } from '../../schemas/published.ts';
 import { allStates, asArray, concreteDefinition, concretise, FAKE, logicalId, resourcesOf, statementsOfRole, synthApp, tmpOutdir, type Json } from './helpers.ts';
 
 let s: ReturnType<typeof synthApp>;
-let ids: { raw: string; lake: string; results: string; logs: string; key: string; topic: string; portalWeb: string; portalLogs: string };
+let ids: { raw: string; lake: string; results: string; logs: string; key: string; logKey: string; topic: string; portalWeb: string; portalLogs: string };
 let definition: Json;
 const states0 = () => allStates(definition);
 
@@ -30,7 +30,8 @@ beforeAll(() => {
     lake: logicalId(s.stack, st.lakeBucket),
     results: logicalId(s.stack, st.athenaResultsBucket),
     logs: logicalId(s.stack, st.accessLogsBucket),
-    key: logicalId(s.stack, st.key),
+    key: logicalId(s.stack, st.pupilKey),
+    logKey: logicalId(s.stack, st.logKey),
     topic: logicalId(s.stack, s.stack.alerts.topic),
     portalWeb: logicalId(s.stack, s.stack.portal.webBucket),
     portalLogs: logicalId(s.stack, s.stack.portal.logBucket),
@@ -41,13 +42,13 @@ beforeAll(() => {
 const bucketName = (id: string) => FAKE.bucket(id);
 
 describe('storage', () => {
-  it('has one customer-managed key with rotation on', () => {
-    s.template.resourceCountIs('AWS::KMS::Key', 1);
-    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  it('has a customer-managed key per data class, with rotation on (security.test.ts checks what each encrypts)', () => {
+    s.template.resourceCountIs('AWS::KMS::Key', 4);
+    s.template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('is environment-agnostic: the key lets CloudWatch Logs of the deployment region use it', () => {
-    const statements = s.json.Resources[ids.key].Properties.KeyPolicy.Statement as Json[];
+  it('is environment-agnostic: the logs key lets CloudWatch Logs of the deployment region use it', () => {
+    const statements = s.json.Resources[ids.logKey].Properties.KeyPolicy.Statement as Json[];
     const logs = statements.find((st) => st.Sid === 'AllowCloudWatchLogsForThisAccountsLogGroups')!;
     expect(logs.Principal.Service).toEqual({ 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] });
     expect(JSON.stringify(s.json)).not.toMatch(/us-east-1|eu-west-2/);
@@ -93,7 +94,7 @@ describe('storage', () => {
     }
   });
 
-  it('expires raw uploads, quarantine and staging; keeps curated and published; expires noncurrent versions', () => {
+  it('expires raw uploads, quarantine and staging; keeps curated and published; expires noncurrent versions (pupil-level within days)', () => {
     const rules = (id: string) => s.json.Resources[id].Properties.LifecycleConfiguration.Rules as Json[];
     const byPrefix = (id: string, prefix: string) => rules(id).find((r) => r.Prefix === prefix);
     expect(byPrefix(ids.raw, 'raw/')).toMatchObject({ Status: 'Enabled', ExpirationInDays: 30 });
@@ -103,12 +104,14 @@ describe('storage', () => {
     expect(staging.ExpirationInDays).toBeGreaterThanOrEqual(1);
     expect(staging.ExpirationInDays).toBeLessThanOrEqual(2);
     // Nothing expires curated/ or published/ objects: no whole-bucket or curated/published expiration.
-    for (const r of rules(ids.lake)) {
-      if (r.ExpirationInDays !== undefined) expect(['quarantine/', 'staging/']).toContain(r.Prefix);
-    }
-    for (const id of [ids.raw, ids.lake, ids.results, ids.logs]) {
-      expect(rules(id).some((r) => r.NoncurrentVersionExpiration?.NoncurrentDays === 30 && r.Prefix === undefined), id).toBe(true);
+    // Published data and logs keep old versions a month; pupil-level buckets 3 days (security.test.ts).
+    for (const [id, days] of [[ids.raw, 3], [ids.lake, 30], [ids.results, 3], [ids.logs, 30]] as const) {
+      expect(rules(id).some((r) => r.NoncurrentVersionExpiration?.NoncurrentDays === days && r.Prefix === undefined), id).toBe(true);
       expect(rules(id).some((r) => r.AbortIncompleteMultipartUpload?.DaysAfterInitiation === 1), id).toBe(true);
+    }
+    // Only quarantine, staging and the portal's sign-out revocations (which outlive every token) expire.
+    for (const r of rules(ids.lake)) {
+      if (r.ExpirationInDays !== undefined) expect(['quarantine/', 'staging/', 'portal/revoked/']).toContain(r.Prefix);
     }
   });
 
@@ -138,7 +141,7 @@ describe('storage', () => {
   });
 
   it('encrypts the alert topic, the queues and every log group', () => {
-    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] } });
+    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [ids.logKey, 'Arn'] } });
     s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -148,7 +151,7 @@ describe('storage', () => {
     expect(groups).toHaveLength(9);
     const deployLog = logicalId(s.stack, s.stack.portal.node.findChild('DeployWebLog'));
     for (const [id, g] of groups) {
-      expect(g.Properties.KmsKeyId, id).toEqual({ 'Fn::GetAtt': [ids.key, 'Arn'] });
+      expect(g.Properties.KmsKeyId, id).toEqual({ 'Fn::GetAtt': [ids.logKey, 'Arn'] });
       // The page deployment's log (deploy-time only) is kept a month; everything else a year.
       expect(g.Properties.RetentionInDays, id).toBe(id === deployLog ? 30 : 365);
     }
@@ -230,12 +233,12 @@ describe('catalog', () => {
     c.template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { BytesScannedCutoffPerQuery: 1073741824 } });
   });
 
-  it('saves the analysts named queries in the workgroup and database', () => {
+  it('saves the analysts named queries in their workgroup and the database', () => {
     const queries = resourcesOf(s.json, 'AWS::Athena::NamedQuery').map(([, q]) => q.Properties as Json);
-    expect(queries.map((q) => q.Name).sort()).toEqual(analystQueries(5).map((q) => q.name).sort());
+    expect(queries.map((q) => q.Name).sort()).toEqual([...analystQueries(5).map((q) => q.name), 'portal-feedback'].sort());
     for (const q of queries) {
       expect(q.Database).toBe('catchment');
-      expect(q.WorkGroup).toBe('catchment');
+      expect(q.WorkGroup).toBe('catchment-analysts');
     }
   });
 });
@@ -597,16 +600,19 @@ describe('IAM', () => {
 
   it('scopes the classify function to Athena, the curated Glue tables, curated/ reads and staging/ + enriched writes', () => {
     const role = roleOf(s.stack.classifyFunction);
-    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort();
+    const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
+    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, ...results].sort();
     expect(objectArns(role, 's3:PutObject')).toEqual(write);
-    expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('/results/')));
+    expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('results/')));
     expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...write].sort());
     const statements = statementsOfRole(s.json, role);
-    const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
-    expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
-    const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
-    const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
-    expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    // The pipeline's workgroup, and its publishing one (UNLOADs of published tables, published-data key).
+    const athenaSts = statements.filter((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'));
+    expect(athenaSts.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json))).sort()).toEqual(['catchment', 'catchment-publish'].map((w) => `arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/${w}`));
+    for (const glueSt of statements.filter((st) => asArray<string>(st.Action).includes('glue:GetTable') && asArray<string>(st.Action).includes('glue:GetPartitions'))) {
+      const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
+      expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    }
     expect(statements.some((st) => asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'))).toBe(false);
   });
 
@@ -637,18 +643,20 @@ describe('IAM', () => {
 
   it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes (no reads)', () => {
     const role = roleOf(s.stack.profilesFunction);
-    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, `arn:aws:s3:::${bucketName(ids.results)}/results/*`].sort());
+    const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...results].sort());
     // deletes only its own run's documents of earlier periods and what an earlier attempt left
     expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`]);
     const statements = statementsOfRole(s.json, role);
     const list = statements.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket') && concretise(st.Resource, s.json) === lake());
     expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'published/_publication.json*', 'runs/*', 'staging/*']);
-    const athenaSt = statements.find((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'))!;
-    expect(concretise(athenaSt.Resource, s.json)).toBe(`arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/catchment`);
-    const glueSt = statements.find((st) => asArray<string>(st.Action).includes('glue:GetTable'))!;
-    const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
-    expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    const athenaSts = statements.filter((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'));
+    expect(athenaSts.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json))).sort()).toEqual(['catchment', 'catchment-publish'].map((w) => `arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/${w}`));
+    for (const glueSt of statements.filter((st) => asArray<string>(st.Action).includes('glue:GetTable'))) {
+      const glueArns = asArray(glueSt.Resource).map((r) => concretise(r, s.json));
+      expect(glueArns.filter((a) => a.includes(':table/')).sort()).toEqual(CURATED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
+    }
     expect(statements.some((st) => asArray<string>(st.Action).some((a) => a.startsWith('secretsmanager:')))).toBe(false);
   });
 
@@ -668,7 +676,7 @@ describe('IAM', () => {
     expect(objectArns(role, 's3:GetObject')).toEqual(
       ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'].map((p) => `${lake()}/${p}`).sort(),
     );
-    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/published/portal_audit/*`, `${lake()}/published/portal_feedback/*`]);
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/portal/revoked/*`, `${lake()}/published/portal_audit/*`, `${lake()}/published/portal_feedback/*`]);
     expect(objectArns(role, 's3:DeleteObject')).toEqual([]);
   });
 });
@@ -684,7 +692,7 @@ describe('nightly run as a construct', () => {
     const stack = new Stack(new App({ outdir: tmpOutdir(), context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } }), 'Stages');
     const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('export const handler = async () => ({})') });
     const storage = new Storage(stack, 'Storage');
-    const alerts = new Alerts(stack, 'Alerts', { key: storage.key });
+    const alerts = new Alerts(stack, 'Alerts', { key: storage.logKey });
     new NightlyRun(stack, 'Run', {
       storage,
       alerts,

@@ -1,7 +1,8 @@
 /**
  * The portal page in Debian's Chromium (playwright-core), against the local server on a temporary
- * lake: a head signs in, sees and downloads their school's PDF (bytes equal the file); the direct URL
- * of another school is 403; tampered and expired tokens are 401 and send the page back to sign-in;
+ * lake: a head signs in, sees and downloads their school's PDF (bytes equal the file); the token lives
+ * in the page's memory only; the direct URL of another school is 403; tampered and expired tokens are
+ * 401 and send the page back to sign-in; sign-out revokes the token on the server and says so;
  * an executive head sees both schools; the analyst sees all and the LA report; feedback sent from the
  * page lands in the feedback dataset; every API request the browser made is in the audit table (both
  * read back with DuckDB, as an analyst would).
@@ -18,7 +19,6 @@ import { LATEST, EARLIER, SCHOOLS, makePortalLake, type PortalFixture } from './
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TOKEN_KEY = 'catchment.portal.token';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-deps.sh`);
 
@@ -33,6 +33,10 @@ let context: BrowserContext;
 let page: Page;
 /** Every /api/ response the browser saw: method, path, status. */
 const apiCalls: { method: string; path: string; status: number }[] = [];
+/** The token the last sign-in issued (read off the wire: the page keeps it in memory only). */
+let issued: string | null = null;
+/** A token to hand the page at its next sign-in instead of the real one. */
+let substitute: string | null = null;
 
 async function shot(name: string): Promise<void> {
   const dir = process.env.PORTAL_SCREENSHOT_DIR;
@@ -77,16 +81,25 @@ async function signOut(): Promise<void> {
   await page.locator('#sign-in:not([hidden])').waitFor();
 }
 
-/** fetch from inside the page with the page's own token. */
-function fetchInPage(path: string, token?: string): Promise<{ status: number; body: string }> {
+/** fetch from inside the page with the token of the last sign-in (or the one given). */
+function fetchInPage(path: string, token: string | null = issued): Promise<{ status: number; body: string }> {
   return page.evaluate(
-    async ([p, key, t]) => {
-      const bearer = t ?? sessionStorage.getItem(key);
+    async ([p, bearer]) => {
       const r = await fetch(p, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
       return { status: r.status, body: await r.text() };
     },
-    [path, TOKEN_KEY, token] as const,
+    [path, token] as const,
   );
+}
+
+/** Sign in as a dev user whose token the page will be handed instead of a real one; expects a 401. */
+async function signInWithToken(label: string, token: string): Promise<void> {
+  substitute = token;
+  await page.goto(portal.url);
+  await page.getByRole('radio', { name: new RegExp(`^${label}`) }).check();
+  const [me] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/me')), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  expect(me.status()).toBe(401);
+  await page.locator('#sign-in:not([hidden])').waitFor();
 }
 
 async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
@@ -109,6 +122,16 @@ describe('heads’ portal in Chromium', () => {
     context.on('response', (res) => {
       const url = new URL(res.url());
       if (url.pathname.startsWith('/api/')) apiCalls.push({ method: res.request().method(), path: url.pathname, status: res.status() });
+    });
+    await context.route('**/auth/dev-login', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { token?: string };
+      issued = body.token ?? null;
+      if (substitute) {
+        body.token = substitute;
+        substitute = null;
+      }
+      await route.fulfill({ response, json: body });
     });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -140,6 +163,20 @@ describe('heads’ portal in Chromium', () => {
     await containsText(page.getByRole('status'), 'Downloaded');
   });
 
+  it('keeps the token in memory only: no storage, no cookie, and a reload asks to sign in again', async () => {
+    expect(issued).toMatch(/^ey/);
+    const stored = await page.evaluate(() => ({
+      session: Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)),
+      local: Object.keys(localStorage).map((k) => localStorage.getItem(k)),
+      cookie: document.cookie,
+    }));
+    expect(JSON.stringify(stored)).not.toContain(issued!.split('.')[1]!);
+    expect(stored).toEqual({ session: [], local: [], cookie: '' });
+    await page.reload();
+    await page.locator('#sign-in:not([hidden])').waitFor();
+    expect(await page.locator('#profiles').isHidden()).toBe(true);
+  });
+
   it('the direct URL of school B is 403, with the same body as a school that does not exist', async () => {
     const b = await fetchInPage(`/api/profiles/${LATEST}/${B.urn}.pdf`);
     const none = await fetchInPage(`/api/profiles/${LATEST}/999999.pdf`);
@@ -155,27 +192,19 @@ describe('heads’ portal in Chromium', () => {
 
   it('a tampered token and an expired token get 401 and bring back the sign-in page', async () => {
     await page.goto(portal.url);
-    await page.locator('#profiles:not([hidden])').waitFor();
-    const token = await page.evaluate((k) => sessionStorage.getItem(k)!, TOKEN_KEY);
-    const [h, p, s] = token.split('.') as [string, string, string];
+    const [h, p, s] = issued!.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
     claims['cognito:groups'] = [`urn-${A.urn}`, `urn-${B.urn}`];
     const tampered = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
     expect((await fetchInPage(`/api/profiles/${LATEST}/${B.urn}.pdf`, tampered)).status).toBe(401);
 
-    await page.evaluate(([k, t]) => sessionStorage.setItem(k, t), [TOKEN_KEY, tampered] as const);
-    const [me] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/me')), page.reload()]);
-    expect(me.status()).toBe(401);
-    await page.locator('#sign-in:not([hidden])').waitFor();
+    await signInWithToken('Head teacher', tampered);
     await containsText(page.getByRole('status'), 'sign in');
 
     const head = portal.devUsers.find((u) => u.id === 'head')!;
     const expired = await portal.auth.issue(head, { now: new Date(Date.now() - 2 * 3600_000) });
-    await page.evaluate(([k, t]) => sessionStorage.setItem(k, t), [TOKEN_KEY, expired.token] as const);
-    const [me2] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/me')), page.reload()]);
-    expect(me2.status()).toBe(401);
+    await signInWithToken('Head teacher', expired.token);
     await containsText(page.getByRole('status'), 'Your sign-in has expired');
-    expect(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY)).toBeNull();
     await shot('3-expired');
   });
 
@@ -186,7 +215,18 @@ describe('heads’ portal in Chromium', () => {
     await visible(page.getByRole('button', { name: `Download PDF: ${C.name} (URN ${C.urn}), ${EARLIER}` }));
     expect((await fetchInPage(`/api/profiles/${LATEST}/${A.urn}.pdf`)).status).toBe(403);
     await shot('4-executive-head');
-    await signOut();
+  });
+
+  it('sign-out revokes the token on the server and says so', async () => {
+    const token = issued!;
+    expect((await fetchInPage('/api/me', token)).status).toBe(200);
+    const [out] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/sign-out')), signOut()]);
+    expect(out.status()).toBe(200);
+    await containsText(page.getByRole('status'), 'Your sign-in has been revoked');
+    await shot('4b-signed-out');
+    const after = await fetchInPage('/api/me', token);
+    expect(after.status).toBe(401);
+    expect(JSON.parse(after.body).message).toMatch(/signed out/);
   });
 
   it('the analyst sees every school and the fair-access report, and can filter', async () => {

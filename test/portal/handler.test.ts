@@ -272,12 +272,12 @@ describe('authentication and claims', () => {
     expect(identityFromClaims(undefined)).toEqual({ failure: 'missing_token' });
     expect(identityFromClaims({})).toEqual({ failure: 'invalid_claims' });
     expect(identityFromClaims({ sub: '', 'cognito:groups': ['la-analyst'] })).toEqual({ failure: 'invalid_claims' });
-    expect(identityFromClaims({ sub: 'abc' })).toEqual({ failure: 'no_role', sub: 'abc' });
-    expect(identityFromClaims({ sub: 'abc', 'cognito:groups': '[urn-100002 urn-100001 teachers]' })).toEqual({ identity: { sub: 'abc', role: 'head', urns: ['100001', '100002'] } });
-    expect(identityFromClaims({ sub: 'abc', 'cognito:groups': ['urn-100001', 'urn-12345x', 'urn-1000011', 'urn-'] })).toEqual({ identity: { sub: 'abc', role: 'head', urns: ['100001'] } });
-    expect(identityFromClaims({ sub: 'abc', 'cognito:groups': '[urn-100001 la-analyst]' })).toEqual({ identity: { sub: 'abc', role: 'analyst', urns: [] } });
-    expect(parseGroups('["urn-100001","la-analyst"]')).toEqual(['urn-100001', 'la-analyst']);
-    expect(parseGroups('urn-100001,urn-100002')).toEqual(['urn-100001', 'urn-100002']);
+    expect(identityFromClaims({ sub: 'abc', jti: 'j' })).toEqual({ failure: 'no_role', sub: 'abc' });
+    expect(identityFromClaims({ sub: 'abc', jti: 'j', 'cognito:groups': '[urn-100002 urn-100001 teachers]' })).toEqual({ identity: { sub: 'abc', role: 'head', urns: ['100001', '100002'], session: 'j' } });
+    expect(identityFromClaims({ sub: 'abc', jti: 'j', 'cognito:groups': ['urn-100001', 'urn-12345x', 'urn-1000011', 'urn-'] })).toEqual({ identity: { sub: 'abc', role: 'head', urns: ['100001'], session: 'j' } });
+    expect(identityFromClaims({ sub: 'abc', jti: 'j', 'cognito:groups': '[urn-100001 la-analyst]' })).toEqual({ identity: { sub: 'abc', role: 'analyst', urns: [], session: 'j' } });
+    // Only those two forms (hostile group names: test/portal/hardening.test.ts).
+    expect(parseGroups('[urn-100001 urn-100002]')).toEqual(['urn-100001', 'urn-100002']);
     expect(parseGroups(42)).toEqual([]);
   });
 
@@ -410,7 +410,8 @@ describe('local sign-in tokens (jose)', () => {
     const claims = decodeJwt(token);
     expect(claims).toMatchObject({ sub: 'dev-head-0001', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, 'cognito:groups': [`urn-${A}`], token_use: 'access' });
     const fresh = await auth.issue(user);
-    expect(await auth.verify(`Bearer ${fresh.token}`)).toEqual({ identity: { sub: 'dev-head-0001', role: 'head', urns: [A] } });
+    expect(await auth.verify(`Bearer ${fresh.token}`)).toEqual({ identity: { sub: 'dev-head-0001', role: 'head', urns: [A], session: decodeJwt(fresh.token).jti } });
+    expect(decodeJwt(fresh.token).jti).not.toBe(claims.jti); // one session per sign-in
   });
 
   it('refuses expired, tampered, foreign, unsigned and malformed tokens', async () => {

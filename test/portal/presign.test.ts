@@ -7,6 +7,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { portalS3Client, signPdf } from '../../functions/handlers/portal-api.ts';
 import { presignGetObject } from '../../functions/portal/presign.ts';
 
 const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -69,6 +70,57 @@ describe('presigned S3 URLs', () => {
     expect(url.searchParams.get('X-Amz-Signature')).toBe(expectedSignature(url, secret));
     expect(expectedSignature(url, 'another secret')).not.toBe(url.searchParams.get('X-Amz-Signature'));
     client.destroy();
+  });
+
+  it('never puts checksum parameters in a GET URL, whatever the client’s checksum settings', async () => {
+    // The SDK's defaults (requestChecksumCalculation WHEN_SUPPORTED) would add x-amz-checksum-crc32.
+    const client = new S3Client({ region: 'eu-west-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const url = new URL(await presignGetObject(client, { Bucket: 'catchment-lake-123', Key: 'published/profiles/2025-26/100001.pdf' }, 60));
+    expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([]);
+    expect(url.searchParams.get('X-Amz-Signature')).toBe(expectedSignature(url, 'b'));
+    client.destroy();
+  });
+
+  it('the portal’s signer gives exactly these query parameters: no checksum, no-store, attachment, PDF', async () => {
+    const saved = { ...process.env };
+    for (const k of ['AWS_REQUEST_CHECKSUM_CALCULATION', 'AWS_RESPONSE_CHECKSUM_VALIDATION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'CATCHMENT_S3_FORCE_PATH_STYLE', 'AWS_PROFILE']) delete process.env[k];
+    Object.assign(process.env, {
+      AWS_REGION: 'eu-west-2',
+      AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'portal-secret',
+      AWS_SESSION_TOKEN: 'session-token',
+    });
+    const client = portalS3Client();
+    try {
+      const url = new URL(await signPdf(client, 'catchment-lake-123', 'published/profiles/2025-26/100001.pdf', 'catchment-profile-100001-2025-26.pdf', 120));
+      expect(url.protocol).toBe('https:');
+      expect(url.host).toBe('catchment-lake-123.s3.eu-west-2.amazonaws.com');
+      expect([...url.searchParams.keys()].sort()).toEqual(
+        [
+          'X-Amz-Algorithm',
+          'X-Amz-Content-Sha256',
+          'X-Amz-Credential',
+          'X-Amz-Date',
+          'X-Amz-Expires',
+          'X-Amz-Security-Token',
+          'X-Amz-Signature',
+          'X-Amz-SignedHeaders',
+          'response-cache-control',
+          'response-content-disposition',
+          'response-content-type',
+          'x-id',
+        ].sort(),
+      );
+      expect(url.searchParams.get('response-cache-control')).toBe('no-store');
+      expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="catchment-profile-100001-2025-26.pdf"');
+      expect(url.searchParams.get('response-content-type')).toBe('application/pdf');
+      expect(url.searchParams.get('X-Amz-Expires')).toBe('120');
+      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+      expect(url.searchParams.get('X-Amz-Signature')).toBe(expectedSignature(url, 'portal-secret'));
+    } finally {
+      process.env = saved;
+      client.destroy();
+    }
   });
 
   it('refuses lifetimes S3 cannot honour', async () => {

@@ -2,17 +2,22 @@
  * Heads' portal page: sign in, list my schools and periods, download profile PDFs, send feedback.
  * Plain JavaScript, no build step. The same file runs against the local server (config.mode
  * "local": dev users, POST /auth/dev-login) and on AWS behind CloudFront (config.mode "cognito":
- * Cognito managed login, authorization code flow with PKCE). The access token is kept in
- * sessionStorage (gone when the tab closes) and sent as a bearer token to the same-origin /api/.
+ * Cognito managed login, authorization code flow with PKCE). The tokens are kept in memory only
+ * (never in storage or cookies, where any script or a shared computer's next user could read them;
+ * a reload asks to sign in again) and the access token is sent as a bearer token to the same-origin
+ * /api/. Sign-out revokes the session on the server (POST /api/sign-out) and, on Cognito, the
+ * refresh token (/oauth2/revoke), then says whether the revocation was confirmed. A download link
+ * is followed only if it is https.
  */
 'use strict';
 
-const TOKEN_KEY = 'catchment.portal.token';
 const PKCE_KEY = 'catchment.portal.pkce';
+/** Survives only the redirect through Cognito's logout: whether the sign-out was revoked. */
+const SIGNED_OUT_KEY = 'catchment.portal.signed-out';
 const ANALYST_PAGE_SIZE = 60;
 const RATING_WORDS = { 1: 'not at all', 2: 'a little', 3: 'partly', 4: 'mostly', 5: 'very well' };
 
-const state = { config: null, me: null, feedbackFor: null, lastFocus: null };
+const state = { config: null, me: null, feedbackFor: null, lastFocus: null, token: null, refreshToken: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -46,9 +51,12 @@ function clearStatus() {
 
 /* ---------- token ---------- */
 
-const getToken = () => sessionStorage.getItem(TOKEN_KEY);
-const setToken = (t) => sessionStorage.setItem(TOKEN_KEY, t);
-const dropToken = () => sessionStorage.removeItem(TOKEN_KEY);
+const getToken = () => state.token;
+const setToken = (t, refresh = null) => {
+  state.token = t;
+  state.refreshToken = refresh;
+};
+const dropToken = () => setToken(null);
 
 class SignedOut extends Error {}
 
@@ -265,6 +273,17 @@ function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** The URL if it is an https address without credentials in it, else null. */
+function secureLink(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  return url.protocol === 'https:' && !url.username && !url.password ? url.href : null;
+}
+
 async function download(button) {
   const href = button.getAttribute('data-href');
   const label = button.textContent;
@@ -284,9 +303,13 @@ async function download(button) {
       announce(`Downloaded ${name}.`, 'success');
     } else {
       const body = await res.json();
-      if (!body.url) throw new Error('no url');
+      const link = secureLink(body.url);
+      if (!link) {
+        announce('The download link the portal sent is not a secure (https) address, so it was not opened. Please tell the local authority.', 'error');
+        return;
+      }
       // A short-lived link straight to the file; it downloads (Content-Disposition: attachment).
-      window.location.assign(body.url);
+      window.location.assign(link);
       announce(`Downloading ${body.filename || 'the profile'}.`, 'success');
     }
   } catch (err) {
@@ -422,20 +445,46 @@ async function cognitoCallback() {
     return true;
   }
   const tokens = await res.json();
-  setToken(tokens.access_token);
+  setToken(tokens.access_token, tokens.refresh_token || null);
   await loadProfiles();
   return true;
 }
 
-function signOut() {
+const SIGNED_OUT = {
+  revoked: ['You have signed out. Your sign-in has been revoked: it cannot be used again, even from a copy.', 'success'],
+  local: ['You have signed out of this page, but the portal could not be reached to revoke your sign-in. It stops working by itself within the hour.', 'warning'],
+};
+
+/** Revoke the session on the server, then (Cognito) the refresh token, then forget both. */
+async function signOut() {
+  const token = state.token;
+  const refresh = state.refreshToken;
   dropToken();
+  let revoked = false;
+  if (token) {
+    try {
+      const res = await fetch('/api/sign-out', { method: 'POST', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+      revoked = res.ok && (await res.json()).revoked === true;
+    } catch {
+      revoked = false;
+    }
+  }
   const cfg = state.config || {};
   if (cfg.mode === 'cognito') {
+    if (refresh) {
+      // Stops the refresh token (and Cognito's own APIs); the portal's own revocation is above.
+      await fetch(`${cfg.authDomain}/oauth2/revoke`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: refresh, client_id: cfg.clientId }),
+      }).catch(() => undefined);
+    }
+    sessionStorage.setItem(SIGNED_OUT_KEY, revoked ? 'revoked' : 'local');
     const q = new URLSearchParams({ client_id: cfg.clientId, logout_uri: `${location.origin}/` });
     location.assign(`${cfg.authDomain}/logout?${q}`);
     return;
   }
-  showSignIn('You have signed out.');
+  showSignIn(...SIGNED_OUT[revoked ? 'revoked' : 'local']);
 }
 
 /* ---------- start ---------- */
@@ -467,8 +516,10 @@ async function start() {
     announce('The portal could not be reached. Check your connection and try again.', 'error');
     return;
   }
+  const signedOut = sessionStorage.getItem(SIGNED_OUT_KEY);
+  sessionStorage.removeItem(SIGNED_OUT_KEY);
   if (state.config.mode === 'cognito' && (await cognitoCallback())) return;
-  if (getToken()) await loadProfiles();
+  if (signedOut && SIGNED_OUT[signedOut]) showSignIn(...SIGNED_OUT[signedOut]);
   else showSignIn();
 }
 
