@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { ingest, type DatasetReport } from '../functions/ingest/ingest-stage.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import type { InputDataset } from '../schemas/inputs.ts';
-import { GENERIC_CLASSIFICATION, duck, pseudonymise, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { GENERIC_CLASSIFICATION, TEST_KEY, duck, pseudonymise, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -24,7 +24,7 @@ async function ingestFiles(dataset: InputDataset, files: Record<string, string |
   dirs.push(input, out);
   writeFiles(input, files);
   const lake = new LocalObjectStore(out);
-  const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymise, datasets: [dataset] });
+  const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymKey: TEST_KEY, datasets: [dataset] });
   const report = reports[dataset];
   expect(report.read).toBe(report.accepted + report.quarantined);
   const q = Buffer.from(await lake.get(`quarantine/${dataset}.csv`)).toString();

@@ -7,7 +7,6 @@ import { INPUT_DATASETS, type InputDataset } from '../../schemas/inputs.ts';
 import { awsConfig, lakeStore, pseudonymKey, rawStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
-import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
 import { currentPeriod } from '../domain/periods.ts';
 import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
@@ -57,7 +56,7 @@ async function ingestDatasets(config: ReturnType<typeof awsConfig>, lake: Return
     lake,
     runId,
     period: config.defaultPeriod ?? currentPeriod(),
-    pseudonymise: makePseudonymiser(await pseudonymKey(config)),
+    pseudonymKey: await pseudonymKey(config),
     datasets,
     // Optional settings, as the CLI's --classification, --la-code and --cluster-column.
     classification: process.env.CLASSIFICATION === 'oac11' || process.env.CLASSIFICATION === 'oac21' ? process.env.CLASSIFICATION : undefined,

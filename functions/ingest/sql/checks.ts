@@ -1,0 +1,320 @@
+/**
+ * Each dataset's row checks as one DuckDB SELECT over the raw file: DuckDB's read_csv reads every
+ * column as text (structurally broken lines go to its rejects table), the rules of ./rules.ts
+ * normalise the fields, and the first failing check gives the row its rejection (reason, contract
+ * column, masked value, message), in the order the contract states them. A row with no rejection
+ * is accepted, once duplicates are set aside (ingest-stage.ts). Only the columns a layout reads
+ * are selected: the others (names, dates of birth, addresses) are never looked at.
+ */
+import { PHASES } from '../../../schemas/curated.ts';
+import type { ImdEdition } from '../../../schemas/editions.ts';
+import type { HeaderMap } from '../header.ts';
+import { MAX_FIELD_LENGTH, MESSAGES, lit } from './rules.ts';
+
+/** Where and how to read one CSV file: a UTF-8 file whose data records start after `skip` lines. */
+export interface CsvScan {
+  path: string;
+  /** Fields in the header (every record must have as many). */
+  width: number;
+  skip: number;
+  /** Table that collects this scan's structurally broken lines. */
+  rejectsTable: string;
+}
+
+/** Lines longer than this are quarantined whole (DuckDB buffers a whole line). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export function readCsv(scan: CsvScan): string {
+  const columns = Array.from({ length: scan.width }, (_, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  return `read_csv(${lit(scan.path)}, auto_detect = false, header = false, skip = ${scan.skip}, delim = ',', quote = '"', escape = '"',
+    columns = {${columns}}, store_rejects = true, rejects_table = ${lit(scan.rejectsTable)}, rejects_scan = ${lit(scan.rejectsTable + '_scan')},
+    max_line_size = ${MAX_LINE_BYTES}, strict_mode = true, null_padding = false) WITH ORDINALITY`;
+}
+
+/** A reason to reject a row: `when` is true for a bad row; column, value and message are SQL expressions. */
+interface Check {
+  when: string;
+  reason: string;
+  column: string;
+  value: string;
+  message: string;
+}
+
+/** The first failing check as a struct (NULL when the row passes). */
+function rejection(checks: Check[]): string {
+  if (checks.length === 0) return 'CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR))';
+  const arms = checks.map((c) => `WHEN ${c.when} THEN {'reason': ${lit(c.reason)}, 'col': ${c.column}, 'val': ${c.value}, 'msg': ${c.message}}`);
+  return `CASE ${arms.join('\n    ')} END`;
+}
+
+/** Contract columns a header map reads, with their positions, in contract order. */
+function readColumns(h: HeaderMap): [string, number][] {
+  return Object.entries(h.index).filter(([, i]) => i >= 0);
+}
+
+/**
+ * Checks every dataset makes first, on the columns it reads: length, and bytes that were not
+ * UTF-8 (decoded as U+FFFD). The column is named as the file's header names it.
+ */
+function structuralChecks(h: HeaderMap, header: string[]): Check[] {
+  return readColumns(h).flatMap(([name, i]) => {
+    const v = `f_${name}`;
+    const mask = (x: string) => (name === 'upn' ? `q_upn(${x})` : `q_value(${x})`);
+    return [
+      {
+        when: `length(${v}) > ${MAX_FIELD_LENGTH}`,
+        reason: 'field_too_long',
+        column: lit(header[i]!),
+        value: mask(`left(${v}, 40)`),
+        message: `'field is ' || length(${v}) || ' characters; the limit is ${MAX_FIELD_LENGTH}'`,
+      },
+      { when: `contains(${v}, chr(65533))`, reason: 'invalid_encoding', column: lit(header[i]!), value: mask(v), message: lit(MESSAGES.invalid_encoding) },
+    ];
+  });
+}
+
+/** The read columns as f_<contract name> (text, '' for an empty field), and the record number. */
+function fields(h: HeaderMap, scan: CsvScan, extra: Record<string, number> = {}): string {
+  const cols = [...readColumns(h), ...Object.entries(extra)].map(([name, i]) => `coalesce(c${i}, '') AS f_${name}`);
+  return `SELECT ordinality AS rec, ${cols.join(', ')} FROM ${readCsv(scan)}`;
+}
+
+/** A list of codes as a SQL list of text (typed, so that an empty one is too). */
+const codeList = (codes: string[]) => `CAST([${codes.map(lit).join(', ')}] AS VARCHAR[])`;
+
+const has = (h: HeaderMap, col: string) => (h.index[col] ?? -1) >= 0;
+
+/** Columns of the per-dataset tables the checked rows go into (besides file_no, rec and rej). */
+export const CHECKED_COLUMNS = {
+  pupils: { period: 'VARCHAR', upn: 'VARCHAR', urn: 'VARCHAR', ncyear: 'VARCHAR', fsm: 'BOOLEAN', postcode: 'VARCHAR', la: 'VARCHAR' },
+  contacts: { period: 'VARCHAR', contact_id: 'VARCHAR', contact_date: 'DATE', channel: 'VARCHAR', postcode: 'VARCHAR', child_urn: 'VARCHAR', child_ncyear: 'VARCHAR' },
+  schools: { period: 'VARCHAR', urn: 'VARCHAR', laestab: 'VARCHAR', name: 'VARCHAR', phase: 'VARCHAR', cluster: 'VARCHAR', postcode: 'VARCHAR', la_code: 'VARCHAR', status: 'VARCHAR' },
+  postcodes: {
+    vintage: 'VARCHAR',
+    postcode: 'VARCHAR',
+    terminated: 'BOOLEAN',
+    segment: 'VARCHAR',
+    ward: 'VARCHAR',
+    lsoa: 'VARCHAR',
+    laua: 'VARCHAR',
+    country: 'VARCHAR',
+    imd_rank: 'INTEGER',
+    imd_edition: 'VARCHAR',
+    lat: 'DOUBLE',
+    long: 'DOUBLE',
+  },
+  oa: { oa: 'VARCHAR', segment: 'VARCHAR' },
+} as const;
+export type CheckedTable = keyof typeof CHECKED_COLUMNS;
+
+/** Columns that identify a row within its dataset: a later row with the same values is a duplicate. */
+export const UNIQUE_KEYS: Record<CheckedTable, string[]> = {
+  pupils: ['period', 'urn', 'upn'],
+  contacts: ['period', 'contact_id'],
+  schools: ['period', 'urn'],
+  postcodes: ['postcode'],
+  oa: ['oa'],
+};
+
+export interface PupilContext {
+  period: string;
+  /** Only this LA's schools' pupils are kept (a validated 3-digit code), if given. */
+  laCode?: string | null;
+}
+
+/** School census rows: UPN, then the school (URN, or LAESTAB through the register), the LA, NC year, FSM. */
+export function pupilChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: PupilContext): string {
+  const byUrn = has(h, 'urn');
+  const byLaestab = has(h, 'laestab');
+  const useUrn = !byLaestab ? 'true' : !byUrn ? 'false' : `urn_t <> ''`;
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: 'NOT upn_shape_ok(upn)', reason: 'invalid_upn', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.invalid_upn) },
+    { when: 'NOT upn_ok(upn)', reason: 'bad_upn_check_letter', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.bad_upn_check_letter) },
+  ];
+  if (byUrn) checks.push({ when: 'use_urn AND NOT urn_ok(urn_t)', reason: 'invalid_urn', column: `'urn'`, value: 'q_value(urn_t)', message: lit(MESSAGES.invalid_urn) });
+  if (byLaestab) {
+    checks.push(
+      { when: 'NOT use_urn AND le IS NULL', reason: 'invalid_laestab', column: `'laestab'`, value: 'q_value(f_laestab)', message: lit(MESSAGES.invalid_laestab) },
+      { when: 'NOT use_urn AND urn IS NULL', reason: 'unknown_laestab', column: `'laestab'`, value: 'q_value(le)', message: lit(MESSAGES.unknown_laestab) },
+    );
+  }
+  if (ctx.laCode) {
+    checks.push({
+      when: `la IS NOT NULL AND la <> ${lit(ctx.laCode)}`,
+      reason: 'outside_la',
+      column: `CASE WHEN use_urn THEN 'urn' ELSE 'laestab' END`,
+      value: 'q_value(urn)',
+      message: `'the school is in LA ' || la || ', not ${ctx.laCode} (--la-code)'`,
+    });
+  }
+  checks.push(
+    { when: 'ncyear IS NULL', reason: 'invalid_ncyear', column: `'ncyear'`, value: 'q_value(f_ncyear)', message: lit(MESSAGES.invalid_ncyear) },
+    { when: 'fsm IS NULL', reason: 'invalid_flag', column: `'fsm'`, value: 'q_value(f_fsm)', message: lit(MESSAGES.invalid_flag) },
+  );
+  const school = byLaestab
+    ? `CASE WHEN use_urn THEN urn_t ELSE r.urn END AS urn FROM b LEFT JOIN reg_laestab r ON r.laestab = CASE WHEN use_urn THEN NULL ELSE le END`
+    : 'urn_t AS urn FROM b';
+  return `WITH s AS (${fields(h, scan)}),
+  a AS (SELECT *, upper(js_trim(f_upn)) AS upn, ${byUrn ? 'js_trim(f_urn)' : "''"} AS urn_t, ${byLaestab ? 'laestab_norm(f_laestab)' : 'CAST(NULL AS VARCHAR)'} AS le,
+          nc_year(f_ncyear) AS ncyear, flag(f_fsm) AS fsm, pc_norm(f_postcode) AS postcode FROM s),
+  b AS (SELECT *, ${useUrn} AS use_urn FROM a),
+  c AS (SELECT b.*, ${school}),
+  d AS (SELECT c.*, g.la FROM c LEFT JOIN reg_la g ON g.urn = c.urn)
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, upn, urn, ncyear, fsm, postcode, la FROM d`;
+}
+
+/** Choice Advisers contacts: reference, date (its academic year is the period), channel, optional child fields. */
+export function contactChecks(h: HeaderMap, header: string[], scan: CsvScan): string {
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: `id = ''`, reason: 'missing_value', column: `'contact_id'`, value: `''`, message: `'contact_id is blank'` },
+    { when: 'ymd IS NULL', reason: 'invalid_date', column: `'contact_date'`, value: 'q_value(f_contact_date)', message: lit(MESSAGES.invalid_date_shape) },
+    { when: 'NOT ymd_ok(ymd[1], ymd[2], ymd[3])', reason: 'invalid_date', column: `'contact_date'`, value: 'q_value(f_contact_date)', message: lit(MESSAGES.invalid_date_day) },
+    { when: `cu <> '' AND NOT urn_ok(cu)`, reason: 'invalid_urn', column: `'child_urn'`, value: 'q_value(cu)', message: lit(MESSAGES.invalid_urn) },
+    { when: `cy <> '' AND nc_year(cy) IS NULL`, reason: 'invalid_ncyear', column: `'child_ncyear'`, value: 'q_value(cy)', message: lit(MESSAGES.invalid_ncyear) },
+  ];
+  return `WITH s AS (${fields(h, scan)}),
+  a AS (SELECT *, js_trim(f_contact_id) AS id, date_ymd(f_contact_date) AS ymd, ${has(h, 'child_urn') ? 'js_trim(f_child_urn)' : "''"} AS cu,
+          ${has(h, 'child_ncyear') ? 'js_trim(f_child_ncyear)' : "''"} AS cy FROM s),
+  b AS (SELECT *, ${rejection(checks)} AS rej FROM a),
+  c AS (SELECT *, CASE WHEN rej IS NULL THEN make_date(ymd[1], ymd[2], ymd[3]) END AS day FROM b)
+  SELECT rec, rej, academic_year(day) AS period, id AS contact_id, day AS contact_date, channel(f_channel) AS channel, pc_norm(f_postcode) AS postcode,
+    NULLIF(cu, '') AS child_urn, CASE WHEN cy <> '' THEN nc_year(cy) END AS child_ncyear FROM c`;
+}
+
+export interface SchoolContext {
+  period: string;
+  /** Position of a column chosen to supply the cluster (--cluster-column), if any. */
+  clusterAt?: number;
+}
+
+/**
+ * Schools from the GIAS register (status, phase from the establishment type and phase, LAESTAB
+ * from LA code and establishment number) or an LA's own list. The cluster comes from the
+ * `clusters` table (schools/clusters.csv, by URN then LAESTAB), else the chosen column, else the
+ * list's own cluster column.
+ */
+export function schoolChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: SchoolContext): string {
+  const gias = h.layout === 'gias';
+  const clusterAt = ctx.clusterAt ?? -1;
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: 'NOT urn_ok(urn)', reason: 'invalid_urn', column: `'urn'`, value: 'q_value(f_urn)', message: lit(MESSAGES.invalid_urn) },
+    { when: `name = ''`, reason: 'missing_value', column: `'name'`, value: `''`, message: `'school name is blank'` },
+  ];
+  if (gias) {
+    checks.push(
+      { when: 'status IS NULL', reason: 'invalid_status', column: `'status'`, value: 'q_value(js_trim(f_status))', message: lit(MESSAGES.invalid_status) },
+      { when: 'phase IS NULL', reason: 'invalid_phase', column: `'phase'`, value: 'q_value(js_trim(f_phase))', message: lit(MESSAGES.invalid_gias_phase) },
+    );
+  } else {
+    checks.push(
+      { when: 'phase IS NULL', reason: 'invalid_phase', column: `'phase'`, value: 'q_value(js_trim(f_phase))', message: lit(`phase must be one of ${PHASES.join(', ')}`) },
+      { when: `le_t <> '' AND laestab IS NULL`, reason: 'invalid_laestab', column: `'laestab'`, value: 'q_value(le_t)', message: lit(MESSAGES.invalid_laestab) },
+    );
+  }
+  const own = clusterAt >= 0 ? 'js_trim(f__cluster)' : has(h, 'cluster') ? 'js_trim(f_cluster)' : "''";
+  const school = gias
+    ? `CASE WHEN regexp_full_match(js_trim(f_la_code), '[0-9]{3}') THEN js_trim(f_la_code) END AS la_code,
+       gias_status(f_status) AS status, gias_phase(f_phase, f_type) AS phase, '' AS le_t`
+    : `${has(h, 'laestab') ? 'js_trim(f_laestab)' : "''"} AS le_t, 'open' AS status, phase(f_phase) AS phase`;
+  const laestab = gias
+    ? `CASE WHEN la_code IS NOT NULL AND regexp_full_match(js_trim(f_establishment_number), '[0-9]{4}') THEN la_code || js_trim(f_establishment_number) END`
+    : `CASE WHEN le_t <> '' THEN laestab_norm(le_t) END`;
+  return `WITH s AS (${fields(h, scan, clusterAt >= 0 ? { _cluster: clusterAt } : {})}),
+  a AS (SELECT *, js_trim(f_urn) AS urn, ${has(h, 'name') ? 'js_trim(f_name)' : "''"} AS name, ${school} FROM s),
+  b AS (SELECT *, ${laestab} AS laestab FROM a),
+  c AS (SELECT b.*, ${gias ? 'la_code' : 'left(laestab, 3)'} AS la_code_, coalesce(byurn.cluster, byle.cluster, NULLIF(${own}, '')) AS cluster
+        FROM b LEFT JOIN clusters byurn ON byurn.key = b.urn LEFT JOIN clusters byle ON byle.key = b.laestab)
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(js_trim(f_postcode)) AS postcode,
+    la_code_ AS la_code, status FROM c`;
+}
+
+export interface NsplContext {
+  vintage: string;
+  /** Where the segment comes from: a lookup column (oac11/oac21 contract column) or the OA-level file (table oa_segments). */
+  segment: { via: 'column'; column: 'oac11' | 'oac21'; edition: 'oac11' | 'oac21' } | { via: 'oa-file' };
+  /** Subgroup codes of the edition (segments not among them are quarantined), and its short name for the message. */
+  codes: string[];
+  label: string;
+  imdEdition: ImdEdition | null;
+}
+
+/** NSPL rows (any release): postcode, then the segment of the chosen edition; areas, country, IMD rank, location. */
+export function nsplChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: NsplContext): string {
+  const src = (c: string) => lit(h.source[c] ?? c);
+  const opt = (c: string) => (has(h, c) ? `f_${c}` : 'CAST(NULL AS VARCHAR)');
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: 'postcode IS NULL', reason: 'invalid_postcode', column: src('postcode'), value: 'q_value(f_postcode)', message: lit(MESSAGES.invalid_postcode) },
+  ];
+  let segment: string;
+  if (ctx.segment.via === 'column') {
+    const raw = `oac_code(f_${ctx.segment.column})`;
+    // Areas outside the 2021 classification (Scotland, Northern Ireland, the islands) carry a pseudo code.
+    segment = ctx.segment.edition === 'oac21' ? `CASE WHEN ${raw} IN ('9Z9', 'Z9') THEN NULL ELSE ${raw} END` : raw;
+    checks.push({
+      when: `segment IS NOT NULL AND NOT list_contains(${codeList(ctx.codes)}, segment)`,
+      reason: 'unknown_segment',
+      column: src(ctx.segment.column),
+      value: 'q_value(segment)',
+      message: lit(`not a ${ctx.label} subgroup code`),
+    });
+  } else segment = 'o.segment';
+  // The output area that names the nation when nothing else does: oa21 when the lookup has it, else oa11.
+  const oa = has(h, 'oa21') ? 'f_oa21' : opt('oa11');
+  const join = ctx.segment.via === 'oa-file' ? 'LEFT JOIN oa_segments o ON o.oa = gss_code(s.f_oa21)' : '';
+  return `WITH s AS (${fields(h, scan)}),
+  a AS (SELECT s.*, pc_norm(f_postcode) AS postcode, ${segment} AS segment, gss_code(${opt('lsoa')}) AS lsoa, gss_code(f_laua) AS laua,
+          js_number(${opt('imd')}) AS imd, js_number(f_lat) AS lat_n, js_number(f_long) AS long_n FROM s ${join}),
+  b AS (SELECT *, coalesce(nation(${opt('ctry')}), nation(lsoa), nation(laua), nation(${oa})) AS country,
+          CASE WHEN imd > 0 AND imd = floor(imd) THEN TRY_CAST(imd AS INTEGER) END AS imd_rank,
+          lat_n IS NOT NULL AND long_n IS NOT NULL AND abs(lat_n) <= 90 AS located FROM a)
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.vintage)} AS vintage, postcode, js_trim(f_doterm) <> '' AS terminated, segment, gss_code(f_ward) AS ward,
+    lsoa, laua, country, imd_rank, CASE WHEN imd_rank IS NOT NULL AND country = 'E' THEN ${ctx.imdEdition ? lit(ctx.imdEdition) : 'NULL'} END AS imd_edition,
+    CASE WHEN located THEN lat_n END AS lat, CASE WHEN located THEN long_n END AS long FROM b`;
+}
+
+/** OA-level OAC 2021 rows: output area, subgroup (one of the codes), group and supergroup consistent with it. */
+export function oaChecks(h: HeaderMap, header: string[], scan: CsvScan, codes: string[]): string {
+  const src = (c: string) => lit(h.source[c] ?? c);
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: `NOT regexp_full_match(oa, '[EWSN][0-9]{8}')`, reason: 'invalid_oa', column: src('oa21cd'), value: 'q_value(oa)', message: `'not a 2021 output area code (e.g. E00000001)'` },
+    {
+      when: `sub IS NULL OR NOT list_contains(${codeList(codes)}, sub)`,
+      reason: 'unknown_segment',
+      column: src('subgroup'),
+      value: 'q_value(js_trim(f_subgroup))',
+      message: `'not an OAC 2021 subgroup code'`,
+    },
+  ];
+  for (const [col, len] of [['group', 2], ['supergroup', 1]] as const) {
+    if (!has(h, col)) continue;
+    const v = `upper(js_trim(f_${col}))`;
+    checks.push({ when: `${v} <> '' AND ${v} <> left(sub, ${len})`, reason: 'inconsistent_segment', column: src(col), value: `q_value(${v})`, message: `'${col} ' || ${v} || ' does not contain subgroup ' || sub` });
+  }
+  return `WITH s AS (${fields(h, scan)}),
+  a AS (SELECT *, upper(js_trim(f_oa21cd)) AS oa, oac_code(f_subgroup) AS sub FROM s)
+  SELECT rec, ${rejection(checks)} AS rej, oa, sub AS segment FROM a`;
+}
+
+/** A licensed classification as postcode,segment[,ward] with its own dictionary's codes. */
+export function genericChecks(h: HeaderMap, header: string[], scan: CsvScan, vintage: string, codes: string[]): string {
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: 'postcode IS NULL', reason: 'invalid_postcode', column: `'postcode'`, value: 'q_value(f_postcode)', message: lit(MESSAGES.invalid_postcode) },
+    {
+      when: `segment IS NOT NULL AND NOT list_contains(${codeList(codes)}, segment)`,
+      reason: 'unknown_segment',
+      column: `'segment'`,
+      value: 'q_value(segment)',
+      message: `'segment code is not in classification/segments.csv'`,
+    },
+  ];
+  return `WITH s AS (${fields(h, scan)}),
+  a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(f_segment) AS segment, ${has(h, 'ward') ? 'gss_code(f_ward)' : 'CAST(NULL AS VARCHAR)'} AS ward FROM s)
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(vintage)} AS vintage, postcode, false AS terminated, segment, ward, NULL AS lsoa, NULL AS laua,
+    nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM a`;
+}

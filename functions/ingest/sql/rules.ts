@@ -1,0 +1,149 @@
+/**
+ * The field rules of the input contract, written once as DuckDB SQL macros: what a valid UPN, URN,
+ * LAESTAB, NC year, flag, date, channel, phase or postcode is, and how each is normalised. Ingest
+ * runs them over every row inside the engine (functions/ingest/sql/checks.ts composes them per
+ * dataset); nothing is checked row by row in JavaScript.
+ *
+ * They reproduce the rules the JavaScript validators applied before (test/equivalence.test.ts
+ * proves them equal on generated and real values), including JavaScript's idea of whitespace:
+ * trimming and postcode spacing treat every character of the JavaScript `\s` class (tab, line
+ * feed, no-break space, the Unicode spaces, the byte order mark...) as space, where SQL's own
+ * trim() knows only the space character.
+ */
+
+/** Code points of JavaScript's `\s` (and of String.prototype.trim). */
+const JS_WHITESPACE = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff];
+
+/** The same characters as an RE2 class body, for patterns. */
+const WS = JS_WHITESPACE.map((c) => `\\x{${c.toString(16)}}`).join('');
+/** ... and as a SQL string expression, for trim()'s character set (folded to a constant). */
+const WS_CHARS = JS_WHITESPACE.map((c) => `chr(${c})`).join(' || ');
+
+export const UPN_ALPHABET = 'ABCDEFGHJKLMNPQRTUVWXYZ';
+export const NCYEAR_VALUES = ['N1', 'N2', 'R', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', 'X'];
+export const TRUE_WORDS = ['y', 'yes', 'true', 't', '1'];
+export const FALSE_WORDS = ['n', 'no', 'false', 'f', '0'];
+/** Longest field accepted; longer values (a pasted document, a 10 MB cell) are quarantined. */
+export const MAX_FIELD_LENGTH = 1000;
+
+/** Words that name each contact channel (matched whole, after trimming and lower-casing); anything else is `other`. */
+export const CHANNEL_WORDS: [string, string][] = [
+  ['helpline|help line|phone|telephone|tel|call|phone call', 'helpline'],
+  ['school[ _-]?meeting|meeting at school|school visit|meeting|school', 'school_meeting'],
+  ['drop[ _-]?in|drop[ _-]?in session|walk[ _-]?in', 'drop_in'],
+  ['e[ _-]?mail|email enquiry', 'email'],
+];
+
+/** Words that name each school phase in an LA's own list (GIAS phase names too). */
+export const PHASE_WORDS: [string, string][] = [
+  ['primary|infant|junior|first|primary school|infant school|junior school|middle deemed primary', 'primary'],
+  ['secondary|high|upper|grammar|middle deemed secondary|secondary school', 'secondary'],
+  ['special|special school', 'special'],
+  ['all[ _-]?through|all[ _-]?through school', 'all_through'],
+  ['nursery|nursery school', 'nursery'],
+  ['pru|pupil referral unit|alternative[ _-]?provision|ap', 'alternative_provision'],
+  ['16 plus|16[ _-]?plus|sixteen[ _-]plus|post[ _-]?16', 'sixteen_plus'],
+  ['not[ _]applicable', 'not_applicable'],
+];
+
+/** GIAS `PhaseOfEducation (name)`. */
+export const GIAS_PHASE_WORDS: [string, string][] = [
+  ['nursery', 'nursery'],
+  ['primary|middle deemed primary', 'primary'],
+  ['secondary|middle deemed secondary', 'secondary'],
+  ['16 plus', 'sixteen_plus'],
+  ['all[ -]through', 'all_through'],
+  ['not applicable', 'not_applicable'],
+];
+
+/** GIAS `EstablishmentStatus (name)`. */
+export const STATUS_WORDS: [string, string][] = [
+  ['open,? but proposed to close', 'open_proposed_to_close'],
+  ['proposed to open', 'proposed_to_open'],
+  ['open', 'open'],
+  ['closed', 'closed'],
+];
+
+export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const list = (xs: string[]) => xs.map(lit).join(', ');
+const firstMatch = (v: string, words: [string, string][], otherwise = 'NULL') =>
+  `CASE ${words.map(([re, value]) => `WHEN regexp_full_match(${v}, ${lit(`(${re})`)}) THEN ${lit(value)}`).join(' ')} ELSE ${otherwise} END`;
+
+/** UPN check letter of an upper-case candidate: characters 2-13 weighted by position, mod 23 (functions/domain/upn.ts). */
+const upnSum = [
+  ...Array.from({ length: 11 }, (_, i) => `(ascii(substr(u, ${i + 2}, 1)) - 48) * ${i + 2}`),
+  `13 * CASE WHEN substr(u, 13, 1) <= '9' THEN ascii(substr(u, 13, 1)) - 48 ELSE instr('${UPN_ALPHABET}', substr(u, 13, 1)) - 1 END`,
+].join(' + ');
+
+/** `CREATE MACRO` statements, run once per ingest session. */
+export const RULE_MACROS: string[] = [
+  // Trimming as JavaScript's String.prototype.trim does.
+  `js_trim(s) AS trim(s, ${WS_CHARS})`,
+  // The `postcode` library's rule (what toNormalised makes of the value with all whitespace
+  // removed): 1-2 letters, a digit, an optional letter or digit, then a digit and two letters, in
+  // upper case with one space before the last three. Already normalised values are kept as they are.
+  `pc_from_compact(c) AS CASE WHEN regexp_full_match(c, '[A-Za-z]{1,2}[0-9][A-Za-z0-9]?[0-9][A-Za-z]{2}') THEN upper(left(c, length(c) - 3)) || ' ' || upper(right(c, 3)) END`,
+  `pc_norm(s) AS CASE WHEN regexp_full_match(s, '[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}') THEN s ELSE pc_from_compact(regexp_replace(s, '[${WS}]+', '', 'g')) END`,
+  /** Sector: outward code and the first character of the inward code ("SR1 1"). */
+  `pc_sector(p) AS left(p, length(p) - 2)`,
+  // UPN (already trimmed and upper-cased): the shape, then the DfE check letter.
+  `upn_shape_ok(u) AS regexp_full_match(u, '[A-Z][0-9]{11}[0-9A-Z]')`,
+  `upn_ok(u) AS regexp_full_match(u, '[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]') AND substr('${UPN_ALPHABET}', 1 + (${upnSum}) % 23, 1) = left(u, 1)`,
+  `urn_ok(s) AS regexp_full_match(s, '[0-9]{6}')`,
+  /** LAESTAB written 8862001, 886/2001, 886-2001 or 886 2001: its 7 digits, or NULL. */
+  `laestab_norm(s) AS CASE WHEN regexp_full_match(js_trim(s), '[0-9]{3}[${WS}]*[/\\-${WS}]?[${WS}]*[0-9]{4}') THEN regexp_replace(js_trim(s), '[^0-9]', '', 'g') END`,
+  /** NC year: "Year 7", "Y07", "07", "Reception" -> 7, 7, 7, R; NULL when it is none of N1, N2, R, X, 1..14. */
+  `nc_strip(s) AS regexp_replace(upper(js_trim(s)), '^(YEAR|Y)[${WS}]*', '')`,
+  `nc_canon(v) AS CASE WHEN regexp_full_match(v, '0[0-9]') THEN right(v, 1) WHEN v = 'RECEPTION' THEN 'R' ELSE v END`,
+  `nc_year(s) AS CASE WHEN nc_canon(nc_strip(s)) IN (${list(NCYEAR_VALUES)}) THEN nc_canon(nc_strip(s)) END`,
+  `flag(s) AS CASE WHEN lower(js_trim(s)) IN (${list(TRUE_WORDS)}) THEN true WHEN lower(js_trim(s)) IN (${list(FALSE_WORDS)}) THEN false END`,
+  /** [year, month, day] of an ISO yyyy-mm-dd or UK d/m/yyyy date, or NULL when it is neither. */
+  `date_ymd(s) AS CASE
+     WHEN regexp_full_match(js_trim(s), '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN [CAST(substr(js_trim(s), 1, 4) AS INTEGER), CAST(substr(js_trim(s), 6, 2) AS INTEGER), CAST(substr(js_trim(s), 9, 2) AS INTEGER)]
+     WHEN regexp_full_match(js_trim(s), '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}') THEN [CAST(split_part(js_trim(s), '/', 3) AS INTEGER), CAST(split_part(js_trim(s), '/', 2) AS INTEGER), CAST(split_part(js_trim(s), '/', 1) AS INTEGER)]
+   END`,
+  /** A real calendar day between 1900 and 2200 (31/02 is not). make_date's arguments are clamped so it never fails. */
+  `ymd_ok(y, m, d) AS m BETWEEN 1 AND 12 AND d BETWEEN 1 AND 31 AND y BETWEEN 1900 AND 2200
+     AND d <= day(last_day(make_date(least(greatest(y, 1900), 2200), least(greatest(m, 1), 12), 1)))`,
+  /** Academic year (September to August) of a date: 2025-10-01 -> 2025-26. */
+  `academic_year(d) AS CAST(year(d) - CASE WHEN month(d) >= 9 THEN 0 ELSE 1 END AS VARCHAR) || '-' || lpad(CAST((year(d) + CASE WHEN month(d) >= 9 THEN 1 ELSE 0 END) % 100 AS VARCHAR), 2, '0')`,
+  `channel(s) AS ${firstMatch('lower(js_trim(s))', CHANNEL_WORDS, "'other'")}`,
+  `phase(s) AS ${firstMatch('lower(js_trim(s))', PHASE_WORDS)}`,
+  // GIAS: the establishment type marks special schools and pupil referral units (often phase "Not applicable").
+  `gias_phase(p, t) AS CASE
+     WHEN regexp_matches(lower(js_trim(t)), '\\bspecial\\b') THEN 'special'
+     WHEN regexp_matches(lower(js_trim(t)), 'pupil referral unit|alternative provision') THEN 'alternative_provision'
+     ELSE coalesce(${firstMatch('lower(js_trim(p))', GIAS_PHASE_WORDS)}, phase(p)) END`,
+  `gias_status(s) AS ${firstMatch('lower(js_trim(s))', STATUS_WORDS)}`,
+  /** A GSS code as given, NULL when blank or a pseudo code (E99999999: no such area). */
+  `gss_code(s) AS CASE WHEN js_trim(s) = '' OR regexp_full_match(js_trim(s), '[A-Z]99999999') THEN NULL ELSE js_trim(s) END`,
+  /** An OAC code in the names' form ("1a1" -> "1A1"), NULL when blank or a pseudo code. */
+  `oac_code(s) AS CASE WHEN js_trim(s) = '' OR regexp_full_match(upper(js_trim(s)), '[A-Z]99999999') THEN NULL ELSE upper(js_trim(s)) END`,
+  /** Nation of a GSS code by its first letter (E, W, S, N; L and M for the Channel Islands and the Isle of Man). */
+  `nation(s) AS CASE WHEN regexp_full_match(js_trim(s), '[EWSNLM][0-9]{8}') THEN left(js_trim(s), 1) END`,
+  /** A decimal number as JavaScript's Number() reads one (NULL when blank, not a number or not finite). */
+  `js_number(s) AS CASE WHEN regexp_full_match(js_trim(s), '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AND isfinite(TRY_CAST(js_trim(s) AS DOUBLE)) THEN TRY_CAST(js_trim(s) AS DOUBLE) END`,
+  // Quarantine values: a UPN never leaves ingest in clear (masked to its length); long values are cut.
+  `q_upn(v) AS repeat('*', least(length(v), 13))`,
+  `q_value(v) AS CASE WHEN length(v) > 60 THEN left(v, 60) || '…' ELSE v END`,
+];
+
+/** The statements that define the rules in a session. */
+export const defineRules = (): string[] => RULE_MACROS.map((m) => `CREATE OR REPLACE TEMP MACRO ${m}`);
+
+export const MESSAGES = {
+  invalid_upn: 'UPN must be 13 characters: a letter, 11 digits, then a digit or letter',
+  bad_upn_check_letter: 'UPN check letter does not match its digits',
+  invalid_urn: 'URN must be 6 digits',
+  invalid_laestab: 'LAESTAB must be 7 digits: the 3-digit LA number and 4-digit establishment number',
+  unknown_laestab: 'no school with this LAESTAB (LA number + establishment number) in the schools file',
+  invalid_ncyear: 'NC year must be N1, N2, R, X or 1..14',
+  invalid_flag: 'expected Y/N, true/false or 1/0',
+  invalid_date_shape: 'date must be yyyy-mm-dd or dd/mm/yyyy',
+  invalid_date_day: 'no such calendar date',
+  invalid_status: 'establishment status must be Open, Closed, Open but proposed to close or Proposed to open',
+  invalid_gias_phase: 'PhaseOfEducation must be one of the GIAS phases (Nursery, Primary, Middle deemed primary, Secondary, Middle deemed secondary, 16 plus, All-through, Not applicable)',
+  invalid_postcode: 'not a valid UK postcode',
+  invalid_encoding: 'bytes that are not UTF-8 (save the file as "CSV UTF-8")',
+  duplicate: 'duplicate of an earlier row: kept once',
+} as const;
