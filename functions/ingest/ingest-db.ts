@@ -69,16 +69,20 @@ export class IngestDb {
   }
 
   async run(sql: string): Promise<void> {
+    const t0 = performance.now();
     try {
       await this.conn.run(sql);
+      if (process.env.TRACE_INGEST) console.error(`[sql ${(performance.now() - t0).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 100)}`);
     } catch (e) {
       throw new IngestDbError(safeMessage(e));
     }
   }
 
   async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    const t0 = performance.now();
     try {
       const reader = await this.conn.runAndReadAll(sql);
+      if (process.env.TRACE_INGEST) console.error(`[sql ${(performance.now() - t0).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 100)}`);
       return reader.getRowObjectsJS() as T[];
     } catch (e) {
       throw new IngestDbError(safeMessage(e));

@@ -49,7 +49,7 @@ import { QuarantineLog, type QuarantineRow } from './quarantine.ts';
 import { malformedCsv, recordLines } from './record-lines.ts';
 import { SchoolRegister, type SchoolStatus } from './school-register.ts';
 import { prepareSource, type SourceFile } from './source-file.ts';
-import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
+import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, rawRecords, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
 import { MESSAGES, lit } from './sql/rules.ts';
 import type { DecodeResult, TextEncoding } from './text-decoding.ts';
 
@@ -238,7 +238,9 @@ interface FileSpec {
   what: string;
   /** The checked table its rows go into, and the SELECT that checks them. */
   table: CheckedTable;
-  select: (h: HeaderMap, header: string[], scan: CsvScan) => string;
+  select: (h: HeaderMap, header: string[], raw: string) => string;
+  /** Columns read besides the layout's, by position (a chosen cluster column). */
+  extra?: Record<string, number>;
   /** Runs once the layout is known; may refuse the file. */
   accept?: (h: HeaderMap) => void;
   /** Report columns of personal data that are present (census extracts). */
@@ -324,11 +326,12 @@ async function readFile(s: Session, key: string, spec: FileSpec): Promise<FileRe
   const size = (await s.opts.raw.list(key)).find((o) => o.key === key)?.size;
   s.progress({ stage: 'ingest', item: key, done: 0, total: size, unit: 'bytes' });
   const source = await prepareSource(s.opts.raw, key, s.work, `f${fileNo}`, (done) => s.progress({ stage: 'ingest', item: key, done, total: size, unit: 'bytes' }));
-  const report: FileReport = { key, sha256: source.sha256, bytes: source.bytes, read: 0, accepted: 0, quarantined: 0, ignoredColumns: [], warnings: [], encoding: source.encoding };
+  const report: FileReport = { key, sha256: source.sha256, bytes: source.bytes, read: 0, accepted: 0, quarantined: 0, ignoredColumns: [], warnings: [] };
   const read: FileRead = { fileNo, report, source, skip: 0, width: 0, records: 0, broken: [], duplicateColumn: '' };
-  if (source.encoding === 'windows-1252') report.warnings.push(ENCODING_WARNING);
   const head = await headerOf(source);
   if (!head) {
+    report.encoding = source.encoding;
+    if (source.encoding === 'windows-1252') report.warnings.push(ENCODING_WARNING);
     report.warnings.push('empty file: no header row');
     return read;
   }
@@ -351,16 +354,21 @@ async function readFile(s: Session, key: string, spec: FileSpec): Promise<FileRe
   read.duplicateColumn = spec.duplicateColumn(h);
   const db = await database(s);
   const scan: CsvScan = { path: source.path, width: read.width, skip: read.skip, rejectsTable: `rejects_${fileNo}` };
+  const raw = `raw_${fileNo}`;
   try {
-    await db.run(`INSERT INTO rows_${spec.table} BY NAME SELECT ${fileNo} AS file_no, * FROM (${spec.select(h, head.fields, scan)})`);
+    await db.run(`CREATE TABLE ${raw} AS ${rawRecords(h, scan, spec.extra)}`);
   } catch (e) {
     if (e instanceof IngestDbError) throw new CsvFileError(key, null, 'unreadable', `the file could not be read as CSV (${e.message})`);
     throw e;
   }
   read.broken = await brokenRecords(db, source, scan.rejectsTable, read.width);
+  await db.run(`INSERT INTO rows_${spec.table} BY NAME SELECT ${fileNo} AS file_no, * FROM (${spec.select(h, head.fields, raw)})`);
+  await db.run(`DROP TABLE ${raw}`);
   const [{ n }] = await db.rows<{ n: bigint }>(`SELECT count(*) AS n FROM rows_${spec.table} WHERE file_no = ${fileNo}`);
   read.records = Number(n);
   report.read = read.records + read.broken.length;
+  report.encoding = source.encoding;
+  if (source.encoding === 'windows-1252') report.warnings.push(ENCODING_WARNING);
   if (report.read === 0) report.warnings.push('header only: no data rows');
   s.progress({ stage: 'ingest', item: key, done: source.bytes, total: size ?? source.bytes, unit: 'bytes' });
   return read;
@@ -570,7 +578,7 @@ async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], s: Ses
                 throw new CsvFileError(key, 1, 'no_register', `pupils are keyed by LAESTAB (${h.source.laestab}), but the schools file gives no LAESTABs: use the GIAS extract, or add a laestab column to the schools list`);
               }
             },
-            select: (h, header, scan) => pupilChecks(h, header, scan, { period, laCode: opts.laCode }),
+            select: (h, header, raw) => pupilChecks(h, header, raw, { period, laCode: opts.laCode }),
             duplicateColumn: () => 'upn',
           }
         : { layouts: LAYOUTS.contacts, what: 'contacts file', table: 'contacts', personal: true, select: contactChecks, duplicateColumn: () => 'contact_id' };
@@ -654,7 +662,8 @@ async function ingestSchools(keys: string[], s: Session): Promise<DatasetReport>
       layouts: LAYOUTS.schools,
       what: 'schools file',
       table: 'schools',
-      select: (h, header, scan) => schoolChecks(h, header, scan, { period, clusterAt }),
+      select: (h, header, raw) => schoolChecks(h, header, raw, { period, clusterColumn: clusterAt >= 0 }),
+      extra: clusterAt >= 0 ? { _cluster: clusterAt } : {},
       duplicateColumn: () => 'urn',
     });
     if (clusterAt >= 0) read.report.columns = { ...read.report.columns, cluster: opts.clusterColumn! };
@@ -721,7 +730,7 @@ async function ingestClassification(keys: string[], s: Session): Promise<Dataset
   // The OA-level file first: its codes are joined to postcodes through oa21.
   const oaReads: FileRead[] = [];
   for (const k of oaKeys) {
-    const read = await readFile(s, k, { layouts: [OA_CLASSIFICATION_LAYOUT], what: 'OA-level classification', table: 'oa', select: (h, header, scan) => oaChecks(h, header, scan, codes), duplicateColumn: (h) => h.source.oa21cd ?? 'oa21cd' });
+    const read = await readFile(s, k, { layouts: [OA_CLASSIFICATION_LAYOUT], what: 'OA-level classification', table: 'oa', select: (h, header, raw) => oaChecks(h, header, raw, codes), duplicateColumn: (h) => h.source.oa21cd ?? 'oa21cd' });
     if (plan.via !== 'oa-file') read.report.warnings.push(`not used: the classification comes from the lookup's ${plan.from}`);
     oaReads.push(read);
   }
@@ -736,10 +745,10 @@ async function ingestClassification(keys: string[], s: Session): Promise<Dataset
       layouts: plan.via === 'generic' ? LAYOUTS.classification.filter((l) => l.id === 'generic') : [NSPL_LAYOUT],
       what: 'postcode lookup',
       table: 'postcodes',
-      select: (h, header, scan) =>
+      select: (h, header, raw) =>
         plan.via === 'generic'
-          ? genericChecks(h, header, scan, vintage, codes)
-          : nsplChecks(h, header, scan, {
+          ? genericChecks(h, header, raw, vintage, codes)
+          : nsplChecks(h, header, raw, {
               vintage,
               segment: plan.via === 'oa-file' ? { via: 'oa-file' } : { via: 'column', column: plan.edition === 'oac21' ? 'oac21' : 'oac11', edition: plan.edition as 'oac11' | 'oac21' },
               codes,

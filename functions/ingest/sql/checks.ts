@@ -73,8 +73,13 @@ function structuralChecks(h: HeaderMap, header: string[]): Check[] {
   });
 }
 
-/** The read columns as f_<contract name> (text, '' for an empty field), and the record number. */
-function fields(h: HeaderMap, scan: CsvScan, extra: Record<string, number> = {}): string {
+/**
+ * The file's records as DuckDB reads them, numbered: the read columns as f_<contract name> (text,
+ * '' for an empty field), `extra` columns by position likewise. The checks run over this, once it
+ * is stored: numbering the records keeps file order, which DuckDB does in one thread, so the rest
+ * runs apart from it, in parallel.
+ */
+export function rawRecords(h: HeaderMap, scan: CsvScan, extra: Record<string, number> = {}): string {
   const cols = [...readColumns(h), ...Object.entries(extra)].map(([name, i]) => `coalesce(c${i}, '') AS f_${name}`);
   return `SELECT ordinality AS rec, ${cols.join(', ')} FROM ${readCsv(scan)}`;
 }
@@ -123,14 +128,14 @@ export interface PupilContext {
 }
 
 /** School census rows: UPN, then the school (URN, or LAESTAB through the register), the LA, NC year, FSM. */
-export function pupilChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: PupilContext): string {
+export function pupilChecks(h: HeaderMap, header: string[], raw: string, ctx: PupilContext): string {
   const byUrn = has(h, 'urn');
   const byLaestab = has(h, 'laestab');
   const useUrn = !byLaestab ? 'true' : !byUrn ? 'false' : `urn_t <> ''`;
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: 'NOT upn_shape_ok(upn)', reason: 'invalid_upn', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.invalid_upn) },
-    { when: 'NOT upn_ok(upn)', reason: 'bad_upn_check_letter', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.bad_upn_check_letter) },
+    { when: 'NOT upn_ok(upn, upn_n, upn_x)', reason: 'bad_upn_check_letter', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.bad_upn_check_letter) },
   ];
   if (byUrn) checks.push({ when: 'use_urn AND NOT urn_ok(urn_t)', reason: 'invalid_urn', column: `'urn'`, value: 'q_value(urn_t)', message: lit(MESSAGES.invalid_urn) });
   if (byLaestab) {
@@ -155,38 +160,38 @@ export function pupilChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: 
   const school = byLaestab
     ? `CASE WHEN use_urn THEN urn_t ELSE r.urn END AS urn FROM b LEFT JOIN reg_laestab r ON r.laestab = CASE WHEN use_urn THEN NULL ELSE le END`
     : 'urn_t AS urn FROM b';
-  return `WITH s AS (${fields(h, scan)}),
-  a AS (SELECT *, upper(js_trim(f_upn)) AS upn, ${byUrn ? 'js_trim(f_urn)' : "''"} AS urn_t, ${byLaestab ? 'laestab_norm(f_laestab)' : 'CAST(NULL AS VARCHAR)'} AS le,
-          nc_year(f_ncyear) AS ncyear, flag(f_fsm) AS fsm, pc_norm(f_postcode) AS postcode FROM s),
-  b AS (SELECT *, ${useUrn} AS use_urn FROM a),
+  return `WITH a AS (SELECT *, upper(js_trim(f_upn)) AS upn, ${byUrn ? 'js_trim(f_urn)' : "''"} AS urn_t, ${byLaestab ? 'js_trim(f_laestab)' : "''"} AS le_t,
+          upper(js_trim(f_ncyear)) AS nc_u, lower(js_trim(f_fsm)) AS fsm_l FROM ${raw}),
+  b AS (SELECT *, upn_digits(upn) AS upn_n, upn_last(upn) AS upn_x, ${byLaestab ? 'laestab_norm(le_t)' : 'CAST(NULL AS VARCHAR)'} AS le, nc_year(nc_u) AS ncyear, flag(fsm_l) AS fsm, pc_norm(f_postcode) AS postcode,
+          ${useUrn} AS use_urn FROM a),
   c AS (SELECT b.*, ${school}),
   d AS (SELECT c.*, g.la FROM c LEFT JOIN reg_la g ON g.urn = c.urn)
   SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, upn, urn, ncyear, fsm, postcode, la FROM d`;
 }
 
 /** Choice Advisers contacts: reference, date (its academic year is the period), channel, optional child fields. */
-export function contactChecks(h: HeaderMap, header: string[], scan: CsvScan): string {
+export function contactChecks(h: HeaderMap, header: string[], raw: string): string {
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: `id = ''`, reason: 'missing_value', column: `'contact_id'`, value: `''`, message: `'contact_id is blank'` },
     { when: 'ymd IS NULL', reason: 'invalid_date', column: `'contact_date'`, value: 'q_value(f_contact_date)', message: lit(MESSAGES.invalid_date_shape) },
     { when: 'NOT ymd_ok(ymd[1], ymd[2], ymd[3])', reason: 'invalid_date', column: `'contact_date'`, value: 'q_value(f_contact_date)', message: lit(MESSAGES.invalid_date_day) },
     { when: `cu <> '' AND NOT urn_ok(cu)`, reason: 'invalid_urn', column: `'child_urn'`, value: 'q_value(cu)', message: lit(MESSAGES.invalid_urn) },
-    { when: `cy <> '' AND nc_year(cy) IS NULL`, reason: 'invalid_ncyear', column: `'child_ncyear'`, value: 'q_value(cy)', message: lit(MESSAGES.invalid_ncyear) },
+    { when: `cy <> '' AND cy_n IS NULL`, reason: 'invalid_ncyear', column: `'child_ncyear'`, value: 'q_value(cy)', message: lit(MESSAGES.invalid_ncyear) },
   ];
-  return `WITH s AS (${fields(h, scan)}),
-  a AS (SELECT *, js_trim(f_contact_id) AS id, date_ymd(f_contact_date) AS ymd, ${has(h, 'child_urn') ? 'js_trim(f_child_urn)' : "''"} AS cu,
-          ${has(h, 'child_ncyear') ? 'js_trim(f_child_ncyear)' : "''"} AS cy FROM s),
-  b AS (SELECT *, ${rejection(checks)} AS rej FROM a),
-  c AS (SELECT *, CASE WHEN rej IS NULL THEN make_date(ymd[1], ymd[2], ymd[3]) END AS day FROM b)
-  SELECT rec, rej, academic_year(day) AS period, id AS contact_id, day AS contact_date, channel(f_channel) AS channel, pc_norm(f_postcode) AS postcode,
-    NULLIF(cu, '') AS child_urn, CASE WHEN cy <> '' THEN nc_year(cy) END AS child_ncyear FROM c`;
+  return `WITH a AS (SELECT *, js_trim(f_contact_id) AS id, js_trim(f_contact_date) AS date_t, lower(js_trim(f_channel)) AS channel_l,
+          ${has(h, 'child_urn') ? 'js_trim(f_child_urn)' : "''"} AS cu, ${has(h, 'child_ncyear') ? 'js_trim(f_child_ncyear)' : "''"} AS cy FROM ${raw}),
+  b AS (SELECT *, date_ymd(date_t) AS ymd, CASE WHEN cy <> '' THEN nc_year(upper(cy)) END AS cy_n FROM a),
+  c AS (SELECT *, ${rejection(checks)} AS rej FROM b),
+  d AS (SELECT *, CASE WHEN rej IS NULL THEN make_date(ymd[1], ymd[2], ymd[3]) END AS day FROM c)
+  SELECT rec, rej, academic_year(day) AS period, id AS contact_id, day AS contact_date, channel(channel_l) AS channel, pc_norm(f_postcode) AS postcode,
+    NULLIF(cu, '') AS child_urn, cy_n AS child_ncyear FROM d`;
 }
 
 export interface SchoolContext {
   period: string;
-  /** Position of a column chosen to supply the cluster (--cluster-column), if any. */
-  clusterAt?: number;
+  /** True when a column chosen with --cluster-column supplies the cluster (read as f__cluster). */
+  clusterColumn?: boolean;
 }
 
 /**
@@ -195,9 +200,8 @@ export interface SchoolContext {
  * `clusters` table (schools/clusters.csv, by URN then LAESTAB), else the chosen column, else the
  * list's own cluster column.
  */
-export function schoolChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: SchoolContext): string {
+export function schoolChecks(h: HeaderMap, header: string[], raw: string, ctx: SchoolContext): string {
   const gias = h.layout === 'gias';
-  const clusterAt = ctx.clusterAt ?? -1;
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: 'NOT urn_ok(urn)', reason: 'invalid_urn', column: `'urn'`, value: 'q_value(f_urn)', message: lit(MESSAGES.invalid_urn) },
@@ -205,30 +209,29 @@ export function schoolChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx:
   ];
   if (gias) {
     checks.push(
-      { when: 'status IS NULL', reason: 'invalid_status', column: `'status'`, value: 'q_value(js_trim(f_status))', message: lit(MESSAGES.invalid_status) },
-      { when: 'phase IS NULL', reason: 'invalid_phase', column: `'phase'`, value: 'q_value(js_trim(f_phase))', message: lit(MESSAGES.invalid_gias_phase) },
+      { when: 'status IS NULL', reason: 'invalid_status', column: `'status'`, value: 'q_value(status_t)', message: lit(MESSAGES.invalid_status) },
+      { when: 'phase IS NULL', reason: 'invalid_phase', column: `'phase'`, value: 'q_value(phase_t)', message: lit(MESSAGES.invalid_gias_phase) },
     );
   } else {
     checks.push(
-      { when: 'phase IS NULL', reason: 'invalid_phase', column: `'phase'`, value: 'q_value(js_trim(f_phase))', message: lit(`phase must be one of ${PHASES.join(', ')}`) },
+      { when: 'phase IS NULL', reason: 'invalid_phase', column: `'phase'`, value: 'q_value(phase_t)', message: lit(`phase must be one of ${PHASES.join(', ')}`) },
       { when: `le_t <> '' AND laestab IS NULL`, reason: 'invalid_laestab', column: `'laestab'`, value: 'q_value(le_t)', message: lit(MESSAGES.invalid_laestab) },
     );
   }
-  const own = clusterAt >= 0 ? 'js_trim(f__cluster)' : has(h, 'cluster') ? 'js_trim(f_cluster)' : "''";
+  const own = ctx.clusterColumn ? 'js_trim(f__cluster)' : has(h, 'cluster') ? 'js_trim(f_cluster)' : "''";
+  const trimmed = gias
+    ? `js_trim(f_la_code) AS la_t, js_trim(f_establishment_number) AS est_t, js_trim(f_status) AS status_t, js_trim(f_type) AS type_t, '' AS le_t`
+    : `${has(h, 'laestab') ? 'js_trim(f_laestab)' : "''"} AS le_t`;
   const school = gias
-    ? `CASE WHEN regexp_full_match(js_trim(f_la_code), '[0-9]{3}') THEN js_trim(f_la_code) END AS la_code,
-       gias_status(f_status) AS status, gias_phase(f_phase, f_type) AS phase, '' AS le_t`
-    : `${has(h, 'laestab') ? 'js_trim(f_laestab)' : "''"} AS le_t, 'open' AS status, phase(f_phase) AS phase`;
-  const laestab = gias
-    ? `CASE WHEN la_code IS NOT NULL AND regexp_full_match(js_trim(f_establishment_number), '[0-9]{4}') THEN la_code || js_trim(f_establishment_number) END`
-    : `CASE WHEN le_t <> '' THEN laestab_norm(le_t) END`;
-  return `WITH s AS (${fields(h, scan, clusterAt >= 0 ? { _cluster: clusterAt } : {})}),
-  a AS (SELECT *, js_trim(f_urn) AS urn, ${has(h, 'name') ? 'js_trim(f_name)' : "''"} AS name, ${school} FROM s),
-  b AS (SELECT *, ${laestab} AS laestab FROM a),
-  c AS (SELECT b.*, ${gias ? 'la_code' : 'left(laestab, 3)'} AS la_code_, coalesce(byurn.cluster, byle.cluster, NULLIF(${own}, '')) AS cluster
-        FROM b LEFT JOIN clusters byurn ON byurn.key = b.urn LEFT JOIN clusters byle ON byle.key = b.laestab)
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(js_trim(f_postcode)) AS postcode,
-    la_code_ AS la_code, status FROM c`;
+    ? `CASE WHEN regexp_full_match(la_t, '[0-9]{3}') THEN la_t END AS la_code, gias_status(lower(status_t)) AS status, gias_phase(lower(phase_t), lower(type_t)) AS phase`
+    : `'open' AS status, phase(lower(phase_t)) AS phase, CASE WHEN le_t <> '' THEN laestab_norm(le_t) END AS laestab`;
+  const laestab = gias ? `CASE WHEN la_code IS NOT NULL AND regexp_full_match(est_t, '[0-9]{4}') THEN la_code || est_t END AS laestab` : 'left(laestab, 3) AS la_code';
+  return `WITH a AS (SELECT *, js_trim(f_urn) AS urn, ${has(h, 'name') ? 'js_trim(f_name)' : "''"} AS name, js_trim(f_phase) AS phase_t, ${own} AS own_cluster, ${trimmed} FROM ${raw}),
+  b AS (SELECT *, ${school} FROM a),
+  c AS (SELECT *, ${laestab} FROM b),
+  d AS (SELECT c.*, coalesce(byurn.cluster, byle.cluster, NULLIF(own_cluster, '')) AS cluster
+        FROM c LEFT JOIN clusters byurn ON byurn.key = c.urn LEFT JOIN clusters byle ON byle.key = c.laestab)
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(js_trim(f_postcode)) AS postcode, la_code, status FROM d`;
 }
 
 export interface NsplContext {
@@ -242,18 +245,17 @@ export interface NsplContext {
 }
 
 /** NSPL rows (any release): postcode, then the segment of the chosen edition; areas, country, IMD rank, location. */
-export function nsplChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: NsplContext): string {
+export function nsplChecks(h: HeaderMap, header: string[], raw: string, ctx: NsplContext): string {
   const src = (c: string) => lit(h.source[c] ?? c);
-  const opt = (c: string) => (has(h, c) ? `f_${c}` : 'CAST(NULL AS VARCHAR)');
+  const trim = (c: string) => (has(h, c) ? `js_trim(f_${c})` : 'CAST(NULL AS VARCHAR)');
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: 'postcode IS NULL', reason: 'invalid_postcode', column: src('postcode'), value: 'q_value(f_postcode)', message: lit(MESSAGES.invalid_postcode) },
   ];
   let segment: string;
   if (ctx.segment.via === 'column') {
-    const raw = `oac_code(f_${ctx.segment.column})`;
     // Areas outside the 2021 classification (Scotland, Northern Ireland, the islands) carry a pseudo code.
-    segment = ctx.segment.edition === 'oac21' ? `CASE WHEN ${raw} IN ('9Z9', 'Z9') THEN NULL ELSE ${raw} END` : raw;
+    segment = ctx.segment.edition === 'oac21' ? `CASE WHEN oac IN ('9Z9', 'Z9') THEN NULL ELSE oac END` : 'oac';
     checks.push({
       when: `segment IS NOT NULL AND NOT list_contains(${codeList(ctx.codes)}, segment)`,
       reason: 'unknown_segment',
@@ -262,46 +264,44 @@ export function nsplChecks(h: HeaderMap, header: string[], scan: CsvScan, ctx: N
       message: lit(`not a ${ctx.label} subgroup code`),
     });
   } else segment = 'o.segment';
+  const oac = ctx.segment.via === 'column' ? `gss_code(upper(js_trim(f_${ctx.segment.column})))` : 'CAST(NULL AS VARCHAR)';
   // The output area that names the nation when nothing else does: oa21 when the lookup has it, else oa11.
-  const oa = has(h, 'oa21') ? 'f_oa21' : opt('oa11');
-  const join = ctx.segment.via === 'oa-file' ? 'LEFT JOIN oa_segments o ON o.oa = gss_code(s.f_oa21)' : '';
-  return `WITH s AS (${fields(h, scan)}),
-  a AS (SELECT s.*, pc_norm(f_postcode) AS postcode, ${segment} AS segment, gss_code(${opt('lsoa')}) AS lsoa, gss_code(f_laua) AS laua,
-          js_number(${opt('imd')}) AS imd, js_number(f_lat) AS lat_n, js_number(f_long) AS long_n FROM s ${join}),
-  b AS (SELECT *, coalesce(nation(${opt('ctry')}), nation(lsoa), nation(laua), nation(${oa})) AS country,
-          CASE WHEN imd > 0 AND imd = floor(imd) THEN TRY_CAST(imd AS INTEGER) END AS imd_rank,
-          lat_n IS NOT NULL AND long_n IS NOT NULL AND abs(lat_n) <= 90 AS located FROM a)
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.vintage)} AS vintage, postcode, js_trim(f_doterm) <> '' AS terminated, segment, gss_code(f_ward) AS ward,
+  const oa = has(h, 'oa21') ? 'oa21' : 'oa11';
+  const join = ctx.segment.via === 'oa-file' ? 'LEFT JOIN oa_segments o ON o.oa = b.oa21_code' : '';
+  return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, js_trim(f_doterm) AS doterm_t, js_trim(f_ward) AS ward_t, js_trim(f_laua) AS laua_t,
+          ${trim('lsoa')} AS lsoa_t, ${trim('ctry')} AS ctry_t, ${trim(oa)} AS oa_t, ${trim('imd')} AS imd_t, js_trim(f_lat) AS lat_t, js_trim(f_long) AS long_t,
+          ${oac} AS oac FROM ${raw}),
+  b AS (SELECT *, gss_code(lsoa_t) AS lsoa, gss_code(laua_t) AS laua, ${oa === 'oa21' ? 'gss_code(oa_t)' : 'NULL'} AS oa21_code,
+          js_number(imd_t) AS imd, js_number(lat_t) AS lat_n, js_number(long_t) AS long_n FROM a),
+  c AS (SELECT b.*, ${segment} AS segment, coalesce(nation(ctry_t), nation(lsoa), nation(laua), nation(oa_t)) AS country,
+          CASE WHEN isfinite(imd) AND imd > 0 AND imd = floor(imd) THEN TRY_CAST(imd AS INTEGER) END AS imd_rank,
+          isfinite(lat_n) AND isfinite(long_n) AND abs(lat_n) <= 90 AS located FROM b ${join})
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.vintage)} AS vintage, postcode, doterm_t <> '' AS terminated, segment, gss_code(ward_t) AS ward,
     lsoa, laua, country, imd_rank, CASE WHEN imd_rank IS NOT NULL AND country = 'E' THEN ${ctx.imdEdition ? lit(ctx.imdEdition) : 'NULL'} END AS imd_edition,
-    CASE WHEN located THEN lat_n END AS lat, CASE WHEN located THEN long_n END AS long FROM b`;
+    CASE WHEN located THEN lat_n END AS lat, CASE WHEN located THEN long_n END AS long FROM c`;
 }
 
 /** OA-level OAC 2021 rows: output area, subgroup (one of the codes), group and supergroup consistent with it. */
-export function oaChecks(h: HeaderMap, header: string[], scan: CsvScan, codes: string[]): string {
+export function oaChecks(h: HeaderMap, header: string[], raw: string, codes: string[]): string {
   const src = (c: string) => lit(h.source[c] ?? c);
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: `NOT regexp_full_match(oa, '[EWSN][0-9]{8}')`, reason: 'invalid_oa', column: src('oa21cd'), value: 'q_value(oa)', message: `'not a 2021 output area code (e.g. E00000001)'` },
-    {
-      when: `sub IS NULL OR NOT list_contains(${codeList(codes)}, sub)`,
-      reason: 'unknown_segment',
-      column: src('subgroup'),
-      value: 'q_value(js_trim(f_subgroup))',
-      message: `'not an OAC 2021 subgroup code'`,
-    },
+    { when: `sub IS NULL OR NOT list_contains(${codeList(codes)}, sub)`, reason: 'unknown_segment', column: src('subgroup'), value: 'q_value(sub_t)', message: `'not an OAC 2021 subgroup code'` },
   ];
   for (const [col, len] of [['group', 2], ['supergroup', 1]] as const) {
     if (!has(h, col)) continue;
-    const v = `upper(js_trim(f_${col}))`;
+    const v = `${col}_u`;
     checks.push({ when: `${v} <> '' AND ${v} <> left(sub, ${len})`, reason: 'inconsistent_segment', column: src(col), value: `q_value(${v})`, message: `'${col} ' || ${v} || ' does not contain subgroup ' || sub` });
   }
-  return `WITH s AS (${fields(h, scan)}),
-  a AS (SELECT *, upper(js_trim(f_oa21cd)) AS oa, oac_code(f_subgroup) AS sub FROM s)
-  SELECT rec, ${rejection(checks)} AS rej, oa, sub AS segment FROM a`;
+  const levels = (['group', 'supergroup'] as const).filter((c) => has(h, c)).map((c) => `, upper(js_trim(f_${c})) AS ${c}_u`).join('');
+  return `WITH a AS (SELECT *, upper(js_trim(f_oa21cd)) AS oa, js_trim(f_subgroup) AS sub_t${levels} FROM ${raw}),
+  b AS (SELECT *, gss_code(upper(sub_t)) AS sub FROM a)
+  SELECT rec, ${rejection(checks)} AS rej, oa, sub AS segment FROM b`;
 }
 
 /** A licensed classification as postcode,segment[,ward] with its own dictionary's codes. */
-export function genericChecks(h: HeaderMap, header: string[], scan: CsvScan, vintage: string, codes: string[]): string {
+export function genericChecks(h: HeaderMap, header: string[], raw: string, vintage: string, codes: string[]): string {
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: 'postcode IS NULL', reason: 'invalid_postcode', column: `'postcode'`, value: 'q_value(f_postcode)', message: lit(MESSAGES.invalid_postcode) },
@@ -313,8 +313,7 @@ export function genericChecks(h: HeaderMap, header: string[], scan: CsvScan, vin
       message: `'segment code is not in classification/segments.csv'`,
     },
   ];
-  return `WITH s AS (${fields(h, scan)}),
-  a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(f_segment) AS segment, ${has(h, 'ward') ? 'gss_code(f_ward)' : 'CAST(NULL AS VARCHAR)'} AS ward FROM s)
+  return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(js_trim(f_segment)) AS segment, ${has(h, 'ward') ? 'gss_code(js_trim(f_ward))' : 'CAST(NULL AS VARCHAR)'} AS ward FROM ${raw})
   SELECT rec, ${rejection(checks)} AS rej, ${lit(vintage)} AS vintage, postcode, false AS terminated, segment, ward, NULL AS lsoa, NULL AS laua,
     nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM a`;
 }

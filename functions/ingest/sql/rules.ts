@@ -66,19 +66,46 @@ export const STATUS_WORDS: [string, string][] = [
 
 export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const list = (xs: string[]) => xs.map(lit).join(', ');
+
+/** The value `v` maps to in `pairs` (one lookup, `v` evaluated once), else NULL. */
+const lookup = (v: string, pairs: [string, string][], type = 'VARCHAR') =>
+  `CAST([${pairs.map(([, to]) => (type === 'VARCHAR' ? lit(to) : to)).join(', ')}] AS ${type}[])[list_position([${list(pairs.map(([from]) => from))}], ${v})]`;
+
+/** Each NC year as written after "Year"/"Y" is dropped: itself, with a leading zero, or "Reception". */
+const NC_SPELLINGS: [string, string][] = [
+  ...NCYEAR_VALUES.map((v): [string, string] => [v, v]),
+  ...Array.from({ length: 10 }, (_, d): [string, string] => [`0${d}`, String(d)]).filter(([, v]) => NCYEAR_VALUES.includes(v)),
+  ['RECEPTION', 'R'],
+];
 const firstMatch = (v: string, words: [string, string][], otherwise = 'NULL') =>
   `CASE ${words.map(([re, value]) => `WHEN regexp_full_match(${v}, ${lit(`(${re})`)}) THEN ${lit(value)}`).join(' ')} ELSE ${otherwise} END`;
 
-/** UPN check letter of an upper-case candidate: characters 2-13 weighted by position, mod 23 (functions/domain/upn.ts). */
+/**
+ * UPN check sum (functions/domain/upn.ts): characters 2-13 weighted by their position (2..13).
+ * Characters 2-12 are the decimal digits of n; with q_j = n // 10^j, the digit j places from the
+ * right is q_j - 10 q_(j+1), and its weight is 12 - j, so the weighted sum of the digits telescopes
+ * to 12 q_0 + sum over j = 1..10 of (9j - 118) q_j: ten integer divisions instead of twenty-two
+ * operations on characters. Character 13 is a digit or a letter of the alphabet; `x` is its place
+ * in "0123456789" followed by the alphabet (1-based), so its value is x - 1 for a digit and x - 11
+ * for a letter.
+ */
 const upnSum = [
-  ...Array.from({ length: 11 }, (_, i) => `(ascii(substr(u, ${i + 2}, 1)) - 48) * ${i + 2}`),
-  `13 * CASE WHEN substr(u, 13, 1) <= '9' THEN ascii(substr(u, 13, 1)) - 48 ELSE instr('${UPN_ALPHABET}', substr(u, 13, 1)) - 1 END`,
+  '12 * n',
+  ...Array.from({ length: 10 }, (_, i) => `${9 * (i + 1) - 118} * (n // ${10n ** BigInt(i + 1)})`),
+  `13 * (x - CASE WHEN x > 10 THEN 11 ELSE 1 END)`,
 ].join(' + ');
 
-/** `CREATE MACRO` statements, run once per ingest session. */
+/**
+ * `CREATE MACRO` statements, run once per ingest session. A macro is expanded where it is used, so
+ * each one refers to its argument once where it can (a lookup in a list rather than a chain of
+ * comparisons) and takes values the caller has already trimmed or cased: the checks compute those
+ * once per row, in their own projection.
+ */
 export const RULE_MACROS: string[] = [
-  // Trimming as JavaScript's String.prototype.trim does.
-  `js_trim(s) AS trim(s, ${WS_CHARS})`,
+  // Trimming as JavaScript's String.prototype.trim does. trim() with a set of characters is slow,
+  // so only values that begin or end with a control character, a space or a non-ASCII character
+  // (every JavaScript whitespace character is one of those) go through it.
+  `js_trim(s) AS CASE WHEN ascii(s) <= 32 OR ascii(s) >= 160 OR ascii(right(s, 1)) <= 32 OR ascii(right(s, 1)) >= 160 THEN trim(s, ${WS_CHARS}) ELSE s END`,
   // The `postcode` library's rule (what toNormalised makes of the value with all whitespace
   // removed): 1-2 letters, a digit, an optional letter or digit, then a digit and two letters, in
   // upper case with one space before the last three. Already normalised values are kept as they are.
@@ -88,41 +115,46 @@ export const RULE_MACROS: string[] = [
   `pc_sector(p) AS left(p, length(p) - 2)`,
   // UPN (already trimmed and upper-cased): the shape, then the DfE check letter.
   `upn_shape_ok(u) AS regexp_full_match(u, '[A-Z][0-9]{11}[0-9A-Z]')`,
-  `upn_ok(u) AS regexp_full_match(u, '[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]') AND substr('${UPN_ALPHABET}', 1 + (${upnSum}) % 23, 1) = left(u, 1)`,
+  /** The check letter's place in the alphabet (0 = A), from upn_digits and upn_last of a UPN. */
+  `upn_check_letter(n, x) AS (${upnSum}) % 23`,
+  `upn_digits(u) AS TRY_CAST(substr(u, 2, 11) AS BIGINT)`,
+  `upn_last(u) AS instr('0123456789${UPN_ALPHABET}', right(u, 1))`,
+  /** u is a UPN of the right shape; n = upn_digits(u), x = upn_last(u): its first letter is the check letter. */
+  `upn_ok(u, n, x) AS regexp_full_match(u, '[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]') AND upn_check_letter(n, x) = instr('${UPN_ALPHABET}', left(u, 1)) - 1`,
   `urn_ok(s) AS regexp_full_match(s, '[0-9]{6}')`,
-  /** LAESTAB written 8862001, 886/2001, 886-2001 or 886 2001: its 7 digits, or NULL. */
-  `laestab_norm(s) AS CASE WHEN regexp_full_match(js_trim(s), '[0-9]{3}[${WS}]*[/\\-${WS}]?[${WS}]*[0-9]{4}') THEN regexp_replace(js_trim(s), '[^0-9]', '', 'g') END`,
-  /** NC year: "Year 7", "Y07", "07", "Reception" -> 7, 7, 7, R; NULL when it is none of N1, N2, R, X, 1..14. */
-  `nc_strip(s) AS regexp_replace(upper(js_trim(s)), '^(YEAR|Y)[${WS}]*', '')`,
-  `nc_canon(v) AS CASE WHEN regexp_full_match(v, '0[0-9]') THEN right(v, 1) WHEN v = 'RECEPTION' THEN 'R' ELSE v END`,
-  `nc_year(s) AS CASE WHEN nc_canon(nc_strip(s)) IN (${list(NCYEAR_VALUES)}) THEN nc_canon(nc_strip(s)) END`,
-  `flag(s) AS CASE WHEN lower(js_trim(s)) IN (${list(TRUE_WORDS)}) THEN true WHEN lower(js_trim(s)) IN (${list(FALSE_WORDS)}) THEN false END`,
-  /** [year, month, day] of an ISO yyyy-mm-dd or UK d/m/yyyy date, or NULL when it is neither. */
-  `date_ymd(s) AS CASE
-     WHEN regexp_full_match(js_trim(s), '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN [CAST(substr(js_trim(s), 1, 4) AS INTEGER), CAST(substr(js_trim(s), 6, 2) AS INTEGER), CAST(substr(js_trim(s), 9, 2) AS INTEGER)]
-     WHEN regexp_full_match(js_trim(s), '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}') THEN [CAST(split_part(js_trim(s), '/', 3) AS INTEGER), CAST(split_part(js_trim(s), '/', 2) AS INTEGER), CAST(split_part(js_trim(s), '/', 1) AS INTEGER)]
+  /** LAESTAB (trimmed) written 8862001, 886/2001, 886-2001 or 886 2001: its 7 digits, or NULL. */
+  `laestab_norm(t) AS CASE WHEN regexp_full_match(t, '[0-9]{3}[${WS}]*[/\\-${WS}]?[${WS}]*[0-9]{4}') THEN regexp_replace(t, '[^0-9]', '', 'g') END`,
+  /** NC year from its trimmed, upper-case text: "YEAR 7", "Y07", "07", "RECEPTION" -> 7, 7, 7, R; NULL when it is none of N1, N2, R, X, 1..14. */
+  `nc_year(u) AS ${lookup(`regexp_replace(u, '^(YEAR|Y)[${WS}]*', '')`, NC_SPELLINGS)}`,
+  /** Y/N, Yes/No, true/false, T/F, 1/0 (trimmed, lower case) as a boolean, else NULL. */
+  `flag(l) AS ${lookup('l', [...TRUE_WORDS.map((w): [string, string] => [w, 'true']), ...FALSE_WORDS.map((w): [string, string] => [w, 'false'])], 'BOOLEAN')}`,
+  /** [year, month, day] of a trimmed ISO yyyy-mm-dd or UK d/m/yyyy date, or NULL when it is neither. */
+  `date_ymd(t) AS CASE
+     WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN [CAST(substr(t, 1, 4) AS INTEGER), CAST(substr(t, 6, 2) AS INTEGER), CAST(substr(t, 9, 2) AS INTEGER)]
+     WHEN regexp_full_match(t, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}') THEN [CAST(split_part(t, '/', 3) AS INTEGER), CAST(split_part(t, '/', 2) AS INTEGER), CAST(split_part(t, '/', 1) AS INTEGER)]
    END`,
   /** A real calendar day between 1900 and 2200 (31/02 is not). make_date's arguments are clamped so it never fails. */
   `ymd_ok(y, m, d) AS m BETWEEN 1 AND 12 AND d BETWEEN 1 AND 31 AND y BETWEEN 1900 AND 2200
      AND d <= day(last_day(make_date(least(greatest(y, 1900), 2200), least(greatest(m, 1), 12), 1)))`,
   /** Academic year (September to August) of a date: 2025-10-01 -> 2025-26. */
   `academic_year(d) AS CAST(year(d) - CASE WHEN month(d) >= 9 THEN 0 ELSE 1 END AS VARCHAR) || '-' || lpad(CAST((year(d) + CASE WHEN month(d) >= 9 THEN 1 ELSE 0 END) % 100 AS VARCHAR), 2, '0')`,
-  `channel(s) AS ${firstMatch('lower(js_trim(s))', CHANNEL_WORDS, "'other'")}`,
-  `phase(s) AS ${firstMatch('lower(js_trim(s))', PHASE_WORDS)}`,
-  // GIAS: the establishment type marks special schools and pupil referral units (often phase "Not applicable").
+  /** Contact channel of a trimmed, lower-case value; anything unrecognised (or blank) is `other`. */
+  `channel(l) AS ${firstMatch('l', CHANNEL_WORDS, "'other'")}`,
+  /** School phase of a trimmed, lower-case value (an LA list), else NULL. */
+  `phase(l) AS ${firstMatch('l', PHASE_WORDS)}`,
+  // GIAS (trimmed, lower-case phase and type): the establishment type marks special schools and
+  // pupil referral units (often phase "Not applicable").
   `gias_phase(p, t) AS CASE
-     WHEN regexp_matches(lower(js_trim(t)), '\\bspecial\\b') THEN 'special'
-     WHEN regexp_matches(lower(js_trim(t)), 'pupil referral unit|alternative provision') THEN 'alternative_provision'
-     ELSE coalesce(${firstMatch('lower(js_trim(p))', GIAS_PHASE_WORDS)}, phase(p)) END`,
-  `gias_status(s) AS ${firstMatch('lower(js_trim(s))', STATUS_WORDS)}`,
-  /** A GSS code as given, NULL when blank or a pseudo code (E99999999: no such area). */
-  `gss_code(s) AS CASE WHEN js_trim(s) = '' OR regexp_full_match(js_trim(s), '[A-Z]99999999') THEN NULL ELSE js_trim(s) END`,
-  /** An OAC code in the names' form ("1a1" -> "1A1"), NULL when blank or a pseudo code. */
-  `oac_code(s) AS CASE WHEN js_trim(s) = '' OR regexp_full_match(upper(js_trim(s)), '[A-Z]99999999') THEN NULL ELSE upper(js_trim(s)) END`,
-  /** Nation of a GSS code by its first letter (E, W, S, N; L and M for the Channel Islands and the Isle of Man). */
-  `nation(s) AS CASE WHEN regexp_full_match(js_trim(s), '[EWSNLM][0-9]{8}') THEN left(js_trim(s), 1) END`,
-  /** A decimal number as JavaScript's Number() reads one (NULL when blank, not a number or not finite). */
-  `js_number(s) AS CASE WHEN regexp_full_match(js_trim(s), '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AND isfinite(TRY_CAST(js_trim(s) AS DOUBLE)) THEN TRY_CAST(js_trim(s) AS DOUBLE) END`,
+     WHEN regexp_matches(t, '\\bspecial\\b') THEN 'special'
+     WHEN regexp_matches(t, 'pupil referral unit|alternative provision') THEN 'alternative_provision'
+     ELSE coalesce(${firstMatch('p', GIAS_PHASE_WORDS)}, phase(p)) END`,
+  `gias_status(l) AS ${firstMatch('l', STATUS_WORDS)}`,
+  /** A trimmed GSS code as given, NULL when blank or a pseudo code (E99999999: no such area). */
+  `gss_code(t) AS CASE WHEN t = '' OR (length(t) = 9 AND regexp_full_match(t, '[A-Z]99999999')) THEN NULL ELSE t END`,
+  /** Nation of a trimmed GSS code by its first letter (E, W, S, N; L and M for the Channel Islands and the Isle of Man). */
+  `nation(t) AS CASE WHEN regexp_full_match(t, '[EWSNLM][0-9]{8}') THEN left(t, 1) END`,
+  /** A trimmed decimal number as JavaScript's Number() reads one (NULL when blank, not a number or not finite). */
+  `js_number(t) AS CASE WHEN regexp_full_match(t, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') THEN TRY_CAST(t AS DOUBLE) END`,
   // Quarantine values: a UPN never leaves ingest in clear (masked to its length); long values are cut.
   `q_upn(v) AS repeat('*', least(length(v), 13))`,
   `q_value(v) AS CASE WHEN length(v) > 60 THEN left(v, 60) || '…' ELSE v END`,
