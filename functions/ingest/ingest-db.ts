@@ -25,8 +25,8 @@ export interface IngestDbOptions {
   threads?: number;
 }
 
-/** DuckDB's memory cap for ingest: CATCHMENT_INGEST_MEMORY, else 1500MB (the whole local run stays under 3 GB). */
-export const DEFAULT_INGEST_MEMORY = process.env.CATCHMENT_INGEST_MEMORY || '1500MB';
+/** DuckDB's memory cap for ingest: CATCHMENT_INGEST_MEMORY (the ingest Lambda sets it from its memory), else 1500MB (the whole local run stays under 3 GB). */
+export const defaultIngestMemory = () => process.env.CATCHMENT_INGEST_MEMORY || '1500MB';
 
 export class IngestDbError extends Error {
   constructor(message: string) {
@@ -50,7 +50,7 @@ export class IngestDb {
   static async open(opts: IngestDbOptions): Promise<IngestDb> {
     mkdirSync(opts.dir, { recursive: true });
     const config: Record<string, string> = {
-      memory_limit: opts.memoryLimit ?? DEFAULT_INGEST_MEMORY,
+      memory_limit: opts.memoryLimit ?? defaultIngestMemory(),
       temp_directory: join(opts.dir, 'spill'),
       // Everything ingest needs is built in: never download or load an extension (Lambda has no network to it).
       autoinstall_known_extensions: 'false',

@@ -77,7 +77,7 @@ export interface IngestOptions {
   clusterColumn?: string;
   /** Where downloads, decoded copies and DuckDB's files go while ingest runs (default: the OS temporary directory). */
   workDir?: string;
-  /** DuckDB's memory cap for ingest (default DEFAULT_INGEST_MEMORY). */
+  /** DuckDB's memory cap for ingest (default defaultIngestMemory()). */
   memoryLimit?: string;
 }
 

@@ -277,15 +277,16 @@ describe('ingest', () => {
 });
 
 describe('lambda functions', () => {
-  it('run Node.js 22 on ARM64 with active tracing, JSON logs in their own log group, Powertools settings', () => {
+  it('run Node.js 22 on ARM64 (ingest on x86_64, for the DuckDB binary) with active tracing, JSON logs in their own log group, Powertools settings', () => {
     // Every function but CDK's BucketDeployment provider (deploy-time only, its runtime chosen by CDK).
     const fns = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
     expect(fns).toHaveLength(6);
     const portalApi = logicalId(s.stack, s.stack.portal.function);
+    const ingest = logicalId(s.stack, s.stack.ingest.function);
     for (const [id, f] of fns) {
       const p = f.Properties;
       expect(p.Runtime, id).toBe('nodejs22.x');
-      expect(p.Architectures, id).toEqual(['arm64']);
+      expect(p.Architectures, id).toEqual([id === ingest ? 'x86_64' : 'arm64']);
       expect(p.Handler, id).toBe('index.handler');
       expect(p.TracingConfig, id).toEqual({ Mode: 'Active' });
       expect(p.LoggingConfig.LogFormat, id).toBe('JSON');
@@ -318,6 +319,12 @@ describe('lambda functions', () => {
     const props = (fn: object) => s.json.Resources[logicalId(s.stack, fn)].Properties;
     expect(props(s.stack.profilesFunction).Timeout).toBe(900);
     expect(props(s.stack.renderPdfsFunction)).toMatchObject({ Timeout: 900, MemorySize: 1769 });
+  });
+
+  it('sizes the ingest function for England-scale files: 6 GB (DuckDB 60% of it), 10 GB of /tmp, 15 minutes', () => {
+    const p = s.json.Resources[logicalId(s.stack, s.stack.ingest.function)].Properties;
+    expect(p).toMatchObject({ MemorySize: 6144, EphemeralStorage: { Size: 10240 }, Timeout: 900 });
+    expect(p.Environment.Variables.CATCHMENT_INGEST_MEMORY).toBe('3686MB');
   });
 
   it('gives the pseudonymisation secret id to the ingest function only', () => {
