@@ -62,13 +62,14 @@ function structuralChecks(h: HeaderMap, header: string[]): Check[] {
     const mask = (x: string) => (name === 'upn' ? `q_upn(${x})` : `q_value(${x})`);
     return [
       {
-        when: `length(${v}) > ${MAX_FIELD_LENGTH}`,
+        // strlen (bytes, constant time) first: a field of at most that many bytes is short enough.
+        when: `strlen(${v}) > ${MAX_FIELD_LENGTH} AND length(${v}) > ${MAX_FIELD_LENGTH}`,
         reason: 'field_too_long',
         column: lit(header[i]!),
         value: mask(`left(${v}, 40)`),
         message: `'field is ' || length(${v}) || ' characters; the limit is ${MAX_FIELD_LENGTH}'`,
       },
-      { when: `contains(${v}, chr(65533))`, reason: 'invalid_encoding', column: lit(header[i]!), value: mask(v), message: lit(MESSAGES.invalid_encoding) },
+      { when: `fffd AND contains(${v}, chr(65533))`, reason: 'invalid_encoding', column: lit(header[i]!), value: mask(v), message: lit(MESSAGES.invalid_encoding) },
     ];
   });
 }
@@ -82,6 +83,16 @@ function structuralChecks(h: HeaderMap, header: string[]): Check[] {
 export function rawRecords(h: HeaderMap, scan: CsvScan, extra: Record<string, number> = {}): string {
   const cols = [...readColumns(h), ...Object.entries(extra)].map(([name, i]) => `coalesce(c${i}, '') AS f_${name}`);
   return `SELECT ordinality AS rec, ${cols.join(', ')} FROM ${readCsv(scan)}`;
+}
+
+/**
+ * The raw records with `ws`: whether any field the checks read begins or ends with whitespace
+ * (rules.ts ws_around), so that tr(ws, f) trims only in the rows that need it, and `fffd`: whether
+ * any holds U+FFFD (a byte that was not UTF-8), so that the per-field test runs only there.
+ */
+function guarded(h: HeaderMap, raw: string): string {
+  const cols = readColumns(h).map(([n]) => `f_${n}`);
+  return `SELECT * EXCLUDE (joined), ws_around(joined) AS ws, contains(joined, chr(65533)) AS fffd FROM (SELECT *, concat_ws(chr(31), ${cols.join(', ')}) AS joined FROM ${raw})`;
 }
 
 /** A list of codes as a SQL list of text (typed, so that an empty one is too). */
@@ -160,9 +171,9 @@ export function pupilChecks(h: HeaderMap, header: string[], raw: string, ctx: Pu
   const school = byLaestab
     ? `CASE WHEN use_urn THEN urn_t ELSE r.urn END AS urn FROM b LEFT JOIN reg_laestab r ON r.laestab = CASE WHEN use_urn THEN NULL ELSE le END`
     : 'urn_t AS urn FROM b';
-  return `WITH a AS (SELECT *, upper(js_trim(f_upn)) AS upn, ${byUrn ? 'js_trim(f_urn)' : "''"} AS urn_t, ${byLaestab ? 'js_trim(f_laestab)' : "''"} AS le_t,
-          upper(js_trim(f_ncyear)) AS nc_u, lower(js_trim(f_fsm)) AS fsm_l FROM ${raw}),
-  b AS (SELECT *, upn_digits(upn) AS upn_n, upn_last(upn) AS upn_x, ${byLaestab ? 'laestab_norm(le_t)' : 'CAST(NULL AS VARCHAR)'} AS le, nc_year(nc_u) AS ncyear, flag(fsm_l) AS fsm, pc_norm(f_postcode) AS postcode,
+  return `WITH a AS (SELECT *, CASE WHEN regexp_full_match(f_upn, '[A-Z][0-9]{11}[0-9A-Z]') THEN f_upn ELSE upper(js_trim(f_upn)) END AS upn, ${byUrn ? 'tr(ws, f_urn)' : "''"} AS urn_t, ${byLaestab ? 'tr(ws, f_laestab)' : "''"} AS le_t,
+          upper(tr(ws, f_ncyear)) AS nc_u, lower(tr(ws, f_fsm)) AS fsm_l FROM (${guarded(h, raw)})),
+  b AS (SELECT *, upn_digits(upn) AS upn_n, upn_last(upn) AS upn_x, ${byLaestab ? 'laestab_norm(le_t)' : 'CAST(NULL AS VARCHAR)'} AS le, nc_year(nc_u) AS ncyear, flag(fsm_l) AS fsm, pc_valid(pc_format(f_postcode)) AS postcode,
           ${useUrn} AS use_urn FROM a),
   c AS (SELECT b.*, ${school}),
   d AS (SELECT c.*, g.la FROM c LEFT JOIN reg_la g ON g.urn = c.urn)
@@ -179,8 +190,8 @@ export function contactChecks(h: HeaderMap, header: string[], raw: string): stri
     { when: `cu <> '' AND NOT urn_ok(cu)`, reason: 'invalid_urn', column: `'child_urn'`, value: 'q_value(cu)', message: lit(MESSAGES.invalid_urn) },
     { when: `cy <> '' AND cy_n IS NULL`, reason: 'invalid_ncyear', column: `'child_ncyear'`, value: 'q_value(cy)', message: lit(MESSAGES.invalid_ncyear) },
   ];
-  return `WITH a AS (SELECT *, js_trim(f_contact_id) AS id, js_trim(f_contact_date) AS date_t, lower(js_trim(f_channel)) AS channel_l,
-          ${has(h, 'child_urn') ? 'js_trim(f_child_urn)' : "''"} AS cu, ${has(h, 'child_ncyear') ? 'js_trim(f_child_ncyear)' : "''"} AS cy FROM ${raw}),
+  return `WITH a AS (SELECT *, tr(ws, f_contact_id) AS id, tr(ws, f_contact_date) AS date_t, lower(tr(ws, f_channel)) AS channel_l,
+          ${has(h, 'child_urn') ? 'tr(ws, f_child_urn)' : "''"} AS cu, ${has(h, 'child_ncyear') ? 'tr(ws, f_child_ncyear)' : "''"} AS cy FROM (${guarded(h, raw)})),
   b AS (SELECT *, date_ymd(date_t) AS ymd, CASE WHEN cy <> '' THEN nc_year(upper(cy)) END AS cy_n FROM a),
   c AS (SELECT *, ${rejection(checks)} AS rej FROM b),
   d AS (SELECT *, CASE WHEN rej IS NULL THEN make_date(ymd[1], ymd[2], ymd[3]) END AS day FROM c)
@@ -218,20 +229,20 @@ export function schoolChecks(h: HeaderMap, header: string[], raw: string, ctx: S
       { when: `le_t <> '' AND laestab IS NULL`, reason: 'invalid_laestab', column: `'laestab'`, value: 'q_value(le_t)', message: lit(MESSAGES.invalid_laestab) },
     );
   }
-  const own = ctx.clusterColumn ? 'js_trim(f__cluster)' : has(h, 'cluster') ? 'js_trim(f_cluster)' : "''";
+  const own = ctx.clusterColumn ? 'js_trim(f__cluster)' : has(h, 'cluster') ? 'tr(ws, f_cluster)' : "''";
   const trimmed = gias
-    ? `js_trim(f_la_code) AS la_t, js_trim(f_establishment_number) AS est_t, js_trim(f_status) AS status_t, js_trim(f_type) AS type_t, '' AS le_t`
-    : `${has(h, 'laestab') ? 'js_trim(f_laestab)' : "''"} AS le_t`;
+    ? `tr(ws, f_la_code) AS la_t, tr(ws, f_establishment_number) AS est_t, tr(ws, f_status) AS status_t, tr(ws, f_type) AS type_t, '' AS le_t`
+    : `${has(h, 'laestab') ? 'tr(ws, f_laestab)' : "''"} AS le_t`;
   const school = gias
     ? `CASE WHEN regexp_full_match(la_t, '[0-9]{3}') THEN la_t END AS la_code, gias_status(lower(status_t)) AS status, gias_phase(lower(phase_t), lower(type_t)) AS phase`
     : `'open' AS status, phase(lower(phase_t)) AS phase, CASE WHEN le_t <> '' THEN laestab_norm(le_t) END AS laestab`;
   const laestab = gias ? `CASE WHEN la_code IS NOT NULL AND regexp_full_match(est_t, '[0-9]{4}') THEN la_code || est_t END AS laestab` : 'left(laestab, 3) AS la_code';
-  return `WITH a AS (SELECT *, js_trim(f_urn) AS urn, ${has(h, 'name') ? 'js_trim(f_name)' : "''"} AS name, js_trim(f_phase) AS phase_t, ${own} AS own_cluster, ${trimmed} FROM ${raw}),
+  return `WITH a AS (SELECT *, tr(ws, f_urn) AS urn, ${has(h, 'name') ? 'tr(ws, f_name)' : "''"} AS name, tr(ws, f_phase) AS phase_t, ${own} AS own_cluster, ${trimmed} FROM (${guarded(h, raw)})),
   b AS (SELECT *, ${school} FROM a),
   c AS (SELECT *, ${laestab} FROM b),
   d AS (SELECT c.*, coalesce(byurn.cluster, byle.cluster, NULLIF(own_cluster, '')) AS cluster
         FROM c LEFT JOIN clusters byurn ON byurn.key = c.urn LEFT JOIN clusters byle ON byle.key = c.laestab)
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(js_trim(f_postcode)) AS postcode, la_code, status FROM d`;
+  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(tr(ws, f_postcode)) AS postcode, la_code, status FROM d`;
 }
 
 export interface NsplContext {
@@ -247,7 +258,7 @@ export interface NsplContext {
 /** NSPL rows (any release): postcode, then the segment of the chosen edition; areas, country, IMD rank, location. */
 export function nsplChecks(h: HeaderMap, header: string[], raw: string, ctx: NsplContext): string {
   const src = (c: string) => lit(h.source[c] ?? c);
-  const trim = (c: string) => (has(h, c) ? `js_trim(f_${c})` : 'CAST(NULL AS VARCHAR)');
+  const trim = (c: string) => (has(h, c) ? `tr(ws, f_${c})` : 'CAST(NULL AS VARCHAR)');
   const checks: Check[] = [
     ...structuralChecks(h, header),
     { when: 'postcode IS NULL', reason: 'invalid_postcode', column: src('postcode'), value: 'q_value(f_postcode)', message: lit(MESSAGES.invalid_postcode) },
@@ -264,14 +275,14 @@ export function nsplChecks(h: HeaderMap, header: string[], raw: string, ctx: Nsp
       message: lit(`not a ${ctx.label} subgroup code`),
     });
   } else segment = 'o.segment';
-  const oac = ctx.segment.via === 'column' ? `gss_code(upper(js_trim(f_${ctx.segment.column})))` : 'CAST(NULL AS VARCHAR)';
+  const oac = ctx.segment.via === 'column' ? `gss_code(upper(tr(ws, f_${ctx.segment.column})))` : 'CAST(NULL AS VARCHAR)';
   // The output area that names the nation when nothing else does: oa21 when the lookup has it, else oa11.
   const oa = has(h, 'oa21') ? 'oa21' : 'oa11';
   const join = ctx.segment.via === 'oa-file' ? 'LEFT JOIN oa_segments o ON o.oa = b.oa21_code' : '';
-  return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, js_trim(f_doterm) AS doterm_t, js_trim(f_ward) AS ward_t, js_trim(f_laua) AS laua_t,
-          ${trim('lsoa')} AS lsoa_t, ${trim('ctry')} AS ctry_t, ${trim(oa)} AS oa_t, ${trim('imd')} AS imd_t, js_trim(f_lat) AS lat_t, js_trim(f_long) AS long_t,
-          ${oac} AS oac FROM ${raw}),
-  b AS (SELECT *, gss_code(lsoa_t) AS lsoa, gss_code(laua_t) AS laua, ${oa === 'oa21' ? 'gss_code(oa_t)' : 'NULL'} AS oa21_code,
+  return `WITH a AS (SELECT *, pc_format(f_postcode) AS postcode_f, tr(ws, f_doterm) AS doterm_t, tr(ws, f_ward) AS ward_t, tr(ws, f_laua) AS laua_t,
+          ${trim('lsoa')} AS lsoa_t, ${trim('ctry')} AS ctry_t, ${trim(oa)} AS oa_t, ${trim('imd')} AS imd_t, tr(ws, f_lat) AS lat_t, tr(ws, f_long) AS long_t,
+          ${oac} AS oac FROM (${guarded(h, raw)})),
+  b AS (SELECT *, pc_valid(postcode_f) AS postcode, gss_code(lsoa_t) AS lsoa, gss_code(laua_t) AS laua, ${oa === 'oa21' ? 'gss_code(oa_t)' : 'NULL'} AS oa21_code,
           js_number(imd_t) AS imd, js_number(lat_t) AS lat_n, js_number(long_t) AS long_n FROM a),
   c AS (SELECT b.*, ${segment} AS segment, coalesce(nation(ctry_t), nation(lsoa), nation(laua), nation(oa_t)) AS country,
           CASE WHEN isfinite(imd) AND imd > 0 AND imd = floor(imd) THEN TRY_CAST(imd AS INTEGER) END AS imd_rank,
@@ -294,8 +305,8 @@ export function oaChecks(h: HeaderMap, header: string[], raw: string, codes: str
     const v = `${col}_u`;
     checks.push({ when: `${v} <> '' AND ${v} <> left(sub, ${len})`, reason: 'inconsistent_segment', column: src(col), value: `q_value(${v})`, message: `'${col} ' || ${v} || ' does not contain subgroup ' || sub` });
   }
-  const levels = (['group', 'supergroup'] as const).filter((c) => has(h, c)).map((c) => `, upper(js_trim(f_${c})) AS ${c}_u`).join('');
-  return `WITH a AS (SELECT *, upper(js_trim(f_oa21cd)) AS oa, js_trim(f_subgroup) AS sub_t${levels} FROM ${raw}),
+  const levels = (['group', 'supergroup'] as const).filter((c) => has(h, c)).map((c) => `, upper(tr(ws, f_${c})) AS ${c}_u`).join('');
+  return `WITH a AS (SELECT *, upper(tr(ws, f_oa21cd)) AS oa, tr(ws, f_subgroup) AS sub_t${levels} FROM (${guarded(h, raw)})),
   b AS (SELECT *, gss_code(upper(sub_t)) AS sub FROM a)
   SELECT rec, ${rejection(checks)} AS rej, oa, sub AS segment FROM b`;
 }
@@ -313,7 +324,7 @@ export function genericChecks(h: HeaderMap, header: string[], raw: string, vinta
       message: `'segment code is not in classification/segments.csv'`,
     },
   ];
-  return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(js_trim(f_segment)) AS segment, ${has(h, 'ward') ? 'gss_code(js_trim(f_ward))' : 'CAST(NULL AS VARCHAR)'} AS ward FROM ${raw})
+  return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(tr(ws, f_segment)) AS segment, ${has(h, 'ward') ? 'gss_code(tr(ws, f_ward))' : 'CAST(NULL AS VARCHAR)'} AS ward FROM (${guarded(h, raw)}))
   SELECT rec, ${rejection(checks)} AS rej, ${lit(vintage)} AS vintage, postcode, false AS terminated, segment, ward, NULL AS lsoa, NULL AS laua,
     nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM a`;
 }
