@@ -40,11 +40,19 @@ interface Check {
   message: string;
 }
 
-/** The first failing check as a struct (NULL when the row passes). */
-function rejection(checks: Check[]): string {
-  if (checks.length === 0) return 'CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR))';
-  const arms = checks.map((c) => `WHEN ${c.when} THEN {'reason': ${lit(c.reason)}, 'col': ${c.column}, 'val': ${c.value}, 'msg': ${c.message}}`);
-  return `CASE ${arms.join('\n    ')} END`;
+/**
+ * The rejection of each row: first the number of its first failing check (a CASE over cheap
+ * conditions, NULL for the rows that pass), then, in a projection above it, the struct of reason,
+ * column, masked value and message, built only for the few rows that failed.
+ */
+function rejected(checks: Check[], from: string): string {
+  const code = checks.length ? `CASE ${checks.map((c, i) => `WHEN ${c.when} THEN ${i}`).join('\n    ')} END` : 'CAST(NULL AS INTEGER)';
+  const struct = checks.length
+    ? `CASE WHEN rej_code IS NULL THEN NULL ELSE (CASE rej_code ${checks
+        .map((c, i) => `WHEN ${i} THEN {'reason': ${lit(c.reason)}, 'col': ${c.column}, 'val': ${c.value}, 'msg': ${c.message}}`)
+        .join('\n    ')} END) END`
+    : 'CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR))';
+  return `(SELECT * EXCLUDE (rej_code), ${struct} AS rej FROM (SELECT *, ${code} AS rej_code FROM ${from}))`;
 }
 
 /** Contract columns a header map reads, with their positions, in contract order. */
@@ -177,7 +185,7 @@ export function pupilChecks(h: HeaderMap, header: string[], raw: string, ctx: Pu
           ${useUrn} AS use_urn FROM a),
   c AS (SELECT b.*, ${school}),
   d AS (SELECT c.*, g.la FROM c LEFT JOIN reg_la g ON g.urn = c.urn)
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, upn, urn, ncyear, fsm, postcode, la FROM d`;
+  SELECT rec, rej, ${lit(ctx.period)} AS period, upn, urn, ncyear, fsm, postcode, la FROM ${rejected(checks, 'd')}`;
 }
 
 /** Choice Advisers contacts: reference, date (its academic year is the period), channel, optional child fields. */
@@ -193,7 +201,7 @@ export function contactChecks(h: HeaderMap, header: string[], raw: string): stri
   return `WITH a AS (SELECT *, tr(ws, f_contact_id) AS id, tr(ws, f_contact_date) AS date_t, lower(tr(ws, f_channel)) AS channel_l,
           ${has(h, 'child_urn') ? 'tr(ws, f_child_urn)' : "''"} AS cu, ${has(h, 'child_ncyear') ? 'tr(ws, f_child_ncyear)' : "''"} AS cy FROM (${guarded(h, raw)})),
   b AS (SELECT *, date_ymd(date_t) AS ymd, CASE WHEN cy <> '' THEN nc_year(upper(cy)) END AS cy_n FROM a),
-  c AS (SELECT *, ${rejection(checks)} AS rej FROM b),
+  c AS (SELECT * FROM ${rejected(checks, 'b')}),
   d AS (SELECT *, CASE WHEN rej IS NULL THEN make_date(ymd[1], ymd[2], ymd[3]) END AS day FROM c)
   SELECT rec, rej, academic_year(day) AS period, id AS contact_id, day AS contact_date, channel(channel_l) AS channel, pc_norm(f_postcode) AS postcode,
     NULLIF(cu, '') AS child_urn, cy_n AS child_ncyear FROM d`;
@@ -242,7 +250,7 @@ export function schoolChecks(h: HeaderMap, header: string[], raw: string, ctx: S
   c AS (SELECT *, ${laestab} FROM b),
   d AS (SELECT c.*, coalesce(byurn.cluster, byle.cluster, NULLIF(own_cluster, '')) AS cluster
         FROM c LEFT JOIN clusters byurn ON byurn.key = c.urn LEFT JOIN clusters byle ON byle.key = c.laestab)
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(tr(ws, f_postcode)) AS postcode, la_code, status FROM d`;
+  SELECT rec, rej, ${lit(ctx.period)} AS period, urn, laestab, name, phase, cluster, pc_norm(tr(ws, f_postcode)) AS postcode, la_code, status FROM ${rejected(checks, 'd')}`;
 }
 
 export interface NsplContext {
@@ -287,9 +295,9 @@ export function nsplChecks(h: HeaderMap, header: string[], raw: string, ctx: Nsp
   c AS (SELECT b.*, ${segment} AS segment, coalesce(nation(ctry_t), nation(lsoa), nation(laua), nation(oa_t)) AS country,
           CASE WHEN isfinite(imd) AND imd > 0 AND imd = floor(imd) THEN TRY_CAST(imd AS INTEGER) END AS imd_rank,
           isfinite(lat_n) AND isfinite(long_n) AND abs(lat_n) <= 90 AS located FROM b ${join})
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(ctx.vintage)} AS vintage, postcode, doterm_t <> '' AS terminated, segment, gss_code(ward_t) AS ward,
+  SELECT rec, rej, ${lit(ctx.vintage)} AS vintage, postcode, doterm_t <> '' AS terminated, segment, gss_code(ward_t) AS ward,
     lsoa, laua, country, imd_rank, CASE WHEN imd_rank IS NOT NULL AND country = 'E' THEN ${ctx.imdEdition ? lit(ctx.imdEdition) : 'NULL'} END AS imd_edition,
-    CASE WHEN located THEN lat_n END AS lat, CASE WHEN located THEN long_n END AS long FROM c`;
+    CASE WHEN located THEN lat_n END AS lat, CASE WHEN located THEN long_n END AS long FROM ${rejected(checks, 'c')}`;
 }
 
 /** OA-level OAC 2021 rows: output area, subgroup (one of the codes), group and supergroup consistent with it. */
@@ -308,7 +316,7 @@ export function oaChecks(h: HeaderMap, header: string[], raw: string, codes: str
   const levels = (['group', 'supergroup'] as const).filter((c) => has(h, c)).map((c) => `, upper(tr(ws, f_${c})) AS ${c}_u`).join('');
   return `WITH a AS (SELECT *, upper(tr(ws, f_oa21cd)) AS oa, tr(ws, f_subgroup) AS sub_t${levels} FROM (${guarded(h, raw)})),
   b AS (SELECT *, gss_code(upper(sub_t)) AS sub FROM a)
-  SELECT rec, ${rejection(checks)} AS rej, oa, sub AS segment FROM b`;
+  SELECT rec, rej, oa, sub AS segment FROM ${rejected(checks, 'b')}`;
 }
 
 /** A licensed classification as postcode,segment[,ward] with its own dictionary's codes. */
@@ -325,6 +333,6 @@ export function genericChecks(h: HeaderMap, header: string[], raw: string, vinta
     },
   ];
   return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(tr(ws, f_segment)) AS segment, ${has(h, 'ward') ? 'gss_code(tr(ws, f_ward))' : 'CAST(NULL AS VARCHAR)'} AS ward FROM (${guarded(h, raw)}))
-  SELECT rec, ${rejection(checks)} AS rej, ${lit(vintage)} AS vintage, postcode, false AS terminated, segment, ward, NULL AS lsoa, NULL AS laua,
-    nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM a`;
+  SELECT rec, rej, ${lit(vintage)} AS vintage, postcode, false AS terminated, segment, ward, NULL AS lsoa, NULL AS laua,
+    nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM ${rejected(checks, 'a')}`;
 }

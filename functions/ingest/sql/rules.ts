@@ -130,8 +130,12 @@ export const RULE_MACROS: string[] = [
   `upn_check_letter(n, x) AS (${upnSum}) % 23`,
   `upn_digits(u) AS TRY_CAST(substr(u, 2, 11) AS BIGINT)`,
   `upn_last(u) AS instr('0123456789${UPN_ALPHABET}', right(u, 1))`,
-  /** u is a UPN of the right shape; n = upn_digits(u), x = upn_last(u): its first letter is the check letter. */
-  `upn_ok(u, n, x) AS regexp_full_match(u, '[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]') AND upn_check_letter(n, x) = instr('${UPN_ALPHABET}', left(u, 1)) - 1`,
+  /**
+   * u is a UPN of the right shape (upn_shape_ok); n = upn_digits(u), x = upn_last(u): its last
+   * character is a digit or a letter of the alphabet (not I, O or S: x > 0), and its first letter
+   * is the check letter (I, O and S are none: their instr is 0, the check letter's place is 0..22).
+   */
+  `upn_ok(u, n, x) AS x > 0 AND upn_check_letter(n, x) = instr('${UPN_ALPHABET}', left(u, 1)) - 1`,
   `urn_ok(s) AS regexp_full_match(s, '[0-9]{6}')`,
   /** LAESTAB (trimmed) written 8862001, 886/2001, 886-2001 or 886 2001: its 7 digits, or NULL. */
   `laestab_norm(t) AS CASE WHEN regexp_full_match(t, '[0-9]{7}') THEN t
