@@ -1,9 +1,8 @@
 /**
  * The embedded DuckDB that ingest runs its checks in, locally and in the ingest Lambda alike (also
- * when the pipeline's SqlEngine is Athena): a database file in a work directory, so that checked
- * rows of an England-scale census are stored compressed and spill to disk instead of growing the
- * process, with a memory cap and no extension downloads. The field rules (sql/rules.ts) are
- * defined once per session.
+ * when the pipeline's SqlEngine is Athena): in memory, capped (what does not fit spills into the
+ * work directory), with no extension downloads. The field rules (sql/rules.ts) are defined once
+ * per session. (A database file was tried: writing compressed tables cost more than it saved.)
  *
  * The pseudonymisation key is bound as BLOB parameters into a temporary table and joined into the
  * one statement that uses it: it never appears in SQL text, in an error or in a query plan, and the
@@ -18,7 +17,7 @@ import { join } from 'node:path';
 import { defineRules } from './sql/rules.ts';
 
 export interface IngestDbOptions {
-  /** A directory of its own for the database file and DuckDB's spill files (removed by the caller). */
+  /** A directory of its own for DuckDB's spill files (removed by the caller). */
   dir: string;
   /** DuckDB memory_limit, e.g. '1500MB'. */
   memoryLimit?: string;
@@ -59,7 +58,7 @@ export class IngestDb {
       home_directory: opts.dir,
     };
     if (opts.threads) config.threads = String(opts.threads);
-    const instance = await DuckDBInstance.create(join(opts.dir, 'ingest.duckdb'), config);
+    const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     const db = new IngestDb(instance, conn);
     // Off, so no plan (with its constants) is ever kept or written.

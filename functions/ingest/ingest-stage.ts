@@ -394,14 +394,21 @@ async function dropChecked(db: IngestDb, table: CheckedTable): Promise<void> {
 const accepted = (table: CheckedTable) =>
   `(SELECT * FROM rows_${table} r WHERE r.rej IS NULL AND NOT EXISTS (SELECT 1 FROM dups_${table} d WHERE d.file_no = r.file_no AND d.rec = r.rec))`;
 
-/** Later rows with the key of an earlier accepted row (file order, then record order). */
+/**
+ * Later rows with the key of an earlier accepted row (file order, then record order). Keys are
+ * grouped by their 64-bit hash first (a small hash table even for 9 million pupils); only rows
+ * whose hash repeats are compared by their key itself.
+ */
 async function findDuplicates(db: IngestDb, table: CheckedTable): Promise<void> {
-  const keys = UNIQUE_KEYS[table].join(', ');
+  const cols = UNIQUE_KEYS[table];
+  const keys = cols.join(', ');
   // A row's place in the dataset: file, then record.
   const place = (t: string) => `${t}.file_no::BIGINT * 4294967296 + ${t}.rec`;
   await db.run(`CREATE TABLE dups_${table} AS
-    WITH multi AS (SELECT ${keys}, min(${place('x')}) AS first FROM rows_${table} x WHERE rej IS NULL GROUP BY ${keys} HAVING count(*) > 1)
-    SELECT r.file_no, r.rec FROM rows_${table} r JOIN multi m USING (${keys}) WHERE r.rej IS NULL AND ${place('r')} <> m.first`);
+    WITH repeated AS (SELECT hash(${keys}) AS h FROM rows_${table} WHERE rej IS NULL GROUP BY 1 HAVING count(*) > 1),
+    candidates AS (SELECT file_no, rec, ${keys} FROM rows_${table} WHERE rej IS NULL AND hash(${keys}) IN (SELECT h FROM repeated)),
+    multi AS (SELECT ${keys}, min(${place('x')}) AS first FROM candidates x GROUP BY ${keys} HAVING count(*) > 1)
+    SELECT c.file_no, c.rec FROM candidates c JOIN multi m USING (${keys}) WHERE ${place('c')} <> m.first`);
 }
 
 interface Quarantined extends QuarantineRow {
