@@ -49,13 +49,14 @@ import { QuarantineLog, type QuarantineRow } from './quarantine.ts';
 import { malformedCsv, recordLines } from './record-lines.ts';
 import { SchoolRegister, type SchoolStatus } from './school-register.ts';
 import { prepareSource, type SourceFile } from './source-file.ts';
+import type { IngestSettings } from './settings.ts';
 import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, rawRecords, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
 import { MESSAGES, lit } from './sql/rules.ts';
 import type { DecodeResult, TextEncoding } from './text-decoding.ts';
 
 export { IngestError };
 
-export interface IngestOptions {
+export interface IngestOptions extends IngestSettings {
   /** Where the input CSVs are: one folder per dataset at the store's root. */
   raw: ObjectStore;
   /** The lake: curated/, quarantine/, staging/ live here. */
@@ -69,12 +70,6 @@ export interface IngestOptions {
   /** Skip a dataset whose input files (and settings) are identical to its last successful ingest. */
   skipUnchanged?: boolean;
   datasets?: InputDataset[];
-  /** OAC edition to use when the lookup offers both (default: 2021 when present). */
-  classification?: 'oac11' | 'oac21';
-  /** The LA's number (e.g. 886): pupils at other LAs' schools are quarantined. Default: inferred from the schools pupils attend. */
-  laCode?: string;
-  /** A column of the schools file that names each school's cluster (e.g. a GIAS column), when there is no schools/clusters.csv. */
-  clusterColumn?: string;
   /** Where downloads, decoded copies and DuckDB's files go while ingest runs (default: the OS temporary directory). */
   workDir?: string;
   /** DuckDB's memory cap for ingest (default defaultIngestMemory()). */

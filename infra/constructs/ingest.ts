@@ -28,6 +28,7 @@ import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { checkSettings, settingsToEnv, type IngestSettings } from '../../functions/ingest/settings.ts';
 import { tablePrefix } from '../../schemas/columns.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
 import type { Alerts } from './alerts.ts';
@@ -67,9 +68,19 @@ export interface IngestProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How inputs are read, as the CLI's --classification, --la-code and --cluster-column (checked
+   * at synth, passed as CLASSIFICATION, LA_CODE, CLUSTER_COLUMN).
+   * @default - each setting's default: OAC 2021 when the lookup carries both, the LA inferred from
+   * the schools pupils attend, clusters from schools/clusters.csv
+   */
+  readonly settings?: IngestSettings;
   /** Extra environment (LA name, suppression threshold...). @default - none */
   readonly environment?: Record<string, string>;
 }
+
+/** How a wrong setting is named at synth. */
+const SETTING_PROPS = { classification: 'settings.classification', laCode: 'settings.laCode', clusterColumn: 'settings.clusterColumn' };
 
 /** DuckDB's Node binding with its Linux x86_64 library (and what the binding loads it with). */
 export const DUCKDB_PACKAGES = ['@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64', 'detect-libc'];
@@ -85,6 +96,9 @@ export class Ingest extends Construct {
     super(scope, id);
     const { storage, catalog } = props;
     const memorySize = props.memorySize ?? 6144;
+    // Lambda's limits: 128-10,240 MB of memory, 512 MB-10 GB of /tmp. Below 2 GB DuckDB's cap
+    // (60%) cannot hold the checks of a county's census without spilling most of it.
+    if (!Number.isInteger(memorySize) || memorySize < 2048 || memorySize > 10240) throw new Error(`Ingest memorySize must be a whole number of MiB from 2048 to 10240, got ${memorySize}`);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -119,6 +133,7 @@ export class Ingest extends Construct {
         PSEUDONYM_SECRET_ID: props.pseudonymKey.secret.secretArn,
         CATCHMENT_INGEST_MEMORY: `${Math.floor(memorySize * 0.6)}MB`,
         ...(props.defaultPeriod ? { DEFAULT_PERIOD: props.defaultPeriod } : {}),
+        ...settingsToEnv(checkSettings({ classification: props.settings?.classification, laCode: props.settings?.laCode, clusterColumn: props.settings?.clusterColumn }, SETTING_PROPS)),
         ...props.environment,
       },
     });
