@@ -79,12 +79,18 @@ COPY (SELECT urn, laestab, name, phase, cluster, postcode, left(postcode, length
 
 -- Pupils: the census extract keyed by LAESTAB (its names, dates of birth and addresses never read).
 CREATE TABLE census AS
-SELECT row_number() OVER () + 1 AS line, "UPN" AS upn_raw, "LAEstab" AS laestab_raw, "NCyearActual" AS nc_raw, "FSMeligible" AS fsm_raw, "PostCode" AS postcode_raw
-FROM read_csv('{{input}}/pupils/pupils_2025-26.csv', header = true, all_varchar = true, store_rejects = true);
+WITH r AS (
+  SELECT row_number() OVER () AS n, filename AS file, "UPN" AS upn_raw, "LAEstab" AS laestab_raw, "NCyearActual" AS nc_raw, "FSMeligible" AS fsm_raw, "PostCode" AS postcode_raw
+  FROM read_csv('{{input}}/pupils/pupils_*.csv', header = true, all_varchar = true, filename = true, store_rejects = true)
+)
+-- Records in file order; a file's line = its record number + 1 (the generated extracts have no quoted newlines).
+SELECT n - min(n) OVER (PARTITION BY file) + 2 AS line, regexp_extract(file, '[^/]+/[^/]+$') AS file, regexp_extract(file, '(\d{4}-\d{2})', 1) AS period,
+       upn_raw, laestab_raw, nc_raw, fsm_raw, postcode_raw
+FROM r;
 
 CREATE TABLE pupils_checked AS
 WITH p AS (
-  SELECT line, upper(trim(coalesce(upn_raw, ''))) AS upn, trim(coalesce(laestab_raw, '')) AS le,
+  SELECT file, period, line, upper(trim(coalesce(upn_raw, ''))) AS upn, trim(coalesce(laestab_raw, '')) AS le,
          regexp_replace(upper(trim(coalesce(nc_raw, ''))), '^(YEAR|Y)\s*', '') AS nc, lower(trim(coalesce(fsm_raw, ''))) AS fsm_text,
          upper(regexp_replace(coalesce(postcode_raw, ''), '\s', '', 'g')) AS c, nc_raw, fsm_raw
   FROM census
@@ -110,16 +116,19 @@ WITH p AS (
          WHEN fsm IS NULL THEN 'invalid_flag' END AS check_reason
   FROM q LEFT JOIN register reg ON reg.laestab = q.laestab
 )
-SELECT line, upn, urn, ncyear, fsm, postcode, left(postcode, length(postcode) - 2) AS sector,
-       coalesce(check_reason, CASE WHEN row_number() OVER (PARTITION BY check_reason IS NULL, urn, upn ORDER BY line) > 1 THEN 'duplicate_upn' END) AS reason,
+SELECT file, period, line, upn, urn, ncyear, fsm, postcode, left(postcode, length(postcode) - 2) AS sector,
+       coalesce(check_reason, CASE WHEN row_number() OVER (PARTITION BY check_reason IS NULL, period, urn, upn ORDER BY file, line) > 1 THEN 'duplicate_upn' END) AS reason,
        CASE check_reason WHEN 'invalid_ncyear' THEN left(nc_raw, 60) WHEN 'invalid_flag' THEN left(fsm_raw, 60) WHEN 'invalid_laestab' THEN left(le, 60)
             WHEN 'unknown_laestab' THEN r.laestab ELSE repeat('*', least(length(upn), 13)) END AS value
 FROM r r;
 
-COPY (SELECT 'pupils/pupils_2025-26.csv' AS file, line, value, reason FROM pupils_checked WHERE reason IS NOT NULL ORDER BY line)
+COPY (SELECT file, line, value, reason FROM pupils_checked WHERE reason IS NOT NULL ORDER BY file, line)
   TO '{{out}}/quarantine/pupils.csv' (HEADER);
+-- Lines read_csv could not split into the header's fields.
+COPY (SELECT s.file_path AS file, e.line, e.error_type AS reason FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) ORDER BY 1, 2)
+  TO '{{out}}/quarantine/pupils-broken.csv' (HEADER);
 CREATE TABLE pupils AS
-SELECT sha256(k.opad || unhex(sha256(k.ipad || encode(upn)))) AS pupil_id, urn, ncyear, fsm, postcode, sector, '2025-26' AS period
+SELECT sha256(k.opad || unhex(sha256(k.ipad || encode(upn)))) AS pupil_id, urn, ncyear, fsm, postcode, sector, period
 FROM pupils_checked, hmac_key k WHERE reason IS NULL;
 COPY pupils TO '{{out}}/curated/pupils' (FORMAT parquet, PARTITION_BY (period));
 
