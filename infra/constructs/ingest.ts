@@ -14,10 +14,11 @@
  * - Alarms: any message in the DLQ, or any function error, notifies the alert topic.
  * - The function runs the same ingest as the local pipeline: the embedded DuckDB checks every row
  *   (functions/ingest), so it carries DuckDB's native binary for Linux x86_64 beside its bundle and
- *   runs on x86_64. The objects of the dataset are downloaded to /tmp, where DuckDB also keeps its
- *   database and spill files, so /tmp is sized for the England NSPL and two census years with
- *   the personal columns LAs' extracts carry (about 1.2 GB each), and DuckDB gets 60% of the
- *   function's memory.
+ *   runs on x86_64. The objects of the dataset are downloaded to /tmp, where DuckDB also spills
+ *   what does not fit its memory cap, so /tmp is sized for the England NSPL and two census years
+ *   with the personal columns LAs' extracts carry (about 1.2 GB each), and DuckDB gets 60% of the
+ *   function's memory. The settings the CLI takes as options (--classification, --la-code,
+ *   --cluster-column) come as environment variables (functions/ingest/settings.ts).
  */
 import { Duration, Size } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -58,8 +59,8 @@ export interface IngestProps {
    */
   readonly memorySize?: number;
   /**
-   * Size of /tmp, which holds the downloaded files of the dataset, DuckDB's database and spill
-   * files, and the Parquet written before it is uploaded.
+   * Size of /tmp, which holds the downloaded files of the dataset, DuckDB's spill files and
+   * the Parquet written before it is uploaded.
    * @default Size.gibibytes(10)
    */
   readonly ephemeralStorageSize?: Size;
