@@ -1,8 +1,9 @@
 /**
- * The bare-SQL floor: the same join and counts as the pipeline's spine (pupils to the postcode
+ * The bare-join floor: the same join and counts as the pipeline's spine (pupils to the postcode
  * classification, with sector imputation; segment counts per school at three levels; match status
- * per school), as one DuckDB script straight over the CSVs, writing Parquet. No validation, no
- * pseudonyms, no quarantine: what the engine alone costs.
+ * per school), as one DuckDB script straight over the CSVs in their 2026 layouts (NSPL with
+ * oac21ind, GIAS extract, census keyed by LAESTAB), writing Parquet. No validation, no pseudonyms,
+ * no quarantine: what the engine alone costs.
  * Usage: tsx bench/floor-child.ts <input> <out>
  */
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -12,19 +13,24 @@ import { resolve } from 'node:path';
 const [input, out] = process.argv.slice(2).map((p) => resolve(p));
 mkdirSync(out, { recursive: true });
 const t0 = performance.now();
-const db = await DuckDBInstance.create(':memory:');
+const db = await DuckDBInstance.create(':memory:', { memory_limit: '1500MB' });
 const c = await db.connect();
+const key = (col: string) => `upper(replace(${col}, ' ', ''))`;
 const script = `
 CREATE TABLE pc AS
-  SELECT upper(replace(pcds, ' ', '')) AS k, left(upper(replace(pcds, ' ', '')), length(replace(pcds, ' ', '')) - 2) AS sector,
-         doterm <> '' AS terminated, NULLIF(oac11, '') AS segment, ward
+  SELECT ${key('pcds')} AS k, left(${key('pcds')}, length(${key('pcds')}) - 2) AS sector,
+         doterm <> '' AS terminated, NULLIF(oac21ind, '') AS segment, wd26cd AS ward
   FROM read_csv('${input}/classification/NSPL*.csv', header = true, all_varchar = true);
+CREATE TABLE school AS
+  SELECT "LA (code)" || "EstablishmentNumber" AS laestab, max("URN") AS urn
+  FROM read_csv('${input}/schools/edubasealldata*.csv', header = true, all_varchar = true) GROUP BY 1;
 CREATE TABLE sector_mode AS
   SELECT sector, arg_max(segment, n) AS segment FROM (
     SELECT sector, segment, count(*) AS n FROM pc WHERE segment IS NOT NULL GROUP BY ALL) GROUP BY sector;
 CREATE TABLE enriched AS
   WITH p AS (
-    SELECT urn, upper(replace(postcode, ' ', '')) AS k FROM read_csv('${input}/pupils/*.csv', header = true, all_varchar = true))
+    SELECT s.urn, ${key('PostCode')} AS k
+    FROM read_csv('${input}/pupils/*.csv', header = true, all_varchar = true) p JOIN school s ON s.laestab = p.LAEstab)
   SELECT p.urn,
          CASE WHEN length(p.k) < 5 THEN 'invalid' WHEN pc.segment IS NOT NULL AND NOT pc.terminated THEN 'exact'
               WHEN pc.segment IS NOT NULL THEN 'terminated' WHEN sm.segment IS NOT NULL THEN 'sector' ELSE 'unmatched' END AS status,

@@ -29,6 +29,11 @@
  * | firstPeriod / lastPeriod  | "2015-16" / "2035-36" | academic years projected for the `period` partition column     |
  * | firstVintage / lastVintage| "2011-01" / "2035-12" | months projected for the classification `vintage` column       |
  * | defaultPeriod             | (none)                | DEFAULT_PERIOD for ingest; none = the current academic year    |
+ * | classification            | (none)                | oac21 or oac11 when the lookup carries both (CLI --classification) |
+ * | laCode                    | (none)                | the LA's 3-digit number (CLI --la-code); none = inferred       |
+ * | clusterColumn             | (none)                | schools-file column naming clusters (CLI --cluster-column)     |
+ * | ingestMemoryMiB           | 6144                  | ingest function memory (DuckDB gets 60%), 2048-10240           |
+ * | ingestStorageGiB          | 10                    | ingest function /tmp (downloads, spill, Parquet), 1-10         |
  *
  * Values given with `-c` arrive as strings; numbers are parsed and everything is validated here so
  * a typo fails `cdk synth` with a message naming the key.
@@ -63,6 +68,11 @@ export interface CatchmentConfig {
   readonly firstVintage: string;
   readonly lastVintage: string;
   readonly defaultPeriod?: string;
+  readonly classification?: 'oac11' | 'oac21';
+  readonly laCode?: string;
+  readonly clusterColumn?: string;
+  readonly ingestMemoryMiB: number;
+  readonly ingestStorageGiB: number;
 }
 
 export const DEFAULT_CONFIG: CatchmentConfig = {
@@ -90,6 +100,8 @@ export const DEFAULT_CONFIG: CatchmentConfig = {
   lastPeriod: '2035-36',
   firstVintage: '2011-01',
   lastVintage: '2035-12',
+  ingestMemoryMiB: 6144,
+  ingestStorageGiB: 10,
 };
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -182,15 +194,23 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
     lastPeriod: str('lastPeriod', pick('lastPeriod'), PERIOD, 'an academic year such as 2035-36'),
     firstVintage: str('firstVintage', pick('firstVintage'), MONTH, 'a month such as 2011-01'),
     lastVintage: str('lastVintage', pick('lastVintage'), MONTH, 'a month such as 2035-12'),
+    ingestMemoryMiB: int('ingestMemoryMiB', pick('ingestMemoryMiB'), 2048, 10240),
+    ingestStorageGiB: int('ingestStorageGiB', pick('ingestStorageGiB'), 1, 10),
   };
   const alertEmail = get('alertEmail');
   const defaultPeriod = get('defaultPeriod');
   const webAclArn = get('webAclArn');
+  const classification = get('classification');
+  const laCode = get('laCode');
+  const clusterColumn = get('clusterColumn');
   const out: CatchmentConfig = {
     ...cfg,
     ...(webAclArn ? { webAclArn: str('webAclArn', webAclArn, WEB_ACL_ARN, 'the ARN of a CloudFront (global) WAF web ACL, as the edge stack outputs it') } : {}),
     ...(alertEmail ? { alertEmail: str('alertEmail', alertEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address') } : {}),
     ...(defaultPeriod ? { defaultPeriod: str('defaultPeriod', defaultPeriod, PERIOD, 'an academic year such as 2025-26') } : {}),
+    ...(classification ? { classification: str('classification', classification, /^oac(11|21)$/, 'oac11 or oac21') as 'oac11' | 'oac21' } : {}),
+    ...(laCode ? { laCode: str('laCode', String(laCode), /^\d{3}$/, "the LA's 3-digit number such as 886") } : {}),
+    ...(clusterColumn ? { clusterColumn: str('clusterColumn', clusterColumn) } : {}),
   };
   if (!LOG_RETENTION_DAYS.includes(out.logRetentionDays)) {
     throw new ConfigError('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')} (CloudWatch Logs retention values)`);

@@ -18,7 +18,7 @@
  * The portal's WAF web ACL lives in the edge stack in us-east-1 (edge-stack.ts); its ARN is this
  * stack's WebAclArn parameter.
  */
-import { CfnOutput, CfnParameter, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Size, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -123,6 +123,9 @@ export class CatchmentStack extends Stack {
       pseudonymKey: this.pseudonymKey,
       alerts: this.alerts,
       defaultPeriod: config.defaultPeriod,
+      settings: { classification: config.classification, laCode: config.laCode, clusterColumn: config.clusterColumn },
+      memorySize: config.ingestMemoryMiB,
+      ephemeralStorageSize: Size.gibibytes(config.ingestStorageGiB),
       logRetention,
       environment: {
         CATCHMENT_LA_NAME: config.laName,

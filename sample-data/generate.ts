@@ -13,7 +13,7 @@ import { CensusContext, firstCensus, nextCensus } from './census.ts';
 import { CsvOut, csvField } from './csv-out.ts';
 import { buildGeography, pcds, writeNspl, writeWards, type NsplLayout } from './geo.ts';
 import { CLUSTERS_FILE, GIAS_FILE, writeGias } from './gias.ts';
-import { FamilyPool, PostcodeRenderer, PupilFile, generateContacts, placeSchools, writeContacts, type Contact, type PlacedSchool, type Pupil } from './people.ts';
+import { FamilyPool, PostcodeRenderer, PupilFile, generateContacts, placeSchools, writeContacts, type Contact, type PlacedSchool, type PostcodeSpelling, type Pupil } from './people.ts';
 import { DEFAULT_SEED, SCALE_PARAMS, SCALES, planArea, planSchools, type Scale } from './plan.ts';
 
 export { planSchools, planArea, SCALE_PARAMS, DEFAULT_SEED, type Scale } from './plan.ts';
@@ -38,6 +38,8 @@ export interface GenerateOptions {
   seed?: number;
   layout?: SampleLayout;
   onProgress?: (msg: string) => void;
+  /** How pupils' and contacts' postcodes are spelled (default 'tidy'; the England benchmark uses 'extract'). */
+  spelling?: PostcodeSpelling;
 }
 
 export interface GenerateResult {
@@ -118,7 +120,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   for (const ph of ['primary', 'secondary', 'special'] as const) counts[`schools_${ph}`] = schools.filter((s) => s.phase === ph).length;
   counts.clusters = area.clusters.length;
 
-  const renderer = new PostcodeRenderer(geo, counts);
+  const renderer = new PostcodeRenderer(geo, counts, opts.spelling);
   const ctx = new CensusContext(geo, schools, seed, params.years.length > 1);
   const badRate = params.defects.badUpn / params.pupils;
   const dupRate = params.defects.dupUpn / params.pupils;
@@ -173,6 +175,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     scale,
     seed,
     layout,
+    ...(opts.spelling === 'extract' ? { spelling: 'extract' } : {}),
     files: Object.fromEntries(files.map((f) => [f.slice(out.length + 1), statSync(f).size])),
     counts: sorted,
   };

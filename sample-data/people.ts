@@ -158,17 +158,39 @@ export const CONTACT_DEFECTS: DefectRates = { blank: 0.004, malformed: 0.002, un
 const PLACEHOLDERS = ['N/A', 'NFA', 'UNKNOWN', 'TBC', '0', 'XX', 'NONE'];
 
 /** Postcode text as written in a pupils/contacts file, with defects at the given rates. */
+/**
+ * How postcodes are spelled: 'tidy' (the sample county: mostly as the NSPL writes them), or
+ * 'extract' (as census extracts and contact logs spell them: a fifth in lower case, a tenth without
+ * the space, some padded with spaces), for the England-scale benchmark.
+ */
+export type PostcodeSpelling = 'tidy' | 'extract';
+
 export class PostcodeRenderer {
   constructor(
     readonly geo: Geography,
     private readonly counts: Record<string, number>,
+    private readonly spelling: PostcodeSpelling = 'tidy',
   ) {}
+
+  /** A postcode as an extract spells it ('extract' spelling), otherwise as it is. */
+  private spell(pc: string, rng: Rng): string {
+    if (this.spelling === 'tidy' || pc === '') return pc;
+    const r = rng.next();
+    if (r < 0.2) return pc.toLowerCase();
+    if (r < 0.3) return pc.replace(' ', '');
+    if (r < 0.33) return ` ${pc}  `;
+    return pc;
+  }
 
   private bump(key: string) {
     this.counts[key] = (this.counts[key] ?? 0) + 1;
   }
 
   render(home: number, rng: Rng, rates: DefectRates, prefix: string): string {
+    return this.spell(this.renderDefects(home, rng, rates, prefix), rng);
+  }
+
+  private renderDefects(home: number, rng: Rng, rates: DefectRates, prefix: string): string {
     const pc = pcds(this.geo, home);
     let r = rng.next();
     if ((r -= rates.blank) < 0) {

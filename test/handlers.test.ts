@@ -2,7 +2,7 @@
  * Lambda handlers are thin shells over the same stages: invoked here against moto_server
  * (S3, Secrets Manager, Athena) with the environment the CDK stack sets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
@@ -20,6 +20,8 @@ import type { PublishManifest } from '../functions/handlers/publish.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { dataColumnsOf, tablePrefix } from '../schemas/columns.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, upn } from './helpers/fixtures.ts';
+import { keySpellings } from './helpers/key-spellings.ts';
+import { logger } from '../functions/commons/logger.ts';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -113,7 +115,7 @@ describe('ingest handler', () => {
     const { handler } = await import('../functions/handlers/ingest.ts');
     const result = await handler(s3Event('raw-bucket', 'raw/pupils/pupils_2025-26.csv'));
     expect(result.datasets).toEqual([
-      { dataset: 'pupils', read: 3, accepted: 2, quarantined: 1, quarantinedByReason: { invalid_urn: 1 }, partitions: ['2025-26'] },
+      { dataset: 'pupils', read: 3, accepted: 2, quarantined: 1, quarantinedByReason: { invalid_urn: 1 }, partitions: ['2025-26'], la: { code: null, source: 'unknown', pupils: 0, byLa: [] } },
     ]);
     const keys = await keysUnder('lake-bucket', 'curated/pupils/');
     expect(keys).toEqual(['curated/pupils/period=2025-26/part-00000.parquet']);
@@ -138,6 +140,62 @@ describe('ingest handler', () => {
     const { handler, datasetsOf } = await import('../functions/handlers/ingest.ts');
     expect(datasetsOf(s3Event('raw-bucket', 'raw/unknown/x.csv'))).toEqual([]);
     expect(await handler(s3Event('raw-bucket', 'elsewhere/pupils/x.csv'))).toEqual({ datasets: [] });
+  });
+
+  it('reads the settings the stack sets (LA_CODE, CLASSIFICATION, CLUSTER_COLUMN) as the CLI reads --la-code..., and refuses a wrong one naming it', async () => {
+    const { handler } = await import('../functions/handlers/ingest.ts');
+    try {
+      vi.stubEnv('LA_CODE', '886');
+      const result = await handler(s3Event('raw-bucket', 'raw/pupils/pupils_2025-26.csv'));
+      expect(result.datasets?.[0]).toMatchObject({ dataset: 'pupils', read: 3, la: { code: '886', source: 'option' } });
+      vi.stubEnv('CLASSIFICATION', 'oac2021');
+      await expect(handler(s3Event('raw-bucket', 'raw/pupils/pupils_2025-26.csv'))).rejects.toThrow(/CLASSIFICATION must be oac11 or oac21, not "oac2021"/);
+      vi.stubEnv('CLASSIFICATION', '');
+      vi.stubEnv('LA_CODE', 'Kent');
+      await expect(handler(s3Event('raw-bucket', 'raw/pupils/pupils_2025-26.csv'))).rejects.toThrow(/LA_CODE must be a 3-digit LA number/);
+      // The failed invocations took no lake lock.
+      expect(await keysUnder('lake-bucket', 'locks/')).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('never sends the pseudonymisation key to Athena or writes it to a log, even with the SQL trace and debug logging on', async () => {
+    const { handler } = await import('../functions/handlers/ingest.ts');
+    const athena = new AthenaClient(awsTestConfig(moto.endpoint));
+    const queries = async () => {
+      const ids = (await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? [];
+      const out: string[] = [];
+      for (const id of ids) out.push((await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution!.Query!);
+      return out;
+    };
+    const before = await queries();
+    const output: string[] = [];
+    for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void output.push(args.map(String).join(' ')));
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+        output.push(String(chunk));
+        return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write);
+    }
+    try {
+      vi.stubEnv('TRACE_INGEST', '1');
+      logger.setLogLevel('DEBUG');
+      const result = await handler(s3Event('raw-bucket', 'raw/pupils/pupils_2025-26.csv'));
+      expect(result.datasets?.[0]).toMatchObject({ dataset: 'pupils', accepted: 2 });
+    } finally {
+      logger.setLogLevel('ERROR');
+      vi.unstubAllEnvs();
+      vi.restoreAllMocks();
+    }
+    // The trace and the log were written (so they were searched), and hold no spelling of the key.
+    expect(output.some((l) => l.includes('[sql '))).toBe(true);
+    expect(output.some((l) => l.includes('ingest finished'))).toBe(true);
+    const text = output.join('\n');
+    for (const form of keySpellings(Buffer.from(KEY_HEX, 'hex'))) expect(text.includes(form), form.slice(0, 12)).toBe(false);
+    // Ingest runs its SQL in the function's own DuckDB: it sends Athena nothing at all.
+    expect(await queries()).toEqual(before);
   });
 });
 

@@ -11,7 +11,7 @@ import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { imdEditionOf } from '../schemas/editions.ts';
 import { LAYOUTS } from '../schemas/inputs.ts';
 import { GIAS_HEADER, NSPL_HEADERS } from '../schemas/published-headers.ts';
-import { duck, pseudonymise, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { TEST_KEY, duck, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 import { giasCsv, nsplCsv, oac21Of, realNsplRows, type GiasSchool } from './helpers/real-inputs.ts';
 
 const dirs: string[] = [];
@@ -23,7 +23,7 @@ async function run(files: Record<string, string | Buffer>, opts: Partial<IngestO
   if (!into) dirs.push(input, out);
   writeFiles(input, files);
   const lake = new LocalObjectStore(out);
-  const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymise, ...opts });
+  const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymKey: TEST_KEY, ...opts });
   const quarantine = async (d: string) => {
     const q = Buffer.from(await lake.get(`quarantine/${d}.csv`)).toString();
     return q.trim() ? (parse(q, { columns: true }) as Record<string, string>[]) : [];

@@ -26,7 +26,6 @@ import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import type { SqlEngine, TableLocation, UnloadOptions } from '../functions/ports/sql-engine.ts';
 import type { ObjectStore } from '../functions/ports/object-store.ts';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
-import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { PublishedView, readPublication } from '../functions/lake/publication.ts';
 import { acquireLakeLock, LOCK_KEY, releaseLakeLock } from '../functions/lake/lock.ts';
 import { runClassify } from '../functions/handlers/classify.ts';
@@ -86,7 +85,7 @@ const CONTACTS = ['contact_id,contact_date,postcode,channel,child_urn,child_ncye
 async function loadInputs(moved: boolean) {
   const input = tempDir();
   writeFiles(input, { ...GENERIC_CLASSIFICATION, 'schools/schools.csv': SCHOOLS, 'pupils/pupils_2025-26.csv': PUPILS(moved), 'contacts/contacts.csv': CONTACTS });
-  await ingest({ raw: new LocalObjectStore(input), lake, runId: `ingest-${Date.now()}`, period: '2025-26', pseudonymise: makePseudonymiser(TEST_KEY) });
+  await ingest({ raw: new LocalObjectStore(input), lake, runId: `ingest-${Date.now()}`, period: '2025-26', pseudonymKey: TEST_KEY });
   rmSync(input, { recursive: true, force: true });
 }
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { normalisePostcode } from '../functions/domain/postcodes.ts';
+import { referencePostcode } from './helpers/js-validators.ts';
 import { IMD_EDITIONS, type ImdEdition } from '../schemas/editions.ts';
 import type { NsplRelease } from '../schemas/published-headers.ts';
 import { duck, publishedPath, publishedTable, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
@@ -197,7 +197,7 @@ describe('real layouts of 2021, 2024, 2025 and 2026, end to end', () => {
         const byPostcode = new Map(fx.rows.map((row) => [row.pcds, row]));
         const expected = new Map<string, number>();
         for (const p of fx.pupils) {
-          const row = byPostcode.get(normalisePostcode(p.postcode)!.postcode)!;
+          const row = byPostcode.get(referencePostcode(p.postcode)!)!;
           expect(row).toBe(p.row);
           const code = segmentOf(r, row);
           const urn = SCHOOL_OF[row.area]!.urn;

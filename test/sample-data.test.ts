@@ -14,14 +14,14 @@ import { OAC21_NAMES } from '../schemas/oac21.ts';
 import { GIAS_HEADER, NSPL_HEADERS } from '../schemas/published-headers.ts';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
-import { pseudonymise } from './helpers/fixtures.ts';
-import { normalisePostcode } from '../functions/domain/postcodes.ts';
+import { TEST_KEY } from './helpers/fixtures.ts';
+import { referencePostcode } from './helpers/js-validators.ts';
 
 const REAL_NSPL = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/nspl/NSPL_NOV_2021_UK_SR.csv');
 
 type Row = Record<string, string>;
 const readCsv = (path: string): Row[] => parse(readFileSync(path), { columns: true, skip_empty_lines: true }) as Row[];
-const normalise = (raw: string): string | null => normalisePostcode(raw)?.postcode ?? null;
+const normalise = (raw: string): string | null => referencePostcode(raw);
 /** OAC 2021 supergroups the sample's affluent 2011 types map to (Retired Professionals; Suburbanites and Peri-Urbanites). */
 const AFFLUENT = new Set(['1', '2']);
 /** The quoting of a line: which fields are quoted (split on commas outside quotes is enough here: no field holds one). */
@@ -245,7 +245,7 @@ describe('generateSample (tiny scale, 2026 layouts)', () => {
   it('ingest recognises every file of it (NSPL 2026, GIAS, census by LAESTAB) and places every pupil row it does not quarantine', async () => {
     const out = mkdtempSync(join(tmpdir(), 'catchment-sample-out-'));
     try {
-      const r = await ingest({ raw: new LocalObjectStore(dirA), lake: new LocalObjectStore(out), runId: 't', period: '2025-26', pseudonymise });
+      const r = await ingest({ raw: new LocalObjectStore(dirA), lake: new LocalObjectStore(out), runId: 't', period: '2025-26', pseudonymKey: TEST_KEY });
       expect(r.classification!.classification).toMatchObject({ edition: 'oac21', from: 'oac21ind', imdEdition: 'imd2025' });
       expect(r.schools!.files.map((f) => f.layout ?? f.key)).toEqual(['schools/clusters.csv', 'gias']);
       expect(r.pupils!.files.map((f) => f.layout)).toEqual(['census', 'census']);
@@ -280,7 +280,7 @@ describe('generateSample --layout 2021 (the layout before the 2024 releases, kep
   it('ingest reads it as the 2021 layout with OAC 2011 and IMD 2019', async () => {
     const out = mkdtempSync(join(tmpdir(), 'catchment-sample-out-'));
     try {
-      const r = await ingest({ raw: new LocalObjectStore(dir), lake: new LocalObjectStore(out), runId: 't', period: '2025-26', pseudonymise });
+      const r = await ingest({ raw: new LocalObjectStore(dir), lake: new LocalObjectStore(out), runId: 't', period: '2025-26', pseudonymKey: TEST_KEY });
       expect(r.classification!.classification).toMatchObject({ edition: 'oac11', from: 'oac11', imdEdition: 'imd2019', imdColumn: 'imd' });
       expect(r.classification!.vintage).toBe('2021-11');
       expect(r.schools!.files.map((f) => f.layout)).toEqual(['schools']);

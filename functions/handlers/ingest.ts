@@ -7,8 +7,8 @@ import { INPUT_DATASETS, type InputDataset } from '../../schemas/inputs.ts';
 import { awsConfig, lakeStore, pseudonymKey, rawStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
-import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest } from '../ingest/ingest-stage.ts';
+import { settingsFromEnv, type IngestSettings } from '../ingest/settings.ts';
 import { currentPeriod } from '../domain/periods.ts';
 import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
 
@@ -33,6 +33,9 @@ export function datasetsOf(event: S3Event | EventBridgeS3Event): InputDataset[] 
 
 export const handler = instrumented(async (event: S3Event | EventBridgeS3Event, context?: Context) => {
   const config = awsConfig();
+  // The CLI's --classification, --la-code and --cluster-column, from the environment the stack
+  // sets: a wrong value fails here, before the lake lock is taken.
+  const settings = settingsFromEnv();
   const datasets = datasetsOf(event);
   if (datasets.length === 0) {
     logger.warn('event names no raw/<dataset>/ object; nothing to ingest');
@@ -45,24 +48,21 @@ export const handler = instrumented(async (event: S3Event | EventBridgeS3Event, 
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
   await acquireLakeLock(lake, runId, 'ingest', { ttlMs: 20 * 60_000, waitMs: Math.max(0, remaining - 5 * 60_000), pollMs: 15_000 });
   try {
-    return await ingestDatasets(config, lake, runId, datasets);
+    return await ingestDatasets(config, lake, runId, datasets, settings);
   } finally {
     await releaseLakeLock(lake, runId);
   }
 });
 
-async function ingestDatasets(config: ReturnType<typeof awsConfig>, lake: ReturnType<typeof lakeStore>, runId: string, datasets: InputDataset[]) {
+async function ingestDatasets(config: ReturnType<typeof awsConfig>, lake: ReturnType<typeof lakeStore>, runId: string, datasets: InputDataset[], settings: IngestSettings) {
   const reports = await ingest({
     raw: rawStore(config),
     lake,
     runId,
     period: config.defaultPeriod ?? currentPeriod(),
-    pseudonymise: makePseudonymiser(await pseudonymKey(config)),
+    pseudonymKey: await pseudonymKey(config),
     datasets,
-    // Optional settings, as the CLI's --classification, --la-code and --cluster-column.
-    classification: process.env.CLASSIFICATION === 'oac11' || process.env.CLASSIFICATION === 'oac21' ? process.env.CLASSIFICATION : undefined,
-    laCode: process.env.LA_CODE || undefined,
-    clusterColumn: process.env.CLUSTER_COLUMN || undefined,
+    ...settings,
   });
   const summary = Object.values(reports).map((r) => ({
     dataset: r.dataset,
@@ -71,6 +71,8 @@ async function ingestDatasets(config: ReturnType<typeof awsConfig>, lake: Return
     quarantined: r.quarantined,
     quarantinedByReason: r.quarantinedByReason,
     partitions: r.partitions,
+    // The LA the pupils were checked against (option or inferred) and pupils per LA: counts only.
+    ...(r.la ? { la: r.la } : {}),
   }));
   count('RowsRead', summary.reduce((n, d) => n + d.read, 0));
   count('RowsIngested', summary.reduce((n, d) => n + d.accepted, 0));

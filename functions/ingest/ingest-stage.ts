@@ -1,14 +1,27 @@
 /**
  * Ingest stage: raw CSV (one folder per dataset) -> validated, typed, Hive-partitioned Parquet under
- * curated/, rejected rows -> quarantine/<dataset>.csv. Each file is recognised by its header
- * (schemas/inputs.ts layouts), decoded as UTF-8 or Windows-1252, and read row by row. Output is
- * staged under staging/<run>/ and moved into place per partition only when a dataset has been read
- * completely, so a failure never leaves a half-written curated table. Every row read is either
- * accepted or quarantined.
+ * curated/, rejected rows -> quarantine/<dataset>.csv.
+ *
+ * The engine does the row work, the same locally and in the ingest Lambda: an embedded DuckDB
+ * (ingest-db.ts) reads each file with read_csv, runs the dataset's checks (sql/checks.ts, built
+ * from the field rules of sql/rules.ts) over every row, and keeps the checked rows; duplicates are
+ * found with one aggregation over the dataset; the accepted rows are written to Parquet by one
+ * COPY, with the UPN pseudonyms (HMAC-SHA256) computed in that statement only for the rows it
+ * writes. JavaScript does what must see a file as bytes or as a whole (source-file.ts: download,
+ * hash, encoding; header.ts: the layout from the header row), the few quarantined rows' line
+ * numbers (record-lines.ts) and the messages.
+ *
+ * Output is staged under staging/<run>/ and moved into place per partition only when a dataset
+ * has been read completely, so a failure never leaves a half-written curated table. Every row read
+ * is either accepted or quarantined.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
-import { tablePrefix, type TableDef } from '../../schemas/columns.ts';
+import { createReadStream, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { columnsOf, tablePrefix, type ColumnDef, type TableDef } from '../../schemas/columns.ts';
 import { contacts, pupils, schools, postcodes, segments, wards } from '../../schemas/curated.ts';
 import { BUILT_IN_CLASSIFICATIONS, IMD_EDITIONS, type ClassificationEdition, type ImdEdition } from '../../schemas/editions.ts';
 import {
@@ -24,19 +37,26 @@ import {
   type InputDataset,
   type InputLayout,
 } from '../../schemas/inputs.ts';
-import type { Pseudonymiser } from '../domain/pseudonym.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { LocalObjectStore } from '../ports/local-store.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
-import { genericMapper, imdPlanOf, nsplMapper, oaClassificationMapper, oacDictionary, vintageFromName, type ClassificationPlan, type ImdPlan } from './classification-rows.ts';
+import { IngestError, imdPlanOf, oacDictionary, planClassification, type ClassificationPlan, type ImdPlan } from './classification-plan.ts';
 import { csvBatches, csvRecords, CsvFileError } from './csv-records.ts';
+import { periodFromName, vintageFromName } from './file-names.ts';
 import { mapHeader, requireLayout, type HeaderMap } from './header.ts';
-import { PartitionWriter } from './partition-writer.ts';
-import { QuarantineLog } from './quarantine.ts';
-import { contactMapper, periodFromName, pupilMapper, readPositions, schoolMapper, structuralCheck, type RowMapper, type Value } from './rows.ts';
+import { IngestDb, IngestDbError, hmacSql } from './ingest-db.ts';
+import { QuarantineLog, type QuarantineRow } from './quarantine.ts';
+import { malformedCsv, recordLines } from './record-lines.ts';
 import { SchoolRegister, type SchoolStatus } from './school-register.ts';
+import { prepareSource, type SourceFile } from './source-file.ts';
+import type { IngestSettings } from './settings.ts';
+import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, rawRecords, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
+import { MESSAGES, lit } from './sql/rules.ts';
 import type { DecodeResult, TextEncoding } from './text-decoding.ts';
 
-export interface IngestOptions {
+export { IngestError };
+
+export interface IngestOptions extends IngestSettings {
   /** Where the input CSVs are: one folder per dataset at the store's root. */
   raw: ObjectStore;
   /** The lake: curated/, quarantine/, staging/ live here. */
@@ -44,18 +64,16 @@ export interface IngestOptions {
   runId: string;
   /** Period for pupils/schools files whose name carries none. */
   period: string;
-  pseudonymise: Pseudonymiser;
+  /** Key of the HMAC-SHA256 pseudonyms that replace UPNs (at least 32 bytes). */
+  pseudonymKey: Uint8Array;
   progress?: ProgressSink;
-  rowsPerPart?: number;
   /** Skip a dataset whose input files (and settings) are identical to its last successful ingest. */
   skipUnchanged?: boolean;
   datasets?: InputDataset[];
-  /** OAC edition to use when the lookup offers both (default: 2021 when present). */
-  classification?: 'oac11' | 'oac21';
-  /** The LA's number (e.g. 886): pupils at other LAs' schools are quarantined. Default: inferred from the schools pupils attend. */
-  laCode?: string;
-  /** A column of the schools file that names each school's cluster (e.g. a GIAS column), when there is no schools/clusters.csv. */
-  clusterColumn?: string;
+  /** Where downloads, decoded copies and DuckDB's files go while ingest runs (default: the OS temporary directory). */
+  workDir?: string;
+  /** DuckDB's memory cap for ingest (default defaultIngestMemory()). */
+  memoryLimit?: string;
 }
 
 export interface FileReport {
@@ -113,49 +131,48 @@ export interface DatasetReport {
   settings?: string;
 }
 
-export class IngestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IngestError';
-  }
-}
-
-/** Keys seen so far, per scope (e.g. per school and period). */
-class UniqueKeys {
-  private scopes = new Map<string, Set<string | number>>();
-  has(scope: string, key: string | number): boolean {
-    return this.scopes.get(scope)?.has(key) ?? false;
-  }
-  add(scope: string, key: string | number): void {
-    let s = this.scopes.get(scope);
-    if (!s) this.scopes.set(scope, (s = new Set()));
-    s.add(key);
-  }
-}
-
 const REQUIRED: InputDataset[] = ['classification', 'schools', 'pupils'];
 const ORDER: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts'];
 const sourceStateKey = (d: InputDataset) => `curated/_sources/${d}.json`;
 const REGISTER_KEY = 'curated/_sources/schools-register.json';
 
+/** What a run of ingest holds while it works through the datasets. */
+interface Session {
+  opts: IngestOptions;
+  progress: ProgressSink;
+  /** This run's work directory (removed at the end). */
+  work: string;
+  db: IngestDb | null;
+  /** Files read so far (numbers them: file_no in the checked tables). */
+  files: number;
+  register: SchoolRegister | null;
+}
+
 /** Ingest every dataset present in the input; returns one report per dataset. */
 export async function ingest(opts: IngestOptions): Promise<Record<string, DatasetReport>> {
   if (opts.laCode !== undefined && !/^\d{3}$/.test(opts.laCode)) throw new IngestError(`--la-code must be a 3-digit LA number such as 886, not ${JSON.stringify(opts.laCode)}`);
   const reports: Record<string, DatasetReport> = {};
-  const ctx: RunContext = { register: null };
-  for (const dataset of opts.datasets ?? ORDER) {
-    const keys = (await opts.raw.list(`${dataset}/`)).map((o) => o.key).filter((k) => /\.csv$/i.test(k));
-    if (keys.length === 0) {
-      if (REQUIRED.includes(dataset)) throw new IngestError(`no ${dataset} CSV files found under ${opts.raw.uri(dataset + '/')}`);
-      continue;
+  const work = await mkdtemp(join(opts.workDir ?? tmpdir(), 'catchment-ingest-'));
+  const s: Session = { opts, progress: opts.progress ?? noProgress, work, db: null, files: 0, register: null };
+  try {
+    for (const dataset of opts.datasets ?? ORDER) {
+      const keys = (await opts.raw.list(`${dataset}/`)).map((o) => o.key).filter((k) => /\.csv$/i.test(k));
+      if (keys.length === 0) {
+        if (REQUIRED.includes(dataset)) throw new IngestError(`no ${dataset} CSV files found under ${opts.raw.uri(dataset + '/')}`);
+        continue;
+      }
+      reports[dataset] = await ingestDataset(dataset, keys, s);
     }
-    reports[dataset] = await ingestDataset(dataset, keys, opts, ctx);
+  } finally {
+    s.db?.close();
+    await rm(work, { recursive: true, force: true });
   }
   return reports;
 }
 
-interface RunContext {
-  register: SchoolRegister | null;
+async function database(s: Session): Promise<IngestDb> {
+  s.db ??= await IngestDb.open({ dir: join(s.work, 'duckdb'), memoryLimit: s.opts.memoryLimit });
+  return s.db;
 }
 
 async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: string; bytes: number }> {
@@ -179,8 +196,8 @@ async function settingsOf(dataset: InputDataset, opts: IngestOptions): Promise<s
   return '{}';
 }
 
-async function ingestDataset(dataset: InputDataset, keys: string[], opts: IngestOptions, ctx: RunContext): Promise<DatasetReport> {
-  const progress = opts.progress ?? noProgress;
+async function ingestDataset(dataset: InputDataset, keys: string[], s: Session): Promise<DatasetReport> {
+  const { opts } = s;
   const settings = await settingsOf(dataset, opts);
   if (opts.skipUnchanged && (await opts.lake.exists(sourceStateKey(dataset)))) {
     const previous = JSON.parse(Buffer.from(await opts.lake.get(sourceStateKey(dataset))).toString()) as DatasetReport;
@@ -188,18 +205,17 @@ async function ingestDataset(dataset: InputDataset, keys: string[], opts: Ingest
     const before = new Map(previous.files.map((f) => [f.key, f.sha256]));
     const same = previous.settings === settings && before.size === keys.length && keys.every((k, i) => before.get(k) === hashes[i]!.sha256);
     if (same) {
-      progress({ stage: 'ingest', item: dataset, message: 'unchanged since last ingest: skipped' });
+      s.progress({ stage: 'ingest', item: dataset, message: 'unchanged since last ingest: skipped' });
       return { ...previous, skipped: true };
     }
   }
-  const staging = `staging/${opts.runId}/curated`;
   try {
     const report =
       dataset === 'classification'
-        ? await ingestClassification(keys, opts, staging)
+        ? await ingestClassification(keys, s)
         : dataset === 'schools'
-          ? await ingestSchools(keys, opts, staging, ctx)
-          : await ingestRows(dataset, keys, opts, staging, ctx);
+          ? await ingestSchools(keys, s)
+          : await ingestRows(dataset, keys, s);
     report.settings = dataset === 'schools' ? settings : await settingsOf(dataset, opts);
     await opts.lake.put(sourceStateKey(dataset), JSON.stringify({ ...report, skipped: false }, null, 2));
     return report;
@@ -208,13 +224,43 @@ async function ingestDataset(dataset: InputDataset, keys: string[], opts: Ingest
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reading one file
+
 interface FileSpec {
   /** Layouts the file may be in (recognised from its header), and what to call the file in errors. */
   layouts: InputLayout[];
   what: string;
-  mapper: (h: HeaderMap) => RowMapper;
+  /** The checked table its rows go into, and the SELECT that checks them. */
+  table: CheckedTable;
+  select: (h: HeaderMap, header: string[], raw: string) => string;
+  /** Columns read besides the layout's, by position (a chosen cluster column). */
+  extra?: Record<string, number>;
+  /** Runs once the layout is known; may refuse the file. */
+  accept?: (h: HeaderMap) => void;
   /** Report columns of personal data that are present (census extracts). */
   personal?: boolean;
+  /** Contract column a duplicate is quarantined under. */
+  duplicateColumn: (h: HeaderMap) => string;
+}
+
+/** A record DuckDB could not split into the header's fields. */
+interface BrokenRecord {
+  line: number;
+  reason: 'wrong_field_count' | 'field_too_long';
+  message: string;
+}
+
+interface FileRead {
+  fileNo: number;
+  report: FileReport;
+  source: SourceFile | null;
+  skip: number;
+  width: number;
+  /** Records DuckDB read (checked rows), and those it rejected as broken, in file order. */
+  records: number;
+  broken: BrokenRecord[];
+  duplicateColumn: string;
 }
 
 /** Personal-data columns among the ignored ones, as "Surname (name)". */
@@ -229,79 +275,181 @@ function personalColumns(ignored: string[]): string[] {
 
 const ENCODING_WARNING = 'not UTF-8: read as Windows-1252 (an Excel "CSV" export); save as "CSV UTF-8" to be sure every character is right';
 
-/** The header row of a file (decoded like the rest of it). */
+/** The header row of a file as stored (decoded like the rest of it). */
 async function peekHeader(store: ObjectStore, key: string): Promise<string[]> {
   for await (const rec of csvRecords(key, await store.getStream(key))) return rec.fields;
   return [];
 }
 
-/** Reads one CSV file through a mapper into the writer; returns its report. */
-async function readFile(key: string, opts: IngestOptions, spec: FileSpec, writer: PartitionWriter | null, quarantine: QuarantineLog, seen: UniqueKeys): Promise<FileReport> {
-  const progress = opts.progress ?? noProgress;
-  const size = (await opts.raw.list(key)).find((o) => o.key === key)?.size;
-  const source = await opts.raw.getStream(key);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const tee = new PassThrough();
-  source.on('data', (c: Buffer) => {
-    hash.update(c);
-    bytes += c.length;
-  });
-  source.on('error', (e) => tee.destroy(e));
-  source.pipe(tee);
-  const report: FileReport = { key, sha256: '', bytes: 0, read: 0, accepted: 0, quarantined: 0, ignoredColumns: [], warnings: [] };
-  const text: DecodeResult = { encoding: 'utf-8' };
-  let header: string[] | null = null;
-  let mapper: RowMapper | null = null;
-  let read: number[] = [];
-  let lastTick = 0;
-  for await (const batch of csvBatches(key, tee, text)) for (const rec of batch) {
-    if (!header) {
-      header = rec.fields;
-      const h = requireLayout(key, header, spec.layouts, spec.what);
-      report.layout = h.layout;
-      report.columns = h.source;
-      report.ignoredColumns = h.ignored;
-      read = readPositions(h);
-      if (spec.personal) {
-        const personal = personalColumns(h.ignored);
-        if (personal.length) {
-          report.personalColumns = personal;
-          report.warnings.push(
-            `the extract carries more personal data than catchment needs: ${personal.join(', ')}; these columns were not read. Ask for an extract with only the columns listed in the README`,
-          );
-        }
-      }
-      mapper = spec.mapper(h);
-      continue;
-    }
-    report.read++;
-    const bad = structuralCheck(rec.fields, header, read);
-    const out = bad ?? mapper!(rec.fields);
-    if ('reason' in out) {
-      quarantine.add({ file: key, line: rec.line, column: out.column, value: out.value, reason: out.reason, message: out.message });
-      report.quarantined++;
-    } else if (out.uniqueKey !== undefined && seen.has(out.uniqueScope ?? '', out.uniqueKey)) {
-      quarantine.add({ file: key, line: rec.line, column: out.uniqueColumn ?? '', value: '', reason: out.uniqueReason ?? 'duplicate', message: 'duplicate of an earlier row: kept once' });
-      report.quarantined++;
+/** The header record of a local file, and the lines up to its end (blank lines before it included). */
+async function headerOf(file: SourceFile): Promise<{ fields: string[]; skip: number } | null> {
+  for await (const batch of csvBatches(file.key, createReadStream(file.path, { highWaterMark: 64 * 1024 }))) {
+    const first = batch[0]!;
+    const breaks = first.fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    return { fields: first.fields, skip: first.line + breaks };
+  }
+  return null;
+}
+
+/** DuckDB's rejects of a scan: broken records, or the error that refuses the file. */
+async function brokenRecords(db: IngestDb, file: SourceFile, table: string, width: number): Promise<BrokenRecord[]> {
+  const rows = await db.rows<{ line: bigint | number; types: string[]; lo: number | null; hi: number | null }>(
+    `SELECT min(line) AS line, list(DISTINCT error_type) AS types,
+       min(TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS INTEGER)) AS lo,
+       max(TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS INTEGER)) AS hi
+     FROM ${table} GROUP BY line_byte_position ORDER BY line_byte_position`,
+  );
+  await db.run(`DROP TABLE IF EXISTS ${table}`);
+  await db.run(`DROP TABLE IF EXISTS ${table}_scan`);
+  const out: BrokenRecord[] = [];
+  for (const r of rows) {
+    const line = Number(r.line);
+    if (r.types.some((t) => t !== 'MISSING COLUMNS' && t !== 'TOO MANY COLUMNS' && t !== 'LINE SIZE OVER MAXIMUM')) throw await malformedCsv(file, line);
+    if (r.types.includes('LINE SIZE OVER MAXIMUM')) {
+      out.push({ line, reason: 'field_too_long', message: `the line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB` });
     } else {
-      if (out.uniqueKey !== undefined) seen.add(out.uniqueScope ?? '', out.uniqueKey);
-      if (writer) writer.append(out.partition, out.values);
-      report.accepted++;
-    }
-    if (report.read - lastTick >= 100_000) {
-      lastTick = report.read;
-      progress({ stage: 'ingest', item: key, done: bytes, total: size, unit: 'bytes' });
+      const found = r.types.includes('MISSING COLUMNS') ? r.lo : r.hi;
+      out.push({ line, reason: 'wrong_field_count', message: `expected ${width} fields, found ${found ?? '?'}` });
     }
   }
-  report.encoding = text.encoding;
-  if (text.encoding === 'windows-1252') report.warnings.push(ENCODING_WARNING);
-  if (!header) report.warnings.push('empty file: no header row');
-  else if (report.read === 0) report.warnings.push('header only: no data rows');
-  report.sha256 = hash.digest('hex');
-  report.bytes = bytes;
-  progress({ stage: 'ingest', item: key, done: bytes, total: size ?? bytes, unit: 'bytes' });
-  return report;
+  return out;
+}
+
+/** Read one file into its dataset's checked table. */
+async function readFile(s: Session, key: string, spec: FileSpec): Promise<FileRead> {
+  const fileNo = ++s.files;
+  const size = (await s.opts.raw.list(key)).find((o) => o.key === key)?.size;
+  s.progress({ stage: 'ingest', item: key, done: 0, total: size, unit: 'bytes' });
+  const source = await prepareSource(s.opts.raw, key, s.work, `f${fileNo}`, (done) => s.progress({ stage: 'ingest', item: key, done, total: size, unit: 'bytes' }));
+  const report: FileReport = { key, sha256: source.sha256, bytes: source.bytes, read: 0, accepted: 0, quarantined: 0, ignoredColumns: [], warnings: [] };
+  const read: FileRead = { fileNo, report, source, skip: 0, width: 0, records: 0, broken: [], duplicateColumn: '' };
+  const head = await headerOf(source);
+  if (!head) {
+    report.encoding = source.encoding;
+    if (source.encoding === 'windows-1252') report.warnings.push(ENCODING_WARNING);
+    report.warnings.push('empty file: no header row');
+    return read;
+  }
+  const h = requireLayout(key, head.fields, spec.layouts, spec.what);
+  report.layout = h.layout;
+  report.columns = h.source;
+  report.ignoredColumns = h.ignored;
+  if (spec.personal) {
+    const personal = personalColumns(h.ignored);
+    if (personal.length) {
+      report.personalColumns = personal;
+      report.warnings.push(
+        `the extract carries more personal data than catchment needs: ${personal.join(', ')}; these columns were not read. Ask for an extract with only the columns listed in the README`,
+      );
+    }
+  }
+  spec.accept?.(h);
+  read.skip = head.skip;
+  read.width = head.fields.length;
+  read.duplicateColumn = spec.duplicateColumn(h);
+  const db = await database(s);
+  const scan: CsvScan = { path: source.path, width: read.width, skip: read.skip, rejectsTable: `rejects_${fileNo}` };
+  const raw = `raw_${fileNo}`;
+  try {
+    await db.run(`CREATE TABLE ${raw} AS ${rawRecords(h, scan, spec.extra)}`);
+  } catch (e) {
+    if (e instanceof IngestDbError) throw new CsvFileError(key, null, 'unreadable', `the file could not be read as CSV (${e.message})`);
+    throw e;
+  }
+  read.broken = await brokenRecords(db, source, scan.rejectsTable, read.width);
+  await db.run(`INSERT INTO rows_${spec.table} BY NAME SELECT ${fileNo} AS file_no, * FROM (${spec.select(h, head.fields, raw)})`);
+  await db.run(`DROP TABLE ${raw}`);
+  const [{ n }] = await db.rows<{ n: bigint }>(`SELECT count(*) AS n FROM rows_${spec.table} WHERE file_no = ${fileNo}`);
+  read.records = Number(n);
+  report.read = read.records + read.broken.length;
+  report.encoding = source.encoding;
+  if (source.encoding === 'windows-1252') report.warnings.push(ENCODING_WARNING);
+  if (report.read === 0) report.warnings.push('header only: no data rows');
+  s.progress({ stage: 'ingest', item: key, done: source.bytes, total: size ?? source.bytes, unit: 'bytes' });
+  return read;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A dataset's checked rows: duplicates, quarantine, accepted rows
+
+const STRUCT = 'STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR)';
+
+async function createChecked(db: IngestDb, table: CheckedTable): Promise<void> {
+  const cols = Object.entries(CHECKED_COLUMNS[table]).map(([c, t]) => `${c} ${t}`);
+  await dropChecked(db, table);
+  await db.run(`CREATE TABLE rows_${table} (file_no INTEGER, rec BIGINT, rej ${STRUCT}, ${cols.join(', ')})`);
+}
+
+async function dropChecked(db: IngestDb, table: CheckedTable): Promise<void> {
+  await db.run(`DROP TABLE IF EXISTS rows_${table}`);
+  await db.run(`DROP TABLE IF EXISTS dups_${table}`);
+}
+
+/** Rows of a checked table that pass every check and are not a later duplicate. */
+const accepted = (table: CheckedTable) =>
+  `(SELECT * FROM rows_${table} r WHERE r.rej IS NULL AND NOT EXISTS (SELECT 1 FROM dups_${table} d WHERE d.file_no = r.file_no AND d.rec = r.rec))`;
+
+/**
+ * Later rows with the key of an earlier accepted row (file order, then record order). Keys are
+ * grouped by their 64-bit hash first (a small hash table even for 9 million pupils); only rows
+ * whose hash repeats are compared by their key itself.
+ */
+async function findDuplicates(db: IngestDb, table: CheckedTable): Promise<void> {
+  const cols = UNIQUE_KEYS[table];
+  const keys = cols.join(', ');
+  // A row's place in the dataset: file, then record.
+  const place = (t: string) => `${t}.file_no::BIGINT * 4294967296 + ${t}.rec`;
+  await db.run(`CREATE TABLE dups_${table} AS
+    WITH repeated AS (SELECT hash(${keys}) AS h FROM rows_${table} WHERE rej IS NULL GROUP BY 1 HAVING count(*) > 1),
+    candidates AS (SELECT file_no, rec, ${keys} FROM rows_${table} WHERE rej IS NULL AND hash(${keys}) IN (SELECT h FROM repeated)),
+    multi AS (SELECT ${keys}, min(${place('x')}) AS first FROM candidates x GROUP BY ${keys} HAVING count(*) > 1)
+    SELECT c.file_no, c.rec FROM candidates c JOIN multi m USING (${keys}) WHERE ${place('c')} <> m.first`);
+}
+
+interface Quarantined extends QuarantineRow {
+  fileNo: number;
+}
+
+/**
+ * The quarantine of the files read into a checked table (after findDuplicates): each rejected or
+ * duplicate row with its line, and the broken records; per-file counts are set on the reports.
+ */
+async function quarantineOf(db: IngestDb, table: CheckedTable, reads: FileRead[], duplicateReason: string): Promise<Quarantined[]> {
+  const rows = await db.rows<{ file_no: number; rec: bigint; reason: string | null; col: string; val: string; msg: string }>(
+    `SELECT file_no, rec, rej.reason AS reason, rej.col AS col, rej.val AS val, rej.msg AS msg FROM rows_${table} WHERE rej IS NOT NULL
+     UNION ALL SELECT file_no, rec, NULL, '', '', '' FROM dups_${table}`,
+  );
+  const byFile = new Map<number, typeof rows>();
+  for (const r of rows) {
+    const list = byFile.get(r.file_no) ?? [];
+    list.push(r);
+    byFile.set(r.file_no, list);
+  }
+  const out: Quarantined[] = [];
+  for (const f of reads) {
+    const mine = byFile.get(f.fileNo) ?? [];
+    if (!f.source || (mine.length === 0 && f.broken.length === 0)) {
+      f.report.accepted = f.records;
+      continue;
+    }
+    const lines = await recordLines(f.source, f.skip, f.width, f.records, f.broken.map((b) => b.line), mine.map((r) => Number(r.rec)));
+    for (const r of mine) {
+      const line = lines.read.get(Number(r.rec))!;
+      if (r.reason === null) out.push({ fileNo: f.fileNo, file: f.report.key, line, column: f.duplicateColumn, value: '', reason: duplicateReason, message: MESSAGES.duplicate });
+      else out.push({ fileNo: f.fileNo, file: f.report.key, line, column: r.col, value: r.val, reason: r.reason, message: r.msg });
+    }
+    f.broken.forEach((b, i) => out.push({ fileNo: f.fileNo, file: f.report.key, line: lines.rejected[i] ?? b.line, column: '', value: '', reason: b.reason, message: b.message }));
+    f.report.accepted = f.records - mine.length;
+    f.report.quarantined = mine.length + f.broken.length;
+  }
+  return out;
+}
+
+function quarantineLog(rows: Quarantined[]): QuarantineLog {
+  const log = new QuarantineLog();
+  rows.sort((a, b) => a.fileNo - b.fileNo || a.line - b.line);
+  for (const { fileNo: _, ...r } of rows) log.add(r);
+  return log;
 }
 
 function summarise(dataset: InputDataset, files: FileReport[], quarantine: QuarantineLog, partitions: string[]): DatasetReport {
@@ -324,51 +472,134 @@ function summarise(dataset: InputDataset, files: FileReport[], quarantine: Quara
   return report;
 }
 
-async function commitPartitions(opts: IngestOptions, writer: PartitionWriter, table: TableDef, whole: boolean): Promise<void> {
+// ---------------------------------------------------------------------------------------------
+// Writing curated tables
+
+const DUCK_TYPE: Record<ColumnDef['type'], string> = { string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE' };
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const stagedTable = (s: Session, table: TableDef) => `staging/${s.opts.runId}/curated/${table.name}`;
+
+/**
+ * Write `from` as the table's Parquet under staging/<run>/curated/<table>/<partition>=<value>/
+ * (part-00000.parquet...), typed by the contract; returns the partition values written. `exprs`
+ * gives a column's SQL when it is not a column of `from`. With `key`, the statement can use the
+ * pseudonymisation key (table `k`, see IngestDb.withKey).
+ */
+async function writeTable(s: Session, table: TableDef, from: string, exprs: Record<string, string> = {}, key?: Uint8Array): Promise<string[]> {
+  const db = await database(s);
+  const prefix = stagedTable(s, table);
+  const local = s.opts.lake instanceof LocalObjectStore;
+  const dir = local ? s.opts.lake.uri(prefix) : join(s.work, 'out', table.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const select = columnsOf(table).map((c) => `CAST(${exprs[c.name] ?? ident(c.name)} AS ${DUCK_TYPE[c.type]}) AS ${ident(c.name)}`);
+  const partition = table.partitions.map(ident).join(', ');
+  const sql = `COPY (SELECT ${select.join(', ')} FROM ${from}${key ? ', hmac_key k' : ''}) TO ${lit(dir)}
+    (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partition}), FILENAME_PATTERN 'part-{i}')`;
+  if (key) await db.withKey(key, sql);
+  else await db.run(sql);
+  const values: string[] = [];
+  const column = table.partitions[0]!;
+  for (const d of readdirSync(dir).sort()) {
+    if (!d.startsWith(`${column}=`)) continue;
+    const value = decodeURIComponent(d.slice(column.length + 1));
+    const files = readdirSync(join(dir, d))
+      .filter((f) => /^part-\d+\.parquet$/.test(f))
+      .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]));
+    if (files.length === 0) continue;
+    values.push(value);
+    for (const [i, f] of files.entries()) {
+      const name = `part-${String(i).padStart(5, '0')}.parquet`;
+      if (local) {
+        if (f !== name) renameSync(join(dir, d, f), join(dir, d, name));
+      } else await s.opts.lake.put(`${prefix}/${column}=${value}/${name}`, createReadStream(join(dir, d, f)));
+    }
+  }
+  if (!local) rmSync(dir, { recursive: true, force: true });
+  return values;
+}
+
+/** Move staged partitions into the curated table; `whole` replaces the table as a whole (one classification vintage). */
+async function commitTable(s: Session, table: TableDef, partitions: string[], whole: boolean): Promise<void> {
+  const { lake } = s.opts;
+  const staged = stagedTable(s, table);
   if (whole) {
-    // The classification is replaced as a whole: one current vintage at a time.
-    const stagedRoot = writer.partitionPrefix('x').replace(/\/[^/]+$/, '');
-    if ((await opts.lake.list(stagedRoot + '/')).length > 0) await opts.lake.replacePrefix(stagedRoot, tablePrefix(table));
-    else await opts.lake.deletePrefix(tablePrefix(table) + '/');
+    if (partitions.length > 0) await lake.replacePrefix(staged, tablePrefix(table));
+    else await lake.deletePrefix(tablePrefix(table) + '/');
     return;
   }
-  for (const p of writer.partitionValues) {
-    await opts.lake.replacePrefix(writer.partitionPrefix(p), `${tablePrefix(table)}/${table.partitions[0]}=${p}`);
-  }
+  const column = table.partitions[0]!;
+  for (const p of partitions) await lake.replacePrefix(`${staged}/${column}=${p}`, `${tablePrefix(table)}/${column}=${p}`);
 }
+
+/** Rows given here (dictionaries: segments, wards) as a SQL relation with the table's data columns. */
+function valuesOf(table: TableDef, rows: (string | null)[][], partition: string): string {
+  const cols = columnsOf(table).map((c) => c.name);
+  if (rows.length === 0) return `(SELECT ${cols.map((c) => `NULL AS ${ident(c)}`).join(', ')} WHERE false)`;
+  const body = rows.map((r) => `(${[...r, partition].map((v) => (v === null ? 'NULL' : lit(v))).join(', ')})`).join(',\n');
+  return `(VALUES ${body}) AS t(${cols.map(ident).join(', ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
 
 const isNamed = (k: string, n: string) => k.split('/').pop()!.toLowerCase() === n;
 
-async function loadRegister(opts: IngestOptions, ctx: RunContext): Promise<SchoolRegister | null> {
-  if (ctx.register) return ctx.register;
-  if (!(await opts.lake.exists(REGISTER_KEY))) return null;
-  ctx.register = SchoolRegister.fromJSON(JSON.parse(Buffer.from(await opts.lake.get(REGISTER_KEY)).toString()));
-  return ctx.register;
+async function loadRegister(s: Session): Promise<SchoolRegister | null> {
+  if (s.register) return s.register;
+  if (!(await s.opts.lake.exists(REGISTER_KEY))) return null;
+  s.register = SchoolRegister.fromJSON(JSON.parse(Buffer.from(await s.opts.lake.get(REGISTER_KEY)).toString()));
+  return s.register;
 }
 
-async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], opts: IngestOptions, staging: string, ctx: RunContext): Promise<DatasetReport> {
-  const table = dataset === 'pupils' ? pupils : contacts;
-  const writer = new PartitionWriter(opts.lake, table, staging, opts.rowsPerPart);
-  const quarantine = new QuarantineLog();
-  const seen = new UniqueKeys();
-  const files: FileReport[] = [];
-  const register = dataset === 'pupils' ? await loadRegister(opts, ctx) : null;
-  const laCounts = new Map<string, number>();
+async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], s: Session): Promise<DatasetReport> {
+  const { opts } = s;
+  const db = await database(s);
+  const register = dataset === 'pupils' ? await loadRegister(s) : null;
+  await createChecked(db, dataset);
+  if (dataset === 'pupils') {
+    // The schools register, for LAESTABs and each school's LA.
+    const json = register?.toJSON() ?? { laestab: {}, la: {} };
+    await db.run('CREATE OR REPLACE TABLE reg_laestab (laestab VARCHAR, urn VARCHAR)');
+    await db.run('CREATE OR REPLACE TABLE reg_la (urn VARCHAR, la VARCHAR)');
+    await db.insert('reg_laestab', ['laestab', 'urn'], Object.entries(json.laestab).map(([le, [urn]]) => [le, urn]));
+    await db.insert('reg_la', ['urn', 'la'], Object.entries(json.la));
+  }
+  const reads: FileRead[] = [];
   for (const key of keys) {
     const period = periodFromName(key) ?? opts.period;
-    const mapper = (h: HeaderMap): RowMapper => {
-      if (dataset === 'contacts') return contactMapper(h);
-      if (h.index.urn! < 0 && !register?.hasLaestabs) {
-        throw new CsvFileError(key, 1, 'no_register', `pupils are keyed by LAESTAB (${h.source.laestab}), but the schools file gives no LAESTABs: use the GIAS extract, or add a laestab column to the schools list`);
-      }
-      return pupilMapper(h, { period, pseudonymise: opts.pseudonymise }, period, { register, laCode: opts.laCode, laCounts });
-    };
-    files.push(await readFile(key, opts, { layouts: LAYOUTS[dataset], what: `${dataset} file`, mapper, personal: true }, writer, quarantine, seen));
+    const spec: FileSpec =
+      dataset === 'pupils'
+        ? {
+            layouts: LAYOUTS.pupils,
+            what: 'pupils file',
+            table: 'pupils',
+            personal: true,
+            accept: (h) => {
+              if (h.index.urn! < 0 && !register?.hasLaestabs) {
+                throw new CsvFileError(key, 1, 'no_register', `pupils are keyed by LAESTAB (${h.source.laestab}), but the schools file gives no LAESTABs: use the GIAS extract, or add a laestab column to the schools list`);
+              }
+            },
+            select: (h, header, raw) => pupilChecks(h, header, raw, { period, laCode: opts.laCode }),
+            duplicateColumn: () => 'upn',
+          }
+        : { layouts: LAYOUTS.contacts, what: 'contacts file', table: 'contacts', personal: true, select: contactChecks, duplicateColumn: () => 'contact_id' };
+    reads.push(await readFile(s, key, spec));
   }
-  await writer.close();
-  const report = summarise(dataset, files, quarantine, writer.partitionValues);
-  if (dataset === 'pupils') report.la = laReport(opts.laCode, laCounts);
-  await commitPartitions(opts, writer, table, false);
+  await findDuplicates(db, dataset);
+  const quarantine = quarantineLog(await quarantineOf(db, dataset, reads, dataset === 'pupils' ? 'duplicate_upn' : 'duplicate_contact_id'));
+  const partitions =
+    dataset === 'pupils'
+      ? await writeTable(s, pupils, `${accepted('pupils')} a`, { pupil_id: hmacSql('a.upn'), sector: 'pc_sector(a.postcode)' }, opts.pseudonymKey)
+      : await writeTable(s, contacts, accepted('contacts'), { sector: 'pc_sector(postcode)' });
+  const report = summarise(dataset, reads.map((r) => r.report), quarantine, partitions);
+  if (dataset === 'pupils') {
+    // Pupils counted per LA of their school, duplicates included (as the LA is inferred from the extract).
+    const counts = await db.rows<{ la: string; n: bigint }>(`SELECT la, count(*) AS n FROM rows_pupils WHERE rej IS NULL AND la IS NOT NULL GROUP BY la`);
+    report.la = laReport(opts.laCode, new Map(counts.map((c) => [c.la, Number(c.n)])));
+  }
+  await dropChecked(db, dataset);
+  await commitTable(s, dataset === 'pupils' ? pupils : contacts, partitions, false);
   await opts.lake.put(`quarantine/${dataset}.csv`, quarantine.toCsv());
   return report;
 }
@@ -404,71 +635,63 @@ async function readDictionary(opts: IngestOptions, key: string, columns: InputCo
   return { rows, file };
 }
 
-async function ingestSchools(keys: string[], opts: IngestOptions, staging: string, ctx: RunContext): Promise<DatasetReport> {
+async function ingestSchools(keys: string[], s: Session): Promise<DatasetReport> {
+  const { opts } = s;
   const clustersKey = keys.find((k) => isNamed(k, 'clusters.csv'));
   const schoolKeys = keys.filter((k) => k !== clustersKey);
   if (schoolKeys.length === 0) throw new IngestError('schools/ holds no schools file (the GIAS edubasealldata extract or urn,name,phase,postcode)');
   const files: FileReport[] = [];
-  let clusters: Map<string, string> | undefined;
+  const clusters = new Map<string, string>();
   if (clustersKey) {
     const { rows, file } = await readDictionary(opts, clustersKey, CLUSTERS_LAYOUT.columns, CLUSTERS_LAYOUT.oneOf);
     files.push(file);
-    clusters = new Map();
     for (const [urn, laestab, cluster] of rows) if (cluster) clusters.set((urn || laestab)!.replace(/\D/g, ''), cluster);
   }
-  const writer = new PartitionWriter(opts.lake, schools, staging, opts.rowsPerPart);
-  const register = new SchoolRegister();
-  const quarantine = new QuarantineLog();
-  const seen = new UniqueKeys();
+  const db = await database(s);
+  await createChecked(db, 'schools');
+  await db.run('CREATE OR REPLACE TABLE clusters (key VARCHAR, cluster VARCHAR)');
+  await db.insert('clusters', ['key', 'cluster'], [...clusters]);
+  const reads: FileRead[] = [];
   for (const key of schoolKeys) {
     const period = periodFromName(key) ?? opts.period;
     let clusterAt = -1;
-    if (opts.clusterColumn && !clusters) {
+    if (opts.clusterColumn && !clustersKey) {
       const header = await peekHeader(opts.raw, key);
       clusterAt = header.map(normaliseHeader).indexOf(normaliseHeader(opts.clusterColumn));
       if (clusterAt < 0) throw new CsvFileError(key, 1, 'bad_header', `--cluster-column ${JSON.stringify(opts.clusterColumn)} is not a column of this file`);
     }
-    const mapper = (h: HeaderMap): RowMapper => {
-      const inner = schoolMapper(h, period, { clusters, clusterAt });
-      return (f) => {
-        const out = inner(f);
-        if ('values' in out) register.add(out.values[0] as string, out.values[1] as string | null, out.values[7] as string | null, out.values[8] as SchoolStatus);
-        return out;
-      };
-    };
-    const report = await readFile(key, opts, { layouts: LAYOUTS.schools, what: 'schools file', mapper }, writer, quarantine, seen);
-    if (clusterAt >= 0) report.columns = { ...report.columns, cluster: opts.clusterColumn! };
-    files.push(report);
+    const read = await readFile(s, key, {
+      layouts: LAYOUTS.schools,
+      what: 'schools file',
+      table: 'schools',
+      select: (h, header, raw) => schoolChecks(h, header, raw, { period, clusterColumn: clusterAt >= 0 }),
+      extra: clusterAt >= 0 ? { _cluster: clusterAt } : {},
+      duplicateColumn: () => 'urn',
+    });
+    if (clusterAt >= 0) read.report.columns = { ...read.report.columns, cluster: opts.clusterColumn! };
+    reads.push(read);
   }
-  await writer.close();
-  const report = summarise('schools', files, quarantine, writer.partitionValues);
-  await commitPartitions(opts, writer, schools, false);
+  await findDuplicates(db, 'schools');
+  const quarantine = quarantineLog(await quarantineOf(db, 'schools', reads, 'duplicate_urn'));
+  // The register: every row that passed its checks, in file order (a repeated URN's later LA wins).
+  const register = new SchoolRegister();
+  for (const r of await db.rows<{ urn: string; laestab: string | null; la_code: string | null; status: SchoolStatus }>(
+    'SELECT urn, laestab, la_code, status FROM rows_schools WHERE rej IS NULL ORDER BY file_no, rec',
+  )) {
+    register.add(r.urn, r.laestab, r.la_code, r.status);
+  }
+  const partitions = await writeTable(s, schools, accepted('schools'), { sector: 'pc_sector(postcode)' });
+  const report = summarise('schools', [...files, ...reads.map((r) => r.report)], quarantine, partitions);
+  await dropChecked(db, 'schools');
+  await commitTable(s, schools, partitions, false);
   await opts.lake.put(REGISTER_KEY, JSON.stringify(register.toJSON()));
   await opts.lake.put('quarantine/schools.csv', quarantine.toCsv());
-  ctx.register = register;
+  s.register = register;
   return report;
 }
 
-/** Decides the classification edition and where it comes from, or fails saying why. */
-function planClassification(nspl: HeaderMap | null, oaKeys: string[], requested: IngestOptions['classification']): ClassificationPlan {
-  if (!nspl) return { edition: 'custom', via: 'generic', from: 'classification/segments.csv' };
-  const has21 = nspl.index.oac21! >= 0;
-  const has11 = nspl.index.oac11! >= 0;
-  const oa = oaKeys.length > 0 && nspl.index.oa21! >= 0;
-  const viaOa = (): ClassificationPlan => ({ edition: 'oac21', via: 'oa-file', from: oaKeys.join(', ') });
-  if (requested === 'oac11') {
-    if (has11) return { edition: 'oac11', via: 'nspl-column', from: nspl.source.oac11! };
-    throw new IngestError('--classification oac11: the postcode lookup carries no 2011 OAC column (oac11 or oac11ind)');
-  }
-  if (has21) return { edition: 'oac21', via: 'nspl-column', from: nspl.source.oac21! };
-  if (oa) return viaOa();
-  if (oaKeys.length > 0) throw new IngestError(`${oaKeys[0]}: an OA-level OAC 2021 file joins through the lookup's oa21/oa21cd, which this postcode lookup does not carry (it predates the 2024 releases)`);
-  if (requested === 'oac21') throw new IngestError('--classification oac21: the postcode lookup carries no oac21ind, and there is no OA-level OAC 2021 file (oa21cd,subgroup) in classification/');
-  if (has11) return { edition: 'oac11', via: 'nspl-column', from: nspl.source.oac11! };
-  throw new IngestError('the postcode lookup carries no classification (oac11, oac11ind or oac21ind): add an OA-level OAC 2021 file (oa21cd,supergroup,group,subgroup) to classification/');
-}
-
-async function ingestClassification(keys: string[], opts: IngestOptions, staging: string): Promise<DatasetReport> {
+async function ingestClassification(keys: string[], s: Session): Promise<DatasetReport> {
+  const { opts } = s;
   const segKey = keys.find((k) => isNamed(k, 'segments.csv'));
   const wardKey = keys.find((k) => isNamed(k, 'wards.csv'));
   const tableKeys = keys.filter((k) => k !== segKey && k !== wardKey);
@@ -493,51 +716,71 @@ async function ingestClassification(keys: string[], opts: IngestOptions, staging
   const imd: ImdPlan = nsplHeader ? imdPlanOf(nsplHeader, release) : { edition: null, column: null, assumed: false };
 
   const files: FileReport[] = [];
-  let dictionary: Value[][];
+  let dictionary: (string | null)[][];
   if (plan.edition !== 'custom') dictionary = oacDictionary(plan.edition);
   else {
     if (!segKey) throw new IngestError('a generic postcode,segment classification needs classification/segments.csv (code,name,group,supergroup[,description])');
     const { rows, file } = await readDictionary(opts, segKey, segmentDictionaryColumns);
     files.push(file);
-    dictionary = rows.map(([code, name, group, supergroup, description]) => [code, name, group, group, supergroup, supergroup, description || null, 'custom']);
+    dictionary = rows.map(([code, name, group, supergroup, description]) => [code!, name!, group!, group!, supergroup!, supergroup!, description || null, 'custom']);
   }
-  const segmentCodes = new Set(dictionary.map((r) => r[0] as string));
+  const codes = [...new Set(dictionary.map((r) => r[0] as string))];
 
-  const quarantine = new QuarantineLog();
+  const db = await database(s);
+  await createChecked(db, 'oa');
+  await createChecked(db, 'postcodes');
   // The OA-level file first: its codes are joined to postcodes through oa21.
-  const oaSegments = new Map<string, string>();
-  const oaSeen = new UniqueKeys();
+  const oaReads: FileRead[] = [];
   for (const k of oaKeys) {
-    const report = await readFile(k, opts, { layouts: [OA_CLASSIFICATION_LAYOUT], what: 'OA-level classification', mapper: (h) => oaClassificationMapper(h, segmentCodes, oaSegments) }, null, quarantine, oaSeen);
-    if (plan.via !== 'oa-file') report.warnings.push(`not used: the classification comes from the lookup's ${plan.from}`);
-    files.push(report);
+    const read = await readFile(s, k, { layouts: [OA_CLASSIFICATION_LAYOUT], what: 'OA-level classification', table: 'oa', select: (h, header, raw) => oaChecks(h, header, raw, codes), duplicateColumn: (h) => h.source.oa21cd ?? 'oa21cd' });
+    if (plan.via !== 'oa-file') read.report.warnings.push(`not used: the classification comes from the lookup's ${plan.from}`);
+    oaReads.push(read);
   }
+  await findDuplicates(db, 'oa');
+  const oaQuarantine = await quarantineOf(db, 'oa', oaReads, 'duplicate_oa');
+  await db.run(`CREATE OR REPLACE TABLE oa_segments AS SELECT oa, segment FROM ${accepted('oa')}`);
 
-  const writer = new PartitionWriter(opts.lake, postcodes, staging, opts.rowsPerPart);
-  const seen = new UniqueKeys();
+  const label = BUILT_IN_CLASSIFICATIONS[plan.edition as 'oac11' | 'oac21']?.short ?? plan.edition;
+  const reads: FileRead[] = [];
   for (const k of lookupKeys) {
-    const mapper = (h: HeaderMap) => withPartition(plan.via === 'generic' ? genericMapper(h, segmentCodes) : nsplMapper(h, plan, imd, segmentCodes, oaSegments), vintage);
-    const layouts = plan.via === 'generic' ? LAYOUTS.classification.filter((l) => l.id === 'generic') : [NSPL_LAYOUT];
-    const report = await readFile(k, opts, { layouts, what: 'postcode lookup', mapper }, writer, quarantine, seen);
-    if (imd.assumed && imd.edition) report.warnings.push(`the release is not in the file name: IMD ranks read as ${IMD_EDITIONS[imd.edition].name}`);
-    if (nsplHeader && !imd.column) report.warnings.push('the lookup carries no IMD rank: deprivation deciles will be unknown');
-    files.push(report);
+    const read = await readFile(s, k, {
+      layouts: plan.via === 'generic' ? LAYOUTS.classification.filter((l) => l.id === 'generic') : [NSPL_LAYOUT],
+      what: 'postcode lookup',
+      table: 'postcodes',
+      select: (h, header, raw) =>
+        plan.via === 'generic'
+          ? genericChecks(h, header, raw, vintage, codes)
+          : nsplChecks(h, header, raw, {
+              vintage,
+              segment: plan.via === 'oa-file' ? { via: 'oa-file' } : { via: 'column', column: plan.edition === 'oac21' ? 'oac21' : 'oac11', edition: plan.edition as 'oac11' | 'oac21' },
+              codes,
+              label,
+              imdEdition: imd.edition,
+            }),
+      duplicateColumn: (h) => (plan.via === 'generic' ? 'postcode' : (h.source.postcode ?? 'postcode')),
+    });
+    if (imd.assumed && imd.edition) read.report.warnings.push(`the release is not in the file name: IMD ranks read as ${IMD_EDITIONS[imd.edition].name}`);
+    if (nsplHeader && !imd.column) read.report.warnings.push('the lookup carries no IMD rank: deprivation deciles will be unknown');
+    reads.push(read);
   }
-  await writer.close();
+  await findDuplicates(db, 'postcodes');
+  const quarantine = quarantineLog([...oaQuarantine, ...(await quarantineOf(db, 'postcodes', reads, 'duplicate_postcode'))]);
+  const partitions = await writeTable(s, postcodes, accepted('postcodes'), { sector: 'pc_sector(postcode)' });
+  await dropChecked(db, 'oa');
+  await dropChecked(db, 'postcodes');
+  await db.run('DROP TABLE IF EXISTS oa_segments');
 
-  const segWriter = new PartitionWriter(opts.lake, segments, staging);
-  for (const row of dictionary) segWriter.append(vintage, row);
-  await segWriter.close();
-
-  const wardWriter = new PartitionWriter(opts.lake, wards, staging);
+  const segmentParts = await writeTable(s, segments, valuesOf(segments, dictionary, vintage));
+  let wardRows: (string | null)[][] = [];
+  let wardFile: FileReport | null = null;
   if (wardKey) {
     const { rows, file } = await readDictionary(opts, wardKey, wardNameColumns);
-    files.push(file);
-    for (const [code, name] of rows) if (code) wardWriter.append(vintage, [code, name]);
+    wardFile = file;
+    wardRows = rows.filter(([code]) => code).map(([code, name]) => [code!, name!]);
   }
-  await wardWriter.close();
+  const wardParts = await writeTable(s, wards, valuesOf(wards, wardRows, vintage));
 
-  const report = summarise('classification', files, quarantine, [vintage]);
+  const report = summarise('classification', [...files, ...oaReads.map((r) => r.report), ...reads.map((r) => r.report), ...(wardFile ? [wardFile] : [])], quarantine, [vintage]);
   report.layout = nsplKeys.length ? 'nspl' : 'generic';
   report.vintage = vintage;
   report.classification = {
@@ -549,17 +792,9 @@ async function ingestClassification(keys: string[], opts: IngestOptions, staging
     imdName: imd.edition ? IMD_EDITIONS[imd.edition].name : null,
     imdColumn: imd.column,
   };
-  await commitPartitions(opts, writer, postcodes, true);
-  await commitPartitions(opts, segWriter, segments, true);
-  await commitPartitions(opts, wardWriter, wards, true);
+  await commitTable(s, postcodes, partitions, true);
+  await commitTable(s, segments, segmentParts, true);
+  await commitTable(s, wards, wardParts, true);
   await opts.lake.put('quarantine/classification.csv', quarantine.toCsv());
   return report;
-}
-
-function withPartition(mapper: RowMapper, vintage: string): RowMapper {
-  return (f) => {
-    const out = mapper(f);
-    if ('values' in out) out.partition = vintage;
-    return out;
-  };
 }

@@ -4,7 +4,6 @@
  * URN's LA. Built from the schools file, kept beside the curated table so a later run that skips
  * unchanged schools still resolves pupils' LAESTABs.
  */
-import { isRejection, parsePhase, reject, type Phase, type Rejection } from '../domain/fields.ts';
 import { SCHOOL_STATUSES } from '../../schemas/curated.ts';
 
 export type SchoolStatus = (typeof SCHOOL_STATUSES)[number];
@@ -52,49 +51,4 @@ export class SchoolRegister {
     for (const [urn, la] of Object.entries(j.la)) r.laByUrn.set(urn, la);
     return r;
   }
-}
-
-/** A 7-digit LAESTAB (LA number + establishment number), written 8862001, 886/2001 or 886-2001. */
-export function parseLaestab(raw: string): string | Rejection {
-  const v = raw.trim();
-  const m = /^(\d{3})\s*[/\-\s]?\s*(\d{4})$/.exec(v);
-  return m ? m[1]! + m[2]! : reject('invalid_laestab', 'LAESTAB must be 7 digits: the 3-digit LA number and 4-digit establishment number');
-}
-
-const STATUS_WORDS: [RegExp, SchoolStatus][] = [
-  [/^open,? but proposed to close$/, 'open_proposed_to_close'],
-  [/^proposed to open$/, 'proposed_to_open'],
-  [/^open$/, 'open'],
-  [/^closed$/, 'closed'],
-];
-
-/** GIAS `EstablishmentStatus (name)`. */
-export function parseStatus(raw: string): SchoolStatus | Rejection {
-  const v = raw.trim().toLowerCase();
-  for (const [re, s] of STATUS_WORDS) if (re.test(v)) return s;
-  return reject('invalid_status', 'establishment status must be Open, Closed, Open but proposed to close or Proposed to open');
-}
-
-const GIAS_PHASES: [RegExp, Phase][] = [
-  [/^nursery$/, 'nursery'],
-  [/^(primary|middle deemed primary)$/, 'primary'],
-  [/^(secondary|middle deemed secondary)$/, 'secondary'],
-  [/^16 plus$/, 'sixteen_plus'],
-  [/^all[ -]through$/, 'all_through'],
-  [/^not applicable$/, 'not_applicable'],
-];
-
-/**
- * Phase from GIAS: its `TypeOfEstablishment (name)` marks special schools and pupil referral units
- * or alternative provision (whose phase GIAS often gives as Not applicable); otherwise
- * `PhaseOfEducation (name)`.
- */
-export function parseGiasPhase(phase: string, type: string): Phase | Rejection {
-  const t = type.trim().toLowerCase();
-  if (/\bspecial\b/.test(t)) return 'special';
-  if (/pupil referral unit|alternative provision/.test(t)) return 'alternative_provision';
-  const v = phase.trim().toLowerCase();
-  for (const [re, p] of GIAS_PHASES) if (re.test(v)) return p;
-  const own = parsePhase(phase);
-  return isRejection(own) ? reject('invalid_phase', 'PhaseOfEducation must be one of the GIAS phases (Nursery, Primary, Middle deemed primary, Secondary, Middle deemed secondary, 16 plus, All-through, Not applicable)') : own;
 }

@@ -7,9 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { classify, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
-import { makePseudonymiser } from '../domain/pseudonym.ts';
 import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
-import { periodFromName } from '../ingest/rows.ts';
+import { periodFromName } from '../ingest/file-names.ts';
 import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import { renderPdfs } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -36,7 +35,6 @@ export interface RunOptions {
   progress?: ProgressSink;
   /** Skip ingesting datasets whose inputs are unchanged (the warm nightly run). */
   skipUnchanged?: boolean;
-  rowsPerPart?: number;
   /** Profiles and fair-access settings (LA name, base, suppression threshold, fair-access years). */
   analysis?: Partial<AnalysisConfig>;
   /** PDF render worker threads (default: one per core; 0 renders in the main thread). */
@@ -102,10 +100,9 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
         lake: opts.lake,
         runId,
         period: manifest.period,
-        pseudonymise: makePseudonymiser(opts.pseudonymKey),
+        pseudonymKey: opts.pseudonymKey,
         progress,
         skipUnchanged: opts.skipUnchanged,
-        rowsPerPart: opts.rowsPerPart,
         ...opts.inputs,
       }),
     );

@@ -17,7 +17,7 @@ import { dataColumnsOf, tablePrefix, type TableDef } from '../../schemas/columns
 import { portalAudit, portalFeedback, type AuditRecord, type FeedbackRecord } from '../../schemas/portal.ts';
 import { ColumnBuffer } from '../lake/column-buffer.ts';
 import { toParquet } from '../lake/parquet.ts';
-import type { Value } from '../ingest/rows.ts';
+import type { Value } from '../lake/column-buffer.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
 /** Compact UTC timestamp for keys: 20251125T121426123Z (sorts by time). */

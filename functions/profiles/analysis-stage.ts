@@ -10,7 +10,7 @@ import { classificationName, IMD_EDITIONS, type ImdEdition } from '../../schemas
 import type { ClassificationInfo } from '../../schemas/profile-document.ts';
 import * as q from '../../schemas/sql/profiles.ts';
 import { schoolSegmentCountsSql } from '../../schemas/sql/classify.ts';
-import type { Value } from '../ingest/rows.ts';
+import type { Value } from '../lake/column-buffer.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';

@@ -1,7 +1,8 @@
 /**
  * CatchmentFunction: the one NodejsFunction shape every catchment Lambda uses.
  *
- * - Node.js 22 on ARM64 (Graviton), X-Ray tracing, JSON logs into its own KMS-encrypted log group
+ * - Node.js 22 on ARM64 (Graviton) unless a function needs another architecture (the ingest
+ *   function runs DuckDB's x86_64 binary), X-Ray tracing, JSON logs into its own KMS-encrypted log group
  *   with a retention, and a role of its own with no AWS managed policy.
  * - Bundled locally by esbuild from node_modules (never Docker): ESM output (index.mjs), minified,
  *   with source maps (NODE_OPTIONS=--enable-source-maps). The AWS SDK is bundled too, so the asset
@@ -13,15 +14,18 @@
  * - Files a dependency reads from beside its JavaScript at run time are copied next to the bundle
  *   (`copyFiles`): parquet-wasm's `node` build reads `${__dirname}/parquet_wasm_bg.wasm`, and
  *   esbuild does not copy it; the PDF renderer reads its TTF fonts from `fonts/` beside the bundle
- *   (functions/pdf/fonts.ts). DuckDB is never bundled (the Lambda path uses Athena); the tests check
- *   the esbuild metafile for it.
+ *   (functions/pdf/fonts.ts).
+ * - Native packages (`nativePackages`: DuckDB's Node binding and its shared library, for the
+ *   ingest function) stay out of esbuild and are copied whole into `node_modules/` beside the
+ *   bundle, where the bundle's `require` finds them; only the functions that list them carry them
+ *   (the tests check every other bundle for DuckDB).
  * - Optional native modules a dependency only tries to load (`externalModules`, e.g. Vega's
  *   `canvas`, which vega-canvas imports in a try/catch and the SVG renderer never needs) stay
  *   external: the import fails at run time and the dependency falls back, as documented.
  * - Powertools environment: service name, metrics namespace, log level; events and tracer
  *   responses are never logged or captured (they can carry personal data).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -122,6 +126,22 @@ export interface CatchmentFunctionProps {
    */
   readonly externalModules?: string[];
   /**
+   * Packages with native code: kept external and copied whole (from the project's node_modules)
+   * into `node_modules/` beside the bundle. They must be built for `architecture`.
+   * @default - none
+   */
+  readonly nativePackages?: string[];
+  /**
+   * Instruction set.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Size of /tmp.
+   * @default Size.mebibytes(512)
+   */
+  readonly ephemeralStorageSize?: Size;
+  /**
    * Async invocation retries (0-2) for event-source invocations.
    * @default 2
    */
@@ -172,6 +192,7 @@ export class CatchmentFunction extends NodejsFunction {
       const rel = path.relative(PROJECT_ROOT, fromProject.resolve(file.spec));
       return { rel, into: file.into ?? '', mentions: file.ifBundleMentions ?? path.basename(rel) };
     });
+    const natives = (props.nativePackages ?? []).map((pkg) => ({ pkg, rel: path.relative(PROJECT_ROOT, path.dirname(fromProject.resolve(`${pkg}/package.json`))) }));
 
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, 'functions', 'handlers', `${props.handlerName}.ts`),
@@ -180,7 +201,8 @@ export class CatchmentFunction extends NodejsFunction {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      ephemeralStorageSize: props.ephemeralStorageSize,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(5),
       tracing: lambda.Tracing.ACTIVE,
@@ -214,7 +236,7 @@ export class CatchmentFunction extends NodejsFunction {
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
         bundleAwsSDK: true,
-        externalModules: props.externalModules ?? [],
+        externalModules: [...(props.externalModules ?? []), ...(props.nativePackages ?? [])],
         metafile: true,
         banner: ESM_BANNER,
         define: { __dirname: '__catchment_dirname', __filename: '__catchment_filename' },
@@ -223,12 +245,19 @@ export class CatchmentFunction extends NodejsFunction {
           beforeInstall: () => [],
           // Copy a run-time file only into bundles that reference it (the classify bundle does not
           // load parquet-wasm, so it does not carry its 5 MB).
-          afterBundling: (inputDir: string, outputDir: string) =>
-            copies.map(({ rel, into, mentions }) => {
-              const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-              const dest = path.join(outputDir, into) + '/';
-              return `if grep -qF ${q(mentions)} ${q(path.join(outputDir, 'index.mjs'))}; then mkdir -p ${q(dest)} && cp ${q(path.join(inputDir, rel))} ${q(dest)}; fi`;
-            }),
+          afterBundling: (inputDir: string, outputDir: string) => {
+            const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+            return [
+              ...copies.map(({ rel, into, mentions }) => {
+                const dest = path.join(outputDir, into) + '/';
+                return `if grep -qF ${q(mentions)} ${q(path.join(outputDir, 'index.mjs'))}; then mkdir -p ${q(dest)} && cp ${q(path.join(inputDir, rel))} ${q(dest)}; fi`;
+              }),
+              ...natives.map(({ pkg, rel }) => {
+                const dest = path.join(outputDir, 'node_modules', pkg);
+                return `mkdir -p ${q(path.dirname(dest))} && cp -R ${q(path.join(inputDir, rel))} ${q(dest)}`;
+              }),
+            ];
+          },
         },
       },
     });

@@ -12,8 +12,16 @@
  *   invocation rewrites the partitions of the whole dataset); throttled events wait in Lambda's
  *   async queue.
  * - Alarms: any message in the DLQ, or any function error, notifies the alert topic.
+ * - The function runs the same ingest as the local pipeline: the embedded DuckDB checks every row
+ *   (functions/ingest), so it carries DuckDB's native binary for Linux x86_64 beside its bundle and
+ *   runs on x86_64. The objects of the dataset are downloaded to /tmp, where DuckDB also spills
+ *   what does not fit its memory cap, so /tmp is sized for the England NSPL and two census years
+ *   with the personal columns LAs' extracts carry (about 1.2 GB each), and DuckDB gets 60% of the
+ *   function's memory. The settings the CLI takes as options (--classification, --la-code,
+ *   --cluster-column) come as environment variables (functions/ingest/settings.ts).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -21,6 +29,7 @@ import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { checkSettings, settingsToEnv, type IngestSettings } from '../../functions/ingest/settings.ts';
 import { tablePrefix } from '../../schemas/columns.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
 import type { Alerts } from './alerts.ts';
@@ -44,18 +53,38 @@ export interface IngestProps {
    */
   readonly defaultPeriod?: string;
   /**
-   * Memory of the ingest function (MiB): CSV parsing and Parquet encoding in WebAssembly.
-   * @default 2048
+   * Memory of the ingest function (MiB); DuckDB may use 60% of it (the rest is Node and the S3
+   * transfers). More memory also brings more vCPUs, which DuckDB uses.
+   * @default 6144
    */
   readonly memorySize?: number;
+  /**
+   * Size of /tmp, which holds the downloaded files of the dataset, DuckDB's spill files and
+   * the Parquet written before it is uploaded.
+   * @default Size.gibibytes(10)
+   */
+  readonly ephemeralStorageSize?: Size;
   /**
    * Log retention of the function.
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How inputs are read, as the CLI's --classification, --la-code and --cluster-column (checked
+   * at synth, passed as CLASSIFICATION, LA_CODE, CLUSTER_COLUMN).
+   * @default - each setting's default: OAC 2021 when the lookup carries both, the LA inferred from
+   * the schools pupils attend, clusters from schools/clusters.csv
+   */
+  readonly settings?: IngestSettings;
   /** Extra environment (LA name, suppression threshold...). @default - none */
   readonly environment?: Record<string, string>;
 }
+
+/** How a wrong setting is named at synth. */
+const SETTING_PROPS = { classification: 'settings.classification', laCode: 'settings.laCode', clusterColumn: 'settings.clusterColumn' };
+
+/** DuckDB's Node binding with its Linux x86_64 library (and what the binding loads it with). */
+export const DUCKDB_PACKAGES = ['@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64', 'detect-libc'];
 
 export class Ingest extends Construct {
   public readonly function: CatchmentFunction;
@@ -67,6 +96,10 @@ export class Ingest extends Construct {
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     const { storage, catalog } = props;
+    const memorySize = props.memorySize ?? 6144;
+    // Lambda's limits: 128-10,240 MB of memory, 512 MB-10 GB of /tmp. Below 2 GB DuckDB's cap
+    // (60%) cannot hold the checks of a county's census without spilling most of it.
+    if (!Number.isInteger(memorySize) || memorySize < 2048 || memorySize > 10240) throw new Error(`Ingest memorySize must be a whole number of MiB from 2048 to 10240, got ${memorySize}`);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -82,7 +115,10 @@ export class Ingest extends Construct {
     this.function = new CatchmentFunction(this, 'Function', {
       handlerName: 'ingest',
       description: 'catchment ingest: raw/<dataset>/*.csv -> validated curated Parquet, quarantine CSV',
-      memorySize: props.memorySize ?? 2048,
+      memorySize,
+      ephemeralStorageSize: props.ephemeralStorageSize ?? Size.gibibytes(10),
+      architecture: lambda.Architecture.X86_64,
+      nativePackages: DUCKDB_PACKAGES,
       timeout: Duration.minutes(15),
       logRetention: props.logRetention,
       logEncryptionKey: storage.logKey,
@@ -96,7 +132,9 @@ export class Ingest extends Construct {
         GLUE_DATABASE: catalog.databaseName,
         ATHENA_WORKGROUP: catalog.workGroupName,
         PSEUDONYM_SECRET_ID: props.pseudonymKey.secret.secretArn,
+        CATCHMENT_INGEST_MEMORY: `${Math.floor(memorySize * 0.6)}MB`,
         ...(props.defaultPeriod ? { DEFAULT_PERIOD: props.defaultPeriod } : {}),
+        ...settingsToEnv(checkSettings({ classification: props.settings?.classification, laCode: props.settings?.laCode, clusterColumn: props.settings?.clusterColumn }, SETTING_PROPS)),
         ...props.environment,
       },
     });

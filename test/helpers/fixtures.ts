@@ -61,7 +61,7 @@ export interface LocalRun {
 }
 
 /** Run the whole local pipeline on the given input files; returns the manifest. */
-export async function runLocal(input: string, out: string, opts: { period?: string; skipUnchanged?: boolean; rowsPerPart?: number } = {}) {
+export async function runLocal(input: string, out: string, opts: { period?: string; skipUnchanged?: boolean } = {}) {
   const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
   try {
     return await runPipeline({
@@ -71,7 +71,6 @@ export async function runLocal(input: string, out: string, opts: { period?: stri
       pseudonymKey: TEST_KEY,
       period: opts.period ?? '2025-26',
       skipUnchanged: opts.skipUnchanged,
-      rowsPerPart: opts.rowsPerPart,
     });
   } finally {
     await sql.close();

@@ -34,6 +34,15 @@ describe('deployment config', () => {
     expect(() => from({ wafRateLimit: 5 })).toThrow(/wafRateLimit/);
   });
 
+  it('takes the ingest settings the CLI has (--classification, --la-code, --cluster-column) and the ingest function size', () => {
+    const c = from({ classification: 'oac11', laCode: 886, clusterColumn: 'DistrictAdministrative (name)', ingestMemoryMiB: '10240', ingestStorageGiB: '8' });
+    expect(c).toMatchObject({ classification: 'oac11', laCode: '886', clusterColumn: 'DistrictAdministrative (name)', ingestMemoryMiB: 10240, ingestStorageGiB: 8 });
+    expect(() => from({ classification: 'oac2021' })).toThrow(/context "classification"/);
+    expect(() => from({ laCode: '88' })).toThrow(/context "laCode"/);
+    expect(() => from({ ingestMemoryMiB: 1024 })).toThrow(/context "ingestMemoryMiB"/);
+    expect(() => from({ ingestStorageGiB: 20 })).toThrow(/context "ingestStorageGiB"/);
+  });
+
   it('expands academic-year and month ranges', () => {
     expect(periodRange('2024-25', '2026-27')).toEqual(['2024-25', '2025-26', '2026-27']);
     expect(periodRange('1999-00', '2000-01')).toEqual(['1999-00', '2000-01']);

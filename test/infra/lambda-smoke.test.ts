@@ -8,7 +8,8 @@
  *    moto_server:
  *    - ingest: an EventBridge "Object Created" event for raw/pupils/... turns the CSV in moto S3
  *      into Parquet under curated/pupils/period=.../ (bytes start and end with PAR1), pseudonymised
- *      with the key from moto Secrets Manager;
+ *      with the key from moto Secrets Manager, the rows checked by DuckDB (its native binary is
+ *      copied beside the bundle; without it the bundle does not load);
  *    - classify: reaches Athena and issues the UNLOADs into staging/<runId>/ and runs/<runId>/ of the
  *      lake (moto's Athena returns SUCCEEDED without executing anything);
  *    - profiles: reaches Athena through the workgroup and returns the (here empty) school lists;
@@ -185,13 +186,18 @@ describe('cdk synth (CLI, no AWS credentials)', () => {
     expect(report.pluginReports.flatMap((p: Json) => p.violations ?? [])).toEqual([]);
   });
 
-  it('bundles ESM with source maps, the WebAssembly where it is loaded, fonts for the renderer, and never DuckDB', () => {
+  it('bundles ESM with source maps, the WebAssembly where it is loaded, fonts for the renderer, and DuckDB only for ingest', () => {
     for (const [name, { dir }] of Object.entries(assets)) {
       const files = readdirSync(dir).sort();
       expect(files, name).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'index.meta.json']));
       const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8'));
       const inputs = Object.keys(meta.inputs);
-      expect(inputs.filter((i) => /duckdb/i.test(i)), name).toEqual([]);
+      // Ingest runs its checks in DuckDB: the JavaScript API is bundled, the native binding is copied beside it.
+      if (name === 'ingest') {
+        expect(inputs.some((i) => i.includes('node_modules/@duckdb/node-api/'))).toBe(true);
+        expect(inputs.filter((i) => i.includes('node-bindings'))).toEqual([]);
+      } else expect(inputs.filter((i) => /duckdb/i.test(i)), name).toEqual([]);
+      expect(files.includes('node_modules'), name).toBe(name === 'ingest');
       // Only the renderer carries pdfkit and Vega (and it leaves Vega's optional canvas out).
       if (name === 'render-pdfs') {
         expect(inputs.some((i) => /node_modules\/pdfkit\//.test(i))).toBe(true);
@@ -203,7 +209,9 @@ describe('cdk synth (CLI, no AWS credentials)', () => {
       expect(files.includes('fonts'), name).toBe(name === 'render-pdfs');
       console.log(`[infra] ${name} bundle: index.mjs ${(statSync(join(dir, 'index.mjs')).size / 1024 ** 2).toFixed(2)} MiB, asset ${(size(dir) / 1024 ** 2).toFixed(2)} MiB${usesWasm ? ' (with parquet_wasm_bg.wasm)' : ''}${files.includes('fonts') ? ` (with fonts/ ${(size(join(dir, 'fonts')) / 1024 ** 2).toFixed(2)} MiB)` : ''}`);
     }
-    expect(existsSync(join(assets.ingest!.dir, 'parquet_wasm_bg.wasm'))).toBe(true);
+    for (const f of ['@duckdb/node-bindings/duckdb.js', '@duckdb/node-bindings-linux-x64/duckdb.node', '@duckdb/node-bindings-linux-x64/libduckdb.so', 'detect-libc/lib/detect-libc.js']) {
+      expect(existsSync(join(assets.ingest!.dir, 'node_modules', f)), f).toBe(true);
+    }
     expect(readdirSync(join(assets['render-pdfs']!.dir, 'fonts')).sort()).toEqual(['LICENSE.md', 'SourceSans3-It.ttf', 'SourceSans3-Regular.ttf', 'SourceSans3-Semibold.ttf']);
   });
 
@@ -275,14 +283,14 @@ describe('bundles against moto_server', () => {
     expect(await keys(LAKE, 'staging/')).toEqual([]);
   });
 
-  it('ingest: the bundle does not load without the copied WebAssembly (the copy is what makes it work)', async () => {
-    const copy = mkdtempSync(join(tmpdir(), 'catchment-nowasm-'));
+  it('ingest: the bundle does not load without the copied DuckDB binary (the copy is what makes it work)', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'catchment-noduckdb-'));
     try {
       cpSync(assets.ingest!.dir, copy, { recursive: true });
-      rmSync(join(copy, 'parquet_wasm_bg.wasm'));
+      rmSync(join(copy, 'node_modules', '@duckdb', 'node-bindings-linux-x64'), { recursive: true });
       const { code, stderr } = await runBundle(copy, assets.ingest!.env, {});
       expect(code).not.toBe(0);
-      expect(stderr).toMatch(/parquet_wasm_bg\.wasm/);
+      expect(stderr).toMatch(/node-bindings-linux-x64/);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -10,6 +10,7 @@ import { analystQueries } from '../../infra/analyst-queries.ts';
 import { ATHENA_ENGINE_V3, PARQUET } from '../../infra/constructs/catalog.ts';
 import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS, renderItemsExpression } from '../../infra/constructs/nightly-run.ts';
 import { INGEST_TABLES } from '../../infra/constructs/ingest.ts';
+import { INGEST_SETTINGS_ENV } from '../../functions/ingest/settings.ts';
 import { periodRange } from '../../infra/config.ts';
 import { columnsOf, dataColumnsOf, glueType, tablePrefix } from '../../schemas/columns.ts';
 import { CURATED_TABLES } from '../../schemas/curated.ts';
@@ -277,15 +278,16 @@ describe('ingest', () => {
 });
 
 describe('lambda functions', () => {
-  it('run Node.js 22 on ARM64 with active tracing, JSON logs in their own log group, Powertools settings', () => {
+  it('run Node.js 22 on ARM64 (ingest on x86_64, for the DuckDB binary) with active tracing, JSON logs in their own log group, Powertools settings', () => {
     // Every function but CDK's BucketDeployment provider (deploy-time only, its runtime chosen by CDK).
     const fns = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
     expect(fns).toHaveLength(6);
     const portalApi = logicalId(s.stack, s.stack.portal.function);
+    const ingest = logicalId(s.stack, s.stack.ingest.function);
     for (const [id, f] of fns) {
       const p = f.Properties;
       expect(p.Runtime, id).toBe('nodejs22.x');
-      expect(p.Architectures, id).toEqual(['arm64']);
+      expect(p.Architectures, id).toEqual([id === ingest ? 'x86_64' : 'arm64']);
       expect(p.Handler, id).toBe('index.handler');
       expect(p.TracingConfig, id).toEqual({ Mode: 'Active' });
       expect(p.LoggingConfig.LogFormat, id).toBe('JSON');
@@ -318,6 +320,30 @@ describe('lambda functions', () => {
     const props = (fn: object) => s.json.Resources[logicalId(s.stack, fn)].Properties;
     expect(props(s.stack.profilesFunction).Timeout).toBe(900);
     expect(props(s.stack.renderPdfsFunction)).toMatchObject({ Timeout: 900, MemorySize: 1769 });
+  });
+
+  it('sizes the ingest function for England-scale files: 6 GB (DuckDB 60% of it), 10 GB of /tmp, 15 minutes', () => {
+    const p = s.json.Resources[logicalId(s.stack, s.stack.ingest.function)].Properties;
+    expect(p).toMatchObject({ MemorySize: 6144, EphemeralStorage: { Size: 10240 }, Timeout: 900 });
+    expect(p.Environment.Variables.CATCHMENT_INGEST_MEMORY).toBe('3686MB');
+  });
+
+  it('gives the ingest function every setting the CLI has, and its size, from context', () => {
+    const c = synthApp({ classification: 'oac11', laCode: '886', clusterColumn: 'DistrictAdministrative (name)', defaultPeriod: '2025-26', ingestMemoryMiB: 10240, ingestStorageGiB: 8 });
+    const p = c.json.Resources[logicalId(c.stack, c.stack.ingest.function)].Properties;
+    expect(p).toMatchObject({ MemorySize: 10240, EphemeralStorage: { Size: 8192 } });
+    expect(p.Environment.Variables).toMatchObject({
+      CLASSIFICATION: 'oac11',
+      LA_CODE: '886',
+      CLUSTER_COLUMN: 'DistrictAdministrative (name)',
+      DEFAULT_PERIOD: '2025-26',
+      CATCHMENT_INGEST_MEMORY: '6144MB',
+    });
+    // Every setting has its variable (the handler reads the same names).
+    expect(Object.values(INGEST_SETTINGS_ENV).every((v) => v in p.Environment.Variables)).toBe(true);
+    // By default none is set: each takes its default in the function as in the CLI.
+    const fresh = s.json.Resources[logicalId(s.stack, s.stack.ingest.function)].Properties.Environment.Variables;
+    expect(Object.values(INGEST_SETTINGS_ENV).filter((v) => v in fresh)).toEqual([]);
   });
 
   it('gives the pseudonymisation secret id to the ingest function only', () => {

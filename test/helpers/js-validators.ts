@@ -1,8 +1,11 @@
 /**
- * Field parsers for the input contract (schemas/inputs.ts). Each returns the typed value or a
- * Rejection naming the reason; the ingest stage adds file, line and column.
+ * The field validators ingest ran row by row in JavaScript before the checks moved into SQL
+ * (functions/ingest/sql/rules.ts), kept verbatim as the independent oracle that
+ * test/equivalence.test.ts compares the SQL rules with. Not used by catchment itself.
  */
-import { CHANNELS, NCYEARS, PHASES } from '../../schemas/curated.ts';
+import { toNormalised } from 'postcode';
+import { CHANNELS, NCYEARS, PHASES, SCHOOL_STATUSES } from '../../schemas/curated.ts';
+import { isValidUpn } from '../../functions/domain/upn.ts';
 
 export interface Rejection {
   reason: string;
@@ -96,4 +99,83 @@ export function parsePhase(raw: string): Phase | Rejection {
   const v = raw.trim().toLowerCase();
   for (const [re, p] of PHASE_WORDS) if (re.test(v)) return p;
   return reject('invalid_phase', `phase must be one of ${PHASES.join(', ')}`);
+}
+/** A 7-digit LAESTAB (LA number + establishment number), written 8862001, 886/2001 or 886-2001. */
+export function parseLaestab(raw: string): string | Rejection {
+  const v = raw.trim();
+  const m = /^(\d{3})\s*[/\-\s]?\s*(\d{4})$/.exec(v);
+  return m ? m[1]! + m[2]! : reject('invalid_laestab', 'LAESTAB must be 7 digits: the 3-digit LA number and 4-digit establishment number');
+}
+
+const STATUS_WORDS: [RegExp, SchoolStatus][] = [
+  [/^open,? but proposed to close$/, 'open_proposed_to_close'],
+  [/^proposed to open$/, 'proposed_to_open'],
+  [/^open$/, 'open'],
+  [/^closed$/, 'closed'],
+];
+
+/** GIAS `EstablishmentStatus (name)`. */
+export function parseStatus(raw: string): SchoolStatus | Rejection {
+  const v = raw.trim().toLowerCase();
+  for (const [re, s] of STATUS_WORDS) if (re.test(v)) return s;
+  return reject('invalid_status', 'establishment status must be Open, Closed, Open but proposed to close or Proposed to open');
+}
+
+const GIAS_PHASES: [RegExp, Phase][] = [
+  [/^nursery$/, 'nursery'],
+  [/^(primary|middle deemed primary)$/, 'primary'],
+  [/^(secondary|middle deemed secondary)$/, 'secondary'],
+  [/^16 plus$/, 'sixteen_plus'],
+  [/^all[ -]through$/, 'all_through'],
+  [/^not applicable$/, 'not_applicable'],
+];
+
+/**
+ * Phase from GIAS: its `TypeOfEstablishment (name)` marks special schools and pupil referral units
+ * or alternative provision (whose phase GIAS often gives as Not applicable); otherwise
+ * `PhaseOfEducation (name)`.
+ */
+export function parseGiasPhase(phase: string, type: string): Phase | Rejection {
+  const t = type.trim().toLowerCase();
+  if (/\bspecial\b/.test(t)) return 'special';
+  if (/pupil referral unit|alternative provision/.test(t)) return 'alternative_provision';
+  const v = phase.trim().toLowerCase();
+  for (const [re, p] of GIAS_PHASES) if (re.test(v)) return p;
+  const own = parsePhase(phase);
+  return isRejection(own) ? reject('invalid_phase', 'PhaseOfEducation must be one of the GIAS phases (Nursery, Primary, Middle deemed primary, Secondary, Middle deemed secondary, 16 plus, All-through, Not applicable)') : own;
+}
+
+type SchoolStatus = (typeof SCHOOL_STATUSES)[number];
+
+/** The postcode library's normalisation of a value with its whitespace removed (what ingest promised). */
+export function referencePostcode(raw: string): string | null {
+  const compact = raw.replace(/\s+/g, '');
+  return compact.length >= 5 && compact.length <= 7 ? toNormalised(compact) : null;
+}
+
+export const UPN_FORMAT = /^[A-Z]\d{11}[0-9A-Z]$/;
+
+/** The UPN checks of the JavaScript pupil mapper: shape, then check letter. */
+export function upnReason(raw: string): 'invalid_upn' | 'bad_upn_check_letter' | null {
+  const u = raw.trim().toUpperCase();
+  if (!UPN_FORMAT.test(u)) return 'invalid_upn';
+  return isValidUpn(u) ? null : 'bad_upn_check_letter';
+}
+
+/** Value of a number field as the NSPL mapper read it. */
+export function num(v: string | undefined): number | null {
+  const t = (v ?? '').trim();
+  if (t === '') return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+const PSEUDO = /^[A-Z]99999999$/;
+export const code = (v: string | undefined): string | null => {
+  const t = (v ?? '').trim();
+  return t === '' || PSEUDO.test(t) ? null : t;
+};
+export function oacCode(raw: string | undefined): string | null {
+  const t = (raw ?? '').trim().toUpperCase();
+  return t === '' || PSEUDO.test(t) ? null : t;
 }
