@@ -92,13 +92,13 @@ export interface ErrorPage {
 /** The error page a navigating browser gets for an API status (the JSON message is the detail). */
 export function errorPageFor(status: number, message: string, path: string): ErrorPage {
   const doc = /^\/api\/(profiles|reports)\/(\d{4}-\d{2})\/([^/]+)$/.exec(path);
-  const what = doc ? (doc[1] === 'reports' ? `the fair-access report for ${doc[2]}` : `the ${doc[2]} profile of school ${doc[3]!.replace(/\.pdf$/, '')}`) : null;
+  const what = doc ? (doc[1] === 'reports' ? `the fair-access report for ${doc[2]}` : `the ${doc[2]} profile of URN ${doc[3]!.replace(/\.pdf$/, '')}`) : null;
   const home: [string, string] = ['Go to school profiles', '/'];
   const contact: [string, string] = ['Contact us', INFO_PAGES.contact.path];
   if (status === 401) {
     // After sign-in the page offers the document the link named.
     const next = doc ? `/?download=${encodeURIComponent(path)}` : '/';
-    return { status, title: 'Sign in to continue', message: what ? `You need to sign in to download ${what}. Links to documents work only inside the portal.` : message, actions: [['Sign in', next], contact] };
+    return { status, title: 'Sign in to continue', message: what ? `You need to sign in to download ${what}. After you sign in, the download starts.` : message, actions: [['Sign in', next], contact] };
   }
   if (status === 403) return { status, title: 'You do not have access to this', message: what ? `Your account cannot download ${what}. ${message}` : message, actions: [home, contact] };
   if (status === 404) return { status, title: 'Page not found', message: what ? `${what[0]!.toUpperCase()}${what.slice(1)} has not been published.` : 'If you typed the web address, check it is correct. If you followed a link, it may be out of date.', actions: [home, contact] };

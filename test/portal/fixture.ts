@@ -106,3 +106,40 @@ export async function readDataset(lake: ObjectStore, table: 'portal_audit' | 'po
   }
   return rows;
 }
+
+const PHASES = ['Primary', 'Primary', 'Primary', 'Secondary', 'Special'];
+const CLUSTERS = ['Ashford Vale', 'Brookmere', 'Canterwell', 'Dovebridge', 'Eastholme', 'Fernley', 'Greywater', 'Hallow Down'];
+const WORDS = ['Oak', 'Willow', 'Meadow', 'Castle', 'River', 'Hill', 'Orchard', 'Chalk', 'Marsh', 'Beacon', 'Priory', 'Mill'];
+
+/**
+ * A county-sized lake for the analyst's list: `n` schools with one profile each (the same tiny PDF
+ * bytes), school_context with phase, cluster, pupils and classified, and the latest folder's render
+ * manifest. URNs 200000.. in order.
+ */
+export async function makeCountyLake(n: number): Promise<PortalFixture & { urns: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'catchment-county-'));
+  const lake = new LocalObjectStore(dir);
+  const pdf = await tinyPdf('County profile');
+  const urns = Array.from({ length: n }, (_, i) => String(200000 + i));
+  const buf = new ColumnBuffer([
+    { name: 'urn', type: 'string', nullable: false, description: '' },
+    { name: 'name', type: 'string', nullable: true, description: '' },
+    { name: 'phase', type: 'string', nullable: true, description: '' },
+    { name: 'cluster', type: 'string', nullable: true, description: '' },
+    { name: 'pupils', type: 'int', nullable: true, description: '' },
+    { name: 'classified', type: 'int', nullable: true, description: '' },
+  ]);
+  const documents: Record<string, unknown> = {};
+  for (const [i, urn] of urns.entries()) {
+    const phase = PHASES[i % PHASES.length]!;
+    const name = `${WORDS[i % WORDS.length]} ${WORDS[Math.floor(i / WORDS.length) % WORDS.length]} ${phase === 'Primary' ? 'Primary School' : phase === 'Secondary' ? 'Academy' : 'School'}`;
+    const pupils = phase === 'Secondary' ? 900 + (i % 400) : 120 + (i % 300);
+    buf.append([urn, name, phase, CLUSTERS[i % CLUSTERS.length]!, pupils, pupils - (i % 7)]);
+    await lake.put(`published/profiles/${LATEST}/${urn}.pdf`, pdf);
+    await lake.put(`published/profiles/${LATEST}/${urn}.json`, JSON.stringify({ period: LATEST, school: { urn, name }, classification: { name: CLASSIFICATION } }));
+    documents[`${urn}.json`] = { sha256: 'x', pdf: `${urn}.pdf`, bytes: pdf.length, pages: 1 };
+  }
+  await lake.put(`published/profiles/${LATEST}/_render-manifest.json`, JSON.stringify({ renderer: 'test', period: LATEST, documents }));
+  await lake.put(`published/school_context/period=${LATEST}/part-00000.parquet`, toParquet(buf.drain()));
+  return { dir, lake, pdfs: new Map([['county', pdf]]), urns, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
