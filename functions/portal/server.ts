@@ -149,7 +149,9 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
   const { users, period, pdfs } = await chooseDevUsers(opts.lake);
   const webDir = opts.webDir ?? WEB_DIR;
   const now = opts.now ?? (() => new Date());
-  const site: PortalSite = siteOf(opts.site ?? { councilName: 'Local authority' });
+  const given = siteOf(opts.site ?? { councilName: 'Local authority' });
+  // A logo is shown only when there is a file to serve (never a broken image).
+  const site: PortalSite = given.logo && !opts.logoFile ? { ...given, logo: undefined } : given;
   const infoPages = new Map<string, InfoPage>(Object.entries(INFO_PAGES).map(([k, v]) => [v.path as string, k as InfoPage]));
   const deps = {
     site,

@@ -96,6 +96,7 @@ describe('Portal construct: template', () => {
     });
     const routes = resourcesOf(json, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual([
+      'GET /api/feedback',
       'GET /api/me',
       'GET /api/profiles/{period}/{file}',
       'GET /api/reports/{period}/{file}',
@@ -129,6 +130,16 @@ describe('Portal construct: template', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
   });
 
+  it('gives the API the deployer’s site settings (council name, contact) and no logo without a file', () => {
+    const { stack: st } = buildPortalApp({ site: { councilName: 'Kentish Vale County Council', logo: 'logo.svg', contact: { email: 'profiles@kv.example' } } });
+    const j = Template.fromStack(st).toJSON() as Json;
+    const [fn] = resourcesOf(j, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.PORTAL_SITE);
+    const site = JSON.parse(fn![1].Properties.Environment.Variables.PORTAL_SITE);
+    expect(site).toMatchObject({ councilName: 'Kentish Vale County Council', contact: { email: 'profiles@kv.example' } });
+    expect(site.logo).toBeUndefined();
+    expect(() => buildPortalApp({ site: { councilName: 'X', logo: 'logo.svg' }, logoFile: '/elsewhere/crest.png' })).toThrow(/must be named logo.svg/);
+  });
+
   it(`presigns for at most ${PORTAL_PRESIGN_MAX_SECONDS} s, from an ARM64 Node.js 22 function with prefix-scoped lake access`, () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
@@ -158,6 +169,7 @@ describe('Portal construct: template', () => {
           'published/profiles/*',
           'published/reports/*',
           'published/school_context/*',
+          'published/portal_feedback/*',
           'published/_publication.json*',
           'runs/*/published/profiles/*',
           'runs/*/published/reports/*',

@@ -697,10 +697,10 @@ describe('IAM', () => {
     expect(statements.some((st) => asArray<string>(st.Action).some((a) => /^(athena|glue|secretsmanager):/.test(a)))).toBe(false);
   });
 
-  it('lets the portal read only the published documents and school names, and write only its own datasets', () => {
+  it('lets the portal read only the published documents, school names and heads’ feedback, and write only its own datasets', () => {
     const role = logicalId(s.stack, s.stack.portal.function.executionRole);
     expect(objectArns(role, 's3:GetObject')).toEqual(
-      ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'].map((p) => `${lake()}/${p}`).sort(),
+      ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/portal_feedback/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'].map((p) => `${lake()}/${p}`).sort(),
     );
     expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/portal/revoked/*`, `${lake()}/published/portal_audit/*`, `${lake()}/published/portal_feedback/*`]);
     expect(objectArns(role, 's3:DeleteObject')).toEqual([]);

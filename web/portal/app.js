@@ -144,6 +144,11 @@ function applySite(site) {
   document.title = `${site.serviceName} – ${site.councilName}`;
   if (site.logo) {
     const img = $('brand-logo');
+    // If the logo cannot be loaded, the council's name (always shown) is enough.
+    img.addEventListener('error', () => {
+      img.hidden = true;
+      $('brand-mark').hidden = false;
+    });
     img.src = `/${site.logo}`;
     img.alt = site.logoAlt || site.councilName;
     img.hidden = false;
@@ -190,7 +195,8 @@ function showState(view, message) {
 }
 
 function renderDevUsers(cfg) {
-  $('token-minutes').textContent = String(Math.round((cfg.tokenSeconds || 3600) / 60));
+  const seconds = cfg.tokenSeconds || 3600;
+  $('token-minutes').textContent = seconds < 120 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
   const box = $('dev-users');
   box.replaceChildren(
     ...cfg.users.map((u, i) =>
