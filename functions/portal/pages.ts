@@ -137,3 +137,22 @@ export function isNavigation(headers: Record<string, string | undefined>): boole
   const accept = headers.accept ?? '';
   return accept.includes('text/html') && !accept.includes('application/json');
 }
+
+/**
+ * CloudFront Function (viewer request, /api/*) for AWS, where API Gateway's JWT authorizer answers a
+ * request without a token with JSON before the portal's code runs: a browser navigating to an API
+ * address (a pasted or e-mailed link to a PDF) is sent to the page instead, which offers that
+ * document after sign-in (the same `/?download=` the local server's 401 page links to). A
+ * navigation never carries the page's bearer token, so nothing that could succeed is redirected.
+ */
+export const NAVIGATION_REDIRECT_FUNCTION = `function handler(event) {
+  var req = event.request;
+  var mode = req.headers['sec-fetch-mode'];
+  if (!mode || mode.value !== 'navigate' || req.method !== 'GET') return req;
+  var doc = /^\\/api\\/(profiles\\/\\d{4}-\\d{2}\\/\\d{6}\\.pdf|reports\\/\\d{4}-\\d{2}\\/fair-access\\.pdf)$/.test(req.uri);
+  return {
+    statusCode: 302,
+    statusDescription: 'Found',
+    headers: { location: { value: doc ? '/?download=' + encodeURIComponent(req.uri) : '/' }, 'cache-control': { value: 'no-store' } }
+  };
+}`;

@@ -64,7 +64,7 @@ import * as path from 'node:path';
 import { PUBLISHED_KEY_ENV } from '../../functions/commons/data-classes.ts';
 import { ORIGIN_VERIFY_HEADER } from '../../functions/portal/edge.ts';
 import { HSTS_SECONDS, SECURITY_HEADERS, pageCsp } from '../../functions/portal/security-headers.ts';
-import { INFO_PAGES, infoPageHtml, type InfoPage } from '../../functions/portal/pages.ts';
+import { INFO_PAGES, NAVIGATION_REDIRECT_FUNCTION, infoPageHtml, type InfoPage } from '../../functions/portal/pages.ts';
 import { REVOKED_PREFIX } from '../../functions/portal/sessions.ts';
 import { siteForPage, siteOf, type PortalSiteInput } from '../../functions/portal/site.ts';
 import { CatchmentFunction, PROJECT_ROOT } from './catchment-function.ts';
@@ -366,6 +366,12 @@ export class Portal extends Construct {
       // A dynamic reference: CloudFormation resolves it at deployment; the value is never in the template.
       customHeaders: { [ORIGIN_VERIFY_HEADER]: this.originSecret.secretValue.unsafeUnwrap() },
     });
+    // A browser navigating to /api/... (a link to a PDF) goes to the page, not to the authorizer's JSON.
+    const navigationRedirect = new cloudfront.Function(this, 'ApiNavigationRedirect', {
+      comment: 'catchment portal: send browser navigations to /api/ to the page (no raw JSON)',
+      code: cloudfront.FunctionCode.fromInline(NAVIGATION_REDIRECT_FUNCTION),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'catchment heads’ portal',
       defaultRootObject: 'index.html',
@@ -393,6 +399,7 @@ export class Portal extends Construct {
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: headers,
+          functionAssociations: [{ function: navigationRedirect, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });
