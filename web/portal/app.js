@@ -669,6 +669,12 @@ function thanks(f, kept) {
   const school = state.me && state.me.schools.find((s) => s.urn === f.urn);
   const what = `${school ? `${schoolLabel(school)}, ` : ''}${f.period} profile`;
   announce(`Thank you. Your feedback on the ${what} (rated ${f.rating}, ${RATING_WORDS[f.rating]})${kept ? ', kept while you signed in again,' : ''} has been sent.`, 'success');
+  // The list was drawn again: keep the reader's place on the (new) feedback button of that profile.
+  const again = document.querySelector(`button.button-feedback[data-urn="${CSS.escape(f.urn)}"][data-period="${CSS.escape(f.period)}"]`);
+  if (again) {
+    state.lastFocus = again;
+    if (!kept) again.focus();
+  }
 }
 
 async function submitFeedback(event) {
