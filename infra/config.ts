@@ -4,7 +4,8 @@
  *
  * | key                       | default               | meaning                                                        |
  * |---------------------------|-----------------------|----------------------------------------------------------------|
- * | laName                    | "Example Council"     | local authority name: tags, descriptions, alert subjects       |
+ * | laName                    | "Example Council"     | local authority name: tags, descriptions, alert subjects, the portal's masthead and pages |
+ * | portalContactEmail        | (none)                | e-mail on the portal's contact page; none = "contact your local authority" |
  * | stackName                 | "Catchment"           | CloudFormation stack name                                      |
  * | schedule                  | "cron(0 2 * * ? *)"   | EventBridge Scheduler expression of the nightly run            |
  * | timezone                  | "Europe/London"       | IANA time zone the schedule is evaluated in (follows BST/GMT)  |
@@ -42,6 +43,7 @@ import type { Construct } from 'constructs';
 
 export interface CatchmentConfig {
   readonly laName: string;
+  readonly portalContactEmail?: string;
   readonly stackName: string;
   readonly schedule: string;
   readonly timezone: string;
@@ -198,6 +200,7 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
     ingestStorageGiB: int('ingestStorageGiB', pick('ingestStorageGiB'), 1, 10),
   };
   const alertEmail = get('alertEmail');
+  const portalContactEmail = get('portalContactEmail');
   const defaultPeriod = get('defaultPeriod');
   const webAclArn = get('webAclArn');
   const classification = get('classification');
@@ -207,6 +210,7 @@ export function readConfig(get: (key: string) => unknown): CatchmentConfig {
     ...cfg,
     ...(webAclArn ? { webAclArn: str('webAclArn', webAclArn, WEB_ACL_ARN, 'the ARN of a CloudFront (global) WAF web ACL, as the edge stack outputs it') } : {}),
     ...(alertEmail ? { alertEmail: str('alertEmail', alertEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address') } : {}),
+    ...(portalContactEmail ? { portalContactEmail: str('portalContactEmail', portalContactEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address') } : {}),
     ...(defaultPeriod ? { defaultPeriod: str('defaultPeriod', defaultPeriod, PERIOD, 'an academic year such as 2025-26') } : {}),
     ...(classification ? { classification: str('classification', classification, /^oac(11|21)$/, 'oac11 or oac21') as 'oac11' | 'oac21' } : {}),
     ...(laCode ? { laCode: str('laCode', String(laCode), /^\d{3}$/, "the LA's 3-digit number such as 886") } : {}),

@@ -268,6 +268,7 @@ export class CatchmentStack extends Stack {
       logKey: this.storage.logKey,
       webAclArn: this.webAclArn.valueAsString,
       accessLogClientIps: config.apiAccessLogClientIps,
+      site: { councilName: config.laName, ...(config.portalContactEmail ? { contact: { team: 'The school information team', email: config.portalContactEmail } } : {}) },
       logRetention,
       accessLogRetention: Duration.days(config.accessLogRetentionDays),
     });

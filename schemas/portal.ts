@@ -23,7 +23,7 @@ export const NO_PERIOD = 'none';
 export const AUDIT_OUTCOMES = ['allowed', 'denied', 'not_found', 'invalid', 'unauthenticated'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-export const AUDIT_ACTIONS = ['list', 'profile', 'report', 'feedback', 'sign_out', 'other'] as const;
+export const AUDIT_ACTIONS = ['list', 'profile', 'report', 'feedback', 'feedback_read', 'sign_out', 'other'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export const PORTAL_ROLES = ['head', 'analyst'] as const;
@@ -74,7 +74,7 @@ export const portalAudit = defineTable({
     request_id: z.string().describe('API Gateway (or local server) request id, to match the access log'),
     user: z.string().nullable().describe('stable subject id of the caller (Cognito sub), never an e-mail; null when unauthenticated'),
     role: z.enum(PORTAL_ROLES).nullable().describe('head | analyst; null when unauthenticated or in no portal group'),
-    action: z.enum(AUDIT_ACTIONS).describe('list (GET /api/me) | profile | report | feedback | sign_out | other'),
+    action: z.enum(AUDIT_ACTIONS).describe('list (GET /api/me) | profile | report | feedback (POST /api/feedback) | feedback_read (GET /api/feedback, analysts) | sign_out | other'),
     urn: z.string().nullable().describe('school URN asked for, when the request named a valid one'),
     outcome: z.enum(AUDIT_OUTCOMES).describe('allowed | denied | not_found | invalid | unauthenticated'),
     status: z.int().describe('HTTP status returned'),

@@ -6,9 +6,10 @@
  *   catchment serve --out out --port 8787
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { startPortalServer } from '../portal/server.ts';
+import type { PortalSiteInput } from '../portal/site.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
 import { PublishedView } from '../lake/publication.ts';
 
@@ -31,10 +32,15 @@ export function addServeCommand(program: Command): void {
     .option('-o, --out <dir>', 'lake directory made by `npm start`', 'out')
     .option('-p, --port <n>', 'port on 127.0.0.1 (0 picks a free one)', port, 8787)
     .option('--token-minutes <n>', 'lifetime of sign-in tokens', minutes, 60)
-    .action(async (o: { out: string; port: number; tokenMinutes: number }) => {
+    .option('--council-name <name>', 'council name in the masthead and pages (overrides --site)')
+    .option('--site <file.json>', 'site settings: councilName, logo (a file beside the JSON), contact {team, email, phone, hours}, accessibility, privacy')
+    .action(async (o: { out: string; port: number; tokenMinutes: number; councilName?: string; site?: string }) => {
       const out = resolve(o.out);
       if (!existsSync(out)) throw new Error(`lake directory ${out} does not exist: run \`npm start\` first`);
-      const portal = await startPortalServer({ lake: new PublishedView(new LocalObjectStore(out)), port: o.port, tokenSeconds: o.tokenMinutes * 60 });
+      const fromFile = o.site ? (JSON.parse(readFileSync(resolve(o.site), 'utf8')) as PortalSiteInput) : undefined;
+      const site: PortalSiteInput = { councilName: 'Local authority', ...fromFile, ...(o.councilName ? { councilName: o.councilName } : {}) };
+      const logoFile = site.logo && o.site ? resolve(dirname(resolve(o.site)), site.logo) : undefined;
+      const portal = await startPortalServer({ lake: new PublishedView(new LocalObjectStore(out)), port: o.port, tokenSeconds: o.tokenMinutes * 60, site, logoFile });
       const lines = [
         `catchment portal on ${portal.url}  (lake: ${out})`,
         '',

@@ -10,7 +10,8 @@
  * the only way in that is allowed. Sign-out revocations are kept in the lake (portal/revoked/).
  *
  * Environment: LAKE_BUCKET and ORIGIN_SECRET_ARN (required), PRESIGN_EXPIRES_SECONDS (default 300,
- * 1..300), LAKE_PUBLISHED_KMS_KEY_ARN (the key of published/ and portal/ objects it writes).
+ * 1..300), LAKE_PUBLISHED_KMS_KEY_ARN (the key of published/ and portal/ objects it writes), PORTAL_SITE
+ * (JSON of functions/portal/site.ts: the council's name and contact, for HTML error pages).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -24,6 +25,7 @@ import { identityFromClaims, type IdentityResult } from '../portal/identity.ts';
 import { ORIGIN_VERIFY_HEADER, originVerifier } from '../portal/edge.ts';
 import { presignGetObject } from '../portal/presign.ts';
 import { lakeSessions } from '../portal/sessions.ts';
+import { siteOf } from '../portal/site.ts';
 import { S3ObjectStore } from '../ports/s3-store.ts';
 import { PublishedView } from '../lake/publication.ts';
 
@@ -88,6 +90,8 @@ export function portalDeps(env: NodeJS.ProcessEnv = process.env): NonNullable<ty
     now: () => new Date(),
     requireEdge: true,
     sessions: lakeSessions(lake),
+    // The deployer's site settings (the Portal construct's `site`), for HTML error pages.
+    site: siteOf(env.PORTAL_SITE ? JSON.parse(env.PORTAL_SITE) : { councilName: 'Local authority' }),
     verifyOrigin: originVerifier(async () => {
       const out = await secrets.send(new GetSecretValueCommand({ SecretId: originSecretArn }));
       if (!out.SecretString) throw new Error('the origin secret has no string value');
@@ -122,7 +126,7 @@ export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     {
       method: event.requestContext?.http?.method ?? 'GET',
       path: event.rawPath ?? '/',
-      headers: { accept: headers.accept, 'content-type': headers['content-type'] },
+      headers: { accept: headers.accept, 'content-type': headers['content-type'], 'sec-fetch-mode': headers['sec-fetch-mode'] },
       body,
       identity: 'identity' in who ? who.identity : null,
       authFailure: 'failure' in who ? who.failure : undefined,

@@ -36,52 +36,76 @@ export async function listAvailable(lake: ObjectStore): Promise<Available> {
   return { profiles, reports };
 }
 
-/** Parsed school_context files, by key and size (a republished partition has a new size or key). */
-const nameCache = new Map<string, Map<string, string>>();
-const NAME_CACHE_LIMIT = 64;
+/** What the portal shows about a school, from the published school_context table. */
+export interface SchoolFacts {
+  name: string | null;
+  phase: string | null;
+  cluster: string | null;
+  pupils: number | null;
+  /** Pupils whose postcode found a neighbourhood type. */
+  classified: number | null;
+}
 
-async function namesIn(lake: ObjectStore, period: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** Parsed school_context files, by key and size (a republished partition has a new size or key). */
+const contextCache = new Map<string, Map<string, SchoolFacts>>();
+const CONTEXT_CACHE_LIMIT = 64;
+
+async function contextIn(lake: ObjectStore, period: string): Promise<Map<string, SchoolFacts>> {
+  const out = new Map<string, SchoolFacts>();
   if (!PERIOD_RE.test(period)) return out;
   for (const o of await lake.list(`published/school_context/period=${period}/`)) {
     if (!o.key.endsWith('.parquet')) continue;
     const cacheKey = `${o.key}:${o.size}`;
-    let names = nameCache.get(cacheKey);
-    if (!names) {
-      names = new Map();
+    let facts = contextCache.get(cacheKey);
+    if (!facts) {
+      facts = new Map();
       const t = await fromParquet(await lake.get(o.key));
-      const urn = t.getChild('urn');
-      const name = t.getChild('name');
-      if (urn && name) {
+      const col = (n: string) => t.getChild(n);
+      const [urn, name, phase, cluster, pupils, classified] = ['urn', 'name', 'phase', 'cluster', 'pupils', 'classified'].map(col);
+      const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+      if (urn) {
         for (let i = 0; i < t.numRows; i++) {
           const u = urn.get(i) as string | null;
-          const n = name.get(i) as string | null;
-          if (u && n) names.set(u, n);
+          if (!u) continue;
+          facts.set(u, {
+            name: (name?.get(i) as string | null) ?? null,
+            phase: (phase?.get(i) as string | null) ?? null,
+            cluster: (cluster?.get(i) as string | null) ?? null,
+            pupils: num(pupils?.get(i)),
+            classified: num(classified?.get(i)),
+          });
         }
       }
-      if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.delete(nameCache.keys().next().value!);
-      nameCache.set(cacheKey, names);
+      if (contextCache.size >= CONTEXT_CACHE_LIMIT) contextCache.delete(contextCache.keys().next().value!);
+      contextCache.set(cacheKey, facts);
     }
-    for (const [u, n] of names) out.set(u, n);
+    for (const [u, f] of facts) out.set(u, f);
   }
   return out;
 }
 
 /**
- * Names of `urns`, from the newest period's school_context that has them. Best effort: a missing or
- * unreadable table only leaves schools unnamed.
+ * Facts about `urns` from the newest period's school_context that has them. Best effort: a missing
+ * or unreadable table only leaves schools without them.
  */
-export async function schoolNames(lake: ObjectStore, periods: string[], urns: Iterable<string>): Promise<Map<string, string>> {
+export async function schoolFacts(lake: ObjectStore, periods: string[], urns: Iterable<string>): Promise<Map<string, SchoolFacts>> {
   const wanted = new Set(urns);
-  const out = new Map<string, string>();
+  const out = new Map<string, SchoolFacts>();
   try {
     for (const period of [...new Set(periods)].sort(newestFirst)) {
       if (out.size === wanted.size) break;
-      const names = await namesIn(lake, period);
-      for (const u of wanted) if (!out.has(u) && names.has(u)) out.set(u, names.get(u)!);
+      const facts = await contextIn(lake, period);
+      for (const u of wanted) if (!out.has(u) && facts.has(u)) out.set(u, facts.get(u)!);
     }
   } catch (err) {
-    logger.warn('school names unavailable', { error: (err as Error).message });
+    logger.warn('school context unavailable', { error: (err as Error).message });
   }
+  return out;
+}
+
+/** Names of `urns` (see schoolFacts). */
+export async function schoolNames(lake: ObjectStore, periods: string[], urns: Iterable<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [u, f] of await schoolFacts(lake, periods, urns)) if (f.name) out.set(u, f.name);
   return out;
 }

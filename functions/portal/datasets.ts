@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { dataColumnsOf, tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import { portalAudit, portalFeedback, type AuditRecord, type FeedbackRecord } from '../../schemas/portal.ts';
 import { ColumnBuffer } from '../lake/column-buffer.ts';
-import { toParquet } from '../lake/parquet.ts';
+import { fromParquet, toParquet } from '../lake/parquet.ts';
 import type { Value } from '../lake/column-buffer.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
@@ -43,6 +43,33 @@ export interface AuditSink {
 
 export interface FeedbackSink {
   append(record: FeedbackRecord): Promise<void>;
+  /** Every record so far (the analysts' feedback page, heads' "you rated this"); absent = none shown. */
+  list?(): Promise<FeedbackRecord[]>;
+}
+
+/** Records already read, by key: each file holds one record and is never rewritten. */
+const feedbackFiles = new Map<string, FeedbackRecord>();
+
+async function listFeedback(lake: ObjectStore): Promise<FeedbackRecord[]> {
+  const prefix = `${tablePrefix(portalFeedback)}/`;
+  const out: FeedbackRecord[] = [];
+  for (const o of await lake.list(prefix)) {
+    if (!o.key.endsWith('.parquet')) continue;
+    const cacheKey = lake.uri(o.key);
+    let rec = feedbackFiles.get(cacheKey);
+    if (!rec) {
+      const period = /\/period=([^/]+)\//.exec(o.key)?.[1];
+      const t = await fromParquet(await lake.get(o.key));
+      const row = t.toArray()[0]?.toJSON() as Record<string, unknown> | undefined;
+      if (!row) continue;
+      const parsed = portalFeedback.schema.safeParse({ ...row, rating: Number(row.rating), period });
+      if (!parsed.success) continue;
+      rec = parsed.data;
+      feedbackFiles.set(cacheKey, rec);
+    }
+    out.push(rec);
+  }
+  return out;
 }
 
 export const auditDataset = (lake: ObjectStore): AuditSink => ({
@@ -55,4 +82,5 @@ export const feedbackDataset = (lake: ObjectStore): FeedbackSink => ({
   append: async (r) => {
     await writeRecord(lake, portalFeedback, r, r.submitted_at);
   },
+  list: () => listFeedback(lake),
 });

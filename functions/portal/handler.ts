@@ -8,6 +8,8 @@
  *   GET  /api/profiles/<period>/<urn>.pdf      a head: only URNs they hold; analysts: every school
  *   GET  /api/reports/<period>/fair-access.pdf analysts only
  *   POST /api/feedback {urn, period, rating, comment}   heads, for their own schools
+ *   GET  /api/feedback                         analysts: every head's feedback (JSON, or a
+ *                                              spreadsheet-safe CSV when the client accepts text/csv)
  *   POST /api/sign-out                         revokes the caller's session (sessions.ts)
  *
  * Order of checks: came through CloudFront (403, AWS only: the origin header the Lambda shell
@@ -16,16 +18,22 @@
  * file exists) -> exists (404, only to callers allowed to know) -> served. With a signer (AWS) a PDF
  * is a presigned S3 URL, as JSON when the client accepts JSON, else a 302; without one (local) the
  * bytes are streamed. Every request, allowed or refused, appends one audit record before the response
- * is returned; if that write fails the request fails (503) rather than go unrecorded.
+ * is returned; if that write fails the request fails (503) rather than go unrecorded. A browser
+ * navigating to an API address (a link to a PDF pasted into the address bar) gets the same status
+ * as an HTML page in the portal's style instead of JSON (pages.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { MAX_COMMENT_CHARS, NO_PERIOD, commentText, PERIOD_RE, URN_RE, type AuditAction, type AuditOutcome, type AuditReason, type AuditRecord } from '../../schemas/portal.ts';
+import { MAX_COMMENT_CHARS, NO_PERIOD, commentText, PERIOD_RE, URN_RE, type AuditAction, type AuditOutcome, type AuditReason, type AuditRecord, type FeedbackRecord } from '../../schemas/portal.ts';
 import { logger } from '../commons/logger.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
-import { listAvailable, schoolNames } from './catalog.ts';
+import { listAvailable, schoolFacts } from './catalog.ts';
 import type { AuditSink, FeedbackSink } from './datasets.ts';
+import { documentFacts, type DocumentFacts } from './document-facts.ts';
+import { feedbackCsv } from './feedback-export.ts';
+import { errorHtml, errorPageFor, isNavigation } from './pages.ts';
+import type { PortalSite } from './site.ts';
 import type { AuthFailure, Identity } from './identity.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 import type { SessionRevocations } from './sessions.ts';
@@ -76,6 +84,8 @@ export interface PortalDeps {
   requireEdge?: boolean;
   /** Signed-out sessions; without it sign-out cannot revoke (and says so). */
   sessions?: SessionRevocations;
+  /** The deployer's settings, for the HTML error pages a navigating browser gets. */
+  site?: PortalSite;
 }
 
 /** Upper bound on presigned URL lifetime (seconds). */
@@ -154,9 +164,22 @@ export async function handlePortalRequest(req: PortalRequest, deps: PortalDeps):
   } catch (err) {
     res.stream?.destroy();
     logger.error('audit record could not be written; refusing the request', { requestId, action: facts.action, outcome: facts.outcome, error: (err as Error).name });
-    return json(503, errorBody('audit_unavailable', 'The service cannot record this request right now, so it cannot answer it. Please try again later.'));
+    return asPage(req, deps, json(503, errorBody('audit_unavailable', 'The service cannot record this request right now, so it cannot answer it. Please try again later.')));
   }
-  return res;
+  return asPage(req, deps, res);
+}
+
+/** A refusal to a navigating browser as an HTML page (same status and headers); anything else as is. */
+function asPage(req: PortalRequest, deps: PortalDeps, res: PortalResponse): PortalResponse {
+  if (!deps.site || res.status < 400 || res.body === undefined || !isNavigation(req.headers ?? {})) return res;
+  let message = '';
+  try {
+    message = String((JSON.parse(res.body) as { message?: unknown }).message ?? '');
+  } catch {
+    /* keep the default wording */
+  }
+  const page = errorPageFor(res.status, message, req.path);
+  return { status: res.status, headers: { ...res.headers, 'content-type': 'text/html; charset=utf-8' }, body: errorHtml(deps.site, page) };
 }
 
 async function decide(req: PortalRequest, r: Route | RouteError, deps: PortalDeps): Promise<{ res: PortalResponse; facts: AuditFacts }> {
@@ -215,6 +238,12 @@ async function decide(req: PortalRequest, r: Route | RouteError, deps: PortalDep
     }
     case 'feedback':
       return submitFeedback(req, who, deps);
+    case 'feedback_read': {
+      if (who.role !== 'analyst') {
+        return { res: json(403, errorBody('forbidden', 'Only local authority analysts can read heads’ feedback.')), facts: { action, outcome: 'denied', reason: 'analysts_only' } };
+      }
+      return { res: await feedbackForAnalyst(req, deps), facts: { action, outcome: 'allowed' } };
+    }
     case 'sign_out': {
       const revoked = Boolean(deps.sessions && who.session);
       if (revoked) await deps.sessions!.revoke(who.session!);
@@ -223,23 +252,88 @@ async function decide(req: PortalRequest, r: Route | RouteError, deps: PortalDep
   }
 }
 
+const matchRate = (classified: number | null, pupils: number | null) => (classified !== null && pupils ? classified / pupils : null);
+
+function docLine(facts: DocumentFacts | undefined, name: string) {
+  const f = facts?.files.get(name);
+  return { publishedAt: facts?.publishedAt ?? null, classification: facts?.classification ?? null, bytes: f?.bytes ?? null, pages: f?.pages || null };
+}
+
+/** Latest feedback per `<urn> <period>` (of `user` when given), as {rating, at}. */
+function latestFeedback(rows: readonly FeedbackRecord[], user?: string): Map<string, { rating: number; at: string }> {
+  const out = new Map<string, { rating: number; at: string }>();
+  for (const r of rows) {
+    if (user !== undefined && r.user !== user) continue;
+    const k = `${r.urn} ${r.period}`;
+    const prev = out.get(k);
+    if (!prev || prev.at < r.submitted_at) out.set(k, { rating: r.rating, at: r.submitted_at });
+  }
+  return out;
+}
+
 async function listForCaller(who: Identity, deps: PortalDeps): Promise<PortalResponse> {
   const available = await listAvailable(deps.lake);
-  const urns = who.role === 'analyst' ? [...available.profiles.keys()].sort() : who.urns;
-  const periods = urns.flatMap((u) => available.profiles.get(u) ?? []);
-  const names = await schoolNames(deps.lake, periods, urns);
-  const schools = urns.map((urn) => ({
-    urn,
-    name: names.get(urn) ?? null,
-    profiles: (available.profiles.get(urn) ?? []).map((period) => ({ period, href: `/api/profiles/${period}/${urn}.pdf` })),
-  }));
-  const reports = who.role === 'analyst' ? available.reports.map((period) => ({ period, href: `/api/reports/${period}/fair-access.pdf` })) : [];
+  const analyst = who.role === 'analyst';
+  const urns = analyst ? [...available.profiles.keys()].sort() : who.urns;
+  const periods = [...new Set(urns.flatMap((u) => available.profiles.get(u) ?? []))];
+  const [context, feedbackRows, ...periodFacts] = await Promise.all([
+    schoolFacts(deps.lake, periods, urns),
+    deps.feedback.list ? deps.feedback.list().catch(() => []) : Promise.resolve([] as FeedbackRecord[]),
+    ...periods.map((p) => documentFacts(deps.lake, 'profiles', p)),
+  ]);
+  const factsBy = new Map(periods.map((p, i) => [p, periodFacts[i]!]));
+  // Heads see their own ratings; analysts the latest rating of each school by anyone.
+  const mine = latestFeedback(feedbackRows, analyst ? undefined : who.sub);
+  const schools = urns.map((urn) => {
+    const c = context.get(urn);
+    const profiles = (available.profiles.get(urn) ?? []).map((period) => ({
+      period,
+      href: `/api/profiles/${period}/${urn}.pdf`,
+      ...docLine(factsBy.get(period), urn),
+      feedback: mine.get(`${urn} ${period}`) ?? null,
+    }));
+    const last = profiles.map((p) => p.feedback).filter((f) => f !== null).sort((a, b) => (a.at < b.at ? 1 : -1))[0] ?? null;
+    return {
+      urn,
+      name: c?.name ?? null,
+      phase: c?.phase ?? null,
+      cluster: c?.cluster ?? null,
+      pupils: c?.pupils ?? null,
+      matchRate: matchRate(c?.classified ?? null, c?.pupils ?? null),
+      lastFeedback: last,
+      profiles,
+    };
+  });
+  const reports = analyst
+    ? await Promise.all(
+        available.reports.map(async (period) => ({ period, href: `/api/reports/${period}/fair-access.pdf`, ...docLine(await documentFacts(deps.lake, 'reports', period), 'fair-access') })),
+      )
+    : [];
   return json(200, {
     user: { sub: who.sub, role: who.role, urns: who.urns },
     canGiveFeedback: who.role === 'head',
+    canReadFeedback: analyst,
     maxCommentChars: MAX_COMMENT_CHARS,
     schools,
     reports,
+  });
+}
+
+/** Every head's feedback, newest first, with school names (comments are text: the page never renders them as HTML). */
+async function feedbackForAnalyst(req: PortalRequest, deps: PortalDeps): Promise<PortalResponse> {
+  const rows = deps.feedback.list ? await deps.feedback.list() : [];
+  if ((req.headers?.accept ?? '').includes('text/csv')) {
+    return {
+      status: 200,
+      headers: { ...baseHeaders, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="catchment-feedback-${deps.now().toISOString().slice(0, 10)}.csv"` },
+      body: feedbackCsv(rows),
+    };
+  }
+  const periods = [...new Set(rows.map((r) => r.period))];
+  const names = await schoolFacts(deps.lake, periods, new Set(rows.map((r) => r.urn)));
+  const sorted = [...rows].sort((a, b) => (a.submitted_at < b.submitted_at ? 1 : a.submitted_at > b.submitted_at ? -1 : 0));
+  return json(200, {
+    feedback: sorted.map((r) => ({ submittedAt: r.submitted_at, period: r.period, urn: r.urn, school: names.get(r.urn)?.name ?? null, rating: r.rating, comment: r.comment })),
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Strict routing of portal API paths. Runs before anything touches the store: a path either matches
- * one of the five routes with a period of the form 2025-26 and a 6-digit URN, or it is refused with a
+ * one of the six routes with a period of the form 2025-26 and a 6-digit URN, or it is refused with a
  * reason from a fixed vocabulary. Parameters are matched on the raw (still percent-encoded) path, so
  * `%2e%2e%2f`, `%2F`, double encodings and backslashes can never decode into something that matches;
  * the decoded form is only looked at to name the refusal (path_traversal rather than bad_path).
@@ -12,6 +12,7 @@ export type Route =
   | { ok: true; action: 'profile'; period: string; urn: string }
   | { ok: true; action: 'report'; period: string }
   | { ok: true; action: 'feedback' }
+  | { ok: true; action: 'feedback_read' }
   | { ok: true; action: 'sign_out' };
 
 export interface RouteError {
@@ -94,7 +95,8 @@ export function route(method: string, path: string): Route | RouteError {
   });
 
   if (action === 'list' && segments.length === 1) return m === 'GET' ? { ok: true, action } : methodNotAllowed('GET');
-  if (action === 'feedback' && segments.length === 1) return m === 'POST' ? { ok: true, action } : methodNotAllowed('POST');
+  // GET reads every head's feedback (analysts only), POST sends one.
+  if (action === 'feedback' && segments.length === 1) return m === 'POST' ? { ok: true, action } : m === 'GET' ? { ok: true, action: 'feedback_read' } : methodNotAllowed('GET, POST');
   if (action === 'sign_out' && segments.length === 1) return m === 'POST' ? { ok: true, action } : methodNotAllowed('POST');
   if ((action === 'profile' || action === 'report') && segments.length === 3) {
     const [, period, file] = segments as [string, string, string];

@@ -25,8 +25,10 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import { auditDataset, feedbackDataset, type AuditSink, type FeedbackSink } from './datasets.ts';
 import { MAX_BODY_BYTES, handlePortalRequest, type PortalResponse } from './handler.ts';
 import { LocalAuth, chooseDevUsers, type DevUser } from './local-auth.ts';
+import { INFO_PAGES, errorHtml, errorPageFor, infoPageHtml, isNavigation, type InfoPage } from './pages.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 import { memorySessions } from './sessions.ts';
+import { siteForPage, siteOf, type PortalSite, type PortalSiteInput } from './site.ts';
 
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'portal');
 
@@ -78,6 +80,10 @@ export interface PortalServerOptions {
   audit?: AuditSink;
   feedback?: FeedbackSink;
   now?: () => Date;
+  /** The council's name, logo, contact and page texts (default: "Local authority", no logo). */
+  site?: PortalSiteInput;
+  /** The logo file `site.logo` names, on this computer. */
+  logoFile?: string;
 }
 
 export interface PortalServer {
@@ -117,6 +123,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+function sendHtml(res: ServerResponse, status: number, html: string, cache = 'no-store'): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': cache });
+  res.end(html);
+}
+
 function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
@@ -138,7 +149,12 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
   const { users, period, pdfs } = await chooseDevUsers(opts.lake);
   const webDir = opts.webDir ?? WEB_DIR;
   const now = opts.now ?? (() => new Date());
+  const given = siteOf(opts.site ?? { councilName: 'Local authority' });
+  // A logo is shown only when there is a file to serve (never a broken image).
+  const site: PortalSite = given.logo && !opts.logoFile ? { ...given, logo: undefined } : given;
+  const infoPages = new Map<string, InfoPage>(Object.entries(INFO_PAGES).map(([k, v]) => [v.path as string, k as InfoPage]));
   const deps = {
+    site,
     lake: opts.lake,
     audit: opts.audit ?? auditDataset(opts.lake),
     feedback: opts.feedback ?? feedbackDataset(opts.lake),
@@ -172,7 +188,7 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
         {
           method,
           path: rawPath,
-          headers: { accept: req.headers.accept, 'content-type': req.headers['content-type'] },
+          headers: { accept: req.headers.accept, 'content-type': req.headers['content-type'], 'sec-fetch-mode': req.headers['sec-fetch-mode'] },
           body,
           identity: 'identity' in verified ? verified.identity : null,
           authFailure: 'failure' in verified ? verified.failure : undefined,
@@ -188,6 +204,7 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
     if (rawPath === '/config.json' && method === 'GET') {
       sendJson(res, 200, {
         mode: 'local',
+        site: siteForPage(site),
         tokenSeconds: auth.tokenSeconds,
         users: users.map((u) => ({ id: u.id, label: u.label, description: u.description })),
       });
@@ -220,14 +237,23 @@ export async function startPortalServer(opts: PortalServerOptions): Promise<Port
       res.end(method === 'HEAD' ? undefined : bytes);
       return;
     }
+    const info = infoPages.get(url.pathname);
+    if (info && (method === 'GET' || method === 'HEAD')) return sendHtml(res, 200, infoPageHtml(site, info), 'no-cache');
+    if (site.logo && opts.logoFile && url.pathname === `/${site.logo}` && (method === 'GET' || method === 'HEAD')) {
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': site.logo.endsWith('.svg') ? 'image/svg+xml' : 'image/png', ...PAGE_CACHE });
+      res.end(method === 'HEAD' ? undefined : await readFile(opts.logoFile));
+      return;
+    }
+    if (isNavigation(req.headers as Record<string, string | undefined>)) return sendHtml(res, 404, errorHtml(site, errorPageFor(404, '', rawPath)));
     sendText(res, 404, 'Not found');
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
       logger.error('local portal request failed', { error: err.name, message: err.message });
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'Something went wrong.' });
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      else if (isNavigation(req.headers as Record<string, string | undefined>)) sendHtml(res, 500, errorHtml(site, errorPageFor(500, 'Something went wrong on our side.', (req.url ?? '/').split('?')[0]!)));
+      else sendJson(res, 500, { error: 'internal_error', message: 'Something went wrong.' });
     });
   });
   await new Promise<void>((resolve, reject) => {

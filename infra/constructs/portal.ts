@@ -64,7 +64,9 @@ import * as path from 'node:path';
 import { PUBLISHED_KEY_ENV } from '../../functions/commons/data-classes.ts';
 import { ORIGIN_VERIFY_HEADER } from '../../functions/portal/edge.ts';
 import { HSTS_SECONDS, SECURITY_HEADERS, pageCsp } from '../../functions/portal/security-headers.ts';
+import { INFO_PAGES, NAVIGATION_REDIRECT_FUNCTION, infoPageHtml, type InfoPage } from '../../functions/portal/pages.ts';
 import { REVOKED_PREFIX } from '../../functions/portal/sessions.ts';
+import { siteForPage, siteOf, type PortalSiteInput } from '../../functions/portal/site.ts';
 import { CatchmentFunction, PROJECT_ROOT } from './catchment-function.ts';
 import { acknowledge, acknowledgeWildcardResources, flattenCfn } from './nag.ts';
 import { grantKeyThroughS3 } from './storage.ts';
@@ -82,6 +84,7 @@ export const PORTAL_READ_PREFIXES = [
   'published/profiles/',
   'published/reports/',
   'published/school_context/',
+  'published/portal_feedback/',
   'published/_publication.json',
   'runs/*/published/profiles/',
   'runs/*/published/reports/',
@@ -165,6 +168,18 @@ export interface PortalProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * What the portal says about the council: its name, a logo, who to contact and the texts of the
+   * accessibility statement and privacy notice (functions/portal/site.ts). The pages are rendered
+   * at synth and deployed beside the page; the API uses the same settings for its error pages.
+   * @default { councilName: 'Local authority' } (default statement and notice, no logo)
+   */
+  readonly site?: PortalSiteInput;
+  /**
+   * Path of the logo file `site.logo` names, deployed beside the page.
+   * @default no logo
+   */
+  readonly logoFile?: string;
 }
 
 export class Portal extends Construct {
@@ -188,6 +203,12 @@ export class Portal extends Construct {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const presignSeconds = props.presignSeconds ?? PORTAL_PRESIGN_MAX_SECONDS;
+    const given = siteOf(props.site ?? { councilName: 'Local authority' });
+    if (given.logo && props.logoFile && path.basename(props.logoFile) !== given.logo) {
+      throw new Error(`Portal: logoFile ${props.logoFile} must be named ${given.logo} (site.logo)`);
+    }
+    // A logo is shown only when its file is deployed (never a broken image).
+    const site = given.logo && !props.logoFile ? { ...given, logo: undefined } : given;
     if (!Number.isInteger(presignSeconds) || presignSeconds < 1 || presignSeconds > PORTAL_PRESIGN_MAX_SECONDS) {
       throw new Error(`Portal: presignSeconds must be a whole number from 1 to ${PORTAL_PRESIGN_MAX_SECONDS} (got ${presignSeconds})`);
     }
@@ -281,6 +302,7 @@ export class Portal extends Construct {
         PRESIGN_EXPIRES_SECONDS: String(presignSeconds),
         ORIGIN_SECRET_ARN: this.originSecret.secretArn,
         [PUBLISHED_KEY_ENV]: props.publishedKey.keyArn,
+        PORTAL_SITE: JSON.stringify(site),
       },
     });
     this.grantLake(props.lakeBucket, props.publishedKey);
@@ -344,6 +366,12 @@ export class Portal extends Construct {
       // A dynamic reference: CloudFormation resolves it at deployment; the value is never in the template.
       customHeaders: { [ORIGIN_VERIFY_HEADER]: this.originSecret.secretValue.unsafeUnwrap() },
     });
+    // A browser navigating to /api/... (a link to a PDF) goes to the page, not to the authorizer's JSON.
+    const navigationRedirect = new cloudfront.Function(this, 'ApiNavigationRedirect', {
+      comment: 'catchment portal: send browser navigations to /api/ to the page (no raw JSON)',
+      code: cloudfront.FunctionCode.fromInline(NAVIGATION_REDIRECT_FUNCTION),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'catchment heads’ portal',
       defaultRootObject: 'index.html',
@@ -371,6 +399,7 @@ export class Portal extends Construct {
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: headers,
+          functionAssociations: [{ function: navigationRedirect, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });
@@ -409,6 +438,7 @@ export class Portal extends Construct {
       [apigw.HttpMethod.GET, '/api/profiles/{period}/{file}'],
       [apigw.HttpMethod.GET, '/api/reports/{period}/{file}'],
       [apigw.HttpMethod.POST, '/api/feedback'],
+      [apigw.HttpMethod.GET, '/api/feedback'],
       [apigw.HttpMethod.POST, '/api/sign-out'],
     ];
     const created = routes.flatMap(([method, p]) => this.api.addRoutes({ path: p, methods: [method], integration, authorizer, authorizationScopes: ['openid'] }));
@@ -424,8 +454,11 @@ export class Portal extends Construct {
     const deployment = new s3deploy.BucketDeployment(this, 'DeployWeb', {
       sources: [
         s3deploy.Source.asset(path.join(PROJECT_ROOT, 'web', 'portal')),
+        ...(Object.keys(INFO_PAGES) as InfoPage[]).map((p) => s3deploy.Source.data(INFO_PAGES[p].path.slice(1), infoPageHtml(site, p))),
+        ...(site.logo && props.logoFile ? [s3deploy.Source.asset(path.dirname(props.logoFile), { exclude: ['*', `!${path.basename(props.logoFile)}`] })] : []),
         s3deploy.Source.jsonData('config.json', {
           mode: 'cognito',
+          site: siteForPage(site),
           authDomain: cognitoBase,
           clientId: this.userPoolClient.userPoolClientId,
           scopes: ['openid'],

@@ -96,6 +96,7 @@ describe('Portal construct: template', () => {
     });
     const routes = resourcesOf(json, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual([
+      'GET /api/feedback',
       'GET /api/me',
       'GET /api/profiles/{period}/{file}',
       'GET /api/reports/{period}/{file}',
@@ -129,6 +130,32 @@ describe('Portal construct: template', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
   });
 
+  it('sends a browser navigating to /api/ to the page (a PDF link to sign-in and that document), and lets the page’s requests through', () => {
+    const [[, fn]] = resourcesOf(json, 'AWS::CloudFront::Function') as [[string, Json]];
+    expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    const [[, dist]] = resourcesOf(json, 'AWS::CloudFront::Distribution') as [[string, Json]];
+    const api = dist.Properties.DistributionConfig.CacheBehaviors.find((b: Json) => b.PathPattern === '/api/*');
+    expect(api.FunctionAssociations).toHaveLength(1);
+    expect(api.FunctionAssociations[0].EventType).toBe('viewer-request');
+    const handler = new Function(`${fn.Properties.FunctionCode}; return handler;`)() as (e: unknown) => Json;
+    const run = (uri: string, mode?: string, method = 'GET') => handler({ request: { uri, method, headers: mode ? { 'sec-fetch-mode': { value: mode } } : {} } });
+    expect(run('/api/profiles/2025-26/100001.pdf', 'navigate')).toMatchObject({ statusCode: 302, headers: { location: { value: '/?download=%2Fapi%2Fprofiles%2F2025-26%2F100001.pdf' } } });
+    expect(run('/api/reports/2025-26/fair-access.pdf', 'navigate').headers.location.value).toBe('/?download=%2Fapi%2Freports%2F2025-26%2Ffair-access.pdf');
+    expect(run('/api/me', 'navigate').headers.location.value).toBe('/');
+    expect(run('/api/profiles/2025-26/100001.pdf', 'cors')).toMatchObject({ uri: '/api/profiles/2025-26/100001.pdf' });
+    expect(run('/api/feedback', undefined, 'POST')).toMatchObject({ uri: '/api/feedback' });
+  });
+
+  it('gives the API the deployer’s site settings (council name, contact) and no logo without a file', () => {
+    const { stack: st } = buildPortalApp({ site: { councilName: 'Kentish Vale County Council', logo: 'logo.svg', contact: { email: 'profiles@kv.example' } } });
+    const j = Template.fromStack(st).toJSON() as Json;
+    const [fn] = resourcesOf(j, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.PORTAL_SITE);
+    const site = JSON.parse(fn![1].Properties.Environment.Variables.PORTAL_SITE);
+    expect(site).toMatchObject({ councilName: 'Kentish Vale County Council', contact: { email: 'profiles@kv.example' } });
+    expect(site.logo).toBeUndefined();
+    expect(() => buildPortalApp({ site: { councilName: 'X', logo: 'logo.svg' }, logoFile: '/elsewhere/crest.png' })).toThrow(/must be named logo.svg/);
+  });
+
   it(`presigns for at most ${PORTAL_PRESIGN_MAX_SECONDS} s, from an ARM64 Node.js 22 function with prefix-scoped lake access`, () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
@@ -158,6 +185,7 @@ describe('Portal construct: template', () => {
           'published/profiles/*',
           'published/reports/*',
           'published/school_context/*',
+          'published/portal_feedback/*',
           'published/_publication.json*',
           'runs/*/published/profiles/*',
           'runs/*/published/reports/*',

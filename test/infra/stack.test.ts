@@ -699,8 +699,9 @@ describe('IAM', () => {
 
   it('lets the portal read only the published documents and school names, and write only its own datasets', () => {
     const role = logicalId(s.stack, s.stack.portal.function.executionRole);
+    // ... and heads' feedback (the analysts' feedback page, a head's own ratings): published data the portal wrote itself.
     expect(objectArns(role, 's3:GetObject')).toEqual(
-      ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'].map((p) => `${lake()}/${p}`).sort(),
+      ['published/profiles/*', 'published/reports/*', 'published/school_context/*', 'published/portal_feedback/*', 'published/_publication.json*', 'runs/*/published/profiles/*', 'runs/*/published/reports/*', 'runs/*/published/school_context/*'].map((p) => `${lake()}/${p}`).sort(),
     );
     expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/portal/revoked/*`, `${lake()}/published/portal_audit/*`, `${lake()}/published/portal_feedback/*`]);
     expect(objectArns(role, 's3:DeleteObject')).toEqual([]);

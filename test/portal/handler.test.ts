@@ -12,7 +12,7 @@ import { handlePortalRequest, MAX_BODY_BYTES, type PortalDeps, type PortalReques
 import { identityFromClaims, parseGroups, type Identity } from '../../functions/portal/identity.ts';
 import { LocalAuth, LOCAL_AUDIENCE, LOCAL_ISSUER, chooseDevUsers } from '../../functions/portal/local-auth.ts';
 import type { ObjectStore } from '../../functions/ports/object-store.ts';
-import { EARLIER, LATEST, SCHOOLS, makePortalLake, readDataset, type PortalFixture } from './fixture.ts';
+import { CLASSIFICATION, EARLIER, LATEST, PUBLISHED_AT, SCHOOLS, makePortalLake, readDataset, type PortalFixture } from './fixture.ts';
 
 const A = SCHOOLS.A.urn;
 const B = SCHOOLS.B.urn;
@@ -78,13 +78,21 @@ describe('GET /api/me', () => {
     expect(res.status).toBe(200);
     const body = JSON.parse(res.body!);
     expect(body.user).toEqual({ sub: 'sub-head-a', role: 'head', urns: [A] });
+    const bytes = (period: string) => fx.pdfs.get(`published/profiles/${period}/${A}.pdf`)!.length;
     expect(body.schools).toEqual([
       {
         urn: A,
         name: SCHOOLS.A.name,
+        phase: 'Primary',
+        cluster: 'North',
+        pupils: 200,
+        matchRate: 0.95,
+        lastFeedback: null,
         profiles: [
-          { period: LATEST, href: `/api/profiles/${LATEST}/${A}.pdf` },
-          { period: EARLIER, href: `/api/profiles/${EARLIER}/${A}.pdf` },
+          // size and pages from the render manifest, the date from the run the pointer names
+          { period: LATEST, href: `/api/profiles/${LATEST}/${A}.pdf`, publishedAt: PUBLISHED_AT, classification: CLASSIFICATION, bytes: bytes(LATEST), pages: 1, feedback: null },
+          // an earlier folder without a manifest: its size from the listing, pages unknown; published by an earlier run
+          { period: EARLIER, href: `/api/profiles/${EARLIER}/${A}.pdf`, publishedAt: '2024-11-12T02:00:00Z', classification: CLASSIFICATION, bytes: bytes(EARLIER), pages: null, feedback: null },
         ],
       },
     ]);
@@ -99,7 +107,9 @@ describe('GET /api/me', () => {
     const all = JSON.parse((await handlePortalRequest(get('/api/me', analyst), deps)).body!);
     expect(all.schools.map((s: { urn: string }) => s.urn)).toEqual(Object.values(SCHOOLS).map((s) => s.urn));
     expect(all.schools.find((s: { urn: string }) => s.urn === SCHOOLS.D.urn).profiles.map((p: { period: string }) => p.period)).toEqual([LATEST]);
-    expect(all.reports).toEqual([{ period: LATEST, href: `/api/reports/${LATEST}/fair-access.pdf` }]);
+    expect(all.reports).toEqual([
+      { period: LATEST, href: `/api/reports/${LATEST}/fair-access.pdf`, publishedAt: PUBLISHED_AT, classification: null, bytes: fx.pdfs.get(`published/reports/${LATEST}/fair-access.pdf`)!.length, pages: null },
+    ]);
     expect(all.canGiveFeedback).toBe(false);
   });
 });
@@ -237,8 +247,9 @@ describe('strict path validation, before any store access', () => {
     const del = await handlePortalRequest({ method: 'DELETE', path: `/api/profiles/${LATEST}/${A}.pdf`, identity: headA }, deps);
     expect(del.status).toBe(405);
     expect(del.headers.allow).toBe('GET');
-    const getFeedback = await handlePortalRequest(get('/api/feedback', headA), deps);
-    expect(getFeedback.status).toBe(405);
+    const putFeedback = await handlePortalRequest({ method: 'PUT', path: '/api/feedback', identity: headA }, deps);
+    expect(putFeedback.status).toBe(405);
+    expect(putFeedback.headers.allow).toBe('GET, POST');
     expect(audit.map((a) => [a.action, a.reason])).toEqual([
       ['other', 'unknown_route'],
       ['report', 'unknown_route'],

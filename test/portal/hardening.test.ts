@@ -75,7 +75,7 @@ describe('audit completeness: every refusal records the urn and period its path 
   const cases: [string, PortalRequest, { status: number; reason: string; urn: string | null; period: string }][] = [
     ['405 on a profile', { method: 'DELETE', path: '/api/profiles/2025-26/100002.pdf', identity: head }, { status: 405, reason: 'bad_method', urn: '100002', period: '2025-26' }],
     ['405 on a report', { method: 'POST', path: '/api/reports/2025-26/fair-access.pdf', identity: analyst }, { status: 405, reason: 'bad_method', urn: null, period: '2025-26' }],
-    ['405 on feedback', { method: 'GET', path: '/api/feedback', identity: head }, { status: 405, reason: 'bad_method', urn: null, period: 'none' }],
+    ['405 on feedback', { method: 'PUT', path: '/api/feedback', identity: head }, { status: 405, reason: 'bad_method', urn: null, period: 'none' }],
     ['401 on a profile', { method: 'GET', path: '/api/profiles/2025-26/100002.pdf', identity: null }, { status: 401, reason: 'missing_token', urn: '100002', period: '2025-26' }],
     ['401 (expired) on a report', { method: 'GET', path: '/api/reports/2024-25/fair-access.pdf', identity: null, authFailure: 'expired' }, { status: 401, reason: 'expired', urn: null, period: '2024-25' }],
     ['403 no portal group', { method: 'GET', path: '/api/profiles/2025-26/100002.pdf', identity: null, authFailure: 'no_role', authSub: 'x' }, { status: 403, reason: 'no_role', urn: '100002', period: '2025-26' }],

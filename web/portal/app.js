@@ -8,16 +8,26 @@
  * /api/. Sign-out revokes the session on the server (POST /api/sign-out) and, on Cognito, the
  * refresh token (/oauth2/revoke), then says whether the revocation was confirmed. A download link
  * is followed only if it is https.
+ *
+ * A feedback draft (never the token) is kept in sessionStorage while it is written, so an expired
+ * sign-in does not lose it: it is sent after the same person signs in again, and dropped if someone
+ * else does. Five minutes before the token expires the page says so.
  */
 'use strict';
 
 const PKCE_KEY = 'catchment.portal.pkce';
 /** Survives only the redirect through Cognito's logout: whether the sign-out was revoked. */
 const SIGNED_OUT_KEY = 'catchment.portal.signed-out';
-const ANALYST_PAGE_SIZE = 60;
+/** A feedback draft (urn, period, rating, comment, and whose it is): never the token. */
+const DRAFT_KEY = 'catchment.portal.feedback-draft';
+/** A document a direct link asked for (/?download=…), offered after sign-in. */
+const PENDING_KEY = 'catchment.portal.pending-download';
+const ANALYST_PAGE_SIZE = 50;
+const EXPIRY_WARNING_SECONDS = 5 * 60;
+const DOC_HREF = /^\/api\/(profiles\/\d{4}-\d{2}\/\d{6}\.pdf|reports\/\d{4}-\d{2}\/fair-access\.pdf)$/;
 const RATING_WORDS = { 1: 'not at all', 2: 'a little', 3: 'partly', 4: 'mostly', 5: 'very well' };
 
-const state = { config: null, me: null, feedbackFor: null, lastFocus: null, token: null, refreshToken: null };
+const state = { config: null, me: null, feedbackFor: null, lastFocus: null, token: null, refreshToken: null, page: 1, view: 'schools', expiryTimer: null, feedback: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -55,8 +65,47 @@ const getToken = () => state.token;
 const setToken = (t, refresh = null) => {
   state.token = t;
   state.refreshToken = refresh;
+  scheduleExpiryWarning(t);
 };
 const dropToken = () => setToken(null);
+
+/** Claims of a JWT, read only for its expiry and subject (the server verifies it). */
+function claimsOf(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4)));
+  } catch {
+    return {};
+  }
+}
+
+const timeOfDay = (d) => d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+
+function hideExpiryWarning() {
+  $('expiry-warning').hidden = true;
+  $('feedback-expiry').hidden = true;
+}
+
+/** Say, five minutes before the token expires, when it will; drafts are kept, so nothing is lost. */
+function scheduleExpiryWarning(token) {
+  clearTimeout(state.expiryTimer);
+  hideExpiryWarning();
+  if (!token) return;
+  const exp = Number(claimsOf(token).exp);
+  if (!exp) return;
+  const warnIn = exp * 1000 - EXPIRY_WARNING_SECONDS * 1000 - Date.now();
+  const warn = () => {
+    if (state.token !== token) return;
+    const at = timeOfDay(new Date(exp * 1000));
+    const mins = Math.max(0, Math.round((exp * 1000 - Date.now()) / 60000));
+    const text = `Your sign-in ends at ${at}${mins > 0 ? `, in ${mins} minute${mins === 1 ? '' : 's'}` : ''}. Feedback you are writing is kept in this browser and sent after you sign in again.`;
+    $('expiry-warning').textContent = text;
+    $('expiry-warning').hidden = false;
+    $('feedback-expiry').textContent = text;
+    $('feedback-expiry').hidden = false;
+  };
+  state.expiryTimer = setTimeout(warn, Math.max(0, warnIn));
+}
 
 class SignedOut extends Error {}
 
@@ -85,13 +134,45 @@ async function errorMessage(res, fallback) {
   }
 }
 
+/* ---------- site ---------- */
+
+function applySite(site) {
+  if (!site) return;
+  $('brand-name').textContent = site.councilName;
+  $('brand-sub').textContent = site.serviceName;
+  $('footer-council').textContent = site.councilName;
+  document.title = `${site.serviceName} – ${site.councilName}`;
+  if (site.logo) {
+    const img = $('brand-logo');
+    // If the logo cannot be loaded, the council's name (always shown) is enough.
+    img.addEventListener('error', () => {
+      img.hidden = true;
+      $('brand-mark').hidden = false;
+    });
+    img.src = `/${site.logo}`;
+    img.alt = site.logoAlt || site.councilName;
+    img.hidden = false;
+    $('brand-mark').hidden = true;
+  }
+}
+
 /* ---------- views ---------- */
+
+const VIEWS = ['sign-in', 'profiles', 'no-access', 'unavailable'];
 
 function show(view) {
   $('loading').hidden = true;
-  $('sign-in').hidden = view !== 'sign-in';
-  $('profiles').hidden = view !== 'profiles';
-  $('account').hidden = view !== 'profiles';
+  for (const v of VIEWS) $(v).hidden = v !== view;
+  $('account').hidden = view === 'sign-in';
+  // The role badge names a role only when the portal has said which one.
+  $('account-name').hidden = view !== 'profiles';
+  if (view === 'sign-in') hideExpiryWarning();
+}
+
+/** Put the reader at the top of a new view, its heading focused, without scrolling the header away. */
+function focusHeading(id) {
+  window.scrollTo(0, 0);
+  $(id).focus({ preventScroll: true });
 }
 
 function showSignIn(message, kind = 'info') {
@@ -105,8 +186,17 @@ function showSignIn(message, kind = 'info') {
   if (cfg.mode === 'local') renderDevUsers(cfg);
 }
 
+function showState(view, message) {
+  state.me = null;
+  show(view);
+  clearStatus();
+  $(`${view}-message`).textContent = message;
+  focusHeading(`${view}-title`);
+}
+
 function renderDevUsers(cfg) {
-  $('token-minutes').textContent = String(Math.round((cfg.tokenSeconds || 3600) / 60));
+  const seconds = cfg.tokenSeconds || 3600;
+  $('token-minutes').textContent = seconds < 120 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
   const box = $('dev-users');
   box.replaceChildren(
     ...cfg.users.map((u, i) =>
@@ -122,9 +212,28 @@ function renderDevUsers(cfg) {
 
 const schoolLabel = (s) => s.name || `School ${s.urn}`;
 
-function downloadButton(href, label, accessibleName) {
-  return el('button', { type: 'button', class: 'button button-download', 'data-href': href, 'aria-label': accessibleName, text: label });
+function downloadButton(href, label, accessibleName, extra = '') {
+  return el('button', { type: 'button', class: `button button-download ${extra}`.trim(), 'data-href': href, 'aria-label': accessibleName, text: label });
 }
+
+const longDate = (iso) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+const shortDate = (iso) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'Europe/London' });
+const kb = (bytes) => `${Math.max(1, Math.round(bytes / 1024)).toLocaleString('en-GB')} KB`;
+
+/** "Published 12 March 2026 · pupil data 2025-26 · OAC 2021 · PDF, 6 pages, 412 KB" (what is known). */
+function docMeta(p) {
+  const parts = [];
+  if (p.publishedAt) parts.push(`Published ${longDate(p.publishedAt)}`);
+  if (p.period && p.href.includes('/profiles/')) parts.push(`pupil data ${p.period} school census`);
+  if (p.classification) parts.push(p.classification);
+  const file = ['PDF'];
+  if (p.pages) file.push(`${p.pages} ${p.pages === 1 ? 'page' : 'pages'}`);
+  if (p.bytes) file.push(kb(p.bytes));
+  parts.push(file.join(', '));
+  return parts.join(' · ');
+}
+
+const ratingText = (f) => `You rated this ${f.rating} (${RATING_WORDS[f.rating]}) on ${longDate(f.at)}`;
 
 function renderProfiles(me) {
   state.me = me;
@@ -133,81 +242,174 @@ function renderProfiles(me) {
   $('account-name').textContent = analyst ? 'LA analyst' : me.user.urns.length > 1 ? `Head teacher, ${me.user.urns.length} schools` : 'Head teacher';
   $('profiles-title').textContent = analyst ? 'All school profiles' : me.schools.length > 1 ? 'Your schools’ profiles' : 'Your school’s profiles';
   $('profiles-lede').textContent = analyst
-    ? `Profiles for all ${me.schools.length} schools, and the local authority’s fair-access reports.`
+    ? `Profiles for all ${me.schools.length.toLocaleString('en-GB')} schools, the local authority’s fair-access reports, and what heads have said about their profiles.`
     : 'Download the community profile for each academic year. If a profile does not match what you know about your families, tell us: it helps us improve them.';
 
   const reports = $('reports');
   reports.hidden = !analyst || me.reports.length === 0;
   $('report-list').replaceChildren(
     ...me.reports.map((r) =>
-      el('li', {}, el('span', { class: 'report-name', text: `Fair-access report ${r.period}` }), downloadButton(r.href, 'Download PDF', `Download PDF: fair-access report ${r.period}`)),
+      el(
+        'li',
+        {},
+        el('span', { class: 'report-text' }, el('span', { class: 'report-name', text: `Fair-access report ${r.period}` }), el('span', { class: 'meta', text: docMeta(r) })),
+        downloadButton(r.href, 'Download PDF', `Download PDF: fair-access report ${r.period}`),
+      ),
     ),
   );
 
-  $('filter-row').hidden = !analyst;
+  $('analyst-nav').hidden = !analyst;
   $('empty').hidden = me.schools.some((s) => s.profiles.length > 0);
-  if (analyst) renderAnalystTable(me, $('filter').value);
-  else renderHeadCards(me);
+  if (analyst) showAnalystView(location.hash === '#feedback' ? 'feedback' : 'schools');
+  else {
+    $('filter-row').hidden = true;
+    $('pagination').hidden = true;
+    $('no-match').hidden = true;
+    $('feedback-page').hidden = true;
+    renderHeadCards(me);
+  }
+}
+
+function feedbackButton(s, p) {
+  return el('button', {
+    type: 'button',
+    class: 'button button-secondary button-feedback',
+    'data-urn': s.urn,
+    'data-period': p.period,
+    'aria-label': `Give feedback: ${schoolLabel(s)} (URN ${s.urn}), ${p.period}`,
+    text: p.feedback ? 'Give feedback again' : 'Give feedback',
+  });
+}
+
+/** One document in the GOV.UK attachment pattern: title, what it is, the download, feedback. */
+function attachment(me, s, p, latest) {
+  return el(
+    'div',
+    { class: `attachment${latest ? ' attachment-latest' : ''}`, 'data-period': p.period },
+    el('div', { class: 'attachment-thumb', 'aria-hidden': 'true', text: 'PDF' }),
+    el(
+      'div',
+      { class: 'attachment-body' },
+      el(latest ? 'h3' : 'h4', { class: 'attachment-title', text: `Community profile ${p.period}` }),
+      el('p', { class: 'meta', text: docMeta(p) }),
+      p.feedback ? el('p', { class: 'rated', text: ratingText(p.feedback) }) : null,
+      el(
+        'div',
+        { class: 'attachment-actions' },
+        downloadButton(p.href, 'Download PDF', `Download PDF: ${schoolLabel(s)} (URN ${s.urn}), ${p.period}`),
+        me.canGiveFeedback ? feedbackButton(s, p) : null,
+      ),
+    ),
+  );
 }
 
 function renderHeadCards(me) {
   const cards = me.schools.map((s) => {
     const id = `school-${s.urn}`;
-    const rows = s.profiles.map((p) =>
-      el(
-        'tr',
-        {},
-        el('th', { scope: 'row', text: p.period }),
-        el('td', {}, downloadButton(p.href, 'Download PDF', `Download PDF: ${schoolLabel(s)} (URN ${s.urn}), ${p.period}`)),
-        me.canGiveFeedback
-          ? el(
-              'td',
-              {},
-              el('button', {
-                type: 'button',
-                class: 'button button-secondary button-feedback',
-                'data-urn': s.urn,
-                'data-period': p.period,
-                'aria-label': `Give feedback: ${schoolLabel(s)} (URN ${s.urn}), ${p.period}`,
-                text: 'Give feedback',
-              }),
-            )
-          : null,
-      ),
-    );
+    const [latest, ...earlier] = s.profiles;
     return el(
       'article',
       { class: 'school', 'aria-labelledby': id, 'data-urn': s.urn },
-      el('div', { class: 'school-head' }, el('h2', { id, text: schoolLabel(s) }), el('p', { class: 'urn', text: `URN ${s.urn}` })),
-      s.profiles.length === 0
-        ? el('p', { class: 'hint', text: 'No profile has been published for this school yet.' })
-        : el(
-            'table',
-            { class: 'periods' },
-            el('caption', { class: 'visually-hidden', text: `Profiles of ${schoolLabel(s)} by academic year` }),
-            el(
-              'thead',
-              {},
-              el('tr', {}, el('th', { scope: 'col', text: 'Academic year' }), el('th', { scope: 'col', text: 'Profile' }), me.canGiveFeedback ? el('th', { scope: 'col', text: 'Feedback' }) : null),
-            ),
-            el('tbody', {}, rows),
-          ),
+      el('div', { class: 'school-head' }, el('h2', { id, text: schoolLabel(s) }), el('p', { class: 'urn', text: [`URN ${s.urn}`, s.phase, s.cluster ? `${s.cluster} cluster` : null].filter(Boolean).join(' · ') })),
+      latest ? attachment(me, s, latest, true) : el('p', { class: 'hint', text: 'No profile has been published for this school yet.' }),
+      earlier.length
+        ? el(
+            'section',
+            { class: 'earlier', 'aria-label': `Earlier years: ${schoolLabel(s)}` },
+            el('h3', { class: 'earlier-title', text: 'Earlier years' }),
+            earlier.map((p) => attachment(me, s, p, false)),
+          )
+        : null,
     );
   });
   $('school-list').replaceChildren(...cards);
 }
 
+/* ---------- analyst ---------- */
+
+function showAnalystView(view) {
+  state.view = view;
+  $('nav-schools').toggleAttribute('aria-current', false);
+  $('nav-feedback').toggleAttribute('aria-current', false);
+  $(view === 'feedback' ? 'nav-feedback' : 'nav-schools').setAttribute('aria-current', 'page');
+  const schools = view === 'schools';
+  $('filter-row').hidden = !schools;
+  $('school-list').hidden = !schools;
+  $('feedback-page').hidden = schools;
+  if (schools) {
+    renderAnalystTable(state.me, $('filter').value);
+  } else {
+    $('pagination').hidden = true;
+    $('no-match').hidden = true;
+    loadFeedbackPage();
+  }
+}
+
+const pct = (x) => (x === null || x === undefined ? 'not known' : `${(x * 100).toFixed(1)}%`);
+const num = (x) => (x === null || x === undefined ? 'not known' : x.toLocaleString('en-GB'));
+
+function matchesQuery(s, q) {
+  if (!q) return true;
+  return [s.urn, s.name, s.phase, s.cluster].some((v) => (v || '').toLowerCase().includes(q));
+}
+
+/** Page numbers to show: first, last, and the current page with its neighbours; null = a gap. */
+function pageNumbers(current, pages) {
+  const keep = new Set([1, pages, current - 1, current, current + 1]);
+  const out = [];
+  for (let i = 1; i <= pages; i++) {
+    if (keep.has(i)) out.push(i);
+    else if (out[out.length - 1] !== null) out.push(null);
+  }
+  return out;
+}
+
+function renderPagination(pages, current) {
+  const nav = $('pagination');
+  nav.hidden = pages <= 1;
+  if (pages <= 1) return nav.replaceChildren();
+  const link = (n, text, extra = {}) => el('a', { href: `#page-${n}`, 'data-page': String(n), ...extra }, text);
+  nav.replaceChildren(
+    current > 1 ? el('div', { class: 'pagination-prev' }, link(current - 1, 'Previous', { rel: 'prev', 'aria-label': 'Previous page' })) : null,
+    el(
+      'ul',
+      { class: 'pagination-list' },
+      pageNumbers(current, pages).map((n) =>
+        n === null
+          ? el('li', { class: 'pagination-gap', 'aria-hidden': 'true', text: '…' })
+          : el('li', { class: n === current ? 'pagination-current' : '' }, link(n, String(n), { 'aria-label': `Page ${n}`, 'aria-current': n === current ? 'page' : null })),
+      ),
+    ),
+    current < pages ? el('div', { class: 'pagination-next' }, link(current + 1, 'Next', { rel: 'next', 'aria-label': 'Next page' })) : null,
+  );
+}
+
 function renderAnalystTable(me, filter) {
   const q = (filter || '').trim().toLowerCase();
-  const matches = me.schools.filter((s) => !q || s.urn.includes(q) || (s.name || '').toLowerCase().includes(q));
-  const shown = matches.slice(0, ANALYST_PAGE_SIZE);
+  const matches = me.schools.filter((s) => matchesQuery(s, q));
+  const pages = Math.max(1, Math.ceil(matches.length / ANALYST_PAGE_SIZE));
+  state.page = Math.min(Math.max(1, state.page), pages);
+  const from = (state.page - 1) * ANALYST_PAGE_SIZE;
+  const shown = matches.slice(from, from + ANALYST_PAGE_SIZE);
+  const noun = (n) => `${n.toLocaleString('en-GB')} ${n === 1 ? 'school' : 'schools'}`;
   $('filter-count').textContent =
-    matches.length > shown.length ? `Showing ${shown.length} of ${matches.length} schools. Type a name or URN to narrow the list.` : `${matches.length} ${matches.length === 1 ? 'school' : 'schools'}`;
+    matches.length === 0
+      ? `No schools match “${filter.trim()}”.`
+      : pages > 1
+        ? `Showing ${(from + 1).toLocaleString('en-GB')} to ${(from + shown.length).toLocaleString('en-GB')} of ${noun(matches.length)}${q ? ` matching “${filter.trim()}”` : ''}`
+        : noun(matches.length);
+  $('no-match').hidden = matches.length > 0;
+  renderPagination(pages, state.page);
+  if (matches.length === 0) {
+    $('school-list').replaceChildren();
+    return;
+  }
+  const col = (text) => el('th', { scope: 'col', text });
   const table = el(
     'table',
     { class: 'all-schools' },
-    el('caption', { class: 'visually-hidden', text: 'School profiles by school and academic year' }),
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'School' }), el('th', { scope: 'col', text: 'URN' }), el('th', { scope: 'col', text: 'Profiles (PDF)' }))),
+    el('caption', { class: 'visually-hidden', text: `Schools ${from + 1} to ${from + shown.length} of ${matches.length}, with their profiles` }),
+    el('thead', {}, el('tr', {}, col('School'), col('Phase'), col('Cluster'), col('Pupils'), col('Postcodes matched'), col('Last feedback'), col('Profiles (PDF)'))),
     el(
       'tbody',
       {},
@@ -215,11 +417,15 @@ function renderAnalystTable(me, filter) {
         el(
           'tr',
           { 'data-urn': s.urn },
-          el('th', { scope: 'row', text: schoolLabel(s) }),
-          el('td', { class: 'num', text: s.urn }),
+          el('th', { scope: 'row' }, el('span', { class: 'school-name', text: schoolLabel(s) }), el('span', { class: 'cell-sub', text: `URN ${s.urn}` })),
+          el('td', { 'data-label': 'Phase', text: s.phase || 'not known' }),
+          el('td', { 'data-label': 'Cluster', text: s.cluster || 'none' }),
+          el('td', { class: 'num', 'data-label': 'Pupils', text: num(s.pupils) }),
+          el('td', { class: 'num', 'data-label': 'Postcodes matched', text: pct(s.matchRate) }),
+          el('td', { 'data-label': 'Last feedback', text: s.lastFeedback ? `${s.lastFeedback.rating} of 5, ${shortDate(s.lastFeedback.at)}` : 'none' }),
           el(
             'td',
-            {},
+            { 'data-label': 'Profiles' },
             el(
               'div',
               { class: 'period-buttons' },
@@ -233,6 +439,63 @@ function renderAnalystTable(me, filter) {
   $('school-list').replaceChildren(table);
 }
 
+async function loadFeedbackPage() {
+  $('feedback-count').textContent = 'Loading feedback…';
+  try {
+    const res = await api('/api/feedback', { headers: { Accept: 'application/json' } });
+    if (!res.ok) {
+      $('feedback-count').textContent = await errorMessage(res, 'Feedback could not be loaded.');
+      return;
+    }
+    const { feedback } = await res.json();
+    state.feedback = feedback;
+    $('feedback-export').hidden = feedback.length === 0;
+    $('feedback-count').textContent = feedback.length === 0 ? 'No head has sent feedback yet.' : `${feedback.length.toLocaleString('en-GB')} ${feedback.length === 1 ? 'response' : 'responses'}`;
+    $('feedback-table').replaceChildren(
+      feedback.length === 0
+        ? el('p', { class: 'panel empty', text: 'When heads rate their profiles, their ratings and comments appear here.' })
+        : el(
+            'table',
+            { class: 'feedback-list' },
+            el('caption', { class: 'visually-hidden', text: 'Feedback from heads, newest first' }),
+            el('thead', {}, el('tr', {}, ...['Date', 'School', 'Profile', 'Rating', 'Comment'].map((t) => el('th', { scope: 'col', text: t })))),
+            el(
+              'tbody',
+              {},
+              feedback.map((f) =>
+                el(
+                  'tr',
+                  {},
+                  el('td', { 'data-label': 'Date', text: shortDate(f.submittedAt) }),
+                  el('td', { 'data-label': 'School' }, el('span', { class: 'school-name', text: f.school || `School ${f.urn}` }), el('span', { class: 'cell-sub', text: `URN ${f.urn}` })),
+                  el('td', { 'data-label': 'Profile', text: f.period }),
+                  el('td', { class: 'num', 'data-label': 'Rating', text: `${f.rating} (${RATING_WORDS[f.rating]})` }),
+                  el('td', { class: 'comment', 'data-label': 'Comment', text: f.comment || '(no comment)' }),
+                ),
+              ),
+            ),
+          ),
+    );
+  } catch (err) {
+    if (!(err instanceof SignedOut)) $('feedback-count').textContent = 'Feedback could not be loaded. Please try again.';
+  }
+}
+
+async function exportFeedback() {
+  try {
+    const res = await api('/api/feedback', { headers: { Accept: 'text/csv' } });
+    if (!res.ok) {
+      announce(await errorMessage(res, 'The feedback could not be downloaded.'), 'error');
+      return;
+    }
+    const name = filenameOf(res, 'catchment-feedback.csv');
+    saveBlob(await res.blob(), name);
+    announce(`Downloaded ${name}.`, 'success');
+  } catch (err) {
+    if (!(err instanceof SignedOut)) announce('The feedback could not be downloaded. Please try again.', 'error');
+  }
+}
+
 /* ---------- actions ---------- */
 
 async function loadProfiles() {
@@ -240,21 +503,33 @@ async function loadProfiles() {
     const res = await api('/api/me', { headers: { Accept: 'application/json' } });
     if (!res.ok) {
       const msg = await errorMessage(res, 'Your profiles could not be loaded.');
-      if (res.status === 403) {
-        dropToken();
-        showSignIn(msg, 'error');
-      } else {
-        show('profiles');
-        announce(msg, 'error');
-      }
-      return;
+      // No role: signed in, but nothing to see. A way out either way: try again, or sign out.
+      if (res.status === 403) showState('no-access', msg);
+      else showState('unavailable', msg);
+      return false;
     }
     renderProfiles(await res.json());
+    return true;
   } catch (err) {
-    if (!(err instanceof SignedOut)) {
-      show('sign-in');
-      announce('The portal could not be reached. Check your connection and try again.', 'error');
-    }
+    if (!(err instanceof SignedOut)) showState('unavailable', 'The portal could not be reached. Check your connection.');
+    return false;
+  }
+}
+
+/** After sign-in: send a kept draft (if it is this person's), then offer a document a link asked for. */
+async function afterSignIn() {
+  const ok = await loadProfiles();
+  if (!ok) return;
+  focusHeading('profiles-title');
+  await sendKeptDraft();
+  const pending = sessionStorage.getItem(PENDING_KEY);
+  sessionStorage.removeItem(PENDING_KEY);
+  if (pending && DOC_HREF.test(pending)) {
+    const button = document.querySelector(`button.button-download[data-href="${pending}"]`);
+    if (button) {
+      announce(`You followed a link to a document: ${button.getAttribute('aria-label').replace(/^Download PDF: /, '')}. Downloading it now.`, 'info');
+      download(button);
+    } else announce('You followed a link to a document that your account cannot download, or that has not been published.', 'warning');
   }
 }
 
@@ -323,6 +598,29 @@ async function download(button) {
 
 /* ---------- feedback ---------- */
 
+function readDraft() {
+  try {
+    const d = JSON.parse(sessionStorage.getItem(DRAFT_KEY) || 'null');
+    return d && typeof d.urn === 'string' && typeof d.period === 'string' ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveDraft() {
+  if (!state.feedbackFor || !state.me) return;
+  const form = $('feedback-form');
+  const rating = Number(new FormData(form).get('rating')) || null;
+  const comment = $('feedback-comment').value;
+  if (!rating && !comment) {
+    sessionStorage.removeItem(DRAFT_KEY);
+    return;
+  }
+  sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ sub: state.me.user.sub, ...state.feedbackFor, rating, comment, savedAt: new Date().toISOString() }));
+}
+
+const dropDraft = () => sessionStorage.removeItem(DRAFT_KEY);
+
 function openFeedback(button) {
   const urn = button.getAttribute('data-urn');
   const period = button.getAttribute('data-period');
@@ -331,6 +629,12 @@ function openFeedback(button) {
   state.lastFocus = button;
   const form = $('feedback-form');
   form.reset();
+  // A draft of this profile by this person comes back as it was left.
+  const draft = readDraft();
+  if (draft && draft.sub === state.me.user.sub && draft.urn === urn && draft.period === period) {
+    $('feedback-comment').value = draft.comment || '';
+    if (draft.rating) form.querySelector(`input[name="rating"][value="${Number(draft.rating)}"]`).checked = true;
+  }
   updateCounter();
   $('feedback-error').hidden = true;
   $('feedback-context').textContent = `${school ? schoolLabel(school) : 'School'} (URN ${urn}), profile for ${period}`;
@@ -353,6 +657,26 @@ function feedbackError(message) {
   e.hidden = false;
 }
 
+function postFeedback(f) {
+  return api('/api/feedback', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ urn: f.urn, period: f.period, rating: f.rating, comment: f.comment }),
+  });
+}
+
+function thanks(f, kept) {
+  const school = state.me && state.me.schools.find((s) => s.urn === f.urn);
+  const what = `${school ? `${schoolLabel(school)}, ` : ''}${f.period} profile`;
+  announce(`Thank you. Your feedback on the ${what} (rated ${f.rating}, ${RATING_WORDS[f.rating]})${kept ? ', kept while you signed in again,' : ''} has been sent.`, 'success');
+  // The list was drawn again: keep the reader's place on the (new) feedback button of that profile.
+  const again = document.querySelector(`button.button-feedback[data-urn="${CSS.escape(f.urn)}"][data-period="${CSS.escape(f.period)}"]`);
+  if (again) {
+    state.lastFocus = again;
+    if (!kept) again.focus();
+  }
+}
+
 async function submitFeedback(event) {
   event.preventDefault();
   const form = $('feedback-form');
@@ -362,26 +686,55 @@ async function submitFeedback(event) {
     form.querySelector('input[name="rating"]').focus();
     return;
   }
-  const { urn, period } = state.feedbackFor;
+  saveDraft();
+  const f = { ...state.feedbackFor, rating, comment: $('feedback-comment').value };
   const submit = $('feedback-submit');
   submit.disabled = true;
   try {
-    const res = await api('/api/feedback', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ urn, period, rating, comment: $('feedback-comment').value }),
-    });
+    const res = await postFeedback(f);
     if (!res.ok) {
       feedbackError(await errorMessage(res, 'Your feedback could not be sent.'));
       return;
     }
+    dropDraft();
     closeFeedback();
-    announce(`Thank you. Your feedback on the ${period} profile (rated ${rating}, ${RATING_WORDS[rating]}) has been sent.`, 'success');
+    await loadProfiles();
+    thanks(f, false);
   } catch (err) {
-    if (err instanceof SignedOut) closeFeedback();
-    else feedbackError('Your feedback could not be sent. Please try again.');
+    if (err instanceof SignedOut) {
+      closeFeedback();
+      announce(`${$('status').textContent} Your feedback has not been lost: it is kept in this browser and will be sent when you sign in again.`, 'warning');
+    } else feedbackError('Your feedback could not be sent. Please try again.');
   } finally {
     submit.disabled = false;
+  }
+}
+
+/** A draft kept through an expired sign-in: sent if it is this person's, dropped otherwise. */
+async function sendKeptDraft() {
+  const d = readDraft();
+  if (!d) return;
+  const me = state.me;
+  if (!me || !me.canGiveFeedback || d.sub !== me.user.sub) {
+    dropDraft(); // someone else signed in on this browser: their draft is not theirs to send
+    return;
+  }
+  if (!d.rating) {
+    announce(`You have an unsent comment on the ${d.period} profile. Open “Give feedback” to finish it.`, 'info');
+    return;
+  }
+  try {
+    const res = await postFeedback(d);
+    if (!res.ok) {
+      announce(`Your kept feedback on the ${d.period} profile could not be sent: ${await errorMessage(res, 'please try again.')}`, 'error');
+      if (res.status < 500) dropDraft();
+      return;
+    }
+    dropDraft();
+    await loadProfiles();
+    thanks(d, true);
+  } catch (err) {
+    if (!(err instanceof SignedOut)) announce('Your kept feedback could not be sent yet. It stays in this browser; try again later.', 'warning');
   }
 }
 
@@ -398,8 +751,7 @@ async function devSignIn(event) {
   const body = await res.json();
   setToken(body.token);
   clearStatus();
-  await loadProfiles();
-  $('main').focus();
+  await afterSignIn();
 }
 
 const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -446,7 +798,7 @@ async function cognitoCallback() {
   }
   const tokens = await res.json();
   setToken(tokens.access_token, tokens.refresh_token || null);
-  await loadProfiles();
+  await afterSignIn();
   return true;
 }
 
@@ -493,12 +845,43 @@ async function start() {
   $('dev-sign-in').addEventListener('submit', devSignIn);
   $('cognito-button').addEventListener('click', cognitoSignIn);
   $('sign-out').addEventListener('click', signOut);
-  $('filter').addEventListener('input', () => state.me && renderAnalystTable(state.me, $('filter').value));
+  $('filter').addEventListener('input', () => {
+    state.page = 1;
+    if (state.me) renderAnalystTable(state.me, $('filter').value);
+  });
+  $('clear-filter').addEventListener('click', () => {
+    $('filter').value = '';
+    state.page = 1;
+    renderAnalystTable(state.me, '');
+    $('filter').focus();
+  });
+  $('pagination').addEventListener('click', (e) => {
+    const a = e.target.closest('a[data-page]');
+    if (!a) return;
+    e.preventDefault();
+    state.page = Number(a.getAttribute('data-page'));
+    renderAnalystTable(state.me, $('filter').value);
+    $('filter-count').scrollIntoView({ block: 'start' });
+    const current = $('pagination').querySelector('[aria-current="page"]');
+    if (current) current.focus({ preventScroll: true });
+  });
+  $('analyst-nav').addEventListener('click', (e) => {
+    const a = e.target.closest('a');
+    if (!a || !state.me) return;
+    e.preventDefault();
+    history.replaceState(null, '', a.getAttribute('href'));
+    showAnalystView(a.id === 'nav-feedback' ? 'feedback' : 'schools');
+  });
+  $('feedback-export').addEventListener('click', exportFeedback);
+  $('feedback-comment').addEventListener('input', saveDraft);
   $('feedback-form').addEventListener('submit', submitFeedback);
   $('feedback-cancel').addEventListener('click', closeFeedback);
   $('feedback-comment').addEventListener('input', updateCounter);
   $('feedback-form').addEventListener('change', (e) => {
-    if (e.target.name === 'rating') $('feedback-error').hidden = true;
+    if (e.target.name === 'rating') {
+      $('feedback-error').hidden = true;
+      saveDraft();
+    }
   });
   $('feedback-dialog').addEventListener('close', () => state.lastFocus && state.lastFocus.focus());
   document.addEventListener('click', (e) => {
@@ -506,6 +889,12 @@ async function start() {
     if (!b) return;
     if (b.classList.contains('button-download')) download(b);
     else if (b.classList.contains('button-feedback')) openFeedback(b);
+    else if (b.classList.contains('button-retry')) {
+      show('profiles');
+      $('profiles').hidden = true;
+      $('loading').hidden = false;
+      afterSignIn();
+    } else if (b.classList.contains('button-sign-out')) signOut();
   });
 
   try {
@@ -515,6 +904,13 @@ async function start() {
     show('sign-in');
     announce('The portal could not be reached. Check your connection and try again.', 'error');
     return;
+  }
+  applySite(state.config.site);
+  // A direct link to a document (/?download=/api/...): remembered through sign-in, then offered.
+  const wanted = new URLSearchParams(location.search).get('download');
+  if (wanted && DOC_HREF.test(wanted)) {
+    sessionStorage.setItem(PENDING_KEY, wanted);
+    history.replaceState(null, '', location.pathname);
   }
   const signedOut = sessionStorage.getItem(SIGNED_OUT_KEY);
   sessionStorage.removeItem(SIGNED_OUT_KEY);
