@@ -137,6 +137,9 @@ const FUNNEL_MARKS = {
   colour: [COLOURS.lower, COLOURS.faint, COLOURS.higher],
 };
 
+const PROFILE_LEGEND = { orient: 'bottom', title: null, columns: 2, offset: 6 };
+const FA_LEGEND = { orient: 'bottom', title: null, columns: 2, offset: 6 };
+
 function statusEncoding(marks: { domain: string[]; shape: string[]; stroke?: string[]; fill?: string[]; colour?: string[] }, legend: object | null) {
   const enc = (range: string[]) => ({ field: 'status', type: 'nominal', scale: { domain: marks.domain, range }, legend });
   return {
@@ -201,7 +204,7 @@ function profileSupergroupSpec(): TopLevelSpec {
               y: { ...y, axis: null },
               x: { ...indexX(''), field: 'lo' },
               x2: { field: 'hi' },
-              color: { field: 'status', type: 'nominal', scale: { domain: PROFILE_MARKS.domain, range: PROFILE_MARKS.stroke }, legend: null },
+              stroke: statusEncoding(PROFILE_MARKS, PROFILE_LEGEND).stroke,
             },
           },
           {
@@ -210,7 +213,7 @@ function profileSupergroupSpec(): TopLevelSpec {
             encoding: {
               y: { ...y, axis: null },
               x: indexX('Index (100 = same share as the base)'),
-              ...statusEncoding(PROFILE_MARKS, { orient: 'bottom', title: null, columns: 2, offset: 6 }),
+              ...statusEncoding(PROFILE_MARKS, PROFILE_LEGEND),
             },
           },
           {
@@ -308,7 +311,7 @@ function faIndexSpec(): TopLevelSpec {
           y,
           x: { ...indexX(''), field: 'lo' },
           x2: { field: 'hi' },
-          color: { field: 'status', type: 'nominal', scale: { domain: FA_MARKS.domain, range: FA_MARKS.colour }, legend: null },
+          stroke: statusEncoding(FA_MARKS, FA_LEGEND).stroke,
         },
       },
       {
@@ -317,7 +320,7 @@ function faIndexSpec(): TopLevelSpec {
         encoding: {
           y,
           x: indexX('Index (log scale): 100 = clients in the same proportion as the base'),
-          ...statusEncoding(FA_MARKS, { orient: 'bottom', title: null, direction: 'horizontal', offset: 6 }),
+          ...statusEncoding(FA_MARKS, FA_LEGEND),
         },
       },
       { mark: { type: 'text', align: 'left', dx: 6, baseline: 'middle' }, encoding: { y, x: { value: 260 }, text: { field: 'label' } } },
@@ -331,7 +334,7 @@ function funnelSpec(): TopLevelSpec {
   const y = { field: 'y', type: 'quantitative', title: 'Contacts as % of expected', scale: { domain: [0, 300], clamp: true }, axis: { values: [0, 50, 100, 150, 200, 250, 300], labelExpr: "datum.value >= 300 ? '\u2265300' : datum.label" } };
   return {
     config: CONFIG,
-    width: 215,
+    width: 205,
     height: 170,
     layer: [
       { data: { values: [{}] }, mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { y: { datum: 100 } } },
@@ -351,7 +354,7 @@ function funnelSpec(): TopLevelSpec {
       {
         data: { name: 'pts' },
         mark: { type: 'point', size: 30, opacity: 0.9, strokeWidth: 1, clip: true },
-        encoding: { x, y, ...statusEncoding(FUNNEL_MARKS, { orient: 'bottom', title: null, direction: 'horizontal' }) },
+        encoding: { x, y, ...statusEncoding(FUNNEL_MARKS, { orient: 'bottom', title: null, columns: 2 }) },
       },
       // Places outside the limits carry their number in the list beside the chart.
       {
