@@ -149,8 +149,8 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
     w.paragraph(`No ${under.level} has significantly fewer client families than expected, allowing for the number of types compared.`, { size: 9.5 });
   } else {
     w.paragraph(
-      `At ${under.level} level, ${plural(under.segments.length, 'neighbourhood type')} ${under.segments.length === 1 ? 'has' : 'have'} significantly fewer client families than their share of ${d.base.label} would suggest. ` +
-        'The wards and schools below are ranked by the strength of the evidence that contacts from families in these types fall short of what the service reaches among the same types elsewhere.',
+      `At ${under.level} level, ${plural(under.segments.length, 'neighbourhood type')} ${under.segments.length === 1 ? 'has' : 'have'} clearly fewer client families than their share of ${d.base.label} would suggest. ` +
+        'The wards and schools below list first every place that reaches fewer of these families than chance explains, then the others by the strength of the evidence of a shortfall.',
       { size: 9, after: 4 },
     );
     w.list(
