@@ -410,7 +410,8 @@ function briefItems(d: FairAccessDocument, sg: FairAccessRow[]): { lead?: string
   const under = visible.filter((r) => r.flag === 'under').sort((a, b) => a.index! - b.index!);
   const over = visible.filter((r) => r.flag === 'over').sort((a, b) => b.index! - a.index!);
   // Plain words first ("about half as common among clients"), the index after for those who want it.
-  const said = (r: FairAccessRow) => `${q(r.name)}, ${ratioWords(r.index!)} among client families as among the families the service is for (index ${indexText(r.index)})`;
+  const howMany = (index: number) => ratioWords(index).replace(/^much less common$/, 'far fewer than expected').replace(/as common$/, 'as many as expected');
+  const said = (r: FairAccessRow) => `${q(r.name)} (${howMany(r.index!)}; index ${indexText(r.index)})`;
   if (under.length) out.push({ lead: 'Fewer clients than expected:', text: `${listText(under.map(said))}.` });
   if (over.length) out.push({ lead: 'More clients than expected:', text: `${listText(over.map(said))}.` });
   if (!under.length && !over.length) out.push({ text: 'No neighbourhood type differs significantly from the base, allowing for the number of types compared.' });
