@@ -241,6 +241,8 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
   w.heading(2, 'Appendix A: the statistical tests', 160);
   w.paragraph('For analysts and anyone checking the findings above: the tests behind every "fewer than expected", "below the limit" and trend in this report.', { size: 9, after: 4 });
   w.list(tests, { size: 8.5 });
+  const sgTableH = segmentTable(null, sg, T, 'Neighbourhood type (supergroup)', true, w);
+  if (sgTableH + 40 < w.bottom - 60) w.ensure(sgTableH + 40);
   w.heading(3, 'Neighbourhood types, with the adjusted p-value of each test', 100);
   segmentTable(w, sg, T, 'Neighbourhood type (supergroup)', true);
   if (years.length >= 2) {
@@ -261,6 +263,10 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
   // ------------------------------------------------------------------ appendix: groups
   const groups = [...d.segments.group].sort(byCode);
   if (groups.length) {
+    // The heading stays with its table (kept together on one page): no heading stranded at a page foot.
+    w.space(10);
+    const tableH = segmentTable(null, groups, T, 'Group', true, w);
+    if (tableH + 70 < w.bottom - 60) w.ensure(tableH + 70);
     w.heading(2, 'Appendix B: all groups', 120);
     w.paragraph(`The same comparison for the more detailed groups (${pct1(d.intervals.group)} intervals). Small groups have wide intervals.`, { size: 9, after: 4 });
     segmentTable(w, groups, T, 'Group', true);
@@ -271,10 +277,11 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
 }
 
 /** The segment table; the adjusted p-value only in the appendix (`tests`), plain words in the body. */
-function segmentTable(w: Writer, rows: FairAccessRow[], T: number, first: string, tests: boolean): void {
+function segmentTable(into: Writer | null, rows: FairAccessRow[], T: number, first: string, tests: boolean, measureWith?: Writer): number {
+  const w = (into ?? measureWith)!;
   const finding = (r: FairAccessRow) =>
     r.flag === 'under' ? 'fewer than expected' : r.flag === 'over' ? 'more than expected' : r.index === 0 && !tests ? 'none reached; not clearly fewer' : 'no clear difference';
-  w.table(
+  const args = [
     [
       { header: first, width: tests ? 140 : 150 },
       { header: 'Clients', width: 40, align: 'right' },
@@ -300,8 +307,11 @@ function segmentTable(w: Writer, rows: FairAccessRow[], T: number, first: string
         finding(r),
       ];
     }),
-    { size: 8, pad: 2.5, keepTogether: true, strong: (row) => rows[row]!.flag === 'under' && !segHidden(rows[row]!, T), muted: (row) => segHidden(rows[row]!, T) },
-  );
+    { size: 8, pad: 2.5, keepTogether: true, strong: (row: number) => rows[row]!.flag === 'under' && !segHidden(rows[row]!, T), muted: (row: number) => segHidden(rows[row]!, T) },
+  ] as const;
+  if (!into) return w.measureTable(args[0], args[1], args[2]);
+  w.table(...args);
+  return 0;
 }
 
 function placeSection(w: Writer, d: FairAccessDocument, which: 'wards' | 'schools', T: number, labels: Map<string, string>): void {

@@ -349,6 +349,16 @@ export class Writer {
     return box;
   }
 
+  /** Height of a table drawn with `table` (header and rows), to keep what comes before it on its page. */
+  measureTable(columns: readonly Column[], rows: readonly (readonly string[])[], o: TableOptions = {}): number {
+    const size = o.size ?? 8.5;
+    const pad = o.pad ?? 3;
+    const cellPad = 4;
+    const heightOf = (cells: readonly string[], face: Face) =>
+      Math.max(...cells.map((t, i) => this.measure(t, { size, face, width: columns[i]!.width - 2 * cellPad, lineGap: 0.5 }))) + 2 * pad;
+    return heightOf(columns.map((c) => c.header), 'semibold') + rows.reduce((h, r) => h + heightOf(r, 'regular'), 0);
+  }
+
   /** A table with a header row (repeated after a page break). Cells are plain strings. */
   table(columns: readonly Column[], rows: readonly (readonly string[])[], o: TableOptions = {}): void {
     const size = o.size ?? 8.5;
