@@ -38,6 +38,8 @@ const place = z.object({
   expected: z.number().describe("clients expected from those pupils at each segment's own rate"),
   actual: z.number().int().describe('client families in those segments'),
   gap: z.number().describe('actual − expected (families)'),
+  shortfallLow: z.number().describe('families not reached (expected − actual), 95% interval: expected minus the exact Poisson interval of the actual count; negative values mean more reached than expected'),
+  shortfallHigh: z.number(),
   ratio: z.number().nullable().describe('actual / expected'),
   p: z.number().describe('two-sided exact Poisson p'),
   pAdjusted: z.number().describe('Bonferroni across the places of the table'),

@@ -97,48 +97,102 @@ export function clampIndex(x: number): number {
 // ---------------------------------------------------------------------------------------------
 // Specs
 // ---------------------------------------------------------------------------------------------
+/**
+ * The ends of the index scale say that values beyond them are drawn there ("≤25", "≥400"): an
+ * index of 0 or 1,140 sits at an end, with its real value printed beside the chart.
+ */
+export const INDEX_AXIS_LABEL = `datum.value <= ${INDEX_DOMAIN[0]} ? '\u2264${INDEX_DOMAIN[0]}' : datum.value >= ${INDEX_DOMAIN[1]} ? '\u2265${INDEX_DOMAIN[1]}' : datum.label`;
+
 const indexX = (title: string) => ({
   field: 'index',
   type: 'quantitative',
   scale: { type: 'log', domain: INDEX_DOMAIN, clamp: true, nice: false },
-  axis: { values: INDEX_TICKS, title, format: 'd' },
+  axis: { values: INDEX_TICKS, title, format: 'd', labelExpr: INDEX_AXIS_LABEL },
 });
+
+/** True when an index lies beyond the drawn scale (drawn at its end). */
+export function offScale(x: number | null): boolean {
+  return x !== null && (x < INDEX_DOMAIN[0] || x > INDEX_DOMAIN[1]);
+}
+
+/**
+ * Marks by status: shape, fill and outline all follow the status, in one legend, so the legend
+ * shows exactly the marks drawn and status never rests on colour alone (triangles point the way
+ * of the difference; small numbers are hollow).
+ */
+const PROFILE_MARKS = {
+  domain: Object.values(PROFILE_STATUS),
+  shape: ['triangle-right', 'triangle-left', 'circle', 'circle'],
+  stroke: [COLOURS.higher, COLOURS.lower, COLOURS.neutral, COLOURS.neutral],
+  fill: [COLOURS.higher, COLOURS.lower, COLOURS.neutral, '#ffffff'],
+};
+const FA_MARKS = {
+  domain: Object.values(FA_STATUS),
+  shape: ['triangle-left', 'triangle-right', 'circle'],
+  colour: [COLOURS.lower, COLOURS.higher, COLOURS.neutral],
+};
+const FUNNEL_MARKS = {
+  domain: Object.values(FUNNEL_STATUS),
+  shape: ['triangle-down', 'circle', 'triangle-up'],
+  colour: [COLOURS.lower, COLOURS.faint, COLOURS.higher],
+};
+
+const PROFILE_LEGEND = { orient: 'bottom', title: null, columns: 2, offset: 6 };
+const FA_LEGEND = { orient: 'bottom', title: null, columns: 2, offset: 6 };
+
+function statusEncoding(marks: { domain: string[]; shape: string[]; stroke?: string[]; fill?: string[]; colour?: string[] }, legend: object | null) {
+  const enc = (range: string[]) => ({ field: 'status', type: 'nominal', scale: { domain: marks.domain, range }, legend });
+  return {
+    shape: enc(marks.shape),
+    fill: enc(marks.fill ?? marks.colour!),
+    stroke: enc(marks.stroke ?? marks.colour!),
+  };
+}
 
 /** School profile: composition (school % vs base %) beside the index with its 95% CI. */
 function profileSupergroupSpec(): TopLevelSpec {
   const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' } };
+  const yOffset = { field: 'series', sort: { field: 'seriesOrder', op: 'min' } };
   return {
     config: CONFIG,
     hconcat: [
       {
-        width: 150,
+        width: 130,
         height: { step: 18, for: 'position' },
         data: { name: 'comp' },
         layer: [
           {
+            transform: [{ filter: '!datum.notKnown' }],
             mark: { type: 'bar', height: { band: 0.9 } },
             encoding: {
-              y: { ...y, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 4 } },
-              yOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
+              y: { ...y, title: null, axis: { labelLimit: 140, ticks: false, domain: false, labelPadding: 4 } },
+              yOffset,
               x: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 } },
               color: {
                 field: 'series',
                 type: 'nominal',
                 sort: { field: 'seriesOrder', op: 'min' },
                 scale: { range: [COLOURS.school, COLOURS.base] },
-                legend: { orient: 'top', title: null, direction: 'horizontal', offset: 4 },
+                legend: { orient: 'top', title: null, direction: 'vertical', offset: 4 },
               },
             },
           },
+          // Pupils with no usable postcode: an outlined bar (a share of all pupils, not of the
+          // classified ones the other bars divide), so that every pupil is in some bar.
           {
-            transform: [{ filter: 'datum.hidden' }],
-            mark: { type: 'text', align: 'left', dx: 3, fontStyle: 'italic', color: COLOURS.muted },
-            encoding: { y, yOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } }, x: { datum: 0 }, text: { value: 'c' } },
+            transform: [{ filter: 'datum.notKnown && datum.pct != null' }],
+            mark: { type: 'bar', height: { band: 0.9 }, fill: '#ffffff', stroke: COLOURS.school, strokeWidth: 0.8 },
+            encoding: { y, yOffset, x: { field: 'pct', type: 'quantitative' } },
+          },
+          {
+            transform: [{ filter: 'datum.note != null' }],
+            mark: { type: 'text', align: 'left', dx: 3, fontStyle: 'italic', color: COLOURS.muted, fontSize: 8 },
+            encoding: { y, yOffset, x: { field: 'notePos', type: 'quantitative' }, text: { field: 'note' } },
           },
         ],
       },
       {
-        width: 190,
+        width: 160,
         height: { step: 18, for: 'position' },
         data: { name: 'idx' },
         layer: [
@@ -150,22 +204,21 @@ function profileSupergroupSpec(): TopLevelSpec {
               y: { ...y, axis: null },
               x: { ...indexX(''), field: 'lo' },
               x2: { field: 'hi' },
-              color: { field: 'status', type: 'nominal', scale: { domain: Object.values(PROFILE_STATUS), range: [COLOURS.higher, COLOURS.lower, COLOURS.neutral, COLOURS.faint] } },
+              stroke: statusEncoding(PROFILE_MARKS, PROFILE_LEGEND).stroke,
             },
           },
           {
             transform: [{ filter: '!datum.hidden' }],
-            mark: { type: 'point', filled: true, size: 46, opacity: 1 },
+            mark: { type: 'point', size: 52, opacity: 1, strokeWidth: 1.2 },
             encoding: {
               y: { ...y, axis: null },
               x: indexX('Index (100 = same share as the base)'),
-              color: { field: 'status', type: 'nominal', legend: { orient: 'bottom', title: null, columns: 2, symbolType: 'circle', offset: 6 } },
-              shape: { field: 'status', type: 'nominal', legend: null, scale: { domain: Object.values(PROFILE_STATUS), range: ['triangle-right', 'triangle-left', 'circle', 'circle'] } },
+              ...statusEncoding(PROFILE_MARKS, PROFILE_LEGEND),
             },
           },
           {
             mark: { type: 'text', align: 'left', dx: 6, baseline: 'middle' },
-            encoding: { y: { ...y, axis: null }, x: { value: 190 }, text: { field: 'label' } },
+            encoding: { y: { ...y, axis: null }, x: { value: 160 }, text: { field: 'label' } },
           },
         ],
         resolve: { scale: { x: 'shared' } },
@@ -258,16 +311,16 @@ function faIndexSpec(): TopLevelSpec {
           y,
           x: { ...indexX(''), field: 'lo' },
           x2: { field: 'hi' },
-          color: { field: 'status', type: 'nominal', scale: { domain: Object.values(FA_STATUS), range: [COLOURS.lower, COLOURS.higher, COLOURS.neutral] } },
+          stroke: statusEncoding(FA_MARKS, FA_LEGEND).stroke,
         },
       },
       {
         transform: [{ filter: '!datum.hidden' }],
-        mark: { type: 'point', filled: true, size: 40, opacity: 1 },
+        mark: { type: 'point', size: 46, opacity: 1, strokeWidth: 1 },
         encoding: {
           y,
           x: indexX('Index (log scale): 100 = clients in the same proportion as the base'),
-          color: { field: 'status', type: 'nominal', legend: { orient: 'bottom', title: null, direction: 'horizontal', symbolType: 'circle', offset: 6 } },
+          ...statusEncoding(FA_MARKS, FA_LEGEND),
         },
       },
       { mark: { type: 'text', align: 'left', dx: 6, baseline: 'middle' }, encoding: { y, x: { value: 260 }, text: { field: 'label' } } },
@@ -278,10 +331,10 @@ function faIndexSpec(): TopLevelSpec {
 /** Funnel plot: contacts as % of expected against base size, with 95% and family-wise control limits. */
 function funnelSpec(): TopLevelSpec {
   const x = { field: 'x', type: 'quantitative', title: 'Client families expected', scale: { zero: true, nice: true }, axis: { tickCount: 5 } };
-  const y = { field: 'y', type: 'quantitative', title: 'Contacts as % of expected', scale: { domain: [0, 300], clamp: true }, axis: { values: [0, 50, 100, 150, 200, 250, 300] } };
+  const y = { field: 'y', type: 'quantitative', title: 'Contacts as % of expected', scale: { domain: [0, 300], clamp: true }, axis: { values: [0, 50, 100, 150, 200, 250, 300], labelExpr: "datum.value >= 300 ? '\u2265300' : datum.label" } };
   return {
     config: CONFIG,
-    width: 215,
+    width: 205,
     height: 170,
     layer: [
       { data: { values: [{}] }, mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { y: { datum: 100 } } },
@@ -300,17 +353,15 @@ function funnelSpec(): TopLevelSpec {
       },
       {
         data: { name: 'pts' },
-        mark: { type: 'point', filled: true, size: 28, opacity: 0.9, clip: true },
-        encoding: {
-          x,
-          y,
-          color: {
-            field: 'status',
-            type: 'nominal',
-            scale: { domain: Object.values(FUNNEL_STATUS), range: [COLOURS.lower, COLOURS.neutral, COLOURS.higher] },
-            legend: { orient: 'bottom', title: null, columns: 2, symbolType: 'circle' },
-          },
-        },
+        mark: { type: 'point', size: 30, opacity: 0.9, strokeWidth: 1, clip: true },
+        encoding: { x, y, ...statusEncoding(FUNNEL_MARKS, { orient: 'bottom', title: null, columns: 2 }) },
+      },
+      // Places outside the limits carry their number in the list beside the chart.
+      {
+        data: { name: 'pts' },
+        transform: [{ filter: 'datum.label != null' }],
+        mark: { type: 'text', align: 'left', dx: 5, dy: -4, fontSize: 7.5, color: COLOURS.ink, clip: true },
+        encoding: { x, y, text: { field: 'label' } },
       },
     ],
   } as unknown as TopLevelSpec;
@@ -400,6 +451,9 @@ export type ChartData = Record<string, readonly object[]>;
  * once the chart is drawn, so draw it once, soon (the next chart of the same kind may reuse it).
  */
 export interface Chart {
+  kind: ChartKind;
+  /** The datasets the chart was drawn from (alt text is written from the same rows; tests compare them). */
+  data: ChartData;
   /** Size in points, padding included (what Vega's own renderers would make). */
   width: number;
   height: number;
@@ -489,6 +543,8 @@ export async function renderChart(kind: ChartKind, data: ChartData): Promise<Cha
   const origin = [pad.left + v._origin[0], pad.top + v._origin[1]] as const;
   let drawn = false;
   return {
+    kind,
+    data,
     width,
     height,
     draw(ctx: PdfCanvasContext): void {

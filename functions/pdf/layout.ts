@@ -49,6 +49,8 @@ export interface FigureBox {
   width: number;
   height: number;
   alt: string;
+  /** The chart drawn there: its kind and the rows it was drawn from. */
+  chart: { kind: string; data: Readonly<Record<string, readonly object[]>> };
 }
 
 export interface Column {
@@ -69,6 +71,8 @@ export interface TextOptions {
   after?: number;
   /** Structure type (default P). */
   tag?: string;
+  /** Make the whole text a link to this named destination (see `destination`). */
+  goTo?: string;
 }
 
 export interface TableOptions {
@@ -164,6 +168,11 @@ export class Writer {
     this.doc.addPage();
     this.page++;
     this.y = MARGIN.top;
+  }
+
+  /** A named destination at the cursor (the target of a `goTo` link). */
+  destination(name: string): void {
+    this.doc.addNamedDestination(name, 'XYZ', this.left, this.y, null);
   }
 
   /** Start a new page unless `h` points fit below the cursor. */
@@ -279,6 +288,7 @@ export class Writer {
     this.ensure(h);
     const y = this.y;
     this.tagged(o.tag ?? 'P', () => this.textAt(text, x, y, { ...o, width }), parent);
+    if (o.goTo) this.doc.goTo(x, y, width, h, o.goTo);
     this.y += h + (o.after ?? 5);
   }
 
@@ -321,7 +331,7 @@ export class Writer {
     this.ensure(chart.height);
     const x = o.x ?? this.left;
     const y = this.y;
-    const box: FigureBox = { page: this.page, x, y, width: chart.width, height: chart.height, alt };
+    const box: FigureBox = { page: this.page, x, y, width: chart.width, height: chart.height, alt, chart: { kind: chart.kind, data: chart.data } };
     this.tagged(
       'Figure',
       () => {
@@ -337,6 +347,16 @@ export class Writer {
     this.figures.push(box);
     this.y += chart.height;
     return box;
+  }
+
+  /** Height of a table drawn with `table` (header and rows), to keep what comes before it on its page. */
+  measureTable(columns: readonly Column[], rows: readonly (readonly string[])[], o: TableOptions = {}): number {
+    const size = o.size ?? 8.5;
+    const pad = o.pad ?? 3;
+    const cellPad = 4;
+    const heightOf = (cells: readonly string[], face: Face) =>
+      Math.max(...cells.map((t, i) => this.measure(t, { size, face, width: columns[i]!.width - 2 * cellPad, lineGap: 0.5 }))) + 2 * pad;
+    return heightOf(columns.map((c) => c.header), 'semibold') + rows.reduce((h, r) => h + heightOf(r, 'regular'), 0);
   }
 
   /** A table with a header row (repeated after a page break). Cells are plain strings. */
@@ -492,7 +512,7 @@ export class Writer {
    * A shaded panel with a heading and content. `content` draws at the cursor inside the panel
    * (using a narrower width); the panel is sized by measuring first (`measureContent`).
    */
-  panel(title: string, measureContent: (width: number) => number, content: (x: number, width: number) => void, o: { fill?: string; keepTogether?: boolean } = {}): void {
+  panel(title: string, measureContent: (width: number) => number, content: (x: number, width: number) => void, o: { fill?: string; keepTogether?: boolean; destination?: string } = {}): void {
     const padX = 12;
     const padY = 10;
     const innerW = this.width - 2 * padX;
@@ -500,6 +520,7 @@ export class Writer {
     const h = padY + titleH + 5 + measureContent(innerW) + padY;
     if (o.keepTogether !== false) this.ensure(h);
     const y0 = this.y;
+    if (o.destination) this.destination(o.destination);
     this.artifact(() => {
       this.doc.save().rect(this.left, y0, this.width, h).fill(o.fill ?? PANEL).restore();
       this.doc.save().rect(this.left, y0, 3, h).fill(ACCENT).restore();

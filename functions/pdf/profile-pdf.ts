@@ -9,8 +9,8 @@
  * recomputed; the "Reading this profile" box gives the rounding rule in one sentence.
  */
 import type { ProfileDocument, SegmentRow } from '../../schemas/profile-document.ts';
-import { PROFILE_STATUS, clampIndex, renderChart } from './charts.ts';
-import { DASH, SUPPRESSED, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, periodDate, plural, ratioWords, thousands } from './format.ts';
+import { PROFILE_STATUS, clampIndex, offScale, renderChart } from './charts.ts';
+import { DASH, ciText, countText, fixed, indexText, isHiddenCount, listText, pctText, periodDate, plural, ratioWords, thousands } from './format.ts';
 import { ACCENT, INK, MUTED, Writer, type FigureBox } from './layout.ts';
 import { AFFLUENT_LOOKING, groupPortrait, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
 import { RENDERER_VERSION } from './version.ts';
@@ -23,6 +23,9 @@ export interface RenderedPdf {
 }
 
 const q = (s: string) => `\u2018${s}\u2019`; // ‘quoted’ names
+
+/** Named destination of the "Reading this profile" box (linked from page 1). */
+const READING_DEST = 'reading-this-profile';
 
 /** A row is hidden when its count is "c" (or a small number that slipped through). */
 function hidden(r: { n: SegmentRow['n'] }, threshold: number): boolean {
@@ -37,21 +40,39 @@ function statusOf(r: SegmentRow, threshold: number): string | null {
   return PROFILE_STATUS.ns;
 }
 
+/** The table's reading of a row: status in words first, then how much more or less common. */
 function noteOf(r: SegmentRow, threshold: number): string {
-  if (hidden(r, threshold)) return 'fewer than ' + threshold;
+  if (hidden(r, threshold)) return `fewer than ${threshold} pupils`;
   if (r.index === null) return DASH;
-  if (!r.reliable) return 'small numbers';
-  if (r.flag === 'over') return 'higher than base';
-  if (r.flag === 'under') return 'lower than base';
-  return 'no clear difference';
+  const how = r.index === 0 ? 'none of your pupils' : ratioWords(r.index);
+  if (!r.reliable) return `small numbers: ${how}`;
+  if (r.flag === 'over') return `higher: ${how}`;
+  if (r.flag === 'under') return `lower: ${how}`;
+  return `no clear difference (${how})`;
+}
+
+/** "about 3 times as common as among all pupils in …" / "much less common than among …". */
+/** The base in a few words: "across the LA", "across your cluster". */
+export function acrossBase(d: ProfileDocument): string {
+  return d.base.kind === 'la' ? 'across the LA' : d.base.kind === 'cluster' ? 'across your cluster' : 'across schools of your phase';
+}
+
+export function comparedWords(index: number, base: string): string {
+  if (index === 0) return `none of your classified pupils, though some ${base.replace(/^across/, 'are found across')}`;
+  const w = ratioWords(index);
+  return `${w} ${w.startsWith('much less') ? 'than' : 'as'} ${base}`;
 }
 
 const byCode = (a: { code: string }, b: { code: string }) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 
-/** The match-rate tile: the rate worked out from the shown counts, "c" when they are hidden. */
-function matchRateText(k: ProfileDocument['keyFacts'], hiddenCount: boolean): string {
-  if (k.matchRatePct !== null) return `${fixed(k.matchRatePct, 1)}%`;
-  return hiddenCount ? SUPPRESSED : DASH;
+/**
+ * A key-fact tile. A headline never shows a bare "c": a hidden count reads "under 5" and its label
+ * says it is a number of pupils too small to show.
+ */
+function tile(value: number | null, hiddenCount: boolean, T: number, label: string, hiddenLabel: string, fmt: (x: number) => string): { value: string; label: string } {
+  if (value !== null) return { value: fmt(value), label };
+  if (hiddenCount) return { value: `under ${T}`, label: hiddenLabel };
+  return { value: DASH, label };
 }
 
 /** "95%", "99.4%": the level of the intervals drawn at a level. */
@@ -91,46 +112,36 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   // ------------------------------------------------------------------ key facts
   const k = d.keyFacts;
   const matchHidden = (status: string) => d.matchStatus.some((m) => m.status === status && isHiddenCount(m.n, T));
+  const pctOf = (x: number) => `${fixed(x, 1)}%`;
+  const countOf = (x: number) => countText(x, T);
+  const num = (c: typeof k.pupils) => (typeof c === 'number' ? c : null);
   const tiles: { value: string; label: string }[] = [
-    { value: countText(k.pupils, T), label: 'pupils' },
-    { value: matchRateText(k, isHiddenCount(k.matched, T)), label: 'matched to their postcode' },
-    { value: k.fsmPct === null ? SUPPRESSED : `${fixed(k.fsmPct, 1)}%`, label: 'eligible for free school meals' },
-    { value: k.sectorImputedPct === null ? (matchHidden('sector') ? SUPPRESSED : DASH) : `${fixed(k.sectorImputedPct, 1)}%`, label: "given their postcode sector's type" },
-    { value: countText(k.unclassified, T), label: 'not classified (no usable postcode)' },
+    tile(num(k.pupils), isHiddenCount(k.pupils, T), T, 'pupils', 'pupils (too few to show the number)', countOf),
+    tile(k.matchRatePct, isHiddenCount(k.matched, T), T, 'matched to their postcode', 'pupils matched to their postcode', pctOf),
+    tile(k.fsmPct, isHiddenCount(k.fsm, T), T, 'eligible for free school meals', 'pupils eligible for free school meals', pctOf),
+    tile(k.sectorImputedPct, matchHidden('sector'), T, "given their postcode sector's type", "pupils given their postcode sector's type", pctOf),
+    tile(num(k.unclassified), isHiddenCount(k.unclassified, T), T, 'not classified (no usable postcode)', 'pupils not classified (no usable postcode)', countOf),
   ];
   w.keyFacts(tiles);
 
   // ------------------------------------------------------------------ in brief
   w.heading(2, 'In brief', 40);
   w.list(summaryBullets(d, supergroups), { size: 9 });
+  w.paragraph(
+    `New to these profiles? ${q('Reading this profile')}, just after the table of neighbourhood types below, explains the index, the intervals, the rounding and what a postcode classification cannot see.`,
+    { size: 8.5, color: ACCENT, after: 2, goTo: READING_DEST },
+  );
 
   // ------------------------------------------------------------------ supergroups
   w.heading(2, 'Neighbourhood types of your pupils (OAC supergroups)', 220);
   w.paragraph(
     `Each pupil's home postcode places them in one of eight neighbourhood types. Left: your pupils against ${baseLabel}. ` +
-      `Right: the index, how much more or less common each type is among your pupils, with its confidence interval (${levelText(d.intervals.supergroup)}, allowing for the ${supergroups.filter((r) => r.basePct > 0).length} types compared).`,
+      `Right: how much more or less common each type is among your pupils (the index, 100 = the same share), with its confidence interval (${levelText(d.intervals.supergroup)}, allowing for the ${supergroups.filter((r) => r.basePct > 0).length} types compared).`,
     { size: 9, color: INK, after: 4 },
   );
-  const comp: object[] = [];
-  const idx: object[] = [];
-  supergroups.forEach((r, i) => {
-    const h = hidden(r, T);
-    comp.push({ name: chartName(r.name), order: i, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
-    comp.push({ name: chartName(r.name), order: i, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
-    const st = statusOf(r, T);
-    idx.push({
-      name: chartName(r.name),
-      order: i,
-      hidden: st === null,
-      index: r.index === null ? null : clampIndex(r.index),
-      lo: r.ciLow === null ? null : clampIndex(r.ciLow),
-      hi: r.ciHigh === null ? null : clampIndex(r.ciHigh),
-      status: st ?? PROFILE_STATUS.ns,
-      label: h ? 'c' : indexText(r.index),
-    });
-  });
+  const { comp, idx } = supergroupChartRows(d, supergroups);
   const sgChart = await renderChart('profileSupergroups', { comp, idx });
-  w.figure(sgChart, supergroupAlt(d, supergroups));
+  w.figure(sgChart, supergroupAlt(d, comp, idx));
   w.space(4);
   const classifiedNote = isHiddenCount(k.classified, T) ? 'the pupils' : `the ${countText(k.classified, T)} pupils`;
   w.paragraph(`Base: ${baseLabel}. School % is of ${classifiedNote} whose postcode could be classified; pupils without one are left out. Pupils rounded to the nearest ${d.disclosure.roundingBase}${coarseNote(d, 'supergroup')}; c = fewer than ${T}.`, {
@@ -141,19 +152,22 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
 
   w.table(
     [
-      { header: 'Neighbourhood type (supergroup)', width: 165 },
-      { header: 'Pupils', width: 50, align: 'right' },
-      { header: 'School %', width: 52, align: 'right' },
-      { header: `Base %`, width: 50, align: 'right' },
-      { header: 'Index', width: 44, align: 'right' },
-      { header: 'Interval', width: 64, align: 'right' },
-      { header: 'Reading', width: w.width - 425 },
+      { header: 'Neighbourhood type (supergroup)', width: 150 },
+      { header: 'Pupils', width: 38, align: 'right' },
+      { header: 'School %', width: 44, align: 'right' },
+      { header: `Base %`, width: 40, align: 'right' },
+      { header: 'Among your pupils', width: w.width - 370 },
+      { header: 'Index', width: 40, align: 'right' },
+      { header: 'Interval', width: 58, align: 'right' },
     ],
-    supergroups.map((r) => {
-      const h = hidden(r, T);
-      return [r.name, countText(r.n, T), pctText(r.pct, h), pctText(r.basePct), indexText(r.index, h), ciText(r.ciLow, r.ciHigh, h), noteOf(r, T)];
-    }),
-    { muted: (row) => hidden(supergroups[row]!, T) || !supergroups[row]!.reliable, keepTogether: true, size: 8, pad: 2.5 },
+    [
+      ...supergroups.map((r) => {
+        const h = hidden(r, T);
+        return [r.name, countText(r.n, T), pctText(r.pct, h), pctText(r.basePct), noteOf(r, T), indexText(r.index, h), ciText(r.ciLow, r.ciHigh, h)];
+      }),
+      ...(k.unclassified !== 0 ? [[`${NOT_CLASSIFIED} (not classified)`, countText(k.unclassified, T), DASH, DASH, 'not in the shares or the index', DASH, DASH]] : []),
+    ],
+    { muted: (row) => row >= supergroups.length || hidden(supergroups[row]!, T) || !supergroups[row]!.reliable, keepTogether: true, size: 8, pad: 2.5 },
   );
 
   // ------------------------------------------------------------------ match status
@@ -176,13 +190,15 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     'Reading this profile',
     (width) => w.measureList(reading, 8.5, width) + 3,
     (x, width) => w.list(reading, { size: 8.5, x, width, after: 0 }),
+    { destination: READING_DEST },
   );
 
   // ------------------------------------------------------------------ top subgroups with pen portraits
   w.heading(2, 'The neighbourhoods most of your pupils come from', 120);
   w.paragraph(
     'The most common detailed neighbourhood types (subgroups) among your pupils, grouped under the broad type they belong to. ' +
-      'The descriptions summarise the typical neighbourhood of each type; they describe areas, not any individual child or family.',
+      "The descriptions are the ONS's national pen portraits, written for the whole of the UK: they describe the typical neighbourhood of each type anywhere in the country, not the neighbourhoods of " +
+      `${d.laName}, and not any child or family.`,
     { size: 9, after: 6 },
   );
   const top = topSubgroups(d, 5);
@@ -202,7 +218,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     const portrait = penPortrait(sgRow?.code ?? digit, sgName, sgRow?.description ?? null, edition);
     const described = new Set<string>();
     w.heading(3, sgName, 60);
-    if (portrait) w.paragraph(portrait, { size: 8.5, color: INK, after: 3 });
+    if (portrait) w.paragraph(`Across the UK (ONS national description): ${portrait}`, { size: 8.5, color: INK, after: 3 });
     w.list(
       rows.map((r) => {
         const names = oacNames(r.code, edition);
@@ -225,15 +241,9 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   // ------------------------------------------------------------------ IMD
   w.heading(2, 'Deprivation: where your pupils live on the Index of Multiple Deprivation', 200);
   w.paragraph(imdSentence(d), { size: 9, after: 4 });
-  const imdRows: object[] = [];
-  for (const r of [...d.imd].sort((a, b) => a.decile - b.decile)) {
-    const h = isHiddenCount(r.n, T);
-    const decileLabel = r.decile === 1 ? '1 most deprived' : r.decile === 10 ? '10 least' : String(r.decile);
-    imdRows.push({ decile: r.decile, decileLabel, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h });
-    imdRows.push({ decile: r.decile, decileLabel, series: baseLabel, seriesOrder: 1, pct: r.basePct, hidden: false });
-  }
+  const imdRows = imdChartRows(d);
   const imdChart = await renderChart('imd', { imd: imdRows });
-  w.figure(imdChart, imdAlt(d));
+  w.figure(imdChart, imdAlt(d, imdRows));
   w.space(4);
 
   // ------------------------------------------------------------------ similar schools
@@ -275,10 +285,10 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     .sort(byCode)
     .map((r, i) => {
       const school = hiddenCodes.has(r.code) ? null : r.schoolPct;
-      return { name: chartName(r.name), order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
+      return { name: chartName(r.name), fullName: r.name, order: i, min: r.min, median: r.median, max: r.max, school, label: school === null ? 'c' : `${fixed(school, 1)}%` };
     });
   const clChart = await renderChart('clusterRange', { cl: clRows });
-  w.figure(clChart, clusterAlt(d));
+  w.figure(clChart, clusterAlt(d, clRows));
   w.paragraph(
     `Grey bar: the range from the lowest to the highest share among the ${plural(cl.schools, 'school')} in the cluster; dark tick: the middle school (median); ` +
       `dark blue dot and figure: your school${clRows.some((r) => r.school === null) ? ' ("c" where your number is hidden)' : ''}.`,
@@ -311,7 +321,7 @@ function summaryBullets(d: ProfileDocument, supergroups: SegmentRow[]): { lead?:
   if (topRow) {
     out.push({
       lead: 'Most common type:',
-      text: `${q(topRow.name)}, ${fixed(topRow.pct!, 0)}% of your classified pupils, against ${fixed(topRow.basePct, 0)}% across ${base}.`,
+      text: `${q(topRow.name)}, ${fixed(topRow.pct!, 0)}% of your classified pupils, against ${fixed(topRow.basePct, 0)}% among ${base}.`,
     });
   }
   const sig = (flag: 'over' | 'under') =>
@@ -321,18 +331,10 @@ function summaryBullets(d: ProfileDocument, supergroups: SegmentRow[]): { lead?:
       .slice(0, 3);
   const over = sig('over');
   const under = sig('under');
-  if (over.length) {
-    out.push({
-      lead: 'More common than across the base:',
-      text: `${listText(over.map((r) => `${q(r.name)} (index ${indexText(r.index)}, ${ratioWords(r.index!)})`))}.`,
-    });
-  }
-  if (under.length) {
-    out.push({
-      lead: 'Less common:',
-      text: `${listText(under.map((r) => `${q(r.name)} (index ${indexText(r.index)}, ${ratioWords(r.index!)})`))}.`,
-    });
-  }
+  // Plain words first; the index and its interval in brackets for those who want them.
+  const said = (r: SegmentRow) => `${q(r.name)}: ${comparedWords(r.index!, acrossBase(d))} (index ${indexText(r.index)}, interval ${ciText(r.ciLow, r.ciHigh)})`;
+  for (const r of over) out.push({ lead: 'More common:', text: `${said(r)}.` });
+  for (const r of under) out.push({ lead: 'Less common:', text: `${said(r)}.` });
   if (!over.length && !under.length) {
     out.push({ text: `No neighbourhood type is clearly more or less common among your pupils than across ${base}: every confidence interval includes 100.` });
   }
@@ -421,7 +423,7 @@ function readingItems(d: ProfileDocument): { lead: string; text: string }[] {
     },
     {
       lead: 'Confidence interval.',
-      text: `The line through each index dot is the range the index could plausibly take given the number of pupils, made wide enough to allow for comparing every type at once (${levelText(d.intervals.supergroup)} for each of the eight types). If it crosses 100, the difference may be chance. Grey dots mark small numbers (fewer than 30 classified pupils or fewer than 5 expected): read those with caution.`,
+      text: `The line through each index dot is the range the index could plausibly take given the number of pupils, made wide enough to allow for comparing every type at once (${levelText(d.intervals.supergroup)} for each of the eight types). If it crosses 100, the difference may be chance. Triangles point the way of a clear difference; hollow circles mark small numbers (fewer than 30 classified pupils or fewer than 5 expected): read those with caution. The scale runs from 25 to 400; an index beyond it is drawn at the end, with an arrow beside its value.`,
     },
     {
       lead: 'Rounded numbers.',
@@ -435,7 +437,7 @@ function readingItems(d: ProfileDocument): { lead: string; text: string }[] {
     },
     {
       lead: 'Who is counted.',
-      text: 'Pupils without a usable postcode are counted in the total but left out of the percentages and the index.',
+      text: 'Pupils without a usable postcode are counted in the total and shown as their own outlined bar, as a share of all pupils, but left out of the other percentages and the index. The deprivation chart shows pupils with no English deprivation decile as not known.',
     },
     {
       lead: 'Data.',
@@ -448,28 +450,136 @@ function readingItems(d: ProfileDocument): { lead: string; text: string }[] {
 // Alt text: what the chart shows, in words, for screen-reader users
 // ---------------------------------------------------------------------------------------------
 
-function supergroupAlt(d: ProfileDocument, rows: SegmentRow[]): string {
-  const T = d.threshold;
-  const parts = rows.map((r) =>
-    hidden(r, T)
-      ? `${r.name}: fewer than ${T} pupils, base ${fixed(r.basePct, 1)}%`
-      : `${r.name}: school ${pctText(r.pct)}%, base ${fixed(r.basePct, 1)}%, index ${indexText(r.index)}${r.ciLow !== null ? ` (interval ${ciText(r.ciLow, r.ciHigh)})` : ''}${r.reliable ? '' : ', small numbers'}`,
-  );
-  return `Bar chart of the share of pupils in each of ${rows.length} neighbourhood types at the school and across ${d.base.label}, with a dot chart of the index and its confidence interval. ${parts.join('; ')}.`;
+export interface CompRow {
+  name: string;
+  fullName: string;
+  order: number;
+  series: string;
+  seriesOrder: number;
+  pct: number | null;
+  hidden: boolean;
+  /** The pupils with no usable postcode: their share of all pupils. */
+  notKnown: boolean;
+  /** The count shown (as printed), for the alt text and the pupils-in-some-bar test. */
+  n: string | null;
+  note: string | null;
+  notePos: number;
+}
+export interface IdxRow {
+  name: string;
+  fullName: string;
+  order: number;
+  hidden: boolean;
+  index: number | null;
+  lo: number | null;
+  hi: number | null;
+  status: string;
+  label: string;
 }
 
-function imdAlt(d: ProfileDocument): string {
+export const NOT_CLASSIFIED = 'No usable postcode';
+
+/**
+ * The rows of the supergroup chart: each type's share of the classified pupils, school and base,
+ * then the pupils with no usable postcode as a share of all pupils (an outlined bar), so that every
+ * pupil is in some bar. The alt text is written from these same rows.
+ */
+export function supergroupChartRows(d: ProfileDocument, supergroups: SegmentRow[]): { comp: CompRow[]; idx: IdxRow[] } {
   const T = d.threshold;
-  const parts = [...d.imd]
-    .sort((a, b) => a.decile - b.decile)
-    .map((r) => `decile ${r.decile}: school ${isHiddenCount(r.n, T) ? 'hidden' : `${pctText(r.pct)}%`}, base ${fixed(r.basePct, 1)}%`);
-  return `Bar chart of pupils by deprivation decile of their home neighbourhood, school against ${d.base.label}. ${parts.join('; ')}.`;
+  const baseLabel = d.base.label;
+  const comp: CompRow[] = [];
+  const idx: IdxRow[] = [];
+  supergroups.forEach((r, i) => {
+    const h = hidden(r, T);
+    const name = chartName(r.name);
+    const shared = { name, fullName: r.name, order: i, hidden: h, notKnown: false, notePos: 0 };
+    comp.push({ ...shared, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, n: countText(r.n, T), note: h ? 'c' : null });
+    comp.push({ ...shared, hidden: false, series: baseLabel, seriesOrder: 1, pct: r.basePct, n: null, note: null });
+    const st = statusOf(r, T);
+    idx.push({
+      name,
+      fullName: r.name,
+      order: i,
+      hidden: st === null,
+      index: r.index === null ? null : clampIndex(r.index),
+      lo: r.ciLow === null ? null : clampIndex(r.ciLow),
+      hi: r.ciHigh === null ? null : clampIndex(r.ciHigh),
+      status: st ?? PROFILE_STATUS.ns,
+      label: h ? 'c' : r.index === null ? DASH : `${indexText(r.index)}${offScale(r.index) ? (r.index < 100 ? ' \u2190' : ' \u2192') : ''}`,
+    });
+  });
+  const k = d.keyFacts;
+  if (k.unclassified !== 0) {
+    const pupils = typeof k.pupils === 'number' ? k.pupils : null;
+    const h = isHiddenCount(k.unclassified, T);
+    const pct = !h && pupils && typeof k.unclassified === 'number' ? Math.min(100, (100 * k.unclassified) / pupils) : null;
+    const order = supergroups.length;
+    const n = countText(k.unclassified, T);
+    const note = h ? `c: fewer than ${T} pupils` : `${n} pupils, ${pctText(pct)}% of all pupils`;
+    comp.push({ name: NOT_CLASSIFIED, fullName: NOT_CLASSIFIED, order, series: 'Your school', seriesOrder: 0, pct, hidden: h, notKnown: true, n, note, notePos: pct ?? 0 });
+    idx.push({ name: NOT_CLASSIFIED, fullName: NOT_CLASSIFIED, order, hidden: true, index: null, lo: null, hi: null, status: PROFILE_STATUS.ns, label: DASH });
+  }
+  return { comp, idx };
 }
 
-function clusterAlt(d: ProfileDocument): string {
-  const hiddenCodes = new Set(d.segments.supergroup.filter((r) => hidden(r, d.threshold)).map((r) => r.code));
-  const parts = [...d.cluster!.supergroups]
-    .sort(byCode)
-    .map((r) => `${r.name}: school ${r.schoolPct === null || hiddenCodes.has(r.code) ? 'hidden' : `${fixed(r.schoolPct, 1)}%`}, cluster range ${fixed(r.min, 1)}% to ${fixed(r.max, 1)}%, median ${fixed(r.median, 1)}%`);
+export interface ImdRow {
+  decile: number;
+  decileLabel: string;
+  series: string;
+  seriesOrder: number;
+  pct: number | null;
+  hidden: boolean;
+  n: string | null;
+}
+
+/** The deprivation chart's rows: deciles 1 to 10, then "not known" (no English IMD decile) when any pupil has none. */
+export function imdChartRows(d: ProfileDocument): ImdRow[] {
+  const T = d.threshold;
+  const rows: ImdRow[] = [];
+  const all = [...d.imd].sort((a, b) => a.decile - b.decile).map((r) => ({ ...r, label: r.decile === 1 ? '1 most deprived' : r.decile === 10 ? '10 least' : String(r.decile) }));
+  const u = d.imdUnknown;
+  if (u.n !== 0 || u.basePct > 0) all.push({ ...u, decile: 11, label: 'Not known' });
+  for (const r of all) {
+    const h = isHiddenCount(r.n, T);
+    rows.push({ decile: r.decile, decileLabel: r.label, series: 'Your school', seriesOrder: 0, pct: h ? null : r.pct, hidden: h, n: countText(r.n, T) });
+    rows.push({ decile: r.decile, decileLabel: r.label, series: d.base.label, seriesOrder: 1, pct: r.basePct, hidden: false, n: null });
+  }
+  return rows;
+}
+
+/** "Name: school 12.3% (25 pupils)" / "Name: school fewer than 5 pupils". */
+function schoolShare(r: { pct: number | null; hidden: boolean; n: string | null }, T: number, of = ''): string {
+  if (r.hidden) return `school fewer than ${T} pupils`;
+  return `school ${pctText(r.pct)}%${of}${r.n !== null ? ` (${r.n} pupils)` : ''}`;
+}
+
+function supergroupAlt(d: ProfileDocument, comp: CompRow[], idx: IdxRow[]): string {
+  const T = d.threshold;
+  const parts = idx.map((ir) => {
+    const school = comp.find((c) => c.fullName === ir.fullName && c.seriesOrder === 0)!;
+    if (school.notKnown) return `${ir.fullName}: ${schoolShare(school, T, ' of all pupils')}, not in the shares or the index`;
+    const base = comp.find((c) => c.fullName === ir.fullName && c.seriesOrder === 1)!;
+    const row = d.segments.supergroup.find((r) => r.name === ir.fullName);
+    const index = ir.hidden
+      ? ''
+      : `, index ${ir.label.replace(/ [\u2190\u2192]$/, '')}${offScale(row?.index ?? null) ? ' (beyond the scale, drawn at its end)' : ''}${row && row.ciLow !== null ? `, interval ${ciText(row.ciLow, row.ciHigh)}` : ''}, ${ir.status.toLowerCase()}`;
+    return `${ir.fullName}: ${schoolShare(school, T)}, base ${pctText(base.pct)}%${index}`;
+  });
+  return `Bar chart of the share of classified pupils in each of ${idx.filter((r) => r.fullName !== NOT_CLASSIFIED).length} neighbourhood types at the school and across ${d.base.label}, with a dot chart of the index and its interval. ${parts.join('; ')}.`;
+}
+
+function imdAlt(d: ProfileDocument, rows: ImdRow[]): string {
+  const T = d.threshold;
+  const parts = rows
+    .filter((r) => r.seriesOrder === 0)
+    .map((r) => {
+      const base = rows.find((b) => b.decile === r.decile && b.seriesOrder === 1)!;
+      return `${r.decile <= 10 ? `decile ${r.decile}` : 'not known'}: ${schoolShare(r, T)}, base ${pctText(base.pct)}%`;
+    });
+  return `Bar chart of pupils by deprivation decile of their home neighbourhood, as a share of all pupils, school against ${d.base.label}. ${parts.join('; ')}.`;
+}
+
+function clusterAlt(d: ProfileDocument, rows: { fullName: string; school: number | null; min: number; median: number; max: number }[]): string {
+  const parts = rows.map((r) => `${r.fullName}: school ${r.school === null ? 'hidden' : `${fixed(r.school, 1)}%`}, cluster range ${fixed(r.min, 1)}% to ${fixed(r.max, 1)}%, median ${fixed(r.median, 1)}%`);
   return `Range chart of the share of pupils in each neighbourhood type across the ${thousands(d.cluster!.schools)} schools of the ${d.cluster!.name} cluster, with this school marked. ${parts.join('; ')}.`;
 }

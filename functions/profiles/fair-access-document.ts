@@ -4,6 +4,7 @@
  */
 import { HANDLING, type FairAccessDocument } from '../../schemas/fair-access-document.ts';
 import type { ClassificationInfo } from '../../schemas/profile-document.ts';
+import { exactPoissonInterval } from '../domain/stats/index-measures.ts';
 import type { Dictionary, Level } from './dictionary.ts';
 import type { FairAccessResult, PlaceRow, TrendRow } from './fair-access.ts';
 
@@ -72,6 +73,9 @@ export function fairAccessDocumentFor(i: FairAccessDocumentInput): FairAccessDoc
     expected: r.expected,
     actual: r.actual,
     gap: r.gap,
+    // The shortfall's 95% interval, from the exact (Garwood) interval of the count reached.
+    shortfallLow: r.expected - exactPoissonInterval(r.actual).high,
+    shortfallHigh: r.expected - exactPoissonInterval(r.actual).low,
     ratio: r.ratio,
     p: r.p,
     pAdjusted: r.pAdjusted,

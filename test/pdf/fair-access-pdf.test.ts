@@ -57,6 +57,47 @@ describe('fair-access report PDF', () => {
     for (const f of r.figures) expect(inkShare(pages[f.page]!, DPI, f), f.alt.slice(0, 50)).toBeGreaterThan(0.02);
   });
 
+  it('lists every ward and school below a limit, first, with the families not reached and the interval', async () => {
+    // Flags spread down the ranking, beyond the first 20 rows (where the report used to stop).
+    const many = makeFairAccessDocument({ wards: 41, schools: 80 });
+    const flagged = { wards: [1, 5, 23, 36], schools: [0, 4, 19, 23, 31, 40, 55] };
+    for (const which of ['wards', 'schools'] as const) {
+      many[which].forEach((p, i) => (p.flag = flagged[which].includes(i) ? 'below' : p.flag === 'below' ? 'within' : p.flag));
+      many[which][2]!.flag = 'above';
+    }
+    const t = pdfText((await renderFairAccessPdf(many)).pdf);
+    const flat = t.replace(/\s+/g, ' ');
+    for (const which of ['wards', 'schools'] as const) {
+      const below = many[which].filter((p) => p.flag === 'below');
+      expect(below.length).toBe(flagged[which].length);
+      const prefix = which === 'wards' ? 'W' : 'S';
+      for (const p of many[which].filter((x) => x.flag !== 'within')) {
+        // In the table by name and code (a long name may wrap in its cell), and each place below
+        // the limit in the to-do list too.
+        expect(flat, p.code).toContain(p.name!);
+        const hits = flat.split(`(${p.code})`).length - 1;
+        expect(hits, p.code).toBeGreaterThanOrEqual(p.flag === 'below' ? 2 : 1);
+      }
+      below.forEach((p, i) => expect(flat).toContain(`${prefix}${i + 1} ${p.name} (${p.code}):`));
+      // Below the limit first in the table: the first rows are the flagged places, in order.
+      below.forEach((p, i) => {
+        const row = t.split('\n').find((l) => l.trim().startsWith(`${prefix}${i + 1} `) && l.includes(p.name!.split(' ')[0]!) && l.includes('Below the limit'));
+        expect(row, `${prefix}${i + 1} ${p.code}`).toBeDefined();
+      });
+      for (const p of below) {
+        const short = Math.round(p.expected - p.actual);
+        if (short > 0) expect(flat).toContain(`${p.code}): about ${short} more ${short === 1 ? 'family' : 'families'} than reached (`);
+      }
+    }
+  });
+
+  it('keeps the statistical tests in an appendix and plain words in the body', async () => {
+    const body = text.slice(0, text.indexOf('Appendix A')).replace(/\s+/g, ' ');
+    expect(text.indexOf('Appendix A')).toBeGreaterThan(0);
+    for (const jargon of ['chi-square', 'Bonferroni', 'Clopper-Pearson', 'Adj. p', 'Holm', 'Byar', ' df']) expect(body, jargon).not.toContain(jargon);
+    expect(body).toContain('The method in plain words');
+  });
+
   it('says so when there is only one year for the trend', async () => {
     const one = structuredClone(doc);
     for (const t of one.trend) t.byYear = t.byYear.slice(-1);
