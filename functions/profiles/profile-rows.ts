@@ -103,6 +103,21 @@ export class ProfileTable {
 
   constructor(result: Table) {
     const total = result.numRows;
+    if (total === 0) {
+      // No pupils: an empty UNLOAD writes no files, so the result may have no columns at all.
+      this.rows = this.exactRows = this.memoHits = 0;
+      this.units = [];
+      this.bases = [];
+      this.segments = [];
+      this.classification = 'custom';
+      const none: Placed = { values: new Float64Array(0), valid: new Uint8Array(0) };
+      this.cols = Object.fromEntries(INPUTS.map((c) => [c, none])) as Record<Input, Placed>;
+      this.reliable = new Uint8Array(0);
+      this.p = none;
+      this.pAdjusted = new Float64Array(0);
+      this.flag = new Int8Array(0);
+      return;
+    }
     const rank = (name: string) => {
       const out = new Int32Array(total);
       let at = 0;
