@@ -102,7 +102,13 @@ export interface Marker<R = unknown> {
   result: R;
 }
 
-export const markerKey = (tablePrefix: string, period: string) => `${tablePrefix}/_made-from/${period}.json`;
+/** Outside the table's folder, so no engine reads a marker as table data. */
+export const markerKey = (tablePrefix: string, period: string) => `curated/_made-from/${tablePrefix.replace(/^curated\//, '')}/${period}.json`;
+
+/** Forget what a curated partition was made from (before it is replaced: a crash then never leaves a stale marker). */
+export async function clearMarker(lake: ObjectStore, tablePrefix: string, period: string): Promise<void> {
+  await lake.deletePrefix(markerKey(tablePrefix, period));
+}
 
 export async function writeMarker<R>(lake: ObjectStore, tablePrefix: string, marker: Marker<R>): Promise<void> {
   await lake.put(markerKey(tablePrefix, marker.period), `${JSON.stringify(marker, null, 1)}\n`);

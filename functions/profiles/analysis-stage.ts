@@ -85,6 +85,8 @@ export interface AnalysisReport {
   documents: number;
   fairAccessPeriods: string[];
   underRepresented: Record<string, string[]>;
+  /** Each stage of each period: `skipped` names the published run whose outputs stand (inputs unchanged), null when it ran. */
+  stages: { stage: 'profiles' | 'fair-access'; period: string; skipped: string | null }[];
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
@@ -559,12 +561,14 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const cfg = configOf(opts);
   const fingerprints = await Fingerprints.of(opts.lake, analysisSettings(cfg));
   const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints };
-  const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {} };
+  const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {}, stages: [] };
   for (const period of periods) {
     const p = await profilesStage({ ...base, period, documents: period === documentPeriod });
     report.schools = Math.max(report.schools, p.schools);
     report.documents += p.documents;
+    report.stages.push({ stage: 'profiles', period, skipped: p.skipped });
     const f = await fairAccessStage({ ...base, period, documents: period === documentPeriod });
+    report.stages.push({ stage: 'fair-access', period, skipped: f.skipped });
     if (f.clients) {
       report.fairAccessPeriods.push(period);
       report.underRepresented[period] = f.under;
