@@ -251,7 +251,7 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     const lake = new S3ObjectStore({ bucket: 'lake-bucket', client: s3 });
     const input = tempDir();
     writeFiles(input, { ...GENERIC_CLASSIFICATION, 'schools/schools.csv': SCHOOLS, [`pupils/pupils_${EARLIER}.csv`]: PUPILS, [`pupils/pupils_${PERIOD}.csv`]: PUPILS, 'contacts/contacts.csv': CONTACTS });
-    await ingest({ raw: new LocalObjectStore(input), lake, runId: 'ingest-handlers', period: PERIOD, pseudonymise: makePseudonymiser(Buffer.from(KEY_HEX, 'hex')) });
+    await ingest({ raw: new LocalObjectStore(input), lake, runId: 'ingest-handlers', period: PERIOD, pseudonymKey: Buffer.from(KEY_HEX, 'hex') });
     removeDir(input);
     const mirror = tempDir();
     const duck = await DuckDbEngine.create({ lakeRoot: mirror, threads: 1 });
