@@ -6,7 +6,7 @@
  * |-------------|-------------------------------------------------------------------------|------------------------------------|
  * | ingest      | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
  * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
- * | profiles    | curated/ read (Athena); staging/ write, list and delete (no read); Athena results | Athena workgroup, Glue curated tables |
+ * | profiles    | curated/ read (Athena); staging/, runs/ read-write (UNLOADed results read back, tables, documents, the PDF work list); Athena results | Athena workgroup, Glue curated tables |
  * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
  * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
  * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/, portal/revoked/ write (Portal construct) | the origin secret |
@@ -175,15 +175,14 @@ export class CatchmentStack extends Stack {
     this.profilesFunction = athenaStage(
       'Profiles',
       'profiles',
-      'catchment profiles and fair access: every period on Athena -> staged published tables and documents',
+      'catchment profiles and fair access: one period per call on Athena (then the trend) -> staged published tables and documents',
       1024,
       'runs Athena aggregate queries over the curated tables; Athena reads their Parquet files with the caller’s credentials',
     );
-    this.storage.grantLakeWrite(
+    this.storage.grantLakeReadWrite(
       this.profilesFunction,
       [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs],
-      'writes the profile and fair-access tables (Parquet) and one JSON document per school under runs/<run>/published/, lists the documents and deletes those of earlier periods (only the latest period’s documents are published) and what an earlier attempt left',
-      { list: true, delete: true },
+      'reads large query results back as the Parquet Athena UNLOADs into staging/<run>/ (not paged through GetQueryResults), keeps each period’s fair access in staging/<run>/ for the trend step and reads earlier periods’ published fair_access through the pointer; writes the profile and fair-access tables (Parquet), one JSON document per school and the PDF work list; deletes what an earlier attempt left',
     );
     this.storage.grantLakeRead(this.profilesFunction, [POINTER], 'reads the publication pointer, to refuse writing into a run already published');
 

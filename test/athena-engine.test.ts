@@ -10,7 +10,12 @@ import {
   type QueryExecution,
   type Row,
 } from '@aws-sdk/client-athena';
-import { Bool, DateDay, Float64, Int16, Int32, Int64, Int8, Utf8 } from 'apache-arrow';
+import { Bool, DateDay, Float64, Int16, Int32, Int64, Int8, Utf8, tableFromArrays } from 'apache-arrow';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalObjectStore } from '../functions/ports/local-store.ts';
+import { toParquet } from '../functions/lake/parquet.ts';
 // Deep import: the package root pulls in every dialect's generated parser (~8 s of transform under vitest).
 import { TrinoSQL } from 'dt-sql-parser/dist/parser/trino/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +233,39 @@ describe('AthenaEngine: the workgroup of an UNLOAD follows the data class of its
     await engine.query('SELECT 1');
     expect(log.filter((l) => l.name === 'start').map((l) => l.input.WorkGroup)).toEqual(['catchment-publish', 'catchment', 'catchment']);
     expect(athenaUnloadWorkGroups(undefined)).toBeUndefined();
+  });
+});
+
+describe('queryLarge', () => {
+  it('UNLOADs to the scratch prefix (emptied first), reads the Parquet back from the lake, never pages results, and cleans up', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'catchment-ql-'));
+    try {
+      const lake = new LocalObjectStore(root);
+      const scratch = 'staging/run-7/results/school-profile-2025-26';
+      // What an earlier attempt left: UNLOAD needs an empty target, and it must not be read.
+      await lake.put(`${scratch}/20251101_000000_old`, toParquet(tableFromArrays({ urn: ['999999'], n: Int32Array.from([1]) })));
+      const { client, log } = fakeClient({});
+      const send = client.send.bind(client) as (c: unknown) => Promise<unknown>;
+      (client as unknown as { send: typeof send }).send = async (c: unknown) => {
+        // Athena writes the UNLOAD's files (names without an extension) under the target.
+        if (c instanceof StartQueryExecutionCommand) {
+          expect(await lake.list(`${scratch}/`)).toEqual([]);
+          await lake.put(`${scratch}/20251102_000000_a`, toParquet(tableFromArrays({ urn: ['100001', '100002'], n: Int32Array.from([3, 4]) })));
+          await lake.put(`${scratch}/20251102_000000_b`, toParquet(tableFromArrays({ urn: ['100003'], n: Int32Array.from([5]) })));
+        }
+        return send(c);
+      };
+      const engine = new AthenaEngine({ ...baseOpts, lakeUri: 's3://lake-bucket', lake, client, ...fakeClock() });
+      const t = await engine.queryLarge('SELECT urn, n FROM x', scratch);
+      expect(t.numRows).toBe(3);
+      expect([...t.getChild('urn')!].sort()).toEqual(['100001', '100002', '100003']);
+      expect(log.find((l) => l.name === 'start')!.input.QueryString).toMatch(/^UNLOAD \(SELECT urn, n FROM x\) TO 's3:\/\/lake-bucket\/staging\/run-7\/results\/school-profile-2025-26\/'/);
+      expect(log.some((l) => l.name === 'results')).toBe(false);
+      expect(await lake.list(`${scratch}/`)).toEqual([]);
+      await engine.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,22 +6,26 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AthenaClient, CreateWorkGroupCommand, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
-import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
 import type { S3Event } from 'aws-lambda';
 import { profileDocument } from '../schemas/profile-document.ts';
 import { fromParquet } from '../functions/lake/parquet.ts';
 import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { clearPseudonymKeyCache } from '../functions/commons/secrets.ts';
-import { awsTestConfig, seedAthenaResults, startMoto, type MotoServer } from './helpers/moto.ts';
+import { awsTestConfig, startMoto, type MotoServer } from './helpers/moto.ts';
 import { CreateDatabaseCommand, CreateTableCommand, GetPartitionsCommand, GlueClient } from '@aws-sdk/client-glue';
 import { PublishedView, POINTER_KEY } from '../functions/lake/publication.ts';
 import { S3ObjectStore } from '../functions/ports/s3-store.ts';
 import type { PublishManifest } from '../functions/handlers/publish.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { dataColumnsOf, tablePrefix } from '../schemas/columns.ts';
-import { GENERIC_CLASSIFICATION, SCHOOLS, upn } from './helpers/fixtures.ts';
+import { GENERIC_CLASSIFICATION, SCHOOLS, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 import { keySpellings } from './helpers/key-spellings.ts';
 import { logger } from '../functions/commons/logger.ts';
+import { LocalObjectStore } from '../functions/ports/local-store.ts';
+import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
+import { ingest } from '../functions/ingest/ingest-stage.ts';
+import { runClassify } from '../functions/handlers/classify.ts';
+import { MirroredEngine } from './helpers/mirrored-engine.ts';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -223,73 +227,15 @@ describe('classify handler', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The later stages on the AWS path: profiles (Athena, results seeded in moto) -> PDFs in batches
+// The later stages on the AWS path: profiles per period and the trend -> PDFs in batches
 // -> manifest merge -> publish, each through its Lambda handler against moto S3.
 // ---------------------------------------------------------------------------------------------
 
-const cell = (v: string | number | null): { VarCharValue?: string } => (v === null ? {} : { VarCharValue: String(v) });
-/** An Athena SELECT result: the header row, then the rows (values in column order). */
-function result(columns: [string, string][], rows: (string | number | null)[][]): { rows: Row[]; column_info: ColumnInfo[] } {
-  return {
-    column_info: columns.map(([Name, Type]) => ({ Name, Label: Name, Type, Nullable: 'UNKNOWN' })),
-    rows: [{ Data: columns.map(([n]) => cell(n)) }, ...rows.map((r) => ({ Data: r.map(cell) }))],
-  };
-}
-
-/** What Athena would answer to the profiles stage's queries, in the order it asks them. */
-function profilesStageResults(periods: string[]) {
-  const subgroups: [string, string, string, string, string, string][] = [
-    ['1a1', 'Leafy families', '1a', 'Leafy', '1', 'Affluent'],
-    ['2a1', 'Busy renters', '2a', 'Renters', '2', 'Stretched'],
-    ['2b1', 'Older terraces', '2b', 'Terraces', '2', 'Stretched'],
-  ];
-  const counts: Record<string, Record<string, number>> = { '100001': { '1a1': 40, '2a1': 20, '2b1': 10 }, '100002': { '1a1': 10, '2a1': 30, '2b1': 35 } };
-  const segmentRows = (period: string) => {
-    const out: (string | number)[][] = [];
-    for (const [urn, c] of Object.entries(counts)) {
-      const at = (i: number) => {
-        const m = new Map<string, number>();
-        for (const s of subgroups) m.set(s[i]!, (m.get(s[i]!) ?? 0) + c[s[0]]!);
-        return m;
-      };
-      for (const [level, i] of [['group', 2], ['subgroup', 0], ['supergroup', 4]] as const) for (const [seg, n] of at(i)) out.push([urn, level, seg, n, period]);
-    }
-    return out;
-  };
-  const facts = (urn: string, pupils: number, classified: number, fsm: number) => [urn, pupils, classified, fsm, classified, 1, 0, pupils - classified - 1, 0, ...Array.from({ length: 10 }, (_, i) => (i < 5 ? Math.floor(classified / 5) : 0)), classified % 5 + pupils - classified];
-  return [
-    result([['subgroup_code', 'varchar'], ['subgroup_name', 'varchar'], ['group_code', 'varchar'], ['group_name', 'varchar'], ['supergroup_code', 'varchar'], ['supergroup_name', 'varchar'], ['description', 'varchar']], subgroups.map((s) => [...s, null])),
-    result([['vintage', 'varchar']], [['2024-05']]),
-    result([['ward', 'varchar'], ['ward_name', 'varchar']], [['E05000001', 'Riverside'], ['E05000002', 'Hilltop']]),
-    ...periods.flatMap((period) => [
-      result([['urn', 'varchar'], ['level', 'varchar'], ['segment', 'varchar'], ['n', 'bigint'], ['period', 'varchar']], segmentRows(period)),
-      result([['urn', 'varchar'], ['name', 'varchar'], ['phase', 'varchar'], ['cluster', 'varchar'], ['lat', 'double'], ['long', 'double']], [
-        ['100001', 'Riverside Primary', 'Primary', 'North', 51.41, -0.3],
-        ['100002', 'Hilltop Primary', 'Primary', 'North', 51.4, -0.29],
-    ]),
-    result(
-      [['urn', 'varchar'], ['pupils', 'bigint'], ['classified', 'bigint'], ['fsm_n', 'bigint'], ['exact', 'bigint'], ['terminated', 'bigint'], ['sector', 'bigint'], ['unmatched', 'bigint'], ['invalid', 'bigint'], ...Array.from({ length: 10 }, (_, i) => [`imd_decile_${i + 1}`, 'bigint'] as [string, string]), ['imd_unknown', 'bigint']],
-      [facts('100001', 72, 70, 10), facts('100002', 77, 75, 20)],
-    ),
-    result([['subgroup', 'varchar'], ['ward', 'varchar'], ['child_urn', 'varchar'], ['n', 'bigint']], [
-      ['1a1', 'E05000001', '100001', 9],
-      ['2a1', 'E05000002', '100002', 3],
-      ['2b1', 'E05000002', '100002', 2],
-      [null, null, null, 1],
-    ]),
-    result([['subgroup', 'varchar'], ['ward', 'varchar'], ['urn', 'varchar'], ['n', 'bigint']], [
-      ['1a1', 'E05000001', '100001', 20],
-      ['1a1', 'E05000001', '100002', 5],
-      ['2a1', 'E05000002', '100001', 10],
-      ['2a1', 'E05000002', '100002', 15],
-      ['2b1', 'E05000002', '100001', 5],
-      ['2b1', 'E05000002', '100002', 17],
-    ]),
-    result([['contacts', 'bigint']], [[17]]),
-    result([['by_postcode_and_child', 'bigint'], ['by_postcode', 'bigint'], ['shared_postcodes', 'bigint']], [[14, 14, 0]]),
-    ]),
-  ];
-}
+const PUPILS = [
+  'upn,urn,postcode,ncyear,fsm',
+  ...Array.from({ length: 24 }, (_, i) => `${upn(i + 1)},${i % 2 ? '100001' : '100002'},${['KT1 1AA', 'KT1 1AB', 'KT1 2AA', 'KT1 2AB'][i % 4]},${5 + (i % 2)},${i % 3 ? 'N' : 'Y'}`),
+].join('\n');
+const CONTACTS = ['contact_id,contact_date,postcode,channel,child_urn,child_ncyear', 'C1,2025-10-01,KT1 1AA,helpline,100001,5', 'C2,2025-10-02,KT1 2AA,email,100002,6', 'C3,2025-10-03,KT1 2AB,email,100002,6'].join('\n');
 
 describe('profiles, render-pdfs and publish handlers (the nightly run after classify)', () => {
   const RUN = 'night-2025-11-26';
@@ -297,16 +243,46 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
   const EARLIER = '2024-25';
   const staged = (folder: string, name = '') => `runs/${RUN}/published/${folder}/${PERIOD}/${name}`;
 
-  it('profiles: runs the stage on Athena over every period and returns the latest period’s staged schools and report', async () => {
-    await seedAthenaResults(moto.endpoint, profilesStageResults([EARLIER, PERIOD]));
-    process.env.CATCHMENT_LA_NAME = 'Kentish Vale (fictional)';
-    process.env.CATCHMENT_SUPPRESSION_THRESHOLD = '5';
-    const { handler } = await import('../functions/handlers/profiles.ts');
-    const result = await handler({ runId: RUN, periods: [PERIOD, EARLIER] });
-    expect(result).toEqual({ runId: RUN, periods: [EARLIER, PERIOD], schools: { [PERIOD]: ['100001', '100002'] }, reports: [PERIOD], documents: 2 });
-    // The earlier year's tables are staged (the trend needs them), its documents are not kept.
+  it('profiles: one period per call, then the trend; the PDF work list goes to S3, not through the state', async () => {
+    // The lake of a night after classify: two years of inputs ingested into moto S3 and classified,
+    // with DuckDB standing in for Athena over a mirror of the bucket (moto's Athena runs no SQL;
+    // the SQL is proven on Trino in trino-equivalence.test.ts). Large results go the Athena way:
+    // UNLOADed to staging/<run>/results/ and read back as Parquet (test/helpers/mirrored-engine.ts).
+    const lake = new S3ObjectStore({ bucket: 'lake-bucket', client: s3 });
+    const input = tempDir();
+    writeFiles(input, { ...GENERIC_CLASSIFICATION, 'schools/schools.csv': SCHOOLS, [`pupils/pupils_${EARLIER}.csv`]: PUPILS, [`pupils/pupils_${PERIOD}.csv`]: PUPILS, 'contacts/contacts.csv': CONTACTS });
+    await ingest({ raw: new LocalObjectStore(input), lake, runId: 'ingest-handlers', period: PERIOD, pseudonymKey: Buffer.from(KEY_HEX, 'hex') });
+    removeDir(input);
+    const mirror = tempDir();
+    const duck = await DuckDbEngine.create({ lakeRoot: mirror, threads: 1 });
+    const sql = new MirroredEngine(lake, new LocalObjectStore(mirror), duck);
+    try {
+      for (const p of [EARLIER, PERIOD]) await runClassify({ runId: RUN, period: p }, { lake, sql });
+      process.env.CATCHMENT_LA_NAME = 'Kentish Vale (fictional)';
+      process.env.CATCHMENT_SUPPRESSION_THRESHOLD = '5';
+      const { runProfiles, analysisConfigFromEnv, pdfItemsKey } = await import('../functions/handlers/profiles.ts');
+      const deps = { lake, sql, config: analysisConfigFromEnv() };
+      // Periods in any order: the latest gets documents.
+      expect(await runProfiles({ runId: RUN, period: EARLIER, periods: [PERIOD, EARLIER] }, deps)).toEqual({ runId: RUN, period: EARLIER, schools: 2, documents: 0, fairAccess: false });
+      expect(await runProfiles({ runId: RUN, period: PERIOD, periods: [PERIOD, EARLIER] }, deps)).toEqual({ runId: RUN, period: PERIOD, schools: 2, documents: 2, fairAccess: true });
+      const trend = await runProfiles({ runId: RUN, periods: [PERIOD, EARLIER], trend: true, batchSize: 1 }, deps);
+      expect(trend).toEqual({ runId: RUN, periods: [EARLIER, PERIOD], documents: 2, reports: [PERIOD], itemsKey: pdfItemsKey(RUN), items: 3 });
+      const items = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: pdfItemsKey(RUN) }))).Body!.transformToString());
+      expect(items).toEqual([
+        { period: PERIOD, urns: ['100001'], report: false },
+        { period: PERIOD, urns: ['100002'], report: false },
+        { period: PERIOD, urns: [], report: true },
+      ]);
+      // The school profile rows never came through a paged result: UNLOADed, read back, removed.
+      expect(sql.log.filter((q) => /unit_rank/.test(q))).toEqual([]);
+      expect(sql.log).toContain(`UNLOAD staging/${RUN}/results/school-profile-${PERIOD}`);
+      expect(await keysUnder('lake-bucket', `staging/${RUN}/results/`)).toEqual([]);
+    } finally {
+      await duck.close();
+      removeDir(mirror);
+    }
+    // The earlier year's tables are staged (the trend needs them), its documents are not written.
     expect((await keysUnder('lake-bucket', `runs/${RUN}/published/school_profile/period=${EARLIER}/`)).length).toBe(1);
-    expect((await keysUnder('lake-bucket', `runs/${RUN}/published/fair_access_trend/period=${PERIOD}/`)).length).toBe(1);
     expect(await keysUnder('lake-bucket', `runs/${RUN}/published/profiles/${EARLIER}/`)).toEqual([]);
     expect(await keysUnder('lake-bucket', `runs/${RUN}/published/reports/${EARLIER}/`)).toEqual([]);
     const docs = await keysUnder('lake-bucket', staged('profiles'));
@@ -315,15 +291,26 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     expect(doc.laName).toBe('Kentish Vale (fictional)');
     expect(doc.school.urn).toBe('100001');
     expect(await keysUnder('lake-bucket', staged('reports'))).toEqual([staged('reports', 'fair-access.json')]);
-    // the published tables are staged for publish, e.g. the school profile partition
     expect((await keysUnder('lake-bucket', `runs/${RUN}/published/school_profile/period=${PERIOD}/`)).length).toBe(1);
+  }, 120_000);
+
+  it('profiles: the PDF work list has no ceiling (England: 21,500 schools in batches of 50)', async () => {
+    const { renderItems } = await import('../functions/handlers/profiles.ts');
+    const urns = Array.from({ length: 21_500 }, (_, i) => String(100000 + i));
+    const items = renderItems({ [PERIOD]: urns }, [PERIOD], 50);
+    expect(items).toHaveLength(431);
+    expect(items.slice(0, -1).flatMap((i) => i.urns)).toEqual(urns);
+    expect(items.at(-1)).toEqual({ period: PERIOD, urns: [], report: true });
+    expect(() => renderItems({}, [], 0)).toThrow(/at least 1/);
   });
 
   it('profiles: an empty list of periods touches nothing; bad tasks and settings are refused', async () => {
     const { handler, analysisConfigFromEnv } = await import('../functions/handlers/profiles.ts');
-    expect(await handler({ runId: RUN, periods: [] })).toEqual({ runId: RUN, periods: [], schools: {}, reports: [], documents: 0 });
-    await expect(handler({ runId: RUN, periods: ['2025'] })).rejects.toThrow(/task\.periods must be a list of academic years/);
-    await expect(handler({ runId: '../x', periods: [PERIOD] })).rejects.toThrow(/task\.runId/);
+    expect(await handler({ runId: 'night-empty', periods: [], trend: true })).toMatchObject({ runId: 'night-empty', periods: [], documents: 0, reports: [], items: 0 });
+    await expect(handler({ runId: RUN, period: '2025', periods: [PERIOD] })).rejects.toThrow(/task\.period must be an academic year/);
+    await expect(handler({ runId: RUN, period: EARLIER, periods: [PERIOD] })).rejects.toThrow(/one of task\.periods/);
+    await expect(handler({ runId: RUN, periods: ['2025'], trend: true })).rejects.toThrow(/task\.periods must be a list of academic years/);
+    await expect(handler({ runId: '../x', period: PERIOD, periods: [PERIOD] })).rejects.toThrow(/task\.runId/);
     expect(analysisConfigFromEnv({ CATCHMENT_LA_NAME: 'X', CATCHMENT_SUPPRESSION_THRESHOLD: '10' })).toEqual({ laName: 'X', threshold: 10 });
     expect(analysisConfigFromEnv({})).toEqual({});
     expect(() => analysisConfigFromEnv({ CATCHMENT_SUPPRESSION_THRESHOLD: 'five' })).toThrow(/whole number/);

@@ -23,8 +23,7 @@ import { GENERIC_CLASSIFICATION, SCHOOLS, TEST_KEY, tempDir, upn, writeFiles } f
 import { S3ObjectStore } from '../functions/ports/s3-store.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
-import type { SqlEngine, TableLocation, UnloadOptions } from '../functions/ports/sql-engine.ts';
-import type { ObjectStore } from '../functions/ports/object-store.ts';
+import { MirroredEngine } from './helpers/mirrored-engine.ts';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
 import { PublishedView, readPublication } from '../functions/lake/publication.ts';
 import { acquireLakeLock, LOCK_KEY, releaseLakeLock } from '../functions/lake/lock.ts';
@@ -36,32 +35,6 @@ import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { dataColumnsOf, tablePrefix } from '../schemas/columns.ts';
 import { fromParquet } from '../functions/lake/parquet.ts';
 
-/** DuckDB standing in for Athena: reads a local mirror of the moto lake, writes UNLOADs back to it. */
-class MirroredEngine implements SqlEngine {
-  readonly name = 'duckdb' as const;
-  constructor(
-    private readonly lake: ObjectStore,
-    private readonly local: LocalObjectStore,
-    private readonly duck: DuckDbEngine,
-  ) {}
-  async attach(t: TableLocation): Promise<void> {
-    for (const prefix of t.prefixes ?? [t.prefix]) {
-      await this.local.deletePrefix(`${prefix}/`);
-      for (const o of await this.lake.list(`${prefix}/`)) await this.local.put(o.key, await this.lake.get(o.key));
-    }
-    await this.duck.attach(t);
-  }
-  query(sql: string) {
-    return this.duck.query(sql);
-  }
-  async unload(sql: string, opts: UnloadOptions): Promise<void> {
-    await this.local.deletePrefix(`${opts.prefix}/`);
-    await this.duck.unload(sql, opts);
-    for (const o of await this.local.list(`${opts.prefix}/`)) await this.lake.put(o.key, await this.local.get(o.key));
-  }
-  async close(): Promise<void> {}
-}
-
 let moto: MotoServer;
 let s3: S3Client;
 let lake: S3ObjectStore;
@@ -71,6 +44,9 @@ let bucket: string;
 let fnArn: Record<'classify' | 'profiles' | 'render' | 'publish', string>;
 let work: string;
 const notifications: string[] = [];
+/** The last night's engine statements, and the keys the ItemReader read. */
+let statements: string[] = [];
+const reads: string[] = [];
 const saved = { ...process.env };
 
 const PUPILS = (moved: boolean) =>
@@ -97,6 +73,7 @@ async function night(runId: string, fault?: Fault): Promise<AslResult> {
   mkdirSync(local.root, { recursive: true });
   const duck = await DuckDbEngine.create({ lakeRoot: local.root, threads: 1 });
   const sql = new MirroredEngine(lake, local, duck);
+  statements = sql.log;
   const attempts = new Map<string, number>();
   try {
     return await runStateMachine(
@@ -125,6 +102,12 @@ async function night(runId: string, fault?: Fault): Promise<AslResult> {
             attempts.set(key, n);
             const payload = fault ? await fault(state, p, n, real) : await real();
             return { Payload: JSON.parse(JSON.stringify(payload)), StatusCode: 200 };
+          }
+          if (resource === 'arn:aws:states:::s3:getObject') {
+            // The Pdfs Distributed Map's ItemReader (InputType JSON): the object is the item array.
+            expect(state).toBe('ItemReader');
+            reads.push(args.Key);
+            return JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: args.Bucket, Key: args.Key }))).Body!.transformToString());
           }
           if (resource === 'arn:aws:states:::aws-sdk:s3:listObjectsV2') return s3.send(new ListObjectsV2Command(args));
           if (resource === 'arn:aws:states:::aws-sdk:s3:deleteObjects') return s3.send(new DeleteObjectsCommand(args));
@@ -229,6 +212,14 @@ describe('the nightly run state machine against moto', () => {
     expect(pub.history).toEqual(['nightly-2025-11-01']);
     // No duplicate rows from the retried classify: 25 pupils, counted once.
     expect(await laPupils()).toBe(25);
+    // Profiles ran per period, then the trend; the PDF work list came from S3, not the state.
+    expect(r.trace).toEqual(expect.arrayContaining(['ProfilesEachPeriod', 'Profiles', 'FairAccessTrend', 'Pdfs', 'RenderPdfs']));
+    expect(reads).toEqual(['staging/nightly-2025-11-01/pdf-items.json']);
+    // The profile rows (a row per school and segment) came back as UNLOADed Parquet read from S3,
+    // never through GetQueryResults (`query`).
+    const profileRows = statements.filter((x) => /unit_rank/.test(x));
+    expect(profileRows).toEqual([]);
+    expect(statements).toEqual(expect.arrayContaining(['UNLOAD staging/nightly-2025-11-01/results/school-profile-2025-26', 'UNLOAD staging/nightly-2025-11-01/results/cluster-profile-2025-26']));
     first = await snapshot();
     expect(Object.keys(first)).toEqual(expect.arrayContaining(['published/profiles/2025-26/100001.pdf', 'published/reports/2025-26/fair-access.pdf', 'published/match_summary/period=2025-26/part-00000.parquet']));
     // Athena follows: the Glue partitions point at the night's run.
@@ -271,7 +262,7 @@ describe('the nightly run state machine against moto', () => {
   it('a night that fails in profiles records a failed manifest and leaves what readers see exactly as it was', async () => {
     await loadInputs(true); // a pupil moved house: the next night's outputs differ
     const r = await night('nightly-2025-11-02', async (state, _p, _attempt, real) => {
-      if (state === 'ProfilesAndFairAccess') throw error('AthenaQueryError', 'Athena query q-1 FAILED: HIVE_BAD_DATA');
+      if (state === 'Profiles') throw error('AthenaQueryError', 'Athena query q-1 FAILED: HIVE_BAD_DATA');
       return real();
     });
     expect(r.status).toBe('FAILED');

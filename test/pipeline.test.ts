@@ -112,6 +112,7 @@ describe('local pipeline', () => {
       name: 'duckdb',
       attach: (t) => real.attach(t),
       query: (s) => real.query(s),
+      queryLarge: (s, scratch) => real.queryLarge(s, scratch),
       unload: async (s, o) => {
         if (++unloads === 4) throw new Error('simulated engine failure');
         return real.unload(s, o);

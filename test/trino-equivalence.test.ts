@@ -24,6 +24,8 @@ import { attachTables } from '../functions/lake/tables.ts';
 import { publicationOf, runLocal } from './helpers/fixtures.ts';
 import { physicalKeyOf } from '../functions/lake/publication.ts';
 import { TrinoServer } from './helpers/trino.ts';
+import { profileRowsSql } from '../schemas/sql/profiles.ts';
+import { criticalValues } from '../functions/profiles/profile-rows.ts';
 
 let root: string;
 let trino: TrinoServer;
@@ -149,6 +151,26 @@ describe('every shared statement gives the same rows on Trino and DuckDB', () =>
       expectSameResult(name, d, t);
     });
   }
+});
+
+describe('the profile rows (counts, shares, index, z, Wilson bounds, set-based) give the same rows on Trino and DuckDB', () => {
+  // Interval constants for families of up to 100 segments (more than any level of OAC has).
+  const critical = criticalValues(100);
+  const variants = [
+    ['schools against the LA', profileRowsSql('2025-26', 'school', 'la', critical)],
+    ['schools against their cluster', profileRowsSql('2025-26', 'school', 'cluster', critical)],
+    ['schools against their phase', profileRowsSql('2024-25', 'school', 'phase', critical)],
+    ['clusters against the LA', profileRowsSql('2025-26', 'cluster', 'la', critical)],
+  ] as const;
+  it.each(variants)('%s', async (name, sql) => {
+    const d = await onDuck(sql);
+    const t = await onTrino(sql);
+    expect(d.rows.length, `${name} returns rows`).toBeGreaterThan(0);
+    // Both tests' rows are present: Wilson bounds (score rows) and none (exact rows, done in TypeScript).
+    const low = d.columns.indexOf('ci_low');
+    expect(d.rows.some((r) => r[low] !== null) && d.rows.some((r) => r[low] === null)).toBe(true);
+    expectSameResult(name, d, t);
+  });
 });
 
 /** SQL literal for a named query's parameter. */

@@ -9,7 +9,9 @@ import * as q from '../../schemas/sql/classify.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
-import { attachTables, promotePartition, stagePartition } from '../lake/tables.ts';
+import { attachTables, promotePartition, publishedItem, stagePartition } from '../lake/tables.ts';
+import { tablePrefix } from '../../schemas/columns.ts';
+import { clearMarker, currentMarker, publishedRecord, writeMarker, writeStageRecord } from '../lake/stage-records.ts';
 import { assertUnpublished } from '../lake/publication.ts';
 
 export interface ClassifyOptions {
@@ -18,6 +20,13 @@ export interface ClassifyOptions {
   runId: string;
   period: string;
   progress?: ProgressSink;
+  /**
+   * Input fingerprints of the two halves (functions/lake/fingerprints.ts). With `incremental`, a
+   * half whose curated result (and, for pupils, whose published tables) were made from identical
+   * inputs is skipped and says so; every half records what it was made from either way.
+   */
+  fingerprints?: { pupils: string | null; contacts: string | null };
+  incremental?: boolean;
 }
 
 export type MatchCounts = Record<MatchStatus, number> & { total: number };
@@ -28,7 +37,12 @@ export interface ClassifyReport {
   contacts: MatchCounts;
   /** Published tables staged for the publish step, as `table/period=P`. */
   staged: string[];
+  /** Halves not run because their inputs were unchanged: pupils (the run whose tables stand), contacts. */
+  skipped?: { pupils: string | null; contacts: boolean };
 }
+
+/** The published items the pupils half writes for a period. */
+export const classifyPupilItems = (period: string) => [publishedItem(schoolSegmentCounts, period), publishedItem(matchSummary, period)];
 
 function countsFrom(rows: { match_status: string; n: number | bigint }[]): MatchCounts {
   const c = Object.fromEntries(MATCH_STATUSES.map((s) => [s, 0])) as MatchCounts;
@@ -49,28 +63,51 @@ export async function classify(opts: ClassifyOptions): Promise<ClassifyReport> {
 
   await attachTables(sql, [pupils, contacts, schools, postcodes, segments, wards]);
   const vintage = await currentVintage(sql);
-  step('matching pupils to the classification');
-  await stagePartition(sql, lake, runId, enrichedPupils, q.enrichedPupilsSql(period, vintage), period);
-  await promotePartition(lake, runId, enrichedPupils, period);
-  step('matching contacts to the classification');
-  await stagePartition(sql, lake, runId, enrichedContacts, q.enrichedContactsSql(period, vintage), period);
-  await promotePartition(lake, runId, enrichedContacts, period);
+  const fp = opts.fingerprints ?? { pupils: null, contacts: null };
+  const pupilsPrefix = tablePrefix(enrichedPupils);
+  const contactsPrefix = tablePrefix(enrichedContacts);
+
+  // Pupils: the enriched partition in place, and the two published tables of the run.
+  const before = opts.incremental
+    ? (await currentMarker(lake, pupilsPrefix, period, fp.pupils)) && (await publishedRecord<MatchCounts>(lake, 'classify-pupils', period, fp.pupils, classifyPupilItems(period)))
+    : null;
+  let pupilCounts: MatchCounts;
+  if (before) {
+    step(`pupils unchanged since run ${before.runId}: skipped`);
+    pupilCounts = before.result;
+  } else {
+    step('matching pupils to the classification');
+    await clearMarker(lake, pupilsPrefix, period);
+    await stagePartition(sql, lake, runId, enrichedPupils, q.enrichedPupilsSql(period, vintage), period);
+    await promotePartition(lake, runId, enrichedPupils, period);
+    await attachTables(sql, [enrichedPupils]);
+    step('counting segments per school');
+    await stagePartition(sql, lake, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period), period);
+    await stagePartition(sql, lake, runId, matchSummary, q.matchSummarySql(period), period);
+    const pupilRows = (await sql.query(q.matchSummarySql(period))).toArray().find((r) => r.scope === 'la');
+    pupilCounts = countsFrom(MATCH_STATUSES.map((s) => ({ match_status: s, n: pupilRows ? Number(pupilRows[s]) : 0 })));
+    await writeMarker(lake, pupilsPrefix, { stage: 'classify-pupils', period, runId, fingerprint: fp.pupils, result: pupilCounts });
+    await writeStageRecord(lake, { stage: 'classify-pupils', period, runId, fingerprint: fp.pupils, items: classifyPupilItems(period), result: pupilCounts });
+  }
+
+  // Contacts: curated only (fair access reads them).
+  const contactsBefore = opts.incremental ? await currentMarker(lake, contactsPrefix, period, fp.contacts) : null;
+  if (contactsBefore) step(`contacts unchanged since run ${contactsBefore.runId}: skipped`);
+  else {
+    step('matching contacts to the classification');
+    await clearMarker(lake, contactsPrefix, period);
+    await stagePartition(sql, lake, runId, enrichedContacts, q.enrichedContactsSql(period, vintage), period);
+    await promotePartition(lake, runId, enrichedContacts, period);
+    await writeMarker(lake, contactsPrefix, { stage: 'classify-contacts', period, runId, fingerprint: fp.contacts, result: null });
+  }
   await attachTables(sql, [enrichedPupils, enrichedContacts]);
-
-  step('counting segments per school');
-  await stagePartition(sql, lake, runId, schoolSegmentCounts, q.schoolSegmentCountsSql(period), period);
-  await stagePartition(sql, lake, runId, matchSummary, q.matchSummarySql(period), period);
-
-  const pupilRows = (await sql.query(q.matchSummarySql(period))).toArray().find((r) => r.scope === 'la');
-  const pupilCounts = countsFrom(
-    MATCH_STATUSES.map((s) => ({ match_status: s, n: pupilRows ? Number(pupilRows[s]) : 0 })),
-  );
   const contactCounts = countsFrom((await sql.query(q.contactMatchCountsSql(period))).toArray() as never);
   return {
     period,
     pupils: pupilCounts,
     contacts: contactCounts,
-    staged: [schoolSegmentCounts, matchSummary].map((t) => `${t.name}/period=${period}`),
+    staged: before ? [] : [schoolSegmentCounts, matchSummary].map((t) => `${t.name}/period=${period}`),
+    skipped: { pupils: before ? before.runId : null, contacts: contactsBefore !== null },
   };
 }
 

@@ -46,7 +46,7 @@ const program = new Command()
     `
 Examples:
   catchment run --input input --out out --la-name "Kent County Council"   the whole pipeline
-  catchment run --input input --out out --warm                             a nightly rerun: unchanged inputs are not re-read
+  catchment run --input input --out out --warm                             a nightly rerun: stages whose inputs are unchanged are skipped
   catchment run --input input --out out --no-pdfs                          analysts' tables only, no documents or PDFs
   catchment serve --out out                                                the heads' portal on http://127.0.0.1:8787
   catchment help run                                                       every option of run`,
@@ -68,7 +68,7 @@ program
   .option('-o, --out <dir>', '(required) output directory (curated/, quarantine/, published/, manifests/)')
   .option('-p, --period <yyyy-yy>', 'academic year for inputs whose file names carry none', period)
   .option('--key-file <path>', 'pseudonymisation key file (made on first run)', '.secrets/pseudonym.key')
-  .option('--warm', 'skip re-ingesting datasets whose input files are unchanged since the last run')
+  .option('--warm', 'incremental: skip every stage (ingest, classify, profiles, fair access, PDFs) whose inputs are byte-identical to the published run that made its outputs')
   .option('--la-name <name>', 'local authority name shown on profiles and reports', 'Local authority')
   .option('--base <kind>', 'what each school is compared with: la, cluster or phase', baseKind, 'la')
   .option('--threshold <n>', 'counts below this are shown as c to heads and the public', positiveInt, 5)

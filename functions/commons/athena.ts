@@ -6,7 +6,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Context } from 'aws-lambda';
 import { AthenaEngine } from '../ports/athena-engine.ts';
-import type { AwsConfig } from './config.ts';
+import { lakeStore, type AwsConfig } from './config.ts';
 import { isPublishedClass } from './data-classes.ts';
 import { traced } from './observability.ts';
 
@@ -39,5 +39,6 @@ export const athena = (c: AwsConfig, context?: Pick<Context, 'getRemainingTimeIn
     unloadWorkGroupFor: athenaUnloadWorkGroups(c.publishWorkGroup),
     database: c.database,
     lakeUri: `s3://${c.lakeBucket}`,
+    lake: lakeStore(c),
     timeoutMs: queryTimeoutMs(context),
   });

@@ -1,19 +1,25 @@
 /**
- * Profiles Lambda: one Step Functions task `{ runId, periods }` after every period is classified.
- * Runs the profiles and fair-access stage (functions/profiles/analysis-stage.ts) on Athena over
- * all the periods at once (the trend compares every year with the one before), staging the
- * published tables and the JSON documents under staging/<runId>/.
+ * Profiles Lambda: two Step Functions tasks after every period is classified.
+ *
+ *   { runId, period, periods }        one period (a Map over the periods with pupils): its school
+ *                                     and cluster profiles, what heads see, and its fair access
+ *                                     without the trend (functions/profiles/analysis-stage.ts).
+ *                                     Documents are written only for the latest of `periods`.
+ *   { runId, periods, trend: true }   after every period: the fair-access trend across periods, the
+ *                                     report with its trend, and the PDF fan-out's work list.
+ *
+ * Each period is its own invocation, so no 15-minute limit spans every year of England; large
+ * results come back from Athena as UNLOADed Parquet read from S3 (SqlEngine.queryLarge), never
+ * paged through GetQueryResults; documents are written many at a time.
  *
  * Documents and PDFs are published for the latest period only, as the local pipeline does
  * (functions/pipeline/run.ts): heads download this year's profiles, and earlier years keep the
- * documents and PDFs published while they were current. So the staged documents of the earlier
- * periods are deleted here (their tables are still published: the trend needs them).
+ * documents and PDFs published while they were current.
  *
- * Returns what the PDF fan-out needs: for the latest period, the URNs of the staged school
- * documents, and whether it has a fair-access report. For one LA (hundreds of schools, 6-digit
- * URNs) the list is a few KB, well inside Step Functions' 256 KiB payload, so it travels inline and
- * the Pdfs Map reads it from the state; `MAX_INLINE_URNS` refuses (with a message saying what to
- * change) a size that would need a Distributed Map reading the list from S3 instead.
+ * The PDF work list (batches of `batchSize` schools of the document period, then one item per
+ * fair-access report) is written to `staging/<runId>/pdf-items.json`, and the Pdfs Distributed Map
+ * reads it from S3 (ItemReader): however many schools, the state carries only its key and counts
+ * (Step Functions' 256 KiB payload limit never applies to the URN list).
  *
  * Settings from the environment the stack sets: CATCHMENT_LA_NAME, CATCHMENT_SUPPRESSION_THRESHOLD.
  */
@@ -22,37 +28,76 @@ import type { Context } from 'aws-lambda';
 import { awsConfig, lakeStore } from '../commons/config.ts';
 import { logger } from '../commons/logger.ts';
 import { count, instrumented } from '../commons/observability.ts';
-import { periodsOf, runIdOf } from '../commons/task.ts';
-import { keepLatestDocuments } from '../lake/publish.ts';
+import { periodOf, periodsOf, runIdOf } from '../commons/task.ts';
+import { documentPeriods } from '../lake/publish.ts';
 import { runRoot } from '../lake/publication.ts';
+import { stagingRoot } from '../lake/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
-import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
+import { fairAccessStage, profilesStage, trendStage, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 
 export interface ProfilesTask {
   runId: string;
-  /** Periods to profile (the classified periods that have pupils). */
+  /** The period of this invocation. */
+  period: string;
+  /** Every period profiled this run (the latest gets documents). */
   periods: string[];
+}
+
+export interface TrendTask {
+  runId: string;
+  periods: string[];
+  trend: true;
+  /**
+   * Schools per PDF work item.
+   * @default 50
+   */
+  batchSize?: number;
 }
 
 export interface ProfilesResult {
   runId: string;
-  /** The periods profiled (tables staged for each). */
-  periods: string[];
-  /** Per period whose documents are published (the latest), the URNs of its staged profile documents (sorted). */
-  schools: Record<string, string[]>;
-  /** Those periods with a fair-access report document. */
-  reports: string[];
-  /** Profile documents staged for publishing. */
+  period: string;
+  /** Schools profiled. */
+  schools: number;
+  /** Profile documents written (the document period only). */
   documents: number;
+  /** Whether the period has contacts (fair access computed). */
+  fairAccess: boolean;
 }
 
+export interface TrendResult {
+  runId: string;
+  periods: string[];
+  /** Profile documents staged for the PDFs (the document period's schools). */
+  documents: number;
+  /** Periods with a fair-access report document. */
+  reports: string[];
+  /** The PDF work list in the lake, and how many items it holds. */
+  itemsKey: string;
+  items: number;
+}
 
-/**
- * URNs returned inline: ~9 bytes each in JSON, so 20,000 keep the result near 180 KB, under the
- * 256 KiB Step Functions payload limit with room for the rest of the state.
- */
-export const MAX_INLINE_URNS = 20_000;
+/** One PDF work item: a batch of schools of a period, or a period's fair-access report. */
+export interface RenderItem {
+  period: string;
+  urns: string[];
+  report: boolean;
+}
+
+export const pdfItemsKey = (runId: string) => `${stagingRoot(runId)}/pdf-items.json`;
+
+/** Batches of `size` schools per period, then one item per report. */
+export function renderItems(schools: Record<string, string[]>, reports: string[], size: number): RenderItem[] {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`batchSize must be a whole number of at least 1 (got ${size})`);
+  const out: RenderItem[] = [];
+  for (const period of Object.keys(schools).sort()) {
+    const urns = schools[period]!;
+    for (let i = 0; i < urns.length; i += size) out.push({ period, urns: urns.slice(i, i + size), report: false });
+  }
+  for (const period of [...reports].sort()) out.push({ period, urns: [], report: true });
+  return out;
+}
 
 /** Analysis settings from the environment (unset: the stage's defaults). */
 export function analysisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<AnalysisConfig> {
@@ -76,32 +121,58 @@ export async function stagedSchools(lake: ObjectStore, runId: string, period: st
     .sort();
 }
 
-/** The task with its dependencies given (the handler passes Athena and the S3 lake). */
-export async function runProfiles(task: ProfilesTask, deps: { lake: ObjectStore; sql: SqlEngine; config?: Partial<AnalysisConfig> }): Promise<ProfilesResult> {
-  const runId = runIdOf(task);
-  const periods = periodsOf(task);
-  if (periods.length === 0) return { runId, periods, schools: {}, reports: [], documents: 0 };
-  const report = await analyse({ lake: deps.lake, sql: deps.sql, runId, periods, config: deps.config });
-  const published = await keepLatestDocuments(deps.lake, runId, periods);
-  const schools: Record<string, string[]> = {};
-  for (const period of published) schools[period] = await stagedSchools(deps.lake, runId, period);
-  const total = Object.values(schools).reduce((n, u) => n + u.length, 0);
-  if (total > MAX_INLINE_URNS) {
-    throw new Error(
-      `${total} school documents are too many to pass inline to the PDF fan-out (at most ${MAX_INLINE_URNS}); ` +
-        'switch the Pdfs state to a Distributed Map reading the URN list from S3',
-    );
-  }
-  const documents = Object.values(schools).reduce((n, u) => n + u.length, 0);
-  return { runId, periods, schools, reports: report.fairAccessPeriods.filter((p) => published.includes(p)).sort(), documents };
+interface Deps {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  config?: Partial<AnalysisConfig>;
 }
 
-export const handler = instrumented(async (task: ProfilesTask, context?: Context): Promise<ProfilesResult> => {
+const isTrend = (task: unknown): task is TrendTask => (task as { trend?: unknown } | null)?.trend === true;
+
+/** One period's profiles and fair access. */
+export async function runPeriodProfiles(task: ProfilesTask, deps: Deps): Promise<ProfilesResult> {
+  const runId = runIdOf(task);
+  const period = periodOf(task);
+  const periods = periodsOf(task);
+  if (!periods.includes(period)) throw new Error('task.period must be one of task.periods');
+  const documents = documentPeriods(periods).includes(period);
+  // Every stage runs on AWS (a night's outputs are all its own run's: docs/publishing.md).
+  const base = { lake: deps.lake, sql: deps.sql, runId, period, periods, config: deps.config, documents, incremental: false };
+  const p = await profilesStage(base);
+  const f = await fairAccessStage(base);
+  return { runId, period, schools: p.schools, documents: p.documents, fairAccess: f.clients };
+}
+
+/** The trend across periods and the PDF work list. */
+export async function runTrend(task: TrendTask, deps: Deps): Promise<TrendResult> {
+  const runId = runIdOf(task);
+  const periods = periodsOf(task);
+  const [documentPeriod = null] = documentPeriods(periods);
+  const t = await trendStage({ lake: deps.lake, sql: deps.sql, runId, periods, documentPeriod, config: deps.config });
+  const schools: Record<string, string[]> = {};
+  if (documentPeriod) schools[documentPeriod] = await stagedSchools(deps.lake, runId, documentPeriod);
+  const reports = t.report && documentPeriod ? [documentPeriod] : [];
+  const items = renderItems(schools, reports, task.batchSize ?? 50);
+  const itemsKey = pdfItemsKey(runId);
+  await deps.lake.put(itemsKey, JSON.stringify(items));
+  const documents = Object.values(schools).reduce((n, u) => n + u.length, 0);
+  return { runId, periods, documents, reports, itemsKey, items: items.length };
+}
+
+/** Either task with its dependencies given (the handler passes Athena and the S3 lake). */
+export async function runProfiles(task: ProfilesTask | TrendTask, deps: Deps): Promise<ProfilesResult | TrendResult> {
+  return isTrend(task) ? runTrend(task, deps) : runPeriodProfiles(task as ProfilesTask, deps);
+}
+
+export const handler = instrumented(async (task: ProfilesTask | TrendTask, context?: Context): Promise<ProfilesResult | TrendResult> => {
   const config = awsConfig();
   const result = await runProfiles(task, { lake: lakeStore(config), sql: athena(config, context), config: analysisConfigFromEnv() });
-  const perPeriod = Object.fromEntries(Object.entries(result.schools).map(([p, u]) => [p, u.length]));
-  count('SchoolsProfiled', result.documents);
-  count('FairAccessReports', result.reports.length);
-  logger.info('profiles finished', { runId: result.runId, periods: result.periods, schools: perPeriod, fairAccessPeriods: result.reports });
+  if ('period' in result) {
+    count('SchoolsProfiled', result.schools);
+    logger.info('period profiled', { runId: result.runId, period: result.period, schools: result.schools, documents: result.documents, fairAccess: result.fairAccess });
+  } else {
+    count('FairAccessReports', result.reports.length);
+    logger.info('trend and PDF work list', { runId: result.runId, periods: result.periods, documents: result.documents, reports: result.reports, items: result.items });
+  }
   return result;
 });

@@ -37,9 +37,10 @@ export async function keepLatestDocuments(lake: ObjectStore, runId: string, prof
 
 /**
  * The items a run publishes: every published table's partition of each period (a partition the run
- * wrote no rows for is published empty), and each document folder the run holds documents in.
+ * wrote no rows for is published empty), and each document folder the run holds documents in,
+ * except the `leave` items (those of stages an incremental run skipped).
  */
-export async function runItems(lake: ObjectStore, runId: string, periods: string[]): Promise<string[]> {
+export async function runItems(lake: ObjectStore, runId: string, periods: string[], leave: readonly string[] = []): Promise<string[]> {
   const items: string[] = [];
   for (const table of PUBLISHED_TABLES) for (const period of periods) items.push(publishedItem(table, period));
   for (const folder of DOCUMENT_FOLDERS) {
@@ -48,15 +49,22 @@ export async function runItems(lake: ObjectStore, runId: string, periods: string
       if ((await lake.list(`${runRoot(runId)}/${item}/`)).length > 0) items.push(item);
     }
   }
-  return items;
+  return items.filter((i) => !leave.includes(i));
 }
 
 /**
  * Publish a run's partitions of `periods` and its document folders: one PUT of the pointer.
  * Idempotent (a run already published is left as it is). Returns the items and the pointer.
  */
-export async function publish(lake: ObjectStore, runId: string, periods: string[], progress: ProgressSink = noProgress): Promise<{ items: string[]; publication: Publication; flipped: boolean }> {
-  const items = await runItems(lake, runId, periods);
+export async function publish(
+  lake: ObjectStore,
+  runId: string,
+  periods: string[],
+  progress: ProgressSink = noProgress,
+  /** Items of stages the run skipped (inputs unchanged): they keep pointing at the run that made them. */
+  leave: readonly string[] = [],
+): Promise<{ items: string[]; publication: Publication; flipped: boolean }> {
+  const items = await runItems(lake, runId, periods, leave);
   progress({ stage: 'publish', item: `${items.length} partitions and folders of run ${runId}` });
   const { publication, flipped } = await flipPublication(lake, runId, items);
   return { items, publication, flipped };

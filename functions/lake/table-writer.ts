@@ -3,6 +3,7 @@ import { dataColumnsOf, type TableDef } from '../../schemas/columns.ts';
 import { ColumnBuffer } from './column-buffer.ts';
 import { toParquet } from './parquet.ts';
 import type { Value } from './column-buffer.ts';
+import type { Table } from 'apache-arrow';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { stagedPartition } from './tables.ts';
 
@@ -36,6 +37,27 @@ export class StagedTable {
     if (this.n > 0) await lake.put(key, toParquet(this.buf.drain()));
     return key;
   }
+}
+
+/**
+ * Write Arrow tables holding exactly the contract's data columns as the partition's Parquet parts
+ * (part-00000, part-00001, ...; a large table in several parts keeps the writer's memory small),
+ * over whatever an earlier attempt left. Returns the keys written.
+ */
+export async function stageArrow(lake: ObjectStore, runId: string, table: TableDef, partition: string, parts: Iterable<Table>): Promise<string[]> {
+  const names = dataColumnsOf(table).map((c) => c.name);
+  const dir = stagedPartition(runId, table, partition);
+  await lake.deletePrefix(`${dir}/`);
+  const keys: string[] = [];
+  for (const data of parts) {
+    const got = data.schema.fields.map((f) => f.name);
+    if (got.join() !== names.join()) throw new Error(`${table.name}: columns ${got.join(', ')} are not the contract's ${names.join(', ')}`);
+    if (data.numRows === 0) continue;
+    const key = `${dir}/part-${String(keys.length).padStart(5, '0')}.parquet`;
+    await lake.put(key, toParquet(data));
+    keys.push(key);
+  }
+  return keys;
 }
 
 export async function stageRows(lake: ObjectStore, runId: string, table: TableDef, partition: string, rows: Iterable<Record<string, Value>>): Promise<string> {

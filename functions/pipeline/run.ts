@@ -6,10 +6,11 @@
  * readers see exactly as it was, and a rerun starts a new run.
  */
 import { randomBytes } from 'node:crypto';
-import { classify, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
+import { classify, classifyPupilItems, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
 import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/file-names.ts';
-import { analyse, type AnalysisConfig } from '../profiles/analysis-stage.ts';
+import { analyse, analysisSettings, DEFAULT_ANALYSIS, fairAccessItems, profileItems, type AnalysisConfig } from '../profiles/analysis-stage.ts';
+import { Fingerprints } from '../lake/fingerprints.ts';
 import { renderPdfs } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -113,10 +114,16 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     manifest.classification = { layout: cls?.layout, vintage: cls?.vintage, ...cls?.classification };
     if (manifest.datasets.pupils?.la) manifest.la = manifest.datasets.pupils.la;
 
+    // The warm nightly run is incremental: a stage whose inputs (file bytes, settings, code) are
+    // identical to those of the published run that made its outputs is skipped and says so, and
+    // its published items keep pointing at that run (docs/publishing.md).
+    const incremental = Boolean(opts.skipUnchanged);
+    const fingerprints = await Fingerprints.of(opts.lake, analysisSettings({ ...DEFAULT_ANALYSIS, ...opts.analysis }));
     const reports: ClassifyReport[] = await timed(stages, 'classify', async () => {
       const out: ClassifyReport[] = [];
       for (const period of await curatedPeriods(opts.sql)) {
-        out.push(await classify({ lake: opts.lake, sql: opts.sql, runId, period, progress }));
+        const fp = { pupils: fingerprints.classifyPupils(period), contacts: fingerprints.classifyContacts(period) };
+        out.push(await classify({ lake: opts.lake, sql: opts.sql, runId, period, progress, fingerprints: fp, incremental }));
       }
       return out;
     });
@@ -124,8 +131,15 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
 
     const profiled = reports.filter((r) => r.pupils.total > 0).map((r) => r.period);
     manifest.analysis = await timed(stages, 'profiles', () =>
-      analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress }),
+      analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental }),
     );
+    // What skipped stages would have written stays as published.
+    const leave = [
+      ...reports.filter((r) => r.skipped?.pupils).flatMap((r) => classifyPupilItems(r.period)),
+      ...manifest.analysis.stages
+        .filter((st) => st.skipped)
+        .flatMap((st) => (st.stage === 'profiles' ? [...profileItems(st.period), `published/profiles/${st.period}`] : [...fairAccessItems(st.period), `published/reports/${st.period}`])),
+    ];
 
     // Documents and PDFs are published for the latest period only (see keepLatestDocuments).
     const documentPeriods = await keepLatestDocuments(opts.lake, runId, profiled, { none: opts.skipPdfs });
@@ -139,7 +153,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
       return out;
     });
 
-    const published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress));
+    const published = await timed(stages, 'publish', () => publish(opts.lake, runId, reports.map((r) => r.period), progress, leave));
     manifest.published = published.items;
     manifest.status = 'succeeded';
     await opts.lake.put(

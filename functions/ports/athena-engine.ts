@@ -14,7 +14,8 @@ import {
   type QueryExecution,
 } from '@aws-sdk/client-athena';
 import type { Table } from 'apache-arrow';
-import { joinKey } from './object-store.ts';
+import { joinKey, type ObjectStore } from './object-store.ts';
+import { readParquetObjects } from './parquet-objects.ts';
 import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
 import { arrowTypeForAthena, tableFromTextColumns, type TextColumn } from './arrow-util.ts';
 
@@ -52,6 +53,11 @@ export interface AthenaEngineOptions {
    * projection are provisioned by CDK, so attach is a no-op whatever this is set to.
    */
   registerPartitions?: boolean;
+  /**
+   * The lake as an object store (the bucket of `lakeUri`): `queryLarge` reads its UNLOAD output
+   * back through it. Without it, queryLarge falls back to paging the results.
+   */
+  lake?: ObjectStore;
   /** Injectable clock and sleep (tests). */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -230,6 +236,25 @@ export class AthenaEngine implements SqlEngine {
 
   async unload(sql: string, opts: UnloadOptions): Promise<void> {
     await this.execute(unloadStatement(sql, this.opts.lakeUri, opts), this.opts.unloadWorkGroupFor?.(opts.prefix) ?? this.opts.workGroup);
+  }
+
+  /**
+   * UNLOAD to `scratch` (emptied first: UNLOAD needs an empty target), read the Parquet files
+   * back, delete them. A million rows is a few Parquet files instead of a thousand
+   * GetQueryResults calls of text cells.
+   */
+  async queryLarge(sql: string, scratch: string): Promise<Table> {
+    const lake = this.opts.lake;
+    if (!lake) return this.query(sql);
+    const prefix = joinKey(scratch);
+    if (!prefix) throw new Error('queryLarge: empty scratch prefix');
+    await lake.deletePrefix(`${prefix}/`);
+    await this.unload(sql, { prefix, partitionedBy: [] });
+    try {
+      return await readParquetObjects(lake, prefix);
+    } finally {
+      await lake.deletePrefix(`${prefix}/`).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

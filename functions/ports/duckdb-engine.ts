@@ -4,11 +4,13 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Bool, Float64, Int32, Int64, Table, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { ColumnDef } from '../../schemas/columns.ts';
 import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
+import { LocalObjectStore } from './local-store.ts';
+import { readParquetObjects } from './parquet-objects.ts';
 
 export interface DuckDbEngineOptions {
   /** Absolute or relative path of the lake directory (the LocalObjectStore root). */
@@ -94,6 +96,23 @@ export class DuckDbEngine implements SqlEngine {
       vectors[name] = toVector(String(types[i]), cols[i] ?? []);
     });
     return new Table(vectors);
+  }
+
+  /**
+   * Through a Parquet file, as on Athena: DuckDB writes it with its own threads and parquet-wasm
+   * reads it into Arrow buffers, about ten times faster for a million rows than turning every
+   * value into a JS value (`query`). The file goes under `scratch` in the lake and is removed.
+   */
+  async queryLarge(sql: string, scratch: string): Promise<Table> {
+    const dir = join(this.root, scratch);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    try {
+      await this.conn.run(`COPY (${sql}) TO ${lit(join(dir, 'part-00000.parquet'))} (FORMAT parquet, COMPRESSION uncompressed)`);
+      return await readParquetObjects(new LocalObjectStore(this.root), scratch);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   async unload(sql: string, opts: UnloadOptions): Promise<void> {

@@ -35,5 +35,13 @@ export interface SqlEngine {
   query(sql: string): Promise<Table>;
   /** Run a SELECT and write its result as Hive-partitioned Parquet under `opts.prefix`. */
   unload(sql: string, opts: UnloadOptions): Promise<void>;
+  /**
+   * Run a SELECT whose result may be large (a row per school and segment at England scale) and
+   * return it as an Arrow table. DuckDB answers as `query` does; Athena UNLOADs the result as
+   * Parquet under `scratch` (a lake prefix, emptied first and removed after) and reads the files
+   * back, instead of paging GetQueryResults at 1,000 rows a call. Row order: sorted as the SELECT
+   * says within each UNLOAD file, not across files (callers that need an order impose it).
+   */
+  queryLarge(sql: string, scratch: string): Promise<Table>;
   close(): Promise<void>;
 }

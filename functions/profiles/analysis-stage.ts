@@ -1,31 +1,53 @@
 /**
- * Profiles and fair-access stage: aggregate SQL on the engine, statistics in TypeScript, results
- * staged as published Parquet tables plus one JSON document per school (disclosure-controlled)
- * and the LA's fair-access document. The publish step moves them into place.
+ * Profiles and fair access, one period at a time, then the trend across periods. The same three
+ * stages run in the local pipeline (functions/pipeline/run.ts) and on AWS (a Step Functions Map
+ * over periods invoking the profiles Lambda per period, then one trend task):
+ *
+ *   profilesStage(p)    the analysts' exact tables (school_profile, cluster_profile: counts and
+ *                       row-by-row measures in SQL, profileRowsSql; p-values and exact intervals
+ *                       here, profile-rows.ts), school_context, and what heads see: one document per
+ *                       school from shown counts (head-documents.ts), the head_profile table,
+ *                       cluster ranges and similar schools. Documents are written (in parallel)
+ *                       only for the period whose documents are published.
+ *   fairAccessStage(p)  fair access for a period with contacts: the tables except the trend, and
+ *                       the report document without its trend, kept in the run's staging area.
+ *   trendStage          every period's fair-access rows (this run's, or the published ones of
+ *                       periods it did not recompute), the trend tables, the report's trend.
+ *
+ * Large results (a row per school and segment) come through SqlEngine.queryLarge: Athena UNLOADs
+ * them as Parquet and they are read back, never paged through GetQueryResults.
+ *
+ * Each stage is skipped when the publication already holds its outputs made from identical inputs
+ * (functions/lake/stage-records.ts, fingerprints.ts), and says so in its report.
  */
 import { contacts, enrichedContacts, enrichedPupils, postcodes, pupils, schools as schoolsTable, segments, wards } from '../../schemas/curated.ts';
 import * as T from '../../schemas/published.ts';
 import type { FairAccessDocument } from '../../schemas/fair-access-document.ts';
 import { classificationName, IMD_EDITIONS, type ImdEdition } from '../../schemas/editions.ts';
-import type { ClassificationInfo } from '../../schemas/profile-document.ts';
+import type { ClassificationInfo, ProfileDocument } from '../../schemas/profile-document.ts';
+import type { TableDef } from '../../schemas/columns.ts';
 import * as q from '../../schemas/sql/profiles.ts';
-import { schoolSegmentCountsSql } from '../../schemas/sql/classify.ts';
+import { periodLiteral } from '../../schemas/sql/classify.ts';
 import type { Value } from '../lake/column-buffer.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
+import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
+import { readParquetObjects } from '../ports/parquet-objects.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
-import { StagedTable, stageRows } from '../lake/table-writer.ts';
-import { attachTables } from '../lake/tables.ts';
-import { assertUnpublished, runRoot } from '../lake/publication.ts';
-import type { Comparison } from './compare.ts';
-import { Dictionary, type Level, type SegmentEntry } from './dictionary.ts';
+import { StagedTable, stageArrow, stageRows } from '../lake/table-writer.ts';
+import { attachTables, publishedItem, stagingRoot } from '../lake/tables.ts';
+import { assertUnpublished, physicalKeyOf, readPublication, runRoot } from '../lake/publication.ts';
+import { columnOf, numbersOf, stringsOf } from '../lake/arrow-columns.ts';
+import { Fingerprints } from '../lake/fingerprints.ts';
+import { publishedRecord, writeStageRecord } from '../lake/stage-records.ts';
+import { RENDERER_VERSION } from '../pdf/version.ts';
+import { Dictionary, LEVEL_ORDER, type Level, type SegmentEntry } from './dictionary.ts';
 import type { SchoolFacts } from './documents.ts';
 import { headDocuments } from './head-documents.ts';
-import { fairAccess, trend, type FairAccessResult, type PlaceCount, type PlaceRow } from './fair-access.ts';
-import { clusterProfiles, emptyLevels, schoolProfiles, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
-import { fairAccessDocumentFor } from './fair-access-document.ts';
+import { fairAccess, trend, type FairAccessRow, type PlaceCount, type PlaceRow } from './fair-access.ts';
+import { emptyLevels, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
+import { fairAccessDocumentFor, trendSection } from './fair-access-document.ts';
 import { segmentKey, type DisclosureMode, type ShownSchool } from './shown-counts.ts';
-import type { ProfileDocument } from '../../schemas/profile-document.ts';
+import { criticalValues, ProfileTable } from './profile-rows.ts';
 
 export interface AnalysisConfig {
   laName: string;
@@ -57,55 +79,48 @@ export const DEFAULT_ANALYSIS: AnalysisConfig = {
   underLevel: 'supergroup',
 };
 
-export interface AnalysisOptions {
-  lake: ObjectStore;
-  sql: SqlEngine;
-  runId: string;
-  /** Periods with pupils to profile; fair access runs where contacts exist too. */
-  periods: string[];
-  config?: Partial<AnalysisConfig>;
-  progress?: ProgressSink;
-}
-
 export interface AnalysisReport {
   periods: string[];
   schools: number;
   documents: number;
   fairAccessPeriods: string[];
   underRepresented: Record<string, string[]>;
+  /** Each stage of each period: `skipped` names the published run whose outputs stand (inputs unchanged), null when it ran. */
+  stages: { stage: 'profiles' | 'fair-access'; period: string; skipped: string | null }[];
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
 /** Profile documents written at the same time (S3 PUTs of a few KB each). */
-const DOCUMENT_WRITES = 16;
+const DOCUMENT_WRITES = 32;
 
 export const profileDocKey = (period: string, urn: string) => `published/profiles/${period}/${urn}.json`;
 export const fairAccessDocKey = (period: string) => `published/reports/${period}/fair-access.json`;
 
-function measures(r: Comparison): Record<string, Value> {
+/** Tables each stage writes for a period (its published items, with its document folder when it writes documents). */
+export const PROFILE_TABLES: TableDef[] = [T.schoolContext, T.schoolProfile, T.headProfile, T.clusterProfile, T.clusterVariation, T.similarSchools];
+export const FAIR_ACCESS_TABLES: TableDef[] = [T.fairAccess, T.fairAccessTests, T.fairAccessByWard, T.fairAccessBySchool, T.fairAccessTrend];
+export const profileItems = (period: string) => PROFILE_TABLES.map((t) => publishedItem(t, period));
+export const fairAccessItems = (period: string) => FAIR_ACCESS_TABLES.map((t) => publishedItem(t, period));
+
+/** What the outputs of each stage depend on besides the data (the stage fingerprints hash these). */
+export function analysisSettings(cfg: AnalysisConfig) {
   return {
-    n: r.O,
-    pct: r.pct,
-    base_n: r.B,
-    base_pct: r.basePct,
-    penetration: r.penetration,
-    index: r.index,
-    ci_low: r.ciLow,
-    ci_high: r.ciHigh,
-    ci_level: r.ciLevel,
-    z: r.z,
-    p: r.p,
-    p_adjusted: r.pAdjusted,
-    flag: r.flag,
-    reliable: r.reliable,
+    profiles: { laName: cfg.laName, baseKind: cfg.baseKind, threshold: cfg.threshold, roundingBase: cfg.roundingBase, disclosure: cfg.disclosure },
+    fairAccess: { laName: cfg.laName, fairAccessYears: cfg.fairAccessYears, underLevel: cfg.underLevel },
+    renderer: RENDERER_VERSION,
   };
 }
 
+/** Where a run keeps a period's fair-access result between the period's stage and the trend. */
+const fairAccessStagingKey = (runId: string, period: string) => `${stagingRoot(runId)}/fair-access/${period}.json`;
+/** Scratch of a large query (Athena UNLOADs it there). */
+const scratch = (runId: string, name: string, period: string) => `${stagingRoot(runId)}/results/${name}-${period}`;
+
 /** The head_profile rows of one document: the segment rows exactly as shown. */
 function headRows(doc: ProfileDocument, shown: ShownSchool): Record<string, Value>[] {
-  return (['supergroup', 'group', 'subgroup'] as const).flatMap((level) =>
+  return LEVEL_ORDER.flatMap((level) =>
     doc.segments[level].map((r) => ({
       urn: doc.school.urn,
       level,
@@ -156,27 +171,27 @@ export async function profileInputs(sql: SqlEngine): Promise<ProfileInputs> {
   return { dict, vintage, classification, imdEdition };
 }
 
-/** Exact per-school segment counts, schools and facts of a period (from the enriched pupils). */
-export async function schoolInputs(sql: SqlEngine, period: string): Promise<{ counts: SchoolCounts; schools: Map<string, School>; facts: Map<string, SchoolFacts> }> {
-  // Read column by column: at England scale this is millions of rows, too many to hold as objects.
-  const counts: SchoolCounts = new Map();
-  const segCounts = await sql.query(schoolSegmentCountsSql(period));
-  const [urnCol, levelCol, segCol, nCol] = ['urn', 'level', 'segment', 'n'].map((c) => segCounts.getChild(c)!);
-  for (let i = 0; i < segCounts.numRows; i++) {
-    const urn = String(urnCol!.get(i));
-    let levels = counts.get(urn);
-    if (!levels) counts.set(urn, (levels = emptyLevels()));
-    levels[levelCol!.get(i) as Level].set(String(segCol!.get(i)), num(nCol!.get(i)));
-  }
-  const schoolRows = await rowsOf(sql, q.schoolsSql(period));
-  const schools = new Map<string, School>(
-    schoolRows.map((r) => [String(r.urn), { urn: String(r.urn), name: r.name as string, phase: r.phase as string, cluster: (r.cluster as string | null) ?? null, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null }]),
+/** Rows of an Arrow table as objects (small results only: schools, facts). */
+function objectsOf(t: import('apache-arrow').Table): Record<string, unknown>[] {
+  return t.toArray().map((r) => r.toJSON() as Record<string, unknown>);
+}
+
+/** The period's schools: name, phase, cluster, location. */
+async function schoolsOf(sql: SqlEngine, period: string, scratchOf: (name: string) => string): Promise<Map<string, School>> {
+  return new Map<string, School>(
+    objectsOf(await sql.queryLarge(q.schoolsSql(period), scratchOf('schools'))).map((r) => [
+      String(r.urn),
+      { urn: String(r.urn), name: (r.name as string | null) ?? null, phase: (r.phase as string | null) ?? null, cluster: (r.cluster as string | null) ?? null, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null },
+    ]),
   );
+}
+
+/** The period's schools and per-school facts. */
+async function schoolsAndFacts(sql: SqlEngine, period: string, scratchOf: (name: string) => string): Promise<{ schools: Map<string, School>; facts: Map<string, SchoolFacts> }> {
+  const schools = await schoolsOf(sql, period, scratchOf);
   const facts = new Map<string, SchoolFacts>();
-  for (const r of await rowsOf(sql, q.schoolFactsSql(period))) {
-    const urn = String(r.urn);
-    if (!counts.has(urn)) counts.set(urn, emptyLevels());
-    facts.set(urn, {
+  for (const r of objectsOf(await sql.queryLarge(q.schoolFactsSql(period), scratchOf('facts')))) {
+    facts.set(String(r.urn), {
       pupils: num(r.pupils),
       classified: num(r.classified),
       fsm_n: num(r.fsm_n),
@@ -189,115 +204,227 @@ export async function schoolInputs(sql: SqlEngine, period: string): Promise<{ co
       imdUnknown: num(r.imd_unknown),
     });
   }
-  return { counts, schools, facts };
+  return { schools, facts };
 }
 
-export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
-  const cfg = { ...DEFAULT_ANALYSIS, ...opts.config };
-  const { sql, lake, runId } = opts;
-  const progress = opts.progress ?? noProgress;
-  await assertUnpublished(lake, runId);
-  // Documents are written while the next ones are computed, at most DOCUMENT_WRITES in flight.
+/** Exact per-school segment counts from the profile rows (counts of 0 left out), every school with pupils present. */
+function countsFrom(rows: ProfileTable, facts: Map<string, SchoolFacts>): SchoolCounts {
+  const counts: SchoolCounts = new Map();
+  for (const urn of [...facts.keys()].sort()) counts.set(urn, emptyLevels());
+  rows.forEachCount((urn, level, segment, n) => {
+    let levels = counts.get(urn);
+    if (!levels) counts.set(urn, (levels = emptyLevels()));
+    levels[level].set(segment, n);
+  });
+  return counts;
+}
+
+/** Exact per-school segment counts, schools and facts of a period (the disclosure attack test rebuilds documents from these). */
+export async function schoolInputs(sql: SqlEngine, period: string, opts: { baseKind?: BaseKind; runId?: string } = {}): Promise<{ counts: SchoolCounts; schools: Map<string, School>; facts: Map<string, SchoolFacts> }> {
+  const { dict } = await profileInputs(sql);
+  const scratchOf = (name: string) => scratch(opts.runId ?? 'inputs', name, period);
+  const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
+  const rows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'school', opts.baseKind ?? 'la', criticalValues(maxFamily(dict))), scratchOf('school-profile')));
+  return { counts: countsFrom(rows, facts), schools, facts };
+}
+
+const maxFamily = (dict: Dictionary) => Math.max(1, ...LEVEL_ORDER.map((l) => dict.codes[l].length));
+
+/** A pool of document writes: at most DOCUMENT_WRITES in flight while the next ones are computed. */
+function writePool(lake: ObjectStore) {
   const writes = new Set<Promise<void>>();
-  let writeError: unknown;
-  const write = async (key: string, body: string) => {
-    while (writes.size >= DOCUMENT_WRITES) await Promise.race(writes);
-    if (writeError) throw writeError;
-    const w: Promise<void> = lake.put(key, body).then(
-      () => void writes.delete(w),
-      (e: unknown) => {
-        writes.delete(w);
-        writeError ??= e;
-      },
-    );
-    writes.add(w);
+  let failed: unknown;
+  return {
+    async write(key: string, body: string): Promise<void> {
+      while (writes.size >= DOCUMENT_WRITES) await Promise.race(writes);
+      if (failed) throw failed;
+      const w: Promise<void> = lake.put(key, body).then(
+        () => void writes.delete(w),
+        (e: unknown) => {
+          writes.delete(w);
+          failed ??= e;
+        },
+      );
+      writes.add(w);
+    },
+    async flush(): Promise<void> {
+      await Promise.all(writes);
+      if (failed) throw failed;
+    },
   };
-  const flushWrites = async () => {
-    await Promise.all(writes);
-    if (writeError) throw writeError;
-  };
+}
+
+export interface StageOptions {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  runId: string;
+  period: string;
+  /** Every period of the run (fair access: the earlier ones feed this one's trend). */
+  periods: string[];
+  config?: Partial<AnalysisConfig>;
+  progress?: ProgressSink;
+  /** Write this period's documents (profiles, and the report in the trend stage): the published period. */
+  documents: boolean;
+  /** Skip a stage whose outputs are published from identical inputs (default true). */
+  incremental?: boolean;
+  /** The run's fingerprints (computed from the lake when not given). */
+  fingerprints?: Fingerprints;
+}
+
+/** A stage's result for a period; `skipped` names the published run whose outputs stand when it did not run. */
+export interface ProfilesReport {
+  period: string;
+  schools: number;
+  /** Profile documents written (0 when not the published period). */
+  documents: number;
+  /** Whether the stage ran for the published period (its documents are in the run). */
+  withDocuments: boolean;
+  skipped: string | null;
+}
+
+export interface FairAccessReport {
+  period: string;
+  /** Whether the period has contacts (fair access computed). */
+  clients: boolean;
+  under: string[];
+  /** Whether the report document is in the run (written by the trend stage). */
+  report: boolean;
+  withDocuments: boolean;
+  skipped: string | null;
+}
+
+const configOf = (opts: { config?: Partial<AnalysisConfig> }): AnalysisConfig => ({ ...DEFAULT_ANALYSIS, ...opts.config });
+const fingerprintsOf = async (opts: StageOptions, cfg: AnalysisConfig) => opts.fingerprints ?? (await Fingerprints.of(opts.lake, analysisSettings(cfg)));
+
+/** Profiles of one period (see the module comment). */
+export async function profilesStage(opts: StageOptions): Promise<ProfilesReport> {
+  const cfg = configOf(opts);
+  const { sql, lake, runId, period } = opts;
+  periodLiteral(period);
+  const progress = opts.progress ?? noProgress;
+  const step = (message: string) => progress({ stage: 'profiles', item: period, message });
+  const fingerprint = (await fingerprintsOf(opts, cfg)).profiles(period);
+  if (opts.incremental !== false) {
+    const before = await publishedRecord<ProfilesReport>(lake, 'profiles', period, fingerprint, profileItems(period), { accept: (r) => !opts.documents || r.result.withDocuments });
+    if (before) {
+      step(`unchanged since run ${before.runId}: skipped`);
+      return { ...before.result, documents: 0, skipped: before.runId };
+    }
+  }
+  await assertUnpublished(lake, runId);
+  const scratchOf = (name: string) => scratch(runId, name, period);
+  step('school profiles');
   const { dict, vintage, classification, imdEdition } = await profileInputs(sql);
   const edition = classification.edition;
-  const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
-  const report: AnalysisReport = { periods: opts.periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {} };
-  const faByPeriod: { period: string; result: FairAccessResult }[] = [];
+  const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
+  const critical = criticalValues(maxFamily(dict));
 
-  for (const period of opts.periods) {
-    const step = (message: string) => progress({ stage: 'profiles', item: period, message });
-    step('school profiles');
-    const { counts, schools, facts } = await schoolInputs(sql, period);
-    report.schools = Math.max(report.schools, counts.size);
+  // The analysts' exact tables: rows and row measures from the engine, p-values and exact intervals here.
+  const schoolRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile')));
+  await stageArrow(lake, runId, T.schoolProfile, period, schoolRows.parts(T.schoolProfile));
+  const counts = countsFrom(schoolRows, facts);
+  const clusterRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile')));
+  await stageArrow(lake, runId, T.clusterProfile, period, clusterRows.parts(T.clusterProfile));
 
-    // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
-    const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
-    const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict });
-    const clusters = clusterProfiles(counts, schools, dict);
-    const { variation, similar } = heads;
+  // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
+  const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
+  const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict });
+  const { variation, similar } = heads;
+  await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
+  await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm, classification: edition })));
+  await stageRows(
+    lake,
+    runId,
+    T.schoolContext,
+    period,
+    [...facts].map(([urn, f]) => {
+      const s = schools.get(urn);
+      return {
+        urn,
+        name: s?.name ?? null,
+        phase: s?.phase ?? null,
+        cluster: s?.cluster ?? null,
+        pupils: f.pupils,
+        classified: f.classified,
+        unclassified: f.pupils - f.classified,
+        fsm_n: f.fsm_n,
+        fsm_pct: f.pupils ? (100 * f.fsm_n) / f.pupils : null,
+        exact: f.exact,
+        terminated: f.terminated,
+        sector: f.sector,
+        unmatched: f.unmatched,
+        invalid: f.invalid,
+        sector_share: f.pupils ? f.sector / f.pupils : null,
+        ...Object.fromEntries(f.imd.map((n, i) => [`imd_decile_${i + 1}`, n])),
+        imd_unknown: f.imdUnknown,
+        vintage,
+        classification: edition,
+        imd_edition: imdEdition,
+      };
+    }),
+  );
 
-    await stageRows(lake, runId, T.clusterProfile, period, clusters.flatMap((c) => c.rows.map((r) => ({ cluster: c.cluster, level: c.level, segment: r.segment, segment_name: dict.name(c.level, r.segment), ...measures(r), classification: edition }))));
-    await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
-    await stageRows(lake, runId, T.similarSchools, period, similar.map((s) => ({ urn: s.urn, rank: s.rank, similar_urn: s.similarUrn, similarity: s.similarity, distance_km: s.distanceKm, classification: edition })));
-    await stageRows(
-      lake,
-      runId,
-      T.schoolContext,
-      period,
-      [...facts].map(([urn, f]) => {
-        const s = schools.get(urn);
-        return {
-          urn,
-          name: s?.name ?? null,
-          phase: s?.phase ?? null,
-          cluster: s?.cluster ?? null,
-          pupils: f.pupils,
-          classified: f.classified,
-          unclassified: f.pupils - f.classified,
-          fsm_n: f.fsm_n,
-          fsm_pct: f.pupils ? (100 * f.fsm_n) / f.pupils : null,
-          exact: f.exact,
-          terminated: f.terminated,
-          sector: f.sector,
-          unmatched: f.unmatched,
-          invalid: f.invalid,
-          sector_share: f.pupils ? f.sector / f.pupils : null,
-          ...Object.fromEntries(f.imd.map((n, i) => [`imd_decile_${i + 1}`, n])),
-          imd_unknown: f.imdUnknown,
-          vintage,
-          classification: edition,
-          imd_edition: imdEdition,
-        };
-      }),
-    );
-
-    step('profile documents');
-    // One school at a time: its exact profile rows go into the analysts' school_profile table, its
-    // document (shown counts) is written and its rows go into head_profile, and its comparisons
-    // are dropped before the next school's are computed.
-    const profileTable = new StagedTable(T.schoolProfile);
-    const headTable = new StagedTable(T.headProfile);
-    for (const levels of schoolProfiles(counts, schools, dict, cfg.baseKind)) {
-      const urn = levels[0]!.urn;
-      for (const p of levels) {
-        for (const r of p.rows) profileTable.add({ urn, level: p.level, segment: r.segment, segment_name: dict.name(p.level, r.segment), ...measures(r), base: p.base, classification: edition });
-      }
-      const doc = heads.document(urn);
-      for (const r of headRows(doc, heads.shown.get(urn)!)) headTable.add({ ...r, classification: edition });
-      await write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
-      report.documents++;
+  step(opts.documents ? 'profile documents' : 'what heads see (head_profile)');
+  // One school at a time: its document (shown counts) is built, its rows go into head_profile, and
+  // for the published period it is written (many writes in flight) before the next is built.
+  const headTable = new StagedTable(T.headProfile);
+  const pool = writePool(lake);
+  let documents = 0;
+  for (const urn of [...counts.keys()].sort()) {
+    const doc = heads.document(urn);
+    for (const r of headRows(doc, heads.shown.get(urn)!)) headTable.add({ ...r, classification: edition });
+    if (opts.documents) {
+      await pool.write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
+      documents++;
     }
-    await flushWrites();
-    await profileTable.stage(lake, runId, period);
-    await headTable.stage(lake, runId, period);
+  }
+  await pool.flush();
+  await headTable.stage(lake, runId, period);
 
-    // Fair access: only where the period has contacts.
-    const clientRows: PlaceCount[] = (await rowsOf(sql, q.clientCountsSql(period))).map((r) => ({ subgroup: (r.subgroup as string) ?? null, ward: (r.ward as string) ?? null, urn: (r.child_urn as string) ?? null, n: num(r.n) }));
-    if (clientRows.length === 0) continue;
+  const report: ProfilesReport = { period, schools: counts.size, documents, withDocuments: opts.documents, skipped: null };
+  const items = [...profileItems(period), ...(opts.documents ? [`published/profiles/${period}`] : [])];
+  await writeStageRecord(lake, { stage: 'profiles', period, runId, fingerprint, items, result: report });
+  return report;
+}
+
+interface StagedFairAccess {
+  /** The report without its trend (null: the period has no contacts). */
+  document: FairAccessDocument | null;
+  rows: Pick<FairAccessRow, 'level' | 'segment' | 'O' | 'expected' | 'index' | 'pct'>[];
+  under: string[];
+}
+
+/** Fair access of one period (see the module comment); the trend stage completes it. */
+export async function fairAccessStage(opts: StageOptions): Promise<FairAccessReport> {
+  const cfg = configOf(opts);
+  const { sql, lake, runId, period } = opts;
+  periodLiteral(period);
+  const progress = opts.progress ?? noProgress;
+  const step = (message: string) => progress({ stage: 'profiles', item: period, message });
+  const fingerprint = (await fingerprintsOf(opts, cfg)).fairAccess(period, opts.periods);
+  if (opts.incremental !== false) {
+    const before = await publishedRecord<FairAccessReport>(lake, 'fair-access', period, fingerprint, fairAccessItems(period), { accept: (r) => !opts.documents || r.result.withDocuments });
+    if (before) {
+      step(`fair access unchanged since run ${before.runId}: skipped`);
+      return { ...before.result, report: false, skipped: before.runId };
+    }
+  }
+  await assertUnpublished(lake, runId);
+  const scratchOf = (name: string) => scratch(runId, name, period);
+  const { dict, classification } = await profileInputs(sql);
+  const edition = classification.edition;
+  const clientRows: PlaceCount[] = objectsOf(await sql.queryLarge(q.clientCountsSql(period), scratchOf('clients'))).map((r) => ({ subgroup: (r.subgroup as string) ?? null, ward: (r.ward as string) ?? null, urn: (r.child_urn as string) ?? null, n: num(r.n) }));
+  const staged: StagedFairAccess = { document: null, rows: [], under: [] };
+  const empty = async (t: TableDef) => stageRows(lake, runId, t, period, []);
+  if (clientRows.length === 0) {
+    // No contacts this period: the tables are published empty (no stale rows stay visible).
+    for (const t of FAIR_ACCESS_TABLES.filter((t) => t !== T.fairAccessTrend)) await empty(t);
+  } else {
     step('fair access');
-    const baseRows: PlaceCount[] = (await rowsOf(sql, q.baseCountsSql(period, cfg.fairAccessYears))).map((r) => ({ subgroup: r.subgroup as string, ward: (r.ward as string) ?? null, urn: r.urn as string, n: num(r.n) }));
+    const baseRows: PlaceCount[] = objectsOf(await sql.queryLarge(q.baseCountsSql(period, cfg.fairAccessYears), scratchOf('base'))).map((r) => ({ subgroup: r.subgroup as string, ward: (r.ward as string) ?? null, urn: r.urn as string, n: num(r.n) }));
     const fa = fairAccess(clientRows, baseRows, dict, cfg.underLevel);
-    faByPeriod.push({ period, result: fa });
-    report.fairAccessPeriods.push(period);
-    report.underRepresented[period] = fa.under;
+    const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
+    const schools = await schoolsOf(sql, period, scratchOf);
     await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, expected: r.expected, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, ci_level: r.ciLevel, z: r.z, p: r.p, p_adjusted: r.pAdjusted, flag: r.flag, classification: edition })));
     await stageRows(lake, runId, T.fairAccessTests, period, fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, merged_cells: t.mergedCells, clients: t.clients })));
     const place = (r: PlaceRow, i: number) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, ratio: r.ratio, p_lower: r.pLower, p: r.p, p_adjusted: r.pAdjusted, lower_95: r.lower95, upper_95: r.upper95, lower_adjusted: r.lowerAdjusted, upper_adjusted: r.upperAdjusted, flag: r.flag, rank: i + 1 });
@@ -306,8 +433,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     const contactsTotal = num((await rowsOf(sql, q.contactTotalSql(period)))[0]?.contacts ?? 0);
     const fam = (await rowsOf(sql, q.familyCountsSql(period)))[0] ?? {};
     const families = { byPostcodeAndChild: num(fam.by_postcode_and_child ?? 0), byPostcode: num(fam.by_postcode ?? 0), sharedPostcodes: num(fam.shared_postcodes ?? 0) };
-    const trendRows = trend(faByPeriod.map((f) => ({ period: f.period, rows: f.result.rows })));
-    const doc: FairAccessDocument = fairAccessDocumentFor({
+    staged.document = fairAccessDocumentFor({
       period,
       laName: cfg.laName,
       classification,
@@ -315,24 +441,139 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
       contacts: contactsTotal,
       families,
       result: fa,
-      trend: trendRows,
+      trend: [],
       dict,
       wardNames,
       schoolNames: new Map([...schools].map(([u, s]) => [u, s.name ?? u])),
     });
-    await lake.put(`${runRoot(runId)}/${fairAccessDocKey(period)}`, JSON.stringify(doc, null, 2));
+    staged.rows = fa.rows.map((r) => ({ level: r.level, segment: r.segment, O: r.O, expected: r.expected, index: r.index, pct: r.pct }));
+    staged.under = fa.under;
   }
+  await lake.put(fairAccessStagingKey(runId, period), JSON.stringify(staged));
+  return { period, clients: staged.document !== null, under: staged.under, report: false, withDocuments: opts.documents, skipped: null };
+}
 
-  // Trend: every period that has a fair-access table, compared with the previous one.
-  const trendRows = trend(faByPeriod.map((f) => ({ period: f.period, rows: f.result.rows })));
-  for (const period of report.fairAccessPeriods) {
+async function readStaged(lake: ObjectStore, runId: string, period: string): Promise<StagedFairAccess | null> {
+  try {
+    return JSON.parse(Buffer.from(await lake.get(fairAccessStagingKey(runId, period))).toString('utf8')) as StagedFairAccess;
+  } catch (e) {
+    if (e instanceof NotFoundError) return null;
+    throw e;
+  }
+}
+
+/** A published fair_access partition's rows as the trend needs them (through the pointer). */
+async function publishedFairAccessRows(lake: ObjectStore, period: string): Promise<StagedFairAccess['rows']> {
+  const pub = await readPublication(lake);
+  const item = publishedItem(T.fairAccess, period);
+  if (!pub?.items[item]) return [];
+  const t = await readParquetObjects(lake, physicalKeyOf(pub, item));
+  if (t.numRows === 0) return [];
+  const levels = stringsOf(columnOf(t, 'level'));
+  const segs = stringsOf(columnOf(t, 'segment'));
+  const O = numbersOf(columnOf(t, 'clients'));
+  const expected = numbersOf(columnOf(t, 'expected'));
+  const index = numbersOf(columnOf(t, 'index'));
+  const pct = numbersOf(columnOf(t, 'client_pct'));
+  const v = (c: { values: Float64Array; valid: Uint8Array }, i: number) => (c.valid[i] ? c.values[i]! : null);
+  return levels.map((level, i) => ({ level: level as Level, segment: segs[i]!, O: O.values[i]!, expected: v(expected, i), index: v(index, i), pct: v(pct, i) }));
+}
+
+export interface TrendOptions {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  runId: string;
+  /** Every profiled period of the run. */
+  periods: string[];
+  /** The period whose report document is published (null: none, e.g. --no-pdfs). */
+  documentPeriod: string | null;
+  config?: Partial<AnalysisConfig>;
+  fingerprints?: Fingerprints;
+  progress?: ProgressSink;
+}
+
+/**
+ * The trend across periods, for the periods whose fair access this run recomputed (those with a
+ * staged result): their fair_access_trend partitions and, for the published period, the report
+ * with its trend section. Then each recomputed period's stage record (its tables are complete).
+ * Returns those periods and whether the report document is in the run.
+ */
+export async function trendStage(opts: TrendOptions): Promise<{ periods: string[]; report: boolean }> {
+  const cfg = configOf(opts);
+  const { lake, runId } = opts;
+  const periods = [...new Set(opts.periods)].sort();
+  const staged = new Map<string, StagedFairAccess>();
+  for (const p of periods) {
+    const s = await readStaged(lake, runId, p);
+    if (s) staged.set(p, s);
+  }
+  if (staged.size === 0) return { periods: [], report: false };
+  (opts.progress ?? noProgress)({ stage: 'profiles', item: [...staged.keys()].join(', '), message: 'fair-access trend' });
+  const { dict, classification } = await profileInputs(opts.sql);
+  const byPeriod: { period: string; rows: FairAccessRow[] }[] = [];
+  for (const p of periods) {
+    const rows = staged.has(p) ? staged.get(p)!.rows : await publishedFairAccessRows(lake, p);
+    if (rows.length) byPeriod.push({ period: p, rows: rows as FairAccessRow[] });
+  }
+  const trendRows = trend(byPeriod);
+  const fingerprints = opts.fingerprints ?? (await Fingerprints.of(lake, analysisSettings(cfg)));
+  let report = false;
+  for (const [period, s] of staged) {
     await stageRows(
       lake,
       runId,
       T.fairAccessTrend,
       period,
-      trendRows.filter((t) => t.period === period).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, p: t.p, p_adjusted: t.pAdjusted, flag: t.flag, classification: edition })),
+      trendRows.filter((t) => t.period === period && s.document !== null).map((t) => ({ level: t.level, segment: t.segment, segment_name: dict.name(t.level, t.segment), previous_period: t.previousPeriod, index: t.index, previous_index: t.previousIndex, change: t.change, client_pct: t.clientPct, previous_client_pct: t.previousClientPct, p: t.p, p_adjusted: t.pAdjusted, flag: t.flag, classification: classification.edition })),
     );
+    const withDocuments = period === opts.documentPeriod;
+    const written = withDocuments && s.document !== null;
+    if (written) {
+      await lake.put(`${runRoot(runId)}/${fairAccessDocKey(period)}`, JSON.stringify({ ...s.document, trend: trendSection(trendRows, period, dict) }, null, 2));
+      report = true;
+    }
+    const result: FairAccessReport = { period, clients: s.document !== null, under: s.under, report: written, withDocuments, skipped: null };
+    const items = [...fairAccessItems(period), ...(written ? [`published/reports/${period}`] : [])];
+    await writeStageRecord(lake, { stage: 'fair-access', period, runId, fingerprint: fingerprints.fairAccess(period, periods), items, result });
+    await lake.deletePrefix(fairAccessStagingKey(runId, period));
   }
+  return { periods: [...staged.keys()], report };
+}
+
+export interface AnalysisOptions {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  runId: string;
+  /** Periods with pupils to profile; fair access runs where contacts exist too. */
+  periods: string[];
+  config?: Partial<AnalysisConfig>;
+  progress?: ProgressSink;
+  /** The period whose documents are written (default: the latest; null: none). */
+  documentPeriod?: string | null;
+  /** Skip stages whose outputs are published from identical inputs (default false here: every stage runs). */
+  incremental?: boolean;
+}
+
+/** Every stage of the analysis for a run's periods, one after another (tests and tools; run.ts drives the stages itself). */
+export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
+  const periods = [...new Set(opts.periods)].sort();
+  const documentPeriod = opts.documentPeriod === undefined ? (periods.at(-1) ?? null) : opts.documentPeriod;
+  const cfg = configOf(opts);
+  const fingerprints = await Fingerprints.of(opts.lake, analysisSettings(cfg));
+  const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints };
+  const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {}, stages: [] };
+  for (const period of periods) {
+    const p = await profilesStage({ ...base, period, documents: period === documentPeriod });
+    report.schools = Math.max(report.schools, p.schools);
+    report.documents += p.documents;
+    report.stages.push({ stage: 'profiles', period, skipped: p.skipped });
+    const f = await fairAccessStage({ ...base, period, documents: period === documentPeriod });
+    report.stages.push({ stage: 'fair-access', period, skipped: f.skipped });
+    if (f.clients) {
+      report.fairAccessPeriods.push(period);
+      report.underRepresented[period] = f.under;
+    }
+  }
+  await trendStage({ ...base, documentPeriod });
   return report;
 }

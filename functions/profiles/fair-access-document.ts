@@ -108,17 +108,22 @@ export function fairAccessDocumentFor(i: FairAccessDocumentInput): FairAccessDoc
     },
     wards: fa.byWard.rows.map(place(i.wardNames)),
     schools: fa.bySchool.rows.map(place(i.schoolNames)),
-    trend: i.trend
-      .filter((t) => t.period === i.period)
-      .map((t) => ({
-        level: t.level,
-        code: t.segment,
-        name: dict.name(t.level, t.segment),
-        byYear: i.trend.filter((u) => u.level === t.level && u.segment === t.segment && u.period <= i.period).map((u) => ({ period: u.period, index: u.index })),
-        change: t.change,
-        p: t.p,
-        pAdjusted: t.pAdjusted,
-        flag: t.flag,
-      })),
+    trend: trendSection(i.trend, i.period, dict),
   };
+}
+
+/** The report's trend section for `period`: each segment's index by year up to it, and the test of the change. */
+export function trendSection(trend: TrendRow[], period: string, dict: Dictionary): FairAccessDocument['trend'] {
+  return trend
+    .filter((t) => t.period === period)
+    .map((t) => ({
+      level: t.level,
+      code: t.segment,
+      name: dict.name(t.level, t.segment),
+      byYear: trend.filter((u) => u.level === t.level && u.segment === t.segment && u.period <= period).map((u) => ({ period: u.period, index: u.index })),
+      change: t.change,
+      p: t.p,
+      pAdjusted: t.pAdjusted,
+      flag: t.flag,
+    }));
 }

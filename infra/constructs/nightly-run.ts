@@ -7,8 +7,9 @@
  *        -> [periods given?] -> ListPupilPeriods -> ListContactPeriods
  *        -> ClearStaging <-> DeleteStaged (1,000 keys per DeleteObjects, until staging/<runId>/ is empty)
  *        -> ForEachPeriod (Map over periods): Classify
- *        -> ProfilesAndFairAccess (every period with pupils at once: the trend needs every year)
- *        -> Pdfs (Map over batches of schools, fanned out): RenderPdfs
+ *        -> ProfilesEachPeriod (Map over the periods with pupils): Profiles
+ *        -> FairAccessTrend (the trend across periods; writes the PDF work list to S3)
+ *        -> Pdfs (Distributed Map over the work list, read from S3): RenderPdfs
  *        -> FinishPdfs (merge the batches' render manifests)
  *        -> Publish (flip the publication pointer; Glue partitions follow) -> Cleanup -> ReleaseLock
  *        -> Succeeded
@@ -26,16 +27,15 @@
  * task's pointer flip (functions/lake/publication.ts), so a night that fails anywhere leaves what
  * readers see exactly as it was; Publish retried or redriven changes nothing.
  *
- * The PDF fan-out: ProfilesAndFairAccess returns, per period whose documents are published (the
- * latest, as in the local pipeline), the URNs of the staged school documents (a few KB for one
- * LA's hundreds of schools: inline in the state, no S3 item list or Distributed Map needed) and
- * the periods with a fair-access report. The Pdfs Map iterates over
- * batches of `schoolsPerBatch` schools (50: a Lambda per school would spend more on invocations
- * and cold starts than on the 20-50 ms render of each PDF) plus one item per report, at most
- * `renderConcurrency` at a time; each batch writes its own render-manifest part, and FinishPdfs
+ * The PDF fan-out: FairAccessTrend writes the work list, batches of `schoolsPerBatch` schools of the
+ * latest period (50: a Lambda per school would spend more on invocations and cold starts than on
+ * the 20-50 ms render of each PDF) then one item per fair-access report, to
+ * staging/<runId>/pdf-items.json, and the Pdfs Distributed Map reads it from S3 (ItemReader), at
+ * most `renderConcurrency` batches at a time: England's 21,500 schools never pass through the
+ * state (256 KiB). Each batch writes its own render-manifest part, and FinishPdfs
  * merges them before Publish moves the folders into place.
  */
-import { Duration, TimeZone } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -49,7 +49,7 @@ import { Construct } from 'constructs';
 import { tablePrefix } from '../../schemas/columns.ts';
 import { contacts, pupils } from '../../schemas/curated.ts';
 import type { Alerts } from './alerts.ts';
-import { acknowledge, acknowledgeWildcardResources } from './nag.ts';
+import { acknowledge, acknowledgeWildcardResources, flattenCfn } from './nag.ts';
 import { LAKE_PREFIXES, grantKeyThroughS3, type Storage } from './storage.ts';
 
 /** Errors of the Lambda service itself (not of the function code): always worth retrying. */
@@ -75,23 +75,6 @@ export const LAKE_BUSY_ERROR = 'LakeBusyError';
 
 /** Where run ids are claimed (one object per run id, written only if absent). */
 export const CLAIMS_PREFIX = 'claims/';
-
-/**
- * The Pdfs Map's items (JSONata): for each period, the schools in batches of `size`
- * ({period, urns, report: false}), then one item per fair-access report ({period, urns: [], report: true}).
- */
-export function renderItemsExpression(size: number): string {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`schoolsPerBatch must be a whole number of at least 1 (got ${size})`);
-  return [
-    '{% (',
-    `$size := ${size};`,
-    '$in := $states.input;',
-    '$batches := [$in.periods.($p := $; $urns := $lookup($in.schools, $p);',
-    "  [0..($ceil($count($urns) / $size) - 1)].($i := $; {'period': $p, 'urns': [$urns[[($i * $size)..($i * $size + $size - 1)]]], 'report': false}))];",
-    "$append($batches, [$in.reports.{'period': $, 'urns': [], 'report': true}])",
-    ') %}',
-  ].join(' ');
-}
 
 export interface NightlyRunProps {
   readonly storage: Storage;
@@ -311,18 +294,40 @@ export class NightlyRun extends Construct {
     forEachPeriod.itemProcessor(classify);
     failAfterClaim(forEachPeriod);
 
-    // --- profiles and fair access: every period with pupils in one call --------------------------
-    const profiles = invoke(
-      'ProfilesAndFairAccess',
+    // --- profiles and fair access: a Map over the periods with pupils, then the trend ------------
+    const profilesTask = invoke(
+      'Profiles',
       props.profiles,
-      { runId: '{% $runId %}', periods: '{% $profiled %}' },
-      '{% $states.result.Payload %}',
-      'Profiles and fair access for every period with pupils at once (the trend compares each year with the one before); returns the staged schools per period',
-      { profileDocuments: '{% $states.result.Payload.documents %}', fairAccessPeriods: '{% [$states.result.Payload.reports] %}' },
+      { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', periods: '{% $states.input.periods %}' },
+      "{% {'period': $states.result.Payload.period, 'schools': $states.result.Payload.schools} %}",
+      'Profiles and fair access of one period on Athena (documents for the latest period only); large results read back as UNLOADed Parquet',
     );
+    const profiles = sfn.Map.jsonata(this, 'ProfilesEachPeriod', {
+      comment: 'One invocation per period: no 15-minute limit spans every year of an England-scale run',
+      items: sfn.ProvideItems.jsonata('{% $profiled %}'),
+      itemSelector: { runId: '{% $runId %}', period: '{% $states.context.Map.Item.Value %}', periods: '{% $profiled %}' },
+      maxConcurrency: props.periodConcurrency ?? 2,
+      outputs: '{% {} %}',
+    });
+    profiles.itemProcessor(profilesTask);
     failAfterClaim(profiles);
+    const batchSize = props.schoolsPerBatch ?? 50;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`schoolsPerBatch must be a whole number of at least 1 (got ${batchSize})`);
+    const trend = invoke(
+      'FairAccessTrend',
+      props.profiles,
+      { runId: '{% $runId %}', periods: '{% $profiled %}', trend: true, batchSize },
+      '{% {} %}',
+      'The fair-access trend across periods and the report; writes the PDF work list (batches of schools, then the reports) to staging/<runId>/pdf-items.json',
+      {
+        profileDocuments: '{% $states.result.Payload.documents %}',
+        fairAccessPeriods: '{% [$states.result.Payload.reports] %}',
+        pdfItemsKey: '{% $states.result.Payload.itemsKey %}',
+      },
+    );
+    failAfterClaim(trend);
 
-    // --- PDFs: a Map over batches of schools (and the reports), then merge the manifests ----------
+    // --- PDFs: a Distributed Map over the work list in S3, then merge the manifests ----------------
     const renderBatch = invoke(
       'RenderPdfs',
       props.renderPdfs,
@@ -333,11 +338,12 @@ export class NightlyRun extends Construct {
         report: '{% $states.input.report %}',
       },
       "{% {'rendered': $states.result.Payload.rendered, 'skipped': $states.result.Payload.skipped} %}",
-      "Render one batch of schools' profile PDFs, or a period's fair-access report, in staging/<runId>/",
+      "Render one batch of schools' profile PDFs, or a period's fair-access report, in runs/<runId>/",
     );
-    const pdfs = sfn.Map.jsonata(this, 'Pdfs', {
-      comment: `Fan out over batches of ${props.schoolsPerBatch ?? 50} schools per period, plus each fair-access report`,
-      items: sfn.ProvideItems.jsonata(renderItemsExpression(props.schoolsPerBatch ?? 50)),
+    const pdfs = sfn.DistributedMap.jsonata(this, 'Pdfs', {
+      comment: `Fan out over the work list the trend step wrote (batches of ${batchSize} schools, then each fair-access report), read from S3: the state never carries the URNs`,
+      // bucketNamePath, not bucket: CDK would grant s3:GetObject on the whole bucket; the grant below is staging/ only.
+      itemReader: new sfn.S3JsonItemReader({ bucketNamePath: bucket.bucketName, key: '{% $pdfItemsKey %}' }),
       itemSelector: {
         runId: '{% $runId %}',
         period: '{% $states.context.Map.Item.Value.period %}',
@@ -345,6 +351,7 @@ export class NightlyRun extends Construct {
         report: '{% $states.context.Map.Item.Value.report %}',
       },
       maxConcurrency: props.renderConcurrency ?? 10,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
       assign: { pdfsRendered: '{% $sum([$states.result.rendered]) %}', pdfsUnchanged: '{% $sum([$states.result.skipped]) %}' },
       outputs: '{% {} %}',
     });
@@ -393,7 +400,7 @@ export class NightlyRun extends Construct {
     clearStaging.next(
       stagingLeft
         .when(sfn.Condition.jsonata('{% $count($states.input.keys) > 0 %}'), deleteStaged.next(clearStaging))
-        .otherwise(forEachPeriod.next(profiles).next(pdfs).next(finishPdfs).next(publish).next(cleanup).next(releaseLock).next(succeeded)),
+        .otherwise(forEachPeriod.next(profiles).next(trend).next(pdfs).next(finishPdfs).next(publish).next(cleanup).next(releaseLock).next(succeeded)),
     );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -421,11 +428,16 @@ export class NightlyRun extends Construct {
       }),
     );
     const stagingObjects = bucket.arnForObjects(`${LAKE_PREFIXES.staging}*`);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [stagingObjects] }));
+    // DeleteObject: leftovers of an earlier attempt; GetObject: the PDF work list the Pdfs map reads.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject', 's3:GetObject'], resources: [stagingObjects] }));
     const claimObjects = bucket.arnForObjects(`${CLAIMS_PREFIX}*`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [claimObjects] }));
-    // The claim is written with the bucket's key, through S3 and for this bucket only.
-    if (bucket.encryptionKey) grantKeyThroughS3(role, bucket.encryptionKey, ['kms:GenerateDataKey'], bucket, [CLAIMS_PREFIX]);
+    // The claim is written with the bucket's key, and the PDF work list read with it, through S3
+    // and for this bucket's prefixes only.
+    if (bucket.encryptionKey) {
+      grantKeyThroughS3(role, bucket.encryptionKey, ['kms:GenerateDataKey'], bucket, [CLAIMS_PREFIX]);
+      grantKeyThroughS3(role, bucket.encryptionKey, ['kms:Decrypt'], bucket, [LAKE_PREFIXES.staging]);
+    }
     acknowledgeWildcardResources(
       this.stateMachine,
       [claimObjects],
@@ -434,8 +446,22 @@ export class NightlyRun extends Construct {
     acknowledgeWildcardResources(
       this.stateMachine,
       [stagingObjects],
-      'Deletes the leftovers of an earlier attempt of the same run under staging/<runId>/ (keys known only at run time); s3:DeleteObject on the staging/ prefix of the lake bucket only.',
+      'Deletes the leftovers of an earlier attempt of the same run under staging/<runId>/ and reads the run’s PDF work list there (keys known only at run time); s3:DeleteObject and s3:GetObject on the staging/ prefix of the lake bucket only.',
     );
+    // The Pdfs Distributed Map runs its batches as child executions of this state machine: CDK's
+    // DistributedMapPolicy grants Start/Describe/Stop/Redrive on this state machine's executions only.
+    const mapPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy') as iam.Policy | undefined;
+    if (mapPolicy) {
+      const doc = Stack.of(this).resolve(mapPolicy.document.toJSON()) as { Statement: { Resource: unknown }[] };
+      const wildcards = doc.Statement.flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource])).map(flattenCfn).filter((r) => r.includes('*'));
+      for (const r of new Set(wildcards)) {
+        acknowledge(
+          mapPolicy,
+          `AwsSolutions-IAM5[Resource::${r}]`,
+          'The Pdfs Distributed Map starts, describes, stops and redrives its child executions, whose names Step Functions chooses at run time; only executions of this state machine.',
+        );
+      }
+    }
     const invoked = [...new Set([props.classify, props.profiles, props.renderPdfs, props.publish])];
     acknowledgeWildcardResources(
       this.stateMachine,

@@ -131,3 +131,169 @@ FROM families`;
 export function contactTotalSql(period: string): string {
   return `SELECT count(*) AS contacts FROM enriched_contacts WHERE period = ${periodLiteral(period)}`;
 }
+
+/** One family size's interval constants: m segments tested together, a = 0.05/m, z = Φ⁻¹(1 − a/2). */
+export interface CriticalValue {
+  m: number;
+  /** 1 − a, the level the interval is drawn at. */
+  level: number;
+  /** Φ⁻¹(1 − a/2). */
+  z: number;
+}
+
+/** A DOUBLE literal on both engines (a plain 1.96 is DECIMAL in Trino): 17 significant digits round-trip exactly. */
+export function doubleLiteral(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`not a finite number: ${x}`);
+  return x.toExponential(16).replace('e', 'E');
+}
+
+/** The school whose profile a target is: each school, or each cluster (against the LA). */
+export type ProfileUnit = 'school' | 'cluster';
+
+/**
+ * Every profile row of a period, set-based: per target (each school against its base, or each
+ * cluster against the LA) and per segment of every level of the dictionary (absent segments as 0),
+ * the counts O, n, B, N and the family size m, and what follows from them row by row:
+ * pct, base_pct, penetration, index, expected, z, ci_level, reliable and, for rows that take the
+ * score test (expected ≥ 10 and z defined), the Wilson interval of the index at level 1 − 0.05/m
+ * (z from `critical`, computed once per family size by the caller: neither engine has a normal
+ * quantile that both share). What no shared SQL can do (DuckDB has no normal CDF, Trino no
+ * log-gamma; rows with expected < 10 need the exact test and beta quantiles) is left to the caller:
+ * p for every row, the Clopper–Pearson interval of exact rows, p_adjusted and the flag
+ * (functions/profiles/profile-rows.ts). Each expression is written in the same order of
+ * operations as functions/domain/stats/index-measures.ts, so both give the same doubles.
+ *
+ * The result is a dense grid, targets × segments, in no particular order: each row carries
+ * unit_rank (1..U, targets by name) and dict_rank (1..D, segments by level then code), so the
+ * caller places it at (unit_rank − 1)·D + dict_rank − 1 without sorting two million rows of text.
+ * Labels come once each: the target's name and base on its dict_rank = 1 row, the segment's level,
+ * code and name on its unit_rank = 1 row, and NULL elsewhere.
+ *
+ * `baseKind` (schools only): la, cluster (a school without one is compared with the LA) or phase.
+ * A target's own classified pupils are n; segment codes absent from the dictionary count in n and
+ * N, as they do in compare().
+ */
+export function profileRowsSql(period: string, unit: ProfileUnit, baseKind: 'la' | 'cluster' | 'phase', critical: readonly CriticalValue[]): string {
+  const p = periodLiteral(period);
+  if (!['la', 'cluster', 'phase'].includes(baseKind)) throw new Error(`invalid base ${JSON.stringify(baseKind)}`);
+  const ms = critical.map((c) => c.m);
+  if (critical.length === 0 || ms.some((m, i) => m !== i + 1)) throw new Error('critical values must run over family sizes 1, 2, 3, ...');
+  const zc = critical.map((c) => `(${c.m}, ${doubleLiteral(c.level)}, ${doubleLiteral(c.z)})`).join(',\n    ');
+  const schoolBase =
+    baseKind === 'la'
+      ? `'la'`
+      : baseKind === 'cluster'
+        ? `CASE WHEN s.cluster IS NOT NULL AND s.cluster <> '' THEN 'cluster:' || s.cluster ELSE 'la' END`
+        : `'phase:' || COALESCE(s.phase, 'unknown')`;
+  // Targets and the base each school's pupils count towards.
+  const members =
+    unit === 'school'
+      ? `SELECT ps.urn, ps.urn AS unit, ${schoolBase} AS base FROM pupil_schools ps LEFT JOIN period_schools s ON s.urn = ps.urn`
+      : `SELECT ps.urn, s.cluster AS unit, 'la' AS base FROM pupil_schools ps JOIN period_schools s ON s.urn = ps.urn WHERE s.cluster IS NOT NULL AND s.cluster <> ''`;
+  const baseOf = unit === 'school' ? `SELECT urn, base FROM members` : `SELECT urn, 'la' AS base FROM pupil_schools`;
+  const level = (name: string, col: string) =>
+    `SELECT urn, '${name}' AS level, ${col} AS segment, count(*) AS n FROM enriched_pupils WHERE period = ${p} AND ${col} IS NOT NULL GROUP BY urn, ${col}`;
+  const named = (level: string, code: string, name: string) =>
+    `SELECT '${level}' AS level, ${code} AS segment, ${name} AS segment_name FROM (
+    SELECT ${code}, ${name}, row_number() OVER (PARTITION BY ${code} ORDER BY subgroup_code, ${name}) AS rk FROM segments) first_named WHERE rk = 1`;
+  return `WITH counts AS (
+  ${level('supergroup', 'supergroup')}
+  UNION ALL
+  ${level('group', 'group_code')}
+  UNION ALL
+  ${level('subgroup', 'subgroup')}
+),
+pupil_schools AS (SELECT DISTINCT urn FROM enriched_pupils WHERE period = ${p}),
+period_schools AS (
+  SELECT urn, phase, cluster FROM schools
+  WHERE period = COALESCE((SELECT max(period) FROM schools WHERE period <= ${p}), (SELECT min(period) FROM schools))
+),
+members AS (${members}),
+named AS (
+  ${named('supergroup', 'supergroup_code', 'supergroup_name')}
+  UNION ALL
+  ${named('group', 'group_code', 'group_name')}
+  UNION ALL
+  ${named('subgroup', 'subgroup_code', 'subgroup_name')}
+),
+dict AS (
+  SELECT level, segment, segment_name,
+         row_number() OVER (ORDER BY CASE level WHEN 'supergroup' THEN 1 WHEN 'group' THEN 2 ELSE 3 END, segment) AS dict_rank
+  FROM named
+),
+units AS (SELECT unit, base, row_number() OVER (ORDER BY unit) AS unit_rank FROM (SELECT DISTINCT unit, base FROM members) distinct_units),
+unit_counts AS (
+  SELECT m.unit, c.level, c.segment, sum(c.n) AS o FROM counts c JOIN members m ON m.urn = c.urn GROUP BY m.unit, c.level, c.segment
+),
+unit_totals AS (SELECT unit, level, sum(o) AS n FROM unit_counts GROUP BY unit, level),
+base_counts AS (
+  SELECT b.base, c.level, c.segment, sum(c.n) AS b FROM counts c JOIN (${baseOf}) b ON b.urn = c.urn GROUP BY b.base, c.level, c.segment
+),
+base_totals AS (SELECT base, level, sum(b) AS nb FROM base_counts GROUP BY base, level),
+families AS (
+  SELECT bc.base, bc.level, count(*) AS m FROM base_counts bc JOIN dict d ON d.level = bc.level AND d.segment = bc.segment WHERE bc.b > 0 GROUP BY bc.base, bc.level
+),
+zc AS (SELECT * FROM (VALUES
+    ${zc}) AS t(m, level, z)),
+grid AS (
+  SELECT u.unit, u.unit_rank, u.base, d.level, d.segment, d.segment_name, d.dict_rank,
+         CAST(COALESCE(uc.o, 0) AS BIGINT) AS o,
+         CAST(COALESCE(ut.n, 0) AS BIGINT) AS n,
+         CAST(COALESCE(bc.b, 0) AS BIGINT) AS b,
+         CAST(COALESCE(bt.nb, 0) AS BIGINT) AS nb,
+         CAST(COALESCE(f.m, 0) AS BIGINT) AS m
+  FROM units u
+  CROSS JOIN dict d
+  LEFT JOIN unit_counts uc ON uc.unit = u.unit AND uc.level = d.level AND uc.segment = d.segment
+  LEFT JOIN unit_totals ut ON ut.unit = u.unit AND ut.level = d.level
+  LEFT JOIN base_counts bc ON bc.base = u.base AND bc.level = d.level AND bc.segment = d.segment
+  LEFT JOIN base_totals bt ON bt.base = u.base AND bt.level = d.level
+  LEFT JOIN families f ON f.base = u.base AND f.level = d.level
+),
+shares AS (
+  SELECT g.*,
+         CASE WHEN g.n > 0 THEN CAST(g.o AS DOUBLE) / g.n END AS t,
+         CASE WHEN g.nb > 0 THEN CAST(g.b AS DOUBLE) / g.nb END AS bs
+  FROM grid g
+),
+measures AS (
+  SELECT s.*,
+         s.n * s.bs AS expected,
+         CASE WHEN s.t IS NOT NULL AND s.bs > 0 THEN 100 * s.t / s.bs END AS idx,
+         CASE WHEN s.t IS NOT NULL AND s.bs > 0 AND s.bs < 1 THEN (s.t - s.bs) / sqrt(s.bs * (1 - s.bs) / s.n) END AS z
+  FROM shares s
+),
+tested AS (
+  SELECT ms.*, zc.level AS ci_level, zc.z AS zcrit,
+         ms.idx IS NOT NULL AND ms.expected >= 10 AND ms.z IS NOT NULL AS score
+  FROM measures ms
+  LEFT JOIN zc ON zc.m = greatest(ms.m, CAST(1 AS BIGINT))
+),
+wilson AS (
+  SELECT t.*,
+         (2 * CAST(t.o AS DOUBLE) + t.zcrit * t.zcrit) / (2 * (t.n + t.zcrit * t.zcrit)) AS centre,
+         (t.zcrit / (2 * (t.n + t.zcrit * t.zcrit))) * sqrt(4 * CAST(t.o AS DOUBLE) * (t.n - t.o) / t.n + t.zcrit * t.zcrit) AS half
+  FROM tested t
+)
+SELECT CAST(w.unit_rank AS INTEGER) AS unit_rank,
+       CAST(w.dict_rank AS INTEGER) AS dict_rank,
+       CASE WHEN w.dict_rank = 1 THEN w.unit END AS unit,
+       CASE WHEN w.dict_rank = 1 THEN w.base END AS base,
+       CASE WHEN w.unit_rank = 1 THEN w.level END AS level,
+       CASE WHEN w.unit_rank = 1 THEN w.segment END AS segment,
+       CASE WHEN w.unit_rank = 1 THEN w.segment_name END AS segment_name,
+       CASE WHEN w.unit_rank = 1 AND w.dict_rank = 1 THEN cls.classification END AS classification,
+       w.o AS n, w.n AS n_total, w.b AS base_n, w.nb AS base_total, w.m AS family,
+       100 * w.t AS pct,
+       100 * w.bs AS base_pct,
+       CASE WHEN w.b > 0 THEN 100 * CAST(w.o AS DOUBLE) / w.b END AS penetration,
+       w.idx AS "index",
+       w.expected,
+       CASE WHEN w.score THEN 100 * (CASE WHEN w.o = 0 THEN 0E0 ELSE greatest(0E0, w.centre - w.half) END) / w.bs END AS ci_low,
+       CASE WHEN w.score THEN 100 * (CASE WHEN w.o = w.n THEN 1E0 ELSE least(1E0, w.centre + w.half) END) / w.bs END AS ci_high,
+       w.ci_level,
+       w.z,
+       COALESCE(w.expected >= 5 AND w.n >= 30, false) AS reliable
+FROM wilson w
+CROSS JOIN (SELECT COALESCE(max(classification), 'custom') AS classification FROM segments) cls`;
+}

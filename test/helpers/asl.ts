@@ -1,7 +1,7 @@
 /**
  * A small interpreter of the Amazon States Language in its JSONata mode, for the subset the nightly
  * run's synthesized definition uses: Pass, Task (Arguments, Output, Assign, Retry, Catch), Choice
- * (Condition), Map (Items, ItemSelector, ItemProcessor, MaxConcurrency), Succeed, Fail; `$states`
+ * (Condition), Map (Items or a Distributed Map's ItemReader, ItemSelector, ItemProcessor, MaxConcurrency), Succeed, Fail; `$states`
  * (input, result, errorOutput, context) and workflow variables with Map scoping.
  *
  * Why not a library: aws-local-stepfunctions (checked, 3.0.0) implements JSONPath only, and Step
@@ -147,7 +147,10 @@ class Run {
   }
 
   private async map(st: Json, input: Json, vars: Record<string, Json>, context: Json): Promise<Json[]> {
-    const items: Json[] = (await evaluate(st.Items ?? '{% $states.input %}', { ...vars, states: { input, context } })) ?? [];
+    // A Distributed Map's ItemReader: the task callback reads the items (e.g. s3:getObject of a JSON array).
+    const items: Json[] = st.ItemReader
+      ? await this.opts.task(st.ItemReader.Resource, await evaluate(st.ItemReader.Arguments ?? {}, { ...vars, states: { input, context } }), `ItemReader`)
+      : ((await evaluate(st.Items ?? '{% $states.input %}', { ...vars, states: { input, context } })) ?? []);
     const list = Array.isArray(items) ? items : [items];
     const results: Json[] = new Array(list.length);
     let next = 0;

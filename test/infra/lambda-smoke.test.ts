@@ -12,7 +12,8 @@
  *      copied beside the bundle; without it the bundle does not load);
  *    - classify: reaches Athena and issues the UNLOADs into staging/<runId>/ and runs/<runId>/ of the
  *      lake (moto's Athena returns SUCCEEDED without executing anything);
- *    - profiles: reaches Athena through the workgroup and returns the (here empty) school lists;
+ *    - profiles: a period task reaches Athena through the workgroup; the trend task writes the (here
+ *      empty) PDF work list to S3;
  *    - render-pdfs: a batch task turns a profile document staged in moto S3 into a PDF (%PDF, the
  *      school's name and URN in its text) with the Source Sans fonts copied beside the bundle, the
  *      report task renders the fair-access report, the finish task merges the render manifests;
@@ -332,12 +333,18 @@ describe('bundles against moto_server', () => {
   it('profiles: reaches Athena through the workgroup and returns the staged schools per period', async () => {
     const athena = new AthenaClient(awsTestConfig(moto.endpoint));
     const before = ((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? []).length;
-    const { code, result, stderr } = await runBundle(assets.profiles!.dir, assets.profiles!.env, { runId: RUN_ID, periods: ['2025-26'] });
+    const { code, result, stderr } = await runBundle(assets.profiles!.dir, assets.profiles!.env, { runId: RUN_ID, period: '2025-26', periods: ['2025-26'] });
     expect(code, stderr).toBe(0);
-    // moto's Athena returns no rows: no school, no document, but the shape the Pdfs Map reads.
-    expect(result).toEqual({ runId: RUN_ID, periods: ['2025-26'], schools: { '2025-26': [] }, reports: [], documents: 0 });
+    // moto's Athena runs no SQL (its UNLOADs write nothing): no school, no document.
+    expect(result).toEqual({ runId: RUN_ID, period: '2025-26', schools: 0, documents: 0, fairAccess: false });
     const after = ((await athena.send(new ListQueryExecutionsCommand({ WorkGroup: 'catchment' }))).QueryExecutionIds ?? []).length;
     expect(after).toBeGreaterThan(before);
+    // The trend task writes the (here empty) PDF work list the Pdfs Distributed Map reads from S3.
+    const trend = await runBundle(assets.profiles!.dir, assets.profiles!.env, { runId: RUN_ID, periods: ['2025-26'], trend: true });
+    expect(trend.code, trend.stderr).toBe(0);
+    expect(trend.result).toEqual({ runId: RUN_ID, periods: ['2025-26'], documents: 0, reports: [], itemsKey: `staging/${RUN_ID}/pdf-items.json`, items: 0 });
+    const items = await (await s3.send(new GetObjectCommand({ Bucket: LAKE, Key: `staging/${RUN_ID}/pdf-items.json` }))).Body!.transformToString();
+    expect(JSON.parse(items)).toEqual([]);
   });
 
   it('render-pdfs: a batch turns a staged profile document into a PDF, the report task the fair-access report, finish merges the manifests', async () => {

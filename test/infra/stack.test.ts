@@ -8,7 +8,7 @@ import jsonata from 'jsonata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analystQueries } from '../../infra/analyst-queries.ts';
 import { ATHENA_ENGINE_V3, PARQUET } from '../../infra/constructs/catalog.ts';
-import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS, renderItemsExpression } from '../../infra/constructs/nightly-run.ts';
+import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../infra/constructs/nightly-run.ts';
 import { INGEST_TABLES } from '../../infra/constructs/ingest.ts';
 import { INGEST_SETTINGS_ENV } from '../../functions/ingest/settings.ts';
 import { periodRange } from '../../infra/config.ts';
@@ -382,7 +382,7 @@ describe('nightly run', () => {
 
   it('retries every Lambda task on Lambda service errors and throttling, with exponential backoff', () => {
     const lambdaTasks = Object.entries(allStates(definition)).filter(([, st]) => st.Type === 'Task' && String(st.Resource).endsWith(':states:::lambda:invoke'));
-    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['AcquireLock', 'Classify', 'Cleanup', 'FinishPdfs', 'ProfilesAndFairAccess', 'Publish', 'RecordFailure', 'ReleaseLock', 'RenderPdfs']);
+    expect(lambdaTasks.map(([n]) => n).sort()).toEqual(['AcquireLock', 'Classify', 'Cleanup', 'FairAccessTrend', 'FinishPdfs', 'Profiles', 'Publish', 'RecordFailure', 'ReleaseLock', 'RenderPdfs']);
     for (const [name, st] of lambdaTasks) {
       const retries = st.Retry as Json[];
       const service = retries.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
@@ -425,12 +425,23 @@ describe('nightly run', () => {
     expect(perPeriod.ItemProcessor.StartAt).toBe('Classify');
     expect(states.Classify!.End).toBe(true);
     expect(states.Classify!.Arguments.FunctionName).toBe(fnArn(s.stack.classifyFunction));
-    expect(perPeriod.Next).toBe('ProfilesAndFairAccess');
-    const profiles = definition.States.ProfilesAndFairAccess;
-    expect(profiles).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'Pdfs' });
-    expect(profiles.Arguments).toEqual({ FunctionName: fnArn(s.stack.profilesFunction), Payload: { runId: '{% $runId %}', periods: '{% $profiled %}' } });
+    expect(perPeriod.Next).toBe('ProfilesEachPeriod');
+    // Profiles: a Map over the periods with pupils (one invocation each), then the trend.
+    const profiles = definition.States.ProfilesEachPeriod;
+    expect(profiles).toMatchObject({ Type: 'Map', Items: '{% $profiled %}', Next: 'FairAccessTrend' });
+    expect(profiles.ItemSelector).toEqual({ runId: '{% $runId %}', period: '{% $states.context.Map.Item.Value %}', periods: '{% $profiled %}' });
+    expect(profiles.ItemProcessor.StartAt).toBe('Profiles');
+    expect(states.Profiles!.Arguments).toEqual({ FunctionName: fnArn(s.stack.profilesFunction), Payload: { runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', periods: '{% $states.input.periods %}' } });
+    const trend = definition.States.FairAccessTrend;
+    expect(trend).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'Pdfs' });
+    expect(trend.Arguments).toEqual({ FunctionName: fnArn(s.stack.profilesFunction), Payload: { runId: '{% $runId %}', periods: '{% $profiled %}', trend: true, batchSize: 50 } });
+    // The PDF work list is read from S3 by a Distributed Map: no URN list passes through the state.
     const pdfs = definition.States.Pdfs;
     expect(pdfs.Type).toBe('Map');
+    expect(pdfs.Items).toBeUndefined();
+    expect(pdfs.ItemReader).toMatchObject({ Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Arguments: { Key: '{% $pdfItemsKey %}' } });
+    expect(pdfs.ItemProcessor.ProcessorConfig).toMatchObject({ Mode: 'DISTRIBUTED' });
+    expect(trend.Assign.pdfItemsKey).toBe('{% $states.result.Payload.itemsKey %}');
     expect(pdfs.MaxConcurrency).toBe(10);
     expect(pdfs.ItemProcessor.StartAt).toBe('RenderPdfs');
     expect(states.RenderPdfs).toMatchObject({ Type: 'Task', End: true });
@@ -455,7 +466,7 @@ describe('nightly run', () => {
     expect(after).toEqual(['FinishPdfs']);
     // No placeholder is left: the Pass states that held the later stages' places are gone.
     expect(Object.values(states).filter((st) => st.Type === 'Pass').map((st) => st.Comment ?? '')).not.toContainEqual(expect.stringMatching(/PLACEHOLDER/));
-    for (const name of ['Profiles', 'FairAccess', 'RenderSchoolPdf']) expect(states[name], name).toBeUndefined();
+    for (const name of ['ProfilesAndFairAccess', 'FairAccess', 'RenderSchoolPdf']) expect(states[name], name).toBeUndefined();
     expect(Object.entries(states).filter(([, st]) => st.Type === 'Pass').map(([n]) => n)).toEqual(['Plan']);
   });
 
@@ -484,30 +495,16 @@ describe('nightly run', () => {
     expect(summary).toEqual({ profiledPeriods: ['2025-26'], profileDocuments: 580, fairAccessPeriods: ['2025-26'], pdfsRendered: 12, pdfsUnchanged: 569 });
   });
 
-  it('fans the PDFs out over batches of 50 schools per period plus one item per fair-access report', async () => {
+  it('fans the PDFs out over the work list the trend step writes, each item a RenderPdfs payload', async () => {
     const pdfs = definition.States.Pdfs;
     const ev = (expr: string, bindings: Json) => jsonata(String(expr).replace(/^\{%|%\}$/g, '')).evaluate({}, bindings);
-    const urns = (n: number, from: number) => Array.from({ length: n }, (_, i) => String(from + i));
-    const input = { runId: 'r', periods: ['2024-25', '2025-26'], schools: { '2024-25': urns(120, 100000), '2025-26': urns(1, 200000) }, reports: ['2025-26'], documents: 121 };
-    const items = (await ev(pdfs.Items, { states: { input } })) as Json[];
-    expect(items.map((i) => [i.period, i.urns.length, i.report])).toEqual([
-      ['2024-25', 50, false],
-      ['2024-25', 50, false],
-      ['2024-25', 20, false],
-      ['2025-26', 1, false],
-      ['2025-26', 0, true],
-    ]);
-    expect(items.slice(0, 3).flatMap((i) => i.urns)).toEqual(input.schools['2024-25']);
-    expect(await ev(pdfs.Items, { states: { input: { runId: 'r', periods: [], schools: {}, reports: [], documents: 0 } } })).toEqual([]);
-    expect(pdfs.Items).toBe(renderItemsExpression(50));
-    // Each item becomes the RenderPdfs payload with the run id.
+    const item = { period: '2025-26', urns: [], report: true };
     const selected: Json = {};
-    for (const [k, v] of Object.entries(pdfs.ItemSelector as Record<string, string>)) selected[k] = await ev(v, { runId: 'r', states: { context: { Map: { Item: { Value: items[4] } } } } });
+    for (const [k, v] of Object.entries(pdfs.ItemSelector as Record<string, string>)) selected[k] = await ev(v, { runId: 'r', states: { context: { Map: { Item: { Value: item } } } } });
     expect(selected).toEqual({ runId: 'r', period: '2025-26', urns: [], report: true });
     expect(states0().RenderPdfs!.Arguments.Payload).toEqual({ runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urns: '{% $states.input.urns %}', report: '{% $states.input.report %}' });
     expect(await ev(pdfs.Assign.pdfsRendered, { states: { result: [{ rendered: 3, skipped: 47 }, { rendered: 1, skipped: 0 }] } })).toBe(4);
     expect(await ev(pdfs.Assign.pdfsUnchanged, { states: { result: [] } })).toBe(0);
-    expect(() => renderItemsExpression(0)).toThrow(/at least 1/);
   });
 
   it('derives the run id from the scheduled date, so a rerun of the same night reuses it', async () => {
@@ -654,10 +651,10 @@ describe('IAM', () => {
     expect(glueTables.sort()).toEqual(PUBLISHED_TABLES.map((t) => `arn:aws:glue:${FAKE.region}:${FAKE.account}:table/catchment/${t.name}`).sort());
   });
 
-  it('lets the state machine delete only under staging/ and invoke only its functions', () => {
+  it('lets the state machine delete and read only under staging/ (the PDF work list) and invoke only its functions', () => {
     const role = logicalId(s.stack, s.stack.nightlyRun.stateMachine.role);
     expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/staging/*`]);
-    expect(objectArns(role, 's3:GetObject')).toEqual([]);
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/staging/*`]);
     const invoke = statementsOfRole(s.json, role).filter((st) => asArray<string>(st.Action).includes('lambda:InvokeFunction'));
     const targets = invoke.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json)));
     const fnIds = [s.stack.classifyFunction, s.stack.profilesFunction, s.stack.renderPdfsFunction, s.stack.publishFunction].map((f) => logicalId(s.stack, f));
@@ -667,11 +664,11 @@ describe('IAM', () => {
     for (const fn of [s.stack.ingest.function, s.stack.portal.function]) expect(targets.some((t) => t.includes(`function:${logicalId(s.stack, fn)}`))).toBe(false);
   });
 
-  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and staging/ writes (no reads)', () => {
+  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads and its runs and staging (UNLOADed results read back)', () => {
     const role = roleOf(s.stack.profilesFunction);
     const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
     expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...results].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, `${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
     // deletes only its own run's documents of earlier periods and what an earlier attempt left
     expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/runs/*`, `${lake()}/staging/*`]);
     const statements = statementsOfRole(s.json, role);
@@ -736,7 +733,8 @@ describe('nightly run as a construct', () => {
     const arn = (id: string) => `arn:aws:lambda:${FAKE.region}:${FAKE.account}:function:${id}`;
     const fnId = (prefix: string) => resourcesOf(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))![0];
     for (const [name, prefix] of [
-      ['ProfilesAndFairAccess', 'Prof'],
+      ['Profiles', 'Prof'],
+      ['FairAccessTrend', 'Prof'],
       ['RenderPdfs', 'Pdf'],
       ['FinishPdfs', 'Pdf'],
     ] as const) {
@@ -745,10 +743,11 @@ describe('nightly run as a construct', () => {
       expect(states[name]!.Arguments.FunctionName, name).toBe(arn(fnId(prefix)));
       expect((states[name]!.Retry as Json[]).some((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBe(true);
     }
-    expect(def.States.ForEachPeriod.Next).toBe('ProfilesAndFairAccess');
-    expect(states.ProfilesAndFairAccess!.Next).toBe('Pdfs');
-    expect(states.ProfilesAndFairAccess!.Output).toBe('{% $states.result.Payload %}');
-    expect(def.States.Pdfs).toMatchObject({ MaxConcurrency: 4, Items: renderItemsExpression(25) });
+    expect(def.States.ForEachPeriod.Next).toBe('ProfilesEachPeriod');
+    expect(def.States.ProfilesEachPeriod.Next).toBe('FairAccessTrend');
+    expect(states.FairAccessTrend!.Next).toBe('Pdfs');
+    expect(states.FairAccessTrend!.Arguments.Payload.batchSize).toBe(25);
+    expect(def.States.Pdfs).toMatchObject({ MaxConcurrency: 4 });
     expect(states.RenderPdfs!.Arguments.Payload).toEqual({ runId: '{% $states.input.runId %}', period: '{% $states.input.period %}', urns: '{% $states.input.urns %}', report: '{% $states.input.report %}' });
     const { default: aslValidator } = await import('asl-validator');
     expect(aslValidator(def).errorsText('\n')).toBe('');

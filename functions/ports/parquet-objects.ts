@@ -1,0 +1,37 @@
+/**
+ * Read the Parquet files under a prefix of an object store as one Arrow table (parquet-wasm: the
+ * same locally and in Lambda). What AthenaEngine.queryLarge reads back after an UNLOAD, instead of
+ * paging GetQueryResults 1,000 rows a call.
+ */
+import { RecordBatch, Table, tableFromIPC } from 'apache-arrow';
+import * as pw from 'parquet-wasm/node';
+import type { ObjectStore } from './object-store.ts';
+
+/** Files fetched at the same time (S3 GETs of a few MB each). */
+const READS = 8;
+
+/**
+ * Every `*.parquet` object under `prefix` (UNLOAD names its files without the extension, so every
+ * object not starting with `_` or `.`), concatenated in key order. No files: an empty table.
+ */
+export async function readParquetObjects(store: ObjectStore, prefix: string): Promise<Table> {
+  const keys = (await store.list(prefix.endsWith('/') ? prefix : `${prefix}/`))
+    .filter((o) => o.size > 0)
+    .map((o) => o.key)
+    .filter((k) => !/(^|\/)[_.][^/]*$/.test(k));
+  const tables: Table[] = new Array(keys.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      const bytes = await store.get(keys[i]!);
+      tables[i] = tableFromIPC(pw.readParquet(bytes).intoIPCStream());
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS, keys.length) }, lane));
+  const batches: RecordBatch[] = tables.flatMap((t) => t.batches).filter((b) => b.numRows > 0);
+  if (batches.length === 0) return tables[0] ?? new Table();
+  const schema = batches[0]!.schema;
+  // Files of one UNLOAD share a schema; align the others to the first (nullability may differ).
+  return new Table(schema, batches.map((b) => (b.schema === schema ? b : new RecordBatch(schema, b.data))));
+}
