@@ -156,3 +156,23 @@ export const NAVIGATION_REDIRECT_FUNCTION = `function handler(event) {
     headers: { location: { value: doc ? '/?download=' + encodeURIComponent(req.uri) : '/' }, 'cache-control': { value: 'no-store' } }
   };
 }`;
+
+/** The portal's "Page not found" page on AWS, deployed beside the page (see pageAddressFunction). */
+export const NOT_FOUND_PAGE = '/not-found.html';
+
+/**
+ * CloudFront Function (viewer request, the page's behaviour) for AWS: the web bucket answers a key
+ * it does not hold with S3's XML AccessDenied, and CloudFront's custom error responses would also
+ * replace the API's own JSON 403/404, so an address that is not one of the page's files is served
+ * the portal's "Page not found" page instead (at the address typed; the status stays 200, as S3
+ * cannot be asked for a 404 here).
+ */
+export function pageAddressFunction(files: readonly string[]): string {
+  const known = JSON.stringify(Object.fromEntries(['/', ...files].map((f) => [f, true])));
+  return `var KNOWN = ${known};
+function handler(event) {
+  var req = event.request;
+  if (!KNOWN[req.uri]) req.uri = '${NOT_FOUND_PAGE}';
+  return req;
+}`;
+}

@@ -60,11 +60,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PUBLISHED_KEY_ENV } from '../../functions/commons/data-classes.ts';
 import { ORIGIN_VERIFY_HEADER } from '../../functions/portal/edge.ts';
 import { HSTS_SECONDS, SECURITY_HEADERS, pageCsp } from '../../functions/portal/security-headers.ts';
-import { INFO_PAGES, NAVIGATION_REDIRECT_FUNCTION, infoPageHtml, type InfoPage } from '../../functions/portal/pages.ts';
+import { INFO_PAGES, NAVIGATION_REDIRECT_FUNCTION, NOT_FOUND_PAGE, errorHtml, errorPageFor, infoPageHtml, pageAddressFunction, type InfoPage } from '../../functions/portal/pages.ts';
 import { REVOKED_PREFIX } from '../../functions/portal/sessions.ts';
 import { siteForPage, siteOf, type PortalSiteInput } from '../../functions/portal/site.ts';
 import { CatchmentFunction, PROJECT_ROOT } from './catchment-function.ts';
@@ -372,6 +373,19 @@ export class Portal extends Construct {
       code: cloudfront.FunctionCode.fromInline(NAVIGATION_REDIRECT_FUNCTION),
       runtime: cloudfront.FunctionRuntime.JS_2_0,
     });
+    // Any other address of the page's origin gets the portal's "Page not found", not S3's XML.
+    const pageFiles = [
+      ...fs.readdirSync(path.join(PROJECT_ROOT, 'web', 'portal')).map((f) => `/${f}`),
+      ...(Object.keys(INFO_PAGES) as InfoPage[]).map((p) => INFO_PAGES[p].path),
+      '/config.json',
+      NOT_FOUND_PAGE,
+      ...(site.logo && props.logoFile ? [`/${path.basename(props.logoFile)}`] : []),
+    ];
+    const pageAddresses = new cloudfront.Function(this, 'PageAddresses', {
+      comment: 'catchment portal: unknown addresses get the portal page-not-found page',
+      code: cloudfront.FunctionCode.fromInline(pageAddressFunction(pageFiles)),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'catchment heads’ portal',
       defaultRootObject: 'index.html',
@@ -388,6 +402,7 @@ export class Portal extends Construct {
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: headers,
         compress: true,
+        functionAssociations: [{ function: pageAddresses, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       },
       additionalBehaviors: {
         // Same origin as the page: no CORS. With caching disabled, AllViewerExceptHostHeader
@@ -455,6 +470,7 @@ export class Portal extends Construct {
       sources: [
         s3deploy.Source.asset(path.join(PROJECT_ROOT, 'web', 'portal')),
         ...(Object.keys(INFO_PAGES) as InfoPage[]).map((p) => s3deploy.Source.data(INFO_PAGES[p].path.slice(1), infoPageHtml(site, p))),
+        s3deploy.Source.data(NOT_FOUND_PAGE.slice(1), errorHtml(site, errorPageFor(404, '', '/'))),
         ...(site.logo && props.logoFile ? [s3deploy.Source.asset(path.dirname(props.logoFile), { exclude: ['*', `!${path.basename(props.logoFile)}`] })] : []),
         s3deploy.Source.jsonData('config.json', {
           mode: 'cognito',

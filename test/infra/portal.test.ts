@@ -13,9 +13,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_PRESIGN_MAX_SECONDS, Portal } from '../../infra/constructs/portal.ts';
+import { PROJECT_ROOT } from '../../infra/constructs/catchment-function.ts';
+import { NOT_FOUND_PAGE, errorHtml, errorPageFor } from '../../functions/portal/pages.ts';
+import { siteOf } from '../../functions/portal/site.ts';
 import { cdkJsonContext, resourcesOf, tmpOutdir, type Json } from './helpers.ts';
 
 const WEB_ACL = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/catchment-portal/0b1c2d3e-aaaa-bbbb-cccc-000000000000';
@@ -81,6 +86,13 @@ beforeAll(() => {
 
 const ref = (construct: IConstruct & { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
 
+/** The CloudFront Function whose comment matches. */
+function cloudFrontFunction(comment: RegExp): Json {
+  const found = resourcesOf(json, 'AWS::CloudFront::Function').filter(([, f]) => comment.test(f.Properties.FunctionConfig.Comment));
+  expect(found).toHaveLength(1);
+  return found[0]![1];
+}
+
 describe('Portal construct: template', () => {
   it('authorizes every route with the Cognito user pool JWT authorizer, access tokens only', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
@@ -131,7 +143,7 @@ describe('Portal construct: template', () => {
   });
 
   it('sends a browser navigating to /api/ to the page (a PDF link to sign-in and that document), and lets the page’s requests through', () => {
-    const [[, fn]] = resourcesOf(json, 'AWS::CloudFront::Function') as [[string, Json]];
+    const fn = cloudFrontFunction(/send browser navigations/);
     expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
     const [[, dist]] = resourcesOf(json, 'AWS::CloudFront::Distribution') as [[string, Json]];
     const api = dist.Properties.DistributionConfig.CacheBehaviors.find((b: Json) => b.PathPattern === '/api/*');
@@ -144,6 +156,25 @@ describe('Portal construct: template', () => {
     expect(run('/api/me', 'navigate').headers.location.value).toBe('/');
     expect(run('/api/profiles/2025-26/100001.pdf', 'cors')).toMatchObject({ uri: '/api/profiles/2025-26/100001.pdf' });
     expect(run('/api/feedback', undefined, 'POST')).toMatchObject({ uri: '/api/feedback' });
+  });
+
+  it('serves the portal’s own “Page not found” for any address that is not one of the page’s files (not S3’s XML)', () => {
+    const fn = cloudFrontFunction(/page-not-found/);
+    const [[, dist]] = resourcesOf(json, 'AWS::CloudFront::Distribution') as [[string, Json]];
+    const assoc = dist.Properties.DistributionConfig.DefaultCacheBehavior.FunctionAssociations;
+    expect(assoc).toHaveLength(1);
+    expect(assoc[0].EventType).toBe('viewer-request');
+    const handler = new Function(`${fn.Properties.FunctionCode}; return handler;`)() as (e: unknown) => Json;
+    const uriFor = (uri: string) => handler({ request: { uri, method: 'GET', headers: {} } }).uri;
+    // Every file the page is made of, and the deployed pages, pass through as they are.
+    for (const f of [...fs.readdirSync(path.join(PROJECT_ROOT, 'web', 'portal')).map((x) => `/${x}`), '/', '/config.json', '/contact.html', '/accessibility.html', '/privacy.html', NOT_FOUND_PAGE]) {
+      expect(uriFor(f)).toBe(f);
+    }
+    for (const f of ['/nope', '/index.html/x', '/profiles/2025-26/100001.pdf', '/.env', '/CONTACT.HTML']) expect(uriFor(f)).toBe(NOT_FOUND_PAGE);
+    // The page it serves is the portal's own 404, in the deployer's words.
+    const html = errorHtml(siteOf({ councilName: 'Kentish Vale County Council' }), errorPageFor(404, '', '/'));
+    expect(html).toContain('Page not found');
+    expect(html).toContain('Kentish Vale County Council');
   });
 
   it('gives the API the deployer’s site settings (council name, contact) and no logo without a file', () => {
