@@ -1,7 +1,7 @@
 /** The CLI as a user runs it: exit codes, summary, --json, and a one-line reason on failure. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GENERIC_CLASSIFICATION, SCHOOLS, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
@@ -35,6 +35,12 @@ describe('catchment run', () => {
     expect(r.stdout).toMatch(/pupils\s+3\s+2\s+1/);
     expect(r.stdout).toMatch(/quarantined: invalid_ncyear 1/);
     expect(r.stdout).toContain(`outputs under ${out}/`);
+    // The folders the summary names for the PDFs are real folders holding them.
+    const folders = [...r.stdout.matchAll(/^\s+(\S+\/(?:profiles|reports)\/\d{4}-\d{2})\/\s/gm)].map((m) => m[1]!);
+    expect(folders.some((f) => /^runs\/[^/]+\/published\/profiles\//.test(f))).toBe(true);
+    // No contact log, so no fair-access report, and the summary does not claim one.
+    expect(r.stdout).not.toMatch(/fair-access\.pdf/);
+    for (const f of folders) expect(readdirSync(join(out, f)).some((n) => n.endsWith('.pdf')), f).toBe(true);
     expect(existsSync(join(secrets, '.secrets/pseudonym.key'))).toBe(true);
   });
 

@@ -10,6 +10,7 @@ import { DuckDbEngine } from '../ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
 import { RunError, runPipeline } from '../pipeline/run.ts';
 import { CODE_VERSION } from '../commons/version.ts';
+import { physicalKeyOf, readPublication } from '../lake/publication.ts';
 import { progressRenderer, summaryText } from './render.ts';
 import { addServeCommand } from './serve.ts';
 
@@ -94,9 +95,10 @@ Examples:
     if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);
     const sql = await DuckDbEngine.create({ lakeRoot: out, threads: o.threads });
     try {
+      const lake = new LocalObjectStore(out);
       const manifest = await runPipeline({
         raw: new LocalObjectStore(input),
-        lake: new LocalObjectStore(out),
+        lake,
         sql,
         period: o.period,
         pseudonymKey: await getPseudonymKey({ kind: 'file', path: resolve(o.keyFile) }),
@@ -111,7 +113,10 @@ Examples:
           fairAccessYears: o.faYears === 'all' ? null : String(o.faYears).split(',').map((y: string) => y.trim()),
         },
       });
-      process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : `${summaryText(manifest, o.out)}\n`);
+      // Documents live under the run that made them (an unchanged stage keeps an earlier run's):
+      // the summary names the folders a newcomer can open.
+      const publication = await readPublication(lake);
+      process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : `${summaryText(manifest, o.out, (k) => (publication?.items[k] ? physicalKeyOf(publication, k) : null))}\n`);
     } finally {
       await sql.close();
     }

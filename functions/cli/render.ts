@@ -45,7 +45,11 @@ export function progressRenderer(stream: NodeJS.WritableStream & { isTTY?: boole
   };
 }
 
-export function summaryText(m: Manifest, outDir: string): string {
+/**
+ * `located` maps a logical published folder to where it is on disk (the run the publication names
+ * for it), or null when nothing was published there (no contacts: no fair-access report).
+ */
+export function summaryText(m: Manifest, outDir: string, located: (key: string) => string | null = (k) => k): string {
   const lines: string[] = [];
   const secs = (new Date(m.finishedAt).getTime() - new Date(m.startedAt).getTime()) / 1000;
   lines.push(`catchment run ${m.runId}: ${m.status} in ${secs.toFixed(1)} s (engine ${m.engine})`);
@@ -75,8 +79,10 @@ export function summaryText(m: Manifest, outDir: string): string {
   lines.push(`    runs/${m.runId}/published/   this run's outputs, published by published/_publication.json`);
   lines.push(`    views.sql    ${m.published.length} table partitions and document folders published: duckdb -init ${outDir}/views.sql`);
   for (const p of m.pdfs ?? []) {
-    lines.push(`    published/profiles/${p.period}/   ${p.files} PDFs (${p.rendered} rendered, ${p.skipped} unchanged) and their JSON documents`);
-    lines.push(`    published/reports/${p.period}/    fair-access.pdf for the LA`);
+    const profiles = located(`published/profiles/${p.period}`);
+    const reports = located(`published/reports/${p.period}`);
+    if (profiles) lines.push(`    ${profiles}/   ${p.files} PDFs (${p.rendered} rendered, ${p.skipped} unchanged) and their JSON documents`);
+    if (reports) lines.push(`    ${reports}/    fair-access.pdf for the LA`);
   }
   lines.push(`    curated/     validated Parquet (pupil-level, pseudonymised)`);
   lines.push(`    quarantine/  rejected rows with file, line, column and reason`);
