@@ -68,17 +68,36 @@ export async function schoolMaps(
 ): Promise<Map<string, ExactSchoolMap>> {
   const t = await sql.query(q.schoolCellsSql(period, grid.projection, vintage));
   const [urnCol, cxCol, cyCol, nCol] = ['urn', 'cx', 'cy', 'n'].map((c) => t.getChild(c)!);
+  const rows: PupilSquare[] = [];
+  for (let i = 0; i < t.numRows; i++) rows.push({ urn: String(urnCol!.get(i)), cx: num(cxCol!.get(i)), cy: num(cyCol!.get(i)), n: num(nCol!.get(i)) });
+  return mapsFromSquares(grid, rows, schools, matched);
+}
+
+/** Pupils of a school in one 500 m square (schemas/sql/maps.ts fine-square indices). */
+export interface PupilSquare {
+  urn: string;
+  cx: number;
+  cy: number;
+  n: number;
+}
+
+/** The maps from pupils per 500 m square (pure: the engine's rows, or a test's). */
+export function mapsFromSquares(
+  grid: MapGrid,
+  rows: Iterable<PupilSquare>,
+  schools: ReadonlyMap<string, { lat: number | null; long: number | null }>,
+  matched: ReadonlyMap<string, number>,
+): Map<string, ExactSchoolMap> {
   const byUrn = new Map<string, Map<string, { cell: GridCell; n: number }>>();
-  for (let i = 0; i < t.numRows; i++) {
-    const urn = String(urnCol!.get(i));
-    const cell = grid.leafOf(num(cxCol!.get(i)), num(cyCol!.get(i)));
+  for (const { urn, cx, cy, n } of rows) {
+    const cell = grid.leafOf(cx, cy);
     // Every pupil's postcode is in the grid's area (the grid covers the pupils' extent).
     if (!cell) throw new Error(`internal: a pupil's postcode square is outside the map grid (${urn})`);
     let m = byUrn.get(urn);
     if (!m) byUrn.set(urn, (m = new Map()));
     const had = m.get(cell.key);
-    if (had) had.n += num(nCol!.get(i));
-    else m.set(cell.key, { cell, n: num(nCol!.get(i)) });
+    if (had) had.n += n;
+    else m.set(cell.key, { cell, n });
   }
   const out = new Map<string, ExactSchoolMap>();
   for (const [urn, s] of schools) {
