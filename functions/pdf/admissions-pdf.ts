@@ -216,7 +216,7 @@ async function writeMissedMap(w: Writer, d: FairAccessDocument, r: AdmissionsRou
     r.wards.slice(0, TOP).map((x) => [`${wardName(x)} (${x.code})`, thousands(x.onTime), pc(x.rate), thousands(x.missed), pText(x.pAdjusted), finding(x.flag)]),
     { size: 8, pad: 2.5, strong: (row) => r.wards[row]?.flag === 'lower' },
   );
-  if (r.wards.length > TOP) w.paragraph(`The ${TOP} wards with the strongest evidence of a lower rate are shown, of ${thousands(r.wards.length)}; all are in the published table admissions_wards.`, { size: 8, color: MUTED, after: 4 });
+  if (r.wards.length > TOP) w.paragraph(`The ${TOP} wards with the strongest evidence of a lower rate are shown, of ${thousands(r.wards.length)}; all are in the published table admissions_by_ward.`, { size: 8, color: MUTED, after: 4 });
   return placed;
 }
 

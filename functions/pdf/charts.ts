@@ -405,7 +405,10 @@ export const ADMISSION_STATUS = {
  */
 function admissionsRatesSpec(): TopLevelSpec {
   const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' } };
-  const panel = (name: string, title: string, withAxis: boolean) => ({
+  const panel = (name: string, title: string, withAxis: boolean) => {
+    // Both layers carry the same y axis: a layer's `axis: null` wins the merge and drops the labels.
+    const yAxis = withAxis ? { labelLimit: 150, ticks: false, domain: false, labelPadding: 9 } : null;
+    return {
     width: 165,
     height: { step: 18 },
     data: { name },
@@ -414,7 +417,7 @@ function admissionsRatesSpec(): TopLevelSpec {
       {
         mark: { type: 'rule', strokeWidth: 1.6 },
         encoding: {
-          y: { ...y, title: null, axis: withAxis ? { labelLimit: 150, ticks: false, domain: false, labelPadding: 9 } : null },
+          y: { ...y, title: null, axis: yAxis },
           x: { field: 'lo', type: 'quantitative', scale: { zero: false, nice: true }, title },
           x2: { field: 'hi' },
           color: { field: 'status', type: 'nominal', scale: { domain: Object.values(ADMISSION_STATUS), range: [COLOURS.lower, COLOURS.neutral, COLOURS.higher] } },
@@ -423,14 +426,15 @@ function admissionsRatesSpec(): TopLevelSpec {
       {
         mark: { type: 'point', filled: true, size: 40, opacity: 1 },
         encoding: {
-          y: { ...y, axis: null },
+          y: { ...y, title: null, axis: yAxis },
           x: { field: 'rate', type: 'quantitative', axis: { tickCount: 4, title } },
           color: { field: 'status', type: 'nominal', legend: { orient: 'bottom', title: null, direction: 'horizontal', symbolType: 'circle', offset: 6 } },
         },
       },
     ],
     resolve: { scale: { x: 'shared' } },
-  });
+    };
+  };
   return {
     config: CONFIG,
     hconcat: [panel('first', '% offered their first preference', true), panel('nearest', '% naming their nearest school first', false)],
@@ -447,8 +451,8 @@ const SPECS = {
   trend: trendSpec,
   admissionsRates: admissionsRatesSpec,
   schoolMap: schoolMapSpec,
-  faWardMap: wardMapSpec([FUNNEL_STATUS.below, FUNNEL_STATUS.within, FUNNEL_STATUS.above], [COLOURS.lower, COLOURS.faint, COLOURS.higher], 'circle area: families in the under-represented types'),
-  firstPrefWardMap: wardMapSpec([ADMISSION_STATUS.lower, ADMISSION_STATUS.ns, ADMISSION_STATUS.higher], [COLOURS.lower, COLOURS.faint, COLOURS.higher], 'circle area: first preferences not offered'),
+  faWardMap: wardMapSpec([FUNNEL_STATUS.below, FUNNEL_STATUS.within, FUNNEL_STATUS.above], [COLOURS.lower, COLOURS.neutral, COLOURS.higher], 'circle area: pupils in the under-represented types'),
+  firstPrefWardMap: wardMapSpec([ADMISSION_STATUS.lower, ADMISSION_STATUS.ns, ADMISSION_STATUS.higher], [COLOURS.lower, COLOURS.neutral, COLOURS.higher], 'circle area: first preferences not offered'),
 } as const;
 
 export type ChartKind = keyof typeof SPECS;
