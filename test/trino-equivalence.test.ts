@@ -187,6 +187,7 @@ describe('every analyst named query gives the same rows on Trino and DuckDB', ()
     'segment-trend': async () => ['supergroup'],
     'match-summary': async () => ['2025-26'],
     'match-rate-trend': async () => [],
+    'first-preference-by-segment': async () => ['2025-26'],
   };
   for (const threshold of [5, 0]) {
     it.each(analystQueries(threshold).map((q) => [q.name, q] as const))(`threshold ${threshold}: %s`, async (name, q) => {

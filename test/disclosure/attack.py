@@ -25,11 +25,22 @@ from scipy.sparse import coo_matrix
 BIG = 10**7
 
 
+def cell_key(key):
+    # The disclosure lists name a map square by its grid key (map:cell:level:ix:iy); the document's
+    # squares carry their corner and side, so the attack names them map:cell:x:y:size.
+    parts = key.split(':')
+    if parts[:2] == ['map', 'cell'] and len(parts) == 5:
+        level, ix, iy = (int(v) for v in parts[2:])
+        size = 500 * 2 ** level
+        return 'map:cell:%d:%d:%d' % (ix * size, iy * size, size)
+    return key
+
+
 def model(doc):
     T = doc['threshold']
     dis = doc['disclosure']
-    coarse = set(dis['roundedCoarse'])
-    zero_ok = set(dis.get('cIncludesZero', []))
+    coarse = set(map(cell_key, dis['roundedCoarse']))
+    zero_ok = set(map(cell_key, dis.get('cIncludesZero', [])))
     k = doc['keyFacts']
     shown = {
         'pupils': k['pupils'], 'classified': k['classified'], 'unclassified': k['unclassified'],

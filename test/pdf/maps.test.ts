@@ -13,7 +13,9 @@ import type { ProfileDocument } from '../../schemas/profile-document.ts';
 import { renderProfilePdf } from '../../functions/pdf/profile-pdf.ts';
 import type { MapPlacement } from '../../functions/pdf/maps.ts';
 import { FINE_CELL_M } from '../../schemas/sql/maps.ts';
-import { makeProfileDocuments } from '../helpers/documents.ts';
+import { makeFairAccessDocument, makeProfileDocuments } from '../helpers/documents.ts';
+import { renderFairAccessPdf } from '../../functions/pdf/fair-access-pdf.ts';
+import type { ReportMap } from '../../schemas/admissions-document.ts';
 import { noPostcodeColumn } from '../helpers/maps.ts';
 
 interface RgbImage {
@@ -137,5 +139,47 @@ describe('school maps on the page', () => {
       expect(blank).toBeGreaterThan(20);
       expect(grey).toBeGreaterThan(20);
     }
+  });
+});
+
+describe('the fair-access report’s ward map on the page', () => {
+  it('has a circle of ink at every ward with families and no ink where no postcode is (pdftoppm)', async () => {
+    const d = makeFairAccessDocument({ wards: 24 });
+    // Populated land: 2 km squares over 40 x 24 km, but for a strip 4 km wide with no postcode; a ward centroid on a 6.5 x 6 km lattice off the strip.
+    const background: [number, number, number][] = [];
+    for (let x = 0; x < 40_000; x += 2000) for (let y = 0; y < 24_000; y += 2000) if (x < 16_000 || x >= 20_000) background.push([x, y, 2000]);
+    const centres = d.wards.map((w, i) => ({ code: w.code, x: (i % 6) * 6500 + 1500, y: Math.floor(i / 6) * 6000 + 3000 }));
+    const map: ReportMap = { projection: { lat0: 51.2, lon0: 0.7 }, extent: { x0: 0, y0: 0, x1: 40_000, y1: 24_000 }, background, wards: centres };
+    const out = await renderFairAccessPdf({ ...d, map });
+    const p = out.maps?.find((m) => m.kind === 'faWardMap');
+    expect(p).toBeDefined();
+    const img = pageRgb(out.pdf, p!.page, DPI);
+    const plot = (mx: number, my: number) => [(mx - p!.left) * p!.scale, (p!.top - my) * p!.scale] as const;
+    const max = Math.max(...d.wards.map((w) => w.baseN));
+    const circles = d.wards.filter((w) => w.baseN > 0).map((w) => {
+      const c = centres.find((x) => x.code === w.code)!;
+      const [x, y] = plot(c.x, c.y);
+      return { x, y, r: (26 * Math.sqrt(w.baseN / max)) / 2, labelled: w.flag === 'below' };
+    });
+    expect(circles.length).toBe(d.wards.length);
+    // Ink where families live: the centre of every circle is neither white nor the land's grey.
+    for (const c of circles) {
+      const colour = at(img, p!.x + c.x, p!.y + c.y);
+      expect(isWhite(colour) || isGrey(colour) && colour[0]! > 200, `circle at ${c.x},${c.y}: ${colour}`).toBe(false);
+    }
+    // No ink where no postcode is: the strip and the margins, away from circles, labels, key and scale bar.
+    let blank = 0;
+    for (let y = 4; y < p!.height - 4; y += 4) {
+      for (let x = 4; x < p!.width - 4; x += 4) {
+        const mx = p!.left + x / p!.scale;
+        const my = p!.top - y / p!.scale;
+        if (background.some(([bx, by, s]) => mx > bx - 400 && mx < bx + s + 400 && my > by - 400 && my < by + s + 400)) continue;
+        if (circles.some((c) => Math.hypot(x - c.x, y - c.y) < c.r + 3 || (c.labelled && x > c.x && x < c.x + c.r + 90 && Math.abs(y - c.y) < 7))) continue;
+        if ((x > p!.width - 130 && y < 90) || (x < 140 && y > p!.height - 30)) continue;
+        expect(isWhite(at(img, p!.x + x, p!.y + y)), `ink at ${x},${y} where no postcode is`).toBe(true);
+        blank++;
+      }
+    }
+    expect(blank).toBeGreaterThan(100);
   });
 });
