@@ -1,5 +1,5 @@
 /**
- * The school community profile PDF (A4, normally 3 pages) for a head teacher, from one
+ * The school community profile PDF (A4, normally 4 or 5 pages with the map) for a head teacher, from one
  * ProfileDocument. Kent's lesson drives the content: tailored to the school (its own summary
  * sentences, its cluster, schools like it), plain words, and honest about what a postcode
  * classification cannot see.
