@@ -290,6 +290,7 @@ describe('profiles, render-pdfs and publish handlers (the nightly run after clas
     const doc = profileDocument.parse(JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: docs[0] }))).Body!.transformToString()));
     expect(doc.laName).toBe('Kentish Vale (fictional)');
     expect(doc.school.urn).toBe('100001');
+    console.log('MAPDEBUG', JSON.stringify(doc.map));
     expect(await keysUnder('lake-bucket', staged('reports'))).toEqual([staged('reports', 'fair-access.json')]);
     expect((await keysUnder('lake-bucket', `runs/${RUN}/published/school_profile/period=${PERIOD}/`)).length).toBe(1);
   }, 120_000);
