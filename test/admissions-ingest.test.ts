@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { applicationPseudonym } from '../functions/domain/admissions-fields.ts';
-import { duck, pseudonymise, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { TEST_KEY, duck, pseudonymise, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -56,7 +56,7 @@ describe('admissions ingest', () => {
     const rows = [...good, ...bad.map(([r]) => r)];
     writeFiles(input, { 'admissions/secondary_offers_2026.csv': [HEADER, ...rows.map(line)].join('\n') + '\n' });
     const lake = new LocalObjectStore(out);
-    const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymise, datasets: ['admissions'] });
+    const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymKey: TEST_KEY, datasets: ['admissions'] });
     const report = reports.admissions;
     expect(report.read).toBe(rows.length);
     expect(report.read).toBe(report.accepted + report.quarantined);

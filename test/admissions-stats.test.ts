@@ -15,7 +15,6 @@ import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
 import { analyseAdmissions } from '../functions/admissions/admissions-stage.ts';
-import { makePseudonymiser } from '../functions/domain/pseudonym.ts';
 import { runRoot } from '../functions/lake/publication.ts';
 import { TEST_KEY, duck, removeDir, tempDir } from './helpers/fixtures.ts';
 import { close, py } from './stats/python-oracle.ts';
@@ -51,7 +50,7 @@ beforeAll(async () => {
   await generateSample({ out: input, scale: 'kent' });
   const lake = new LocalObjectStore(out);
   // Pupils are not needed: admissions are matched to the classification, the schools and the contacts.
-  await ingest({ raw: new LocalObjectStore(input), lake, runId: 'ingest', period: '2025-26', pseudonymise: makePseudonymiser(TEST_KEY), datasets: ['classification', 'schools', 'contacts', 'admissions'] });
+  await ingest({ raw: new LocalObjectStore(input), lake, runId: 'ingest', period: '2025-26', pseudonymKey: TEST_KEY, datasets: ['classification', 'schools', 'contacts', 'admissions'] });
   const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 2 });
   try {
     const report = await analyseAdmissions({ lake, sql, runId: 't', periods: PERIODS });

@@ -24,7 +24,7 @@ import { reportMapFor } from '../maps/report-map.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { fairAccessDocKey, profileInputs } from '../profiles/analysis-stage.ts';
-import type { Value } from '../ingest/rows.ts';
+import type { Value } from '../lake/column-buffer.ts';
 import { admissionsSectionFor } from './section.ts';
 import { MEASURES, contactedComparison, segmentOutcomes, trend, unclassifiedCounts, wardOutcomes, type CountsRow, type WardCountsRow } from './statistics.ts';
 import { periodOfEntry } from '../domain/admissions-fields.ts';
