@@ -87,4 +87,34 @@ describe('admissions ingest', () => {
     expect(everything.includes(upn(7))).toBe(false);
     expect(everything).not.toMatch(/Surname\d+zq|Forename\d+zq|Secret Lane|2014-10-0/);
   });
+  it('resolves LAESTAB preferences and offers through the schools file, and quarantines an unknown LAESTAB; rank worked out without the column', async () => {
+    const input = tempDir();
+    const out = tempDir();
+    dirs.push(input, out);
+    const schools = 'urn,laestab,name,phase,cluster,postcode\n100002,8864002,Hill School,Secondary,North,KT1 1AA\n100003,8864003,Vale School,Secondary,North,KT1 1AB\n';
+    const adm = [
+      'Application Ref,Year of Entry,Round,Home Postcode,Preference 1,Preference 2,Offered School,Late',
+      'REF-1,2026/27,Year 7,kt11aa,886/4002,100003,8864003,N',
+      'REF-2,2026,Y7,KT1 1AA,8864003,,886-4003,Y',
+      'REF-3,2026,Y7,KT1 1AA,8869999,,100002,N',
+      'REF-4,2026/28,Y7,KT1 1AA,100002,,100002,N',
+    ];
+    writeFiles(input, { 'schools/schools_2025-26.csv': schools, 'admissions/offers.csv': adm.join('\n') + '\n' });
+    const lake = new LocalObjectStore(out);
+    const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymKey: TEST_KEY, datasets: ['schools', 'admissions'] });
+    expect(reports.admissions.read).toBe(4);
+    expect(reports.admissions.accepted).toBe(2);
+    const q = parse(Buffer.from(await lake.get('quarantine/admissions.csv')).toString(), { columns: true }) as Record<string, string>[];
+    expect(q.map((x) => [x.line, x.column, x.value, x.reason])).toEqual([
+      ['4', 'preference_1', '8869999', 'unknown_laestab'],
+      ['5', 'entry_year', '2026/28', 'invalid_entry_year'],
+    ]);
+    const curated = await duck<{ application_id: string; preference_1: string; preference_2: string | null; offered_urn: string; offered_rank: number; on_time: boolean; postcode: string; preferences: number }>(
+      `SELECT application_id, preference_1, preference_2, offered_urn, offered_rank, on_time, postcode, preferences FROM '${out}/curated/admissions/**/*.parquet' ORDER BY preference_1`,
+    );
+    expect(curated).toEqual([
+      { application_id: applicationPseudonym(pseudonymise, 'REF-1'), preference_1: '100002', preference_2: '100003', offered_urn: '100003', offered_rank: 2, on_time: true, postcode: 'KT1 1AA', preferences: 2 },
+      { application_id: applicationPseudonym(pseudonymise, 'REF-2'), preference_1: '100003', preference_2: null, offered_urn: '100003', offered_rank: 1, on_time: false, postcode: 'KT1 1AA', preferences: 1 },
+    ]);
+  });
 });

@@ -230,10 +230,10 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
     );
   }
 
-  // ------------------------------------------------------------------ method
-  // ------------------------------------------------------------------ admissions (issue 15)
+  // ------------------------------------------------------------------ admissions: who gets their first choice
   const maps = [...(clientMap ? [clientMap] : []), ...(await writeAdmissionsSection(w, d))];
 
+  // ------------------------------------------------------------------ method
   const method = methodItems(d);
   w.panel(
     'The method in plain words',
