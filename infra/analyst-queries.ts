@@ -199,6 +199,32 @@ WHERE ${scope} = 'la'
 ORDER BY ${period}`,
     });
   }
+  {
+    const a = table('admissions_rates', tables);
+    const [period, phase, entryYear, level, segment, segmentName, measure, n, x, rate, ciLow, ciHigh, laRate, pAdjusted, flag] = a.c(
+      'period', 'phase', 'entry_year', 'level', 'segment', 'segment_name', 'measure', 'n', 'x', 'rate', 'ci_low', 'ci_high', 'la_rate', 'p_adjusted', 'flag',
+    );
+    out.push({
+      name: 'first-preference-by-segment',
+      description: 'Who gets their first choice: the share of on-time applications offered their first preference, and naming their nearest school first, by supergroup against the LA, for one admissions period',
+      tables: [a.name],
+      parameters: ['period of the admissions round, e.g. 2025-26 (entry in September 2026)'],
+      sql: `-- Who gets their first choice, by neighbourhood type (supergroup) against the LA.
+-- Parameter: 1 = period of the round (e.g. '2025-26' for entry in September 2026).
+-- Counts from 1 to ${Math.max(t - 1, 0)} and the rates derived from them are suppressed (NULL).
+SELECT ${phase}, ${entryYear}, ${measure}, ${level}, ${segment}, ${segmentName},
+       ${suppressCount(n!, t)} AS applications,
+       ${suppressCount(x!, t)} AS with_outcome,
+       ${unlessSuppressed(x!, unlessSuppressed(n!, `round(${rate} * 100, 1)`, t), t)} AS pct,
+       ${unlessSuppressed(x!, unlessSuppressed(n!, `round(${ciLow} * 100, 1)`, t), t)} AS ci_low_pct,
+       ${unlessSuppressed(x!, unlessSuppressed(n!, `round(${ciHigh} * 100, 1)`, t), t)} AS ci_high_pct,
+       round(${laRate} * 100, 1) AS la_pct,
+       ${pAdjusted}, ${flag}
+FROM ${a.name}
+WHERE ${period} = ? AND ${level} IN ('la', 'supergroup') AND ${measure} IN ('first_preference', 'nearest_first')
+ORDER BY ${phase} DESC, ${entryYear}, ${measure}, CASE ${level} WHEN 'la' THEN 0 ELSE 1 END, ${rate}, ${segment}`,
+    });
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { admissionsFile, writeAdmissionsRound, type Applicant } from './admissions.ts';
 import { CensusContext, firstCensus, nextCensus } from './census.ts';
 import { CsvOut, csvField } from './csv-out.ts';
 import { buildGeography, pcds, writeNspl, writeWards, type NsplLayout } from './geo.ts';
@@ -57,6 +58,7 @@ export function expectedFiles(scale: Scale, layout: SampleLayout = '2026'): stri
     ...(layout === '2026' ? [GIAS_FILE, CLUSTERS_FILE] : ['schools/schools.csv']),
     ...SCALE_PARAMS[scale].years.map((y) => `pupils/pupils_${y}.csv`),
     'contacts/contacts.csv',
+    ...SCALE_PARAMS[scale].years.flatMap((y) => (['secondary', 'primary'] as const).map((r) => admissionsFile(r, Number(y.slice(0, 4)) + 1))),
   ];
 }
 
@@ -77,10 +79,10 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   const log = opts.onProgress ?? (() => {});
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
-  for (const d of ['classification', 'schools', 'pupils', 'contacts']) mkdirSync(join(out, d), { recursive: true });
+  for (const d of ['classification', 'schools', 'pupils', 'contacts', 'admissions']) mkdirSync(join(out, d), { recursive: true });
   // drop our own stale files from an earlier run at another scale
   const keep = new Set(expectedFiles(scale, layout));
-  const ours = [['pupils', /^pupils_\d{4}-\d{2}\.csv$/], ['classification', /^NSPL_SAMPLE_.*\.csv$/], ['schools', /^(schools|clusters|edubasealldata\d{8})\.csv$/]] as const;
+  const ours = [['pupils', /^pupils_\d{4}-\d{2}\.csv$/], ['classification', /^NSPL_SAMPLE_.*\.csv$/], ['schools', /^(schools|clusters|edubasealldata\d{8})\.csv$/], ['admissions', /^(secondary|reception)_offers_\d{4}\.csv$/]] as const;
   for (const [dir, re] of ours) {
     for (const f of readdirSync(join(out, dir))) if (re.test(f) && !keep.has(`${dir}/${f}`)) rmSync(join(out, dir, f));
   }
@@ -133,6 +135,8 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     const townOf = (home: number) => geo.districts[geo.sectors[geo.patches[geo.patchOf[home]!]!.sector]!.district]!.towns[0]!.name;
     const file = new PupilFile(path, period, schools, renderer, counts, seed, badRate, dupRate, layout, townOf);
     const y56 = new FamilyPool();
+    // Who applies in this year's admissions rounds: Year 6 for secondary, the next Reception intake (living where this year's does).
+    const applicants: Record<'secondary' | 'primary', Applicant[]> = { secondary: [], primary: [] };
     const others = new FamilyPool();
     let otherTick = 0;
     const retain = params.years.length > 1 && period !== params.years[params.years.length - 1];
@@ -142,6 +146,8 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     const emit = async (p: Pupil) => {
       const s = schools[p.school]!;
       if (s.phase === 'primary' && (p.ord === 5 || p.ord === 6)) y56.add(p);
+      if (s.phase === 'primary' && p.ord === 6) applicants.secondary.push({ home: p.home, upn: p.upn });
+      if (s.phase === 'primary' && p.ord === 0) applicants.primary.push({ home: p.home, upn: null });
       else if ((s.phase === 'primary' && (p.ord === 3 || p.ord === 4)) || (s.phase === 'secondary' && p.ord >= 7 && p.ord <= 9)) {
         otherTick += otherShare;
         if (otherTick >= 1) {
@@ -159,6 +165,11 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     files.push(path);
     log(`pupils ${period} written: ${rows.toLocaleString('en-GB')} rows (${elapsed()})`);
     prev = retain ? kept : null;
+    for (const round of ['secondary', 'primary'] as const) {
+      const rows = await writeAdmissionsRound({ geo, schools, renderer, counts, seed, layout, period, round, applicants: applicants[round], out });
+      files.push(join(out, admissionsFile(round, Number(period.slice(0, 4)) + 1)));
+      log(`admissions ${round} ${period} written: ${rows.toLocaleString('en-GB')} rows (${elapsed()})`);
+    }
     const nContacts = params.contacts[period] ?? 0;
     if (nContacts > 0) for (const c of generateContacts(geo, schools, period, nContacts, y56, others, contactWeights(period), seed)) contacts.push(c);
   }

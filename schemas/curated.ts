@@ -15,6 +15,12 @@ export const PHASES = ['primary', 'secondary', 'special', 'all_through', 'nurser
 export const SCHOOL_STATUSES = ['open', 'closed', 'open_proposed_to_close', 'proposed_to_open'] as const;
 export const MATCH_STATUSES = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
 export type MatchStatus = (typeof MATCH_STATUSES)[number];
+/** Coordinated admissions rounds: Reception (primary), junior transfer (Year 3) and secondary transfer (Year 7). */
+export const ADMISSION_PHASES = ['primary', 'junior', 'secondary'] as const;
+/** What an application was offered: its first preference, a later one, a school it did not name (allocated), or nothing. */
+export const ADMISSION_OUTCOMES = ['first', 'other_preference', 'allocated', 'no_offer'] as const;
+/** Most preferences an application can carry (schemas/inputs.ts ADMISSIONS_LAYOUT). */
+export const PREFERENCE_COLUMNS = ['preference_1', 'preference_2', 'preference_3', 'preference_4', 'preference_5', 'preference_6'] as const;
 
 const period = z.string().regex(/^\d{4}-\d{2}$/).describe('academic year, e.g. 2025-26 (September to August)');
 const urn = z.string().regex(/^\d{6}$/).describe('school URN, 6 digits');
@@ -68,6 +74,30 @@ export const schools = defineTable({
     sector,
     la_code: z.string().regex(/^\d{3}$/).nullable().describe('LA number, e.g. 886; null for an LA list without LAESTABs'),
     status: z.enum(SCHOOL_STATUSES).describe('GIAS establishment status; open for an LA list'),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const admissions = defineTable({
+  name: 'admissions',
+  zone: 'curated',
+  description: 'Coordinated admissions applications with their ranked preferences and offer; the application reference and any UPN are replaced by keyed pseudonyms. period is the academic year of the round (applications and offers), the year before entry',
+  schema: z.object({
+    application_id: z.string().length(64).describe('HMAC-SHA256 pseudonym of the application reference (keyed like pupil_id, in its own domain)'),
+    pupil_id: z.string().length(64).nullable().describe('pupil_id of the child when the export carries a UPN (links to the census), else null'),
+    entry_year: z.int().describe('the September of entry, e.g. 2026'),
+    phase: z.enum(ADMISSION_PHASES).describe('primary (Reception), junior (Year 3) or secondary (Year 7) round'),
+    postcode,
+    sector,
+    ...(Object.fromEntries(PREFERENCE_COLUMNS.map((c, i) => [c, urn.nullable().describe(i === 0 ? 'URN of the first preference' : `URN of preference ${i + 1}; null when not named`)])) as Record<
+      (typeof PREFERENCE_COLUMNS)[number],
+      z.ZodNullable<typeof urn>
+    >),
+    preferences: z.int().describe('number of preferences named'),
+    offered_urn: urn.nullable().describe('URN of the school offered; null when no offer was made'),
+    offered_rank: z.int().nullable().describe('which preference was offered (1 = first); null when the offer was none of them or there was none'),
+    on_time: z.boolean().describe('applied by the closing date'),
     period,
   }),
   partitions: ['period'],
@@ -168,4 +198,28 @@ export const enrichedContacts = defineTable({
   partitions: ['period'],
 });
 
-export const CURATED_TABLES = [pupils, contacts, schools, postcodes, segments, wards, enrichedPupils, enrichedContacts];
+export const enrichedAdmissions = defineTable({
+  name: 'enriched_admissions',
+  zone: 'curated',
+  description: 'Applications joined to the classification (application-level: never published), with the nearest school of the phase, the distances to it and to the first preference, and whether the family contacted the Choice Advisers in the same cycle',
+  schema: z.object({
+    application_id: z.string(),
+    entry_year: z.int(),
+    phase: z.enum(ADMISSION_PHASES),
+    on_time: z.boolean(),
+    preferences: z.int(),
+    offered_rank: z.int().nullable(),
+    outcome: z.enum(ADMISSION_OUTCOMES).describe('first | other_preference | allocated (offered a school not named) | no_offer'),
+    ...enrichedColumns,
+    first_urn: urn.describe('first preference'),
+    nearest_urn: urn.nullable().describe('nearest open school of the phase to the home postcode (straight line, postcode centroids); null when the home has no location'),
+    first_km: z.number().nullable().describe('straight-line km from the home postcode to the first preference; null when either has no location'),
+    nearest_km: z.number().nullable().describe('straight-line km to the nearest school of the phase'),
+    first_is_nearest: z.boolean().nullable().describe('the first preference is the nearest school of the phase; null when the home has no location'),
+    contacted: z.boolean().describe('a Choice Advisers contact in the same cycle (academic year) came from the same home postcode'),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const CURATED_TABLES = [pupils, contacts, schools, postcodes, segments, wards, enrichedPupils, enrichedContacts, admissions, enrichedAdmissions];

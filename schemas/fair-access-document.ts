@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { classificationInfo } from './profile-document.ts';
+import { admissionsSection, reportMap } from './admissions-document.ts';
 
 export const HANDLING = 'OFFICIAL-SENSITIVE';
 
@@ -88,5 +89,7 @@ export const fairAccessDocument = z.object({
       flag: z.enum(['rising', 'falling', 'ns']).nullable(),
     }),
   ),
+  admissions: admissionsSection.optional().describe('who gets their first choice (added by the admissions stage when the LA supplies admissions)'),
+  map: reportMap.optional().describe('where the wards are, for the report’s maps (added by the admissions stage)'),
 });
 export type FairAccessDocument = z.infer<typeof fairAccessDocument>;

@@ -7,7 +7,7 @@
  * reported once per file. This module is declarations only: functions/ingest/header.ts applies
  * them, and the same declarations serve any other reader (SQL over read_csv).
  */
-export type InputDataset = 'pupils' | 'contacts' | 'schools' | 'classification';
+export type InputDataset = 'pupils' | 'contacts' | 'schools' | 'classification' | 'admissions';
 
 /** A header cell that fills a contract column: a normalised name, or a pattern whose first group is a two-digit year. */
 export type SourceName = string | RegExp;
@@ -31,7 +31,7 @@ export interface InputLayout {
   oneOf?: string[][];
 }
 
-export const INPUT_DATASETS: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts'];
+export const INPUT_DATASETS: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts', 'admissions'];
 
 const col = (name: string, required: boolean, aliases: SourceName[], description: string): InputColumn => ({ name, required, aliases, description });
 
@@ -64,6 +64,50 @@ export const CONTACTS_LAYOUT: InputLayout = {
     col('child_urn', false, ['school_urn', 'child_school_urn'], "URN of the child's current school, optional"),
     col('child_ncyear', false, ['child_nc_year', 'child_year_group'], "child's NC year, optional"),
   ],
+};
+
+/** Most preferences a coordinated admissions application can rank (LAs allow 3 to 6). */
+export const MAX_PREFERENCES = 6;
+const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'];
+
+/** Names a preference column goes by in LA admissions exports: `Preference 1`, `Pref1`, `First Preference`, `Preference 1 DfE Number`... */
+function preferenceAliases(k: number): string[] {
+  const o = ORDINALS[k - 1]!;
+  return [
+    `pref_${k}`, `pref${k}`, `preference${k}`, `p${k}`, `choice_${k}`, `choice${k}`, `school_preference_${k}`, `preferred_school_${k}`,
+    `preference_${k}_school`, `preference_${k}_dfe_number`, `preference_${k}_laestab`, `preference_${k}_urn`, `pref_${k}_school`, `pref_${k}_dfe`,
+    `${o}_preference`, `${o}_pref`, `${o}_choice`,
+  ];
+}
+
+/**
+ * Coordinated admissions: one row per application of a round (Reception, junior transfer,
+ * secondary transfer), as an LA's admissions system exports it after national offer day (the
+ * column names of School Admissions modules such as Capita One / Synergy / Tribal exports, and
+ * the DfE applications-and-offers return). Schools are URNs or LAESTABs (DfE numbers, `886/4012`).
+ * The application reference is pseudonymised at ingest like a UPN; names, dates of birth and
+ * addresses the export carries are never read.
+ */
+export const ADMISSIONS_LAYOUT: InputLayout = {
+  id: 'admissions',
+  dataset: 'admissions',
+  title: 'Coordinated admissions applications and offers',
+  source: "the LA's admissions system: applications of a round with their ranked preferences and the offer (after national offer day)",
+  columns: [
+    col('application_ref', true, ['application_reference', 'applicationid', 'applicationref', 'application_id', 'application_number', 'application_no', 'app_ref', 'app_no', 'app_id', 'ref_no', 'reference', 'caf_reference', 'caf_ref', 'online_reference'], 'the admissions system’s application reference; pseudonymised at ingest (keyed hash), never stored'),
+    col('entry_year', true, ['year_of_entry', 'yearofentry', 'entryyear', 'entry', 'admission_year', 'year_of_admission', 'intake_year', 'academic_year_of_entry', 'entry_academic_year'], 'the September of entry: 2026, 2026/27 or 2026-27'),
+    col('phase', true, ['round', 'admission_round', 'admissionround', 'admissions_round', 'application_round', 'phase_of_admission', 'school_phase', 'phase_of_education', 'transfer_group', 'intake'], 'the round: Reception (Primary, Infant, YR), Junior (Year 3) or Secondary (Year 7, Transfer)'),
+    col('postcode', true, ['home_postcode', 'homepostcode', 'post_code', 'applicant_postcode', 'child_postcode', 'home_post_code', 'address_postcode', 'pcode'], 'home postcode at the closing date, any case or spacing'),
+    ...Array.from({ length: MAX_PREFERENCES }, (_, i) =>
+      col(`preference_${i + 1}`, i === 0, preferenceAliases(i + 1), i === 0 ? 'first preference: URN (6 digits) or LAESTAB (7 digits, 886/4012)' : `preference ${i + 1}, blank when not named`),
+    ),
+    col('offered_school', true, ['offered', 'offer', 'school_offered', 'schooloffered', 'offeredschool', 'offered_school_urn', 'offered_school_laestab', 'offered_urn', 'offered_laestab', 'offered_dfe_number', 'offer_school', 'allocated_school', 'school_allocated', 'offer_made'], 'school offered (URN or LAESTAB); blank when no offer was made'),
+    col('offered_rank', false, ['offered_preference', 'offeredpreference', 'rankofoffer', 'offeredrank', 'preference_offered', 'offer_preference', 'offered_pref', 'pref_offered', 'ranking_of_offer', 'rank_of_offer', 'offer_rank', 'preference_number_offered', 'rank_offered', 'offered_ranking'], 'which preference was offered, 1 to 6; blank, 0, None, A (allocated) or D (directed) when the offer is not one of them; without the column, worked out from the preferences'),
+    col('on_time', false, ['ontime', 'on_time_late', 'on_time_or_late', 'late_on_time', 'application_status', 'timeliness', 'application_timeliness'], 'On time / Late (also Y/N): this or a `late` column'),
+    col('late', false, ['late_application', 'lateapplication', 'is_late', 'late_flag', 'application_late'], 'Y/N, true when the application was late'),
+    col('upn', false, ['pupil_upn', 'unique_pupil_number', 'child_upn'], 'the child’s UPN when the export has one (not for Reception); checked like the census and pseudonymised the same way'),
+  ],
+  oneOf: [['on_time', 'late']],
 };
 
 /**
@@ -199,6 +243,7 @@ export const LAYOUTS: Record<InputDataset, InputLayout[]> = {
   schools: [GIAS_LAYOUT, SCHOOLS_LAYOUT],
   pupils: [PUPILS_LAYOUT],
   contacts: [CONTACTS_LAYOUT],
+  admissions: [ADMISSIONS_LAYOUT],
 };
 
 /** Columns of the datasets with a single layout, by dataset (kept for callers that predate layouts). */

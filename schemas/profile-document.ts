@@ -42,6 +42,32 @@ export type SegmentRow = z.infer<typeof segmentRow>;
 
 const share = z.object({ n: cell, pct: z.number().nullable(), basePct: z.number() });
 
+/**
+ * Where the school's pupils live (functions/maps/school-map.ts): grid squares in metres from the
+ * projection's origin, counts shown under the same rule as every other count. A square is listed
+ * only when it holds a pupil; the squares of a ring shown as c are not listed.
+ */
+export const schoolMap = z.object({
+  projection: z.object({ lat0: z.number(), lon0: z.number() }).describe('origin of the local projection (x metres east, y metres north)'),
+  centre: z.object({ x: z.number(), y: z.number() }).describe('the school'),
+  halfWidth: z.number().describe('the map shows the square of this half-width (metres) about the school'),
+  rings: z.array(
+    z.object({
+      label: z.string(),
+      fromKm: z.number(),
+      toKm: z.number().nullable(),
+      n: cell.describe('pupils in squares whose centre is this far from the school, as shown'),
+      pct: z.number().nullable().describe('% of pupils matched to a postcode, from the shown counts'),
+    }),
+  ),
+  unmapped: z.object({ n: cell, pct: z.number().nullable() }).describe('matched pupils whose postcode has no map position'),
+  squaresListed: z.boolean().describe('false when only the rings could be shown without giving a hidden count away'),
+  cells: z.array(z.object({ x: z.number(), y: z.number(), size: z.number(), ring: z.number().int(), n: cell })).describe('squares holding pupils (south-west corner and side, metres)'),
+  background: z.array(z.tuple([z.number(), z.number(), z.number()])).describe('squares of the frame holding any postcode [x, y, side]: where people live, from public data'),
+});
+export type SchoolMap = z.infer<typeof schoolMap>;
+
+
 export const profileDocument = z.object({
   period: z.string(),
   laName: z.string(),
@@ -100,5 +126,6 @@ export const profileDocument = z.object({
     })
     .nullable()
     .describe('null when the school has no cluster (no schools/clusters.csv or cluster column)'),
+  map: schoolMap.nullable().optional().describe('where pupils live; null when the school has no location or fewer than the threshold matched pupils'),
 });
 export type ProfileDocument = z.infer<typeof profileDocument>;

@@ -284,7 +284,140 @@ export const fairAccessTrend = defineTable({
   partitions: ['period'],
 });
 
+const admissionPhase = z.enum(['primary', 'junior', 'secondary']).describe('round: primary (Reception), junior (Year 3) or secondary (Year 7)');
+const admissionMeasure = z
+  .enum(['first_preference', 'any_preference', 'no_preference', 'one_preference', 'nearest_first'])
+  .describe('first_preference: offered their first preference; any_preference: offered one of their preferences; no_preference: offered none of them (allocated or no offer); one_preference: named only one; nearest_first: named their nearest school of the phase first (over applications whose home and nearest school are located)');
+const segmentLevel = z.enum(['la', 'supergroup', 'group']).describe('la (segment = all), supergroup or group');
+
+export const admissionsRates = defineTable({
+  name: 'admissions_rates',
+  zone: 'published',
+  description: 'Admissions outcomes by neighbourhood type: each rate over on-time applications with its exact interval and the exact test against the LA rate (Bonferroni across the segments of the level)',
+  schema: z.object({
+    entry_year: z.int().describe('September of entry'),
+    phase: admissionPhase,
+    level: segmentLevel,
+    segment: z.string(),
+    segment_name: z.string(),
+    measure: admissionMeasure,
+    n: count().describe('on-time applications (for nearest_first: those located)'),
+    x: count().describe('applications with the outcome'),
+    rate: z.number().nullable().describe('x / n'),
+    ci_low: z.number().nullable().describe('Clopper–Pearson interval of the rate at ci_level'),
+    ci_high: z.number().nullable(),
+    ci_level: z.number().describe('1 − 0.05/m for the m segments of the level with applications (0.95 for the LA row)'),
+    la_rate: z.number().nullable().describe('the rate over all on-time applications of the round'),
+    difference: z.number().nullable().describe('rate − la_rate'),
+    p: z.number().nullable().describe('exact binomial test of x against Binomial(n, la_rate), doubled tails; null for the LA row'),
+    p_adjusted: z.number().nullable().describe('Bonferroni: min(1, m·p)'),
+    flag: z.enum(['higher', 'lower', 'ns']).nullable().describe('p_adjusted < 0.05 (the interval excludes la_rate) above or below, else ns'),
+    classification,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const admissionsSegments = defineTable({
+  name: 'admissions_segments',
+  zone: 'published',
+  description: 'Applications by neighbourhood type: counts, preferences named and mean straight-line distances to the first preference and to the nearest school of the phase',
+  schema: z.object({
+    entry_year: z.int(),
+    phase: admissionPhase,
+    level: z.enum(['la', 'supergroup', 'group', 'unclassified']).describe('la, supergroup, group, or unclassified (no usable postcode)'),
+    segment: z.string(),
+    segment_name: z.string(),
+    applications: count(),
+    on_time: count(),
+    late: count(),
+    mean_preferences: z.number().nullable().describe('preferences named per on-time application'),
+    distance_n: count().describe('on-time applications whose home, first preference and nearest school are all located'),
+    mean_first_km: z.number().nullable().describe('mean straight-line km from home to the first preference'),
+    mean_nearest_km: z.number().nullable().describe('mean straight-line km from home to the nearest school of the phase'),
+    classification,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const admissionsTrend = defineTable({
+  name: 'admissions_trend',
+  zone: 'published',
+  description: 'Admissions rates by entry year: the change from the previous entry year and Fisher’s exact test of it (Bonferroni across the segments of the level)',
+  schema: z.object({
+    phase: admissionPhase,
+    level: segmentLevel,
+    segment: z.string(),
+    segment_name: z.string(),
+    measure: admissionMeasure,
+    entry_year: z.int(),
+    previous_entry_year: z.int().nullable(),
+    rate: z.number().nullable(),
+    previous_rate: z.number().nullable(),
+    change: z.number().nullable().describe('rate − previous_rate'),
+    p: z.number().nullable().describe('Fisher’s exact test, doubled tails'),
+    p_adjusted: z.number().nullable(),
+    flag: z.enum(['rising', 'falling', 'ns']).nullable(),
+    classification,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const admissionsContacted = defineTable({
+  name: 'admissions_contacted',
+  zone: 'published',
+  description: 'Families who contacted the Choice Advisers in the same cycle (home postcode matched) against those who did not: within each supergroup (Fisher, Bonferroni across supergroups), within supergroups overall (stratified exact test) and crude',
+  schema: z.object({
+    entry_year: z.int(),
+    phase: admissionPhase,
+    level: z.enum(['supergroup', 'within', 'crude']).describe('supergroup; within: all supergroups, compared within each (stratified); crude: all families, types ignored'),
+    segment: z.string(),
+    segment_name: z.string(),
+    measure: admissionMeasure,
+    contacted_n: count(),
+    contacted_x: count(),
+    contacted_rate: z.number().nullable(),
+    other_n: count(),
+    other_x: count(),
+    other_rate: z.number().nullable(),
+    expected_x: z.number().nullable().describe('contacted_x expected had they fared as the other families (of the same types, for within)'),
+    p: z.number().nullable().describe('doubled exact p: Fisher, or the stratified exact test for within'),
+    p_adjusted: z.number().nullable(),
+    flag: z.enum(['higher', 'lower', 'ns']).nullable().describe('contacted families’ rate higher or lower at the family-wise 5% level'),
+    classification,
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const admissionsByWard = defineTable({
+  name: 'admissions_by_ward',
+  zone: 'published',
+  description: 'Where first preferences are missed: on-time applications by ward of residence, the share offered their first preference against the LA’s (exact binomial, Bonferroni across wards)',
+  schema: z.object({
+    entry_year: z.int(),
+    phase: admissionPhase,
+    ward: z.string(),
+    ward_name: z.string().nullable(),
+    on_time: count(),
+    first_pref: count(),
+    missed: count().describe('on-time applications not offered their first preference'),
+    rate: z.number().nullable(),
+    la_rate: z.number().nullable(),
+    expected_missed: z.number().describe('missed first preferences expected at the LA rate'),
+    p: z.number().nullable(),
+    p_adjusted: z.number().nullable(),
+    flag: z.enum(['higher', 'lower', 'ns']).nullable(),
+    period,
+  }),
+  partitions: ['period'],
+});
+
+export const ADMISSIONS_TABLES = [admissionsRates, admissionsSegments, admissionsTrend, admissionsContacted, admissionsByWard];
+
 export const ANALYSIS_TABLES = [schoolProfile, headProfile, clusterProfile, schoolContext, similarSchools, clusterVariation, fairAccess, fairAccessTests, fairAccessByWard, fairAccessBySchool, fairAccessTrend];
 
 /** Every published table, in publish order. */
-export const PUBLISHED_TABLES = [schoolSegmentCounts, matchSummary, ...ANALYSIS_TABLES];
+export const PUBLISHED_TABLES = [schoolSegmentCounts, matchSummary, ...ANALYSIS_TABLES, ...ADMISSIONS_TABLES];

@@ -32,6 +32,8 @@ import { schoolLines, showSchool, type SchoolFacts } from '../functions/profiles
 import type { Dictionary, Level } from '../functions/profiles/dictionary.ts';
 import type { SchoolCounts } from '../functions/profiles/school-profiles.ts';
 import { DEFAULT_RULE } from '../functions/domain/stats/disclosure.ts';
+import { loadSchoolMaps } from '../functions/maps/load.ts';
+import type { ExactSchoolMap } from '../functions/maps/school-map.ts';
 import { profileDocument, type ProfileDocument } from '../schemas/profile-document.ts';
 import { TEST_KEY, removeDir, tempDir } from './helpers/fixtures.ts';
 import { py } from './stats/python-oracle.ts';
@@ -45,6 +47,9 @@ interface AttackResult {
   recovered: [string, string, number][];
   documentsWithRecovery: number;
   truthOutsideRangesCount: number;
+  /** Protected counts (and those recovered) that are map rings or squares. */
+  protectedMap: number;
+  recoveredMap: number;
   identitiesBrokenByTruth: number;
 }
 
@@ -74,14 +79,15 @@ async function county(scale: 'kent' | 'small', dirs: string[]): Promise<County> 
       .map((f) => profileDocument.parse(JSON.parse(readFileSync(join(dir, f), 'utf8'))));
     const { dict, classification } = await profileInputs(sql);
     const { counts, schools, facts } = await schoolInputs(sql, PERIOD);
-    return { out, docs, input: { period: PERIOD, laName: 'Local authority', classification, rule: DEFAULT_RULE, baseKind: 'la', counts, facts, schools, dict } };
+    const { grid, maps } = await loadSchoolMaps(sql, PERIOD, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])));
+    return { out, docs, input: { period: PERIOD, laName: 'Local authority', classification, rule: DEFAULT_RULE, baseKind: 'la', counts, facts, schools, dict, grid, maps } };
   } finally {
     await sql.close();
   }
 }
 
 /** Every count of a document, exactly, keyed as attack.py keys them. */
-function truthOf(doc: ProfileDocument, counts: SchoolCounts, facts: ReadonlyMap<string, SchoolFacts>): Record<string, number> {
+function truthOf(doc: ProfileDocument, counts: SchoolCounts, facts: ReadonlyMap<string, SchoolFacts>, maps?: ReadonlyMap<string, ExactSchoolMap>): Record<string, number> {
   const f = facts.get(doc.school.urn)!;
   const c = counts.get(doc.school.urn)!;
   const t: Record<string, number> = {
@@ -100,13 +106,19 @@ function truthOf(doc: ProfileDocument, counts: SchoolCounts, facts: ReadonlyMap<
   };
   f.imd.forEach((n, i) => (t[`imd:${i + 1}`] = n));
   for (const level of ['supergroup', 'group', 'subgroup'] as const) for (const r of doc.segments[level]) t[`${level}:${r.code}`] = c[level].get(r.code) ?? 0;
+  const m = maps?.get(doc.school.urn);
+  if (m) {
+    m.rings.forEach((n, k) => (t[`map:ring:${k}`] = n));
+    t['map:unmapped'] = m.unmapped;
+    for (const x of m.cells) t[`map:cell:${x.cell.x}:${x.cell.y}:${x.cell.size}`] = x.n;
+  }
   return t;
 }
 
 function attack(docs: ProfileDocument[], c: County): AttackResult {
-  const res = py<AttackResult>(ATTACK, { docs, truth: docs.map((d) => truthOf(d, c.input.counts, c.input.facts)) });
+  const res = py<AttackResult>(ATTACK, { docs, truth: docs.map((d) => truthOf(d, c.input.counts, c.input.facts, c.input.maps)) });
   // The attack's model must hold for the true counts, or it proves nothing.
-  expect(res.truthOutsideRangesCount).toBe(0);
+  expect(res.truthOutsideRangesCount, JSON.stringify((res as unknown as { truthOutsideRanges: unknown }).truthOutsideRanges)).toBe(0);
   expect(res.identitiesBrokenByTruth).toBe(0);
   return res;
 }
@@ -248,8 +260,11 @@ describe.each([
 
   it('a document passed on: the integer-programming attack recovers no protected count', () => {
     const res = attack(c.docs, c);
-    console.log(`[attack] ${scale}, rule on: ${res.recovered.length} of ${res.protected} protected counts recovered in ${res.documentsWithRecovery} of ${res.documents} documents`);
+    console.log(`[attack] ${scale}, rule on: ${res.recovered.length} of ${res.protected} protected counts recovered in ${res.documentsWithRecovery} of ${res.documents} documents (${res.protectedMap} protected map counts)`);
     expect(res.protected).toBeGreaterThan(scale === 'kent' ? 3000 : 50);
+    // The maps are attacked too: their rings and squares shown as c are among the protected counts.
+    expect(c.docs.filter((d) => d.map && d.map.cells.length > 0).length).toBeGreaterThan(c.docs.length / 2);
+    expect(res.protectedMap).toBeGreaterThan(scale === 'kent' ? 500 : 20);
     expect(res.recovered).toEqual([]);
   }, 300_000);
 
@@ -258,7 +273,7 @@ describe.each([
     const sample = [...c.input.counts.keys()].sort().filter((_, i) => i % offSample === 0);
     const off = sample.map((u) => profileDocument.parse(heads.document(u)));
     const res = attack(off, c);
-    console.log(`[attack] ${scale}, rule off: ${res.recovered.length} of ${res.protected} protected counts recovered in ${res.documentsWithRecovery} of ${res.documents} documents`);
+    console.log(`[attack] ${scale}, rule off: ${res.recovered.length} of ${res.protected} protected counts recovered in ${res.documentsWithRecovery} of ${res.documents} documents (${res.recoveredMap} of ${res.protectedMap} map counts)`);
     expect(res.recovered.length).toBeGreaterThan(res.protected / 4);
   }, 300_000);
 
@@ -290,13 +305,14 @@ describe.each([
     let over20 = 0;
     for (const d of c.docs) {
       expect(d.disclosure.rule).toMatch(/rounded to the nearest 5.*1 to 4 are shown as c/);
-      const t = truthOf(d, c.input.counts, c.input.facts);
+      const t = truthOf(d, c.input.counts, c.input.facts, c.input.maps);
       const cells: [string, unknown][] = [
         ...Object.entries(d.keyFacts).filter(([k]) => ['pupils', 'classified', 'unclassified', 'matched', 'fsm'].includes(k)),
         ...d.matchStatus.map((m) => [m.status, m.n] as [string, unknown]),
         ...d.imd.map((r) => [`imd:${r.decile}`, r.n] as [string, unknown]),
         ['imd:unknown', d.imdUnknown.n],
         ...(['supergroup', 'group', 'subgroup'] as const).flatMap((l) => d.segments[l].map((r) => [`${l}:${r.code}`, r.n] as [string, unknown])),
+        ...(d.map ? [...d.map.rings.map((r, k) => [`map:ring:${k}`, r.n] as [string, unknown]), ['map:unmapped', d.map.unmapped.n] as [string, unknown], ...d.map.cells.map((x) => [`map:cell:${x.x}:${x.y}:${x.size}`, x.n] as [string, unknown])] : []),
       ];
       for (const [key, v] of cells) {
         if (v !== 'c') continue;

@@ -35,6 +35,7 @@ import { stagingRoot } from '../lake/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { fairAccessStage, profilesStage, trendStage, type AnalysisConfig } from '../profiles/analysis-stage.ts';
+import { analyseAdmissions } from '../admissions/admissions-stage.ts';
 
 export interface ProfilesTask {
   runId: string;
@@ -149,6 +150,8 @@ export async function runTrend(task: TrendTask, deps: Deps): Promise<TrendResult
   const periods = periodsOf(task);
   const [documentPeriod = null] = documentPeriods(periods);
   const t = await trendStage({ lake: deps.lake, sql: deps.sql, runId, periods, documentPeriod, config: deps.config });
+  // Admissions go with fair access: their outcomes, and their section and maps in the report the trend just wrote (functions/admissions).
+  await analyseAdmissions({ lake: deps.lake, sql: deps.sql, runId, periods });
   const schools: Record<string, string[]> = {};
   if (documentPeriod) schools[documentPeriod] = await stagedSchools(deps.lake, runId, documentPeriod);
   const reports = t.report && documentPeriod ? [documentPeriod] : [];

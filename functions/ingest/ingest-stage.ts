@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { columnsOf, tablePrefix, type ColumnDef, type TableDef } from '../../schemas/columns.ts';
-import { contacts, pupils, schools, postcodes, segments, wards } from '../../schemas/curated.ts';
+import { admissions, contacts, pupils, schools, postcodes, segments, wards } from '../../schemas/curated.ts';
+import { APPLICATION_DOMAIN } from '../domain/admissions-fields.ts';
 import { BUILT_IN_CLASSIFICATIONS, IMD_EDITIONS, type ClassificationEdition, type ImdEdition } from '../../schemas/editions.ts';
 import {
   CLUSTERS_LAYOUT,
@@ -50,7 +51,7 @@ import { malformedCsv, recordLines } from './record-lines.ts';
 import { SchoolRegister, type SchoolStatus } from './school-register.ts';
 import { prepareSource, type SourceFile } from './source-file.ts';
 import type { IngestSettings } from './settings.ts';
-import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, rawRecords, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
+import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, admissionChecks, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, rawRecords, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
 import { MESSAGES, lit } from './sql/rules.ts';
 import type { DecodeResult, TextEncoding } from './text-decoding.ts';
 
@@ -132,7 +133,7 @@ export interface DatasetReport {
 }
 
 const REQUIRED: InputDataset[] = ['classification', 'schools', 'pupils'];
-const ORDER: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts'];
+const ORDER: InputDataset[] = ['classification', 'schools', 'pupils', 'contacts', 'admissions'];
 const sourceStateKey = (d: InputDataset) => `curated/_sources/${d}.json`;
 const REGISTER_KEY = 'curated/_sources/schools-register.json';
 
@@ -189,7 +190,7 @@ async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: st
 async function settingsOf(dataset: InputDataset, opts: IngestOptions): Promise<string> {
   if (dataset === 'classification') return JSON.stringify({ classification: opts.classification ?? null });
   if (dataset === 'schools') return JSON.stringify({ clusterColumn: opts.clusterColumn ?? null });
-  if (dataset === 'pupils') {
+  if (dataset === 'pupils' || dataset === 'admissions') {
     const register = (await opts.lake.exists(REGISTER_KEY)) ? createHash('sha256').update(await opts.lake.get(REGISTER_KEY)).digest('hex') : null;
     return JSON.stringify({ laCode: opts.laCode ?? null, register });
   }
@@ -552,12 +553,12 @@ async function loadRegister(s: Session): Promise<SchoolRegister | null> {
   return s.register;
 }
 
-async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], s: Session): Promise<DatasetReport> {
+async function ingestRows(dataset: 'pupils' | 'contacts' | 'admissions', keys: string[], s: Session): Promise<DatasetReport> {
   const { opts } = s;
   const db = await database(s);
-  const register = dataset === 'pupils' ? await loadRegister(s) : null;
+  const register = dataset === 'contacts' ? null : await loadRegister(s);
   await createChecked(db, dataset);
-  if (dataset === 'pupils') {
+  if (dataset !== 'contacts') {
     // The schools register, for LAESTABs and each school's LA.
     const json = register?.toJSON() ?? { laestab: {}, la: {} };
     await db.run('CREATE OR REPLACE TABLE reg_laestab (laestab VARCHAR, urn VARCHAR)');
@@ -583,15 +584,27 @@ async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], s: Ses
             select: (h, header, raw) => pupilChecks(h, header, raw, { period, laCode: opts.laCode }),
             duplicateColumn: () => 'upn',
           }
-        : { layouts: LAYOUTS.contacts, what: 'contacts file', table: 'contacts', personal: true, select: contactChecks, duplicateColumn: () => 'contact_id' };
+        : dataset === 'admissions'
+          ? { layouts: LAYOUTS.admissions, what: 'admissions file', table: 'admissions', personal: true, select: admissionChecks, duplicateColumn: () => 'application_ref' }
+          : { layouts: LAYOUTS.contacts, what: 'contacts file', table: 'contacts', personal: true, select: contactChecks, duplicateColumn: () => 'contact_id' };
     reads.push(await readFile(s, key, spec));
   }
   await findDuplicates(db, dataset);
-  const quarantine = quarantineLog(await quarantineOf(db, dataset, reads, dataset === 'pupils' ? 'duplicate_upn' : 'duplicate_contact_id'));
+  const duplicateReason = { pupils: 'duplicate_upn', contacts: 'duplicate_contact_id', admissions: 'duplicate_application' }[dataset];
+  const quarantine = quarantineLog(await quarantineOf(db, dataset, reads, duplicateReason));
   const partitions =
     dataset === 'pupils'
       ? await writeTable(s, pupils, `${accepted('pupils')} a`, { pupil_id: hmacSql('a.upn'), sector: 'pc_sector(a.postcode)' }, opts.pseudonymKey)
-      : await writeTable(s, contacts, accepted('contacts'), { sector: 'pc_sector(postcode)' });
+      : dataset === 'admissions'
+        ? await writeTable(
+            s,
+            admissions,
+            `${accepted('admissions')} a`,
+            // The reference keyed in its own domain (never a pupil's pseudonym); a UPN like the census's.
+            { application_id: hmacSql(`${lit(APPLICATION_DOMAIN)} || a.ref`), pupil_id: `CASE WHEN a.upn <> '' THEN ${hmacSql('a.upn')} END`, sector: 'pc_sector(a.postcode)' },
+            opts.pseudonymKey,
+          )
+        : await writeTable(s, contacts, accepted('contacts'), { sector: 'pc_sector(postcode)' });
   const report = summarise(dataset, reads.map((r) => r.report), quarantine, partitions);
   if (dataset === 'pupils') {
     // Pupils counted per LA of their school, duplicates included (as the LA is inferred from the extract).
@@ -599,7 +612,7 @@ async function ingestRows(dataset: 'pupils' | 'contacts', keys: string[], s: Ses
     report.la = laReport(opts.laCode, new Map(counts.map((c) => [c.la, Number(c.n)])));
   }
   await dropChecked(db, dataset);
-  await commitTable(s, dataset === 'pupils' ? pupils : contacts, partitions, false);
+  await commitTable(s, { pupils, contacts, admissions }[dataset], partitions, false);
   await opts.lake.put(`quarantine/${dataset}.csv`, quarantine.toCsv());
   return report;
 }

@@ -14,7 +14,7 @@
  *   classify-pupils(p)    pupils, classification
  *   classify-contacts(p)  contacts, classification
  *   profiles(p)           classify-pupils(p), schools, profile settings, renderer version
- *   fair-access(p)        classify-pupils(p), classify-contacts(p), schools, fair-access settings,
+ *   fair-access(p)        classify-pupils(p), classify-contacts(p), schools, admissions, fair-access settings,
  *                         renderer version, and fair-access(q) of every earlier period q (the trend
  *                         compares each year with the one before)
  *
@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import { codeFingerprint } from '../commons/version.ts';
 
-export const SOURCE_DATASETS = ['classification', 'schools', 'pupils', 'contacts'] as const;
+export const SOURCE_DATASETS = ['classification', 'schools', 'pupils', 'contacts', 'admissions'] as const;
 export type SourceDataset = (typeof SOURCE_DATASETS)[number];
 
 /** Where ingest records what a curated dataset was made from (functions/ingest/ingest-stage.ts). */
@@ -37,6 +37,7 @@ const CURATED_OF: Record<SourceDataset, string[]> = {
   schools: ['curated/schools/'],
   pupils: ['curated/pupils/'],
   contacts: ['curated/contacts/'],
+  admissions: ['curated/admissions/'],
 };
 
 export const hashOf = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -115,6 +116,8 @@ export class Fingerprints {
       : stage('fair-access', period, {
           pupils: this.classifyPupils(period),
           contacts: this.classifyContacts(period),
+          // The report carries the admissions section (functions/admissions): new admissions make it anew.
+          admissions: this.sources.admissions,
           schools: this.sources.schools,
           settings: this.settings.fairAccess ?? {},
           renderer: this.settings.renderer,

@@ -13,6 +13,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CHART_FONT_FAMILY, faceFor, textWidth } from './fonts.ts';
 import type { PdfCanvasContext } from './pdf-canvas.ts';
+import { schoolMapSpec, wardMapSpec } from './map-specs.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Palette (colour-blind safe; direction is never shown by colour alone: position and labels too)
@@ -391,6 +392,56 @@ function trendSpec(): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
+export const ADMISSION_STATUS = {
+  lower: 'Lower than the LA',
+  ns: 'No clear difference',
+  higher: 'Higher than the LA',
+} as const;
+
+/**
+ * Who gets their first choice: each neighbourhood type's share offered its first preference (left)
+ * and naming its nearest school first (right), with exact intervals at the family-wise level and
+ * the LA's rate as a dashed line.
+ */
+function admissionsRatesSpec(): TopLevelSpec {
+  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' } };
+  const panel = (name: string, title: string, withAxis: boolean) => {
+    // Both layers carry the same y axis: a layer's `axis: null` wins the merge and drops the labels.
+    const yAxis = withAxis ? { labelLimit: 150, ticks: false, domain: false, labelPadding: 9 } : null;
+    return {
+    width: 165,
+    height: { step: 18 },
+    data: { name },
+    layer: [
+      { transform: [{ filter: 'datum.order == 0' }], mark: { type: 'rule', color: AXIS_COLOUR, strokeDash: [3, 2] }, encoding: { x: { field: 'la', type: 'quantitative' } } },
+      {
+        mark: { type: 'rule', strokeWidth: 1.6 },
+        encoding: {
+          y: { ...y, title: null, axis: yAxis },
+          x: { field: 'lo', type: 'quantitative', scale: { zero: false, nice: true }, title },
+          x2: { field: 'hi' },
+          color: { field: 'status', type: 'nominal', scale: { domain: Object.values(ADMISSION_STATUS), range: [COLOURS.lower, COLOURS.neutral, COLOURS.higher] } },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 40, opacity: 1 },
+        encoding: {
+          y: { ...y, title: null, axis: yAxis },
+          x: { field: 'rate', type: 'quantitative', axis: { tickCount: 4, title } },
+          color: { field: 'status', type: 'nominal', legend: { orient: 'bottom', title: null, direction: 'horizontal', symbolType: 'circle', offset: 6 } },
+        },
+      },
+    ],
+    resolve: { scale: { x: 'shared' } },
+    };
+  };
+  return {
+    config: CONFIG,
+    hconcat: [panel('first', '% offered their first preference', true), panel('nearest', '% naming their nearest school first', false)],
+    resolve: { scale: { x: 'independent', y: 'shared', color: 'shared' }, legend: { color: 'shared' } },
+  } as unknown as TopLevelSpec;
+}
+
 const SPECS = {
   profileSupergroups: profileSupergroupSpec,
   imd: imdSpec,
@@ -398,6 +449,10 @@ const SPECS = {
   faIndex: faIndexSpec,
   funnel: funnelSpec,
   trend: trendSpec,
+  admissionsRates: admissionsRatesSpec,
+  schoolMap: schoolMapSpec,
+  faWardMap: wardMapSpec([FUNNEL_STATUS.below, FUNNEL_STATUS.within, FUNNEL_STATUS.above], [COLOURS.lower, COLOURS.neutral, COLOURS.higher], 'circle area: pupils in the under-represented types'),
+  firstPrefWardMap: wardMapSpec([ADMISSION_STATUS.lower, ADMISSION_STATUS.ns, ADMISSION_STATUS.higher], [COLOURS.lower, COLOURS.neutral, COLOURS.higher], 'circle area: first preferences not offered'),
 } as const;
 
 export type ChartKind = keyof typeof SPECS;
@@ -457,6 +512,8 @@ export interface Chart {
   /** Size in points, padding included (what Vega's own renderers would make). */
   width: number;
   height: number;
+  /** Where the plot area's top-left corner is, from the chart's top-left (padding, axes and legends before it). */
+  origin: readonly [number, number];
   /** Draw with the top-left corner at the context's origin. */
   draw(ctx: PdfCanvasContext): void;
 }
@@ -547,6 +604,7 @@ export async function renderChart(kind: ChartKind, data: ChartData): Promise<Cha
     data,
     width,
     height,
+    origin,
     draw(ctx: PdfCanvasContext): void {
       if (drawn) throw new Error(`chart ${kind} drawn twice`);
       drawn = true;

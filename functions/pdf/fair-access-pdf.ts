@@ -17,6 +17,7 @@ import { ACCENT, MUTED, Writer } from './layout.ts';
 import { penPortrait } from './pen-portraits.ts';
 import type { RenderedPdf } from './profile-pdf.ts';
 import { RENDERER_VERSION } from './version.ts';
+import { writeAdmissionsSection, writeClientWardMap } from './admissions-pdf.ts';
 
 type Place = FairAccessDocument['wards'][number];
 
@@ -166,6 +167,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
 
   // ------------------------------------------------------------------ where: wards and schools
   placeSection(w, d, 'wards', T, wardLabels);
+  const clientMap = await writeClientWardMap(w, d);
   placeSection(w, d, 'schools', T, schoolLabels);
 
   // funnel plots side by side
@@ -228,6 +230,9 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
     );
   }
 
+  // ------------------------------------------------------------------ admissions: who gets their first choice
+  const maps = [...(clientMap ? [clientMap] : []), ...(await writeAdmissionsSection(w, d))];
+
   // ------------------------------------------------------------------ method
   const method = methodItems(d);
   w.panel(
@@ -273,7 +278,7 @@ export async function renderFairAccessPdf(d: FairAccessDocument): Promise<Render
   }
 
   const pdf = await w.finish();
-  return { pdf, pages: w.pageCount, figures: w.figures };
+  return { pdf, pages: w.pageCount, figures: w.figures, maps };
 }
 
 /** The segment table; the adjusted p-value only in the appendix (`tests`), plain words in the body. */

@@ -1,5 +1,5 @@
 /**
- * The school community profile PDF (A4, normally 3 pages) for a head teacher, from one
+ * The school community profile PDF (A4, normally 4 or 5 pages with the map) for a head teacher, from one
  * ProfileDocument. Kent's lesson drives the content: tailored to the school (its own summary
  * sentences, its cluster, schools like it), plain words, and honest about what a postcode
  * classification cannot see.
@@ -14,12 +14,16 @@ import { DASH, ciText, countText, fixed, indexText, isHiddenCount, listText, pct
 import { ACCENT, INK, MUTED, Writer, type FigureBox } from './layout.ts';
 import { AFFLUENT_LOOKING, groupPortrait, oacNames, penPortrait, supergroupDigit, supergroupName } from './pen-portraits.ts';
 import { RENDERER_VERSION } from './version.ts';
+import type { MapPlacement } from './maps.ts';
+import { writeSchoolMap } from './profile-map.ts';
 
 export interface RenderedPdf {
   pdf: Uint8Array;
   pages: number;
   /** Chart positions (points from the top-left of the page), for tests and accessibility checks. */
   figures: FigureBox[];
+  /** Where each map's plot is and the metres it shows (tests read the page image with it). */
+  maps?: MapPlacement[];
 }
 
 const q = (s: string) => `\u2018${s}\u2019`; // ‘quoted’ names
@@ -246,6 +250,10 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
   w.figure(imdChart, imdAlt(d, imdRows));
   w.space(4);
 
+  // ------------------------------------------------------------------ where pupils live
+  const mapPlaced = await writeSchoolMap(w, d);
+  const maps = mapPlaced ? [mapPlaced] : [];
+
   // ------------------------------------------------------------------ similar schools
   w.heading(2, 'Schools with a similar mix of neighbourhoods', 90);
   if (d.similarSchools.length === 0) {
@@ -273,7 +281,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
     w.heading(2, 'Cluster', 40);
     w.paragraph('No cluster is recorded for this school in the local authority’s data, so this profile has no cluster comparison.', { size: 9.5, color: MUTED });
     const pdf = await w.finish();
-    return { pdf, pages: w.pageCount, figures: w.figures };
+    return { pdf, pages: w.pageCount, figures: w.figures, maps };
   }
   w.heading(2, `How ${s.name} compares within the ${cl.name} cluster`, 210);
   w.paragraph(clusterSentence(d), { size: 9, after: 4 });
@@ -297,7 +305,7 @@ export async function renderProfilePdf(d: ProfileDocument): Promise<RenderedPdf>
 
 
   const pdf = await w.finish();
-  return { pdf, pages: w.pageCount, figures: w.figures };
+  return { pdf, pages: w.pageCount, figures: w.figures, maps };
 }
 
 // ---------------------------------------------------------------------------------------------

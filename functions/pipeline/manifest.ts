@@ -2,6 +2,7 @@
 import type { ClassificationReport, DatasetReport, LaReport } from '../ingest/ingest-stage.ts';
 import type { ClassifyReport } from '../classify/classify-stage.ts';
 import type { AnalysisReport } from '../profiles/analysis-stage.ts';
+import type { AdmissionsReport } from '../admissions/admissions-stage.ts';
 
 export interface StageTiming {
   stage: string;
@@ -27,6 +28,8 @@ export interface Manifest {
   la?: LaReport;
   matchStatus: ClassifyReport[];
   analysis?: AnalysisReport;
+  /** Admissions analysed (periods, applications) and the fair-access reports given their section and maps. */
+  admissions?: AdmissionsReport;
   /** PDFs per period: rendered this run, skipped as unchanged (copied from the last run). */
   pdfs?: { period: string; rendered: number; skipped: number; files: number; ms: number }[];
   published: string[];

@@ -11,6 +11,7 @@ import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/file-names.ts';
 import { analyse, analysisSettings, DEFAULT_ANALYSIS, fairAccessItems, profileItems, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import { Fingerprints } from '../lake/fingerprints.ts';
+import { analyseAdmissions } from '../admissions/admissions-stage.ts';
 import { renderPdfs } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -130,9 +131,12 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     manifest.matchStatus = reports;
 
     const profiled = reports.filter((r) => r.pupils.total > 0).map((r) => r.period);
-    manifest.analysis = await timed(stages, 'profiles', () =>
-      analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental }),
-    );
+    manifest.analysis = await timed(stages, 'profiles', async () => {
+      const analysis = await analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental });
+      // Admissions go with fair access: their outcomes, and their section and the maps' geography in the fair-access report the trend just wrote.
+      manifest.admissions = await analyseAdmissions({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, progress });
+      return analysis;
+    });
     // What skipped stages would have written stays as published.
     const leave = [
       ...reports.filter((r) => r.skipped?.pupils).flatMap((r) => classifyPupilItems(r.period)),

@@ -11,6 +11,8 @@ import { familySize, sum, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 import type { School, Similar, Variation } from './school-profiles.ts';
 import { MATCH_STATUSES, imdKey, segmentKey, type ShownSchool } from './shown-counts.ts';
+import { schoolMapSection } from './map-section.ts';
+import type { MapGrid } from '../maps/grid.ts';
 
 export type { SchoolFacts } from './shown-counts.ts';
 
@@ -33,6 +35,8 @@ export interface DocumentInput {
   /** The cluster's range per supergroup, from its schools' shown counts. */
   variation: Variation[];
   dict: Dictionary;
+  /** The map grid; without it the document has no map. */
+  grid?: MapGrid;
 }
 
 /** The rounding rule in one sentence, as printed in the document and the PDF's "Reading this profile". */
@@ -135,6 +139,7 @@ export function profileDocumentFor(input: DocumentInput): ProfileDocument {
         max: v.max,
       })),
     },
+    map: schoolMapSection(shown, input.grid, rule),
   };
 }
 

@@ -8,6 +8,8 @@
 import type { ClassificationInfo, ProfileDocument } from '../../schemas/profile-document.ts';
 import type { RoundingRule } from '../domain/stats/disclosure.ts';
 import type { Dictionary } from './dictionary.ts';
+import type { MapGrid } from '../maps/grid.ts';
+import type { ExactSchoolMap } from '../maps/school-map.ts';
 import { profileDocumentFor } from './documents.ts';
 import { baseKey, baseTotals, clusterVariation, similarSchools, type BaseKind, type School, type SchoolCounts, type Similar, type Variation } from './school-profiles.ts';
 import { imdKey, schoolLines, showSchool, type DisclosureMode, type SchoolFacts, type ShownSchool } from './shown-counts.ts';
@@ -24,6 +26,9 @@ export interface HeadDocumentsInput {
   facts: ReadonlyMap<string, SchoolFacts>;
   schools: ReadonlyMap<string, School>;
   dict: Dictionary;
+  /** Where each located school's pupils live (exact), and the grid they are drawn on; no maps without them. */
+  maps?: ReadonlyMap<string, ExactSchoolMap>;
+  grid?: MapGrid;
 }
 
 export interface HeadDocuments {
@@ -47,7 +52,7 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
   const rule = input.mode === 'off' ? { threshold: input.rule.threshold, base: 1 } : input.rule;
   const lines = schoolLines(dict);
   const shown = new Map<string, ShownSchool>();
-  for (const urn of [...counts.keys()].sort()) shown.set(urn, showSchool(urn, facts.get(urn)!, counts.get(urn)!, dict, rule, lines, input.mode));
+  for (const urn of [...counts.keys()].sort()) shown.set(urn, showSchool(urn, facts.get(urn)!, counts.get(urn)!, dict, rule, lines, input.mode, input.maps?.get(urn)));
   const shownCounts: SchoolCounts = new Map([...shown].map(([urn, s]) => [urn, { supergroup: s.segmentVector('supergroup'), group: s.segmentVector('group'), subgroup: s.segmentVector('subgroup') }]));
   const bases = baseTotals(shownCounts, schools as Map<string, School>, baseKind);
   const baseImd = new Map<string, number[]>();
@@ -90,6 +95,7 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
         clusterSchools: clusterSize.get(school.cluster ?? 'unknown') ?? 0,
         variation: variationByCluster.get(school.cluster ?? 'unknown') ?? [],
         dict,
+        grid: input.grid,
       });
     },
   };

@@ -4,7 +4,8 @@
  * under the rounding rule and audited (functions/domain/stats/disclosure.ts). Everything a
  * document says about a school, its own or another's, is computed from these shown counts.
  */
-import { publishTable, numeric, type CountTable, type Line, type PublishedTable, type RoundingRule, type Shown } from '../domain/stats/disclosure.ts';
+import { publishTable, numeric, showCount, UnprotectableError, type CountTable, type Line, type PublishedTable, type RoundingRule, type Shown } from '../domain/stats/disclosure.ts';
+import { RING_COUNT, type ExactSchoolMap } from '../maps/school-map.ts';
 import type { Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 
@@ -25,6 +26,26 @@ export interface SchoolFacts {
 export const MATCH_STATUSES = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
 export const segmentKey = (level: Level, code: string) => `${level}:${code}`;
 export const imdKey = (decile: number | 'unknown') => `imd:${decile}`;
+/** The map's counts (functions/maps/school-map.ts): pupils per ring, per grid square, and those with no position. */
+export const ringKey = (k: number) => `map:ring:${k}`;
+export const cellKey = (gridKey: string) => `map:cell:${gridKey}`;
+export const UNMAPPED = 'map:unmapped';
+
+/**
+ * The map's identities: matched = the rings + not placed; each ring shown as a number = its squares
+ * (listed only when they hold a pupil: a closed line). A ring of 1 to threshold − 1 (shown as c)
+ * lists no squares, since squares each known to hold one or more would pin it and them.
+ */
+export function mapLines(map: ExactSchoolMap, rule: RoundingRule, withCells = true): Line[] {
+  const lines: Line[] = [{ total: 'matched', parts: [...Array.from({ length: RING_COUNT }, (_, k) => ringKey(k)), UNMAPPED] }];
+  if (!withCells) return lines;
+  for (let k = 0; k < RING_COUNT; k++) {
+    const shown = showCount(map.rings[k]!, rule);
+    if (shown === 'c' || shown === 0) continue;
+    lines.push({ total: ringKey(k), parts: map.cells.filter((c) => c.ring === k).map((c) => cellKey(c.cell.key)), closed: true });
+  }
+  return lines;
+}
 
 /**
  * The identities of a school's table. A tree: pupils split three ways (classified or not; FSM or
@@ -51,8 +72,8 @@ export function schoolLines(dict: Dictionary): Line[] {
   return lines;
 }
 
-/** The exact table: facts and segment counts keyed as in schoolLines. */
-export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, lines = schoolLines(dict)): CountTable {
+/** The exact table: facts and segment counts keyed as in schoolLines (and the map's, when given). */
+export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, lines = schoolLines(dict), map?: ExactSchoolMap): CountTable {
   const counts = new Map<string, number>([
     ['pupils', facts.pupils],
     ['classified', facts.classified],
@@ -65,6 +86,12 @@ export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Cou
   facts.imd.forEach((n, i) => counts.set(imdKey(i + 1), n));
   counts.set(imdKey('unknown'), facts.imdUnknown);
   for (const level of LEVEL_ORDER) for (const code of dict.codes[level]) counts.set(segmentKey(level, code), segments[level].get(code) ?? 0);
+  if (map) {
+    map.rings.forEach((n, k) => counts.set(ringKey(k), n));
+    counts.set(UNMAPPED, map.unmapped);
+    const listed = new Set(lines.flatMap((l) => (l.closed ? l.parts : [])));
+    for (const c of map.cells) if (listed.has(cellKey(c.cell.key))) counts.set(cellKey(c.cell.key), c.n);
+  }
   return { counts, lines, unshown: new Set(['notFsm']) };
 }
 
@@ -88,6 +115,8 @@ export interface ShownSchool {
   segmentVector(level: Level): Counts;
   /** The rounding base of a shown count (the rule's, or 10 where the audit coarsened it). */
   base(key: string): number;
+  /** The school's map, exact, and the squares listed (shown) on it; null without a map. */
+  map: { exact: ExactSchoolMap; listed: ReadonlySet<string>; squares: boolean } | null;
 }
 
 /** What a "c" counts as in figures across schools: about the average of the counts it hides (2 for the default threshold). */
@@ -110,9 +139,35 @@ export type DisclosureMode = 'on' | 'off';
  * Show one school's counts (rule, audit, repair). Mode 'off' shows exact counts (c for 1 to 4
  * only, no audit) and aggregates exact counts: the design switched off, for the attack test.
  */
-export function showSchool(urn: string, facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, rule: RoundingRule, lines = schoolLines(dict), mode: DisclosureMode = 'on'): ShownSchool {
-  const table = schoolCountTable(facts, segments, dict, lines);
-  const pub = publishTable(table, mode === 'on' ? rule : { threshold: rule.threshold, base: 1 }, { audit: mode === 'on' });
+export function showSchool(
+  urn: string,
+  facts: SchoolFacts,
+  segments: Record<Level, Counts>,
+  dict: Dictionary,
+  rule: RoundingRule,
+  baseLines = schoolLines(dict),
+  mode: DisclosureMode = 'on',
+  map?: ExactSchoolMap,
+): ShownSchool {
+  const shownRule = mode === 'on' ? rule : { threshold: rule.threshold, base: 1 };
+  const publish = (withCells: boolean) => {
+    const lines = map ? [...baseLines, ...mapLines(map, rule, withCells)] : baseLines;
+    const table = schoolCountTable(facts, segments, dict, lines, map);
+    return { lines, table, pub: publishTable(table, shownRule, { audit: mode === 'on' }) };
+  };
+  let published: ReturnType<typeof publish>;
+  let squares = true;
+  try {
+    published = publish(true);
+  } catch (e) {
+    // Squares are listed only when they hold a pupil, so their lines cannot be opened: where
+    // nothing else can be widened, the map shows the rings alone.
+    if (!(map && e instanceof UnprotectableError)) throw e;
+    published = publish(false);
+    squares = false;
+  }
+  const { lines, table, pub } = published;
+  const listed = new Set(lines.flatMap((l) => (l.closed ? l.parts : [])));
 
   const shown = (key: string): Shown => {
     const s = pub.shown.get(key);
@@ -137,5 +192,6 @@ export function showSchool(urn: string, facts: SchoolFacts, segments: Record<Lev
     aggregate,
     segmentVector: (level) => new Map(dict.codes[level].map((c) => [c, aggregate(segmentKey(level, c))])),
     base: (key) => pub.base.get(key) ?? rule.base,
+    map: map ? { exact: map, listed, squares } : null,
   };
 }

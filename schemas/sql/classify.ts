@@ -44,11 +44,36 @@ export function vintageLiteral(vintage: string): string {
 }
 
 /** `vintage = '<v>'` for a known current vintage (joins read one vintage only), else TRUE. */
-const inVintage = (vintage: string | null | undefined, alias = '') => (vintage ? `${alias}vintage = ${vintageLiteral(vintage)}` : 'TRUE');
+export const inVintage = (vintage: string | null | undefined, alias = '') => (vintage ? `${alias}vintage = ${vintageLiteral(vintage)}` : 'TRUE');
 
 /** The classification vintages present (one normally; two while an ingest replaces it). */
 export function vintagesSql(): string {
   return `SELECT DISTINCT vintage FROM postcodes ORDER BY vintage`;
+}
+
+/** The modal segment of each postcode sector (ties to the lowest code): the match of a postcode the lookup lacks. */
+export function sectorModeCte(vintage?: string | null): string {
+  return `sector_mode AS (
+  SELECT sector, segment FROM (
+    SELECT sector, segment,
+           row_number() OVER (PARTITION BY sector ORDER BY count(*) DESC, segment) AS rk
+    FROM postcodes
+    WHERE segment IS NOT NULL AND ${inVintage(vintage)}
+    GROUP BY sector, segment
+  ) ranked
+  WHERE rk = 1
+)`;
+}
+
+/** Match status of a row `s` (postcode) joined to its postcode row `pc` and sector mode `sm`. */
+export function matchStatusSql(s: string, pc: string, sm: string): string {
+  return `CASE
+           WHEN ${s}.postcode IS NULL THEN 'invalid'
+           WHEN ${pc}.segment IS NOT NULL AND NOT ${pc}.terminated THEN 'exact'
+           WHEN ${pc}.segment IS NOT NULL THEN 'terminated'
+           WHEN ${sm}.segment IS NOT NULL THEN 'sector'
+           ELSE 'unmatched'
+         END`;
 }
 
 /**
@@ -59,28 +84,13 @@ export function vintagesSql(): string {
  */
 function enrichedSelect(source: 'pupils' | 'contacts', columns: string[], period: string, vintage?: string | null): string {
   const cols = columns.map((c) => `s.${c}`).join(', ');
-  return `WITH sector_mode AS (
-  SELECT sector, segment FROM (
-    SELECT sector, segment,
-           row_number() OVER (PARTITION BY sector ORDER BY count(*) DESC, segment) AS rk
-    FROM postcodes
-    WHERE segment IS NOT NULL AND ${inVintage(vintage)}
-    GROUP BY sector, segment
-  ) ranked
-  WHERE rk = 1
-),
+  return `WITH ${sectorModeCte(vintage)},
 src AS (
   SELECT * FROM ${source} WHERE period = ${periodLiteral(period)}
 ),
 matched AS (
   SELECT ${cols}, s.period,
-         CASE
-           WHEN s.postcode IS NULL THEN 'invalid'
-           WHEN pc.segment IS NOT NULL AND NOT pc.terminated THEN 'exact'
-           WHEN pc.segment IS NOT NULL THEN 'terminated'
-           WHEN sm.segment IS NOT NULL THEN 'sector'
-           ELSE 'unmatched'
-         END AS match_status,
+         ${matchStatusSql('s', 'pc', 'sm')} AS match_status,
          COALESCE(pc.segment, sm.segment) AS subgroup,
          pc.ward AS ward,
          pc.lsoa AS lsoa,

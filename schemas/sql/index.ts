@@ -5,6 +5,12 @@
  */
 import * as classify from './classify.ts';
 import * as profiles from './profiles.ts';
+import * as admissions from './admissions.ts';
+import * as maps from './maps.ts';
+
+/** A fixed projection and box for the map statements (south-east England, where the samples live). */
+const MAP_PROJECTION = { lat0: 51.2, lon0: 0.7 };
+const MAP_BOX = { latMin: 50.5, latMax: 52, longMin: -0.5, longMax: 1.6 };
 
 export function sharedStatements(period = '2025-26', vintage: string | null = null): Record<string, string> {
   return {
@@ -25,5 +31,13 @@ export function sharedStatements(period = '2025-26', vintage: string | null = nu
     client_counts: profiles.clientCountsSql(period),
     family_counts: profiles.familyCountsSql(period),
     contact_total: profiles.contactTotalSql(period),
+    enriched_admissions: admissions.enrichedAdmissionsSql(period, vintage),
+    admissions_counts: admissions.admissionsCountsSql(period),
+    admissions_ward_counts: admissions.admissionsWardCountsSql(period),
+    admissions_periods: admissions.admissionsPeriodsSql(),
+    map_pupil_extent: maps.pupilExtentSql(period),
+    map_grid_postcodes: maps.gridPostcodesSql(MAP_PROJECTION, MAP_BOX, vintage),
+    map_school_cells: maps.schoolCellsSql(period, MAP_PROJECTION, vintage),
+    map_ward_centroids: maps.wardCentroidsSql(period, vintage),
   };
 }

@@ -11,7 +11,8 @@
 #     ceil(v - b/2)..ceil(v + b/2) - 1, and for the smallest such number down to T;
 #   - the identities: pupils = classified + unclassified = fsm + (not fsm) = IMD deciles + unknown;
 #     classified = matched + sector = the supergroups; matched = exact + terminated;
-#     unclassified = unmatched + invalid; every segment = the segments whose `parent` it is.
+#     unclassified = unmatched + invalid; every segment = the segments whose `parent` it is;
+#     the map's: matched = its distance rings + not placed; a ring = the squares listed in it.
 #   - every percentage, index and interval is worked out from the shown counts (the attack checks
 #     this in the test and so adds nothing for them); figures about other schools are functions of
 #     their shown counts (checked by the non-interference test).
@@ -24,11 +25,22 @@ from scipy.sparse import coo_matrix
 BIG = 10**7
 
 
+def cell_key(key):
+    # The disclosure lists name a map square by its grid key (map:cell:level:ix:iy); the document's
+    # squares carry their corner and side, so the attack names them map:cell:x:y:size.
+    parts = key.split(':')
+    if parts[:2] == ['map', 'cell'] and len(parts) == 5:
+        level, ix, iy = (int(v) for v in parts[2:])
+        size = 500 * 2 ** level
+        return 'map:cell:%d:%d:%d' % (ix * size, iy * size, size)
+    return key
+
+
 def model(doc):
     T = doc['threshold']
     dis = doc['disclosure']
-    coarse = set(dis['roundedCoarse'])
-    zero_ok = set(dis.get('cIncludesZero', []))
+    coarse = set(map(cell_key, dis['roundedCoarse']))
+    zero_ok = set(map(cell_key, dis.get('cIncludesZero', [])))
     k = doc['keyFacts']
     shown = {
         'pupils': k['pupils'], 'classified': k['classified'], 'unclassified': k['unclassified'],
@@ -55,6 +67,26 @@ def model(doc):
             parent = 'classified' if level == 'supergroup' else ('supergroup:' if level == 'group' else 'group:') + r['parent']
             children.setdefault(parent, []).append(key)
     lines += [(t, ps) for t, ps in children.items()]
+    # The map (functions/maps/school-map.ts): matched = rings + not placed; a ring shown as a number
+    # = its squares, each listed only when it holds a pupil (so a square shown as c is 1..T-1).
+    m = doc.get('map')
+    if m:
+        rings = []
+        for k, r in enumerate(m['rings']):
+            shown['map:ring:%d' % k] = r['n']
+            rings.append('map:ring:%d' % k)
+        shown['map:unmapped'] = m['unmapped']['n']
+        lines.append(('matched', rings + ['map:unmapped']))
+        for k in range(len(m['rings'])):
+            cells = []
+            for c in m['cells']:
+                if c['ring'] != k:
+                    continue
+                key = 'map:cell:%d:%d:%d' % (c['x'], c['y'], c['size'])
+                shown[key] = c['n']
+                cells.append(key)
+            if cells:
+                lines.append(('map:ring:%d' % k, cells))
     under_c = set()
     for t, ps in lines:
         if shown.get(t) == 'c':
@@ -159,6 +191,8 @@ def attack(docs, truth):
     return {
         'documents': len(docs), 'protected': len(targets), 'recovered': recovered,
         'documentsWithRecovery': len(docs_hit), 'solves': solves,
+        'protectedMap': sum(1 for t in targets if t[1].startswith('map:')),
+        'recoveredMap': sum(1 for r in recovered if r[1].startswith('map:')),
         'truthOutsideRanges': infeasible[:20], 'truthOutsideRangesCount': len(infeasible), 'identitiesBrokenByTruth': bad_rows,
     }
 

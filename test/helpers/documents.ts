@@ -25,6 +25,7 @@ import { fairAccessDocumentFor } from '../../functions/profiles/fair-access-docu
 // ---------------------------------------------------------------------------------------------
 export { rng } from './rng.ts';
 import { rng } from './rng.ts';
+import { simulatedMaps } from './maps.ts';
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 function gamma(r: () => number, k: number): number {
   // Marsaglia-Tsang; boost for k < 1.
@@ -142,6 +143,8 @@ export interface FixtureOptions {
   schoolsPerLa?: number;
   /** Give subgroups a description (as a classification with a dictionary would). */
   descriptions?: boolean;
+  /** Give each school a map of where its pupils live (helpers/maps.ts). */
+  maps?: boolean;
 }
 
 export interface ProfileFixture {
@@ -237,12 +240,13 @@ function factsOf(s: SchoolSim): SchoolFacts {
  * Profile documents for schools of one LA, built exactly as the analysis stage builds them: each
  * school's shown counts, the LA base and the cluster ranges and similar schools from shown counts.
  */
-export function documentsForLa(sims: SchoolSim[], opts: { laName: string; period: string; threshold: number; descriptions: boolean; dict?: Dictionary }): ProfileDocument[] {
+export function documentsForLa(sims: SchoolSim[], opts: { laName: string; period: string; threshold: number; descriptions: boolean; dict?: Dictionary; maps?: boolean }): ProfileDocument[] {
   const dict = opts.dict ?? (opts.descriptions ? describedDictionary() : OAC_DICTIONARY);
   const rule = { ...DEFAULT_RULE, threshold: opts.threshold };
   const lines = schoolLines(dict);
   const schools = new Map<string, School>(sims.map((s) => [s.urn, { urn: s.urn, name: s.name, phase: s.phase, cluster: s.cluster, lat: s.lat, long: s.lon }]));
-  const shown = new Map<string, ShownSchool>(sims.map((s) => [s.urn, showSchool(s.urn, factsOf(s), levelCounts(s.sub), dict, rule, lines)]));
+  const mapped = opts.maps ? simulatedMaps(sims.map((s) => ({ urn: s.urn, lat: s.lat, long: s.lon, matched: s.match.exact + s.match.terminated }))) : undefined;
+  const shown = new Map<string, ShownSchool>(sims.map((s) => [s.urn, showSchool(s.urn, factsOf(s), levelCounts(s.sub), dict, rule, lines, 'on', mapped?.maps.get(s.urn))]));
   const shownCounts: SchoolCounts = new Map([...shown].map(([u, x]) => [u, { supergroup: x.segmentVector('supergroup'), group: x.segmentVector('group'), subgroup: x.segmentVector('subgroup') }]));
   const base = baseTotals(shownCounts, schools, 'la').get('la')!;
   const baseImd = new Array<number>(11).fill(0);
@@ -266,6 +270,7 @@ export function documentsForLa(sims: SchoolSim[], opts: { laName: string; period
         clusterSchools: sims.filter((o) => o.cluster === s.cluster).length,
         variation: variation.filter((v) => v.cluster === s.cluster),
         dict,
+        grid: mapped?.grid,
       }),
     ),
   );
@@ -323,7 +328,7 @@ export function* profileFixtureBatches(count: number, opts: FixtureOptions = {})
       const c = Math.floor(r() * nClusters);
       sims.push(simulateSchool(r, String(urnSeq++), schoolName(r, phase, used), phase, clusters[c]!, centres[c]!, laShare));
     }
-    const docs = documentsForLa(sims, { laName, period, threshold, descriptions: opts.descriptions ?? false });
+    const docs = documentsForLa(sims, { laName, period, threshold, descriptions: opts.descriptions ?? false, maps: opts.maps });
     const out = docs.map((doc, i) => ({ doc, rawCounts: Object.fromEntries(levelCounts(sims[i]!.sub).supergroup) }));
     made += out.length;
     yield out;

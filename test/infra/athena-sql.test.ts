@@ -17,7 +17,7 @@ const trino = new TrinoSQL();
 describe('analyst named queries', () => {
   const queries = analystQueries(5);
 
-  it('cover a school profile, under-represented segments, wards by gap, the trend and match quality', () => {
+  it('cover a school profile, under-represented segments, wards by gap, the trend, match quality and first preferences', () => {
     expect(queries.map((q) => q.name)).toEqual([
       'school-segment-profile',
       'under-represented-segments',
@@ -25,6 +25,7 @@ describe('analyst named queries', () => {
       'segment-trend',
       'match-summary',
       'match-rate-trend',
+      'first-preference-by-segment',
     ]);
   });
 

@@ -1,13 +1,14 @@
 import SVGtoPDF from 'svg-to-pdfkit';
 import { describe, expect, it } from 'vitest';
 import { compile } from 'vega-lite';
-import { FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
+import { ADMISSION_STATUS, FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
 import { FONT, faceFor } from '../../functions/pdf/fonts.ts';
 import { Writer } from '../../functions/pdf/layout.ts';
 import { PdfCanvasContext, parseCssFont } from '../../functions/pdf/pdf-canvas.ts';
 import { pageImages, type GrayImage } from './poppler.ts';
+import { CELL_CLASSES } from '../../functions/pdf/map-specs.ts';
 
-const KINDS: ChartKind[] = ['profileSupergroups', 'imd', 'clusterRange', 'faIndex', 'funnel', 'trend'];
+const KINDS: ChartKind[] = ['profileSupergroups', 'imd', 'clusterRange', 'faIndex', 'funnel', 'trend', 'admissionsRates', 'schoolMap', 'faWardMap', 'firstPrefWardMap'];
 const NAMES = ['Rural residents', 'Cosmopolitans', 'Ethnicity central', 'Multicultural metropolitans', 'Urbanites', 'Suburbanites'];
 
 /** Data for every chart kind, shaped as the PDF templates shape it; exercises every mark the charts use. */
@@ -60,6 +61,31 @@ function dataFor(kind: ChartKind): ChartData {
     }
     case 'trend':
       return { tr: NAMES.flatMap((name, i) => ['2022-23', '2023-24', '2024-25'].map((period, k) => ({ name, order: i, period, index: 50 + i * 20 + k * 5 }))) };
+    case 'admissionsRates': {
+      const rows = (base: number) => NAMES.map((name, i) => ({ name, order: i, rate: base + i * 2, lo: base + i * 2 - 4, hi: base + i * 2 + 3, la: base + 5, status: Object.values(ADMISSION_STATUS)[i % 3] }));
+      return { first: rows(76), nearest: rows(40) };
+    }
+    case 'schoolMap':
+      return {
+        bg: Array.from({ length: 30 }, (_, i) => ({ x: (i % 6) * 50, x2: (i % 6) * 50 + 48, y: Math.floor(i / 6) * 50, y2: Math.floor(i / 6) * 50 + 48 })),
+        cells: CELL_CLASSES.map((cls, i) => ({ x: 20 + i * 40, x2: 50 + i * 40, y: 100, y2: 130, cls })),
+        rings: [60, 120].map((r) => ({ x: 160, y: 160, size: (2 * r) ** 2, labelY: 160 - r, label: `${r / 60} km` })),
+        school: [{ x: 160, y: 160, label: 'School' }],
+        scale: [{ x: 10, x2: 70, y: 320, label: '1 km' }],
+        frame: [{ x: 0, x2: 330, y: 0, y2: 330 }],
+      };
+    case 'faWardMap':
+    case 'firstPrefWardMap': {
+      const statuses = kind === 'faWardMap' ? Object.values(FUNNEL_STATUS) : Object.values(ADMISSION_STATUS);
+      return {
+        bg: Array.from({ length: 40 }, (_, i) => ({ x: (i % 10) * 50, x2: (i % 10) * 50 + 48, y: Math.floor(i / 10) * 70, y2: Math.floor(i / 10) * 70 + 68 })),
+        wards: Array.from({ length: 12 }, (_, i) => ({ x: 30 + i * 40, y: 60 + (i % 4) * 50, size: 40 + i * 30, status: statuses[i % 3], order: i })),
+        labels: [{ x: 30, y: 60, label: 'Ward A' }],
+        key: [20, 80].map((size, i) => ({ x: 440, tx: 452, y: 30 + i * 14, size, label: `${i + 1}0` })),
+        scale: [{ x: 10, x2: 90, y: 290, label: '10 km' }],
+        frame: [{ x: 0, x2: 515, y: 0, y2: 300 }],
+      };
+    }
   }
 }
 

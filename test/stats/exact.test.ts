@@ -3,7 +3,7 @@
  * Bonferroni policy, against scipy to 1e-9.
  */
 import { describe, expect, it } from 'vitest';
-import { binomialTails, compareRatios, exactBinomialTest, exactPoissonTest, poissonControlLimits, poissonTails } from '../../functions/domain/stats/exact.ts';
+import { binomialTails, compareRatios, exactBinomialTest, exactPoissonTest, fisherExactTest, poissonControlLimits, poissonTails, stratifiedExactTest } from '../../functions/domain/stats/exact.ts';
 import { bonferroni, bonferroniAlpha } from '../../functions/domain/stats/tests.ts';
 import { clopperPearsonInterval } from '../../functions/domain/stats/intervals.ts';
 import { close, py, rng } from './python-oracle.ts';
@@ -173,5 +173,87 @@ for v in inp:
       vectors,
     );
     vectors.forEach((v, k) => bonferroni(v).forEach((g, i) => expect(close(g, ref[k]![i]!, 1e-12, 1e-15)).toBe(true)));
+  });
+});
+
+describe('Fisher’s exact test and the stratified exact test vs scipy', () => {
+  it('hypergeometric tails and the doubled Fisher p equal scipy.stats.hypergeom', () => {
+    const rand = rng(77);
+    const cases = Array.from({ length: 300 }, () => {
+      const n1 = 1 + Math.floor(rand() ** 2 * 3000);
+      const n2 = 1 + Math.floor(rand() ** 2 * 20000);
+      const p1 = rand();
+      const p2 = Math.min(1, Math.max(0, p1 + (rand() - 0.5) * 0.2));
+      const a = Math.round(n1 * p1);
+      const c = Math.round(n2 * p2);
+      return { a, b: n1 - a, c, d: n2 - c };
+    });
+    const ref = py<number[][]>(
+      `out = []
+for t in inp:
+    M = t['a'] + t['b'] + t['c'] + t['d']; K = t['a'] + t['c']; n = t['a'] + t['b']
+    lo = float(stats.hypergeom.cdf(t['a'], M, K, n)); hi = float(stats.hypergeom.sf(t['a'] - 1, M, K, n))
+    out.append([lo, hi, float(min(1, 2 * min(lo, hi)))])`,
+      cases,
+    );
+    cases.forEach((t, i) => {
+      const r = fisherExactTest(t);
+      const [lo, hi, p] = ref[i]!;
+      expect(close(r.lower, lo!, 1e-9, 1e-300), `lower ${JSON.stringify(t)}: ${r.lower} vs ${lo}`).toBe(true);
+      expect(close(r.upper, hi!, 1e-9, 1e-300), `upper ${JSON.stringify(t)}: ${r.upper} vs ${hi}`).toBe(true);
+      expect(close(r.p, p!, 1e-9, 1e-300), `p ${JSON.stringify(t)}: ${r.p} vs ${p}`).toBe(true);
+    });
+    // Tables far from independence give tiny p-values, which must keep their relative precision.
+    expect(ref.some((x) => x[2]! < 1e-10)).toBe(true);
+  });
+
+  it('the stratified exact test equals the convolution of scipy’s hypergeometric distributions, and Fisher for one stratum', () => {
+    const rand = rng(78);
+    const cases = Array.from({ length: 60 }, () =>
+      Array.from({ length: 1 + Math.floor(rand() * 8) }, () => {
+        const n1 = Math.floor(rand() * 400);
+        const n2 = 1 + Math.floor(rand() * 3000);
+        const p = 0.4 + rand() * 0.55;
+        const a = Math.min(n1, Math.round(n1 * (p + (rand() - 0.5) * 0.15)));
+        const c = Math.round(n2 * p);
+        return { a: Math.max(0, a), b: n1 - Math.max(0, a), c, d: n2 - c };
+      }),
+    );
+    const ref = py<number[][]>(
+      `out = []
+for strata in inp:
+    dist = np.array([1.0]); lo = 0; obs = 0; exp = 0.0
+    for t in strata:
+        M = t['a'] + t['b'] + t['c'] + t['d']
+        if M == 0: continue
+        K = t['a'] + t['c']; n = t['a'] + t['b']
+        s0 = max(0, n + K - M); s1 = min(n, K)
+        pmf = stats.hypergeom.pmf(np.arange(s0, s1 + 1), M, K, n)
+        dist = np.convolve(dist, pmf); lo += s0; obs += t['a']; exp += n * K / M
+    lower = float(dist[: obs - lo + 1].sum()); upper = float(dist[obs - lo:].sum())
+    out.append([lower, upper, float(min(1, 2 * min(lower, upper))), exp])`,
+      cases,
+    );
+    cases.forEach((strata, i) => {
+      const r = stratifiedExactTest(strata);
+      const [lo, hi, p, e] = ref[i]!;
+      expect(close(r.lower, Math.min(1, lo!), 1e-9, 1e-15), `lower ${i}: ${r.lower} vs ${lo}`).toBe(true);
+      expect(close(r.upper, Math.min(1, hi!), 1e-9, 1e-15), `upper ${i}: ${r.upper} vs ${hi}`).toBe(true);
+      expect(close(r.p, p!, 1e-9, 1e-15), `p ${i}: ${r.p} vs ${p}`).toBe(true);
+      expect(r.expected).toBeCloseTo(e!, 9);
+    });
+    const one = cases.find((s) => s.length === 1)!;
+    expect(stratifiedExactTest(one).p).toBe(fisherExactTest(one[0]!).p);
+  });
+
+  it('a difference that is only the mix of strata is not one within them (Simpson): the crude Fisher test flags it, the stratified test does not', () => {
+    // Contacted families are mostly of type A, where everyone fares better; within each type they fare as the others.
+    const strata = [
+      { a: 900, b: 100, c: 1800, d: 200 },
+      { a: 140, b: 60, c: 2800, d: 1200 },
+    ];
+    const crude = fisherExactTest({ a: 1040, b: 160, c: 4600, d: 1400 });
+    expect(crude.p).toBeLessThan(1e-6);
+    expect(stratifiedExactTest(strata).p).toBeGreaterThan(0.5);
   });
 });

@@ -80,6 +80,11 @@ export const numeric = (s: Shown): number | null => (s === SUPPRESSED ? null : s
 export interface Line {
   total: string;
   parts: readonly string[];
+  /**
+   * The parts are listed only when they are not 0 (map squares holding a pupil), so a part shown
+   * as c is known to be 1 or more and the repair cannot let it stand for 0 ("open" the line).
+   */
+  closed?: boolean;
 }
 
 /** Larger than any count; stands for "no upper bound" without Infinity − Infinity = NaN. */
@@ -216,6 +221,14 @@ export function pinnedCounts(table: CountTable, pub: PublishedTable, rule: Round
   return out;
 }
 
+/** A protected count the repair cannot widen any further (a caller may then show less, e.g. drop a breakdown). */
+export class UnprotectableError extends Error {
+  constructor(readonly key: string) {
+    super(`disclosure: cannot protect ${key} (nothing left to widen in its lines)`);
+    this.name = 'UnprotectableError';
+  }
+}
+
 /**
  * Show every count of a table under the rule, then audit and repair until no protected count is
  * pinned (module comment, step 3). `audit: false` skips the breakdown rule and the repair (the
@@ -260,7 +273,7 @@ export function publishTable(table: CountTable, rule: RoundingRule = DEFAULT_RUL
       return pub;
     }
     const step = repairFor(pinned[0]!, table, pub, rule);
-    if (step === null) throw new Error(`disclosure: cannot protect ${pinned[0]} (nothing left to widen in its lines)`);
+    if (step === null) throw new UnprotectableError(pinned[0]!);
     if ('coarsen' in step) {
       base.set(step.coarsen, COARSE_BASE);
       shown.set(step.coarsen, showCount(table.counts.get(step.coarsen)!, rule, COARSE_BASE));
@@ -290,7 +303,7 @@ function repairFor(pinned: string, table: CountTable, pub: PublishedTable, rule:
     const s = pub.shown.get(k);
     return typeof s === 'number' && s > 0 && (pub.base.get(k) ?? 0) < COARSE_BASE;
   };
-  const canOpen = (l: Line) => l.parts.some((p) => (pub.shown.get(p) === 0 || pub.shown.get(p) === SUPPRESSED) && !pub.underHidden.has(p));
+  const canOpen = (l: Line) => !l.closed && l.parts.some((p) => (pub.shown.get(p) === 0 || pub.shown.get(p) === SUPPRESSED) && !pub.underHidden.has(p));
   const shownN = (k: string) => numeric(pub.shown.get(k) ?? 0) ?? 0;
   const seenLines = new Set<Line>();
   const seen = new Set<string>([pinned]);

@@ -163,3 +163,103 @@ export function compareRatios(O1: number, E1: number, O2: number, E2: number): {
   if (total === 0) return { ratio, p: null };
   return { ratio, p: exactBinomialTest(O2, total, E2 / (E1 + E2)).p };
 }
+
+// ---------------------------------------------------------------------------
+// Hypergeometric: Fisher's exact test and its stratified (conditional) extension
+// ---------------------------------------------------------------------------
+
+/** A 2×2 table: a, b the successes and failures of group 1; c, d those of group 2. */
+export interface TwoByTwo {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+}
+
+/**
+ * The distribution of `a` given the margins of a 2×2 table (hypergeometric: N = a + b + c + d,
+ * K = a + c successes, n = a + b draws): probabilities over its support lo..hi, built outwards
+ * from the mode by the ratio f(x+1)/f(x) = (K − x)(n − x) / ((x + 1)(N − K − n + x + 1)) and
+ * normalised, so nothing underflows at large counts.
+ */
+export function hypergeometricPmf(t: TwoByTwo): { lo: number; pmf: Float64Array } {
+  for (const [k, v] of Object.entries(t)) checkCount(k, v);
+  const N = t.a + t.b + t.c + t.d;
+  const K = t.a + t.c;
+  const n = t.a + t.b;
+  const lo = Math.max(0, n + K - N);
+  const hi = Math.min(n, K);
+  const f = new Float64Array(hi - lo + 1);
+  const mode = Math.min(hi, Math.max(lo, Math.floor(((n + 1) * (K + 1)) / (N + 2))));
+  f[mode - lo] = 1;
+  for (let x = mode; x < hi; x++) f[x + 1 - lo] = (f[x - lo] * (K - x) * (n - x)) / ((x + 1) * (N - K - n + x + 1));
+  for (let x = mode; x > lo; x--) f[x - 1 - lo] = (f[x - lo] * x * (N - K - n + x)) / ((K - x + 1) * (n - x + 1));
+  let s = 0;
+  for (let i = 0; i < f.length; i++) s += f[i];
+  for (let i = 0; i < f.length; i++) f[i] /= s;
+  return { lo, pmf: f };
+}
+
+/** P(X ≤ x) and P(X ≥ x) of a distribution given as probabilities from `lo`. */
+function tailsOf(lo: number, pmf: Float64Array, x: number): { lower: number; upper: number } {
+  let lower = 0;
+  for (let i = 0; i <= x - lo && i < pmf.length; i++) lower += pmf[i];
+  let upper = 0;
+  for (let i = pmf.length - 1; i >= Math.max(0, x - lo); i--) upper += pmf[i];
+  return { lower: Math.min(1, lower), upper: Math.min(1, upper) };
+}
+
+/**
+ * Fisher's exact test of a 2×2 table (do the two groups' success rates differ?), two-sided by
+ * doubling the smaller tail of the hypergeometric distribution of `a` (as every exact test here:
+ * exact.ts module comment). scipy.stats.fisher_exact's default two-sided p sums the tables no
+ * likelier than the one seen instead; the tests rebuild the doubled p from scipy.stats.hypergeom.
+ */
+export function fisherExactTest(t: TwoByTwo): ExactTest {
+  const { lo, pmf } = hypergeometricPmf(t);
+  const { lower, upper } = tailsOf(lo, pmf, t.a);
+  return { p: Math.min(1, 2 * Math.min(lower, upper)), lower, upper };
+}
+
+export interface StratifiedExactTest extends ExactTest {
+  /** Σ a over the strata. */
+  observed: number;
+  /** Its expectation under no difference within any stratum: Σ (a + b)(a + c) / N. */
+  expected: number;
+}
+
+/**
+ * Do two groups differ within strata (e.g. contacted and not-contacted families within each
+ * neighbourhood type)? Conditional on every stratum's margins, Σ a is a sum of independent
+ * hypergeometric counts under the null of no difference in any stratum (the exact test of a
+ * common odds ratio of 1, the exact form of the Cochran–Mantel–Haenszel test). Its distribution
+ * is the convolution of the strata's; two-sided by doubling the smaller tail. Strata with an
+ * empty margin carry no information and drop out.
+ */
+export function stratifiedExactTest(strata: readonly TwoByTwo[]): StratifiedExactTest {
+  let lo = 0;
+  let dist = new Float64Array([1]);
+  let observed = 0;
+  let expected = 0;
+  for (const t of strata) {
+    const N = t.a + t.b + t.c + t.d;
+    if (N === 0) continue;
+    const h = hypergeometricPmf(t);
+    observed += t.a;
+    expected += ((t.a + t.b) * (t.a + t.c)) / N;
+    if (h.pmf.length === 1) {
+      lo += h.lo;
+      continue;
+    }
+    const next = new Float64Array(dist.length + h.pmf.length - 1);
+    for (let i = 0; i < dist.length; i++) {
+      const di = dist[i];
+      if (di === 0) continue;
+      for (let j = 0; j < h.pmf.length; j++) next[i + j] += di * h.pmf[j];
+    }
+    dist = next;
+    lo += h.lo;
+  }
+  const { lower, upper } = tailsOf(lo, dist, observed);
+  return { p: Math.min(1, 2 * Math.min(lower, upper)), lower, upper, observed, expected };
+}

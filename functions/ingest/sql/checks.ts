@@ -6,7 +6,7 @@
  * is accepted, once duplicates are set aside (ingest-stage.ts). Only the columns a layout reads
  * are selected: the others (names, dates of birth, addresses) are never looked at.
  */
-import { PHASES } from '../../../schemas/curated.ts';
+import { PHASES, PREFERENCE_COLUMNS } from '../../../schemas/curated.ts';
 import type { ImdEdition } from '../../../schemas/editions.ts';
 import type { HeaderMap } from '../header.ts';
 import { MAX_FIELD_LENGTH, MESSAGES, lit } from './rules.ts';
@@ -67,7 +67,7 @@ function readColumns(h: HeaderMap): [string, number][] {
 function structuralChecks(h: HeaderMap, header: string[]): Check[] {
   return readColumns(h).flatMap(([name, i]) => {
     const v = `f_${name}`;
-    const mask = (x: string) => (name === 'upn' ? `q_upn(${x})` : `q_value(${x})`);
+    const mask = (x: string) => (name === 'upn' ? `q_upn(${x})` : name === 'application_ref' ? `q_secret(${x})` : `q_value(${x})`);
     return [
       {
         // strlen (bytes, constant time) first: a field of at most that many bytes is short enough.
@@ -128,6 +128,19 @@ export const CHECKED_COLUMNS = {
     long: 'DOUBLE',
   },
   oa: { oa: 'VARCHAR', segment: 'VARCHAR' },
+  admissions: {
+    period: 'VARCHAR',
+    ref: 'VARCHAR',
+    upn: 'VARCHAR',
+    entry_year: 'INTEGER',
+    phase: 'VARCHAR',
+    postcode: 'VARCHAR',
+    ...(Object.fromEntries(PREFERENCE_COLUMNS.map((c) => [c, 'VARCHAR'])) as Record<(typeof PREFERENCE_COLUMNS)[number], 'VARCHAR'>),
+    preferences: 'INTEGER',
+    offered_urn: 'VARCHAR',
+    offered_rank: 'INTEGER',
+    on_time: 'BOOLEAN',
+  },
 } as const;
 export type CheckedTable = keyof typeof CHECKED_COLUMNS;
 
@@ -138,6 +151,8 @@ export const UNIQUE_KEYS: Record<CheckedTable, string[]> = {
   schools: ['period', 'urn'],
   postcodes: ['postcode'],
   oa: ['oa'],
+  // An application is one per round: the same reference twice in a round is a duplicate.
+  admissions: ['period', 'phase', 'ref'],
 };
 
 export interface PupilContext {
@@ -335,4 +350,122 @@ export function genericChecks(h: HeaderMap, header: string[], raw: string, vinta
   return `WITH a AS (SELECT *, pc_norm(f_postcode) AS postcode, gss_code(tr(ws, f_segment)) AS segment, ${has(h, 'ward') ? 'gss_code(tr(ws, f_ward))' : 'CAST(NULL AS VARCHAR)'} AS ward FROM (${guarded(h, raw)}))
   SELECT rec, rej, ${lit(vintage)} AS vintage, postcode, false AS terminated, segment, ward, NULL AS lsoa, NULL AS laua,
     nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM ${rejected(checks, 'a')}`;
+}
+
+/** Offered-preference values that say the offer was none of the preferences (allocated, directed, none). */
+const NOT_A_PREFERENCE = '0|none|no|n/a|na|a|allocated|alloc|d|directed|direct|x|-|nearest|nearest school|not offered|no preference';
+const ON_TIME_WORDS = ['on time', 'ontime', 'on-time', 'on_time', 'o', 'ot', 'y', 'yes', 'true', 't', '1'];
+const LATE_WORDS = ['late', 'l', 'n', 'no', 'false', 'f', '0'];
+/** A `late` column (Y = late): words for late, and for on time (blank is on time). */
+const LATE_YES = ['y', 'yes', 'true', 't', '1', 'late', 'l'];
+const LATE_NO = ['n', 'no', 'false', 'f', '0', 'on time', 'ontime', ''];
+
+/**
+ * Coordinated admissions applications (schemas/inputs.ts ADMISSIONS_LAYOUT): the reference, entry
+ * year (its academic year before entry is the period), round, preferences in rank order (URN or
+ * LAESTAB through the register; the first required, no gaps, no school twice), the offer against
+ * its rank, on time or late, and an optional UPN checked like the census. Schools given as LAESTABs
+ * are resolved through reg_laestab, one join per school column.
+ */
+export function admissionChecks(h: HeaderMap, header: string[], raw: string): string {
+  const prefs = PREFERENCE_COLUMNS.filter((c) => has(h, c));
+  const codes = [...prefs, 'offered_school'];
+  const rankGiven = has(h, 'offered_rank') ? `rk_l <> ''` : 'false';
+  const byLate = !has(h, 'on_time');
+  const checks: Check[] = [
+    ...structuralChecks(h, header),
+    { when: `ref = ''`, reason: 'missing_value', column: `'application_ref'`, value: `''`, message: `'application reference is blank'` },
+    { when: 'entry_year IS NULL', reason: 'invalid_entry_year', column: `'entry_year'`, value: 'q_value(ey_t)', message: `'entry year must be the September of entry, e.g. 2026 or 2026/27'` },
+    { when: 'NOT ey_follows', reason: 'invalid_entry_year', column: `'entry_year'`, value: 'q_value(ey_t)', message: `'the two years of an entry year must follow each other, e.g. 2026/27'` },
+    {
+      when: 'phase IS NULL',
+      reason: 'invalid_phase',
+      column: `'phase'`,
+      value: 'q_value(phase_t)',
+      message: `'round must be Reception (primary), Junior (Year 3) or Secondary (Year 7); in-year admissions are not a coordinated round'`,
+    },
+  ];
+  const schoolChecks = (c: string): Check[] => [
+    {
+      when: `t_${c} <> '' AND NOT urn_ok(t_${c}) AND laestab_norm(t_${c}) IS NULL`,
+      reason: 'invalid_school',
+      column: lit(c),
+      value: `q_value(t_${c})`,
+      message: `'a school must be a 6-digit URN or a LAESTAB (LA number + establishment number, e.g. 886/4012)'`,
+    },
+    { when: `t_${c} <> '' AND u_${c} IS NULL`, reason: 'unknown_laestab', column: lit(c), value: `q_value(t_${c})`, message: lit(MESSAGES.unknown_laestab) },
+  ];
+  prefs.forEach((c, k) => {
+    const before = prefs.slice(0, k);
+    if (before.length) {
+      // The first blank preference before a named one is the gap.
+      const gap = `CASE ${before.map((b) => `WHEN t_${b} = '' THEN ${lit(b)}`).join(' ')} END`;
+      checks.push({ when: `t_${c} <> '' AND (${before.map((b) => `t_${b} = ''`).join(' OR ')})`, reason: 'preference_gap', column: gap, value: `''`, message: `${gap} || ' is blank but a later preference is named'` });
+    }
+    checks.push(...schoolChecks(c));
+    if (before.length) {
+      checks.push({ when: `u_${c} IN (${before.map((b) => `u_${b}`).join(', ')})`, reason: 'duplicate_preference', column: lit(c), value: `q_value(t_${c})`, message: `'the same school is named twice'` });
+    }
+  });
+  checks.push(
+    { when: 'len(prefs) = 0', reason: 'missing_value', column: `'preference_1'`, value: `''`, message: `'an application names at least one preference'` },
+    ...schoolChecks('offered_school'),
+    {
+      when: `${rankGiven} AND NOT rk_none AND rk_n IS NULL`,
+      reason: 'invalid_offered_rank',
+      column: `'offered_rank'`,
+      value: 'q_value(rk_t)',
+      message: `'the preference offered must be 1 to 6, or blank/None/A (allocated)/D (directed) when it is none of them'`,
+    },
+    {
+      when: `${rankGiven} AND rk_n IS NOT NULL AND (offered IS NULL OR prefs[rk_n] IS DISTINCT FROM offered)`,
+      reason: 'offer_mismatch',
+      column: `'offered_rank'`,
+      value: 'q_value(rk_t)',
+      message: `CASE WHEN offered IS NULL THEN 'a preference is said to be offered but no school is' ELSE 'preference ' || rk_n || ' is not the school offered' END`,
+    },
+    {
+      when: `${rankGiven} AND rk_none AND offered IS NOT NULL AND list_contains(prefs, offered)`,
+      reason: 'offer_mismatch',
+      column: `'offered_rank'`,
+      value: 'q_value(rk_t)',
+      message: `'the school offered is one of the preferences, but the offer is recorded as not a preference'`,
+    },
+    byLate
+      ? { when: 'on_time IS NULL', reason: 'invalid_flag', column: `'late'`, value: 'q_value(ot_l)', message: `'late must be Y/N (true when the application was late)'` }
+      : { when: 'on_time IS NULL', reason: 'invalid_on_time', column: `'on_time'`, value: 'q_value(ot_l)', message: `'expected On time or Late (or Y/N)'` },
+  );
+  if (has(h, 'upn')) {
+    checks.push(
+      { when: `upn <> '' AND NOT upn_shape_ok(upn)`, reason: 'invalid_upn', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.invalid_upn) },
+      { when: `upn <> '' AND NOT upn_ok(upn, upn_digits(upn), upn_last(upn))`, reason: 'bad_upn_check_letter', column: `'upn'`, value: 'q_upn(upn)', message: lit(MESSAGES.bad_upn_check_letter) },
+    );
+  }
+  const trimmed = codes.map((c) => `${has(h, c) ? `tr(ws, f_${c})` : "''"} AS t_${c}`).join(', ');
+  // Each school column: a URN as it is, else the URN of its LAESTAB in the register.
+  const joins = codes.map((c) => `LEFT JOIN reg_laestab r_${c} ON r_${c}.laestab = CASE WHEN urn_ok(b.t_${c}) THEN NULL ELSE laestab_norm(b.t_${c}) END`).join('\n    ');
+  const urns = codes.map((c) => `CASE WHEN urn_ok(b.t_${c}) THEN b.t_${c} ELSE r_${c}.urn END AS u_${c}`).join(', ');
+  const onTime = byLate
+    ? `CASE WHEN list_contains(${codeList(LATE_YES)}, ot_l) THEN false WHEN list_contains(${codeList(LATE_NO)}, ot_l) THEN true END`
+    : `CASE WHEN list_contains(${codeList(ON_TIME_WORDS)}, ot_l) THEN true WHEN list_contains(${codeList(LATE_WORDS)}, ot_l) THEN false END`;
+  const prefList = prefs.length ? `list_filter([${prefs.map((c) => `u_${c}`).join(', ')}], x -> x IS NOT NULL)` : 'CAST([] AS VARCHAR[])';
+  return `WITH a AS (SELECT *, tr(ws, f_application_ref) AS ref, tr(ws, f_entry_year) AS ey_t, tr(ws, f_phase) AS phase_t, ${trimmed},
+          ${has(h, 'offered_rank') ? 'tr(ws, f_offered_rank)' : "''"} AS rk_t, lower(tr(ws, ${byLate ? 'f_late' : 'f_on_time'})) AS ot_l,
+          ${has(h, 'upn') ? 'upper(tr(ws, f_upn))' : "''"} AS upn FROM (${guarded(h, raw)})),
+  b AS (SELECT *, lower(rk_t) AS rk_l,
+          CASE WHEN regexp_full_match(ey_t, '20[0-9]{2}(\\s*[-/]\\s*([0-9]{2}|[0-9]{4}))?') THEN CAST(left(ey_t, 4) AS INTEGER) END AS entry_year,
+          admission_phase(regexp_replace(regexp_replace(lower(phase_t), '[_-]+', ' ', 'g'), '\\s+', ' ', 'g')) AS phase FROM a),
+  c AS (SELECT b.*, ${urns},
+          entry_year IS NULL OR NOT contains(ey_t, '-') AND NOT contains(ey_t, '/')
+            OR TRY_CAST(regexp_extract(ey_t, '[-/]\\s*([0-9]+)$', 1) AS INTEGER) % 100 = (entry_year + 1) % 100 AS ey_follows,
+          regexp_full_match(rk_l, ${lit(`(${NOT_A_PREFERENCE})`)}) AS rk_none,
+          TRY_CAST(NULLIF(regexp_extract(rk_l, '^(pref(erence)?\\s*|p)?([1-6])(st|nd|rd|th)?( preference)?$', 3), '') AS INTEGER) AS rk_n,
+          ${onTime} AS on_time
+    FROM b ${joins}),
+  d AS (SELECT *, ${prefList} AS prefs,
+          CASE WHEN regexp_full_match(lower(t_offered_school), '|none|no offer|n/a|na|-') THEN NULL ELSE u_offered_school END AS offered FROM c)
+  SELECT rec, rej, CAST(entry_year - 1 AS VARCHAR) || '-' || lpad(CAST(entry_year % 100 AS VARCHAR), 2, '0') AS period, ref, upn, entry_year, phase,
+    pc_norm(f_postcode) AS postcode, ${PREFERENCE_COLUMNS.map((c, i) => `prefs[${i + 1}] AS ${c}`).join(', ')}, len(prefs) AS preferences,
+    offered AS offered_urn, CASE WHEN ${rankGiven} THEN CASE WHEN rk_none THEN NULL ELSE rk_n END ELSE list_position(prefs, offered) END AS offered_rank, on_time
+  FROM ${rejected(checks, 'd')}`;
 }

@@ -46,6 +46,13 @@ export const PHASE_WORDS: [string, string][] = [
   ['not[ _]applicable', 'not_applicable'],
 ];
 
+/** Coordinated admissions rounds as LA admissions systems name them (lower case, `_`/`-` as spaces). */
+export const ADMISSION_PHASE_WORDS: [string, string][] = [
+  ['primary|reception|infant|infants|yr|r|year r|rec|first|primary school|reception class|pri|starting school|fs2|foundation', 'primary'],
+  ['junior|juniors|junior transfer|year 3|y3|yr3|ks2 transfer|infant to junior|jun', 'junior'],
+  ['secondary|year 7|y7|yr7|transfer|secondary transfer|sec|high|upper|secondary school|year 7 transfer', 'secondary'],
+];
+
 /** GIAS `PhaseOfEducation (name)`. */
 export const GIAS_PHASE_WORDS: [string, string][] = [
   ['nursery', 'nursery'],
@@ -164,6 +171,8 @@ export const RULE_MACROS: string[] = [
      WHEN regexp_matches(t, '\\bspecial\\b') THEN 'special'
      WHEN regexp_matches(t, 'pupil referral unit|alternative provision') THEN 'alternative_provision'
      ELSE coalesce(${firstMatch('p', GIAS_PHASE_WORDS)}, phase(p)) END`,
+  /** Admissions round of a lower-case value with `_`/`-` and runs of spaces as one space, else NULL. */
+  `admission_phase(l) AS ${firstMatch('l', ADMISSION_PHASE_WORDS)}`,
   `gias_status(l) AS ${firstMatch('l', STATUS_WORDS)}`,
   /** A trimmed GSS code as given, NULL when blank or a pseudo code (E99999999: no such area). */
   `gss_code(t) AS CASE WHEN t = '' OR (length(t) = 9 AND regexp_full_match(t, '[A-Z]99999999')) THEN NULL ELSE t END`,
@@ -173,6 +182,8 @@ export const RULE_MACROS: string[] = [
   `js_number(t) AS CASE WHEN regexp_full_match(t, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') THEN TRY_CAST(t AS DOUBLE) END`,
   // Quarantine values: a UPN never leaves ingest in clear (masked to its length); long values are cut.
   `q_upn(v) AS repeat('*', least(length(v), 13))`,
+  /** Any other identifier (an application reference): masked to its length, at most 20 characters. */
+  `q_secret(v) AS repeat('*', least(length(v), 20))`,
   `q_value(v) AS CASE WHEN length(v) > 60 THEN left(v, 60) || '…' ELSE v END`,
 ];
 

@@ -1,0 +1,212 @@
+/**
+ * Admissions stage (after profiles and fair access, before PDFs): for each period with admissions,
+ * each application is matched to the classification, its nearest school and the Choice Advisers'
+ * contacts with the shared SQL (enriched_admissions, curated, application-level); the counts by
+ * segment, ward and contact become the published admissions tables (statistics.ts); and the
+ * fair-access report of each period the run wrote gets its admissions section ("Who gets their
+ * first choice") and the geography of its maps.
+ *
+ * Its own stage so the profiles stage stays as it is: on AWS it runs in the profiles function after
+ * the analysis (functions/handlers/profiles.ts), locally after it in run.ts.
+ */
+import { admissions, contacts, enrichedAdmissions, enrichedPupils, postcodes, schools, segments, wards } from '../../schemas/curated.ts';
+import * as T from '../../schemas/published.ts';
+import { fairAccessDocument } from '../../schemas/fair-access-document.ts';
+import * as q from '../../schemas/sql/admissions.ts';
+import { wardCentroidsSql } from '../../schemas/sql/maps.ts';
+import { currentVintage } from '../classify/classify-stage.ts';
+import { noProgress, type ProgressSink } from '../commons/progress.ts';
+import { assertUnpublished, runRoot } from '../lake/publication.ts';
+import { stageRows } from '../lake/table-writer.ts';
+import { attachTables, promotePartition, stagePartition } from '../lake/tables.ts';
+import { loadMapGrid } from '../maps/load.ts';
+import { reportMapFor } from '../maps/report-map.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { SqlEngine } from '../ports/sql-engine.ts';
+import { fairAccessDocKey, profileInputs } from '../profiles/analysis-stage.ts';
+import type { Value } from '../lake/column-buffer.ts';
+import { admissionsSectionFor } from './section.ts';
+import { MEASURES, contactedComparison, segmentOutcomes, trend, unclassifiedCounts, wardOutcomes, type CountsRow, type WardCountsRow } from './statistics.ts';
+import { periodOfEntry } from '../domain/admissions-fields.ts';
+
+export interface AdmissionsOptions {
+  lake: ObjectStore;
+  sql: SqlEngine;
+  runId: string;
+  /** Periods the run publishes (admissions of other periods are left alone). */
+  periods: string[];
+  progress?: ProgressSink;
+}
+
+export interface AdmissionsReport {
+  /** Periods with admissions analysed. */
+  periods: string[];
+  applications: number;
+  /** Fair-access reports given an admissions section / map. */
+  reports: string[];
+}
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : v === null || v === undefined ? 0 : (v as number));
+const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
+
+const COUNT_FIELDS = ['applications', 'on_time_n', 'first_pref', 'any_pref', 'allocated', 'no_offer', 'one_pref', 'prefs_named', 'located_n', 'nearest_first', 'distance_n', 'first_km_sum', 'nearest_km_sum'] as const;
+const countsOf = (r: Record<string, unknown>) => Object.fromEntries(COUNT_FIELDS.map((k) => [k, num(r[k])])) as Record<(typeof COUNT_FIELDS)[number], number>;
+
+export async function analyseAdmissions(opts: AdmissionsOptions): Promise<AdmissionsReport> {
+  const { sql, lake, runId } = opts;
+  const progress = opts.progress ?? noProgress;
+  await assertUnpublished(lake, runId);
+  await attachTables(sql, [admissions, contacts, schools, postcodes, segments, wards, enrichedPupils]);
+  const present = new Set((await rowsOf(sql, q.admissionsPeriodsSql())).map((r) => String(r.period)));
+  const periods = opts.periods.filter((p) => present.has(p)).sort();
+  const vintage = await currentVintage(sql);
+  const report: AdmissionsReport = { periods, applications: 0, reports: [] };
+
+  for (const period of periods) {
+    progress({ stage: 'admissions', item: period, message: 'matching applications, nearest schools and contacts' });
+    await stagePartition(sql, lake, runId, enrichedAdmissions, q.enrichedAdmissionsSql(period, vintage), period);
+    await promotePartition(lake, runId, enrichedAdmissions, period);
+  }
+  await attachTables(sql, [enrichedAdmissions]);
+
+  const { dict, classification } = await profileInputs(sql);
+  const edition = classification.edition;
+  const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
+  const counts: CountsRow[] = [];
+  const wardCounts: WardCountsRow[] = [];
+  for (const period of periods) {
+    for (const r of await rowsOf(sql, q.admissionsCountsSql(period))) {
+      counts.push({ entry_year: num(r.entry_year), phase: String(r.phase), subgroup: (r.subgroup as string | null) ?? null, contacted: Boolean(r.contacted), ...countsOf(r) });
+    }
+    for (const r of await rowsOf(sql, q.admissionsWardCountsSql(period))) {
+      wardCounts.push({ entry_year: num(r.entry_year), phase: String(r.phase), ward: (r.ward as string | null) ?? null, ...countsOf(r) });
+    }
+  }
+  report.applications = counts.reduce((n, r) => n + r.applications, 0);
+  const outcomes = segmentOutcomes(counts, dict);
+  const trends = trend(outcomes);
+  const contacted = contactedComparison(counts, dict);
+  const wardRows = wardOutcomes(wardCounts);
+  const unclassified = unclassifiedCounts(counts, dict);
+  const name = (level: string, code: string) => (level === 'la' ? 'All applications' : dict.name(level as 'supergroup' | 'group', code));
+
+  for (const period of periods) {
+    const inPeriod = (entryYear: number) => periodOfEntry(entryYear) === period;
+    const rates: Record<string, Value>[] = [];
+    const segs: Record<string, Value>[] = [];
+    for (const o of outcomes.filter((x) => inPeriod(x.entryYear))) {
+      for (const m of MEASURES) {
+        const r = o.rates[m];
+        rates.push({
+          entry_year: o.entryYear,
+          phase: o.phase,
+          level: o.level,
+          segment: o.segment,
+          segment_name: name(o.level, o.segment),
+          measure: m,
+          n: r.n,
+          x: r.x,
+          rate: r.rate,
+          ci_low: r.ciLow,
+          ci_high: r.ciHigh,
+          ci_level: r.ciLevel,
+          la_rate: o.level === 'la' ? r.rate : r.laRate,
+          difference: r.rate !== null && r.laRate !== null ? r.rate - r.laRate : o.level === 'la' ? 0 : null,
+          p: r.p,
+          p_adjusted: r.pAdjusted,
+          flag: r.flag,
+          classification: edition,
+        });
+      }
+      segs.push(segmentRow(o.entryYear, o.phase, o.level, o.segment, name(o.level, o.segment), o.counts, edition));
+    }
+    for (const [k, c] of unclassified) {
+      const [y, phase] = k.split('|') as [string, string];
+      if (inPeriod(Number(y)) && c.applications > 0) segs.push(segmentRow(Number(y), phase, 'unclassified', 'none', 'No usable postcode', c, edition));
+    }
+    await stageRows(lake, runId, T.admissionsRates, period, rates);
+    await stageRows(lake, runId, T.admissionsSegments, period, segs);
+    await stageRows(
+      lake,
+      runId,
+      T.admissionsTrend,
+      period,
+      trends
+        .filter((t) => inPeriod(t.entryYear))
+        .map((t) => ({ phase: t.phase, level: t.level, segment: t.segment, segment_name: name(t.level, t.segment), measure: t.measure, entry_year: t.entryYear, previous_entry_year: t.previousEntryYear, rate: t.rate, previous_rate: t.previousRate, change: t.change, p: t.p, p_adjusted: t.pAdjusted, flag: t.flag, classification: edition })),
+    );
+    await stageRows(
+      lake,
+      runId,
+      T.admissionsContacted,
+      period,
+      contacted
+        .filter((c) => inPeriod(c.entryYear))
+        .map((c) => ({
+          entry_year: c.entryYear,
+          phase: c.phase,
+          level: c.level,
+          segment: c.segment,
+          segment_name: c.level === 'supergroup' ? dict.name('supergroup', c.segment) : c.level === 'within' ? 'All types, compared within each' : 'All families',
+          measure: c.measure,
+          contacted_n: c.contacted.n,
+          contacted_x: c.contacted.x,
+          contacted_rate: c.contacted.n ? c.contacted.x / c.contacted.n : null,
+          other_n: c.other.n,
+          other_x: c.other.x,
+          other_rate: c.other.n ? c.other.x / c.other.n : null,
+          expected_x: c.expected,
+          p: c.p,
+          p_adjusted: c.pAdjusted,
+          flag: c.flag,
+          classification: edition,
+        })),
+    );
+    await stageRows(
+      lake,
+      runId,
+      T.admissionsByWard,
+      period,
+      wardRows
+        .filter((w) => inPeriod(w.entryYear))
+        .map((w) => ({ entry_year: w.entryYear, phase: w.phase, ward: w.ward, ward_name: wardNames.get(w.ward) ?? null, on_time: w.onTime, first_pref: w.first, missed: w.missed, rate: w.rate, la_rate: w.laRate, expected_missed: w.expectedMissed, p: w.p, p_adjusted: w.pAdjusted, flag: w.flag })),
+    );
+  }
+
+  // The fair-access reports this run wrote: their admissions section and map geography.
+  for (const period of opts.periods) {
+    const key = `${runRoot(runId)}/${fairAccessDocKey(period)}`;
+    if (!(await lake.exists(key))) continue;
+    progress({ stage: 'admissions', item: period, message: 'report section and maps' });
+    const doc = fairAccessDocument.parse(JSON.parse(Buffer.from(await lake.get(key)).toString()));
+    const entryYears = [...new Set(outcomes.filter((o) => periodOfEntry(o.entryYear) === period).map((o) => o.entryYear))];
+    if (entryYears.length) {
+      doc.admissions = admissionsSectionFor({ entryYears, classificationName: classification.name, outcomes, unclassified, trend: trends, contacted, wards: wardRows, dict, wardNames });
+    }
+    const grid = await loadMapGrid(sql, period, vintage);
+    const centroids = (await rowsOf(sql, wardCentroidsSql(period, vintage))).map((r) => ({ ward: String(r.ward), lat: num(r.lat), long: num(r.long) }));
+    const map = grid ? reportMapFor(grid, centroids) : null;
+    if (map) doc.map = map;
+    await lake.put(key, JSON.stringify(doc, null, 2));
+    report.reports.push(period);
+  }
+  return report;
+}
+
+function segmentRow(entryYear: number, phase: string, level: string, segment: string, segmentName: string, c: ReturnType<typeof countsOf>, edition: string): Record<string, Value> {
+  return {
+    entry_year: entryYear,
+    phase,
+    level,
+    segment,
+    segment_name: segmentName,
+    applications: c.applications,
+    on_time: c.on_time_n,
+    late: c.applications - c.on_time_n,
+    mean_preferences: c.on_time_n ? c.prefs_named / c.on_time_n : null,
+    distance_n: c.distance_n,
+    mean_first_km: c.distance_n ? c.first_km_sum / c.distance_n : null,
+    mean_nearest_km: c.distance_n ? c.nearest_km_sum / c.distance_n : null,
+    classification: edition,
+  };
+}

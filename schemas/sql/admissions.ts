@@ -1,0 +1,174 @@
+/**
+ * Admissions SQL: each application matched to the classification exactly as pupils are (classify.ts),
+ * with the nearest open school of its phase and the straight-line distances to it and to the first
+ * preference, and whether the family contacted the Choice Advisers in the same cycle; then counts
+ * by segment, ward and contact for the statistics (functions/admissions/). Same dialect rules as
+ * classify.ts; distances are great-circle km between postcode centroids.
+ */
+import { countIf, imdDecileSql, inVintage, matchStatusSql, periodLiteral, sectorModeCte } from './classify.ts';
+
+/** A DOUBLE literal on both engines (Trino reads 111.2 as DECIMAL). */
+export const dbl = (x: number): string => {
+  if (!Number.isFinite(x)) throw new Error(`not a finite number: ${x}`);
+  return x.toExponential().toUpperCase();
+};
+
+/** Mean Earth radius, km (IUGG). */
+export const EARTH_RADIUS_KM = 6371.0088;
+
+/** Great-circle km between two (lat, long) points in degrees (haversine). */
+export function haversineKmSql(lat1: string, long1: string, lat2: string, long2: string): string {
+  return `${dbl(2 * EARTH_RADIUS_KM)} * asin(sqrt(power(sin(radians(${lat2} - ${lat1}) / 2), 2) + cos(radians(${lat1})) * cos(radians(${lat2})) * power(sin(radians(${long2} - ${long1}) / 2), 2)))`;
+}
+
+/**
+ * The register's schools of the period with a location (period selection as profiles.ts
+ * schoolsSql: the period's own list, else the latest earlier one, else the earliest).
+ */
+function locatedSchoolsCte(period: string, vintage?: string | null): string {
+  const p = periodLiteral(period);
+  return `located_schools AS (
+  SELECT s.urn, s.phase, s.status, pc.lat, pc.long
+  FROM schools s
+  JOIN postcodes pc ON pc.postcode = s.postcode AND ${inVintage(vintage, 'pc.')}
+  WHERE s.period = COALESCE((SELECT max(period) FROM schools WHERE period <= ${p}), (SELECT min(period) FROM schools))
+    AND pc.lat IS NOT NULL AND pc.long IS NOT NULL
+)`;
+}
+
+/**
+ * Applications of a period, enriched (the enriched_admissions contract). The nearest school of a
+ * round's phase is the nearest open mainstream school (primary or secondary, all-through for both)
+ * to the home postcode, among schools within about 30 km of the applicants' homes; it is ranked on
+ * a local flat-earth distance (exact enough to order schools within a county) and its distance is
+ * then the great-circle one. The first preference is located wherever the register places it.
+ */
+export function enrichedAdmissionsSql(period: string, vintage?: string | null): string {
+  const p = periodLiteral(period);
+  return `WITH ${sectorModeCte(vintage)},
+${locatedSchoolsCte(period, vintage)},
+located AS (
+  SELECT a.application_id, a.entry_year, a.phase, a.on_time, a.preferences, a.offered_rank, a.offered_urn, a.preference_1, a.postcode,
+         ${matchStatusSql('a', 'pc', 'sm')} AS match_status,
+         COALESCE(pc.segment, sm.segment) AS subgroup,
+         pc.ward AS ward,
+         pc.lsoa AS lsoa,
+         pc.imd_rank AS imd_rank,
+         ${imdDecileSql('pc')} AS imd_decile,
+         pc.lat AS lat,
+         pc.long AS long,
+         CASE WHEN a.phase = 'secondary' THEN 'secondary' ELSE 'primary' END AS school_phase,
+         a.period
+  FROM admissions a
+  LEFT JOIN postcodes pc ON pc.postcode = a.postcode AND ${inVintage(vintage, 'pc.')}
+  LEFT JOIN sector_mode sm ON sm.sector = a.sector
+  WHERE a.period = ${p}
+),
+homes AS (
+  SELECT DISTINCT postcode, school_phase, lat, long FROM located WHERE lat IS NOT NULL AND long IS NOT NULL
+),
+box AS (
+  SELECT min(lat) - ${dbl(0.3)} AS lat0, max(lat) + ${dbl(0.3)} AS lat1, min(long) - ${dbl(0.5)} AS long0, max(long) + ${dbl(0.5)} AS long1 FROM homes
+),
+candidates AS (
+  SELECT s.urn, 'primary' AS school_phase, s.lat, s.long
+  FROM located_schools s CROSS JOIN box b
+  WHERE s.phase IN ('primary', 'all_through') AND s.status IN ('open', 'open_proposed_to_close')
+    AND s.lat BETWEEN b.lat0 AND b.lat1 AND s.long BETWEEN b.long0 AND b.long1
+  UNION ALL
+  SELECT s.urn, 'secondary' AS school_phase, s.lat, s.long
+  FROM located_schools s CROSS JOIN box b
+  WHERE s.phase IN ('secondary', 'all_through') AND s.status IN ('open', 'open_proposed_to_close')
+    AND s.lat BETWEEN b.lat0 AND b.lat1 AND s.long BETWEEN b.long0 AND b.long1
+),
+ranked AS (
+  SELECT h.postcode, h.school_phase, c.urn, h.lat, h.long, c.lat AS school_lat, c.long AS school_long,
+         row_number() OVER (
+           PARTITION BY h.postcode, h.school_phase
+           ORDER BY power(c.lat - h.lat, 2) + power((c.long - h.long) * cos(radians(h.lat)), 2), c.urn
+         ) AS rk
+  FROM homes h
+  JOIN candidates c ON c.school_phase = h.school_phase
+),
+nearest AS (
+  SELECT postcode, school_phase, urn AS nearest_urn, ${haversineKmSql('lat', 'long', 'school_lat', 'school_long')} AS nearest_km
+  FROM ranked
+  WHERE rk = 1
+),
+contact_homes AS (
+  SELECT DISTINCT postcode FROM contacts WHERE period = ${p} AND postcode IS NOT NULL
+)
+SELECT l.application_id, l.entry_year, l.phase, l.on_time, l.preferences, l.offered_rank,
+       CASE WHEN l.offered_rank = 1 THEN 'first'
+            WHEN l.offered_rank IS NOT NULL THEN 'other_preference'
+            WHEN l.offered_urn IS NOT NULL THEN 'allocated'
+            ELSE 'no_offer' END AS outcome,
+       l.match_status,
+       l.subgroup,
+       seg.group_code,
+       seg.supergroup_code AS supergroup,
+       l.ward,
+       l.lsoa,
+       l.imd_rank,
+       l.imd_decile,
+       l.preference_1 AS first_urn,
+       n.nearest_urn,
+       CASE WHEN f.lat IS NOT NULL AND l.lat IS NOT NULL THEN ${haversineKmSql('l.lat', 'l.long', 'f.lat', 'f.long')} END AS first_km,
+       n.nearest_km,
+       CASE WHEN n.nearest_urn IS NULL THEN CAST(NULL AS BOOLEAN) ELSE l.preference_1 = n.nearest_urn END AS first_is_nearest,
+       ch.postcode IS NOT NULL AS contacted,
+       l.period
+FROM located l
+LEFT JOIN nearest n ON n.postcode = l.postcode AND n.school_phase = l.school_phase
+LEFT JOIN located_schools f ON f.urn = l.preference_1
+LEFT JOIN segments seg ON seg.subgroup_code = l.subgroup AND ${inVintage(vintage, 'seg.')}
+LEFT JOIN contact_homes ch ON ch.postcode = l.postcode
+ORDER BY l.application_id`;
+}
+
+/** Rates' numerators and denominators (on-time applications) of a group of enriched applications. */
+function measures(): string {
+  const onTime = (c: string) => countIf(`on_time AND ${c}`);
+  const located = 'first_km IS NOT NULL AND nearest_km IS NOT NULL';
+  return `count(*) AS applications,
+       ${countIf('on_time')} AS on_time_n,
+       ${onTime('offered_rank = 1')} AS first_pref,
+       ${onTime('offered_rank IS NOT NULL')} AS any_pref,
+       ${onTime("outcome = 'allocated'")} AS allocated,
+       ${onTime("outcome = 'no_offer'")} AS no_offer,
+       ${onTime('preferences = 1')} AS one_pref,
+       CAST(COALESCE(sum(CASE WHEN on_time THEN preferences ELSE 0 END), 0) AS BIGINT) AS prefs_named,
+       ${onTime('first_is_nearest IS NOT NULL')} AS located_n,
+       ${onTime('first_is_nearest')} AS nearest_first,
+       ${onTime(located)} AS distance_n,
+       COALESCE(sum(CASE WHEN on_time AND ${located} THEN first_km END), ${dbl(0)}) AS first_km_sum,
+       COALESCE(sum(CASE WHEN on_time AND ${located} THEN nearest_km END), ${dbl(0)}) AS nearest_km_sum`;
+}
+
+/**
+ * Counts by entry year, round, finest segment (null = unclassified) and contact with the Choice
+ * Advisers: the statistics roll them up to groups, supergroups and the LA.
+ */
+export function admissionsCountsSql(period: string): string {
+  return `SELECT entry_year, phase, subgroup, contacted,
+       ${measures()}
+FROM enriched_admissions
+WHERE period = ${periodLiteral(period)}
+GROUP BY entry_year, phase, subgroup, contacted
+ORDER BY entry_year, phase, subgroup, contacted`;
+}
+
+/** Counts by entry year, round and ward of residence (null = not known): where first preferences are missed. */
+export function admissionsWardCountsSql(period: string): string {
+  return `SELECT entry_year, phase, ward,
+       ${measures()}
+FROM enriched_admissions
+WHERE period = ${periodLiteral(period)}
+GROUP BY entry_year, phase, ward
+ORDER BY entry_year, phase, ward`;
+}
+
+/** Periods present in curated admissions. */
+export function admissionsPeriodsSql(): string {
+  return `SELECT DISTINCT period FROM admissions ORDER BY period`;
+}

@@ -1,0 +1,92 @@
+/**
+ * Map SQL: postcode centroids projected onto a grid of 500 m squares (functions/maps/grid.ts merges
+ * them into larger squares where postcodes are sparse), counted per square: postcodes (the grid and
+ * the populated-area background), each school's pupils, and ward centroids. Same dialect rules as
+ * classify.ts. The projection is a local equirectangular one about an origin near the LA's
+ * centre (`Projection`): x = metres east of the origin, y = metres north; within a county its scale
+ * is right to well under 1%.
+ */
+import { inVintage, periodLiteral } from './classify.ts';
+import { dbl, EARTH_RADIUS_KM } from './admissions.ts';
+
+/** The finest grid square, metres. */
+export const FINE_CELL_M = 500;
+
+export interface Projection {
+  /** Origin, degrees (rounded to 0.1°, so the grid stays put from run to run). */
+  lat0: number;
+  lon0: number;
+}
+
+/** Metres per degree of longitude and of latitude at the projection's origin. */
+export function metresPerDegree(p: Projection): { kx: number; ky: number } {
+  const ky = (EARTH_RADIUS_KM * 1000 * Math.PI) / 180;
+  return { kx: ky * Math.cos((p.lat0 * Math.PI) / 180), ky };
+}
+
+/** Projected metres of a (lat, long): the same formula as the SQL (for schools and ward centroids in TypeScript). */
+export function project(p: Projection, lat: number, long: number): { x: number; y: number } {
+  const { kx, ky } = metresPerDegree(p);
+  return { x: (long - p.lon0) * kx, y: (lat - p.lat0) * ky };
+}
+
+/** Fine-square column and row of a postcode row `pc` as BIGINT expressions. */
+export function fineCellSql(p: Projection, pc: string): { cx: string; cy: string } {
+  const { kx, ky } = metresPerDegree(p);
+  return {
+    cx: `CAST(floor((${pc}.long - ${dbl(p.lon0)}) * ${dbl(kx / FINE_CELL_M)}) AS BIGINT)`,
+    cy: `CAST(floor((${pc}.lat - ${dbl(p.lat0)}) * ${dbl(ky / FINE_CELL_M)}) AS BIGINT)`,
+  };
+}
+
+/** The extent and mean position of the period's pupils' postcodes (the map's area and origin). */
+export function pupilExtentSql(period: string): string {
+  return `SELECT min(pc.lat) AS lat_min, max(pc.lat) AS lat_max, min(pc.long) AS long_min, max(pc.long) AS long_max,
+       avg(pc.lat) AS lat_mean, avg(pc.long) AS long_mean, count(*) AS located
+FROM pupils p
+JOIN postcodes pc ON pc.postcode = p.postcode
+WHERE p.period = ${periodLiteral(period)} AND pc.lat IS NOT NULL AND pc.long IS NOT NULL`;
+}
+
+export interface Box {
+  latMin: number;
+  latMax: number;
+  longMin: number;
+  longMax: number;
+}
+
+/** Postcodes (live and terminated) per fine square within a box: the grid's density. */
+export function gridPostcodesSql(p: Projection, box: Box, vintage?: string | null): string {
+  const { cx, cy } = fineCellSql(p, 'pc');
+  return `SELECT ${cx} AS cx, ${cy} AS cy, count(*) AS n
+FROM postcodes pc
+WHERE pc.lat BETWEEN ${dbl(box.latMin)} AND ${dbl(box.latMax)} AND pc.long BETWEEN ${dbl(box.longMin)} AND ${dbl(box.longMax)}
+  AND ${inVintage(vintage, 'pc.')}
+GROUP BY ${cx}, ${cy}
+ORDER BY cx, cy`;
+}
+
+/**
+ * Each school's pupils matched to a unit postcode (exact or terminated: the postcode's row has a
+ * segment, as in the classify stage) per fine square of their home postcode.
+ */
+export function schoolCellsSql(period: string, p: Projection, vintage?: string | null): string {
+  const { cx, cy } = fineCellSql(p, 'pc');
+  return `SELECT p.urn, ${cx} AS cx, ${cy} AS cy, count(*) AS n
+FROM pupils p
+JOIN postcodes pc ON pc.postcode = p.postcode AND ${inVintage(vintage, 'pc.')}
+WHERE p.period = ${periodLiteral(period)} AND pc.segment IS NOT NULL AND pc.lat IS NOT NULL AND pc.long IS NOT NULL
+GROUP BY p.urn, ${cx}, ${cy}
+ORDER BY p.urn, cx, cy`;
+}
+
+/** Centroid of each ward (mean of its postcodes' positions) where the period's pupils or applicants live. */
+export function wardCentroidsSql(period: string, vintage?: string | null): string {
+  const p = periodLiteral(period);
+  return `SELECT pc.ward, avg(pc.lat) AS lat, avg(pc.long) AS long, count(*) AS postcodes
+FROM postcodes pc
+WHERE pc.ward IS NOT NULL AND pc.lat IS NOT NULL AND pc.long IS NOT NULL AND ${inVintage(vintage, 'pc.')}
+  AND pc.ward IN (SELECT ward FROM enriched_pupils WHERE period = ${p} AND ward IS NOT NULL)
+GROUP BY pc.ward
+ORDER BY pc.ward`;
+}
