@@ -61,7 +61,7 @@ export function contactedFinding(r: AdmissionsRound): string {
         : 'there is no clear difference between contacted families and families of the same neighbourhood types who did not contact the service';
   return (
     `Families who contacted the service were offered their first preference in ${rate(w.contacted)} of cases, other families in ${rate(w.other)}. ` +
-    `Comparing each contacted family with families of its own neighbourhood type (${w.expected === null ? 'expected not defined' : `${fixed(w.expected, 1)} first preferences expected, ${thousands(w.contacted.x)} offered`}; exact stratified test p ${pText(w.p)}), ` +
+    `Comparing each contacted family with families of its own neighbourhood type (${w.expected === null ? 'expected not defined' : `${thousands(Math.round(w.expected))} first preferences expected, ${thousands(w.contacted.x)} offered`}), ` +
     `${verdict}. Families choose whether to contact the service, so this is a comparison, not a measure of what advice changes.`
   );
 }
@@ -135,7 +135,7 @@ async function writeRound(w: Writer, r: AdmissionsRound): Promise<void> {
     ],
     { size: 8, pad: 2.5, keepTogether: true, strong: (row) => r.supergroups[row]?.rates.first_preference.flag === 'lower' },
   );
-  w.paragraph(`Intervals: exact (Clopper\u2013Pearson) at ${fixed(100 * r.intervalLevel, 2)}%, allowing for the ${r.supergroups.length} types compared; findings from the exact binomial test against the LA's rate, Bonferroni-adjusted.`, {
+  w.paragraph(`Each interval is the range the type's true share is likely to lie in, made wide enough to allow for the ${r.supergroups.length} types compared; a type is called lower or higher only when its interval leaves out the LA's rate (the tests are in Appendix A).`, {
     size: 8,
     color: MUTED,
     after: 6,
@@ -151,12 +151,11 @@ async function writeRound(w: Writer, r: AdmissionsRound): Promise<void> {
         { header: 'Neighbourhood type', width: 150 },
         { header: 'Contacted: 1st pref. offered', width: 110, align: 'right' },
         { header: 'Not contacted', width: 100, align: 'right' },
-        { header: 'Adj. p', width: 50, align: 'right' },
-        { header: 'Finding', width: w.width - 410 },
+        { header: 'Finding', width: w.width - 360 },
       ],
       [
-        ...r.contacted.supergroups.filter((s) => s.contacted.n > 0).map((s) => [s.name, ratio(s.contacted), ratio(s.other), pText(s.pAdjusted), s.flag === 'higher' ? 'contacted higher' : s.flag === 'lower' ? 'contacted lower' : s.flag === 'ns' ? 'no clear difference' : DASH]),
-        ['Within types (stratified)', ratio(r.contacted.within.contacted), ratio(r.contacted.within.other), pText(r.contacted.within.p), r.contacted.within.flag === 'higher' ? 'contacted higher' : r.contacted.within.flag === 'lower' ? 'contacted lower' : 'no clear difference'],
+        ...r.contacted.supergroups.filter((s) => s.contacted.n > 0).map((s) => [s.name, ratio(s.contacted), ratio(s.other), s.flag === 'higher' ? 'contacted higher' : s.flag === 'lower' ? 'contacted lower' : s.flag === 'ns' ? 'no clear difference' : DASH]),
+        ['Within types (stratified)', ratio(r.contacted.within.contacted), ratio(r.contacted.within.other), r.contacted.within.flag === 'higher' ? 'contacted higher' : r.contacted.within.flag === 'lower' ? 'contacted lower' : 'no clear difference'],
       ],
       { size: 8, pad: 2.5, keepTogether: true },
     );
@@ -172,14 +171,12 @@ async function writeRound(w: Writer, r: AdmissionsRound): Promise<void> {
         { header: 'Neighbourhood type', width: 170 },
         ...years.map((y) => ({ header: `${y} %`, width: 55, align: 'right' as const })),
         { header: 'Change (points)', width: 70, align: 'right' },
-        { header: 'Adj. p', width: 50, align: 'right' },
-        { header: 'Finding', width: w.width - 290 - 55 * years.length },
+        { header: 'Finding', width: w.width - 240 - 55 * years.length },
       ],
       moving.map((t) => [
         t.name,
         ...years.map((y) => pc(t.byYear.find((b) => b.entryYear === y)?.rate ?? null)),
         t.change === null ? DASH : `${t.change > 0 ? '+' : ''}${fixed(100 * t.change, 1)}`,
-        pText(t.pAdjusted),
         t.flag === null ? DASH : t.flag === 'ns' ? 'no clear change' : t.flag,
       ]),
       { size: 8, pad: 2.5, keepTogether: true },
@@ -210,14 +207,35 @@ async function writeMissedMap(w: Writer, d: FairAccessDocument, r: AdmissionsRou
       { header: 'On time', width: 50, align: 'right' },
       { header: '1st pref. %', width: 55, align: 'right' },
       { header: 'Missed', width: 50, align: 'right' },
-      { header: 'Adj. p', width: 50, align: 'right' },
-      { header: 'Finding', width: w.width - 395 },
+      { header: 'Finding', width: w.width - 345 },
     ],
-    r.wards.slice(0, TOP).map((x) => [`${wardName(x)} (${x.code})`, thousands(x.onTime), pc(x.rate), thousands(x.missed), pText(x.pAdjusted), finding(x.flag)]),
+    r.wards.slice(0, TOP).map((x) => [`${wardName(x)} (${x.code})`, thousands(x.onTime), pc(x.rate), thousands(x.missed), finding(x.flag)]),
     { size: 8, pad: 2.5, strong: (row) => r.wards[row]?.flag === 'lower' },
   );
   if (r.wards.length > TOP) w.paragraph(`The ${TOP} wards with the strongest evidence of a lower rate are shown, of ${thousands(r.wards.length)}; all are in the published table admissions_by_ward.`, { size: 8, color: MUTED, after: 4 });
   return placed;
+}
+
+/**
+ * Appendix A's item for "Who gets their first choice": the tests behind its words, which the body
+ * gives in plain words only (every adjusted p-value is in the analysts' admissions tables).
+ */
+export function admissionsTestItems(d: FairAccessDocument): { lead: string; text: string }[] {
+  const rounds = d.admissions?.rounds ?? [];
+  if (rounds.length === 0) return [];
+  const r0 = rounds[0]!;
+  const within = rounds
+    .filter((r) => r.contacted)
+    .map((r) => `${r.phase} ${r.entryYear}: ${r.contacted!.within.expected === null ? 'expected not defined' : `${fixed(r.contacted!.within.expected, 1)} expected`}, ${thousands(r.contacted!.within.contacted.x)} offered, p ${pText(r.contacted!.within.p)}`);
+  return [
+    {
+      lead: 'First choice.',
+      text:
+        `Each type's share offered its first preference (and naming its nearest school first) has an exact (Clopper-Pearson) interval at ${fixed(100 * r0.intervalLevel, 2)}% and an exact binomial test against the LA's rate, Bonferroni-adjusted for the ${r0.supergroups.length} types compared. ` +
+        `Contacted against not contacted: within each type by Fisher's exact test, Bonferroni-adjusted, and across types by an exact stratified test${within.length ? ` (${within.join('; ')})` : ''}. ` +
+        'Changes across entry years by Fisher\'s exact test, wards by an exact binomial test against the LA rate, both adjusted for the number compared. Every adjusted p-value is in the tables admissions_contacted, admissions_trend and admissions_by_ward.',
+    },
+  ];
 }
 
 /** "Who gets their first choice": every round of the cycle, then where first preferences are missed. */

@@ -17,7 +17,7 @@ import { ACCENT, MUTED, Writer } from './layout.ts';
 import { penPortrait } from './pen-portraits.ts';
 import type { RenderedPdf } from './profile-pdf.ts';
 import { RENDERER_VERSION } from './version.ts';
-import { writeAdmissionsSection, writeClientWardMap } from './admissions-pdf.ts';
+import { admissionsTestItems, writeAdmissionsSection, writeClientWardMap } from './admissions-pdf.ts';
 
 type Place = FairAccessDocument['wards'][number];
 
@@ -499,6 +499,7 @@ function testItems(d: FairAccessDocument): { lead: string; text: string }[] {
       text: `Exact Poisson tests and funnel-plot control limits of the count reached against the count expected: 95% for one place alone, and ${pct1(d.placeTables.wards.adjustedLevel)} for wards and ${pct1(d.placeTables.schools.adjustedLevel)} for schools allowing for every place compared (Bonferroni). The interval of "not reached" is the expected count minus the exact (Garwood) 95% interval of the count reached.`,
     },
     { lead: 'Trend.', text: 'An exact conditional test that the index is unchanged between the first and last year, adjusted for the number of types compared.' },
+    ...admissionsTestItems(d),
   ];
 }
 

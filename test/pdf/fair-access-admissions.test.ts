@@ -64,6 +64,11 @@ describe('who gets their first choice, in the fair-access report', () => {
     const text = pdfText(out.pdf, false).replace(/\s+/g, ' ');
     expect(text).toContain('Who gets their first choice');
     expect(text).toContain('Secondary places for September 2026');
+    // Plain words in the body, the tests in Appendix A (as for the rest of the report).
+    const appendix = text.indexOf('Appendix A');
+    expect(appendix).toBeGreaterThan(text.indexOf('Who gets their first choice'));
+    for (const jargon of ['chi-square', 'Bonferroni', 'Clopper-Pearson', 'Clopper\u2013Pearson', 'Adj. p', 'Fisher', 'stratified test', ' df']) expect(text.slice(0, appendix), jargon).not.toContain(jargon);
+    expect(text.slice(appendix)).toMatch(/First choice\. .*exact stratified test \(secondary 2026: 186\.4 expected, 180 offered, p 0\.42/);
     expect(text).toMatch(/First preference offered less often: ‘Hard-Pressed Living’ \(73%\), against 85% across the LA/);
     expect(text).toMatch(/Hard-Pressed Living 1,000 73\.2 70\.2 to 76\.2 67\.2 2\.4 \/ 1\.9 lower than the LA/);
     expect(text).toContain('Did families who contacted the service fare differently?');
