@@ -36,15 +36,41 @@ function locatedSchoolsCte(period: string, vintage?: string | null): string {
 )`;
 }
 
+/** Flat-earth squared distance (degrees of latitude) from a home `h` to a school `s`: what ranks schools. */
+const flatDistance2 = (h: string, s: string) => `power(${s}.lat - ${h}.lat, 2) + power((${s}.long - ${h}.long) * cos(radians(${h}.lat)), 2)`;
+
+/**
+ * Side of a grid cell in mean school spacings (the square root of the box's area per school of the
+ * phase): a home's own and neighbouring cells then hold about 9 schools, and where schools were
+ * spread evenly 96% of homes (1 - e^-pi) would have one within a cell's side. Only speed depends on
+ * it: larger cells rank more schools per home, smaller ones send more homes to the full search.
+ */
+const CELL_SPACINGS = 1;
+
 /**
  * Applications of a period, enriched (the enriched_admissions contract). The nearest school of a
  * round's phase is the nearest open mainstream school (primary or secondary, all-through for both)
  * to the home postcode, among schools within about 30 km of the applicants' homes; it is ranked on
- * a local flat-earth distance (exact enough to order schools within a county) and its distance is
- * then the great-circle one. The first preference is located wherever the register places it.
+ * a local flat-earth distance (exact enough to order schools within a county), ties to the lowest
+ * URN, and its distance is then the great-circle one. The first preference is located wherever the
+ * register places it.
+ *
+ * Finding it without ranking every home against every school (millions of rows at county scale):
+ * schools are put in a grid of square cells (`grid`: a mean school spacing a side, per phase), and
+ * each home ranks only the schools in its own and the 8 neighbouring cells. Every school nearer
+ * than a cell's side (`reach2`, squared, less 1% for rounding; narrower north of the grid's middle,
+ * where a degree of longitude is shorter) lies in those 9 cells, so when the best of them is within
+ * the reach it is the nearest of all, ties included. Homes where it is not (none found, or only
+ * farther ones: sparse areas, the edge of the LA) rank every school of the phase (`searched`).
+ * Ranking is an aggregate, min_by over (distance, URN) rows, which both engines order field by
+ * field: no sort of the pairs. Same result as ranking every school for every home
+ * (test/admissions-nearest.test.ts).
  */
 export function enrichedAdmissionsSql(period: string, vintage?: string | null): string {
   const p = periodLiteral(period);
+  const cx = (x: string) => `CAST(floor((${x}.long - g.long0) * g.cos_ref / g.cell) AS BIGINT)`;
+  const cy = (x: string) => `CAST(floor((${x}.lat - g.lat0) / g.cell) AS BIGINT)`;
+  const offsets = [-1, 0, 1].flatMap((dx) => [-1, 0, 1].map((dy) => `(${dx}, ${dy})`)).join(', ');
   return `WITH ${sectorModeCte(vintage)},
 ${locatedSchoolsCte(period, vintage)},
 located AS (
@@ -81,19 +107,53 @@ candidates AS (
   WHERE s.phase IN ('secondary', 'all_through') AND s.status IN ('open', 'open_proposed_to_close')
     AND s.lat BETWEEN b.lat0 AND b.lat1 AND s.long BETWEEN b.long0 AND b.long1
 ),
-ranked AS (
-  SELECT h.postcode, h.school_phase, c.urn, h.lat, h.long, c.lat AS school_lat, c.long AS school_long,
-         row_number() OVER (
-           PARTITION BY h.postcode, h.school_phase
-           ORDER BY power(c.lat - h.lat, 2) + power((c.long - h.long) * cos(radians(h.lat)), 2), c.urn
-         ) AS rk
-  FROM homes h
+grid AS (
+  SELECT school_phase, lat0, long0, cos_ref,
+         ${dbl(CELL_SPACINGS)} * sqrt((lat1 - lat0) * (long1 - long0) * cos_ref / schools) AS cell
+  FROM (
+    SELECT c.school_phase, b.lat0, b.lat1, b.long0, b.long1, cos(radians((b.lat0 + b.lat1) / 2)) AS cos_ref, count(*) AS schools
+    FROM candidates c CROSS JOIN box b
+    GROUP BY c.school_phase, b.lat0, b.lat1, b.long0, b.long1
+  ) per_phase
+),
+school_cells AS (
+  SELECT c.urn, c.school_phase, c.lat, c.long, ${cx('c')} AS cx, ${cy('c')} AS cy
+  FROM candidates c JOIN grid g ON g.school_phase = c.school_phase
+),
+home_cells AS (
+  SELECT h.postcode, h.school_phase, h.lat, h.long, ${cx('h')} AS cx, ${cy('h')} AS cy,
+         power(${dbl(0.99)} * g.cell * least(${dbl(1)}, cos(radians(h.lat)) / g.cos_ref), 2) AS reach2
+  FROM homes h JOIN grid g ON g.school_phase = h.school_phase
+),
+block AS (
+  SELECT h.postcode, h.school_phase, h.lat, h.long, h.reach2, s.urn, ${flatDistance2('h', 's')} AS d2
+  FROM (
+    SELECT home_cells.*, cx + o.dx AS block_x, cy + o.dy AS block_y
+    FROM home_cells CROSS JOIN (VALUES ${offsets}) AS o(dx, dy)
+  ) h
+  JOIN school_cells s ON s.school_phase = h.school_phase AND s.cx = h.block_x AND s.cy = h.block_y
+),
+found AS (
+  SELECT postcode, school_phase, lat, long, min_by(urn, ROW(d2, urn)) AS urn
+  FROM block
+  GROUP BY postcode, school_phase, lat, long, reach2
+  HAVING min(d2) <= reach2
+),
+searched AS (
+  SELECT h.postcode, h.school_phase, h.lat, h.long, min_by(c.urn, ROW(${flatDistance2('h', 'c')}, c.urn)) AS urn
+  FROM home_cells h
   JOIN candidates c ON c.school_phase = h.school_phase
+  WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.postcode = h.postcode AND f.school_phase = h.school_phase)
+  GROUP BY h.postcode, h.school_phase, h.lat, h.long
 ),
 nearest AS (
-  SELECT postcode, school_phase, urn AS nearest_urn, ${haversineKmSql('lat', 'long', 'school_lat', 'school_long')} AS nearest_km
-  FROM ranked
-  WHERE rk = 1
+  SELECT n.postcode, n.school_phase, n.urn AS nearest_urn, ${haversineKmSql('n.lat', 'n.long', 'c.lat', 'c.long')} AS nearest_km
+  FROM (
+    SELECT postcode, school_phase, lat, long, urn FROM found
+    UNION ALL
+    SELECT postcode, school_phase, lat, long, urn FROM searched
+  ) n
+  JOIN candidates c ON c.school_phase = n.school_phase AND c.urn = n.urn
 ),
 contact_homes AS (
   SELECT DISTINCT postcode FROM contacts WHERE period = ${p} AND postcode IS NOT NULL
