@@ -60,12 +60,12 @@ async function routes(period: string): Promise<Record<string, number>> {
   expect(withs.length).toBeLessThan(full.length);
   const [r] = await rowsOf(`${withs}
 SELECT (SELECT count(*) FROM home_cells) AS homes,
-       (SELECT count(*) FROM found) AS found,
-       (SELECT count(*) FROM searched) AS searched,
-       (SELECT count(*) FROM searched s WHERE EXISTS (SELECT 1 FROM block b WHERE b.postcode = s.postcode AND b.school_phase = s.school_phase)) AS searched_after_farther,
-       (SELECT count(*) FROM searched s WHERE NOT EXISTS (SELECT 1 FROM block b WHERE b.postcode = s.postcode AND b.school_phase = s.school_phase)) AS searched_after_none,
-       (SELECT string_agg(postcode || '/' || school_phase, ',') FROM found) AS found_homes,
-       (SELECT string_agg(postcode || '/' || school_phase, ',') FROM searched) AS searched_homes`);
+       (SELECT count(*) FROM best_near WHERE proven) AS found,
+       (SELECT count(*) FROM best_near WHERE NOT proven) AS searched,
+       (SELECT count(*) FROM best_near WHERE NOT proven AND urn IS NOT NULL) AS searched_after_farther,
+       (SELECT count(*) FROM best_near WHERE urn IS NULL) AS searched_after_none,
+       (SELECT string_agg(postcode || '/' || school_phase, ',') FROM best_near WHERE proven) AS found_homes,
+       (SELECT string_agg(postcode || '/' || school_phase, ',') FROM best_near WHERE NOT proven) AS searched_homes`);
   return Object.fromEntries(Object.entries(r!).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as number)]));
 }
 
@@ -107,8 +107,8 @@ describe('the nearest school of each application', () => {
 
   it('would catch a search that trusts the neighbouring cells alone, or breaks ties the other way', async () => {
     const statement = enrichedAdmissionsSql(FULL, NEAREST_VINTAGE);
-    const trusting = statement.replace('HAVING min(d2) <= reach2', 'HAVING true');
-    const otherTies = statement.replace('min_by(urn, ROW(d2, urn))', 'max_by(urn, ROW(-d2, urn))');
+    const trusting = statement.replace('COALESCE(min(d2) <= reach2, false) AS proven', 'min(d2) IS NOT NULL AS proven');
+    const otherTies = statement.replaceAll('min_by(urn, CASE WHEN urn IS NOT NULL THEN ROW(d2, urn) END)', 'max_by(urn, CASE WHEN urn IS NOT NULL THEN ROW(-d2, urn) END)');
     expect(trusting).not.toBe(statement);
     expect(otherTies).not.toBe(statement);
     expect((await wrongNearest(trusting, FULL)).length).toBeGreaterThan(0);

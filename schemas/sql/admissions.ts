@@ -40,6 +40,13 @@ function locatedSchoolsCte(period: string, vintage?: string | null): string {
 const flatDistance2 = (h: string, s: string) => `power(${s}.lat - ${h}.lat, 2) + power((${s}.long - ${h}.long) * cos(radians(${h}.lat)), 2)`;
 
 /**
+ * The URN `urn` of the nearest school among the rows of a group, by their distance `d2`: min_by
+ * over (distance, URN) rows, which both engines order field by field, so ties go to the lowest URN.
+ * Rows without a school (a LEFT JOIN's) have no key and are ignored.
+ */
+const minBy = (urn: string, d2: string) => `min_by(${urn}, CASE WHEN ${urn} IS NOT NULL THEN ROW(${d2}, ${urn}) END)`;
+
+/**
  * Side of a grid cell in mean school spacings (the square root of the box's area per school of the
  * phase): a home's own and neighbouring cells then hold about 9 schools, and where schools were
  * spread evenly 96% of homes (1 - e^-pi) would have one within a cell's side. Only speed depends on
@@ -55,21 +62,23 @@ const CELL_SPACINGS = 1;
  * URN, and its distance is then the great-circle one. The first preference is located wherever the
  * register places it.
  *
- * Finding it without ranking every home against every school (millions of rows at county scale):
- * schools are put in a grid of square cells (`grid`: a mean school spacing a side, per phase), and
- * each home ranks only the schools in its own and the 8 neighbouring cells. Every school nearer
- * than a cell's side (`reach2`, squared, less 1% for rounding; narrower north of the grid's middle,
- * where a degree of longitude is shorter) lies in those 9 cells, so when the best of them is within
- * the reach it is the nearest of all, ties included. Homes where it is not (none found, or only
- * farther ones: sparse areas, the edge of the LA) rank every school of the phase (`searched`).
- * Ranking is an aggregate, min_by over (distance, URN) rows, which both engines order field by
- * field: no sort of the pairs. Same result as ranking every school for every home
- * (test/admissions-nearest.test.ts).
+ * Finding it without ranking every home against every school (millions of pairs at county scale):
+ * the schools of each phase are put in a grid of square cells (`candidates`: a mean school spacing
+ * a side), and each home first ranks only the schools in its own and the 8 neighbouring cells
+ * (`best_near`). Every school nearer than a cell's side (`reach2`, squared, less 1% for rounding;
+ * shorter north of the grid's middle, where a degree of longitude is) lies in those 9 cells, so when
+ * the best of them is within that reach it is the nearest of all, ties included (`proven`). Homes
+ * where it is not (no school in the 9 cells, or only farther ones: sparse country, the edge of the
+ * box) rank every school of the phase (`nearest`). Ranking is an aggregate, min_by over
+ * (distance, URN) rows: no sort of the pairs. Each CTE is referenced as few times as possible:
+ * Trino (Athena) inlines every reference, and a query has at most 150 stages. Same result as
+ * ranking every school for every home (test/admissions-nearest.test.ts, on DuckDB and Trino).
  */
 export function enrichedAdmissionsSql(period: string, vintage?: string | null): string {
   const p = periodLiteral(period);
-  const cx = (x: string) => `CAST(floor((${x}.long - g.long0) * g.cos_ref / g.cell) AS BIGINT)`;
-  const cy = (x: string) => `CAST(floor((${x}.lat - g.lat0) / g.cell) AS BIGINT)`;
+  // Grid cell of a point `x`, on the grid (origin, longitude scale, cell side) of the row `g`.
+  const cx = (x: string, g: string) => `CAST(floor((${x}.long - ${g}.long0) * ${g}.cos_ref / ${g}.cell) AS BIGINT)`;
+  const cy = (x: string, g: string) => `CAST(floor((${x}.lat - ${g}.lat0) / ${g}.cell) AS BIGINT)`;
   const offsets = [-1, 0, 1].flatMap((dx) => [-1, 0, 1].map((dy) => `(${dx}, ${dy})`)).join(', ');
   return `WITH ${sectorModeCte(vintage)},
 ${locatedSchoolsCte(period, vintage)},
@@ -91,69 +100,58 @@ located AS (
   WHERE a.period = ${p}
 ),
 homes AS (
-  SELECT DISTINCT postcode, school_phase, lat, long FROM located WHERE lat IS NOT NULL AND long IS NOT NULL
+  SELECT DISTINCT a.postcode, CASE WHEN a.phase = 'secondary' THEN 'secondary' ELSE 'primary' END AS school_phase, pc.lat, pc.long
+  FROM admissions a
+  JOIN postcodes pc ON pc.postcode = a.postcode AND ${inVintage(vintage, 'pc.')}
+  WHERE a.period = ${p} AND pc.lat IS NOT NULL AND pc.long IS NOT NULL
 ),
 box AS (
-  SELECT min(lat) - ${dbl(0.3)} AS lat0, max(lat) + ${dbl(0.3)} AS lat1, min(long) - ${dbl(0.5)} AS long0, max(long) + ${dbl(0.5)} AS long1 FROM homes
+  SELECT min(lat) - ${dbl(0.3)} AS lat0, max(lat) + ${dbl(0.3)} AS lat1, min(long) - ${dbl(0.5)} AS long0, max(long) + ${dbl(0.5)} AS long1,
+         cos(radians((min(lat) + max(lat)) / 2)) AS cos_ref
+  FROM homes
 ),
 candidates AS (
-  SELECT s.urn, 'primary' AS school_phase, s.lat, s.long
-  FROM located_schools s CROSS JOIN box b
-  WHERE s.phase IN ('primary', 'all_through') AND s.status IN ('open', 'open_proposed_to_close')
-    AND s.lat BETWEEN b.lat0 AND b.lat1 AND s.long BETWEEN b.long0 AND b.long1
-  UNION ALL
-  SELECT s.urn, 'secondary' AS school_phase, s.lat, s.long
-  FROM located_schools s CROSS JOIN box b
-  WHERE s.phase IN ('secondary', 'all_through') AND s.status IN ('open', 'open_proposed_to_close')
-    AND s.lat BETWEEN b.lat0 AND b.lat1 AND s.long BETWEEN b.long0 AND b.long1
-),
-grid AS (
-  SELECT school_phase, lat0, long0, cos_ref,
-         ${dbl(CELL_SPACINGS)} * sqrt((lat1 - lat0) * (long1 - long0) * cos_ref / schools) AS cell
+  SELECT urn, school_phase, lat, long, lat0, long0, cos_ref, cell, ${cx('c', 'c')} AS cx, ${cy('c', 'c')} AS cy
   FROM (
-    SELECT c.school_phase, b.lat0, b.lat1, b.long0, b.long1, cos(radians((b.lat0 + b.lat1) / 2)) AS cos_ref, count(*) AS schools
-    FROM candidates c CROSS JOIN box b
-    GROUP BY c.school_phase, b.lat0, b.lat1, b.long0, b.long1
-  ) per_phase
-),
-school_cells AS (
-  SELECT c.urn, c.school_phase, c.lat, c.long, ${cx('c')} AS cx, ${cy('c')} AS cy
-  FROM candidates c JOIN grid g ON g.school_phase = c.school_phase
+    SELECT s.urn, ph.school_phase, s.lat, s.long, b.lat0, b.long0, b.cos_ref,
+           ${dbl(CELL_SPACINGS)} * sqrt((b.lat1 - b.lat0) * (b.long1 - b.long0) * b.cos_ref / count(*) OVER (PARTITION BY ph.school_phase)) AS cell
+    FROM located_schools s
+    CROSS JOIN box b
+    CROSS JOIN (VALUES ('primary'), ('secondary')) AS ph(school_phase)
+    WHERE s.phase IN (ph.school_phase, 'all_through') AND s.status IN ('open', 'open_proposed_to_close')
+      AND s.lat BETWEEN b.lat0 AND b.lat1 AND s.long BETWEEN b.long0 AND b.long1
+  ) c
 ),
 home_cells AS (
-  SELECT h.postcode, h.school_phase, h.lat, h.long, ${cx('h')} AS cx, ${cy('h')} AS cy,
+  SELECT h.postcode, h.school_phase, h.lat, h.long, ${cx('h', 'g')} AS cx, ${cy('h', 'g')} AS cy,
          power(${dbl(0.99)} * g.cell * least(${dbl(1)}, cos(radians(h.lat)) / g.cos_ref), 2) AS reach2
-  FROM homes h JOIN grid g ON g.school_phase = h.school_phase
+  FROM homes h
+  JOIN (SELECT DISTINCT school_phase, lat0, long0, cos_ref, cell FROM candidates) g ON g.school_phase = h.school_phase
 ),
-block AS (
-  SELECT h.postcode, h.school_phase, h.lat, h.long, h.reach2, s.urn, ${flatDistance2('h', 's')} AS d2
+best_near AS (
+  SELECT postcode, school_phase, lat, long, ${minBy('urn', 'd2')} AS urn, COALESCE(min(d2) <= reach2, false) AS proven
   FROM (
-    SELECT home_cells.*, cx + o.dx AS block_x, cy + o.dy AS block_y
-    FROM home_cells CROSS JOIN (VALUES ${offsets}) AS o(dx, dy)
-  ) h
-  JOIN school_cells s ON s.school_phase = h.school_phase AND s.cx = h.block_x AND s.cy = h.block_y
-),
-found AS (
-  SELECT postcode, school_phase, lat, long, min_by(urn, ROW(d2, urn)) AS urn
-  FROM block
+    SELECT h.postcode, h.school_phase, h.lat, h.long, h.reach2, s.urn, ${flatDistance2('h', 's')} AS d2
+    FROM (
+      SELECT home_cells.*, cx + o.dx AS block_x, cy + o.dy AS block_y
+      FROM home_cells CROSS JOIN (VALUES ${offsets}) AS o(dx, dy)
+    ) h
+    LEFT JOIN candidates s ON s.school_phase = h.school_phase AND s.cx = h.block_x AND s.cy = h.block_y
+  ) pairs
   GROUP BY postcode, school_phase, lat, long, reach2
-  HAVING min(d2) <= reach2
-),
-searched AS (
-  SELECT h.postcode, h.school_phase, h.lat, h.long, min_by(c.urn, ROW(${flatDistance2('h', 'c')}, c.urn)) AS urn
-  FROM home_cells h
-  JOIN candidates c ON c.school_phase = h.school_phase
-  WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.postcode = h.postcode AND f.school_phase = h.school_phase)
-  GROUP BY h.postcode, h.school_phase, h.lat, h.long
 ),
 nearest AS (
-  SELECT n.postcode, n.school_phase, n.urn AS nearest_urn, ${haversineKmSql('n.lat', 'n.long', 'c.lat', 'c.long')} AS nearest_km
+  SELECT n.postcode, n.school_phase, n.urn AS nearest_urn, ${haversineKmSql('n.lat', 'n.long', 's.lat', 's.long')} AS nearest_km
   FROM (
-    SELECT postcode, school_phase, lat, long, urn FROM found
-    UNION ALL
-    SELECT postcode, school_phase, lat, long, urn FROM searched
+    SELECT postcode, school_phase, lat, long, CASE WHEN proven THEN best_urn ELSE ${minBy('urn', 'd2')} END AS urn
+    FROM (
+      SELECT b.postcode, b.school_phase, b.lat, b.long, b.proven, b.urn AS best_urn, c.urn, ${flatDistance2('b', 'c')} AS d2
+      FROM best_near b
+      LEFT JOIN candidates c ON c.school_phase = CASE WHEN b.proven THEN NULL ELSE b.school_phase END
+    ) pairs
+    GROUP BY postcode, school_phase, lat, long, proven, best_urn
   ) n
-  JOIN candidates c ON c.school_phase = n.school_phase AND c.urn = n.urn
+  JOIN located_schools s ON s.urn = n.urn
 ),
 contact_homes AS (
   SELECT DISTINCT postcode FROM contacts WHERE period = ${p} AND postcode IS NOT NULL
