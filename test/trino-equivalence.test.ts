@@ -26,18 +26,25 @@ import { physicalKeyOf } from '../functions/lake/publication.ts';
 import { TrinoServer } from './helpers/trino.ts';
 import { profileRowsSql } from '../schemas/sql/profiles.ts';
 import { criticalValues } from '../functions/profiles/profile-rows.ts';
+import { admissions, contacts, postcodes, schools, segments } from '../schemas/curated.ts';
+import { enrichedAdmissionsSql } from '../schemas/sql/admissions.ts';
+import { bruteForceNearest, NEAREST_PERIODS, NEAREST_VINTAGE, nearestFixture, writeNearestLake } from './helpers/nearest-lake.ts';
 
 let root: string;
 let trino: TrinoServer;
 let duck: DuckDbEngine;
 let lake: string;
 const SCHEMA = 'catchment';
+/** A second lake laid out for the nearest-school search (ties, empty and farther-only cells). */
+const NEAREST = 'nearest';
+const nearest = nearestFixture();
+let nearestDuck: DuckDbEngine;
 
 /** Trino DDL for a contract table over `<lake>/<zone>/<table>/`, Hive-partitioned like the Glue table. */
-function createTableSql(def: TableDef, location: string): string {
+function createTableSql(def: TableDef, location: string, schema = SCHEMA): string {
   const cols = columnsOf(def).map((c) => `"${c.name}" ${trinoType(c.type)}`).join(', ');
   const parts = def.partitions.map((p) => `'${p}'`).join(', ');
-  return `CREATE TABLE ${SCHEMA}.${def.name} (${cols}) WITH (external_location = '${location}', format = 'PARQUET', partitioned_by = ARRAY[${parts}])`;
+  return `CREATE TABLE ${schema}.${def.name} (${cols}) WITH (external_location = '${location}', format = 'PARQUET', partitioned_by = ARRAY[${parts}])`;
 }
 
 beforeAll(async () => {
@@ -61,7 +68,17 @@ beforeAll(async () => {
   expect(manifest.status).toBe('succeeded');
   duck = await DuckDbEngine.create({ lakeRoot: lake, threads: 1 });
   await attachTables(duck, [...CURATED_TABLES, ...PUBLISHED_TABLES], new LocalObjectStore(lake));
+  const nearestLake = join(root, 'nearest-lake');
+  await writeNearestLake(nearestLake, nearest);
+  const nearestTables = [admissions, contacts, postcodes, schools, segments];
+  nearestDuck = await DuckDbEngine.create({ lakeRoot: nearestLake, threads: 1 });
+  await attachTables(nearestDuck, nearestTables, new LocalObjectStore(nearestLake));
   trino = await starting;
+  await trino.query(`CREATE SCHEMA ${NEAREST}`);
+  for (const def of nearestTables) {
+    await trino.query(createTableSql(def, trino.location(join(nearestLake, tablePrefix(def))), NEAREST));
+    await trino.query(`CALL system.sync_partition_metadata('${NEAREST}', '${def.name}', 'FULL')`);
+  }
   await trino.query(`CREATE SCHEMA ${SCHEMA}`);
   for (const def of CURATED_TABLES) {
     await trino.query(createTableSql(def, trino.location(join(lake, tablePrefix(def)))));
@@ -85,6 +102,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await trino?.stop();
   await duck?.close();
+  await nearestDuck?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -99,16 +117,16 @@ function norm(v: unknown): unknown {
   return v;
 }
 
-async function onDuck(sql: string): Promise<{ columns: string[]; rows: Row[] }> {
-  const t = await duck.query(sql);
+async function onDuck(sql: string, engine = duck): Promise<{ columns: string[]; rows: Row[] }> {
+  const t = await engine.query(sql);
   const columns = t.schema.fields.map((f) => f.name);
   const rows: Row[] = [];
   for (let i = 0; i < t.numRows; i++) rows.push(columns.map((c) => norm(t.getChild(c)!.get(i))));
   return { columns, rows };
 }
 
-async function onTrino(sql: string): Promise<{ columns: string[]; rows: Row[] }> {
-  const r = await trino.query(sql, SCHEMA);
+async function onTrino(sql: string, schema = SCHEMA): Promise<{ columns: string[]; rows: Row[] }> {
+  const r = await trino.query(sql, schema);
   const typed = (v: unknown, type: string) => {
     if (v === null) return null;
     // Trino's JSON carries doubles as numbers, except NaN/Infinity as text; decimals as text.
@@ -145,8 +163,9 @@ function expectSameResult(name: string, a: { columns: string[]; rows: Row[] }, b
 describe('every shared statement gives the same rows on Trino and DuckDB', () => {
   for (const period of ['2024-25', '2025-26']) {
     it.each(Object.entries(sharedStatements(period, '2021-11')))(`${period} %s`, async (name, given) => {
-      // The map statements inner-join the postcodes of one vintage: run them with the sample's own.
-      const vintage = name.startsWith('map_') ? String((await onDuck('SELECT max(vintage) FROM postcodes')).rows[0]![0]) : null;
+      // The map statements inner-join the postcodes of one vintage, and the applications' nearest
+      // schools need located homes: run them with the sample's own.
+      const vintage = name.startsWith('map_') || name === 'enriched_admissions' ? String((await onDuck('SELECT max(vintage) FROM postcodes')).rows[0]![0]) : null;
       const sql = vintage ? sharedStatements(period, vintage)[name]! : given;
       const d = await onDuck(sql);
       const t = await onTrino(sql);
@@ -154,6 +173,27 @@ describe('every shared statement gives the same rows on Trino and DuckDB', () =>
       expectSameResult(name, d, t);
     });
   }
+});
+
+describe('the nearest school of each application gives the same rows on Trino and DuckDB, and the brute-force nearest', () => {
+  // The lake of test/helpers/nearest-lake.ts: exact ties (lowest URN wins) where the neighbouring
+  // cells prove the nearest and where every school is searched, cells with no school or only a
+  // farther one, a nearer school outside the box, no open secondary school in one period.
+  it.each(NEAREST_PERIODS)('%s', async (period) => {
+    const sql = enrichedAdmissionsSql(period, NEAREST_VINTAGE);
+    const d = await onDuck(sql, nearestDuck);
+    const t = await onTrino(sql, NEAREST);
+    expectSameResult(`enriched_admissions ${period}`, d, t);
+    const expected = bruteForceNearest(nearest, period);
+    const [id, urn, km] = ['application_id', 'nearest_urn', 'nearest_km'].map((c) => t.columns.indexOf(c));
+    expect(t.rows.length).toBe(expected.size);
+    expect(t.rows.filter((r) => r[urn!] !== null).length).toBeGreaterThan(100);
+    for (const r of t.rows) {
+      const e = expected.get(String(r[id!]))!;
+      expect(r[urn!], String(r[id!])).toBe(e?.urn ?? null);
+      if (e) expect(Math.abs((r[km!] as number) - e.km)).toBeLessThanOrEqual(1e-9 * e.km);
+    }
+  });
 });
 
 describe('the profile rows (counts, shares, index, z, Wilson bounds, set-based) give the same rows on Trino and DuckDB', () => {
