@@ -3,6 +3,8 @@
  * projection's origin and the area, the postcodes in it give the grid (grid.ts).
  */
 import * as q from '../../schemas/sql/maps.ts';
+import { stagingRoot } from '../lake/tables.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { MapGrid, projectionAbout } from './grid.ts';
 import { schoolMaps, type ExactSchoolMap } from './school-map.ts';
@@ -13,12 +15,48 @@ const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as n
 const MARGIN_LAT = 0.05;
 const MARGIN_LONG = 0.08;
 
-/** The grid over the area where the period's pupils live; null when no pupil's postcode has a location. */
-export async function loadMapGrid(sql: SqlEngine, period: string, vintage?: string | null): Promise<MapGrid | null> {
+/**
+ * Where a run keeps the pupils' extent of a period once it has scanned every pupil for it (the
+ * profiles stage's maps), so a later stage of the run (the fair-access report's map, in the
+ * admissions stage, on AWS another function) reads it instead of scanning them again. In the
+ * run's staging area: gone when the run ends, and the curated pupils cannot change within a run.
+ */
+export interface ExtentMemo {
+  lake: ObjectStore;
+  runId: string;
+}
+export const pupilExtentKey = (runId: string, period: string) => `${stagingRoot(runId)}/maps/pupil-extent-${period}.json`;
+
+interface Extent {
+  latMin: number;
+  latMax: number;
+  longMin: number;
+  longMax: number;
+  latMean: number;
+  longMean: number;
+}
+
+async function pupilExtent(sql: SqlEngine, period: string, memo?: ExtentMemo): Promise<Extent | null> {
+  const key = memo && pupilExtentKey(memo.runId, period);
+  if (memo && key && (await memo.lake.exists(key))) return JSON.parse(Buffer.from(await memo.lake.get(key)).toString()) as Extent | null;
   const ext = (await sql.query(q.pupilExtentSql(period))).toArray()[0]?.toJSON() as Record<string, unknown> | undefined;
-  if (!ext || num(ext.located) === 0 || ext.lat_mean === null) return null;
-  const projection = projectionAbout(num(ext.lat_mean), num(ext.long_mean));
-  const box = { latMin: num(ext.lat_min) - MARGIN_LAT, latMax: num(ext.lat_max) + MARGIN_LAT, longMin: num(ext.long_min) - MARGIN_LONG, longMax: num(ext.long_max) + MARGIN_LONG };
+  const found: Extent | null =
+    !ext || num(ext.located) === 0 || ext.lat_mean === null
+      ? null
+      : { latMin: num(ext.lat_min), latMax: num(ext.lat_max), longMin: num(ext.long_min), longMax: num(ext.long_max), latMean: num(ext.lat_mean), longMean: num(ext.long_mean) };
+  if (memo && key) await memo.lake.put(key, JSON.stringify(found));
+  return found;
+}
+
+/**
+ * The grid over the area where the period's pupils live; null when no pupil's postcode has a
+ * location. With `memo`, the pupils' extent is scanned once per run and period (ExtentMemo).
+ */
+export async function loadMapGrid(sql: SqlEngine, period: string, vintage?: string | null, memo?: ExtentMemo): Promise<MapGrid | null> {
+  const ext = await pupilExtent(sql, period, memo);
+  if (!ext) return null;
+  const projection = projectionAbout(ext.latMean, ext.longMean);
+  const box = { latMin: ext.latMin - MARGIN_LAT, latMax: ext.latMax + MARGIN_LAT, longMin: ext.longMin - MARGIN_LONG, longMax: ext.longMax + MARGIN_LONG };
   const fine = (await sql.query(q.gridPostcodesSql(projection, box, vintage))).toArray().map((r) => ({ cx: num(r.cx), cy: num(r.cy), n: num(r.n) }));
   return new MapGrid(projection, fine);
 }
@@ -33,8 +71,9 @@ export async function loadSchoolMaps(
   schools: ReadonlyMap<string, { lat: number | null; long: number | null }>,
   matched: ReadonlyMap<string, number>,
   vintage?: string | null,
+  memo?: ExtentMemo,
 ): Promise<{ grid?: MapGrid; maps?: Map<string, ExactSchoolMap> }> {
-  const grid = await loadMapGrid(sql, period, vintage);
+  const grid = await loadMapGrid(sql, period, vintage, memo);
   if (!grid) return {};
   return { grid, maps: await schoolMaps(sql, period, grid, schools, matched, vintage) };
 }

@@ -141,7 +141,8 @@ export function nearestFixture(seed = 13): NearestFixture {
   return { homes, schools: register, applications, ties };
 }
 
-async function writeTable(lake: LocalObjectStore, def: TableDef, partition: string, rows: Record<string, Value>[]): Promise<void> {
+/** One partition of a curated table as one Parquet part, the contract's data columns (missing values null). */
+export async function writeTable(lake: LocalObjectStore, def: TableDef, partition: string, rows: Record<string, Value>[]): Promise<void> {
   const columns = dataColumnsOf(def);
   const buf = new ColumnBuffer(columns);
   for (const row of rows) buf.append(columns.map((c) => row[c.name] ?? null));

@@ -1,0 +1,74 @@
+/**
+ * The pupils' extent that places a period's map grid is scanned once per run: the profiles stage
+ * scans every pupil for its school maps and keeps the extent in the run's staging area; the
+ * admissions stage (the fair-access report's map; on AWS another function) reads it back. The grid
+ * is the same either way, and another run scans again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postcodes, pupils } from '../schemas/curated.ts';
+import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
+import { LocalObjectStore } from '../functions/ports/local-store.ts';
+import { attachTables } from '../functions/lake/tables.ts';
+import { loadMapGrid, pupilExtentKey } from '../functions/maps/load.ts';
+import type { MapGrid } from '../functions/maps/grid.ts';
+import { removeDir, tempDir } from './helpers/fixtures.ts';
+import { NEAREST_VINTAGE, nearestFixture, writeNearestLake, writeTable } from './helpers/nearest-lake.ts';
+
+const PERIOD = '2025-26';
+let root: string;
+let lake: LocalObjectStore;
+let sql: DuckDbEngine;
+const scans: string[] = [];
+
+beforeAll(async () => {
+  root = tempDir();
+  const f = nearestFixture();
+  await writeNearestLake(root, f);
+  lake = new LocalObjectStore(root);
+  await writeTable(
+    lake,
+    pupils,
+    PERIOD,
+    f.homes.map((h, i) => ({ pupil_id: String(i).padStart(64, '0'), urn: '400000', ncyear: '6', fsm: false, postcode: h.postcode, sector: null })),
+  );
+  sql = await DuckDbEngine.create({ lakeRoot: root, threads: 1 });
+  await attachTables(sql, [pupils, postcodes], lake);
+  const query = sql.query.bind(sql);
+  sql.query = (text: string) => {
+    if (/FROM pupils p/.test(text) && /min\(pc\.lat\)/.test(text)) scans.push(text);
+    return query(text);
+  };
+});
+
+afterAll(async () => {
+  await sql?.close();
+  if (root) removeDir(root);
+});
+
+const shape = (g: MapGrid | null) => JSON.stringify(g);
+
+describe("the pupils' extent of a period's map grid", () => {
+  it('is scanned once per run and period, kept in the run’s staging area, and gives the same grid', async () => {
+    const fresh = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE);
+    expect(fresh).not.toBeNull();
+    expect(scans.length).toBe(1);
+    const memo = { lake, runId: 'run-a' };
+    const first = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, memo);
+    expect(scans.length).toBe(2);
+    expect(await lake.exists(pupilExtentKey('run-a', PERIOD))).toBe(true);
+    const again = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, memo);
+    expect(scans.length).toBe(2);
+    expect(shape(first)).toBe(shape(fresh));
+    expect(shape(again)).toBe(shape(fresh));
+    await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, { lake, runId: 'run-b' });
+    expect(scans.length).toBe(3);
+  });
+
+  it('keeps "no located pupil" too (no grid, and no second scan)', async () => {
+    const before = scans.length;
+    const memo = { lake, runId: 'run-c' };
+    expect(await loadMapGrid(sql, '2019-20', NEAREST_VINTAGE, memo)).toBeNull();
+    expect(await loadMapGrid(sql, '2019-20', NEAREST_VINTAGE, memo)).toBeNull();
+    expect(scans.length).toBe(before + 1);
+  });
+});
