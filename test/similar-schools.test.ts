@@ -62,4 +62,18 @@ describe('similar schools', () => {
     const overlap = fast.filter((r) => exactSet.has(key(r))).length / exact.length;
     expect(overlap).toBeGreaterThan(0.9);
   });
+
+  it('orders schools at the same distance by URN, whatever order they come in', () => {
+    const { counts, schools } = county(30);
+    // Eight copies of one school's counts under URNs given out of order: seven tie at distance 0 from each.
+    const twin = counts.get('100003')!;
+    const urns = ['900007', '900002', '900005', '900000', '900006', '900001', '900004', '900003'];
+    for (const urn of urns) {
+      counts.set(urn, twin);
+      schools.set(urn, { ...schools.get('100003')!, urn });
+    }
+    const res = similarSchools(counts, schools, dict, 5).filter((r) => r.urn === '900004');
+    expect(res.map((r) => r.similarUrn)).toEqual(['100003', '900000', '900001', '900002', '900003']);
+    expect(res.every((r) => r.similarity === 1)).toBe(true);
+  });
 });

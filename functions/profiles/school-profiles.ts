@@ -3,7 +3,8 @@
  * per-school segment counts. Each school is compared with a base (the LA by default; or its
  * cluster, or all schools of its phase), and each cluster with the LA.
  */
-import { haversineKm, jensenShannonDistance } from '../domain/stats/similarity.ts';
+import { distribution, haversineKm, jensenShannonDistanceNormalised } from '../domain/stats/similarity.ts';
+import { bhattacharyyaShortlist } from './similar-shortlist.ts';
 import { addInto, compare, type Comparison, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 
@@ -140,24 +141,35 @@ export function similarSchools(counts: SchoolCounts, schools: Map<string, School
   const codes = dict.codes.subgroup;
   const groups = dict.codes.group;
   const byPhase = new Map<string, { urn: string; v: number[]; g: number[] }[]>();
+  // Each school's subgroup shares, normalised once rather than in every one of its comparisons.
   for (const urn of [...counts.keys()].sort()) {
     const levels = counts.get(urn)!;
     const v = codes.map((c) => levels.subgroup.get(c) ?? 0);
     if (v.every((x) => x === 0)) continue;
     const phase = schools.get(urn)?.phase ?? 'unknown';
     const list = byPhase.get(phase) ?? [];
-    list.push({ urn, v, g: groups.map((c) => levels.group.get(c) ?? 0) });
+    list.push({ urn, v: distribution(v), g: groups.map((c) => levels.group.get(c) ?? 0) });
     byPhase.set(phase, list);
   }
   const out: Similar[] = [];
   for (const list of byPhase.values()) {
     const shortlist = list.length > exactLimit ? bhattacharyyaShortlist(list.map((x) => x.g), SHORTLIST) : null;
     list.forEach((a, ai) => {
-      const candidates = shortlist ? shortlist[ai].map((j) => list[j]) : list.filter((b) => b.urn !== a.urn);
-      const scored = candidates
-        .map((b) => ({ urn: b.urn, d: jensenShannonDistance(a.v, b.v) }))
-        .sort((x, y) => x.d - y.d || x.urn.localeCompare(y.urn))
-        .slice(0, k);
+      const candidates = shortlist ? shortlist[ai].map((j) => list[j]) : list;
+      // The k nearest kept in order as candidates are scored (no sort of every candidate).
+      const scored: { urn: string; d: number }[] = [];
+      const before = (x: { urn: string; d: number }, y: { urn: string; d: number }) => x.d < y.d || (x.d === y.d && x.urn.localeCompare(y.urn) < 0);
+      for (const b of candidates) {
+        if (b.urn === a.urn) continue;
+        const c = { urn: b.urn, d: jensenShannonDistanceNormalised(a.v, b.v) };
+        if (scored.length === k && !before(c, scored[k - 1]!)) continue;
+        let p = Math.min(scored.length, k - 1);
+        scored[p] = c;
+        while (p > 0 && before(c, scored[p - 1]!)) {
+          scored[p] = scored[p - 1]!;
+          scored[--p] = c;
+        }
+      }
       const sa = schools.get(a.urn);
       scored.forEach((b, i) => {
         const sb = schools.get(b.urn);
@@ -175,39 +187,3 @@ export function similarSchools(counts: SchoolCounts, schools: Map<string, School
   return out;
 }
 
-/** For each vector, the indices of the m others with the largest Bhattacharyya coefficient. */
-function bhattacharyyaShortlist(vectors: number[][], m: number): number[][] {
-  const n = vectors.length;
-  const d = vectors[0]?.length ?? 0;
-  const roots = new Float64Array(n * d);
-  vectors.forEach((v, i) => {
-    const total = v.reduce((a, b) => a + b, 0) || 1;
-    for (let j = 0; j < d; j++) roots[i * d + j] = Math.sqrt(v[j] / total);
-  });
-  // Keep the m best per row in small sorted arrays (m is tiny, so insertion is cheap).
-  const bestScore = Array.from({ length: n }, () => new Float64Array(m).fill(-1));
-  const bestIdx = Array.from({ length: n }, () => new Int32Array(m).fill(-1));
-  const offer = (i: number, j: number, score: number) => {
-    const s = bestScore[i];
-    if (score <= s[m - 1]) return;
-    let p = m - 1;
-    while (p > 0 && s[p - 1] < score) {
-      s[p] = s[p - 1];
-      bestIdx[i][p] = bestIdx[i][p - 1];
-      p--;
-    }
-    s[p] = score;
-    bestIdx[i][p] = j;
-  };
-  for (let i = 0; i < n; i++) {
-    const oi = i * d;
-    for (let j = i + 1; j < n; j++) {
-      const oj = j * d;
-      let bc = 0;
-      for (let t = 0; t < d; t++) bc += roots[oi + t] * roots[oj + t];
-      offer(i, j, bc);
-      offer(j, i, bc);
-    }
-  }
-  return bestIdx.map((idx) => [...idx].filter((j) => j >= 0));
-}

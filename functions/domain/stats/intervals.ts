@@ -59,12 +59,23 @@ export function wilsonInterval(x: number, n: number, alpha = 0.05): ProportionIn
 export function clopperPearsonInterval(x: number, n: number, alpha = 0.05): ProportionInterval | null {
   checkArgs(x, n, alpha, true);
   if (n === 0) return null;
-  const tail = alpha / 2;
-  return {
-    low: x === 0 ? 0 : betaQuantile(tail, x, n - x + 1, 'lower'),
-    high: x === n ? 1 : betaQuantile(tail, x + 1, n - x, 'upper'),
-  };
+  const key = `${x} ${n} ${alpha}`;
+  let hit = clopperPearsonCache.get(key);
+  if (!hit) {
+    const tail = alpha / 2;
+    hit = { low: x === 0 ? 0 : betaQuantile(tail, x, n - x + 1, 'lower'), high: x === n ? 1 : betaQuantile(tail, x + 1, n - x, 'upper') };
+    if (clopperPearsonCache.size >= CLOPPER_PEARSON_CACHE) clopperPearsonCache.clear();
+    clopperPearsonCache.set(key, hit);
+  }
+  return { low: hit.low, high: hit.high };
 }
+
+/**
+ * Intervals already found (a pure function of x, n and alpha). Thousands of documents show the same
+ * rounded counts, so most intervals of a night are repeats; the root-finding is the costly part.
+ */
+const clopperPearsonCache = new Map<string, ProportionInterval>();
+const CLOPPER_PEARSON_CACHE = 200_000;
 
 // ---------------------------------------------------------------------------
 // Regularized incomplete beta and its inverse (a, b ≥ 1 in the uses above, but valid for a, b > 0)

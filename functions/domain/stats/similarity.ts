@@ -24,8 +24,14 @@ function normalise(v: readonly number[], name: string): number[] {
  */
 export function jensenShannonDistance(p: readonly number[], q: readonly number[]): number {
   if (p.length !== q.length) throw new RangeError(`p (${p.length}) and q (${q.length}) differ in length`);
-  const pn = normalise(p, 'p');
-  const qn = normalise(q, 'q');
+  return jensenShannonDistanceNormalised(normalise(p, 'p'), normalise(q, 'q'));
+}
+
+/** A distribution as jensenShannonDistance normalises it (to score one school against thousands, normalise it once). */
+export const distribution = (v: readonly number[]): number[] => normalise(v, 'v');
+
+/** jensenShannonDistance of two distributions already normalised (distribution()), same arithmetic. */
+export function jensenShannonDistanceNormalised(pn: readonly number[], qn: readonly number[]): number {
   let js = 0;
   for (let i = 0; i < pn.length; i++) {
     const m = (pn[i] + qn[i]) / 2;

@@ -1,0 +1,49 @@
+/** The England-scale shortlist: the same m per school as scoring every pair with the plain loop. */
+import { describe, expect, it } from 'vitest';
+import { bhattacharyyaShortlist } from '../functions/profiles/similar-shortlist.ts';
+
+/** The plain all-pairs loop: every coefficient, best first, ties to the lower index. */
+function bruteForce(vectors: number[][], m: number): number[][] {
+  const roots = vectors.map((v) => {
+    const total = v.reduce((a, b) => a + b, 0) || 1;
+    return v.map((x) => Math.sqrt(x / total));
+  });
+  return roots.map((a, i) =>
+    roots
+      .map((b, j) => {
+        let bc = 0;
+        for (let t = 0; t < a.length; t++) bc += a[t]! * b[t]!;
+        return { j, bc };
+      })
+      .filter((x) => x.j !== i)
+      .sort((x, y) => y.bc - x.bc || x.j - y.j)
+      .slice(0, m)
+      .map((x) => x.j),
+  );
+}
+
+function vectors(n: number, d: number, seed: number): number[][] {
+  let x = seed;
+  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // Few distinct shapes and small counts, so many coefficients tie exactly; some rows all zero.
+  const shapes = Array.from({ length: 7 }, () => Array.from({ length: d }, () => Math.floor(rand() * 4)));
+  return Array.from({ length: n }, (_, i) => (i % 97 === 5 ? new Array<number>(d).fill(0) : rand() < 0.4 ? [...shapes[i % 7]!] : Array.from({ length: d }, () => Math.floor(rand() * 6))));
+}
+
+describe('bhattacharyyaShortlist', () => {
+  it('keeps the same schools, in the same order, as scoring every pair (ties to the lower index)', () => {
+    for (const [n, d, m, seed] of [
+      [300, 21, 25, 1],
+      [1500, 21, 25, 2],
+      [40, 9, 5, 3],
+      [26, 4, 25, 4],
+    ] as const) {
+      const v = vectors(n, d, seed);
+      expect(bhattacharyyaShortlist(v, m)).toEqual(bruteForce(v, m));
+    }
+  });
+
+  it('has fewer than m when there are fewer others', () => {
+    expect(bhattacharyyaShortlist([[1, 0], [0, 1], [1, 1]], 5)).toEqual([[2, 1], [2, 0], [0, 1]]);
+  });
+});
