@@ -1,4 +1,4 @@
-/** Writes a small computed table (aggregates, never pupil rows) as one Parquet part of a staged partition. */
+/** Writes a computed table (aggregates, never pupil rows) as the Parquet parts of a staged partition. */
 import { dataColumnsOf, type TableDef } from '../../schemas/columns.ts';
 import { ColumnBuffer } from './column-buffer.ts';
 import { toParquet } from './parquet.ts';
@@ -7,19 +7,22 @@ import type { Table } from 'apache-arrow';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { stagedPartition } from './tables.ts';
 
-/** Rows packed into columns as they come, then staged as one Parquet part. */
+/** Rows packed into columns as they come, then staged as Parquet parts of STAGED_PART_ROWS rows. */
 export class StagedTable {
   private readonly columns;
   private readonly buf;
-  private n = 0;
+  /** Parts already written to Parquet bytes (a full part at a time, so no one Arrow table or writer call holds every row). */
+  private readonly parts: Uint8Array[] = [];
 
-  constructor(private readonly table: TableDef) {
+  constructor(
+    private readonly table: TableDef,
+    private readonly partRows = STAGED_PART_ROWS,
+  ) {
     this.columns = dataColumnsOf(table);
     this.buf = new ColumnBuffer(this.columns);
   }
 
   add(r: Record<string, Value>): void {
-    this.n++;
     this.buf.append(
       this.columns.map((c) => {
         const v = r[c.name];
@@ -27,17 +30,26 @@ export class StagedTable {
         return v;
       }),
     );
+    if (this.buf.rows >= this.partRows) this.parts.push(toParquet(this.buf.drain()));
   }
 
-  /** Write the part (nothing when there are no rows) over whatever an earlier attempt left; returns its key. */
+  /** Write the parts (nothing when there are no rows) over whatever an earlier attempt left; returns the first part's key. */
   async stage(lake: ObjectStore, runId: string, partition: string): Promise<string> {
     const dir = stagedPartition(runId, this.table, partition);
-    const key = `${dir}/part-00000.parquet`;
+    const key = (i: number) => `${dir}/part-${String(i).padStart(5, '0')}.parquet`;
     await lake.deletePrefix(`${dir}/`);
-    if (this.n > 0) await lake.put(key, toParquet(this.buf.drain()));
-    return key;
+    if (this.buf.rows > 0) this.parts.push(toParquet(this.buf.drain()));
+    for (let i = 0; i < this.parts.length; i++) await lake.put(key(i), this.parts[i]!);
+    this.parts.length = 0;
+    return key(0);
   }
 }
+
+/**
+ * Rows per Parquet part of a staged table: the WebAssembly writer's memory grows to the largest
+ * table it is given and never shrinks, so a head_profile of 1.7 million rows is written in parts.
+ */
+export const STAGED_PART_ROWS = 250_000;
 
 /**
  * Write Arrow tables holding exactly the contract's data columns as the partition's Parquet parts

@@ -297,6 +297,21 @@ export interface FairAccessReport {
 const configOf = (opts: { config?: Partial<AnalysisConfig> }): AnalysisConfig => ({ ...DEFAULT_ANALYSIS, ...opts.config });
 const fingerprintsOf = async (opts: StageOptions, cfg: AnalysisConfig) => opts.fingerprints ?? (await Fingerprints.of(opts.lake, analysisSettings(cfg)));
 
+/**
+ * The analysts' exact tables (school_profile, cluster_profile): rows and row measures from the
+ * engine, p-values and exact intervals here. Returns the exact per-school counts; the rows (two
+ * million at England scale) are let go before the documents are built.
+ */
+async function stageExactProfiles(opts: StageOptions, baseKind: BaseKind, critical: ReturnType<typeof criticalValues>, facts: Map<string, SchoolFacts>, scratchOf: (name: string) => string): Promise<SchoolCounts> {
+  const { sql, lake, runId, period } = opts;
+  const schoolRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'school', baseKind, critical), scratchOf('school-profile')));
+  await stageArrow(lake, runId, T.schoolProfile, period, schoolRows.parts(T.schoolProfile));
+  const counts = countsFrom(schoolRows, facts);
+  const clusterRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile')));
+  await stageArrow(lake, runId, T.clusterProfile, period, clusterRows.parts(T.clusterProfile));
+  return counts;
+}
+
 /** Profiles of one period (see the module comment). */
 export async function profilesStage(opts: StageOptions): Promise<ProfilesReport> {
   const cfg = configOf(opts);
@@ -320,12 +335,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
   const critical = criticalValues(maxFamily(dict));
 
-  // The analysts' exact tables: rows and row measures from the engine, p-values and exact intervals here.
-  const schoolRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile')));
-  await stageArrow(lake, runId, T.schoolProfile, period, schoolRows.parts(T.schoolProfile));
-  const counts = countsFrom(schoolRows, facts);
-  const clusterRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile')));
-  await stageArrow(lake, runId, T.clusterProfile, period, clusterRows.parts(T.clusterProfile));
+  const counts = await stageExactProfiles(opts, cfg.baseKind, critical, facts, scratchOf);
 
   // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
   const rule = { threshold: cfg.threshold, base: cfg.roundingBase };

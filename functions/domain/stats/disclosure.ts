@@ -210,14 +210,31 @@ export function publishedRanges(pub: PublishedTable, rule: RoundingRule): Map<st
 
 /** Protected counts that the published table pins to one value (none, after publishTable). */
 export function pinnedCounts(table: CountTable, pub: PublishedTable, rule: RoundingRule): string[] {
-  const ranges = exactRanges(publishedRanges(pub, rule), table.lines);
+  // exactRanges(publishedRanges(pub, rule), table.lines) on the compiled shape's arrays, without
+  // the maps in between (the audit runs this for every school, often more than once).
+  const shape = shapeOf(table.lines);
+  const lo = new Float64Array(shape.keys.length);
+  const hi = new Float64Array(shape.keys.length).fill(UNBOUNDED);
+  const extra: [string, number, number][] = [];
+  for (const [k, s] of pub.shown) {
+    const [a, b] = shownRange(s, rule, pub.base.get(k), pub.underHidden.has(k));
+    const i = shape.index.get(k);
+    if (i === undefined) extra.push([k, a, b]);
+    else {
+      lo[i] = a;
+      hi[i] = Math.min(UNBOUNDED, b);
+    }
+  }
+  propagate(shape, lo, hi);
   const out: string[] = [];
-  for (const [k, [a, b]] of ranges) {
-    if (a !== b) continue;
+  const check = (k: string, a: number, b: number) => {
+    if (a !== b) return;
     const s = pub.shown.get(k);
     const n = table.counts.get(k) ?? 0;
     if (s === SUPPRESSED || (s === undefined && table.unshown?.has(k) && n > 0 && n < rule.threshold)) out.push(k);
-  }
+  };
+  shape.keys.forEach((k, i) => check(k, lo[i]!, hi[i]! >= UNBOUNDED ? Infinity : hi[i]!));
+  for (const [k, a, b] of extra) check(k, a, b);
   return out;
 }
 
