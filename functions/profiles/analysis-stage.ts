@@ -120,7 +120,7 @@ const fairAccessStagingKey = (runId: string, period: string) => `${stagingRoot(r
 const scratch = (runId: string, name: string, period: string) => `${stagingRoot(runId)}/results/${name}-${period}`;
 
 /** The head_profile rows of one document: the segment rows exactly as shown. */
-function headRows(doc: ProfileDocument, shown: ShownSchool): Record<string, Value>[] {
+function headRows(doc: ProfileDocument, shown: ShownSchool, classification: string): Record<string, Value>[] {
   return LEVEL_ORDER.flatMap((level) =>
     doc.segments[level].map((r) => ({
       urn: doc.school.urn,
@@ -136,6 +136,7 @@ function headRows(doc: ProfileDocument, shown: ShownSchool): Record<string, Valu
       ci_high: r.ciHigh,
       flag: r.flag,
       reliable: r.reliable,
+      classification,
     })),
   );
 }
@@ -385,7 +386,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   let documents = 0;
   for (const urn of [...counts.keys()].sort()) {
     const doc = heads.document(urn);
-    for (const r of headRows(doc, heads.shown.get(urn)!)) headTable.add({ ...r, classification: edition });
+    for (const r of headRows(doc, heads.shown.get(urn)!, edition)) headTable.add(r);
     if (opts.documents) {
       await pool.write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
       documents++;
