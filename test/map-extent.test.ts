@@ -48,27 +48,37 @@ afterAll(async () => {
 const shape = (g: MapGrid | null) => JSON.stringify(g);
 
 describe("the pupils' extent of a period's map grid", () => {
-  it('is scanned once per run and period, kept in the run’s staging area, and gives the same grid', async () => {
+  it('is scanned once per run and period by the profiles stage, kept in the run’s staging area, and gives the same grid', async () => {
     const fresh = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE);
     expect(fresh).not.toBeNull();
     expect(scans.length).toBe(1);
-    const memo = { lake, runId: 'run-a' };
-    const first = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, memo);
+    const first = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, { lake, runId: 'run-a', mode: 'write' });
     expect(scans.length).toBe(2);
     expect(await lake.exists(pupilExtentKey('run-a', PERIOD))).toBe(true);
-    const again = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, memo);
+    const again = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, { lake, runId: 'run-a', mode: 'read' });
     expect(scans.length).toBe(2);
     expect(shape(first)).toBe(shape(fresh));
     expect(shape(again)).toBe(shape(fresh));
-    await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, { lake, runId: 'run-b' });
+    // Another run keeps nothing of run-a's: a reader there scans.
+    await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, { lake, runId: 'run-b', mode: 'read' });
     expect(scans.length).toBe(3);
+    expect(await lake.exists(pupilExtentKey('run-b', PERIOD))).toBe(false);
+  });
+
+  it('a retried profiles stage scans again and replaces what an earlier attempt kept', async () => {
+    const key = pupilExtentKey('run-r', PERIOD);
+    await lake.put(key, JSON.stringify({ latMin: 0, latMax: 1, longMin: 0, longMax: 1, latMean: 0.5, longMean: 0.5 }));
+    const before = scans.length;
+    const grid = await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE, { lake, runId: 'run-r', mode: 'write' });
+    expect(scans.length).toBe(before + 1);
+    expect(shape(grid)).toBe(shape(await loadMapGrid(sql, PERIOD, NEAREST_VINTAGE)));
+    expect(JSON.parse(Buffer.from(await lake.get(key)).toString()).latMean).not.toBe(0.5);
   });
 
   it('keeps "no located pupil" too (no grid, and no second scan)', async () => {
     const before = scans.length;
-    const memo = { lake, runId: 'run-c' };
-    expect(await loadMapGrid(sql, '2019-20', NEAREST_VINTAGE, memo)).toBeNull();
-    expect(await loadMapGrid(sql, '2019-20', NEAREST_VINTAGE, memo)).toBeNull();
+    expect(await loadMapGrid(sql, '2019-20', NEAREST_VINTAGE, { lake, runId: 'run-c', mode: 'write' })).toBeNull();
+    expect(await loadMapGrid(sql, '2019-20', NEAREST_VINTAGE, { lake, runId: 'run-c', mode: 'read' })).toBeNull();
     expect(scans.length).toBe(before + 1);
   });
 });

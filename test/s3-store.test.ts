@@ -85,6 +85,41 @@ describe('S3ObjectStore (moto)', () => {
     expect((err as Error).name).toBe('NoSuchBucket');
   });
 
+  it('tells a missing key from a denied one where S3 answers 403 for both (no bucket-wide ListBucket)', async () => {
+    // As S3 answers a role that may list only some prefixes: a HEAD or GET of a missing key is 403
+    // AccessDenied, not 404; one key is denied outright although it exists.
+    const strict = new S3Client(awsTestConfig(moto.endpoint));
+    const denied = 'lake/strict/denied.txt';
+    strict.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: string }).Key;
+        const asDenied = () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        if (context.commandName === 'GetObjectCommand' && key === denied) throw asDenied();
+        try {
+          return await next(args);
+        } catch (e) {
+          const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if ((context.commandName === 'HeadObjectCommand' || context.commandName === 'GetObjectCommand') && status === 404) throw asDenied();
+          throw e;
+        }
+      },
+      { step: 'initialize', name: 'strictS3' },
+    );
+    const s = new S3ObjectStore({ bucket: BUCKET, prefix: 'lake/', client: strict });
+    await s.put('strict/here.txt', 'here');
+    await s.put('strict/denied.txt', 'secret');
+    await s.put('strict/missing.txt.bak', 'a longer key beside the missing one');
+    expect(await s.exists('strict/here.txt')).toBe(true);
+    expect(await s.exists('strict/missing.txt')).toBe(false);
+    expect(Buffer.from(await s.get('strict/here.txt')).toString()).toBe('here');
+    await expect(s.get('strict/missing.txt')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(s.getStream('strict/missing.txt')).rejects.toBeInstanceOf(NotFoundError);
+    const err = await s.get('strict/denied.txt').catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(NotFoundError);
+    expect((err as Error).name).toBe('AccessDenied');
+    strict.destroy();
+  });
+
   it('lists with pagination, sorted, prefix stripped, directory semantics', async () => {
     const keys = Array.from({ length: 23 }, (_, i) => `pg/k${String(i).padStart(3, '0')}.txt`);
     await Promise.all(keys.map((k) => store.put(k, k)));

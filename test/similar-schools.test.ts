@@ -63,17 +63,23 @@ describe('similar schools', () => {
     expect(overlap).toBeGreaterThan(0.9);
   });
 
-  it('orders schools at the same distance by URN, whatever order they come in', () => {
+  it('orders schools at the same distance by URN, also when the England-scale shortlist offers them in another order', () => {
     const { counts, schools } = county(30);
-    // Eight copies of one school's counts under URNs given out of order: seven tie at distance 0 from each.
-    const twin = counts.get('100003')!;
-    const urns = ['900007', '900002', '900005', '900000', '900006', '900001', '900004', '900003'];
-    for (const urn of urns) {
-      counts.set(urn, twin);
-      schools.set(urn, { ...schools.get('100003')!, urn });
+    // Two twins of school 100003 (the same subgroup counts, so distance 0 to it and to each other).
+    // Their group counts differ (shown counts are rounded level by level), so the shortlist offers
+    // the later URN, whose groups match 100003's exactly, before the earlier one.
+    const target = counts.get('100003')!;
+    const near = { ...target, group: new Map(target.group) };
+    const firstGroup = [...near.group.keys()][0]!;
+    near.group.set(firstGroup, near.group.get(firstGroup)! + 3);
+    counts.set('100031', near);
+    counts.set('100032', target);
+    for (const urn of ['100031', '100032']) schools.set(urn, { ...schools.get('100003')!, urn });
+    for (const exactLimit of [1000, 5]) {
+      const res = similarSchools(counts, schools, dict, 3, exactLimit).filter((r) => r.urn === '100003');
+      expect(res.map((r) => r.similarUrn).slice(0, 2)).toEqual(['100031', '100032']);
+      expect(res.slice(0, 2).every((r) => r.similarity === 1)).toBe(true);
     }
-    const res = similarSchools(counts, schools, dict, 5).filter((r) => r.urn === '900004');
-    expect(res.map((r) => r.similarUrn)).toEqual(['100003', '900000', '900001', '900002', '900003']);
-    expect(res.every((r) => r.similarity === 1)).toBe(true);
+    expect(similarSchools(counts, schools, dict, 0)).toEqual([]);
   });
 });

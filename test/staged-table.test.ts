@@ -1,5 +1,5 @@
 /** A staged table is written in parts of a bounded size, and reads back as every row in order. */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,5 +25,6 @@ describe('StagedTable', () => {
     expect(back.numRows).toBe(10);
     expect(back.getChild('cluster')!.toArray()).toEqual(Array.from({ length: 10 }, (_, i) => row(i).cluster));
     expect([...back.getChild('schools')!.toArray()].map(Number)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    rmSync(root, { recursive: true, force: true });
   });
 });

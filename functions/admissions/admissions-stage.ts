@@ -183,8 +183,8 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
     if (entryYears.length) {
       doc.admissions = admissionsSectionFor({ entryYears, classificationName: classification.name, outcomes, unclassified, trend: trends, contacted, wards: wardRows, dict, wardNames });
     }
-    // The pupils' extent the profiles stage of this run scanned for its maps (read, not scanned again).
-    const grid = await loadMapGrid(sql, period, vintage, { lake, runId });
+    // The pupils' extent the profiles stage of this run scanned for its maps (scanned here only when that stage was skipped).
+    const grid = await loadMapGrid(sql, period, vintage, { lake, runId, mode: 'read' });
     const centroids = (await rowsOf(sql, wardCentroidsSql(period, vintage))).map((r) => ({ ward: String(r.ward), lat: num(r.lat), long: num(r.long) }));
     const map = grid ? reportMapFor(grid, centroids) : null;
     if (map) doc.map = map;

@@ -19,11 +19,15 @@ const MARGIN_LONG = 0.08;
  * Where a run keeps the pupils' extent of a period once it has scanned every pupil for it (the
  * profiles stage's maps), so a later stage of the run (the fair-access report's map, in the
  * admissions stage, on AWS another function) reads it instead of scanning them again. In the
- * run's staging area: gone when the run ends, and the curated pupils cannot change within a run.
+ * run's staging area, gone when the run ends. The profiles stage always scans and (over)writes it,
+ * so a retried profiles stage never trusts an earlier attempt's; a reader scans when it is absent
+ * (the profiles stage was skipped as unchanged).
  */
 export interface ExtentMemo {
   lake: ObjectStore;
   runId: string;
+  /** 'write': scan and keep the extent (profiles); 'read': use the kept extent when there is one. */
+  mode: 'write' | 'read';
 }
 export const pupilExtentKey = (runId: string, period: string) => `${stagingRoot(runId)}/maps/pupil-extent-${period}.json`;
 
@@ -38,13 +42,13 @@ interface Extent {
 
 async function pupilExtent(sql: SqlEngine, period: string, memo?: ExtentMemo): Promise<Extent | null> {
   const key = memo && pupilExtentKey(memo.runId, period);
-  if (memo && key && (await memo.lake.exists(key))) return JSON.parse(Buffer.from(await memo.lake.get(key)).toString()) as Extent | null;
+  if (memo?.mode === 'read' && key && (await memo.lake.exists(key))) return JSON.parse(Buffer.from(await memo.lake.get(key)).toString()) as Extent | null;
   const ext = (await sql.query(q.pupilExtentSql(period))).toArray()[0]?.toJSON() as Record<string, unknown> | undefined;
   const found: Extent | null =
     !ext || num(ext.located) === 0 || ext.lat_mean === null
       ? null
       : { latMin: num(ext.lat_min), latMax: num(ext.lat_max), longMin: num(ext.long_min), longMax: num(ext.long_max), latMean: num(ext.lat_mean), longMean: num(ext.long_mean) };
-  if (memo && key) await memo.lake.put(key, JSON.stringify(found));
+  if (memo?.mode === 'write' && key) await memo.lake.put(key, JSON.stringify(found));
   return found;
 }
 

@@ -8,7 +8,7 @@ import {
   CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   paginateListObjectsV2,
@@ -39,6 +39,11 @@ export interface S3ObjectStoreOptions {
    * encryption. Applied to every write: PutObject, multipart uploads and the copies of replacePrefix.
    */
   kmsKeyFor?: (key: string) => string | undefined;
+}
+
+function isAccessDenied(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'AccessDenied' || e?.Code === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403;
 }
 
 function isNotFoundError(err: unknown): boolean {
@@ -115,9 +120,20 @@ export class S3ObjectStore implements ObjectStore {
       if (!res.Body) return new Uint8Array(0);
       return await res.Body.transformToByteArray();
     } catch (err) {
-      if (isNotFoundError(err)) throw new NotFoundError(key);
-      throw err;
+      throw await this.missingOr(key, err);
     }
+  }
+
+  /**
+   * The error to throw for a failed read: NotFoundError when the key is missing. S3 answers a read
+   * of a missing key with 403, not 404, unless the caller may list the whole bucket, and the
+   * functions' roles may list only their own prefixes; so a 403 is followed by a listing of the key
+   * (allowed under those prefixes) to tell "missing" from "denied".
+   */
+  private async missingOr(key: string, err: unknown): Promise<unknown> {
+    if (isNotFoundError(err)) return new NotFoundError(key);
+    if (isAccessDenied(err) && !(await this.exists(key))) return new NotFoundError(key);
+    return err;
   }
 
   async getStream(key: string): Promise<Readable> {
@@ -127,8 +143,7 @@ export class S3ObjectStore implements ObjectStore {
       if (!res.Body) return Readable.from([]);
       return res.Body as unknown as Readable;
     } catch (err) {
-      if (isNotFoundError(err)) throw new NotFoundError(key);
-      throw err;
+      throw await this.missingOr(key, err);
     }
   }
 
@@ -166,14 +181,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Whether the key exists, by listing it rather than HeadObject: a HEAD of a missing key answers 403
+   * without bucket-wide s3:ListBucket, which the functions' roles do not have (they may list their
+   * own prefixes). Keys come back in order, so the key itself is the first one listed if it exists.
+   */
   async exists(key: string): Promise<boolean> {
-    try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
-      return true;
-    } catch (err) {
-      if (isNotFoundError(err)) return false;
-      throw err;
-    }
+    const full = this.full(key);
+    const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, MaxKeys: 1 }));
+    return res.Contents?.[0]?.Key === full;
   }
 
   /** Full S3 keys (with sizes) under a store prefix: the prefix as a "directory" or as an exact key. */

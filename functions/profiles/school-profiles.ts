@@ -138,6 +138,7 @@ const SHORTLIST = 25;
  * product of square roots, 21 dimensions for OAC) and the shortlist is ranked by the exact JSD.
  */
 export function similarSchools(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary, k = 5, exactLimit = EXACT_SIMILARITY_LIMIT): Similar[] {
+  if (k <= 0) return [];
   const codes = dict.codes.subgroup;
   const groups = dict.codes.group;
   const byPhase = new Map<string, { urn: string; v: number[]; g: number[] }[]>();

@@ -49,7 +49,7 @@ const minBy = (urn: string, d2: string) => `min_by(${urn}, CASE WHEN ${urn} IS N
 /**
  * Side of a grid cell in mean school spacings (the square root of the box's area per school of the
  * phase): a home's own and neighbouring cells then hold about 9 schools, and where schools were
- * spread evenly 96% of homes (1 - e^-pi) would have one within a cell's side. Only speed depends on
+ * placed at random (Poisson) 96% of homes (1 - e^-pi) would have one within a cell's side. Only speed depends on
  * it: larger cells rank more schools per home, smaller ones send more homes to the full search.
  */
 const CELL_SPACINGS = 1;
