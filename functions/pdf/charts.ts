@@ -527,17 +527,54 @@ interface ViewInternals {
   _origin: [number, number];
 }
 
-async function runView(kind: ChartKind, data: ChartData): Promise<vega.View> {
+/** A View's width and height signals as built (before any layout grew them), and the text of its first legends. */
+const initialSize = new WeakMap<vega.View, { size: readonly [number, number]; legends: string }>();
+
+function newView(kind: ChartKind): vega.View {
+  const view = new vega.View(runtime(kind), { renderer: 'none', logLevel: vega.Error });
+  initialSize.set(view, { size: [view.width(), view.height()], legends: '' });
+  return view;
+}
+
+/** The text of every legend in a scenegraph (titles and labels), in scenegraph order. */
+function legendText(node: SceneNode, inLegend = false): string {
+  if (!node || !Array.isArray(node.items)) return '';
+  const legend = inLegend || node.role === 'legend';
+  let out = '';
+  for (const item of node.items) {
+    if (legend && node.marktype === 'text') out += `${String((item as { text?: unknown }).text)}\u0000`;
+    out += legendText(item, legend);
+  }
+  return out;
+}
+
+async function runView(kind: ChartKind, data: ChartData, fresh = false): Promise<vega.View> {
   installTextMetrics();
   // Views are pooled per kind: building one from the parsed runtime costs several ms, and a profile
   // PDF has half a dozen charts. A reused View keeps the guide items (axis ticks, labels, legend
   // entries) its earlier charts share with this one, so drawing goes through canonicalScene.
   const pool = idleViews.get(kind) ?? [];
   idleViews.set(kind, pool);
-  const view = pool.pop() ?? new vega.View(runtime(kind), { renderer: 'none', logLevel: vega.Error });
+  const reused = fresh ? undefined : pool.pop();
+  const view = reused ?? newView(kind);
   try {
+    // Vega sizes a View (autosize "pad") on its first run only, and grows it from the size it has:
+    // a reused View is given back the size it started with and asked to lay out again, or the
+    // chart's box would depend on the charts the thread drew before (longer axis labels).
+    if (reused) {
+      const [w, h] = initialSize.get(view)!.size;
+      view.width(w).height(h).resize();
+    }
     for (const [name, rows] of Object.entries(data)) view.data(name, rows as object[]);
     await view.runAsync();
+    const legends = legendText((view.scenegraph() as unknown as { root: SceneNode }).root);
+    if (!reused) initialSize.get(view)!.legends = legends;
+    else if (legends !== initialSize.get(view)!.legends) {
+      // Vega does not re-measure a legend's entries when they change on a reused View (it keeps
+      // the bounds they had), so a chart whose legends say something else is laid out afresh.
+      view.finalize();
+      return runView(kind, data, true);
+    }
     return view;
   } catch (err) {
     view.finalize();

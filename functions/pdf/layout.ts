@@ -75,6 +75,14 @@ export interface TextOptions {
   goTo?: string;
 }
 
+/** How a lead-in paragraph splits (see Writer.splitLead). */
+interface LeadSplit {
+  leadW: number;
+  first: string;
+  rest: string;
+  more: boolean;
+}
+
 export interface TableOptions {
   size?: number;
   /** Vertical padding inside each row. */
@@ -208,7 +216,8 @@ export class Writer {
    */
   private wrap(text: string, width: number, face: Face, size: number): string[] {
     const key = `${size}|${face}|${width}|${text}`;
-    if (this.lastWrap?.key === key) return this.lastWrap.lines;
+    const known = this.wrapped.get(key);
+    if (known) return known;
     const ts = this.text;
     const lines: string[] = [];
     const space = ts.width(' ', face, size);
@@ -243,10 +252,14 @@ export class Writer {
       }
       lines.push(line);
     }
-    this.lastWrap = { key, lines };
+    this.wrapped.set(key, lines);
     return lines;
   }
-  private lastWrap: { key: string; lines: string[] } | null = null;
+  /**
+   * Lines of every text wrapped in this document: a block is wrapped to measure it (to keep it on
+   * one page, a table's rows all at once) and again to draw it, and the result cannot differ.
+   */
+  private readonly wrapped = new Map<string, string[]>();
 
   /** Height of `text` wrapped to `width`. */
   measure(text: string, o: TextOptions = {}): number {
@@ -441,7 +454,19 @@ export class Writer {
    * How a lead-in paragraph splits: the words that fit on the first line after the semibold
    * `lead`, and the rest (wrapped as an ordinary paragraph below it).
    */
-  private splitLead(lead: string, text: string, size: number, width: number): { leadW: number; first: string; rest: string; more: boolean } {
+  private splitLead(lead: string, text: string, size: number, width: number): LeadSplit {
+    const key = `${size}|${width}|${lead}\u0000${text}`;
+    let split = this.leadSplits.get(key);
+    if (!split) {
+      split = this.splitLeadOnce(lead, text, size, width);
+      this.leadSplits.set(key, split);
+    }
+    return split;
+  }
+  /** splitLead's results in this document (a list is measured, then measured and drawn item by item). */
+  private readonly leadSplits = new Map<string, LeadSplit>();
+
+  private splitLeadOnce(lead: string, text: string, size: number, width: number): LeadSplit {
     const ts = this.text;
     const leadW = ts.width(`${lead} `, 'semibold', size);
     const words = text.trimStart().split(' ');

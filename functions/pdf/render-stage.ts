@@ -5,9 +5,11 @@
  *   published/profiles/<period>/<urn>.json        -> published/profiles/<period>/<urn>.pdf
  *   published/reports/<period>/fair-access.json   -> published/reports/<period>/fair-access.pdf
  *
- * Rendering runs in a pool of worker threads (piscina; each worker loads the TypeScript renderer
- * through tsx, see render-worker.js). The main thread does the I/O: it reads each document,
- * hashes it, hands the bytes to a worker and writes the PDF that comes back.
+ * Rendering runs in a pool of worker threads (piscina; each worker loads the renderer bundled into
+ * one JavaScript file, see render-worker-entry.ts). The main thread does the I/O: it reads each
+ * document, hashes it, hands the bytes to a worker and writes the PDF that comes back. The pool
+ * starts as soon as enough changed documents are found, so its threads load the renderer while
+ * this thread is still reading.
  *
  * Only changed documents are rendered. Each folder keeps `_render-manifest.json`: per document,
  * sha256(document bytes + NUL + RENDERER_VERSION) of the last render. A document whose hash matches
@@ -29,6 +31,7 @@ import { Piscina } from 'piscina';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { NotFoundError, joinKey, type ObjectStore } from '../ports/object-store.ts';
 import type { RenderKind, RenderResult, RenderTask } from './render-task.ts';
+import { renderWorkerEntry } from './render-worker-entry.ts';
 import { RENDERER_VERSION } from './version.ts';
 
 export const RENDER_MANIFEST = '_render-manifest.json';
@@ -131,31 +134,41 @@ function manifestJson(m: RenderManifest): string {
   return `${JSON.stringify({ renderer: m.renderer, period: m.period, documents }, null, 1)}\n`;
 }
 
-/** Runs tasks on a piscina pool (started on first use) or inline. */
+/** Runs tasks on a piscina pool (started by `start` or on first use) or inline. */
 class Renderer {
-  private pool: Piscina | null = null;
+  private pool: Promise<Piscina> | null = null;
   constructor(readonly threads: number) {}
+
+  /** Start the worker threads now (each loads the renderer as it starts); no-op inline. */
+  start(): void {
+    if (this.threads === 0 || this.pool) return;
+    this.pool = renderWorkerEntry().then(
+      (filename) =>
+        new Piscina({
+          filename,
+          minThreads: this.threads,
+          maxThreads: this.threads,
+          idleTimeout: 30_000,
+          // A larger young generation: rendering allocates many short-lived objects (SVG nodes, PDF
+          // operator strings), and fewer scavenges measurably speed it up.
+          resourceLimits: { maxYoungGenerationSizeMb: 96 },
+        }),
+    );
+  }
 
   async run(task: RenderTask): Promise<RenderResult> {
     if (this.threads === 0) {
       const { renderTask } = await import('./render-task.ts');
       return renderTask(task);
     }
-    this.pool ??= new Piscina({
-      filename: new URL('./render-worker.js', import.meta.url).href,
-      minThreads: this.threads,
-      maxThreads: this.threads,
-      idleTimeout: 30_000,
-      // A larger young generation: rendering allocates many short-lived objects (SVG nodes, PDF
-      // operator strings), and fewer scavenges measurably speed it up.
-      resourceLimits: { maxYoungGenerationSizeMb: 96 },
-    });
-    return (await this.pool.run(task)) as RenderResult;
+    this.start();
+    return (await (await this.pool!).run(task)) as RenderResult;
   }
 
   async close(): Promise<void> {
-    if (this.pool) await this.pool.destroy();
+    const pool = await this.pool?.catch(() => null);
     this.pool = null;
+    if (pool) await pool.destroy();
   }
 }
 
@@ -219,6 +232,7 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
       done++;
     } else {
       toRender.push({ job, sha256 });
+      if (toRender.length > inlineBelow) renderer.start();
     }
   };
   // Phase 2: render what changed. A pool costs a few seconds to start (each worker loads the
@@ -253,11 +267,15 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
     await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, items.length)) }, lane));
   };
 
+  const inlineBelow = opts.inlineBelow ?? INLINE_BELOW;
   let renderer = new Renderer(threads);
   try {
     report();
     await runAll(jobs, 16, check, (j) => j.docKey);
-    if (toRender.length <= (opts.inlineBelow ?? INLINE_BELOW) && threads > 0) renderer = new Renderer(0);
+    if (toRender.length <= inlineBelow && threads > 0) renderer = new Renderer(0);
+    // The fair-access report takes as long as twenty or more schools: started first, it is not
+    // left rendering in one thread at the end while the others have nothing to do.
+    toRender.sort((a, b) => Number(b.job.kind === 'fair-access') - Number(a.job.kind === 'fair-access'));
     // Enough documents in flight to keep every thread busy while this thread reads and writes.
     await runAll(toRender, Math.max(2, renderer.threads * 6), renderOne, (x) => x.job.docKey);
     report();

@@ -1,7 +1,7 @@
 import SVGtoPDF from 'svg-to-pdfkit';
 import { describe, expect, it } from 'vitest';
 import { compile } from 'vega-lite';
-import { ADMISSION_STATUS, FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
+import { ADMISSION_STATUS, FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, resetCharts, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
 import { FONT, faceFor } from '../../functions/pdf/fonts.ts';
 import { Writer } from '../../functions/pdf/layout.ts';
 import { PdfCanvasContext, parseCssFont } from '../../functions/pdf/pdf-canvas.ts';
@@ -167,6 +167,28 @@ describe('charts', () => {
     expect(() => a.draw(new PdfCanvasContext(w.doc, w.text))).toThrow(/drawn twice/);
     const b = await renderChart('clusterRange', dataFor('clusterRange'));
     expect(b.width).toBe(a.width);
+  });
+
+  it.each(KINDS)('%s: a pooled view sizes the chart as a fresh one would, whatever it drew before', async (kind) => {
+    // Longer labels and larger numbers than dataFor's: wider axes, legends and bars.
+    const wider = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(wider) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, wider(x)])) : typeof v === 'string' ? `${v} and a much longer label` : typeof v === 'number' ? v * 40 : v;
+    const size = (c: { width: number; height: number; origin: readonly number[] }) => [c.width, c.height, ...c.origin];
+    const draw = (c: Awaited<ReturnType<typeof renderChart>>) => new Writer(meta).figure(c, 'chart');
+    resetCharts();
+    const fresh = await renderChart(kind, dataFor(kind));
+    const freshWide = await renderChart(kind, wider(dataFor(kind)) as ChartData);
+    draw(fresh);
+    draw(freshWide);
+    // Both views are pooled now; each is reused for the other data.
+    const again = await renderChart(kind, dataFor(kind));
+    const againWide = await renderChart(kind, wider(dataFor(kind)) as ChartData);
+    draw(again);
+    draw(againWide);
+    // The funnel plot's size is fixed by its spec; every other chart grows with its labels.
+    if (kind !== 'funnel') expect(size(freshWide), 'the longer labels make a different chart').not.toEqual(size(fresh));
+    expect(size(again)).toEqual(size(fresh));
+    expect(size(againWide)).toEqual(size(freshWide));
   });
 });
 

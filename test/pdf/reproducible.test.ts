@@ -1,16 +1,18 @@
 /**
  * Reproducible PDFs: the same document gives byte-identical PDF bytes whichever render thread draws
  * it and whatever that thread drew before (a fresh worker against one warmed up on other schools'
- * documents, whose charts had other axis ticks and labels), and in the calling thread.
+ * documents, whose charts had other axis ticks and labels), and in the calling thread; and the
+ * bundled renderer the pool's workers load gives the same bytes as the TypeScript modules.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Piscina } from 'piscina';
 import { makeFairAccessDocument, makeProfileDocuments } from '../helpers/documents.ts';
 import { renderTask, type RenderResult, type RenderTask } from '../../functions/pdf/render-task.ts';
+import { TSX_WORKER_ENTRY, renderWorkerEntry } from '../../functions/pdf/render-worker-entry.ts';
 
 const pools: Piscina[] = [];
-const pool = () => {
-  const p = new Piscina({ filename: new URL('../../functions/pdf/render-worker.js', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+const pool = (filename = TSX_WORKER_ENTRY) => {
+  const p = new Piscina({ filename, minThreads: 1, maxThreads: 1 });
   pools.push(p);
   return p;
 };
@@ -37,5 +39,21 @@ describe('PDF bytes do not depend on the render thread', () => {
     expect(Buffer.from(warmReport.pdf).equals(Buffer.from(freshReport.pdf)), 'report PDF bytes differ between a fresh and a warmed-up worker').toBe(true);
     const inline = await renderTask(target);
     expect(Buffer.from(inline.pdf).equals(Buffer.from(freshPdf.pdf))).toBe(true);
+  }, 120_000);
+
+  it('the bundled renderer the pool starts gives the same bytes as the TypeScript modules', async () => {
+    const entry = await renderWorkerEntry();
+    // The pool really uses the bundle (falling back to the tsx entry would only be slower to start).
+    expect(entry).toMatch(/\/node_modules\/\.cache\/catchment\/render-task-[0-9a-f]{16}\.mjs$/);
+    const docs = makeProfileDocuments(3, { seed: 4 });
+    const bundled = pool(entry);
+    for (const [i, d] of docs.entries()) {
+      const t = task('profile', d, `${i}.json`);
+      const a = (await bundled.run(t)) as RenderResult;
+      expect(Buffer.from(a.pdf).equals(Buffer.from((await renderTask(t)).pdf)), `profile ${i}`).toBe(true);
+    }
+    const report = task('fair-access', makeFairAccessDocument({ seed: 3, schools: 10 }), 'fa.json');
+    const a = (await bundled.run(report)) as RenderResult;
+    expect(Buffer.from(a.pdf).equals(Buffer.from((await renderTask(report)).pdf)), 'report').toBe(true);
   }, 120_000);
 });
