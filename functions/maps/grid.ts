@@ -35,50 +35,134 @@ export interface FineCount {
 const cellKey = (level: number, ix: number, iy: number) => `${level}:${ix}:${iy}`;
 const up = (i: number, levels: number) => Math.floor(i / 2 ** levels);
 
+/**
+ * A square's column and row as one number, for maps keyed by square (numbers hash much faster than
+ * strings). Exact for |index| < 2^25 (a 500 m square 16 000 km from the origin); the indices come
+ * from positions on the Earth, and a bad one fails loudly rather than colliding.
+ */
+const PACK = 2 ** 26;
+const HALF = 2 ** 25;
+function pack(ix: number, iy: number): number {
+  if (!(Math.abs(ix) < HALF && Math.abs(iy) < HALF) || !Number.isInteger(ix) || !Number.isInteger(iy)) throw new Error(`internal: map square (${ix}, ${iy}) out of range`);
+  return (ix + HALF) * PACK + (iy + HALF);
+}
+
+/** Side of a top-level square, metres. */
+const TOP_SIZE = FINE_CELL_M * 2 ** TOP_LEVEL;
+
+/** One row of top-level squares (one iy): their columns, ascending, and where each one's leaves start. */
+interface TopRow {
+  ix: number[];
+  start: number[];
+  /** End of the row's last square's leaves. */
+  end: number;
+}
+
 export class MapGrid {
   readonly leaves: GridCell[] = [];
-  private readonly byKey = new Map<string, GridCell>();
+  /** Leaves by level, keyed by pack(ix, iy). */
+  private readonly byLevel: Map<number, GridCell>[] = Array.from({ length: TOP_LEVEL + 1 }, () => new Map());
+  /**
+   * The spatial index of `within`: the leaves are made top square by top square, in (iy, ix)
+   * order, and each top square's leaves are contiguous, so a row of top squares and any run of
+   * columns in it is one slice of `leaves`.
+   */
+  private readonly topRows = new Map<number, TopRow>();
 
   constructor(
     readonly projection: Projection,
     fine: readonly FineCount[],
     readonly splitAt = SPLIT_AT,
   ) {
-    const counts: Map<string, number>[] = Array.from({ length: TOP_LEVEL + 1 }, () => new Map());
+    const counts: Map<number, number>[] = Array.from({ length: TOP_LEVEL + 1 }, () => new Map());
     for (const f of fine) {
       for (let k = 0; k <= TOP_LEVEL; k++) {
-        const key = `${up(f.cx, k)}:${up(f.cy, k)}`;
+        const key = pack(up(f.cx, k), up(f.cy, k));
         counts[k]!.set(key, (counts[k]!.get(key) ?? 0) + f.n);
       }
     }
     const visit = (k: number, ix: number, iy: number) => {
-      const n = counts[k]!.get(`${ix}:${iy}`) ?? 0;
+      const n = counts[k]!.get(pack(ix, iy)) ?? 0;
       if (n === 0) return;
       if (k === 0 || n < splitAt) {
         const size = FINE_CELL_M * 2 ** k;
         const cell: GridCell = { level: k, ix, iy, x: ix * size, y: iy * size, size, postcodes: n, key: cellKey(k, ix, iy) };
         this.leaves.push(cell);
-        this.byKey.set(cell.key, cell);
+        this.byLevel[k]!.set(pack(ix, iy), cell);
         return;
       }
       for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) visit(k - 1, 2 * ix + dx, 2 * iy + dy);
     };
-    const tops = [...counts[TOP_LEVEL]!.keys()].map((k) => k.split(':').map(Number) as [number, number]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-    for (const [ix, iy] of tops) visit(TOP_LEVEL, ix, iy);
+    const tops = [...counts[TOP_LEVEL]!.keys()].map((key) => [Math.floor(key / PACK) - HALF, (key % PACK) - HALF] as [number, number]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    for (const [ix, iy] of tops) {
+      let row = this.topRows.get(iy);
+      if (!row) this.topRows.set(iy, (row = { ix: [], start: [], end: 0 }));
+      row.ix.push(ix);
+      row.start.push(this.leaves.length);
+      visit(TOP_LEVEL, ix, iy);
+      row.end = this.leaves.length;
+    }
   }
 
   /** The grid square holding a 500 m square (null when no postcode of the grid lies in it). */
   leafOf(cx: number, cy: number): GridCell | null {
     for (let k = TOP_LEVEL; k >= 0; k--) {
-      const hit = this.byKey.get(cellKey(k, up(cx, k), up(cy, k)));
+      const hit = this.byLevel[k]!.get(pack(up(cx, k), up(cy, k)));
       if (hit) return hit;
     }
     return null;
   }
 
-  /** Squares overlapping a box (metres). */
+  /**
+   * Squares overlapping a box (metres), in grid order: the leaves a plain filter of `leaves` would
+   * keep, found through the rows of top squares the box touches.
+   */
   within(x0: number, y0: number, x1: number, y1: number): GridCell[] {
-    return this.leaves.filter((c) => c.x < x1 && c.x + c.size > x0 && c.y < y1 && c.y + c.size > y0);
+    const out: GridCell[] = [];
+    const tx0 = Math.floor(x0 / TOP_SIZE);
+    const tx1 = Math.floor(x1 / TOP_SIZE);
+    const ty0 = Math.floor(y0 / TOP_SIZE);
+    const ty1 = Math.floor(y1 / TOP_SIZE);
+    // A box the index cannot bound (not finite, or wider than the grid has rows): test every square.
+    if (!(Number.isFinite(tx0) && Number.isFinite(tx1) && Number.isFinite(ty0) && Number.isFinite(ty1)) || ty1 - ty0 > this.topRows.size) {
+      return this.leaves.filter((c) => overlaps(c, x0, y0, x1, y1));
+    }
+    // A leaf overlapping the box lies in a top square (tx, ty) with tx0 <= tx <= tx1, ty0 <= ty <= ty1.
+    for (let ty = ty0; ty <= ty1; ty++) {
+      const row = this.topRows.get(ty);
+      if (!row) continue;
+      const a = lowerBound(row.ix, tx0);
+      const b = lowerBound(row.ix, tx1 + 1);
+      if (a === b) continue;
+      const end = b < row.ix.length ? row.start[b]! : row.end;
+      for (let i = row.start[a]!; i < end; i++) {
+        const c = this.leaves[i]!;
+        if (overlaps(c, x0, y0, x1, y1)) out.push(c);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The squares overlapping a box, each one smaller than `level` lifted to its square at `level`,
+   * once each, in grid order of first appearance: a frame's background at that level.
+   * The leaves under one square of any level are contiguous in grid order (the grid is made
+   * depth first), so a lifted square's repeats follow one another and a larger leaf is never
+   * repeated: comparing with the last square kept is the same as remembering every one.
+   */
+  backgroundWithin(x0: number, y0: number, x1: number, y1: number, level: number): [number, number, number][] {
+    // Above the top level a square spans several top squares, whose leaves are not contiguous.
+    if (!(Number.isInteger(level) && level >= 0 && level <= TOP_LEVEL)) throw new Error(`internal: background level ${level} is not 0 to ${TOP_LEVEL}`);
+    const out: [number, number, number][] = [];
+    let last: [number, number, number] | null = null;
+    for (const c of this.within(x0, y0, x1, y1)) {
+      const size = c.level >= level ? c.size : c.size * 2 ** (level - c.level);
+      const bx = Math.floor(c.x / size) * size;
+      const by = Math.floor(c.y / size) * size;
+      if (last && last[0] === bx && last[1] === by && last[2] === size) continue;
+      out.push((last = [bx, by, size]));
+    }
+    return out;
   }
 
   /**
@@ -119,6 +203,21 @@ export class MapGrid {
     }
     return { x0, y0, x1, y1 };
   }
+}
+
+/** Whether a square overlaps a box (metres; edges touching do not count). */
+export const overlaps = (c: GridCell, x0: number, y0: number, x1: number, y1: number): boolean => c.x < x1 && c.x + c.size > x0 && c.y < y1 && c.y + c.size > y0;
+
+/** First index of a sorted array whose value is >= v. */
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The projection origin for an LA: the mean position of its pupils, rounded to 0.1° so the grid stays put from year to year. */

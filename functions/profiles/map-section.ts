@@ -44,14 +44,11 @@ export function schoolMapSection(shown: ShownSchool, grid: MapGrid | undefined, 
   };
   const { x, y } = map.exact.centre;
   const round = (v: number) => Math.round(v);
-  const background = grid
-    .within(x - halfWidth, y - halfWidth, x + halfWidth, y + halfWidth)
-    .map((c) => {
-      const lift = Math.max(0, backgroundLevel(halfWidth) - c.level);
-      const size = c.size * 2 ** lift;
-      return [Math.floor(c.x / size) * size, Math.floor(c.y / size) * size, size] as [number, number, number];
-    });
-  const seen = new Set<string>();
+  const cells: SchoolMap['cells'] = [];
+  for (const c of map.exact.cells) {
+    const key = cellKey(c.cell.key);
+    if (map.listed.has(key)) cells.push({ x: c.cell.x, y: c.cell.y, size: c.cell.size, ring: c.ring, n: shown.shown(key) });
+  }
   return {
     projection: grid.projection,
     centre: { x: round(x), y: round(y) },
@@ -59,12 +56,7 @@ export function schoolMapSection(shown: ShownSchool, grid: MapGrid | undefined, 
     rings: ringShown.map((n, k) => ({ label: ringLabel(k), fromKm: k === 0 ? 0 : RING_EDGES_KM[k - 1]!, toKm: RING_EDGES_KM[k] ?? null, n, pct: pct(n) })),
     unmapped: { n: shown.shown(UNMAPPED), pct: pct(shown.shown(UNMAPPED)) },
     squaresListed: map.squares,
-    cells: map.exact.cells.filter((c) => map.listed.has(cellKey(c.cell.key))).map((c) => ({ x: c.cell.x, y: c.cell.y, size: c.cell.size, ring: c.ring, n: shown.shown(cellKey(c.cell.key)) })),
-    background: background.filter(([bx, by, s]) => {
-      const k = `${bx}:${by}:${s}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    }),
+    cells,
+    background: grid.backgroundWithin(x - halfWidth, y - halfWidth, x + halfWidth, y + halfWidth, backgroundLevel(halfWidth)),
   };
 }
