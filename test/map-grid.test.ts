@@ -5,7 +5,7 @@
  * boxes whose edges fall on square edges.
  */
 import { describe, expect, it } from 'vitest';
-import { MapGrid, overlaps, TOP_LEVEL, type FineCount, type GridCell } from '../functions/maps/grid.ts';
+import { MapGrid, overlaps, SPLIT_AT, TOP_LEVEL, type FineCount, type GridCell } from '../functions/maps/grid.ts';
 import { FINE_CELL_M } from '../schemas/sql/maps.ts';
 import { rng } from './helpers/rng.ts';
 
@@ -54,6 +54,32 @@ function plainBackground(grid: MapGrid, x0: number, y0: number, x1: number, y1: 
     });
 }
 
+/** The grid's squares as first written (string keys, every level counted from the 500 m squares): the order documents were made in. */
+function plainLeaves(fine: readonly FineCount[]): Omit<GridCell, 'key'>[] {
+  const up = (i: number, levels: number) => Math.floor(i / 2 ** levels);
+  const counts: Map<string, number>[] = Array.from({ length: TOP_LEVEL + 1 }, () => new Map());
+  for (const f of fine) {
+    for (let k = 0; k <= TOP_LEVEL; k++) {
+      const key = `${up(f.cx, k)}:${up(f.cy, k)}`;
+      counts[k]!.set(key, (counts[k]!.get(key) ?? 0) + f.n);
+    }
+  }
+  const out: Omit<GridCell, 'key'>[] = [];
+  const visit = (k: number, ix: number, iy: number) => {
+    const n = counts[k]!.get(`${ix}:${iy}`) ?? 0;
+    if (n === 0) return;
+    if (k === 0 || n < SPLIT_AT) {
+      const size = FINE_CELL_M * 2 ** k;
+      out.push({ level: k, ix, iy, x: ix * size, y: iy * size, size, postcodes: n });
+      return;
+    }
+    for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) visit(k - 1, 2 * ix + dx, 2 * iy + dy);
+  };
+  const tops = [...counts[TOP_LEVEL]!.keys()].map((k) => k.split(':').map(Number) as [number, number]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  for (const [ix, iy] of tops) visit(TOP_LEVEL, ix, iy);
+  return out;
+}
+
 /** Boxes of every frame size about random points, boxes with edges on square edges, and odd ones. */
 function boxes(grid: MapGrid, seed: number): [number, number, number, number][] {
   const r = rng(seed);
@@ -76,7 +102,8 @@ function boxes(grid: MapGrid, seed: number): [number, number, number, number][] 
 }
 
 describe('the map grid’s spatial index', () => {
-  const grids = [1, 2, 3].map((seed) => new MapGrid(projection, randomFine(seed)));
+  const fines = [1, 2, 3].map(randomFine);
+  const grids = fines.map((fine) => new MapGrid(projection, fine));
 
   it('makes grids with squares of every level on both sides of the origin (so the comparisons below mean something)', () => {
     for (const grid of grids) {
@@ -84,6 +111,14 @@ describe('the map grid’s spatial index', () => {
       expect(grid.leaves.some((c) => c.x < 0 && c.y < 0)).toBe(true);
       expect(grid.leaves.some((c) => c.x > 0 && c.y > 0)).toBe(true);
     }
+  });
+
+  it('makes the same squares in the same order as a plain string-keyed count (the order documents list them in)', () => {
+    for (const [g, grid] of grids.entries()) {
+      expect(grid.leaves.map(({ key, ...c }) => (expect(key).toBe(`${c.level}:${c.ix}:${c.iy}`), c))).toEqual(plainLeaves(fines[g]!));
+    }
+    expect(new MapGrid(projection, []).leaves).toEqual([]);
+    expect(new MapGrid(projection, []).leafOf(0, 0)).toBeNull();
   });
 
   it('within gives exactly the squares, in the order, of a plain filter of every square', () => {

@@ -36,15 +36,47 @@ const cellKey = (level: number, ix: number, iy: number) => `${level}:${ix}:${iy}
 const up = (i: number, levels: number) => Math.floor(i / 2 ** levels);
 
 /**
- * A square's column and row as one number, for maps keyed by square (numbers hash much faster than
- * strings). Exact for |index| < 2^25 (a 500 m square 16 000 km from the origin); the indices come
- * from positions on the Earth, and a bad one fails loudly rather than colliding.
+ * Squares of one level as small integers, for maps keyed by square: column and row counted from
+ * the grid's south-west corner at that level (a Map hashes a small integer much faster than a
+ * string or a large number). -1 for a square outside the grid's area, so keys never collide.
  */
-const PACK = 2 ** 26;
-const HALF = 2 ** 25;
-function pack(ix: number, iy: number): number {
-  if (!(Math.abs(ix) < HALF && Math.abs(iy) < HALF) || !Number.isInteger(ix) || !Number.isInteger(iy)) throw new Error(`internal: map square (${ix}, ${iy}) out of range`);
-  return (ix + HALF) * PACK + (iy + HALF);
+class LevelKeys {
+  constructor(
+    readonly x0: number,
+    readonly y0: number,
+    readonly width: number,
+    readonly height: number,
+  ) {}
+
+  static of(fine: readonly FineCount[], level: number): LevelKeys {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (const f of fine) {
+      x0 = Math.min(x0, f.cx);
+      x1 = Math.max(x1, f.cx);
+      y0 = Math.min(y0, f.cy);
+      y1 = Math.max(y1, f.cy);
+    }
+    if (!fine.length) return new LevelKeys(0, 0, 0, 0);
+    const [ux0, uy0] = [up(x0, level), up(y0, level)];
+    return new LevelKeys(ux0, uy0, up(x1, level) - ux0 + 1, up(y1, level) - uy0 + 1);
+  }
+
+  key(ix: number, iy: number): number {
+    const dx = ix - this.x0;
+    const dy = iy - this.y0;
+    return dx >= 0 && dx < this.width && dy >= 0 && dy < this.height ? dx * this.height + dy : -1;
+  }
+
+  ix(key: number): number {
+    return Math.floor(key / this.height) + this.x0;
+  }
+
+  iy(key: number): number {
+    return (key % this.height) + this.y0;
+  }
 }
 
 /** Side of a top-level square, metres. */
@@ -60,8 +92,9 @@ interface TopRow {
 
 export class MapGrid {
   readonly leaves: GridCell[] = [];
-  /** Leaves by level, keyed by pack(ix, iy). */
+  /** Leaves by level, keyed by `keys`. */
   private readonly byLevel: Map<number, GridCell>[] = Array.from({ length: TOP_LEVEL + 1 }, () => new Map());
+  private readonly keys: LevelKeys[];
   /**
    * The spatial index of `within`: the leaves are made top square by top square, in (iy, ix)
    * order, and each top square's leaves are contiguous, so a row of top squares and any run of
@@ -74,26 +107,40 @@ export class MapGrid {
     fine: readonly FineCount[],
     readonly splitAt = SPLIT_AT,
   ) {
-    const counts: Map<number, number>[] = Array.from({ length: TOP_LEVEL + 1 }, () => new Map());
-    for (const f of fine) {
-      for (let k = 0; k <= TOP_LEVEL; k++) {
-        const key = pack(up(f.cx, k), up(f.cy, k));
-        counts[k]!.set(key, (counts[k]!.get(key) ?? 0) + f.n);
+    const fineInts = fine.map((f) => ({ cx: up(f.cx, 0), cy: up(f.cy, 0), n: f.n }));
+    const keys = (this.keys = Array.from({ length: TOP_LEVEL + 1 }, (_, k) => LevelKeys.of(fineInts, k)));
+    // Postcodes per square at each level, each level summed from the one below.
+    const counts: Map<number, number>[] = [new Map()];
+    for (const f of fineInts) {
+      const key = keys[0]!.key(f.cx, f.cy);
+      counts[0]!.set(key, (counts[0]!.get(key) ?? 0) + f.n);
+    }
+    for (let k = 1; k <= TOP_LEVEL; k++) {
+      const here = new Map<number, number>();
+      for (const [key, n] of counts[k - 1]!) {
+        const above = keys[k]!.key(up(keys[k - 1]!.ix(key), 1), up(keys[k - 1]!.iy(key), 1));
+        here.set(above, (here.get(above) ?? 0) + n);
       }
+      counts.push(here);
     }
     const visit = (k: number, ix: number, iy: number) => {
-      const n = counts[k]!.get(pack(ix, iy)) ?? 0;
-      if (n === 0) return;
+      const key = keys[k]!.key(ix, iy);
+      const n = key < 0 ? undefined : counts[k]!.get(key);
+      if (n === undefined || n === 0) return;
       if (k === 0 || n < splitAt) {
         const size = FINE_CELL_M * 2 ** k;
         const cell: GridCell = { level: k, ix, iy, x: ix * size, y: iy * size, size, postcodes: n, key: cellKey(k, ix, iy) };
         this.leaves.push(cell);
-        this.byLevel[k]!.set(pack(ix, iy), cell);
+        this.byLevel[k]!.set(key, cell);
         return;
       }
-      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) visit(k - 1, 2 * ix + dx, 2 * iy + dy);
+      // Quarters in the order south-west, south-east, north-west, north-east.
+      visit(k - 1, 2 * ix, 2 * iy);
+      visit(k - 1, 2 * ix + 1, 2 * iy);
+      visit(k - 1, 2 * ix, 2 * iy + 1);
+      visit(k - 1, 2 * ix + 1, 2 * iy + 1);
     };
-    const tops = [...counts[TOP_LEVEL]!.keys()].map((key) => [Math.floor(key / PACK) - HALF, (key % PACK) - HALF] as [number, number]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    const tops = [...counts[TOP_LEVEL]!.keys()].map((key) => [keys[TOP_LEVEL]!.ix(key), keys[TOP_LEVEL]!.iy(key)] as [number, number]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
     for (const [ix, iy] of tops) {
       let row = this.topRows.get(iy);
       if (!row) this.topRows.set(iy, (row = { ix: [], start: [], end: 0 }));
@@ -106,8 +153,11 @@ export class MapGrid {
 
   /** The grid square holding a 500 m square (null when no postcode of the grid lies in it). */
   leafOf(cx: number, cy: number): GridCell | null {
-    for (let k = TOP_LEVEL; k >= 0; k--) {
-      const hit = this.byLevel[k]!.get(pack(up(cx, k), up(cy, k)));
+    // Squares do not overlap, so at most one level has one here; most pupils live in 500 m ones.
+    for (let k = 0; k <= TOP_LEVEL; k++) {
+      // A square outside the postcodes' corner-to-corner area can still lie in a larger square.
+      const key = this.keys[k]!.key(up(cx, k), up(cy, k));
+      const hit = key < 0 ? undefined : this.byLevel[k]!.get(key);
       if (hit) return hit;
     }
     return null;

@@ -3,6 +3,7 @@
  * projection's origin and the area, the postcodes in it give the grid (grid.ts).
  */
 import * as q from '../../schemas/sql/maps.ts';
+import { columnOf, numbersOf } from '../lake/arrow-columns.ts';
 import { stagingRoot } from '../lake/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -61,7 +62,9 @@ export async function loadMapGrid(sql: SqlEngine, period: string, vintage?: stri
   if (!ext) return null;
   const projection = projectionAbout(ext.latMean, ext.longMean);
   const box = { latMin: ext.latMin - MARGIN_LAT, latMax: ext.latMax + MARGIN_LAT, longMin: ext.longMin - MARGIN_LONG, longMax: ext.longMax + MARGIN_LONG };
-  const fine = (await sql.query(q.gridPostcodesSql(projection, box, vintage))).toArray().map((r) => ({ cx: num(r.cx), cy: num(r.cy), n: num(r.n) }));
+  const t = await sql.query(q.gridPostcodesSql(projection, box, vintage));
+  const [cx, cy, n] = ['cx', 'cy', 'n'].map((c) => numbersOf(columnOf(t, c)).values);
+  const fine = Array.from({ length: t.numRows }, (_, i) => ({ cx: cx![i]!, cy: cy![i]!, n: n![i]! }));
   return new MapGrid(projection, fine);
 }
 

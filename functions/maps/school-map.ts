@@ -13,6 +13,7 @@
  */
 import * as q from '../../schemas/sql/maps.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
+import { columnOf, numbersOf, stringsOf } from '../lake/arrow-columns.ts';
 import type { GridCell, MapGrid } from './grid.ts';
 
 /** Ring edges, km: rings are [0, 1), [1, 2), [2, 3), [3, 5), [5, 10), [10, 20), [20, ∞). */
@@ -50,7 +51,6 @@ export interface ExactSchoolMap {
   unmapped: number;
 }
 
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 
 /**
  * Each located school's map for a period: pupils per square from the engine, merged into the
@@ -67,9 +67,11 @@ export async function schoolMaps(
   vintage?: string | null,
 ): Promise<Map<string, ExactSchoolMap>> {
   const t = await sql.query(q.schoolCellsSql(period, grid.projection, vintage));
-  const [urnCol, cxCol, cyCol, nCol] = ['urn', 'cx', 'cy', 'n'].map((c) => t.getChild(c)!);
-  const rows: PupilSquare[] = [];
-  for (let i = 0; i < t.numRows; i++) rows.push({ urn: String(urnCol!.get(i)), cx: num(cxCol!.get(i)), cy: num(cyCol!.get(i)), n: num(nCol!.get(i)) });
+  // Column at a time: the rows are a school and square each, hundreds of thousands at England scale.
+  const urns = stringsOf(columnOf(t, 'urn'));
+  const [cxs, cys, ns] = ['cx', 'cy', 'n'].map((c) => numbersOf(columnOf(t, c)).values);
+  const rows: PupilSquare[] = new Array(t.numRows);
+  for (let i = 0; i < t.numRows; i++) rows[i] = { urn: String(urns[i]), cx: cxs![i]!, cy: cys![i]!, n: ns![i]! };
   return mapsFromSquares(grid, rows, schools, matched);
 }
 
@@ -88,16 +90,22 @@ export function mapsFromSquares(
   schools: ReadonlyMap<string, { lat: number | null; long: number | null }>,
   matched: ReadonlyMap<string, number>,
 ): Map<string, ExactSchoolMap> {
-  const byUrn = new Map<string, Map<string, { cell: GridCell; n: number }>>();
+  const byUrn = new Map<string, Map<GridCell, { cell: GridCell; n: number }>>();
+  // Rows come a school at a time (the SQL orders them by URN): keep the school's squares at hand.
+  let lastUrn: string | null = null;
+  let m: Map<GridCell, { cell: GridCell; n: number }> | undefined;
   for (const { urn, cx, cy, n } of rows) {
     const cell = grid.leafOf(cx, cy);
     // Every pupil's postcode is in the grid's area (the grid covers the pupils' extent).
     if (!cell) throw new Error(`internal: a pupil's postcode square is outside the map grid (${urn})`);
-    let m = byUrn.get(urn);
-    if (!m) byUrn.set(urn, (m = new Map()));
-    const had = m.get(cell.key);
+    if (urn !== lastUrn) {
+      m = byUrn.get(urn);
+      if (!m) byUrn.set(urn, (m = new Map()));
+      lastUrn = urn;
+    }
+    const had = m!.get(cell);
     if (had) had.n += n;
-    else m.set(cell.key, { cell, n });
+    else m!.set(cell, { cell, n });
   }
   const out = new Map<string, ExactSchoolMap>();
   for (const [urn, s] of schools) {
