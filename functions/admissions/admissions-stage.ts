@@ -19,6 +19,10 @@ import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { assertUnpublished, runRoot } from '../lake/publication.ts';
 import { stageRows } from '../lake/table-writer.ts';
 import { attachTables, promotePartition, stagePartition } from '../lake/tables.ts';
+import { classifyPupilsFingerprint, sourceFingerprints } from '../lake/fingerprints.ts';
+import { keptOr } from '../lake/kept-facts.ts';
+import { tablePrefix } from '../../schemas/columns.ts';
+import type { ReportMap } from '../../schemas/admissions-document.ts';
 import { loadMapGrid } from '../maps/load.ts';
 import { reportMapFor } from '../maps/report-map.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -174,6 +178,7 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
   }
 
   // The fair-access reports this run wrote: their admissions section and map geography.
+  const sources = await sourceFingerprints(lake);
   for (const period of opts.periods) {
     const key = `${runRoot(runId)}/${fairAccessDocKey(period)}`;
     if (!(await lake.exists(key))) continue;
@@ -183,10 +188,18 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
     if (entryYears.length) {
       doc.admissions = admissionsSectionFor({ entryYears, classificationName: classification.name, outcomes, unclassified, trend: trends, contacted, wards: wardRows, dict, wardNames });
     }
-    // The pupils' extent the profiles stage of this run scanned for its maps (scanned here only when that stage was skipped).
-    const grid = await loadMapGrid(sql, period, vintage, { lake, runId, mode: 'read' });
-    const centroids = (await rowsOf(sql, wardCentroidsSql(period, vintage))).map((r) => ({ ward: String(r.ward), lat: num(r.lat), long: num(r.long) }));
-    const map = grid ? reportMapFor(grid, centroids) : null;
+    // The maps' geography depends on the classified pupils alone: kept from the night that made it
+    // (kept-facts.ts), so a night on which only contacts changed does not scan the pupils for it.
+    const { value: map } = await keptOr<ReportMap | null>(
+      lake,
+      { name: 'report-map', from: { tablePrefix: tablePrefix(enrichedPupils), period, fingerprint: classifyPupilsFingerprint(sources, period) }, settings: { vintage }, ext: 'json', encode: (m) => JSON.stringify(m), decode: (b) => JSON.parse(Buffer.from(b).toString('utf8')) as ReportMap | null },
+      async () => {
+        // The pupils' extent the profiles stage of this run scanned for its maps (scanned here only when that stage was skipped).
+        const grid = await loadMapGrid(sql, period, vintage, { lake, runId, mode: 'read' });
+        const centroids = (await rowsOf(sql, wardCentroidsSql(period, vintage))).map((r) => ({ ward: String(r.ward), lat: num(r.lat), long: num(r.long) }));
+        return grid ? reportMapFor(grid, centroids) : null;
+      },
+    );
     if (map) doc.map = map;
     await lake.put(key, JSON.stringify(doc, null, 2));
     report.reports.push(period);

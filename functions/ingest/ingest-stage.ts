@@ -50,6 +50,7 @@ import { QuarantineLog, type QuarantineRow } from './quarantine.ts';
 import { malformedCsv, recordLines } from './record-lines.ts';
 import { SchoolRegister, type SchoolStatus } from './school-register.ts';
 import { prepareSource, type SourceFile } from './source-file.ts';
+import { InputHashes } from './input-hashes.ts';
 import type { IngestSettings } from './settings.ts';
 import { CHECKED_COLUMNS, MAX_LINE_BYTES, UNIQUE_KEYS, admissionChecks, contactChecks, genericChecks, nsplChecks, oaChecks, pupilChecks, rawRecords, schoolChecks, type CheckedTable, type CsvScan } from './sql/checks.ts';
 import { MESSAGES, lit } from './sql/rules.ts';
@@ -147,6 +148,8 @@ interface Session {
   /** Files read so far (numbers them: file_no in the checked tables). */
   files: number;
   register: SchoolRegister | null;
+  /** Input file hashes for the skip check, started together (input-hashes.ts). */
+  hashes: InputHashes;
 }
 
 /** Ingest every dataset present in the input; returns one report per dataset. */
@@ -154,16 +157,17 @@ export async function ingest(opts: IngestOptions): Promise<Record<string, Datase
   if (opts.laCode !== undefined && !/^\d{3}$/.test(opts.laCode)) throw new IngestError(`--la-code must be a 3-digit LA number such as 886, not ${JSON.stringify(opts.laCode)}`);
   const reports: Record<string, DatasetReport> = {};
   const work = await mkdtemp(join(opts.workDir ?? tmpdir(), 'catchment-ingest-'));
-  const s: Session = { opts, progress: opts.progress ?? noProgress, work, db: null, files: 0, register: null };
+  const s: Session = { opts, progress: opts.progress ?? noProgress, work, db: null, files: 0, register: null, hashes: new InputHashes(opts.raw) };
   try {
+    const inputs: [InputDataset, string[]][] = [];
     for (const dataset of opts.datasets ?? ORDER) {
       const keys = (await opts.raw.list(`${dataset}/`)).map((o) => o.key).filter((k) => /\.csv$/i.test(k));
-      if (keys.length === 0) {
-        if (REQUIRED.includes(dataset)) throw new IngestError(`no ${dataset} CSV files found under ${opts.raw.uri(dataset + '/')}`);
-        continue;
-      }
-      reports[dataset] = await ingestDataset(dataset, keys, s);
+      if (keys.length === 0 && REQUIRED.includes(dataset)) throw new IngestError(`no ${dataset} CSV files found under ${opts.raw.uri(dataset + '/')}`);
+      if (keys.length > 0) inputs.push([dataset, keys]);
     }
+    // The warm run hashes the files of every dataset it may skip at once (input-hashes.ts).
+    if (opts.skipUnchanged) for (const [dataset, keys] of inputs) if (await opts.lake.exists(sourceStateKey(dataset))) s.hashes.start(keys);
+    for (const [dataset, keys] of inputs) reports[dataset] = await ingestDataset(dataset, keys, s);
   } finally {
     s.db?.close();
     await rm(work, { recursive: true, force: true });
@@ -174,16 +178,6 @@ export async function ingest(opts: IngestOptions): Promise<Record<string, Datase
 async function database(s: Session): Promise<IngestDb> {
   s.db ??= await IngestDb.open({ dir: join(s.work, 'duckdb'), memoryLimit: s.opts.memoryLimit });
   return s.db;
-}
-
-async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of await store.getStream(key)) {
-    h.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), bytes };
 }
 
 /** What a dataset's result depends on besides its own files. */
@@ -202,7 +196,7 @@ async function ingestDataset(dataset: InputDataset, keys: string[], s: Session):
   const settings = await settingsOf(dataset, opts);
   if (opts.skipUnchanged && (await opts.lake.exists(sourceStateKey(dataset)))) {
     const previous = JSON.parse(Buffer.from(await opts.lake.get(sourceStateKey(dataset))).toString()) as DatasetReport;
-    const hashes = await Promise.all(keys.map((k) => hashObject(opts.raw, k)));
+    const hashes = await Promise.all(keys.map((k) => s.hashes.of(k)));
     const before = new Map(previous.files.map((f) => [f.key, f.sha256]));
     const same = previous.settings === settings && before.size === keys.length && keys.every((k, i) => before.get(k) === hashes[i]!.sha256);
     if (same) {

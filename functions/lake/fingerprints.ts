@@ -70,6 +70,11 @@ export async function sourceFingerprints(lake: ObjectStore): Promise<Sources> {
   return out;
 }
 
+/** The classify-pupils fingerprint of a period: what its curated enriched_pupils partition is made from. */
+export function classifyPupilsFingerprint(sources: Sources, period: string): string | null {
+  return stage('classify-pupils', period, { pupils: sources.pupils, classification: sources.classification });
+}
+
 /** The fingerprint of a stage's inputs, or null when any of them is unknown. */
 function stage(name: string, period: string, inputs: Record<string, unknown>): string | null {
   if (Object.values(inputs).some((v) => v === null || v === undefined)) return null;
@@ -94,7 +99,7 @@ export class Fingerprints {
   }
 
   classifyPupils(period: string): string | null {
-    return stage('classify-pupils', period, { pupils: this.sources.pupils, classification: this.sources.classification });
+    return classifyPupilsFingerprint(this.sources, period);
   }
 
   classifyContacts(period: string): string | null {

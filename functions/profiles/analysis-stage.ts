@@ -25,7 +25,7 @@ import * as T from '../../schemas/published.ts';
 import type { FairAccessDocument } from '../../schemas/fair-access-document.ts';
 import { classificationName, IMD_EDITIONS, type ImdEdition } from '../../schemas/editions.ts';
 import type { ClassificationInfo, ProfileDocument } from '../../schemas/profile-document.ts';
-import type { TableDef } from '../../schemas/columns.ts';
+import { tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import * as q from '../../schemas/sql/profiles.ts';
 import { periodLiteral } from '../../schemas/sql/classify.ts';
 import type { Value } from '../lake/column-buffer.ts';
@@ -35,6 +35,8 @@ import { readParquetObjects } from '../ports/parquet-objects.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { StagedTable, stageArrow, stageRows } from '../lake/table-writer.ts';
 import { attachTables, publishedItem, stagingRoot } from '../lake/tables.ts';
+import { keptOr } from '../lake/kept-facts.ts';
+import { fromParquet, toParquet } from '../lake/parquet.ts';
 import { assertUnpublished, physicalKeyOf, readPublication, runRoot } from '../lake/publication.ts';
 import { columnOf, numbersOf, stringsOf } from '../lake/arrow-columns.ts';
 import { Fingerprints } from '../lake/fingerprints.ts';
@@ -186,6 +188,24 @@ async function schoolsOf(sql: SqlEngine, period: string, scratchOf: (name: strin
       { urn: String(r.urn), name: (r.name as string | null) ?? null, phase: (r.phase as string | null) ?? null, cluster: (r.cluster as string | null) ?? null, lat: (r.lat as number) ?? null, long: (r.long as number) ?? null },
     ]),
   );
+}
+
+/** The names of the period's schools (fair access names only schools with pupils: q.schoolNamesSql). */
+async function schoolNamesOf(sql: SqlEngine, period: string): Promise<Map<string, string | null>> {
+  const t = await sql.query(q.schoolNamesSql(period));
+  if (t.numRows === 0) return new Map();
+  const names = stringsOf(columnOf(t, 'name'));
+  return new Map(stringsOf(columnOf(t, 'urn')).map((u, i) => [String(u), names[i] ?? null]));
+}
+
+/** Fair-access counts by finest segment, ward and school, read by column (a fifth of a million rows at England scale). */
+function placeCountsOf(t: import('apache-arrow').Table, urnColumn: 'urn' | 'child_urn'): PlaceCount[] {
+  if (t.numRows === 0) return [];
+  const subgroup = stringsOf(columnOf(t, 'subgroup'));
+  const ward = stringsOf(columnOf(t, 'ward'));
+  const urn = stringsOf(columnOf(t, urnColumn));
+  const n = numbersOf(columnOf(t, 'n')).values;
+  return subgroup.map((s, i) => ({ subgroup: s, ward: ward[i] ?? null, urn: urn[i] ?? null, n: n[i]! }));
 }
 
 /** The period's schools and per-school facts. */
@@ -415,7 +435,8 @@ export async function fairAccessStage(opts: StageOptions): Promise<FairAccessRep
   periodLiteral(period);
   const progress = opts.progress ?? noProgress;
   const step = (message: string) => progress({ stage: 'profiles', item: period, message });
-  const fingerprint = (await fingerprintsOf(opts, cfg)).fairAccess(period, opts.periods);
+  const fingerprints = await fingerprintsOf(opts, cfg);
+  const fingerprint = fingerprints.fairAccess(period, opts.periods);
   if (opts.incremental !== false) {
     const before = await publishedRecord<FairAccessReport>(lake, 'fair-access', period, fingerprint, fairAccessItems(period), { accept: (r) => !opts.documents || r.result.withDocuments });
     if (before) {
@@ -427,7 +448,7 @@ export async function fairAccessStage(opts: StageOptions): Promise<FairAccessRep
   const scratchOf = (name: string) => scratch(runId, name, period);
   const { dict, classification } = await profileInputs(sql);
   const edition = classification.edition;
-  const clientRows: PlaceCount[] = objectsOf(await sql.queryLarge(q.clientCountsSql(period), scratchOf('clients'))).map((r) => ({ subgroup: (r.subgroup as string) ?? null, ward: (r.ward as string) ?? null, urn: (r.child_urn as string) ?? null, n: num(r.n) }));
+  const clientRows = placeCountsOf(await sql.queryLarge(q.clientCountsSql(period), scratchOf('clients')), 'child_urn');
   const staged: StagedFairAccess = { document: null, rows: [], under: [] };
   const empty = async (t: TableDef) => stageRows(lake, runId, t, period, []);
   if (clientRows.length === 0) {
@@ -435,15 +456,21 @@ export async function fairAccessStage(opts: StageOptions): Promise<FairAccessRep
     for (const t of FAIR_ACCESS_TABLES.filter((t) => t !== T.fairAccessTrend)) await empty(t);
   } else {
     step('fair access');
-    const baseRows: PlaceCount[] = objectsOf(await sql.queryLarge(q.baseCountsSql(period, cfg.fairAccessYears), scratchOf('base'))).map((r) => ({ subgroup: r.subgroup as string, ward: (r.ward as string) ?? null, urn: r.urn as string, n: num(r.n) }));
+    // The base depends on the classified pupils alone: kept from the night that scanned them (kept-facts.ts).
+    const base = await keptOr(
+      lake,
+      { name: 'fair-access-base', from: { tablePrefix: tablePrefix(enrichedPupils), period, fingerprint: fingerprints.classifyPupils(period) }, settings: { years: cfg.fairAccessYears }, ext: 'parquet', encode: toParquet, decode: fromParquet },
+      () => sql.queryLarge(q.baseCountsSql(period, cfg.fairAccessYears), scratchOf('base')),
+    );
+    const baseRows = placeCountsOf(base.value, 'urn');
     const fa = fairAccess(clientRows, baseRows, dict, cfg.underLevel);
     const wardNames = new Map((await rowsOf(sql, 'SELECT ward, ward_name FROM wards')).map((r) => [String(r.ward), String(r.ward_name)]));
-    const schools = await schoolsOf(sql, period, scratchOf);
+    const names = await schoolNamesOf(sql, period);
     await stageRows(lake, runId, T.fairAccess, period, fa.rows.map((r) => ({ level: r.level, segment: r.segment, segment_name: dict.name(r.level, r.segment), clients: r.O, client_pct: r.pct, client_pct_low: r.pctLow, client_pct_high: r.pctHigh, base: r.B, base_pct: r.basePct, penetration: r.B > 0 ? (1000 * r.O) / r.B : null, expected: r.expected, index: r.index, ci_low: r.ciLow, ci_high: r.ciHigh, ci_level: r.ciLevel, z: r.z, p: r.p, p_adjusted: r.pAdjusted, flag: r.flag, classification: edition })));
     await stageRows(lake, runId, T.fairAccessTests, period, fa.tests.map((t) => ({ level: t.level, statistic: t.statistic, df: t.df, p: t.p, merged_cells: t.mergedCells, clients: t.clients })));
     const place = (r: PlaceRow, i: number) => ({ base_n: r.baseN, expected: r.expected, actual: r.actual, gap: r.gap, ratio: r.ratio, p_lower: r.pLower, p: r.p, p_adjusted: r.pAdjusted, lower_95: r.lower95, upper_95: r.upper95, lower_adjusted: r.lowerAdjusted, upper_adjusted: r.upperAdjusted, flag: r.flag, rank: i + 1 });
     await stageRows(lake, runId, T.fairAccessByWard, period, fa.byWard.rows.map((r, i) => ({ ward: r.place, ward_name: wardNames.get(r.place) ?? null, ...place(r, i) })));
-    await stageRows(lake, runId, T.fairAccessBySchool, period, fa.bySchool.rows.map((r, i) => ({ urn: r.place, school_name: schools.get(r.place)?.name ?? null, ...place(r, i) })));
+    await stageRows(lake, runId, T.fairAccessBySchool, period, fa.bySchool.rows.map((r, i) => ({ urn: r.place, school_name: names.get(r.place) ?? null, ...place(r, i) })));
     const contactsTotal = num((await rowsOf(sql, q.contactTotalSql(period)))[0]?.contacts ?? 0);
     const fam = (await rowsOf(sql, q.familyCountsSql(period)))[0] ?? {};
     const families = { byPostcodeAndChild: num(fam.by_postcode_and_child ?? 0), byPostcode: num(fam.by_postcode ?? 0), sharedPostcodes: num(fam.shared_postcodes ?? 0) };
@@ -458,7 +485,7 @@ export async function fairAccessStage(opts: StageOptions): Promise<FairAccessRep
       trend: [],
       dict,
       wardNames,
-      schoolNames: new Map([...schools].map(([u, s]) => [u, s.name ?? u])),
+      schoolNames: new Map([...names].map(([u, n]) => [u, n ?? u])),
     });
     staged.rows = fa.rows.map((r) => ({ level: r.level, segment: r.segment, O: r.O, expected: r.expected, index: r.index, pct: r.pct }));
     staged.under = fa.under;

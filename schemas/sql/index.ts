@@ -24,6 +24,7 @@ export function sharedStatements(period = '2025-26', vintage: string | null = nu
     contact_periods: classify.periodsSql('contacts'),
     school_facts: profiles.schoolFactsSql(period),
     schools_located: profiles.schoolsSql(period),
+    school_names: profiles.schoolNamesSql(period),
     segment_names: profiles.segmentNamesSql(),
     vintage: profiles.vintageSql(),
     base_counts_all: profiles.baseCountsSql(period, null),

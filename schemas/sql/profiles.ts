@@ -43,6 +43,21 @@ WHERE s.period = COALESCE(
 ORDER BY s.urn`;
 }
 
+/**
+ * The names of the period's schools (the schools file in force, as schoolsSql chooses it), for
+ * naming the schools of the fair-access tables: those are schools with pupils, which schoolsSql
+ * keeps too, so the names are the same without its scan of the pupils and join to the postcodes.
+ */
+export function schoolNamesSql(period: string): string {
+  const p = periodLiteral(period);
+  return `SELECT s.urn, s.name
+FROM schools s
+WHERE s.period = COALESCE(
+  (SELECT max(period) FROM schools WHERE period <= ${p}),
+  (SELECT min(period) FROM schools))
+ORDER BY s.urn`;
+}
+
 /** The segment dictionary at all three levels. */
 export function segmentNamesSql(): string {
   return `SELECT DISTINCT subgroup_code, subgroup_name, group_code, group_name, supergroup_code, supergroup_name, description
