@@ -6,7 +6,7 @@
  * |-------------|-------------------------------------------------------------------------|------------------------------------|
  * | ingest      | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
  * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
- * | profiles    | curated/ read (Athena); staging/, runs/ read-write (UNLOADed results read back, tables, documents, the PDF work list); Athena results | Athena workgroup, Glue curated tables |
+ * | profiles    | curated/ read (Athena); staging/, runs/ read-write (UNLOADed results read back, tables, documents, the PDF work list); curated/_kept/ read-write (kept facts); Athena results | Athena workgroup, Glue curated tables |
  * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
  * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
  * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/, portal/revoked/ write (Portal construct) | the origin secret |
@@ -38,6 +38,7 @@ import { Portal } from './constructs/portal.ts';
 import { PseudonymKey } from './constructs/pseudonym-key.ts';
 import { LAKE_PREFIXES, Storage } from './constructs/storage.ts';
 import { POINTER_KEY } from '../functions/lake/publication.ts';
+import { KEPT_ROOT } from '../functions/lake/kept-facts.ts';
 
 /** The publication pointer, as a grant prefix. */
 const POINTER = POINTER_KEY;
@@ -181,8 +182,8 @@ export class CatchmentStack extends Stack {
     );
     this.storage.grantLakeReadWrite(
       this.profilesFunction,
-      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs],
-      'reads large query results back as the Parquet Athena UNLOADs into staging/<run>/ (not paged through GetQueryResults), keeps each period’s fair access in staging/<run>/ for the trend step and reads earlier periods’ published fair_access through the pointer; writes the profile and fair-access tables (Parquet), one JSON document per school and the PDF work list; deletes what an earlier attempt left',
+      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs, `${KEPT_ROOT}/`],
+      'reads large query results back as the Parquet Athena UNLOADs into staging/<run>/ (not paged through GetQueryResults), keeps each period’s fair access in staging/<run>/ for the trend step and reads earlier periods’ published fair_access through the pointer; writes the profile and fair-access tables (Parquet), one JSON document per school and the PDF work list; deletes what an earlier attempt left; keeps what depends on the classified pupils alone (the fair-access base, the report map) in curated/_kept/ and deletes the versions made from earlier pupils',
     );
     this.storage.grantLakeRead(this.profilesFunction, [POINTER], 'reads the publication pointer, to refuse writing into a run already published');
 

@@ -10,7 +10,7 @@
  * with the previous year's by the exact conditional test.
  */
 import { FAMILY_ALPHA, bonferroni, bonferroniAlpha, chiSquareGoodnessOfFit } from '../domain/stats/tests.ts';
-import { compareRatios, exactPoissonTest, poissonControlLimits, poissonTails } from '../domain/stats/exact.ts';
+import { compareRatios, exactPoissonTest, poissonControlLimits } from '../domain/stats/exact.ts';
 import { addInto, compare, sum, type Comparison, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 
@@ -153,7 +153,7 @@ export function places(base: Map<string | null, Counts>, clients: Map<string | n
       ...r,
       gap: r.actual - r.expected,
       ratio: r.expected > 0 ? r.actual / r.expected : null,
-      pLower: r.expected > 0 ? poissonTails(r.actual, r.expected).lower : 1,
+      pLower: r.expected > 0 ? test.lower : 1,
       p: test.p,
       pAdjusted,
       lower95: l95.lower,

@@ -85,11 +85,26 @@ export function poissonPmf(mu: number, kmax = Math.ceil(mu + 40 * Math.sqrt(mu) 
   return f;
 }
 
+/**
+ * poissonPmf, remembering the last one: a place's test, its shortfall tail and both its control
+ * limits read the same probabilities (fair access: tens of thousands of wards and schools a night).
+ * Only the readers below see the array, and none writes to it.
+ */
+let lastPmf: { mu: number; kmax: number; f: Float64Array } | null = null;
+function sharedPmf(mu: number, kmax: number): Float64Array {
+  if (lastPmf && lastPmf.mu === mu && lastPmf.kmax === kmax) return lastPmf.f;
+  const f = poissonPmf(mu, kmax);
+  lastPmf = { mu, kmax, f };
+  return f;
+}
+
+const defaultKmax = (mu: number) => Math.ceil(mu + 40 * Math.sqrt(mu) + 40);
+
 /** Both tails of Poisson(mu) at k: lower = P(X ≤ k), upper = P(X ≥ k). */
 export function poissonTails(k: number, mu: number): { lower: number; upper: number } {
   if (!Number.isInteger(k)) throw new RangeError(`k must be an integer, got ${k}`);
   if (k < 0) return { lower: 0, upper: 1 };
-  const f = poissonPmf(mu, Math.max(k + 1, Math.ceil(mu + 40 * Math.sqrt(mu) + 40)));
+  const f = sharedPmf(mu, Math.max(k + 1, defaultKmax(mu)));
   let lower = 0;
   for (let j = 0; j <= k; j++) lower += f[j];
   let upper = 0;
@@ -124,7 +139,7 @@ export interface ControlLimits {
 export function poissonControlLimits(mu: number, alpha: number): ControlLimits {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const q = alpha / 2;
-  const f = poissonPmf(mu);
+  const f = sharedPmf(mu, defaultKmax(mu));
   let lower = 0;
   let F = 0;
   for (let r = 0; r < f.length; r++) {
