@@ -5,7 +5,7 @@
  * | function    | S3                                                                      | other                              |
  * |-------------|-------------------------------------------------------------------------|------------------------------------|
  * | ingest      | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
- * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
+ * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, their markers (curated/_made-from/enriched_*), staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
  * | profiles    | curated/ read (Athena); staging/, runs/ read-write (UNLOADed results read back, tables, documents, the PDF work list); curated/_kept/ read-write (kept facts); Athena results | Athena workgroup, Glue curated tables |
  * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
  * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
@@ -39,6 +39,7 @@ import { PseudonymKey } from './constructs/pseudonym-key.ts';
 import { LAKE_PREFIXES, Storage } from './constructs/storage.ts';
 import { POINTER_KEY } from '../functions/lake/publication.ts';
 import { KEPT_ROOT } from '../functions/lake/kept-facts.ts';
+import { markerFolder } from '../functions/lake/stage-records.ts';
 
 /** The publication pointer, as a grant prefix. */
 const POINTER = POINTER_KEY;
@@ -166,8 +167,15 @@ export class CatchmentStack extends Stack {
     );
     this.storage.grantLakeReadWrite(
       this.classifyFunction,
-      [`${tablePrefix(enrichedPupils)}/`, `${tablePrefix(enrichedContacts)}/`, LAKE_PREFIXES.staging, LAKE_PREFIXES.runs],
-      'UNLOADs query results into staging/<run>/ and runs/<run>/published/ (file names chosen by Athena), empties each target first, and moves the enriched partitions into curated/enriched_*',
+      [
+        `${tablePrefix(enrichedPupils)}/`,
+        `${tablePrefix(enrichedContacts)}/`,
+        `${markerFolder(tablePrefix(enrichedPupils))}/`,
+        `${markerFolder(tablePrefix(enrichedContacts))}/`,
+        LAKE_PREFIXES.staging,
+        LAKE_PREFIXES.runs,
+      ],
+      'UNLOADs query results into staging/<run>/ and runs/<run>/published/ (file names chosen by Athena), empties each target first, moves the enriched partitions into curated/enriched_* and records what each was made from (curated/_made-from/enriched_*: cleared before the partition is replaced, written after)',
     );
     this.storage.grantLakeRead(this.classifyFunction, [POINTER], 'reads the publication pointer, to refuse writing into a run already published');
 

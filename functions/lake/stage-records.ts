@@ -102,8 +102,9 @@ export interface Marker<R = unknown> {
   result: R;
 }
 
-/** Outside the table's folder, so no engine reads a marker as table data. */
-export const markerKey = (tablePrefix: string, period: string) => `curated/_made-from/${tablePrefix.replace(/^curated\//, '')}/${period}.json`;
+/** Where a curated table's markers are: outside the table's folder, so no engine reads a marker as table data. */
+export const markerFolder = (tablePrefix: string) => `curated/_made-from/${tablePrefix.replace(/^curated\//, '')}`;
+export const markerKey = (tablePrefix: string, period: string) => `${markerFolder(tablePrefix)}/${period}.json`;
 
 /** Forget what a curated partition was made from (before it is replaced: a crash then never leaves a stale marker). */
 export async function clearMarker(lake: ObjectStore, tablePrefix: string, period: string): Promise<void> {

@@ -621,10 +621,10 @@ describe('IAM', () => {
     expect(statements.some((st) => asArray<string>(st.Action).some((a) => a.startsWith('athena:')))).toBe(false);
   });
 
-  it('scopes the classify function to Athena, the curated Glue tables, curated/ reads and staging/ + enriched writes', () => {
+  it('scopes the classify function to Athena, the curated Glue tables, curated/ reads and staging/ + enriched (and their markers) writes', () => {
     const role = roleOf(s.stack.classifyFunction);
     const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
-    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, ...results].sort();
+    const write = [`${lake()}/curated/enriched_pupils/*`, `${lake()}/curated/enriched_contacts/*`, `${lake()}/curated/_made-from/enriched_pupils/*`, `${lake()}/curated/_made-from/enriched_contacts/*`, `${lake()}/staging/*`, `${lake()}/runs/*`, ...results].sort();
     expect(objectArns(role, 's3:PutObject')).toEqual(write);
     expect(objectArns(role, 's3:DeleteObject')).toEqual(write.filter((a) => !a.includes('results/')));
     expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/published/_publication.json*`, ...write].sort());
