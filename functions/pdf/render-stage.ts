@@ -9,7 +9,8 @@
  * one JavaScript file, see render-worker-entry.ts). The main thread does the I/O: it reads each
  * document, hashes it, hands the bytes to a worker and writes the PDF that comes back. The pool
  * starts as soon as enough changed documents are found, so its threads load the renderer while
- * this thread is still reading.
+ * this thread is still reading; or the caller passes a pool it started earlier (RenderPool), as the
+ * pipeline does, and renders one folder while it is still writing the other's documents.
  *
  * Only changed documents are rendered. Each folder keeps `_render-manifest.json`: per document,
  * sha256(document bytes + NUL + RENDERER_VERSION) of the last render. A document whose hash matches
@@ -53,6 +54,14 @@ export interface RenderPdfsOptions {
   stagingRoot?: string;
   /** Render up to this many changed documents in the calling thread, without starting the pool (default INLINE_BELOW). */
   inlineBelow?: number;
+  /**
+   * A pool shared with other calls (the pipeline starts one early, so its threads load the renderer
+   * while earlier stages run, and renders the profiles before the report is ready). It is left open;
+   * `workers` is then ignored. Default: a pool of this call's own, closed when it returns.
+   */
+  pool?: RenderPool;
+  /** Which folders: the schools' profiles, the LA's report (default both). */
+  folders?: readonly RenderFolder[];
   /**
    * Only these documents (a batch): the profiles of `urns`, and the fair-access report if `report`.
    * Manifests are then written as parts for `mergeRenderManifests`. Default: every document.
@@ -134,10 +143,23 @@ function manifestJson(m: RenderManifest): string {
   return `${JSON.stringify({ renderer: m.renderer, period: m.period, documents }, null, 1)}\n`;
 }
 
-/** Runs tasks on a piscina pool (started by `start` or on first use) or inline. */
-class Renderer {
+export type RenderFolder = 'profiles' | 'reports';
+
+/**
+ * Render worker threads (piscina), started by `start` or on first use; with 0 threads tasks run in
+ * the calling thread. One pool can serve several renderPdfs calls (see RenderPdfsOptions.pool).
+ */
+export class RenderPool {
   private pool: Promise<Piscina> | null = null;
-  constructor(readonly threads: number) {}
+  readonly threads: number;
+  constructor(threads: number = availableParallelism()) {
+    this.threads = Math.max(0, Math.floor(threads));
+  }
+
+  /** Whether worker threads have been started. */
+  get started(): boolean {
+    return this.pool !== null;
+  }
 
   /** Start the worker threads now (each loads the renderer as it starts); no-op inline. */
   start(): void {
@@ -156,8 +178,9 @@ class Renderer {
     );
   }
 
-  async run(task: RenderTask): Promise<RenderResult> {
-    if (this.threads === 0) {
+  /** Render one document: in a worker thread, or in this one when `inline` or the pool has no threads. */
+  async run(task: RenderTask, inline = false): Promise<RenderResult> {
+    if (this.threads === 0 || inline) {
       const { renderTask } = await import('./render-task.ts');
       return renderTask(task);
     }
@@ -177,7 +200,8 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   const { lake, period } = opts;
   const progress = opts.progress ?? noProgress;
   if (!/^[\w.-]+$/.test(period)) throw new Error(`invalid period ${JSON.stringify(period)}`);
-  const threads = Math.max(0, Math.floor(opts.workers ?? availableParallelism()));
+  const renderer = opts.pool ?? new RenderPool(opts.workers ?? availableParallelism());
+  const wanted = new Set<RenderFolder>(opts.folders ?? ['profiles', 'reports']);
 
   const folders: Folder[] = [];
   const jobs: Job[] = [];
@@ -187,6 +211,7 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
     ['profiles', 'profile'],
     ['reports', 'fair-access'],
   ] as const) {
+    if (!wanted.has(label)) continue;
     if (only && (kind === 'profile' ? !onlyUrns?.size : !only.report)) continue;
     const published = `published/${label}/${period}`;
     const prefix = opts.stagingRoot ? joinKey(opts.stagingRoot, published) : published;
@@ -218,7 +243,8 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   let renderMs = 0;
   let maxHeap = 0;
   const failures: { key: string; error: string }[] = [];
-  const report = () => progress({ stage: 'pdf', item: `profiles and reports ${period}`, done, total: jobs.length, message: `${rendered} rendered, ${skipped} unchanged` });
+  const what = wanted.size === 2 ? 'profiles and reports' : [...wanted].join(', ');
+  const report = () => progress({ stage: 'pdf', item: `${what} ${period}`, done, total: jobs.length, message: `${rendered} rendered, ${skipped} unchanged` });
 
   // Phase 1: read and hash every document; carry over the unchanged ones.
   const toRender: { job: Job; sha256: string }[] = [];
@@ -240,7 +266,7 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   const renderOne = async ({ job, sha256 }: { job: Job; sha256: string }) => {
     const json = await lake.get(job.docKey);
     if (documentHash(json) !== sha256) throw new Error(`${job.docKey} changed while rendering`);
-    const r = await renderer.run({ kind: job.kind, key: job.docKey, json });
+    const r = await renderer.run({ kind: job.kind, key: job.docKey, json }, inline);
     await lake.put(job.pdfKey, r.pdf);
     job.folder.next.documents[job.name] = { sha256, pdf: job.pdfKey.slice(job.folder.prefix.length + 1), bytes: r.pdf.byteLength, pages: r.pages };
     rendered++;
@@ -268,19 +294,20 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   };
 
   const inlineBelow = opts.inlineBelow ?? INLINE_BELOW;
-  let renderer = new Renderer(threads);
+  // A handful of documents are rendered in this thread, unless the pool's threads are already up.
+  let inline = renderer.threads === 0;
   try {
     report();
     await runAll(jobs, 16, check, (j) => j.docKey);
-    if (toRender.length <= inlineBelow && threads > 0) renderer = new Renderer(0);
+    if (toRender.length <= inlineBelow && !renderer.started) inline = true;
     // The fair-access report takes as long as twenty or more schools: started first, it is not
     // left rendering in one thread at the end while the others have nothing to do.
     toRender.sort((a, b) => Number(b.job.kind === 'fair-access') - Number(a.job.kind === 'fair-access'));
     // Enough documents in flight to keep every thread busy while this thread reads and writes.
-    await runAll(toRender, Math.max(2, renderer.threads * 6), renderOne, (x) => x.job.docKey);
+    await runAll(toRender, Math.max(2, (inline ? 0 : renderer.threads) * 6), renderOne, (x) => x.job.docKey);
     report();
   } finally {
-    await renderer.close();
+    if (!opts.pool) await renderer.close();
   }
 
   // Manifests record what was rendered (or carried over); failed documents are left out, so they
@@ -305,7 +332,7 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
     throw new Error(`${failures.length} of ${jobs.length} PDFs failed to render (the others were written): ${first.join('; ')}`);
   }
   files.sort();
-  return { rendered, skipped, files, ms: performance.now() - t0, bytes, renderMs, maxThreadHeapBytes: maxHeap, threads: renderer.threads };
+  return { rendered, skipped, files, ms: performance.now() - t0, bytes, renderMs, maxThreadHeapBytes: maxHeap, threads: inline ? 0 : renderer.threads };
 }
 
 /**

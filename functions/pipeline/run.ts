@@ -6,19 +6,20 @@
  * readers see exactly as it was, and a rerun starts a new run.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { classify, classifyPupilItems, curatedPeriods, type ClassifyReport } from '../classify/classify-stage.ts';
 import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/file-names.ts';
 import { analyse, analysisSettings, DEFAULT_ANALYSIS, fairAccessItems, profileItems, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import { Fingerprints } from '../lake/fingerprints.ts';
 import { analyseAdmissions } from '../admissions/admissions-stage.ts';
-import { renderPdfs } from '../pdf/render-stage.ts';
+import { renderPdfs, RenderPool, type RenderPdfsResult } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { peakRssMiB, timed, type Manifest, type StageTiming } from './manifest.ts';
 import { currentPeriod } from '../domain/periods.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
-import { keepLatestDocuments, publish } from '../lake/publish.ts';
+import { documentPeriods as latestPeriods, keepLatestDocuments, publish } from '../lake/publish.ts';
 import { stagingRoot } from '../lake/tables.ts';
 import { acquireLakeLock, releaseLakeLock } from '../lake/lock.ts';
 import { duckdbViewsSql, isPublished, PublishedView, runRoot, sweepRuns } from '../lake/publication.ts';
@@ -54,10 +55,36 @@ export function newRunId(now = new Date()): string {
 export { currentPeriod } from '../domain/periods.ts';
 export { publish } from '../lake/publish.ts';
 
+/** Bytes of the pupils input files. */
+async function pupilBytes(raw: ObjectStore): Promise<number> {
+  return (await raw.list('pupils/')).reduce((n, o) => n + o.size, 0);
+}
+
 /** Default period: the latest named in a pupils file name (pupils_2025-26.csv), else the current academic year. */
 export async function defaultPeriod(raw: ObjectStore): Promise<string> {
   const named = (await raw.list('pupils/')).map((o) => periodFromName(o.key)).filter((p): p is string => p !== null);
   return named.sort().pop() ?? currentPeriod();
+}
+
+/**
+ * Pupils files at least this large (about ten schools' pupils) make a cold run start its PDF
+ * render threads with the run: each thread takes seconds of CPU to load the renderer, which a
+ * handful of documents (rendered in the calling thread) would not repay.
+ */
+export const EARLY_POOL_PUPIL_BYTES = 1 << 20;
+
+/** Both renders of a period (profiles, then the report) as one result. */
+function combined(a: RenderPdfsResult, b: RenderPdfsResult, ms: number): RenderPdfsResult {
+  return {
+    rendered: a.rendered + b.rendered,
+    skipped: a.skipped + b.skipped,
+    files: [...a.files, ...b.files].sort(),
+    ms,
+    bytes: a.bytes + b.bytes,
+    renderMs: a.renderMs + b.renderMs,
+    maxThreadHeapBytes: Math.max(a.maxThreadHeapBytes, b.maxThreadHeapBytes),
+    threads: Math.max(a.threads, b.threads),
+  };
 }
 
 export class RunError extends Error {
@@ -92,10 +119,17 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   };
   let failure: unknown;
   let locked = false;
+  const incremental = Boolean(opts.skipUnchanged);
+  // One render pool for the run. A cold run of a county starts its threads now, so they load the
+  // renderer while ingest keeps one core busy; the latest period's profile PDFs are then rendered
+  // while the other periods, fair access and admissions are analysed (see analyse's onProfileDocuments).
+  const pool = new RenderPool(opts.pdfWorkers ?? availableParallelism());
+  const early = new Map<string, { started: number; result: Promise<RenderPdfsResult> }>();
   try {
     // One run or ingest at a time on a lake (a killed holder's lock is taken over: its process is gone).
     await acquireLakeLock(opts.lake, runId, 'run', { ttlMs: 12 * 3600_000 });
     locked = true;
+    if (!opts.skipPdfs && !incremental && (await pupilBytes(opts.raw)) >= EARLY_POOL_PUPIL_BYTES) pool.start();
     manifest.datasets = await timed(stages, 'ingest', () =>
       ingest({
         raw: opts.raw,
@@ -118,7 +152,6 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     // The warm nightly run is incremental: a stage whose inputs (file bytes, settings, code) are
     // identical to those of the published run that made its outputs is skipped and says so, and
     // its published items keep pointing at that run (docs/publishing.md).
-    const incremental = Boolean(opts.skipUnchanged);
     const fingerprints = await Fingerprints.of(opts.lake, analysisSettings({ ...DEFAULT_ANALYSIS, ...opts.analysis }));
     const reports: ClassifyReport[] = await timed(stages, 'classify', async () => {
       const out: ClassifyReport[] = [];
@@ -132,7 +165,13 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
 
     const profiled = reports.filter((r) => r.pupils.total > 0).map((r) => r.period);
     manifest.analysis = await timed(stages, 'profiles', async () => {
-      const analysis = await analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental });
+      const onProfileDocuments = (period: string) => {
+        if (opts.skipPdfs || !latestPeriods(profiled).includes(period)) return;
+        const result = renderPdfs({ lake: new PublishedView(opts.lake), period, stagingRoot: runRoot(runId), progress, pool, folders: ['profiles'] });
+        result.catch(() => undefined); // awaited in the pdfs stage (or settled in finally)
+        early.set(period, { started: performance.now(), result });
+      };
+      const analysis = await analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental, onProfileDocuments });
       // Admissions go with fair access: their outcomes, and their section and the maps' geography in the fair-access report the trend just wrote.
       manifest.admissions = await analyseAdmissions({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, progress });
       return analysis;
@@ -151,7 +190,17 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
       const out: Manifest['pdfs'] = [];
       for (const period of documentPeriods) {
         // The previous PDFs are read through the pointer (skip unchanged); new ones go into the run.
-        const r = await renderPdfs({ lake: new PublishedView(opts.lake), period, stagingRoot: runRoot(runId), progress, workers: opts.pdfWorkers });
+        const t0 = performance.now();
+        const profiles = early.get(period);
+        const rest = renderPdfs({ lake: new PublishedView(opts.lake), period, stagingRoot: runRoot(runId), progress, pool, folders: profiles ? ['reports'] : undefined });
+        let r: RenderPdfsResult;
+        if (profiles) {
+          // Both settle before either's failure is thrown (the pool is closed after this).
+          const [a, b] = await Promise.allSettled([profiles.result, rest]);
+          if (a.status === 'rejected') throw a.reason;
+          if (b.status === 'rejected') throw b.reason;
+          r = combined(a.value, b.value, performance.now() - profiles.started);
+        } else r = { ...(await rest), ms: performance.now() - t0 };
         out.push({ period, rendered: r.rendered, skipped: r.skipped, files: r.files.length, ms: r.ms });
       }
       return out;
@@ -170,6 +219,9 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     manifest.error = e instanceof Error ? e.message : String(e);
     failure = e;
   } finally {
+    // Renders started during the analysis finish (or fail) before anything is cleaned up.
+    await Promise.allSettled([...early.values()].map((e) => e.result));
+    await pool.close();
     manifest.finishedAt = new Date().toISOString();
     await opts.lake.deletePrefix(stagingRoot(runId) + '/').catch(() => undefined);
     if (locked) await releaseLakeLock(opts.lake, runId).catch(() => undefined);

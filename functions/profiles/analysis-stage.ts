@@ -593,6 +593,12 @@ export interface AnalysisOptions {
   documentPeriod?: string | null;
   /** Skip stages whose outputs are published from identical inputs (default false here: every stage runs). */
   incremental?: boolean;
+  /**
+   * Called once the document period's profile documents are written. When given, that period's
+   * profiles stage runs first (the periods' stages are independent; only the trend joins them), so
+   * the caller can render its PDFs while the other stages run.
+   */
+  onProfileDocuments?: (period: string) => void;
 }
 
 /** Every stage of the analysis for a run's periods, one after another (tests and tools; run.ts drives the stages itself). */
@@ -603,8 +609,11 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const fingerprints = await Fingerprints.of(opts.lake, analysisSettings(cfg));
   const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints };
   const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {}, stages: [] };
+  const early = documentPeriod !== null && periods.includes(documentPeriod) ? opts.onProfileDocuments : undefined;
+  const first = early ? await profilesStage({ ...base, period: documentPeriod!, documents: true }) : null;
+  if (first) early!(documentPeriod!);
   for (const period of periods) {
-    const p = await profilesStage({ ...base, period, documents: period === documentPeriod });
+    const p = first && period === documentPeriod ? first : await profilesStage({ ...base, period, documents: period === documentPeriod });
     report.schools = Math.max(report.schools, p.schools);
     report.documents += p.documents;
     report.stages.push({ stage: 'profiles', period, skipped: p.skipped });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RENDER_MANIFEST, documentHash, renderPdfs, type RenderManifest } from '../../functions/pdf/render-stage.ts';
+import { RENDER_MANIFEST, RenderPool, documentHash, renderPdfs, type RenderManifest } from '../../functions/pdf/render-stage.ts';
 import { RENDERER_VERSION } from '../../functions/pdf/version.ts';
 import { LocalObjectStore } from '../../functions/ports/local-store.ts';
 import type { ProgressEvent } from '../../functions/commons/progress.ts';
@@ -66,6 +66,30 @@ describe('renderPdfs', () => {
     const fifth = await renderPdfs({ lake, period: PERIOD, workers: 0 });
     expect(fifth).toMatchObject({ rendered: 0, skipped: 5 });
     expect(await lake.exists(`published/profiles/${PERIOD}/${urns[4]}.pdf`)).toBe(false);
+  });
+
+  it('renders one folder at a time on a shared pool, which it leaves open, writing each folder\'s manifest', async () => {
+    const { lake, urns } = await lakeWithDocuments(3);
+    const pool = new RenderPool(1);
+    pool.start();
+    try {
+      const events: ProgressEvent[] = [];
+      const profiles = await renderPdfs({ lake, period: PERIOD, pool, folders: ['profiles'], progress: (e) => events.push(e) });
+      expect(profiles).toMatchObject({ rendered: 3, skipped: 0, threads: 1 }); // three documents, yet the started pool renders them
+      expect(profiles.files).toEqual(urns.map((u) => `published/profiles/${PERIOD}/${u}.pdf`).sort());
+      expect(events.at(-1)).toMatchObject({ stage: 'pdf', item: `profiles ${PERIOD}`, done: 3, total: 3 });
+      expect(await lake.exists(`published/reports/${PERIOD}/fair-access.pdf`)).toBe(false);
+      expect(await lake.exists(`published/reports/${PERIOD}/${RENDER_MANIFEST}`)).toBe(false);
+      expect(pool.started).toBe(true);
+
+      const report = await renderPdfs({ lake, period: PERIOD, pool, folders: ['reports'] });
+      expect(report).toMatchObject({ rendered: 1, skipped: 0, files: [`published/reports/${PERIOD}/fair-access.pdf`] });
+      const again = await renderPdfs({ lake, period: PERIOD, pool });
+      expect(again).toMatchObject({ rendered: 0, skipped: 4 });
+    } finally {
+      await pool.close();
+    }
+    expect(pool.started).toBe(false);
   });
 
   it('a new renderer version changes every hash', () => {

@@ -1,0 +1,38 @@
+/** bin/cli-bundle.js: the cached CLI bundle is reused while its inputs are unchanged and rebuilt when one changes. */
+import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain JavaScript module without types
+import { cliBundle } from '../bin/cli-bundle.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+// An entry of its own under node_modules (never the checkout's sources), so the test touches nothing else.
+const DIR = join(ROOT, 'node_modules', '.cache', `catchment-bundle-test-${process.pid}`);
+const ENTRY = join(DIR, 'entry.ts');
+const rel = ENTRY.slice(ROOT.length + 1);
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+const write = (text: string, mtime: number) => {
+  writeFileSync(ENTRY, text);
+  utimesSync(ENTRY, mtime, mtime);
+};
+
+describe('cliBundle', () => {
+  it('reuses the bundle while its inputs keep their size and time, and builds again when one changes', async () => {
+    mkdirSync(DIR, { recursive: true });
+    const past = Date.now() / 1000 - 3600;
+    write("export const answer: number = 41;\nconsole.log('bundled', answer + 1);\n", past);
+    const first = (await cliBundle(rel)) as string;
+    expect(readFileSync(fileURLToPath(first), 'utf8')).toContain('answer + 1');
+    // Same size and time: the stamp says unchanged, so the cached bundle is returned without building.
+    write("export const answer: number = 43;\nconsole.log('bundled', answer + 1);\n", past);
+    expect(await cliBundle(rel)).toBe(first);
+
+    write("export const answer: number = 42;\nconsole.log('bundled', answer + 1);\n", past + 60);
+    const second = (await cliBundle(rel)) as string;
+    expect(second).not.toBe(first);
+    expect(readFileSync(fileURLToPath(second), 'utf8')).toContain('42');
+    expect(readdirSync(join(ROOT, 'node_modules', '.cache', 'catchment')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
