@@ -14,7 +14,7 @@ import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { attachTables } from '../functions/lake/tables.ts';
 import { removeDir, tempDir } from './helpers/fixtures.ts';
-import { bruteForceNearest, NEAREST_PERIODS, NEAREST_VINTAGE, nearestFixture, writeNearestLake, type NearestFixture } from './helpers/nearest-lake.ts';
+import { bruteForceNearest, latitudeFixture, NEAREST_PERIODS, NEAREST_VINTAGE, nearestFixture, writeNearestLake, type NearestFixture } from './helpers/nearest-lake.ts';
 
 let root: string;
 let sql: DuckDbEngine;
@@ -113,5 +113,39 @@ describe('the nearest school of each application', () => {
     expect(otherTies).not.toBe(statement);
     expect((await wrongNearest(trusting, FULL)).length).toBeGreaterThan(0);
     expect((await wrongNearest(otherTies, FULL)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the grid search north of the grid middle', () => {
+  const { fixture: lat, north, inside, outside } = latitudeFixture();
+  let latRoot: string;
+  let latSql: DuckDbEngine;
+
+  beforeAll(async () => {
+    latRoot = tempDir();
+    await writeNearestLake(latRoot, lat);
+    latSql = await DuckDbEngine.create({ lakeRoot: latRoot, threads: 1 });
+    await attachTables(latSql, [admissions, contacts, postcodes, schools, segments], new LocalObjectStore(latRoot));
+  });
+
+  afterAll(async () => {
+    await latSql?.close();
+    if (latRoot) removeDir(latRoot);
+  });
+
+  const nearestOf = async (statement: string) =>
+    new Map((await latSql.query(statement)).toArray().map((r) => [String(r.toJSON().application_id), String(r.toJSON().nearest_urn)]));
+
+  it('shortens the reach where a degree of longitude is shorter, so the nearer school outside the 9 cells is found', async () => {
+    const statement = enrichedAdmissionsSql(FULL, NEAREST_VINTAGE);
+    const expected = bruteForceNearest(lat, FULL);
+    const northApp = lat.applications.find((a) => a.period === FULL && a.postcode === north)!.application_id;
+    expect(expected.get(northApp)?.urn).toBe(outside);
+    const got = await nearestOf(statement);
+    expect([...got].sort()).toEqual([...expected].map(([id, e]) => [id, String(e?.urn ?? null)]).sort());
+    // Without the correction the school inside the 9 cells passes as proven: wrong.
+    const uncorrected = statement.replace(/least\([^()]*, cos\(radians\(h\.lat\)\) \/ g\.cos_ref\)/, '1E0');
+    expect(uncorrected).not.toBe(statement);
+    expect((await nearestOf(uncorrected)).get(northApp)).toBe(inside);
   });
 });

@@ -236,3 +236,45 @@ export function bruteForceNearest(f: NearestFixture, period: string): Map<string
   }
   return out;
 }
+
+/**
+ * A fixture for the grid search's latitude correction: applicants spread from 50 to 56 degrees
+ * north, so a degree of longitude at the northern home is 7% shorter than at the grid's middle,
+ * where cells are sized. That home sits at the eastern edge of its cell with two primary schools:
+ * one inside its 9 cells (0.97 of a cell's side due south) and one just outside them to the east,
+ * nearer (about 0.95 of a side, the shorter longitude). Only a reach shortened for the home's
+ * latitude sends it to the full search; without it, the school in the 9 cells is taken as proven.
+ * Returns the fixture and the postcode and URNs of that construction.
+ */
+export function latitudeFixture(): { fixture: NearestFixture; north: string; inside: string; outside: string } {
+  const homes: Home[] = [
+    { postcode: 'LT1 1AA', lat: 50.0, long: -0.2 },
+    { postcode: 'LT1 1AB', lat: 50.0, long: 0.2 },
+    { postcode: 'LT1 1AD', lat: 56.05, long: -0.2 },
+  ];
+  const r = rng(29);
+  const located: Omit<School, 'period'>[] = [];
+  // Schools far south of the northern home: they set the cell size, never its nearest.
+  for (let i = 0; i < 38; i++) located.push({ urn: String(500100 + i), phase: 'primary', status: 'open', lat: 50 + 0.5 * r(), long: -0.2 + 0.4 * r() });
+  const count = located.length + 2;
+  // The statement's grid (enrichedAdmissionsSql: box, cos_ref, cell), from the homes above.
+  const lat0 = 50.0 - 0.3;
+  const lat1 = 56.05 + 0.3;
+  const long0 = -0.2 - 0.5;
+  const long1 = 0.2 + 0.5;
+  const cosRef = Math.cos(rad((50.0 + 56.05) / 2));
+  const cell = Math.sqrt(((lat1 - lat0) * (long1 - long0) * cosRef) / count);
+  const xOf = (long: number) => ((long - long0) * cosRef) / cell;
+  // The northern home 98% across cell 0 from the west; its 9 cells end at cell 1's eastern edge.
+  const north = { postcode: 'LT1 1AE', lat: 56.0, long: long0 + (0.98 * cell) / cosRef };
+  homes.push(north);
+  const inside = { urn: '500001', phase: 'primary', status: 'open', lat: north.lat - 0.97 * cell, long: north.long };
+  const outside = { urn: '500002', phase: 'primary', status: 'open', lat: north.lat, long: long0 + (2 * cell) / cosRef + 1e-6 };
+  if (Math.floor(xOf(north.long)) !== 0 || Math.floor(xOf(outside.long)) !== 2 || outside.long > long1) throw new Error('latitude fixture: cells not as built');
+  located.push(inside, outside);
+  const schools = NEAREST_PERIODS.flatMap((period) => located.map((s) => ({ ...s, period })));
+  const applications: Application[] = NEAREST_PERIODS.flatMap((period) =>
+    homes.map((h, i) => ({ application_id: `${period}-lat-${i}`.padEnd(64, 'x'), phase: 'primary' as const, postcode: h.postcode, preference_1: inside.urn, period })),
+  );
+  return { fixture: { homes, schools, applications, ties: [] }, north: north.postcode, inside: inside.urn, outside: outside.urn };
+}
