@@ -46,6 +46,7 @@ import { Dictionary, LEVEL_ORDER, type Level, type SegmentEntry } from './dictio
 import type { SchoolFacts } from './documents.ts';
 import { headDocuments } from './head-documents.ts';
 import { loadSchoolMaps } from '../maps/load.ts';
+import { currentVintage } from '../classify/classify-stage.ts';
 import { fairAccess, trend, type FairAccessRow, type PlaceCount, type PlaceRow } from './fair-access.ts';
 import { emptyLevels, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
 import { fairAccessDocumentFor, trendSection } from './fair-access-document.ts';
@@ -361,7 +362,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
   const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
   // Where each school's pupils live (functions/maps), shown under the same rule.
-  const { grid, maps } = await loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), undefined, { lake, runId, mode: 'write' });
+  const { grid, maps } = await loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), await currentVintage(sql), { lake, runId, mode: 'write' });
   const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict, grid, maps });
   const { variation, similar } = heads;
   await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
