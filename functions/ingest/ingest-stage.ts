@@ -204,6 +204,9 @@ async function ingestDataset(dataset: InputDataset, keys: string[], s: Session):
       return { ...previous, skipped: true };
     }
   }
+  // Forget the last state before the curated table is replaced: a run killed between the two must
+  // not leave a state naming the former bytes, or putting those bytes back would be skipped.
+  await opts.lake.deletePrefix(sourceStateKey(dataset));
   try {
     const report =
       dataset === 'classification'
