@@ -25,6 +25,11 @@ interface Word {
 const MAX_CACHED_WORDS = 100_000;
 const words: Record<Face, Map<string, Word>> = { regular: new Map(), semibold: new Map(), italic: new Map() };
 
+/** Shaped pieces of the lines that are encoded per document (see encodeOnce), per face. */
+type Run = ReturnType<EmbeddedFontInternals['layoutRun']>;
+const MAX_CACHED_RUNS = 20_000;
+const runs: Record<Face, Map<string, Run>> = { regular: new Map(), semibold: new Map(), italic: new Map() };
+
 /** Round to 1/100 point: far below what a printer or screen resolves, and short to write. */
 export const num = (n: number): string => String(Math.round(n * 100) / 100);
 
@@ -133,7 +138,7 @@ export class TextSetter {
     for (const p of pieces(text)) {
       const tj = this.word(face, p).tj;
       if (tj === null) {
-        body = this.encodeOnce(font, text) ?? '';
+        body = this.encodeOnce(font, face, text) ?? '';
         if (!body) return this.fallback(text, x, y, face, size, rgb, o);
         break;
       }
@@ -157,9 +162,33 @@ export class TextSetter {
     this.doc.addContent(`${opacity < 1 ? '' : 'q\n'}${rgb} rg\nBT\n${tm} Tm\n/${font.id} ${num(size)} Tf\n[${body}] TJ\nET\nQ`);
   }
 
-  /** A line with glyphs outside the stable subset: encoded for this document only. */
-  private encodeOnce(font: EmbeddedFontInternals, text: string): string | null {
-    const [codes, positions] = font.encode(text);
+  /**
+   * A line with glyphs outside the stable subset: encoded for this document only, as pdfkit's
+   * encode() does it (each piece shaped, its glyphs added to the subset in order, one TJ body for
+   * the whole line) but with the shaped pieces kept per thread: pdfkit's own layout() of a long line
+   * cost more than shaping it (a character-by-character split and array concatenation per word).
+   */
+  private encodeOnce(font: EmbeddedFontInternals, face: Face, text: string): string | null {
+    const cache = runs[face];
+    const codes: string[] = [];
+    const positions: GlyphPosition[] = [];
+    for (const p of pieces(text)) {
+      let run = cache.get(p);
+      if (!run) {
+        run = font.layoutRun(p);
+        if (cache.size >= MAX_CACHED_RUNS) cache.clear();
+        cache.set(p, run);
+      }
+      const { glyphs } = run;
+      for (let i = 0; i < glyphs.length; i++) {
+        const g = glyphs[i]!;
+        const gid = font.subset.includeGlyph(g.id);
+        codes.push(hex4(gid));
+        if (font.widths[gid] == null) font.widths[gid] = g.advanceWidth * font.scale;
+        if (font.unicode[gid] == null) font.unicode[gid] = g.codePoints;
+        positions.push(run.positions[i]!);
+      }
+    }
     return tjBody(codes, positions);
   }
 
