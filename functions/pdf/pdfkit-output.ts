@@ -4,10 +4,13 @@
  * pdfkit turns every content operator and every object it writes into bytes with a JavaScript
  * loop (`fromBinaryString`), then pushes each small piece through a Node stream. For a profile PDF
  * that was about a tenth of the render time. Two changes:
- *   - content written to an object (page content streams, mostly) is converted with Buffer's
- *     native latin1 encoder, which is what the loop does (each UTF-16 unit's low byte);
- *   - a document created by `createCollectedDocument` keeps its output pieces in an array instead
- *     of pushing them through the stream, and `collected()` joins them once at the end.
+ *   - content written to an object (page content streams, mostly) is kept as text and converted
+ *     once, when the object is finished, with Buffer's native latin1 encoder, which is what the
+ *     loop does (each UTF-16 unit's low byte, so converting the joined text gives the same bytes
+ *     as converting each piece; one conversion of a page rather than thousands of small Buffers);
+ *   - a document created by `createCollectedDocument` keeps its output in an array (runs of text
+ *     joined, converted once) instead of pushing pieces through the stream, and `collected()`
+ *     joins them once at the end.
  * Documents created any other way behave exactly as before.
  */
 import PDFDocument from 'pdfkit';
@@ -18,6 +21,9 @@ interface RefInternals {
   compress: boolean;
   uncompressedLength: number;
   write(chunk: unknown): void;
+  finalize(): void;
+  /** Text written since the last bytes (each piece with its newline), not yet converted. */
+  __text?: string;
 }
 
 interface DocInternals {
@@ -26,6 +32,8 @@ interface DocInternals {
   push(chunk: unknown): boolean;
   /** Output pieces of a collected document (absent: the document streams as usual). */
   __collected?: Uint8Array[] | null;
+  /** Text written to a collected document since its last bytes piece. */
+  __text?: string;
   page: { content: RefInternals };
 }
 
@@ -41,23 +49,53 @@ function patchDocument(): void {
   proto._write = function (this: DocInternals, data: unknown): void {
     if (this.__collected === undefined) this.__collected = collectNext ? [] : null;
     if (!this.__collected) return write.call(this, data);
-    const bytes = data instanceof Uint8Array ? data : Buffer.from(`${data as string}\n`, 'latin1');
-    this.__collected.push(bytes);
-    this._offset += bytes.length;
+    if (data instanceof Uint8Array) {
+      flushDocText(this);
+      this.__collected.push(data);
+      this._offset += data.length;
+    } else {
+      // One byte per UTF-16 unit (latin1), so the text's length is its length in bytes.
+      const text = `${data as string}\n`;
+      this.__text = this.__text ? this.__text + text : text;
+      this._offset += text.length;
+    }
   };
+}
+
+function flushDocText(doc: DocInternals): void {
+  if (doc.__text) doc.__collected!.push(Buffer.from(doc.__text, 'latin1'));
+  doc.__text = '';
+}
+
+function flushRefText(ref: RefInternals): void {
+  if (ref.__text) ref.buffer.push(Buffer.from(ref.__text, 'latin1'));
+  ref.__text = '';
 }
 
 function patchReference(ref: RefInternals): void {
   if (refPatched) return;
   refPatched = true;
   const proto = Object.getPrototypeOf(ref) as RefInternals;
+  const finalize = proto.finalize;
   proto.write = function (this: RefInternals, chunk: unknown): void {
-    const bytes = chunk instanceof Uint8Array ? chunk : Buffer.from(`${chunk as string}\n`, 'latin1');
-    this.uncompressedLength += bytes.length;
+    let length: number;
+    if (chunk instanceof Uint8Array) {
+      flushRefText(this);
+      this.buffer.push(chunk);
+      length = chunk.length;
+    } else {
+      const text = `${chunk as string}\n`;
+      this.__text = this.__text ? this.__text + text : text;
+      length = text.length;
+    }
+    this.uncompressedLength += length;
     if (this.data.Length == null) this.data.Length = 0;
-    this.buffer.push(bytes);
-    this.data.Length += bytes.length;
+    this.data.Length += length;
     if (this.compress) this.data.Filter = 'FlateDecode';
+  };
+  proto.finalize = function (this: RefInternals): void {
+    flushRefText(this);
+    finalize.call(this);
   };
 }
 
@@ -80,7 +118,9 @@ export function createCollectedDocument(options: PDFKit.PDFDocumentOptions): PDF
 
 /** The whole file of a collected document, once it has ended. */
 export function collected(doc: PDFKit.PDFDocument): Uint8Array {
-  const parts = (doc as unknown as DocInternals).__collected;
+  const internals = doc as unknown as DocInternals;
+  const parts = internals.__collected;
   if (!parts) throw new Error('not a collected document');
+  flushDocText(internals);
   return Buffer.concat(parts);
 }
