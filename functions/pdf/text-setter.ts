@@ -115,6 +115,8 @@ export class TextSetter {
 
   /** Width in points of `text` set in `face` at `size` (what pdfkit's widthOfString gives). */
   width(text: string, face: Face, size: number): number {
+    // Most calls measure one word (line wrapping): no need to split it.
+    if (text.indexOf(' ') < 0 && text.indexOf('\t') < 0) return (this.word(face, text).advance * size) / 1000;
     let adv = 0;
     for (const p of pieces(text)) adv += this.word(face, p).advance;
     return (adv * size) / 1000;
