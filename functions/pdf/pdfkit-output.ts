@@ -23,7 +23,7 @@ interface RefInternals {
   write(chunk: unknown): void;
   finalize(): void;
   /** Text written since the last bytes (each piece with its newline), not yet converted. */
-  __text?: string;
+  __text?: string[];
 }
 
 interface DocInternals {
@@ -33,7 +33,7 @@ interface DocInternals {
   /** Output pieces of a collected document (absent: the document streams as usual). */
   __collected?: Uint8Array[] | null;
   /** Text written to a collected document since its last bytes piece. */
-  __text?: string;
+  __text?: string[];
   page: { content: RefInternals };
 }
 
@@ -56,20 +56,20 @@ function patchDocument(): void {
     } else {
       // One byte per UTF-16 unit (latin1), so the text's length is its length in bytes.
       const text = `${data as string}\n`;
-      this.__text = this.__text ? this.__text + text : text;
+      (this.__text ??= []).push(text);
       this._offset += text.length;
     }
   };
 }
 
 function flushDocText(doc: DocInternals): void {
-  if (doc.__text) doc.__collected!.push(Buffer.from(doc.__text, 'latin1'));
-  doc.__text = '';
+  if (doc.__text?.length) doc.__collected!.push(Buffer.from(doc.__text.join(''), 'latin1'));
+  doc.__text = [];
 }
 
 function flushRefText(ref: RefInternals): void {
-  if (ref.__text) ref.buffer.push(Buffer.from(ref.__text, 'latin1'));
-  ref.__text = '';
+  if (ref.__text?.length) ref.buffer.push(Buffer.from(ref.__text.join(''), 'latin1'));
+  ref.__text = [];
 }
 
 function patchReference(ref: RefInternals): void {
@@ -85,7 +85,7 @@ function patchReference(ref: RefInternals): void {
       length = chunk.length;
     } else {
       const text = `${chunk as string}\n`;
-      this.__text = this.__text ? this.__text + text : text;
+      (this.__text ??= []).push(text);
       length = text.length;
     }
     this.uncompressedLength += length;
