@@ -1,9 +1,23 @@
+import { inflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { describe, expect, it } from 'vitest';
 import { collected, createCollectedDocument } from '../../functions/pdf/pdfkit-output.ts';
 import { Writer } from '../../functions/pdf/layout.ts';
 
-const options = (): PDFKit.PDFDocumentOptions => ({ size: 'A4', compress: true, info: { CreationDate: new Date(Date.UTC(2025, 8, 1)) } });
+const options = (compress = false): PDFKit.PDFDocumentOptions => ({ size: 'A4', compress, info: { CreationDate: new Date(Date.UTC(2025, 8, 1)) } });
+
+/** Every stream of a PDF, inflated when it is compressed. */
+function streams(pdf: Uint8Array): string[] {
+  const text = Buffer.from(pdf).toString('latin1');
+  const out: string[] = [];
+  for (const m of text.matchAll(/<<([^]*?)>>\nstream\n/g)) {
+    const start = m.index + m[0].length;
+    const length = Number(/\/Length (\d+)/.exec(m[1]!)![1]);
+    const raw = Buffer.from(text.slice(start, start + length), 'latin1');
+    out.push((/\/Filter \/FlateDecode/.test(m[1]!) ? inflateSync(raw) : raw).toString('latin1'));
+  }
+  return out;
+}
 
 function draw(doc: PDFKit.PDFDocument): void {
   doc.save().rect(10, 10, 100, 50).fill('#12436d').restore();
@@ -12,8 +26,8 @@ function draw(doc: PDFKit.PDFDocument): void {
   doc.moveTo(0, 0).lineTo(300, 300).stroke();
 }
 
-function streamed(): Promise<Uint8Array> {
-  const doc = new PDFDocument(options());
+function streamed(compress = false): Promise<Uint8Array> {
+  const doc = new PDFDocument(options(compress));
   const chunks: Uint8Array[] = [];
   doc.on('data', (c: Uint8Array) => chunks.push(c));
   const done = new Promise<Uint8Array>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
@@ -35,6 +49,22 @@ describe('pdfkit output collected in memory', () => {
     expect(Buffer.from(bytes).equals(Buffer.from(reference))).toBe(true);
     // A document made the usual way afterwards still streams.
     expect(Buffer.from(await streamed()).equals(Buffer.from(reference))).toBe(true);
+  });
+
+  it('compresses its streams (at its own level) to the same content as pdfkit streaming the document', async () => {
+    const reference = await streamed(true);
+    const doc = createCollectedDocument(options(true));
+    const done = new Promise<void>((resolve) => doc.on('end', () => resolve()));
+    draw(doc);
+    doc.end();
+    await done;
+    const bytes = collected(doc);
+    const ours = streams(bytes);
+    expect(ours.length).toBeGreaterThanOrEqual(2);
+    expect(Buffer.from(bytes).toString('latin1')).toMatch(/\/Filter \/FlateDecode/);
+    expect(ours).toEqual(streams(reference));
+    // A document made the usual way afterwards still compresses as pdfkit does.
+    expect(Buffer.from(await streamed(true)).equals(Buffer.from(reference))).toBe(true);
   });
 
   it('is what the page writer uses', async () => {
