@@ -198,8 +198,9 @@ describe('PDF canvas context', () => {
     const ctx = new PdfCanvasContext(w.doc, w.text);
     draw(ctx);
     ctx.flush();
-    const page = (w.doc as unknown as { page: { content: { buffer: Uint8Array[] } } }).page;
-    return Buffer.concat(page.content.buffer).toString('latin1');
+    // The page's content so far: bytes, then the text not yet converted (pdfkit-output.ts).
+    const page = (w.doc as unknown as { page: { content: { buffer: Uint8Array[]; __text?: string[] } } }).page;
+    return Buffer.concat(page.content.buffer).toString('latin1') + (page.content.__text ?? []).join('');
   };
 
   it('places path points by the transform in force when they are added, as a canvas does', () => {
