@@ -16,24 +16,28 @@ import { attachTables } from '../functions/lake/tables.ts';
 import { removeDir, tempDir } from './helpers/fixtures.ts';
 import { bruteForceNearest, latitudeFixture, NEAREST_PERIODS, NEAREST_VINTAGE, nearestFixture, writeNearestLake, type NearestFixture } from './helpers/nearest-lake.ts';
 
-let root: string;
-let sql: DuckDbEngine;
+/** A fixture written as a lake, with a DuckDB over it; closed and removed after the suite (or describe). */
+function lakeOf(f: NearestFixture): { sql: () => DuckDbEngine } {
+  let root: string | undefined;
+  let engine: DuckDbEngine | undefined;
+  beforeAll(async () => {
+    root = tempDir();
+    await writeNearestLake(root, f);
+    engine = await DuckDbEngine.create({ lakeRoot: root, threads: 1 });
+    await attachTables(engine, [admissions, contacts, postcodes, schools, segments], new LocalObjectStore(root));
+  });
+  afterAll(async () => {
+    await engine?.close();
+    if (root) removeDir(root);
+  });
+  return { sql: () => engine! };
+}
+
 const fixture: NearestFixture = nearestFixture();
 const [FULL, NO_SECONDARY] = NEAREST_PERIODS;
+const main = lakeOf(fixture);
 
-beforeAll(async () => {
-  root = tempDir();
-  await writeNearestLake(root, fixture);
-  sql = await DuckDbEngine.create({ lakeRoot: root, threads: 1 });
-  await attachTables(sql, [admissions, contacts, postcodes, schools, segments], new LocalObjectStore(root));
-});
-
-afterAll(async () => {
-  await sql?.close();
-  if (root) removeDir(root);
-});
-
-const rowsOf = async (text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
+const rowsOf = async (text: string) => (await main.sql().query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
 /** Applications whose nearest school differs from the brute force's (empty when right). */
 async function wrongNearest(statement: string, period: string): Promise<string[]> {
@@ -118,23 +122,10 @@ describe('the nearest school of each application', () => {
 
 describe('the grid search north of the grid middle', () => {
   const { fixture: lat, north, inside, outside } = latitudeFixture();
-  let latRoot: string;
-  let latSql: DuckDbEngine;
-
-  beforeAll(async () => {
-    latRoot = tempDir();
-    await writeNearestLake(latRoot, lat);
-    latSql = await DuckDbEngine.create({ lakeRoot: latRoot, threads: 1 });
-    await attachTables(latSql, [admissions, contacts, postcodes, schools, segments], new LocalObjectStore(latRoot));
-  });
-
-  afterAll(async () => {
-    await latSql?.close();
-    if (latRoot) removeDir(latRoot);
-  });
+  const latLake = lakeOf(lat);
 
   const nearestOf = async (statement: string) =>
-    new Map((await latSql.query(statement)).toArray().map((r) => [String(r.toJSON().application_id), String(r.toJSON().nearest_urn)]));
+    new Map((await latLake.sql().query(statement)).toArray().map((r) => [String(r.toJSON().application_id), String(r.toJSON().nearest_urn)]));
 
   it('shortens the reach where a degree of longitude is shorter, so the nearer school outside the 9 cells is found', async () => {
     const statement = enrichedAdmissionsSql(FULL, NEAREST_VINTAGE);
