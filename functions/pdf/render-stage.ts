@@ -41,6 +41,15 @@ const PART_PREFIX = '_render-manifest.part-';
 /** Up to this many changed documents are rendered in the calling thread rather than a pool. */
 export const INLINE_BELOW = 8;
 
+/**
+ * Documents each worker thread holds at once: one rendering, the rest queued in the thread. A
+ * thread only gets its next task when the main thread hands it over, and during a run the main
+ * thread is busy with the analysis for up to a second or two at a time (building a period's
+ * documents, encoding Parquet), so with one task each the threads sat idle then. About a second of
+ * work each keeps them busy; the queued documents are a few megabytes.
+ */
+export const QUEUED_PER_THREAD = 24;
+
 export interface RenderPdfsOptions {
   lake: ObjectStore;
   period: string;
@@ -171,6 +180,7 @@ export class RenderPool {
           minThreads: this.threads,
           maxThreads: this.threads,
           idleTimeout: 30_000,
+          concurrentTasksPerWorker: QUEUED_PER_THREAD,
           // A larger young generation: rendering allocates many short-lived objects (SVG nodes, PDF
           // operator strings), and fewer scavenges measurably speed it up.
           resourceLimits: { maxYoungGenerationSizeMb: 96 },
@@ -303,8 +313,8 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
     // The fair-access report takes as long as twenty or more schools: started first, it is not
     // left rendering in one thread at the end while the others have nothing to do.
     toRender.sort((a, b) => Number(b.job.kind === 'fair-access') - Number(a.job.kind === 'fair-access'));
-    // Enough documents in flight to keep every thread busy while this thread reads and writes.
-    await runAll(toRender, Math.max(2, (inline ? 0 : renderer.threads) * 6), renderOne, (x) => x.job.docKey);
+    // Enough documents in flight to fill every thread's queue while this thread reads and writes.
+    await runAll(toRender, Math.max(2, (inline ? 0 : renderer.threads) * (QUEUED_PER_THREAD + 2)), renderOne, (x) => x.job.docKey);
     report();
   } finally {
     if (!opts.pool) await renderer.close();

@@ -23,6 +23,8 @@ export interface RenderResult {
   pages: number;
   /** Render time in this thread, ms. */
   ms: number;
+  /** When the render ended (ms since the epoch, performance.timeOrigin + now). */
+  endedAt: number;
   threadId: number;
   /** This thread's V8 heap in use after the render, bytes (process.memoryUsage().heapUsed, without reading the process's RSS: about a millisecond a call). */
   heapUsed: number;
@@ -47,7 +49,19 @@ export async function renderTask(task: RenderTask): Promise<RenderResult> {
     task.kind === 'profile'
       ? await renderProfilePdf(parsed.data as Parameters<typeof renderProfilePdf>[0])
       : await renderFairAccessPdf(parsed.data as Parameters<typeof renderFairAccessPdf>[0]);
-  return { pdf: out.pdf, pages: out.pages, ms: performance.now() - t0, threadId, heapUsed: getHeapStatistics().used_heap_size };
+  const t1 = performance.now();
+  return { pdf: out.pdf, pages: out.pages, ms: t1 - t0, endedAt: performance.timeOrigin + t1, threadId, heapUsed: getHeapStatistics().used_heap_size };
 }
 
-export default renderTask;
+/**
+ * The worker threads' entry: tasks one at a time, in the order they arrive. The pool hands each
+ * thread several documents ahead (RenderPool's QUEUED_PER_THREAD), so a thread goes straight on to
+ * its next document while the main thread is busy with the analysis; this chain keeps one
+ * document's render from being interleaved with another's at its awaits.
+ */
+let last: Promise<unknown> = Promise.resolve();
+export default function queuedRenderTask(task: RenderTask): Promise<RenderResult> {
+  const result = last.then(() => renderTask(task));
+  last = result.catch(() => undefined);
+  return result;
+}

@@ -5,6 +5,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { renderTask } = await import('./render-task.ts');
+const { default: queuedRenderTask } = await import('./render-task.ts');
 
-export default renderTask;
+export default queuedRenderTask;

@@ -92,6 +92,27 @@ describe('renderPdfs', () => {
     expect(pool.started).toBe(false);
   });
 
+  it('a thread goes on to its queued documents while the main thread is busy, one document at a time', async () => {
+    const docs = makeProfileDocuments(4, { schoolsPerLa: 4 }).map((d) => new TextEncoder().encode(JSON.stringify(d)));
+    const pool = new RenderPool(1);
+    try {
+      await pool.run({ kind: 'profile', key: 'warm-up', json: docs[0]! });
+      const warm = await pool.run({ kind: 'profile', key: 'warm-up', json: docs[0]! }); // a warm thread's time
+      const pending = docs.slice(1).map((json, i) => pool.run({ kind: 'profile', key: `doc-${i}`, json }));
+      await new Promise((resolve) => setImmediate(resolve)); // the pool hands over what it will
+      // Block this thread (as a long synchronous step of the analysis does) for far longer than the
+      // three renders take. A thread handed one task at a time could only get the second after this.
+      const until = performance.timeOrigin + performance.now() + Math.max(1500, 20 * warm.ms);
+      while (performance.timeOrigin + performance.now() < until);
+      const results = await Promise.all(pending);
+      for (const r of results) expect(r.endedAt).toBeLessThan(until);
+      // Never interleaved: each render starts after the one before it ended.
+      for (let i = 1; i < results.length; i++) expect(results[i]!.endedAt - results[i]!.ms).toBeGreaterThanOrEqual(results[i - 1]!.endedAt);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a new renderer version changes every hash', () => {
     const b = new TextEncoder().encode('{"a":1}');
     expect(documentHash(b)).not.toBe(documentHash(b, `${RENDERER_VERSION}+next`));
