@@ -4,7 +4,7 @@
  * is disclosure-controlled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { generateSample } from '../sample-data/generate.ts';
@@ -385,5 +385,36 @@ describe('what heads see', () => {
       }
     }
     expect(compared).toBeGreaterThan(1000);
+  });
+});
+
+describe('documents first', () => {
+  it('the caller hears of the published period\'s documents once they are written, before the stage writes its other tables, and before the other periods are analysed', async () => {
+    const { DuckDbEngine } = await import('../functions/ports/duckdb-engine.ts');
+    const { LocalObjectStore } = await import('../functions/ports/local-store.ts');
+    const { analyse } = await import('../functions/profiles/analysis-stage.ts');
+    const { runRoot } = await import('../functions/lake/publication.ts');
+    const runId = 'documents-first';
+    const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
+    const lake = new LocalObjectStore(out);
+    const files = (dir: string) => (existsSync(join(out, runRoot(runId), dir)) ? readdirSync(join(out, runRoot(runId), dir), { recursive: true }).length : 0);
+    const jsonIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('_')).length;
+    const seen: unknown[] = [];
+    try {
+      await analyse({
+        lake,
+        sql,
+        runId,
+        periods: ['2024-25', '2025-26'],
+        // What is on disk at the moment of the call (the hook is synchronous; the stage goes on after it).
+        onProfileDocuments: (period) => seen.push({ period, docs: jsonIn(join(out, runRoot(runId), `published/profiles/${period}`)), headProfile: files('published/head_profile'), earlierPeriod: files('published/school_profile/period=2024-25') }),
+      });
+      expect(files('published/head_profile/period=2025-26')).toBeGreaterThan(0);
+    } finally {
+      await sql.close();
+      await lake.deletePrefix(`${runRoot(runId)}/`);
+      await lake.deletePrefix(`staging/${runId}/`);
+    }
+    expect(seen).toEqual([{ period: '2025-26', docs: jsonIn(publishedPath(out, 'published/profiles/2025-26')), headProfile: 0, earlierPeriod: 0 }]);
   });
 });

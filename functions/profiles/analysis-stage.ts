@@ -292,6 +292,8 @@ export interface StageOptions {
   incremental?: boolean;
   /** The run's fingerprints (computed from the lake when not given). */
   fingerprints?: Fingerprints;
+  /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
+  onDocuments?: () => void;
 }
 
 /** A stage's result for a period; `skipped` names the published run whose outputs stand when it did not run. */
@@ -414,6 +416,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
     }
   }
   await pool.flush();
+  if (opts.documents) opts.onDocuments?.();
   await headTable.stage(lake, runId, period);
 
   const report: ProfilesReport = { period, schools: counts.size, documents, withDocuments: opts.documents, skipped: null };
@@ -611,8 +614,14 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints };
   const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {}, stages: [] };
   const early = documentPeriod !== null && periods.includes(documentPeriod) ? opts.onProfileDocuments : undefined;
-  const first = early ? await profilesStage({ ...base, period: documentPeriod!, documents: true }) : null;
-  if (first) early!(documentPeriod!);
+  // The hook fires as soon as the documents are written (or once the stage ends, when it wrote none).
+  let told = false;
+  const tell = () => {
+    if (!told) early!(documentPeriod!);
+    told = true;
+  };
+  const first = early ? await profilesStage({ ...base, period: documentPeriod!, documents: true, onDocuments: tell }) : null;
+  if (first) tell();
   for (const period of periods) {
     const p = first && period === documentPeriod ? first : await profilesStage({ ...base, period, documents: period === documentPeriod });
     report.schools = Math.max(report.schools, p.schools);
