@@ -68,7 +68,7 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
 
   const { build } = await import('esbuild');
   const started = Date.now();
-  const projectModule = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](functions|schemas)[\\\\/].*\\.ts$`);
+  const projectModule = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](functions|schemas|sample-data)[\\\\/].*\\.ts$`);
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [entry],
@@ -117,8 +117,8 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
   return pathToFileURL(join(dir, bundle)).href;
 }
 
-// `node bin/cli-bundle.js` builds the bundle if it is stale and exits: npm start runs it beside the
-// sample generator, so a fresh checkout's first run finds the bundle made on the other core.
+// `node bin/cli-bundle.js` builds the bundle if it is stale and exits: npm ci runs it (the prepare
+// script), so a fresh checkout's first `npm start` finds it made. It never fails an install.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await cliBundle().catch(() => undefined);
 }

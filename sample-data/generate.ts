@@ -17,7 +17,7 @@ import { CLUSTERS_FILE, GIAS_FILE, writeGias } from './gias.ts';
 import { FamilyPool, PostcodeRenderer, PupilFile, generateContacts, placeSchools, writeContacts, type Contact, type PlacedSchool, type PostcodeSpelling, type Pupil } from './people.ts';
 import { DEFAULT_SEED, SCALE_PARAMS, SCALES, planArea, planSchools, type Scale } from './plan.ts';
 
-export { planSchools, planArea, SCALE_PARAMS, DEFAULT_SEED, type Scale } from './plan.ts';
+export { planSchools, planArea, SCALE_PARAMS, SCALES, DEFAULT_SEED, type Scale } from './plan.ts';
 
 /**
  * The layouts the county is written in: '2026' (the default) is what an LA downloads and exports
@@ -195,6 +195,28 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
   return { files, counts: sorted };
 }
 
+export interface EnsureOptions {
+  out: string;
+  scale: Scale;
+  seed?: number;
+  layout?: SampleLayout;
+  /** Write again even when every file of the scale is there. */
+  force?: boolean;
+  onProgress?: (msg: string) => void;
+}
+
+/** Whether `out` holds every file of the scale's sample. */
+export function hasSample(out: string, scale: Scale, layout: SampleLayout = '2026'): boolean {
+  return expectedFiles(scale, layout).every((f) => existsSync(join(resolve(out), f)));
+}
+
+/** The sample in `out` (made when a file of the scale is missing, or with `force`); `written` is null when it was already there. */
+export async function ensureSample(opts: EnsureOptions): Promise<{ out: string; written: GenerateResult | null }> {
+  const out = resolve(opts.out);
+  if (hasSample(out, opts.scale, opts.layout) && !opts.force) return { out, written: null };
+  return { out, written: await generateSample({ out, scale: opts.scale, seed: opts.seed, layout: opts.layout, onProgress: opts.onProgress }) };
+}
+
 function parseArgs(argv: string[]): { out?: string; scale: Scale; seed: number; layout: SampleLayout; force: boolean; help: boolean } {
   const a = { out: undefined as string | undefined, scale: 'kent' as Scale, seed: DEFAULT_SEED, layout: '2026' as SampleLayout, force: false, help: false };
   for (let i = 0; i < argv.length; i++) {
@@ -238,14 +260,12 @@ async function main() {
     if (!args.help) process.exitCode = 2;
     return;
   }
-  const out = resolve(args.out);
-  const have = expectedFiles(args.scale, args.layout).every((f) => existsSync(join(out, f)));
-  if (have && !args.force) {
+  const t0 = Date.now();
+  const { out, written: res } = await ensureSample({ out: args.out, scale: args.scale, seed: args.seed, layout: args.layout, force: args.force, onProgress: (m) => console.log(m) });
+  if (!res) {
     console.log(`${out} already has the ${args.scale} sample files; nothing written (use --force to regenerate)`);
     return;
   }
-  const t0 = Date.now();
-  const res = await generateSample({ out, scale: args.scale, seed: args.seed, layout: args.layout, onProgress: (m) => console.log(m) });
   console.log(`wrote ${res.files.length} files to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   for (const f of res.files) console.log(`  ${f.slice(out.length + 1)}  ${(statSync(f).size / 1e6).toFixed(1)} MB`);
 }

@@ -93,6 +93,31 @@ describe('catchment run', () => {
     removeDir(o2);
   });
 
+  it('--sample writes the sample county into --input first (the same files as the generator), then leaves it as it is', () => {
+    const dir = tempDir();
+    const gen = tempDir();
+    const sampleIn = join(dir, 'input');
+    try {
+      const first = cli('run', '--sample', 'tiny', '--input', sampleIn, '--out', join(dir, 'out'), '--no-pdfs');
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stderr).toMatch(/sample\s+tiny\s+writing the synthetic sample county into/);
+      expect(first.stdout).toMatch(/succeeded in/);
+      const g = spawnSync(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../sample-data/generate.ts'), '--out', gen, '--scale', 'tiny'], { encoding: 'utf8', cwd: resolve(import.meta.dirname, '..') });
+      expect(g.status, g.stderr).toBe(0);
+      const files = (d: string) => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(d.length)).sort();
+      expect(files(sampleIn)).toEqual(files(gen));
+      for (const f of files(gen)) expect(readFileSync(join(sampleIn, f)).equals(readFileSync(join(gen, f))), f).toBe(true);
+
+      const again = cli('run', '--sample', 'tiny', '--input', sampleIn, '--out', join(dir, 'out'), '--no-pdfs');
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/sample\s+tiny\s+already in/);
+      expect(cli('run', '--sample', 'huge', '--input', sampleIn, '--out', join(dir, 'out')).stderr).toMatch(/'huge' is invalid. expected one of tiny, small, kent, england/);
+    } finally {
+      removeDir(dir);
+      removeDir(gen);
+    }
+  });
+
   it('serve is a command of the CLI', () => {
     const r = cli('help', 'serve');
     expect(r.status).toBe(0);

@@ -13,6 +13,9 @@ import { CODE_VERSION } from '../commons/version.ts';
 import { physicalKeyOf, readPublication } from '../lake/publication.ts';
 import { progressRenderer, summaryText } from './render.ts';
 import { addServeCommand } from './serve.ts';
+import { RenderPool } from '../pdf/render-stage.ts';
+import type { ProgressSink } from '../commons/progress.ts';
+import { ensureSample, hasSample, SCALES, type Scale } from '../../sample-data/generate.ts';
 
 const period = (v: string) => {
   if (!/^\d{4}-\d{2}$/.test(v)) throw new InvalidArgumentError('expected an academic year such as 2025-26');
@@ -30,6 +33,10 @@ const classificationEdition = (v: string) => {
 const laCode = (v: string) => {
   if (!/^\d{3}$/.test(v)) throw new InvalidArgumentError('expected a 3-digit LA number such as 886');
   return v;
+};
+const sampleScale = (v: string) => {
+  if (!(SCALES as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${SCALES.join(', ')}`);
+  return v as Scale;
 };
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -81,6 +88,7 @@ program
   .option('--json', 'print the run manifest as JSON on stdout instead of the summary')
   .option('--no-pdfs', 'publish the tables only: no PDFs, and the documents and PDFs published before stay as they were')
   .option('-q, --quiet', 'no progress output')
+  .option('--sample <scale>', `first write the synthetic sample county (${SCALES.join(', ')}) into --input, unless its files are there already (npm start: kent)`, sampleScale)
   .addHelpText(
     'after',
     `
@@ -92,35 +100,61 @@ Examples:
     required(cmd, o, ['input', '--input <dir>'], ['out', '--out <dir>']);
     const input = resolve(o.input);
     const out = resolve(o.out);
-    if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);
-    const sql = await DuckDbEngine.create({ lakeRoot: out, threads: o.threads });
+    const progress = o.quiet || o.json ? undefined : progressRenderer();
+    // The PDF threads load the renderer on the other core while this one writes the sample.
+    const pool = o.sample && o.pdfs !== false ? new RenderPool() : undefined;
+    pool?.start();
     try {
-      const lake = new LocalObjectStore(out);
-      const manifest = await runPipeline({
-        raw: new LocalObjectStore(input),
-        lake,
-        sql,
-        period: o.period,
-        pseudonymKey: await getPseudonymKey({ kind: 'file', path: resolve(o.keyFile) }),
-        progress: o.quiet || o.json ? undefined : progressRenderer(),
-        skipUnchanged: Boolean(o.warm),
-        skipPdfs: o.pdfs === false,
-        inputs: { classification: o.classification, laCode: o.laCode, clusterColumn: o.clusterColumn },
-        analysis: {
-          laName: o.laName,
-          baseKind: o.base,
-          threshold: o.threshold,
-          fairAccessYears: o.faYears === 'all' ? null : String(o.faYears).split(',').map((y: string) => y.trim()),
-        },
-      });
-      // Documents live under the run that made them (an unchanged stage keeps an earlier run's):
-      // the summary names the folders a newcomer can open.
-      const publication = await readPublication(lake);
-      process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : `${summaryText(manifest, o.out, (k) => (publication?.items[k] ? physicalKeyOf(publication, k) : null))}\n`);
+      if (o.sample) await writeSample(o.sample, input, progress);
+      if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);
+      await run(o, input, out, progress, pool);
     } finally {
-      await sql.close();
+      await pool?.close();
     }
   });
+
+/** The synthetic sample county in `input`, unless its files are there already. */
+async function writeSample(scale: Scale, input: string, progress: ProgressSink | undefined): Promise<void> {
+  if (hasSample(input, scale)) {
+    progress?.({ stage: 'sample', item: scale, message: `already in ${input}` });
+    return;
+  }
+  progress?.({ stage: 'sample', item: scale, message: `writing the synthetic sample county into ${input}` });
+  const t0 = performance.now();
+  const { written } = await ensureSample({ out: input, scale });
+  progress?.({ stage: 'sample', item: scale, message: `${written?.files.length ?? 0} files written in ${((performance.now() - t0) / 1000).toFixed(1)} s` });
+}
+
+async function run(o: Record<string, any>, input: string, out: string, progress: ProgressSink | undefined, pool: RenderPool | undefined): Promise<void> {
+  const sql = await DuckDbEngine.create({ lakeRoot: out, threads: o.threads });
+  try {
+    const lake = new LocalObjectStore(out);
+    const manifest = await runPipeline({
+      raw: new LocalObjectStore(input),
+      lake,
+      sql,
+      period: o.period,
+      pseudonymKey: await getPseudonymKey({ kind: 'file', path: resolve(o.keyFile) }),
+      progress,
+      skipUnchanged: Boolean(o.warm),
+      skipPdfs: o.pdfs === false,
+      pool,
+      inputs: { classification: o.classification, laCode: o.laCode, clusterColumn: o.clusterColumn },
+      analysis: {
+        laName: o.laName,
+        baseKind: o.base,
+        threshold: o.threshold,
+        fairAccessYears: o.faYears === 'all' ? null : String(o.faYears).split(',').map((y: string) => y.trim()),
+      },
+    });
+    // Documents live under the run that made them (an unchanged stage keeps an earlier run's):
+    // the summary names the folders a newcomer can open.
+    const publication = await readPublication(lake);
+    process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : `${summaryText(manifest, o.out, (k) => (publication?.items[k] ? physicalKeyOf(publication, k) : null))}\n`);
+  } finally {
+    await sql.close();
+  }
+}
 
 addServeCommand(program);
 

@@ -42,6 +42,8 @@ export interface RunOptions {
   analysis?: Partial<AnalysisConfig>;
   /** PDF render worker threads (default: one per core; 0 renders in the main thread). */
   pdfWorkers?: number;
+  /** A render pool the caller made (and closes), e.g. started while it wrote the inputs; pdfWorkers is then unused. */
+  pool?: RenderPool;
   /** Skip rendering PDFs (the spine benchmark; PDFs have their own, npm run bench:pdf). */
   skipPdfs?: boolean;
   /** How inputs are read: OAC edition, the LA's number, the schools file's cluster column. */
@@ -123,7 +125,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   // One render pool for the run. A cold run of a county starts its threads now, so they load the
   // renderer while ingest keeps one core busy; the latest period's profile PDFs are then rendered
   // while the other periods, fair access and admissions are analysed (see analyse's onProfileDocuments).
-  const pool = new RenderPool(opts.pdfWorkers ?? availableParallelism());
+  const pool = opts.pool ?? new RenderPool(opts.pdfWorkers ?? availableParallelism());
   const early = new Map<string, { started: number; result: Promise<RenderPdfsResult> }>();
   try {
     // One run or ingest at a time on a lake (a killed holder's lock is taken over: its process is gone).
@@ -221,7 +223,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   } finally {
     // Renders started during the analysis finish (or fail) before anything is cleaned up.
     await Promise.allSettled([...early.values()].map((e) => e.result));
-    await pool.close();
+    if (!opts.pool) await pool.close();
     manifest.finishedAt = new Date().toISOString();
     await opts.lake.deletePrefix(stagingRoot(runId) + '/').catch(() => undefined);
     if (locked) await releaseLakeLock(opts.lake, runId).catch(() => undefined);
