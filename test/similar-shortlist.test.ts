@@ -1,6 +1,6 @@
 /** The England-scale shortlist: the same m per school as scoring every pair with the plain loop. */
 import { describe, expect, it } from 'vitest';
-import { bhattacharyyaShortlist } from '../functions/profiles/similar-shortlist.ts';
+import { bhattacharyyaShortlist, splitRows } from '../functions/profiles/similar-shortlist.ts';
 
 /** The plain all-pairs loop: every coefficient, best first, ties to the lower index. */
 function bruteForce(vectors: number[][], m: number): number[][] {
@@ -41,6 +41,28 @@ describe('bhattacharyyaShortlist', () => {
       const v = vectors(n, d, seed);
       expect(bhattacharyyaShortlist(v, m)).toEqual(bruteForce(v, m));
     }
+  });
+
+  it('gives the same lists when the rows are split between worker threads (ties across the parts)', () => {
+    for (const [n, d, m, seed, threads] of [
+      [1500, 21, 25, 5, 2],
+      [700, 21, 25, 6, 3],
+      [60, 4, 25, 7, 4],
+    ] as const) {
+      const v = vectors(n, d, seed);
+      const serial = bhattacharyyaShortlist(v, m, 1);
+      expect(serial).toEqual(bruteForce(v, m));
+      expect(bhattacharyyaShortlist(v, m, threads)).toEqual(serial);
+    }
+  });
+
+  it('splits the pairs into nearly equal parts', () => {
+    const pairs = (n: number, a: number, b: number) => Array.from({ length: b - a }, (_, k) => n - 1 - (a + k)).reduce((x, y) => x + y, 0);
+    const b = splitRows(16750, 2);
+    expect(b[0]).toBe(0);
+    expect(b.at(-1)).toBe(16750);
+    expect(Math.abs(pairs(16750, b[0]!, b[1]!) - pairs(16750, b[1]!, b[2]!))).toBeLessThan(16750);
+    expect(splitRows(3, 4)).toEqual([0, 1, 2, 3, 3]);
   });
 
   it('has fewer than m when there are fewer others', () => {
