@@ -11,6 +11,8 @@ import { stagedPartition } from './tables.ts';
 export class StagedTable {
   private readonly columns;
   private readonly buf;
+  /** The row being appended, in column order (one array for every row). */
+  private readonly values: Value[];
   /** Parts already written to Parquet bytes (a full part at a time, so no one Arrow table or writer call holds every row). */
   private readonly parts: Uint8Array[] = [];
 
@@ -20,16 +22,18 @@ export class StagedTable {
   ) {
     this.columns = dataColumnsOf(table);
     this.buf = new ColumnBuffer(this.columns);
+    this.values = new Array<Value>(this.columns.length);
   }
 
+  /** One row (read at once: a caller may reuse the object for its next row). */
   add(r: Record<string, Value>): void {
-    this.buf.append(
-      this.columns.map((c) => {
-        const v = r[c.name];
-        if (v === undefined) throw new Error(`${this.table.name}: row has no value for column ${c.name}`);
-        return v;
-      }),
-    );
+    const values = this.values;
+    for (let i = 0; i < values.length; i++) {
+      const v = r[this.columns[i]!.name];
+      if (v === undefined) throw new Error(`${this.table.name}: row has no value for column ${this.columns[i]!.name}`);
+      values[i] = v;
+    }
+    this.buf.append(values);
     if (this.buf.rows >= this.partRows) this.parts.push(toParquet(this.buf.drain()));
   }
 

@@ -122,26 +122,26 @@ const fairAccessStagingKey = (runId: string, period: string) => `${stagingRoot(r
 /** Scratch of a large query (Athena UNLOADs it there). */
 const scratch = (runId: string, name: string, period: string) => `${stagingRoot(runId)}/results/${name}-${period}`;
 
-/** The head_profile rows of one document: the segment rows exactly as shown. */
-function headRows(doc: ProfileDocument, shown: ShownSchool, classification: string): Record<string, Value>[] {
-  return LEVEL_ORDER.flatMap((level) =>
-    doc.segments[level].map((r) => ({
-      urn: doc.school.urn,
-      level,
-      segment: r.code,
-      segment_name: r.name,
-      n_shown: String(r.n),
-      rounded_to: shown.base(segmentKey(level, r.code)),
-      pct: r.pct,
-      base_pct: r.basePct,
-      index: r.index,
-      ci_low: r.ciLow,
-      ci_high: r.ciHigh,
-      flag: r.flag,
-      reliable: r.reliable,
-      classification,
-    })),
-  );
+/** The head_profile rows of one document: the segment rows exactly as shown (one row object, refilled: a million rows at England scale). */
+function addHeadRows(table: StagedTable, doc: ProfileDocument, shown: ShownSchool, classification: string): void {
+  const row: Record<string, Value> = { urn: doc.school.urn, level: null, segment: null, segment_name: null, n_shown: null, rounded_to: null, pct: null, base_pct: null, index: null, ci_low: null, ci_high: null, flag: null, reliable: null, classification };
+  for (const level of LEVEL_ORDER) {
+    row.level = level;
+    for (const r of doc.segments[level]) {
+      row.segment = r.code;
+      row.segment_name = r.name;
+      row.n_shown = String(r.n);
+      row.rounded_to = shown.base(segmentKey(level, r.code));
+      row.pct = r.pct;
+      row.base_pct = r.basePct;
+      row.index = r.index;
+      row.ci_low = r.ciLow;
+      row.ci_high = r.ciHigh;
+      row.flag = r.flag;
+      row.reliable = r.reliable;
+      table.add(row);
+    }
+  }
 }
 
 export interface ProfileInputs {
@@ -409,7 +409,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   let documents = 0;
   for (const urn of [...counts.keys()].sort()) {
     const doc = heads.document(urn);
-    for (const r of headRows(doc, heads.shown.get(urn)!, edition)) headTable.add(r);
+    addHeadRows(headTable, doc, heads.shown.get(urn)!, edition);
     if (opts.documents) {
       await pool.write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
       documents++;

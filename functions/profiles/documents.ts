@@ -82,7 +82,13 @@ function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
     const r = profileRow({ O: O ?? 0, n, B, N, family: m });
     row.reliable = r.reliable;
     if (O === null) return row;
-    return { ...row, pct: r.pct, index: r.index, ciLow: r.ciLow, ciHigh: r.ciHigh, flag: r.flag };
+    // Filled in place (same key order as a copy, so the same JSON): one object per row.
+    row.pct = r.pct;
+    row.index = r.index;
+    row.ciLow = r.ciLow;
+    row.ciHigh = r.ciHigh;
+    row.flag = r.flag;
+    return row;
   });
 }
 

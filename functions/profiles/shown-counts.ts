@@ -24,8 +24,21 @@ export interface SchoolFacts {
 }
 
 export const MATCH_STATUSES = ['exact', 'terminated', 'sector', 'unmatched', 'invalid'] as const;
-export const segmentKey = (level: Level, code: string) => `${level}:${code}`;
-export const imdKey = (decile: number | 'unknown') => `imd:${decile}`;
+// Keys are made once and reused: every school's table, document and head_profile rows look up
+// the same few hundred keys, and a key built afresh each time is a new string to hash and collect.
+const segmentKeys: Record<Level, Map<string, string>> = { supergroup: new Map(), group: new Map(), subgroup: new Map() };
+export const segmentKey = (level: Level, code: string): string => {
+  const keys = segmentKeys[level];
+  let k = keys.get(code);
+  if (k === undefined) keys.set(code, (k = `${level}:${code}`));
+  return k;
+};
+const imdKeys = new Map<number | 'unknown', string>();
+export const imdKey = (decile: number | 'unknown'): string => {
+  let k = imdKeys.get(decile);
+  if (k === undefined) imdKeys.set(decile, (k = `imd:${decile}`));
+  return k;
+};
 /** The map's counts (functions/maps/school-map.ts): pupils per ring, per grid square, and those with no position. */
 export const ringKey = (k: number) => `map:ring:${k}`;
 export const cellKey = (gridKey: string) => `map:cell:${gridKey}`;
