@@ -22,8 +22,12 @@ function isNotFound(err: unknown): boolean {
 /** fs.writeFile through its callback form: no FileHandle object per write (many small documents). */
 const writeFile = promisify(writeFileCallback);
 
+// Temp names need only differ between concurrent writers: random per process (a pid can be
+// reused), then a counter, rather than random bytes drawn for each of tens of thousands of objects.
+const PROCESS_TAG = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let written = 0;
 function uniqueSuffix(): string {
-  return `${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  return `${PROCESS_TAG}-${(written++).toString(36)}`;
 }
 
 export class LocalObjectStore implements ObjectStore {
