@@ -3,7 +3,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StagedTable } from '../functions/lake/table-writer.ts';
+import { StagedTable, stageArrow } from '../functions/lake/table-writer.ts';
+import { encodingThread, toParquet, toParquetAsync } from '../functions/lake/parquet.ts';
+import { ColumnBuffer } from '../functions/lake/column-buffer.ts';
+import { dataColumnsOf } from '../schemas/columns.ts';
 import { stagedPartition } from '../functions/lake/tables.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { readParquetObjects } from '../functions/ports/parquet-objects.ts';
@@ -25,6 +28,29 @@ describe('StagedTable', () => {
     expect(back.numRows).toBe(10);
     expect(back.getChild('cluster')!.toArray()).toEqual(Array.from({ length: 10 }, (_, i) => row(i).cluster));
     expect([...back.getChild('schools')!.toArray()].map(Number)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('encodes in the encoding thread to the same bytes as in this thread, parts in order', async () => {
+    const columns = dataColumnsOf(T.headProfile);
+    const part = (from: number, to: number) => {
+      const buf = new ColumnBuffer(columns);
+      for (let i = from; i < to; i++) {
+        buf.append([`10${i % 997}`, 'group', `${i % 21}`, `Segment é ${i % 21}`, i % 3 ? String(5 * (i % 40)) : 'c', i % 11 ? 5 : 10, i % 3 ? i / 7 : null, i / 9, i % 5 ? 100 + (i % 50) : null, i % 5 ? 80 : null, i % 5 ? 120.5 : null, i % 4 ? 'ns' : null, i % 2 === 0, 'oac21']);
+      }
+      return buf.drain();
+    };
+    const tables = [part(0, 5000), part(5000, 12000), part(12000, 12001)];
+    const inThread = tables.map(toParquet);
+    const threaded = await Promise.all(tables.map(toParquetAsync));
+    expect(encodingThread()).toBe(true);
+    threaded.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(inThread[i]!))).toBe(true));
+    // stageArrow writes each part's bytes under its own key, in order.
+    const root = mkdtempSync(join(tmpdir(), 'staged-'));
+    const lake = new LocalObjectStore(root);
+    const keys = await stageArrow(lake, 'run-1', T.headProfile, '2025-26', tables);
+    expect(keys.length).toBe(3);
+    for (let i = 0; i < 3; i++) expect(Buffer.from(await lake.get(keys[i]!)).equals(Buffer.from(inThread[i]!))).toBe(true);
     rmSync(root, { recursive: true, force: true });
   });
 });

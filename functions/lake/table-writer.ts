@@ -1,7 +1,7 @@
 /** Writes a computed table (aggregates, never pupil rows) as the Parquet parts of a staged partition. */
 import { dataColumnsOf, type TableDef } from '../../schemas/columns.ts';
 import { ColumnBuffer } from './column-buffer.ts';
-import { toParquet } from './parquet.ts';
+import { toParquetAsync } from './parquet.ts';
 import type { Value } from './column-buffer.ts';
 import type { Table } from 'apache-arrow';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -13,8 +13,11 @@ export class StagedTable {
   private readonly buf;
   /** The row being appended, in column order (one array for every row). */
   private readonly values: Value[];
-  /** Parts already written to Parquet bytes (a full part at a time, so no one Arrow table or writer call holds every row). */
-  private readonly parts: Uint8Array[] = [];
+  /**
+   * Parts given to the Parquet writer (a full part at a time, so no one Arrow table or writer call
+   * holds every row), encoded in the encoding thread while rows keep coming.
+   */
+  private readonly parts: Promise<Uint8Array>[] = [];
 
   constructor(
     private readonly table: TableDef,
@@ -34,7 +37,14 @@ export class StagedTable {
       values[i] = v;
     }
     this.buf.append(values);
-    if (this.buf.rows >= this.partRows) this.parts.push(toParquet(this.buf.drain()));
+    if (this.buf.rows >= this.partRows) this.encode();
+  }
+
+  private encode(): void {
+    const part = toParquetAsync(this.buf.drain());
+    // Awaited in stage(); a failure is reported there, not as an unhandled rejection now.
+    part.catch(() => undefined);
+    this.parts.push(part);
   }
 
   /** Write the parts (nothing when there are no rows) over whatever an earlier attempt left; returns the first part's key. */
@@ -42,8 +52,8 @@ export class StagedTable {
     const dir = stagedPartition(runId, this.table, partition);
     const key = (i: number) => `${dir}/part-${String(i).padStart(5, '0')}.parquet`;
     await lake.deletePrefix(`${dir}/`);
-    if (this.buf.rows > 0) this.parts.push(toParquet(this.buf.drain()));
-    for (let i = 0; i < this.parts.length; i++) await lake.put(key(i), this.parts[i]!);
+    if (this.buf.rows > 0) this.encode();
+    for (let i = 0; i < this.parts.length; i++) await lake.put(key(i), await this.parts[i]!);
     this.parts.length = 0;
     return key(0);
   }
@@ -65,14 +75,20 @@ export async function stageArrow(lake: ObjectStore, runId: string, table: TableD
   const dir = stagedPartition(runId, table, partition);
   await lake.deletePrefix(`${dir}/`);
   const keys: string[] = [];
+  // The next part is made while the one before is encoded (in the encoding thread), two at most.
+  let pending: Promise<void> = Promise.resolve();
   for (const data of parts) {
     const got = data.schema.fields.map((f) => f.name);
     if (got.join() !== names.join()) throw new Error(`${table.name}: columns ${got.join(', ')} are not the contract's ${names.join(', ')}`);
     if (data.numRows === 0) continue;
     const key = `${dir}/part-${String(keys.length).padStart(5, '0')}.parquet`;
-    await lake.put(key, toParquet(data));
+    const bytes = toParquetAsync(data);
+    await pending;
+    pending = bytes.then((b) => lake.put(key, b));
+    pending.catch(() => undefined);
     keys.push(key);
   }
+  await pending;
   return keys;
 }
 
