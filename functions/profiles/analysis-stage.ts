@@ -410,6 +410,9 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   for (const urn of [...counts.keys()].sort()) {
     const doc = heads.document(urn);
     addHeadRows(headTable, doc, heads.shown.get(urn)!, edition);
+    // Nothing else needs the school's shown table (the bases, ranges and similar schools are made):
+    // let it go, so each collection has fewer of the 21,500 tables to trace.
+    heads.shown.delete(urn);
     if (opts.documents) {
       await pool.write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
       documents++;
