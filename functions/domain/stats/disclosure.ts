@@ -280,15 +280,26 @@ export function publishTable(table: CountTable, rule: RoundingRule = DEFAULT_RUL
   }
   const pub: PublishedTable = { shown, base, coarsened: [], underHidden, opened: [] };
   if (!audit || rule.base >= COARSE_BASE) return pub;
-  const order = new Map<string, number>();
-  table.lines.forEach((l) => [l.total, ...l.parts].forEach((k) => order.has(k) || order.set(k, order.size)));
+  // The lines' key order, made only when something is pinned (most schools: never).
+  let order: Map<string, number> | undefined;
+  const orderOf = (): Map<string, number> => {
+    if (order) return order;
+    const o = new Map<string, number>();
+    for (const l of table.lines) {
+      if (!o.has(l.total)) o.set(l.total, o.size);
+      for (const k of l.parts) if (!o.has(k)) o.set(k, o.size);
+    }
+    return (order = o);
+  };
   const opened: string[] = [];
   for (let guard = 0; guard <= 2 * shown.size + table.lines.length; guard++) {
-    const pinned = pinnedCounts(table, pub, rule).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    const pinned = pinnedCounts(table, pub, rule);
     if (pinned.length === 0) {
       pub.opened = opened;
       return pub;
     }
+    const o = orderOf();
+    pinned.sort((a, b) => (o.get(a) ?? 0) - (o.get(b) ?? 0));
     const step = repairFor(pinned[0]!, table, pub, rule);
     if (step === null) throw new UnprotectableError(pinned[0]!);
     if ('coarsen' in step) {
