@@ -210,6 +210,108 @@ function prepareEmbeddedFont(face: Face, f: EmbeddedFontInternals): void {
   };
 }
 
+/** A shaped run as pdfkit's layoutRun returns it (positions in thousandths of an em). */
+export interface ShapedRun {
+  glyphs: FontkitGlyph[];
+  positions: GlyphPosition[];
+  advanceWidth: number;
+}
+
+/**
+ * Numbers ("1,615", "26.4%", "(188–268).") are most of the words a document sets that no earlier
+ * document did, and fontkit's shaping costs about a tenth of a millisecond a call whatever the
+ * length. For these characters (all of the Common script) Source Sans' shaping is one glyph per
+ * character with pairwise kerning and nothing else (no ligature, substitution or mark positioning;
+ * test/pdf/numeric-shaping.test.ts checks every triple and random longer strings against fontkit),
+ * so such a run is put together from shaped single characters and the first glyph's advance of
+ * each shaped pair, each shaped once per thread and checked as it is: a character or pair that
+ * does not shape that way makes the word go through fontkit as before.
+ */
+const COMPOSABLE = /^[0-9.,%()\u2013+\- ]+$/;
+const SINGLE_KEYS = ['xAdvance', 'yAdvance', 'xOffset', 'yOffset', 'advanceWidth'] as const;
+
+interface Single {
+  glyph: FontkitGlyph;
+  position: GlyphPosition;
+}
+
+class RunComposer {
+  private readonly singles = new Map<number, Single | null>();
+  /** The first glyph's x advance when followed by the second (char codes a << 16 | b); null: not composable. */
+  private readonly pairs = new Map<number, number | null>();
+
+  private single(font: EmbeddedFontInternals, c: number): Single | null {
+    let s = this.singles.get(c);
+    if (s !== undefined) return s;
+    const run = font.layoutRun(String.fromCharCode(c));
+    const p = run.positions[0];
+    s = run.glyphs.length === 1 && p && !p.xOffset && !p.yOffset && !p.yAdvance ? { glyph: run.glyphs[0]!, position: p } : null;
+    this.singles.set(c, s);
+    return s;
+  }
+
+  private pair(font: EmbeddedFontInternals, a: number, b: number): number | null {
+    const key = (a << 16) | b;
+    let x = this.pairs.get(key);
+    if (x !== undefined) return x;
+    x = null;
+    const sa = this.single(font, a);
+    const sb = this.single(font, b);
+    if (sa && sb) {
+      const run = font.layoutRun(String.fromCharCode(a, b));
+      const [p0, p1] = run.positions;
+      if (
+        run.glyphs.length === 2 &&
+        run.glyphs[0]!.id === sa.glyph.id &&
+        run.glyphs[1]!.id === sb.glyph.id &&
+        p0 && p1 &&
+        !p0.xOffset && !p0.yOffset && !p0.yAdvance && p0.advanceWidth === sa.position.advanceWidth &&
+        SINGLE_KEYS.every((k) => p1[k] === sb.position[k])
+      ) x = p0.xAdvance;
+    }
+    this.pairs.set(key, x);
+    return x;
+  }
+
+  /** The run fontkit would shape for `text` (via pdfkit's layoutRun), or null if it cannot be composed. */
+  compose(font: EmbeddedFontInternals, text: string): ShapedRun | null {
+    if (!text || !COMPOSABLE.test(text)) return null;
+    const glyphs: FontkitGlyph[] = [];
+    const positions: GlyphPosition[] = [];
+    let advanceWidth = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      const s = this.single(font, c);
+      if (!s) return null;
+      const xAdvance = i + 1 < text.length ? this.pair(font, c, text.charCodeAt(i + 1)) : s.position.xAdvance;
+      if (xAdvance === null) return null;
+      glyphs.push(s.glyph);
+      positions.push({ xAdvance, yAdvance: 0, xOffset: 0, yOffset: 0, advanceWidth: s.position.advanceWidth });
+      advanceWidth += xAdvance;
+    }
+    return { glyphs, positions, advanceWidth };
+  }
+}
+
+const composers: Record<Face, RunComposer> = { regular: new RunComposer(), semibold: new RunComposer(), italic: new RunComposer() };
+
+/**
+ * Shape one word (no spaces inside, perhaps one trailing) as pdfkit's `layoutRun` does, uncached:
+ * numbers are put together from shaped characters and pairs (see RunComposer), anything else goes
+ * through fontkit.
+ */
+export function shapeRun(face: Face, font: EmbeddedFontInternals, text: string): ShapedRun {
+  return composers[face].compose(font, text) ?? font.layoutRun(text);
+}
+
+/** The composed run of a number, or null where it goes through fontkit (for tests). */
+export function composedRun(face: Face, font: EmbeddedFontInternals, text: string): ShapedRun | null {
+  return composers[face].compose(font, text);
+}
+
+/** The characters numbers are composed from (for tests). */
+export const COMPOSABLE_CHARS = '0123456789.,%()\u2013+- ';
+
 /** The faces as opened in one document (after registerFonts). */
 export type DocumentFonts = Record<Face, EmbeddedFontInternals>;
 

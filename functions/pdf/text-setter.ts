@@ -13,7 +13,7 @@
  * across documents only for the preloaded glyphs (fonts.ts adds them to every subset in a fixed
  * order first), so a word with any other glyph is encoded per document and not cached.
  */
-import { stableSubsetIds, type DocumentFonts, type EmbeddedFontInternals, type Face, type GlyphPosition } from './fonts.ts';
+import { shapeRun, stableSubsetIds, type DocumentFonts, type EmbeddedFontInternals, type Face, type GlyphPosition, type ShapedRun } from './fonts.ts';
 
 /** A shaped word (with its trailing space, as pdfkit splits): TJ fragment and advance (1/1000 em). */
 interface Word {
@@ -26,7 +26,7 @@ const MAX_CACHED_WORDS = 100_000;
 const words: Record<Face, Map<string, Word>> = { regular: new Map(), semibold: new Map(), italic: new Map() };
 
 /** Shaped pieces of the lines that are encoded per document (see encodeOnce), per face. */
-type Run = ReturnType<EmbeddedFontInternals['layoutRun']>;
+type Run = ShapedRun;
 const MAX_CACHED_RUNS = 20_000;
 const runs: Record<Face, Map<string, Run>> = { regular: new Map(), semibold: new Map(), italic: new Map() };
 
@@ -94,7 +94,7 @@ export class TextSetter {
     let w = cache.get(piece);
     if (w) return w;
     const font = this.fonts[face];
-    const run = font.layoutRun(piece);
+    const run = shapeRun(face, font, piece);
     const stable = stableSubsetIds(face);
     let tj: string | null = null;
     const codes: string[] = [];
@@ -177,7 +177,7 @@ export class TextSetter {
     for (const p of pieces(text)) {
       let run = cache.get(p);
       if (!run) {
-        run = font.layoutRun(p);
+        run = shapeRun(face, font, p);
         if (cache.size >= MAX_CACHED_RUNS) cache.clear();
         cache.set(p, run);
       }
