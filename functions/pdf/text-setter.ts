@@ -125,13 +125,33 @@ export class TextSetter {
     return w;
   }
 
+  /**
+   * A run of several words, cached per thread like a word (in the same map: a one-word run is that
+   * word): nine in ten lines a document sets were set by an earlier one, so a line costs one lookup
+   * rather than one per word. Its TJ body is null when any word's is.
+   */
+  private phrase(face: Face, text: string): Word {
+    const w = words[face].get(text);
+    if (w) return w;
+    const ps = pieces(text);
+    if (ps.length <= 1) return this.word(face, text);
+    let tj: string | null = '';
+    let advance = 0;
+    for (const p of ps) {
+      const x = this.word(face, p);
+      advance += x.advance;
+      if (tj !== null) tj = x.tj === null ? null : tj ? `${tj} ${x.tj}` : x.tj;
+    }
+    const phrase = { tj, advance };
+    words[face].set(text, phrase);
+    return phrase;
+  }
+
   /** Width in points of `text` set in `face` at `size` (what pdfkit's widthOfString gives). */
   width(text: string, face: Face, size: number): number {
     // Most calls measure one word (line wrapping): no need to split it.
     if (text.indexOf(' ') < 0 && text.indexOf('\t') < 0) return (this.word(face, text).advance * size) / 1000;
-    let adv = 0;
-    for (const p of pieces(text)) adv += this.word(face, p).advance;
-    return (adv * size) / 1000;
+    return (this.phrase(face, text).advance * size) / 1000;
   }
 
   /** Line height as pdfkit's currentLineHeight(true) gives it. */
@@ -148,15 +168,10 @@ export class TextSetter {
   line(text: string, x: number, y: number, face: Face, size: number, rgb: string, o: LineOptions = {}): void {
     if (!text) return;
     const font = this.fonts[face];
-    let body = '';
-    for (const p of pieces(text)) {
-      const tj = this.word(face, p).tj;
-      if (tj === null) {
-        body = this.encodeOnce(font, face, text) ?? '';
-        if (!body) return this.fallback(text, x, y, face, size, rgb, o);
-        break;
-      }
-      body += body ? ` ${tj}` : tj;
+    let body = this.phrase(face, text).tj;
+    if (body === null) {
+      body = this.encodeOnce(font, face, text) ?? '';
+      if (!body) return this.fallback(text, x, y, face, size, rgb, o);
     }
     const page = this.doc.page as unknown as { fonts: Record<string, unknown> };
     if (page.fonts[font.id] == null) page.fonts[font.id] = font.ref();
