@@ -25,6 +25,9 @@ const DEFLATE_LEVEL = 3;
 
 interface RefInternals {
   document: DocInternals;
+  id: number;
+  gen: number;
+  offset: number;
   buffer: Uint8Array[];
   data: { Length?: number; Filter?: string };
   compress: boolean;
@@ -44,6 +47,8 @@ interface DocInternals {
   /** Text written to a collected document since its last bytes piece. */
   __text?: string[];
   page: { content: RefInternals };
+  _security?: unknown;
+  _refEnd(ref: RefInternals): void;
 }
 
 let collectNext = false;
@@ -104,15 +109,85 @@ function patchReference(ref: RefInternals): void {
   };
   proto.finalize = function (this: RefInternals): void {
     flushRefText(this);
-    if (this.compress && this.document.__collected && this.buffer.length) {
-      // Compressed here at our level; pdfkit then writes the bytes as they are (Filter and Length
-      // as it would set them).
-      this.buffer = [deflateSync(Buffer.concat(this.buffer), { level: DEFLATE_LEVEL })];
-      this.compress = false;
-      this.data.Filter = 'FlateDecode';
+    const doc = this.document;
+    if (!doc.__collected || doc._security) return finalize.call(this);
+    // pdfkit's finalize for an unencrypted document, with the stream compressed at our level and
+    // the object written by objectText (the same text as pdfkit's PDFObject.convert, faster).
+    this.offset = doc._offset;
+    let stream: Uint8Array | null = null;
+    if (this.buffer.length) {
+      stream = this.buffer.length === 1 ? this.buffer[0]! : Buffer.concat(this.buffer);
+      if (this.compress) {
+        stream = deflateSync(stream, { level: DEFLATE_LEVEL });
+        this.compress = false;
+        this.data.Filter = 'FlateDecode';
+      }
+      this.data.Length = stream.length;
     }
-    finalize.call(this);
+    this.buffer = [];
+    doc._write(`${this.id} ${this.gen} obj`);
+    doc._write(objectText(this.data));
+    if (stream?.length) {
+      doc._write('stream');
+      doc._write(stream);
+      doc._write('\nendstream');
+    }
+    doc._write('endobj');
+    doc._refEnd(this);
   };
+}
+
+const ESCAPED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\\': '\\\\', '(': '\\(', ')': '\\)' };
+const ESCAPABLE = /[\n\r\t\b\f()\\]/g;
+const NON_ASCII = /[^\x00-\x7f]/;
+const pad = (n: number, length: number) => `${'0'.repeat(length)}${n}`.slice(-length);
+
+/**
+ * A PDF object as text, as pdfkit 0.20's PDFObject.convert writes it for an unencrypted document
+ * (which was a tenth of finishing a profile PDF: a tagged PDF has a dictionary per structure
+ * element): names, strings (ASCII as they are, anything else UTF-16BE with a byte order mark),
+ * byte strings as hex, dates, arrays, dictionaries, numbers rounded to 1e-6. pdfkit's own objects
+ * that write themselves (references, name and number trees, spot colours) are asked to.
+ */
+function objectText(o: unknown): string {
+  if (typeof o === 'string') return `/${o}`;
+  if (typeof o === 'number') {
+    if (!(o > -1e21 && o < 1e21)) throw new Error(`unsupported number: ${o}`);
+    return `${Math.round(o * 1e6) / 1e6}`;
+  }
+  if (o === null || typeof o !== 'object') return `${o as string}`;
+  if (o instanceof String) {
+    const v = o.valueOf();
+    let bytes = v;
+    if (NON_ASCII.test(v)) {
+      bytes = '\u00fe\u00ff';
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        bytes += String.fromCharCode(c >> 8, c & 0xff);
+      }
+    }
+    return `(${bytes.replace(ESCAPABLE, (c) => ESCAPED[c]!)})`;
+  }
+  if (o instanceof Uint8Array) return `<${Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('hex')}>`;
+  if (o instanceof Date) {
+    return `(D:${pad(o.getUTCFullYear(), 4)}${pad(o.getUTCMonth() + 1, 2)}${pad(o.getUTCDate(), 2)}${pad(o.getUTCHours(), 2)}${pad(o.getUTCMinutes(), 2)}${pad(o.getUTCSeconds(), 2)}Z)`;
+  }
+  if (Array.isArray(o)) {
+    let out = '[';
+    for (let i = 0; i < o.length; i++) out += (i ? ' ' : '') + objectText(o[i] === undefined ? null : o[i]);
+    return `${out}]`;
+  }
+  // References, name and number trees and spot colours write themselves (toString); a dictionary
+  // is any other object, as pdfkit treats it.
+  if ((o as { toString: unknown }).toString !== Object.prototype.toString) return (o as { toString(): string }).toString();
+  if (Object.prototype.toString.call(o) !== '[object Object]') return String(o);
+  let out = '<<';
+  for (const key in o) {
+    const val = (o as Record<string, unknown>)[key];
+    if (val === undefined) continue;
+    out += `\n/${key} ${objectText(val)}`;
+  }
+  return `${out}\n>>`;
 }
 
 /** A pdfkit document whose output is collected in memory (read it with `collected` after 'end'). */

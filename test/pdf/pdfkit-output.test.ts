@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { collected, createCollectedDocument } from '../../functions/pdf/pdfkit-output.ts';
 import { Writer } from '../../functions/pdf/layout.ts';
 
-const options = (compress = false): PDFKit.PDFDocumentOptions => ({ size: 'A4', compress, info: { CreationDate: new Date(Date.UTC(2025, 8, 1)) } });
+const options = (compress = false): PDFKit.PDFDocumentOptions => ({
+  size: 'A4',
+  compress,
+  tagged: true,
+  lang: 'en-GB',
+  displayTitle: true,
+  pdfVersion: '1.7',
+  // Strings that are escaped or written as UTF-16 (the objects are written by our own serialiser).
+  info: { CreationDate: new Date(Date.UTC(2025, 8, 1)), Title: 'Caf\u00e9 profile (draft) \u2013 25 \u2264 x', Subject: 'back\\slash (and) tab\t' },
+});
 
 /** Every stream of a PDF, inflated when it is compressed. */
 function streams(pdf: Uint8Array): string[] {
@@ -20,7 +29,15 @@ function streams(pdf: Uint8Array): string[] {
 }
 
 function draw(doc: PDFKit.PDFDocument): void {
-  doc.save().rect(10, 10, 100, 50).fill('#12436d').restore();
+  // Structure elements, an outline, a named destination and a link: dictionaries, arrays, strings,
+  // references and a name tree in the document's objects.
+  const figure = doc.struct('Figure', { alt: 'Index (log scale): 25 \u2264 x \\ 400' }, () => {
+    doc.save().rect(10, 10, 100, 50).fill('#12436d').restore();
+  });
+  doc.addStructure(figure);
+  doc.outline.addItem('Section \u2013 one (1)');
+  doc.addNamedDestination('here');
+  doc.link(10, 10, 50, 20, 'https://example.org/a(b)');
   doc.addContent('0 0 m\n5 5 l\nS');
   doc.addPage();
   doc.moveTo(0, 0).lineTo(300, 300).stroke();
