@@ -230,6 +230,11 @@ export interface ShapedRun {
 const COMPOSABLE = /^[0-9.,%()\u2013+\- ]+$/;
 const SINGLE_KEYS = ['xAdvance', 'yAdvance', 'xOffset', 'yOffset', 'advanceWidth'] as const;
 
+/** pdfkit's layoutRun of an embedded font, or fontkit's layout of a parsed one (unscaled, for widths). */
+interface Shaper {
+  layoutRun(text: string): ShapedRun;
+}
+
 interface Single {
   glyph: FontkitGlyph;
   position: GlyphPosition;
@@ -240,7 +245,7 @@ class RunComposer {
   /** The first glyph's x advance when followed by the second (char codes a << 16 | b); null: not composable. */
   private readonly pairs = new Map<number, number | null>();
 
-  private single(font: EmbeddedFontInternals, c: number): Single | null {
+  private single(font: Shaper, c: number): Single | null {
     let s = this.singles.get(c);
     if (s !== undefined) return s;
     const run = font.layoutRun(String.fromCharCode(c));
@@ -250,7 +255,7 @@ class RunComposer {
     return s;
   }
 
-  private pair(font: EmbeddedFontInternals, a: number, b: number): number | null {
+  private pair(font: Shaper, a: number, b: number): number | null {
     const key = (a << 16) | b;
     let x = this.pairs.get(key);
     if (x !== undefined) return x;
@@ -274,7 +279,7 @@ class RunComposer {
   }
 
   /** The run fontkit would shape for `text` (via pdfkit's layoutRun), or null if it cannot be composed. */
-  compose(font: EmbeddedFontInternals, text: string): ShapedRun | null {
+  compose(font: Shaper, text: string): ShapedRun | null {
     if (!text || !COMPOSABLE.test(text)) return null;
     const glyphs: FontkitGlyph[] = [];
     const positions: GlyphPosition[] = [];
@@ -338,14 +343,19 @@ export function registerFonts(doc: PDFKit.PDFDocument): DocumentFonts {
   return opened;
 }
 
-/** Width in points of `text` set in `face` at `size` (cached). */
+/** Composers over the parsed fonts (font units), for the widths charts measure. */
+const unscaledComposers: Record<Face, RunComposer> = { regular: new RunComposer(), semibold: new RunComposer(), italic: new RunComposer() };
+const unscaled: Partial<Record<Face, Shaper>> = {};
+
+/** Width in points of `text` set in `face` at `size` (cached; numbers composed as in shapeRun). */
 const widthCache = new Map<string, number>();
 export function textWidth(text: string, size: number, face: Face = 'regular'): number {
   const key = `${face}\u0000${text}`;
   let w = widthCache.get(key);
   if (w === undefined) {
     const font = faces()[face];
-    w = font.layout(text).advanceWidth / font.unitsPerEm;
+    const shaper = (unscaled[face] ??= { layoutRun: (t: string) => font.layout(t) as unknown as ShapedRun });
+    w = (unscaledComposers[face].compose(shaper, text) ?? font.layout(text)).advanceWidth / font.unitsPerEm;
     if (widthCache.size > MAX_CACHED_RUNS) widthCache.clear();
     widthCache.set(key, w);
   }

@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { describe, expect, it } from 'vitest';
-import { COMPOSABLE_CHARS, composedRun, registerFonts, type Face, type ShapedRun } from '../../functions/pdf/fonts.ts';
+import { COMPOSABLE_CHARS, composedRun, faces, registerFonts, textWidth, type Face, type ShapedRun } from '../../functions/pdf/fonts.ts';
 
 /** What the PDF is written from: glyph ids, positions and the advance of the run. */
 const shape = (run: ShapedRun) => ({
@@ -48,6 +48,15 @@ describe('numbers composed from shaped characters', () => {
       expect(composed).toBe(texts.length);
     });
   }
+
+  it('give the chart labels the widths fontkit gives them', () => {
+    for (const face of ['regular', 'semibold', 'italic'] as Face[]) {
+      const font = faces()[face];
+      for (const t of randomStrings(11 + face.length, 500)) {
+        expect(textWidth(t, 9, face), JSON.stringify(t)).toBe((font.layout(t).advanceWidth / font.unitsPerEm) * 9);
+      }
+    }
+  });
 
   it('leave words with other characters to fontkit', () => {
     expect(composedRun('regular', fonts.regular, '7C2')).toBeNull();
