@@ -1,4 +1,6 @@
 /** The England-scale shortlist: the same m per school as scoring every pair with the plain loop. */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bhattacharyyaShortlist, splitRows } from '../functions/profiles/similar-shortlist.ts';
 
@@ -54,6 +56,17 @@ describe('bhattacharyyaShortlist', () => {
       expect(serial).toEqual(bruteForce(v, m));
       expect(bhattacharyyaShortlist(v, m, threads)).toEqual(serial);
     }
+  });
+
+  it('the worker threads run the same code when the module is loaded through tsx (its keepNames must not reach the worker source)', () => {
+    const script = [
+      `import { bhattacharyyaShortlist } from ${JSON.stringify(resolve(import.meta.dirname, '../functions/profiles/similar-shortlist.ts'))};`,
+      'const v = Array.from({ length: 400 }, (_, i) => Array.from({ length: 21 }, (_, t) => ((i * 7 + t * 13) % 11) + 1));',
+      'process.stdout.write(String(JSON.stringify(bhattacharyyaShortlist(v, 25, 2)) === JSON.stringify(bhattacharyyaShortlist(v, 25, 1))));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: resolve(import.meta.dirname, '..') });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true');
   });
 
   it('splits the pairs into nearly equal parts', () => {

@@ -23,7 +23,10 @@ const WORKER_START_MS = 120_000;
 /**
  * Score the pairs (i, j) with i0 <= i < i1 and j > i, offering j to row i and i to row j; `score`
  * and `index` hold each row's m best, best first (-1 when empty). Self-contained (no closures, no
- * inner functions) because worker threads run its source text: keep it so.
+ * inner functions) because worker threads run its source text: keep it so. That is why the two
+ * insertions below are written out twice: tsx compiles with esbuild's keepNames, which wraps an
+ * inner function in a `__name(...)` call the worker does not have (test/similar-shortlist.test.ts
+ * runs the threads under tsx).
  */
 function scoreRows(roots: Float64Array, rootsT: Float64Array, n: number, d: number, m: number, i0: number, i1: number, score: Float64Array, index: Int32Array): void {
   const BLOCK = 1024;
