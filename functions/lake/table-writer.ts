@@ -83,6 +83,7 @@ export async function stageArrow(lake: ObjectStore, runId: string, table: TableD
     if (data.numRows === 0) continue;
     const key = `${dir}/part-${String(keys.length).padStart(5, '0')}.parquet`;
     const bytes = toParquetAsync(data);
+    bytes.catch(() => undefined); // its failure is thrown through `pending`, not left unhandled while the last part is written
     await pending;
     pending = bytes.then((b) => lake.put(key, b));
     pending.catch(() => undefined);
