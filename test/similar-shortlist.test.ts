@@ -24,9 +24,49 @@ function bruteForce(vectors: number[][], m: number): number[][] {
   );
 }
 
-function vectors(n: number, d: number, seed: number): number[][] {
+/** The loop the module replaced: every pair's dense sum of d terms, offered to both rows (row i then row j, j ascending). */
+function plainLoop(vectors: number[][], m: number): number[][] {
+  const roots = vectors.map((v) => {
+    const total = v.reduce((a, b) => a + b, 0) || 1;
+    return v.map((x) => Math.sqrt(x / total));
+  });
+  const lists = roots.map(() => [] as { j: number; bc: number }[]);
+  const offer = (list: { j: number; bc: number }[], j: number, bc: number) => {
+    if (list.length === m && !(bc > list[m - 1]!.bc)) return;
+    let p = list.length === m ? m - 1 : list.length;
+    while (p > 0 && list[p - 1]!.bc < bc) p--;
+    list.splice(p, 0, { j, bc });
+    list.length = Math.min(list.length, m);
+  };
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = i + 1; j < roots.length; j++) {
+      let bc = 0;
+      for (let t = 0; t < roots[i]!.length; t++) bc += roots[i]![t]! * roots[j]![t]!;
+      offer(lists[i]!, j, bc);
+      offer(lists[j]!, i, bc);
+    }
+  }
+  return lists.map((l) => l.map((x) => x.j));
+}
+
+function lcg(seed: number): () => number {
   let x = seed;
-  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+/** Counts as a school's pupils fall into groups: a few groups each, in multiples of 5 (as published). */
+function sparseCounts(n: number, d: number, seed: number): number[][] {
+  const rand = lcg(seed);
+  return Array.from({ length: n }, () => {
+    const v = new Array<number>(d).fill(0);
+    const groups = 1 + Math.floor(rand() * 7);
+    for (let g = 0; g < groups; g++) v[Math.floor(rand() * d)] += 5 * (1 + Math.floor(rand() ** 3 * 40));
+    return v;
+  });
+}
+
+function vectors(n: number, d: number, seed: number): number[][] {
+  const rand = lcg(seed);
   // Few distinct shapes and small counts, so many coefficients tie exactly; some rows all zero.
   const shapes = Array.from({ length: 7 }, () => Array.from({ length: d }, () => Math.floor(rand() * 4)));
   return Array.from({ length: n }, (_, i) => (i % 97 === 5 ? new Array<number>(d).fill(0) : rand() < 0.4 ? [...shapes[i % 7]!] : Array.from({ length: d }, () => Math.floor(rand() * 6))));
@@ -67,6 +107,72 @@ describe('bhattacharyyaShortlist', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: resolve(import.meta.dirname, '..') });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('true');
+  });
+
+  /** The module, the plain loop and sorting every coefficient all give the same lists, on one thread and on several. */
+  const agrees = (v: number[][], m: number, threads: number[] = [1, 2]) => {
+    const want = bruteForce(v, m);
+    expect(plainLoop(v, m)).toEqual(want);
+    for (const k of threads) expect(bhattacharyyaShortlist(v, m, k)).toEqual(want);
+  };
+
+  it('scores sparse shares from postings exactly as the dense sum: random counts, dense and sparse, several m', () => {
+    const rand = lcg(11);
+    const dense = Array.from({ length: 400 }, () => Array.from({ length: 21 }, () => rand() * 100));
+    for (const m of [1, 3, 25, 60]) agrees(dense, m);
+    for (const [n, d, seed] of [
+      [900, 21, 12],
+      [500, 9, 13],
+      [300, 60, 14],
+    ] as const) {
+      for (const m of [1, 7, 25]) agrees(sparseCounts(n, d, seed), m, [1, 3]);
+    }
+  });
+
+  it('resolves ties by the lower index: duplicated vectors, the same shares at other sizes, many identical small schools', () => {
+    const base = sparseCounts(120, 21, 21);
+    const rand = lcg(22);
+    // Each base vector again at random places, some scaled (5/15 and 10/30 give the same share float).
+    const duplicated = Array.from({ length: 600 }, (_, i) => (i < 120 ? base[i]! : base[Math.floor(rand() * 120)]!.map((x) => x * (1 + Math.floor(rand() * 3)))));
+    // Many small schools with pupils in one group or the same two groups: coefficients of exactly 1, 1/√2 and 0.
+    const small = Array.from({ length: 500 }, (_, i) => {
+      const v = new Array<number>(21).fill(0);
+      if (i % 3 === 0) v[i % 4] = 5;
+      else if (i % 3 === 1) (v[2] = 5), (v[3] = 5);
+      else v[(i * 7) % 21] = 10;
+      return v;
+    });
+    for (const m of [1, 5, 25, 40]) {
+      agrees(duplicated, m, [1, 2, 3]);
+      agrees(small, m, [1, 2, 3]);
+    }
+  });
+
+  it('handles degenerate data: all rows identical, a zero-variance dimension, all-zero rows, -0 weights, n <= m, no rows', () => {
+    const same = Array.from({ length: 80 }, () => [5, 0, 10, 0, 5]);
+    const constantDim = sparseCounts(300, 21, 31).map((v) => {
+      const total = v.reduce((a, b) => a + b, 0);
+      return [...v.slice(0, 4), total, ...v.slice(4)]; // dimension 4 always half the weight
+    });
+    const zeroRows = sparseCounts(200, 21, 32).map((v, i) => (i % 9 === 0 ? v.map(() => 0) : v));
+    const negativeZero = sparseCounts(150, 6, 33).map((v) => v.map((x) => (x === 0 ? -0 : x)));
+    const oneDim = Array.from({ length: 50 }, (_, i) => [i % 3]);
+    for (const m of [1, 25]) {
+      agrees(same, m, [1, 2]);
+      agrees(constantDim, m, [1, 2]);
+      agrees(zeroRows, m, [1, 2]);
+      agrees(negativeZero, m, [1, 2]);
+      agrees(oneDim, m, [1, 2]);
+    }
+    for (const n of [0, 1, 2, 25, 26]) agrees(sparseCounts(n, 21, 34 + n), 25, [1, 2]);
+    expect(bhattacharyyaShortlist([], 25)).toEqual([]);
+    expect(bhattacharyyaShortlist([[0, 0, 0]], 25)).toEqual([[]]);
+  });
+
+  it('rejects weights that are not finite and non-negative (a term left out must be exactly zero)', () => {
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      expect(() => bhattacharyyaShortlist([[1, 2], [3, bad], [1, 1]], 2)).toThrow(/row 1 dimension 1 is .*not a finite non-negative weight/);
+    }
   });
 
   it('splits the pairs into nearly equal parts', () => {
