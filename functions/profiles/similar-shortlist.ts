@@ -29,7 +29,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 /** Below this many pairs one thread is quicker than starting another (a worker takes tens of ms to start). */
-const PARALLEL_PAIRS = 16_000_000;
+const PARALLEL_PAIRS = 4_000_000;
 /** How long a worker may take to start (a loaded machine) before the shortlist gives up. */
 const WORKER_START_MS = 120_000;
 
