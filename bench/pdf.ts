@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let docBytes = 0;
     let firstKey = '';
-    for (const batch of profileFixtureBatches(SCHOOLS)) {
+    for (const batch of profileFixtureBatches(SCHOOLS, { maps: !args.includes("--no-maps") })) {
       await Promise.all(
         batch.map(({ doc }) => {
           const body = JSON.stringify(doc, null, 2);
