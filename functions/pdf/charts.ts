@@ -499,6 +499,20 @@ function runtime(kind: ChartKind): vega.Runtime {
   return rt;
 }
 
+/**
+ * Compile every chart kind's spec now (Vega-Lite to Vega, then parsed): a render thread does this
+ * when it starts, so its first document does not. Returns how many kinds were not compiled yet.
+ */
+export function prepareCharts(): number {
+  let done = 0;
+  for (const kind of Object.keys(SPECS) as ChartKind[]) {
+    if (runtimes.has(kind)) continue;
+    runtime(kind);
+    done++;
+  }
+  return done;
+}
+
 export type ChartData = Record<string, readonly object[]>;
 
 /**

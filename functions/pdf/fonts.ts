@@ -145,6 +145,20 @@ function preload(face: Face): FontkitGlyph[] {
 }
 
 /**
+ * Parse the faces and shape the preloaded glyphs now (a render thread does this when it starts, so
+ * its first document does not). Returns how many faces were not ready yet.
+ */
+export function prepareFonts(): number {
+  let done = 0;
+  for (const face of ['regular', 'semibold', 'italic'] as const) {
+    if (preloadGlyphs.has(face)) continue;
+    preload(face);
+    done++;
+  }
+  return done;
+}
+
+/**
  * Font glyph id -> subset glyph id for the preloaded glyphs: the same in every document, because
  * every subset starts with them in the same order.
  */

@@ -54,7 +54,7 @@ export async function renderTask(task: RenderTask): Promise<RenderResult> {
 }
 
 /**
- * The worker threads' entry: tasks one at a time, in the order they arrive. The pool hands each
+ * The worker threads' task (render-thread.ts hands it to the pool): tasks one at a time, in the order they arrive. The pool hands each
  * thread several documents ahead (RenderPool's QUEUED_PER_THREAD), so a thread goes straight on to
  * its next document while the main thread is busy with the analysis; this chain keeps one
  * document's render from being interleaved with another's at its awaits.

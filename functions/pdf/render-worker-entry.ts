@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** The TypeScript entry (registers tsx in the worker, then loads render-task.ts). */
+/** The TypeScript entry (registers tsx in the worker, then loads render-thread.ts). */
 export const TSX_WORKER_ENTRY = new URL('./render-worker.js', import.meta.url).href;
 
 let entry: Promise<string> | null = null;
@@ -33,13 +33,13 @@ export function renderWorkerEntry(): Promise<string> {
   return entry;
 }
 
-/** Bundle render-task.ts (this project's modules; packages stay imports) and return the file's URL. */
+/** Bundle render-thread.ts (the task module and its preparation) (this project's modules; packages stay imports) and return the file's URL. */
 export async function bundleRenderer(): Promise<string> {
   // Named through a variable so that bundlers (the Lambdas') leave esbuild out of their bundles.
   const esbuildPackage = 'esbuild';
   const { build } = (await import(esbuildPackage)) as typeof import('esbuild');
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('./render-task.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('./render-thread.ts', import.meta.url))],
     bundle: true,
     packages: 'external',
     format: 'esm',

@@ -5,6 +5,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { default: queuedRenderTask } = await import('./render-task.ts');
+const { default: prepared } = await import('./render-thread.ts');
 
-export default queuedRenderTask;
+export default prepared;
