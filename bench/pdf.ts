@@ -1,8 +1,9 @@
 /**
- * PDF render benchmark (run by hand: `npx tsx bench/pdf.ts [--schools 21500] [--workers N] [--keep]`).
+ * PDF render benchmark (run by hand: `npx tsx bench/pdf.ts [--schools 21500] [--workers N] [--keep] [--no-maps]`).
  *
- * Writes England-scale generated profile documents (21,500 schools, LA by LA, plus a fair-access
- * report) into a temporary LocalObjectStore, then:
+ * Writes England-scale generated profile documents (21,500 schools, LA by LA, each with a map of where
+ * its pupils live, as the pipeline's documents have; `--no-maps` for documents without, the fixture
+ * measured before 2026-11-30, plus a fair-access report) into a temporary LocalObjectStore, then:
  *   1. renders every PDF with the worker pool and prints PDFs/s, CPU time and peak RSS;
  *   2. runs again with nothing changed (every PDF skipped);
  *   3. changes one school's document and runs again (one PDF rendered).

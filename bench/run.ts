@@ -18,7 +18,7 @@
  *   - contacts-only night: only the contact log changed (a night's new contacts).
  * Prints wall time and peak RSS per stage and the ratios to the anchors.
  *
- * PDFs (bench/pdf.ts): renders 21,500 England-scale school profiles and the fair-access report in
+ * PDFs (bench/pdf.ts): renders 21,500 England-scale school profiles (with maps) and the fair-access report in
  * worker threads, prints PDFs per second and peak RSS, then reruns to show unchanged ones skipped.
  */
 import { spawnSync } from 'node:child_process';
