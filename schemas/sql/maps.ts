@@ -39,10 +39,20 @@ export function fineCellSql(p: Projection, pc: string): { cx: string; cy: string
   };
 }
 
+/**
+ * Mean of a latitude or longitude column, in the same bits on every run and on both engines: the
+ * positions (six decimals in the NSPL) are summed as whole micro-degrees, an exact integer sum, then
+ * divided. A floating-point avg over millions of rows is summed in whatever order the engine's
+ * threads finish, so its last digits change from run to run.
+ */
+function meanPositionSql(column: string): string {
+  return `CAST(sum(CAST(round(${column} * 1000000) AS BIGINT)) AS DOUBLE) / count(${column}) / 1000000`;
+}
+
 /** The extent and mean position of the period's pupils' postcodes (the map's area and origin). */
 export function pupilExtentSql(period: string): string {
   return `SELECT min(pc.lat) AS lat_min, max(pc.lat) AS lat_max, min(pc.long) AS long_min, max(pc.long) AS long_max,
-       avg(pc.lat) AS lat_mean, avg(pc.long) AS long_mean, count(*) AS located
+       ${meanPositionSql('pc.lat')} AS lat_mean, ${meanPositionSql('pc.long')} AS long_mean, count(*) AS located
 FROM pupils p
 JOIN postcodes pc ON pc.postcode = p.postcode
 WHERE p.period = ${periodLiteral(period)} AND pc.lat IS NOT NULL AND pc.long IS NOT NULL`;
@@ -83,7 +93,7 @@ ORDER BY p.urn, cx, cy`;
 /** Centroid of each ward (mean of its postcodes' positions) where the period's pupils or applicants live. */
 export function wardCentroidsSql(period: string, vintage?: string | null): string {
   const p = periodLiteral(period);
-  return `SELECT pc.ward, avg(pc.lat) AS lat, avg(pc.long) AS long, count(*) AS postcodes
+  return `SELECT pc.ward, ${meanPositionSql('pc.lat')} AS lat, ${meanPositionSql('pc.long')} AS long, count(*) AS postcodes
 FROM postcodes pc
 WHERE pc.ward IS NOT NULL AND pc.lat IS NOT NULL AND pc.long IS NOT NULL AND ${inVintage(vintage, 'pc.')}
   AND pc.ward IN (SELECT ward FROM enriched_pupils WHERE period = ${p} AND ward IS NOT NULL)
