@@ -175,6 +175,17 @@ describe('bhattacharyyaShortlist', () => {
     }
   });
 
+  it('fails, never waits for ever, when a worker thread ends without reporting (terminated, out of memory)', () => {
+    const v = sparseCounts(8000, 21, 77);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    // Each worker is terminated a moment after it is started (while this thread blocks, as the
+    // shortlist's own wait does): it may have started scoring or not; either way it never reports.
+    const limits = { startMs: 3000, stallMs: 1500, onWorker: (w: { terminate(): unknown }) => (Atomics.wait(pause, 0, 0, 100), void w.terminate()) };
+    expect(() => bhattacharyyaShortlist(v, 25, 2, limits)).toThrow(/worker thread 0 (did not start within 3 s|finished no row for 1.5 s)/);
+    // The same data with live threads still gives the single loop's lists.
+    expect(bhattacharyyaShortlist(v, 25, 2)).toEqual(bhattacharyyaShortlist(v, 25, 1));
+  }, 120_000);
+
   it('splits the pairs into nearly equal parts', () => {
     const pairs = (n: number, a: number, b: number) => Array.from({ length: b - a }, (_, k) => n - 1 - (a + k)).reduce((x, y) => x + y, 0);
     const b = splitRows(16750, 2);

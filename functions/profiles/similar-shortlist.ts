@@ -32,6 +32,20 @@ import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_thread
 const PARALLEL_PAIRS = 4_000_000;
 /** How long a worker may take to start (a loaded machine) before the shortlist gives up. */
 const WORKER_START_MS = 120_000;
+/**
+ * How long a started worker may go without finishing a row before it is taken for dead (ended
+ * without reporting: out of memory, terminated). A row is at most a few milliseconds of work.
+ */
+const WORKER_STALL_MS = 120_000;
+
+/** Bounds on the worker threads (tests shorten them; `onWorker` sees each thread as it starts). */
+export interface ShortlistLimits {
+  /** @default 120 s */
+  readonly startMs?: number;
+  /** @default 120 s */
+  readonly stallMs?: number;
+  readonly onWorker?: (worker: Worker, part: number) => void;
+}
 
 /**
  * Score the pairs (i, j) with i0 <= i < i1 and j > i, offering j to row i and i to row j; `score`
@@ -42,7 +56,7 @@ const WORKER_START_MS = 120_000;
  * twice: tsx compiles with esbuild's keepNames, which wraps an inner function in a `__name(...)`
  * call the worker does not have (test/similar-shortlist.test.ts runs the threads under tsx).
  */
-function scoreRows(roots: Float64Array, start: Int32Array, rows: Int32Array, values: Float64Array, n: number, d: number, m: number, i0: number, i1: number, score: Float64Array, index: Int32Array): void {
+function scoreRows(roots: Float64Array, start: Int32Array, rows: Int32Array, values: Float64Array, n: number, d: number, m: number, i0: number, i1: number, score: Float64Array, index: Int32Array, beats: Int32Array | null, slot: number): void {
   // Each row's m-th best score (-1 while its list is not full), from the lists as given.
   const last = new Float64Array(n);
   for (let r = 0; r < n; r++) last[r] = score[r * m + m - 1]!;
@@ -97,6 +111,8 @@ function scoreRows(roots: Float64Array, start: Int32Array, rows: Int32Array, val
       }
     }
     last[i] = own;
+    // Rows done, for the thread waiting on this part (it takes a part that stops moving for dead).
+    if (beats !== null) Atomics.store(beats, slot, i - i0 + 1);
   }
 }
 
@@ -106,7 +122,7 @@ const { workerData: w } = require('node:worker_threads');
 const status = new Int32Array(w.status);
 Atomics.store(status, w.slot, 1);
 try {
-  (${scoreRows.toString()})(new Float64Array(w.roots), new Int32Array(w.start), new Int32Array(w.rows), new Float64Array(w.values), w.n, w.d, w.m, w.i0, w.i1, new Float64Array(w.score), new Int32Array(w.index));
+  (${scoreRows.toString()})(new Float64Array(w.roots), new Int32Array(w.start), new Int32Array(w.rows), new Float64Array(w.values), w.n, w.d, w.m, w.i0, w.i1, new Float64Array(w.score), new Int32Array(w.index), new Int32Array(w.beats), w.slot);
   Atomics.store(status, w.slot, 2);
 } catch (e) {
   w.port.postMessage(String(e && e.stack || e));
@@ -135,7 +151,7 @@ function defaultThreads(n: number): number {
 }
 
 /** For each vector (non-negative weights), the indices of the m others with the largest Bhattacharyya coefficient of their shares. */
-export function bhattacharyyaShortlist(vectors: readonly (readonly number[])[], m: number, threads = defaultThreads(vectors.length)): number[][] {
+export function bhattacharyyaShortlist(vectors: readonly (readonly number[])[], m: number, threads = defaultThreads(vectors.length), limits: ShortlistLimits = {}): number[][] {
   const n = vectors.length;
   const d = vectors[0]?.length ?? 0;
   const shared = (bytes: number) => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
@@ -166,22 +182,40 @@ export function bhattacharyyaShortlist(vectors: readonly (readonly number[])[], 
   const bounds = splitRows(n, Math.max(1, threads));
   const lists = bounds.slice(1).map(() => ({ score: new Float64Array(shared(8 * n * m)).fill(-1), index: new Int32Array(shared(4 * n * m)).fill(-1) }));
   const status = new Int32Array(shared(4 * lists.length));
+  const beats = new Int32Array(shared(4 * lists.length));
   const started = lists.slice(0, -1).map((l, k) => {
     const { port1, port2 } = new MessageChannel();
-    const workerData = { roots: roots.buffer, start: start.buffer, rows: rows.buffer, values: values.buffer, n, d, m, i0: bounds[k]!, i1: bounds[k + 1]!, score: l.score.buffer, index: l.index.buffer, status: status.buffer, slot: k, port: port2 };
+    const workerData = { roots: roots.buffer, start: start.buffer, rows: rows.buffer, values: values.buffer, n, d, m, i0: bounds[k]!, i1: bounds[k + 1]!, score: l.score.buffer, index: l.index.buffer, status: status.buffer, beats: beats.buffer, slot: k, port: port2 };
     const worker = new Worker(WORKER, { eval: true, workerData, transferList: [port2], execArgv: [] });
     worker.unref();
+    limits.onWorker?.(worker, k);
     return { worker, port: port1 };
   });
   const mine = lists.at(-1)!;
-  scoreRows(roots, start, rows, values, n, d, m, bounds.at(-2)!, n, mine.score, mine.index);
-  // This thread waits (blocking: the caller is synchronous) for each worker's part.
+  scoreRows(roots, start, rows, values, n, d, m, bounds.at(-2)!, n, mine.score, mine.index, null, 0);
+  // This thread waits (blocking: the caller is synchronous) for each worker's part. A worker that
+  // ends without reporting (out of memory, terminated) cannot say so while this thread blocks, so a
+  // part whose rows stop moving for stallMs is taken for dead: an error, never an endless wait.
+  const startMs = limits.startMs ?? WORKER_START_MS;
+  const stallMs = limits.stallMs ?? WORKER_STALL_MS;
+  const stop = (worker: Worker, why: string): never => {
+    void worker.terminate();
+    throw new Error(`similar-school shortlist: worker thread ${why}`);
+  };
   started.forEach(({ worker, port }, k) => {
-    if (Atomics.wait(status, k, 0, WORKER_START_MS) === 'timed-out') {
-      void worker.terminate();
-      throw new Error(`similar-school shortlist: worker thread ${k} did not start within ${WORKER_START_MS / 1000} s`);
+    if (Atomics.wait(status, k, 0, startMs) === 'timed-out') stop(worker, `${k} did not start within ${startMs / 1000} s`);
+    let seen = -1;
+    let since = Date.now();
+    while (Atomics.load(status, k) === 1) {
+      Atomics.wait(status, k, 1, Math.min(1000, stallMs));
+      const done = Atomics.load(beats, k);
+      if (done !== seen) {
+        seen = done;
+        since = Date.now();
+      } else if (Atomics.load(status, k) === 1 && Date.now() - since >= stallMs) {
+        stop(worker, `${k} finished no row for ${stallMs / 1000} s (it ended without reporting, or is stuck)`);
+      }
     }
-    while (Atomics.load(status, k) === 1) Atomics.wait(status, k, 1);
     const failed = receiveMessageOnPort(port)?.message as string | undefined;
     port.close();
     if (Atomics.load(status, k) !== 2) throw new Error(`similar-school shortlist: worker thread ${k} failed: ${failed ?? 'unknown error'}`);
