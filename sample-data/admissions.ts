@@ -54,31 +54,31 @@ export function outputSupergroup(geo: Geography, home: number, layout: '2021' | 
  * applicants share patches; a district keeps the England-scale sample cheap).
  */
 class NearestSchools {
-  private cache = new Map<string, number[]>();
+  private cache: Record<Round, Map<number, number[]>> = { secondary: new Map(), primary: new Map() };
   private byDistrict = new Map<number, PlacedSchool[]>();
   constructor(
     private readonly geo: Geography,
     private readonly schools: PlacedSchool[],
   ) {
-    for (const s of schools) this.byDistrict.set(s.district, [...(this.byDistrict.get(s.district) ?? []), s]);
+    for (const s of schools) {
+      const list = this.byDistrict.get(s.district);
+      if (list) list.push(s);
+      else this.byDistrict.set(s.district, [s]);
+    }
   }
   of(home: number, phase: Round, k = 10): number[] {
     const patch = this.geo.patchOf[home]!;
-    const key = `${phase}|${patch}`;
-    let hit = this.cache.get(key);
+    const cache = this.cache[phase];
+    let hit = cache.get(patch);
     if (hit) return hit;
     const p = this.geo.patches[patch]!;
     const local = (this.byDistrict.get(this.geo.sectors[p.sector]!.district) ?? []).filter((s) => s.phase === phase);
-    const best: [number, number][] = [];
-    for (const s of local.length ? local : this.schools.filter((x) => x.phase === phase)) {
-      const d = (s.x - p.x) ** 2 + (s.y - p.y) ** 2;
-      if (best.length === k && d >= best[k - 1]![0]) continue;
-      best.push([d, s.index]);
-      best.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      if (best.length > k) best.pop();
-    }
-    hit = best.map(([, i]) => i);
-    this.cache.set(key, hit);
+    // the k nearest by (squared distance, index): a total order, so sorting all is the same as keeping the best k
+    const all: [number, number][] = [];
+    for (const s of local.length ? local : this.schools.filter((x) => x.phase === phase)) all.push([(s.x - p.x) ** 2 + (s.y - p.y) ** 2, s.index]);
+    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    hit = all.slice(0, k).map(([, i]) => i);
+    cache.set(patch, hit);
     return hit;
   }
 }
@@ -95,6 +95,18 @@ export interface AdmissionsRoundOptions {
   round: Round;
   applicants: Applicant[];
   out: string;
+}
+
+// Draw weights of the named-first school when it is not the nearest (by how many others there
+// are), and of further preferences (1/rank): built once, not per applicant.
+const NOT_NEAREST_WEIGHTS = [0, 1, 2, 3, 4, 5].map((n) => [0.4, 0.25, 0.15, 0.12, 0.08].slice(0, n));
+const HARMONIC = Array.from({ length: 9 }, (_, n) => Array.from({ length: n }, (_, i) => 1 / (i + 1)));
+
+/** Preference codes padded with blanks to n columns. */
+function padded(xs: string[], n: number): string {
+  let line = xs.join(',');
+  for (let i = xs.length; i < n; i++) line += i === 0 ? '' : ',';
+  return line;
 }
 
 /** Writes one round's export; returns rows written. */
@@ -117,19 +129,23 @@ export async function writeAdmissionsRound(o: AdmissionsRoundOptions): Promise<n
     return rng.chance(0.8) ? s.urn : `${s.la}${s.estab}`;
   };
   let serial = 0;
+  const UNKNOWN = 2;
+  const plantedAt = new Uint8Array(geo.patches.length).fill(UNKNOWN);
   for (const a of o.applicants) {
-    const planted = (PLANTED.supergroups as readonly string[]).includes(outputSupergroup(geo, a.home, o.layout));
+    const patch = geo.patchOf[a.home]!;
+    if (plantedAt[patch] === UNKNOWN) plantedAt[patch] = (PLANTED.supergroups as readonly string[]).includes(outputSupergroup(geo, a.home, o.layout)) ? 1 : 0;
+    const planted = plantedAt[patch] === 1;
     const cands = nearest.of(a.home, round);
     if (cands.length === 0) continue;
     const weights = round === 'secondary' ? (planted ? [0.3, 0.25, 0.25, 0.2] : [0.12, 0.18, 0.3, 0.4]) : planted ? [0.4, 0.3, 0.3] : [0.2, 0.3, 0.5];
     const nPrefs = Math.min(cands.length, 1 + rng.weighted(weights));
     const prefs: number[] = [];
     const nearestFirst = rng.chance(planted ? PLANTED.nearestFirst.planted : PLANTED.nearestFirst.other);
-    prefs.push(nearestFirst || cands.length === 1 ? cands[0]! : cands[1 + rng.weighted([0.4, 0.25, 0.15, 0.12, 0.08].slice(0, Math.max(1, Math.min(5, cands.length - 1))))]!);
+    prefs.push(nearestFirst || cands.length === 1 ? cands[0]! : cands[1 + rng.weighted(NOT_NEAREST_WEIGHTS[Math.max(1, Math.min(5, cands.length - 1))]!)]!);
     while (prefs.length < nPrefs) {
       const pool = cands.slice(0, 8).filter((c) => !prefs.includes(c));
       if (pool.length === 0) break;
-      prefs.push(pool[rng.weighted(pool.map((_, i) => 1 / (i + 1)))]!);
+      prefs.push(pool[rng.weighted(HARMONIC[pool.length]!)]!);
     }
     const onTime = !rng.chance(0.04);
     const rates = PLANTED.firstOffered[round];
@@ -169,7 +185,6 @@ export async function writeAdmissionsRound(o: AdmissionsRoundOptions): Promise<n
     const birthYear = entryYear - (round === 'secondary' ? 12 : 5);
     const month = people.int(12);
     const dob = `${String(1 + people.int(28)).padStart(2, '0')}/${String(month + 1).padStart(2, '0')}/${month >= 8 ? birthYear - 1 : birthYear}`;
-    const padded = (xs: string[], n: number) => [...xs, ...Array<string>(n - xs.length).fill('')].join(',');
     const line =
       round === 'secondary'
         ? `${ref},${entryYear}/${String((entryYear + 1) % 100).padStart(2, '0')},Secondary,${surname},${forename},${dob},${csvField(`${1 + people.int(150)} ${people.pick(SURNAMES)} ${people.pick(STREET_WORDS)}`)},${postcode},${a.upn ?? ''},${padded(prefCodes, maxPrefs)},${offeredText},${rankText},${onTime ? 'On time' : 'Late'}`

@@ -92,7 +92,11 @@ export async function firstCensus(ctx: CensusContext, period: string, emit: (p: 
         batch.push({ upn: ctx.upnAt(s, entry, rng), school: s.index, ord, home, fsm: ctx.fsm(home, rng) });
       }
       batch.sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : 0));
-      for (const p of batch) await emit(p);
+      for (const p of batch) {
+        // awaited only when a flush is under way (a promise per pupil was a good part of the GC)
+        const pending = emit(p);
+        if (pending) await pending;
+      }
     }
     if (!ctx.cache) ctx.release(s);
   }

@@ -143,7 +143,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
     const kept: Pupil[] = [];
     let n = 0;
     const step = Math.max(1, Math.round(params.pupils / 10));
-    const emit = async (p: Pupil) => {
+    const emit = (p: Pupil): Promise<void> | undefined => {
       const s = schools[p.school]!;
       if (s.phase === 'primary' && (p.ord === 5 || p.ord === 6)) y56.add(p);
       if (s.phase === 'primary' && p.ord === 6) applicants.secondary.push({ home: p.home, upn: p.upn });
@@ -156,11 +156,16 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateRes
         }
       }
       if (retain) kept.push(p);
-      await file.write(p);
       if (++n % step === 0) log(`pupils ${period}: ${n.toLocaleString('en-GB')} (${elapsed()})`);
+      return file.write(p);
     };
     if (prev === null) await firstCensus(ctx, period, emit);
-    else for (const p of nextCensus(ctx, prev, period)) await emit(p);
+    else {
+      for (const p of nextCensus(ctx, prev, period)) {
+        const pending = emit(p);
+        if (pending) await pending;
+      }
+    }
     const rows = await file.close();
     files.push(path);
     log(`pupils ${period} written: ${rows.toLocaleString('en-GB')} rows (${elapsed()})`);

@@ -288,11 +288,15 @@ export class PostcodeRenderer {
 export type PupilLayout = '2021' | '2026';
 export const CENSUS_HEADER = 'LAEstab,UPN,Surname,Forename,DOB,Gender,Ethnicity,NCyearActual,FSMeligible,AddressLine1,Town,PostCode';
 const ETHNICITY = ['WBRI', 'WOTH', 'MWBC', 'AIND', 'APKN', 'BAFR', 'CHNE', 'WIRT', 'NOBT'];
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 
 export class PupilFile {
   readonly out: CsvOut;
   private readonly rng: Rng;
   private readonly people: Rng;
+  private readonly y0: number;
+  private readonly firstYear: boolean;
+  private readonly prefix: string;
   constructor(
     path: string,
     private readonly period: string,
@@ -308,42 +312,46 @@ export class PupilFile {
     this.out = new CsvOut(path, layout === '2026' ? CENSUS_HEADER : 'upn,urn,postcode,ncyear,fsm');
     this.rng = new Rng(seed).fork(`pupil-file-${period}`);
     this.people = new Rng(seed).fork(`pupil-people-${period}`);
+    this.y0 = Number(period.slice(0, 4));
+    this.firstYear = period === '2024-25';
+    this.prefix = `pupils_${period}`;
   }
 
   private bump(key: string) {
     this.counts[key] = (this.counts[key] ?? 0) + 1;
   }
 
-  /** Fictional personal details of a pupil (census extracts carry them; catchment never reads them). */
-  private person(p: Pupil): string {
-    const r = this.people;
-    const y0 = Number(this.period.slice(0, 4));
-    // Reception children are 4 on 1 September; the academic year of birth runs September to August.
-    const born = y0 - (p.ord + 5);
-    const month = r.int(12);
-    const year = month >= 8 ? born : born + 1;
-    const dob = `${year}-${String(month + 1).padStart(2, '0')}-${String(1 + r.int(28)).padStart(2, '0')}`;
-    const gender = r.chance(0.5) ? 'F' : 'M';
-    const street = `${1 + r.int(180)} ${r.pick(SURNAMES)} ${r.pick(STREET_WORDS)}`;
-    return `${r.pick(SURNAMES)},${r.pick(FORENAMES)},${dob},${gender},${r.pick(ETHNICITY)},`.concat(street, ',', this.townOf(p.home));
-  }
-
+  /**
+   * The row of a pupil. Layout '2026' adds fictional personal details (census extracts carry
+   * them; catchment never reads them), drawn from the `people` stream in a fixed order.
+   */
   private line(upn: string, s: PlacedSchool, postcode: string, p: Pupil, fsm: boolean): string {
     if (this.layout === '2021') {
       // 2024-25 writes FSM as Y/N, later censuses as 1/0 (both are in the input contract)
-      const flag = this.period === '2024-25' ? (fsm ? 'Y' : 'N') : fsm ? '1' : '0';
+      const flag = this.firstYear ? (fsm ? 'Y' : 'N') : fsm ? '1' : '0';
       return `${upn},${s.urn},${postcode},${ncYearLabel(p.ord)},${flag}`;
     }
-    const flag = this.period === '2024-25' ? (fsm ? 'Yes' : 'No') : fsm ? 'true' : 'false';
-    const [surname, forename, dob, gender, ethnicity, street, town] = this.person(p).split(',');
+    const flag = this.firstYear ? (fsm ? 'Yes' : 'No') : fsm ? 'true' : 'false';
+    const r = this.people;
+    // Reception children are 4 on 1 September; the academic year of birth runs September to August.
+    const born = this.y0 - (p.ord + 5);
+    const month = r.int(12);
+    const year = month >= 8 ? born : born + 1;
+    const dob = `${year}-${TWO_DIGITS[month + 1]}-${TWO_DIGITS[1 + r.int(28)]}`;
+    const gender = r.chance(0.5) ? 'F' : 'M';
+    const street = `${1 + r.int(180)} ${r.pick(SURNAMES)} ${r.pick(STREET_WORDS)}`;
+    const surname = r.pick(SURNAMES);
+    const forename = r.pick(FORENAMES);
+    const ethnicity = r.pick(ETHNICITY);
     // Special schools record a few pupils outside the national curriculum years (X).
-    const year = s.phase === 'special' && p.ord >= 12 && this.people.chance(0.2) ? 'X' : ncYearLabel(p.ord);
-    return `${s.la}${s.estab},${upn},${surname},${forename},${dob},${gender},${ethnicity},${year},${flag},${street},${town},${postcode}`;
+    const nc = s.phase === 'special' && p.ord >= 12 && r.chance(0.2) ? 'X' : ncYearLabel(p.ord);
+    return `${s.la}${s.estab},${upn},${surname},${forename},${dob},${gender},${ethnicity},${nc},${flag},${street},${this.townOf(p.home)},${postcode}`;
   }
 
-  async write(p: Pupil): Promise<void> {
+  /** Writes a pupil's row(s); returns a promise (to await) only when the buffer must be flushed. */
+  write(p: Pupil): Promise<void> | undefined {
     const rng = this.rng;
-    const prefix = `pupils_${this.period}`;
+    const prefix = this.prefix;
     let upn = p.upn;
     if (rng.chance(this.badRate)) {
       const i = UPN_ALPHABET.indexOf(upn[0]!);
@@ -352,12 +360,13 @@ export class PupilFile {
     }
     const s = this.schools[p.school]!;
     const line = this.line(upn, s, this.renderer.render(p.home, rng, PUPIL_DEFECTS, prefix), p, p.fsm);
-    if (this.out.row(line)) await this.out.flush();
+    let full = this.out.row(line);
     if (rng.chance(this.dupRate)) {
       this.bump(`${prefix}:duplicate_upn`);
       const again = rng.chance(0.5) ? line : this.line(upn, s, pcds(this.renderer.geo, p.home).toLowerCase(), p, p.fsm);
-      if (this.out.row(again)) await this.out.flush();
+      full = this.out.row(again) || full;
     }
+    return full ? this.out.flush() : undefined;
   }
 
   async close(): Promise<number> {
