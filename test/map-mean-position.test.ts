@@ -1,10 +1,12 @@
 /**
  * Mean positions (the pupils' mean that centres a period's map projection, each ward's centroid on
- * the report map) are the same bits on every run: whole micro-degrees summed exactly, then divided,
- * whatever order the engine's threads add the rows in. A floating-point avg over many rows is not.
+ * the report map) and sums of distances (admissions) are the same bits on every run: whole
+ * millionths summed exactly, then divided, whatever order the engine's threads add the rows in.
+ * A floating-point sum or avg over many rows is not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
+import { exactSumSql } from '../schemas/sql/exact-sums.ts';
 import { pupilExtentSql, wardCentroidsSql } from '../schemas/sql/maps.ts';
 import { removeDir, tempDir } from './helpers/fixtures.ts';
 
@@ -50,6 +52,16 @@ describe('mean positions in SQL', () => {
       expect(Number(r.located)).toBe(N);
       expect(r.lat_mean, table).toBe(exactMean(latMicro, ids));
       expect(r.long_mean, table).toBe(exactMean(longMicro, ids));
+    }
+  });
+
+  it('an exact sum (the admissions distances) is the sum of whole millionths, in either row order', async () => {
+    for (const table of ['postcodes_a', 'postcodes_b']) {
+      const r = (await sql.query(`SELECT ${exactSumSql('CASE WHEN ward <> \'W3\' THEN lat * 1.3 END')} AS s, ${exactSumSql('CASE WHEN false THEN lat END')} AS none FROM ${table}`)).toArray()[0]!.toJSON();
+      let want = 0n;
+      for (const i of ids) if (i % 7 !== 3) want += BigInt(Math.round((latMicro(i) / 1_000_000) * 1.3 * 1_000_000));
+      expect(r.s, table).toBe(Number(want) / 1_000_000);
+      expect(r.none).toBe(0);
     }
   });
 

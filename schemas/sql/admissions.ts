@@ -6,6 +6,7 @@
  * classify.ts; distances are great-circle km between postcode centroids.
  */
 import { countIf, imdDecileSql, inVintage, matchStatusSql, periodLiteral, sectorModeCte } from './classify.ts';
+import { exactSumSql } from './exact-sums.ts';
 
 /** A DOUBLE literal on both engines (Trino reads 111.2 as DECIMAL). */
 export const dbl = (x: number): string => {
@@ -199,8 +200,8 @@ function measures(): string {
        ${onTime('first_is_nearest IS NOT NULL')} AS located_n,
        ${onTime('first_is_nearest')} AS nearest_first,
        ${onTime(located)} AS distance_n,
-       COALESCE(sum(CASE WHEN on_time AND ${located} THEN first_km END), ${dbl(0)}) AS first_km_sum,
-       COALESCE(sum(CASE WHEN on_time AND ${located} THEN nearest_km END), ${dbl(0)}) AS nearest_km_sum`;
+       ${exactSumSql(`CASE WHEN on_time AND ${located} THEN first_km END`)} AS first_km_sum,
+       ${exactSumSql(`CASE WHEN on_time AND ${located} THEN nearest_km END`)} AS nearest_km_sum`;
 }
 
 /**

@@ -7,6 +7,7 @@
  * is right to well under 1%.
  */
 import { inVintage, periodLiteral } from './classify.ts';
+import { microUnitsSql } from './exact-sums.ts';
 import { dbl, EARTH_RADIUS_KM } from './admissions.ts';
 
 /** The finest grid square, metres. */
@@ -39,14 +40,9 @@ export function fineCellSql(p: Projection, pc: string): { cx: string; cy: string
   };
 }
 
-/**
- * Mean of a latitude or longitude column, in the same bits on every run and on both engines: the
- * positions (six decimals in the NSPL) are summed as whole micro-degrees, an exact integer sum, then
- * divided. A floating-point avg over millions of rows is summed in whatever order the engine's
- * threads finish, so its last digits change from run to run.
- */
+/** Mean of a latitude or longitude column, the same bits on every run and both engines (exact-sums.ts). */
 function meanPositionSql(column: string): string {
-  return `CAST(sum(CAST(round(${column} * 1000000) AS BIGINT)) AS DOUBLE) / count(${column}) / 1000000`;
+  return `CAST(sum(${microUnitsSql(column)}) AS DOUBLE) / count(${column}) / 1000000`;
 }
 
 /** The extent and mean position of the period's pupils' postcodes (the map's area and origin). */
