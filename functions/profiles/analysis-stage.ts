@@ -32,6 +32,7 @@ import type { Value } from '../lake/column-buffer.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { readParquetObjects } from '../ports/parquet-objects.ts';
+import { objectWriter } from '../ports/object-writer.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { StagedTable, stageArrow, stageRows } from '../lake/table-writer.ts';
 import { attachTables, publishedItem, stagingRoot } from '../lake/tables.ts';
@@ -96,7 +97,7 @@ export interface AnalysisReport {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
-/** Profile documents written at the same time (S3 PUTs of a few KB each). */
+/** Profile documents in flight at once (S3 PUTs of some tens of KB each; a writer thread's queue locally). */
 const DOCUMENT_WRITES = 32;
 
 export const profileDocKey = (period: string, urn: string) => `published/profiles/${period}/${urn}.json`;
@@ -253,30 +254,6 @@ export async function schoolInputs(sql: SqlEngine, period: string, opts: { baseK
 
 const maxFamily = (dict: Dictionary) => Math.max(1, ...LEVEL_ORDER.map((l) => dict.codes[l].length));
 
-/** A pool of document writes: at most DOCUMENT_WRITES in flight while the next ones are computed. */
-function writePool(lake: ObjectStore) {
-  const writes = new Set<Promise<void>>();
-  let failed: unknown;
-  return {
-    async write(key: string, body: string): Promise<void> {
-      while (writes.size >= DOCUMENT_WRITES) await Promise.race(writes);
-      if (failed) throw failed;
-      const w: Promise<void> = lake.put(key, body).then(
-        () => void writes.delete(w),
-        (e: unknown) => {
-          writes.delete(w);
-          failed ??= e;
-        },
-      );
-      writes.add(w);
-    },
-    async flush(): Promise<void> {
-      await Promise.all(writes);
-      if (failed) throw failed;
-    },
-  };
-}
-
 export interface StageOptions {
   lake: ObjectStore;
   sql: SqlEngine;
@@ -405,7 +382,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   // One school at a time: its document (shown counts) is built, its rows go into head_profile, and
   // for the published period it is written (many writes in flight) before the next is built.
   const headTable = new StagedTable(T.headProfile);
-  const pool = writePool(lake);
+  const pool = objectWriter(lake, { inFlight: DOCUMENT_WRITES, thread: opts.documents });
   let documents = 0;
   for (const urn of [...counts.keys()].sort()) {
     const doc = heads.document(urn);
