@@ -108,7 +108,7 @@ export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Cou
   return { counts, lines, unshown: new Set(['notFsm']) };
 }
 
-export interface ShownSchool {
+export interface ShownSchool extends ShownView {
   urn: string;
   table: CountTable;
   pub: PublishedTable;
@@ -130,6 +130,39 @@ export interface ShownSchool {
   base(key: string): number;
   /** The school's map, exact, and the squares listed (shown) on it; null without a map. */
   map: { exact: ExactSchoolMap; listed: ReadonlySet<string>; squares: boolean } | null;
+}
+
+/** What a school's document reads of its shown counts: a ShownSchool, or one unpacked in a document thread (packShown). */
+export interface ShownView {
+  shown(key: string): Shown;
+  value(key: string): number | null;
+  base(key: string): number;
+  pub: { coarsened: readonly string[]; opened: readonly string[] };
+  map: ShownSchool['map'];
+}
+
+/** A ShownView as plain data (what a document thread is sent: maps and arrays, no functions). */
+export interface PackedShown {
+  shown: Map<string, Shown>;
+  base: Map<string, number>;
+  ruleBase: number;
+  coarsened: string[];
+  opened: string[];
+  map: ShownSchool['map'];
+}
+
+export function packShown(s: ShownSchool, rule: RoundingRule): PackedShown {
+  return { shown: s.pub.shown, base: s.pub.base, ruleBase: rule.base, coarsened: s.pub.coarsened, opened: s.pub.opened, map: s.map };
+}
+
+/** The view of packed shown counts: the same answers as the ShownSchool it was packed from. */
+export function shownView(p: PackedShown): ShownView {
+  const shown = (key: string): Shown => {
+    const v = p.shown.get(key);
+    if (v === undefined) throw new Error(`internal: no shown count ${key}`);
+    return v;
+  };
+  return { shown, value: (key) => numeric(shown(key)), base: (key) => p.base.get(key) ?? p.ruleBase, pub: { coarsened: p.coarsened, opened: p.opened }, map: p.map };
 }
 
 /** What a "c" counts as in figures across schools: about the average of the counts it hides (2 for the default threshold). */
