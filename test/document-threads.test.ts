@@ -42,7 +42,7 @@ function filesUnder(dir: string): Map<string, Buffer> {
 }
 
 describe('document threads', () => {
-  it('make the documents and head_profile values this thread makes, in threads; and in this thread when a thread cannot start', async () => {
+  it('make the documents and head_profile values this thread makes, in threads, sharing with this thread, and in this thread when no thread can start', async () => {
     const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
     try {
       const { dict, classification } = await profileInputs(sql);
@@ -58,14 +58,22 @@ describe('document threads', () => {
         headCells(doc, heads.shown.get(urn)!, expectedCells);
       }
       const batches = [urns.slice(0, 5), urns.slice(5, 9), urns.slice(9)];
-      for (const entry of [undefined, new URL('./no-such-worker.js', import.meta.url)]) {
+      const ways = [
+        // Every batch to the threads.
+        { threads: 2, queue: 2, here: 0 },
+        // One thread with one batch waiting: the others are made here meanwhile.
+        { threads: 1, queue: 1, here: 2 },
+        // No thread starts: all here.
+        { threads: 2, queue: 2, here: 3, entry: new URL('./no-such-worker.js', import.meta.url) },
+      ];
+      for (const way of ways) {
         const root = tempDir();
         try {
           const init = { context: heads.context, dict: dict.entries, grid: null, root };
-          const pool = entry ? new DocumentThreads(init, 2, entry) : new DocumentThreads(init, 2);
+          const pool = new DocumentThreads(init, way.threads, { queue: way.queue, entry: way.entry });
           const cells = (await Promise.all(batches.map((b) => pool.run(b.map((u) => `docs/${u}.json`), b.map((u) => heads.packed(u)))))).flat();
           await pool.close();
-          expect(pool.madeHere).toBe(entry ? batches.length : 0);
+          expect(pool.madeHere).toBe(way.here);
           expect(cells).toEqual(expectedCells);
           const written = filesUnder(root);
           expect([...written.keys()].sort()).toEqual([...expected.keys()].sort());

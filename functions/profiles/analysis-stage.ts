@@ -105,7 +105,7 @@ const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).t
 const DOCUMENT_BATCH = 250;
 /** Schools from which documents are made in threads (below, starting them costs more than it saves: a thread loads its modules through tsx). */
 const THREADED_DOCUMENTS = 3000;
-const defaultDocumentThreads = (schools: number) => (schools < THREADED_DOCUMENTS ? 0 : Math.min(2, availableParallelism()));
+const defaultDocumentThreads = (schools: number) => (schools < THREADED_DOCUMENTS ? 0 : Math.max(1, Math.min(2, availableParallelism() - 1)));
 
 /** Profile documents in flight at once (S3 PUTs of some tens of KB each; a writer thread's queue locally). */
 const DOCUMENT_WRITES = 32;
@@ -290,8 +290,9 @@ export interface StageOptions {
   /** The run's fingerprints (computed from the lake when not given). */
   fingerprints?: Fingerprints;
   /**
-   * Threads making the documents when the lake is a local directory (0: this thread). Default:
-   * none below THREADED_DOCUMENTS schools, else one per core, two at most.
+   * Threads making the documents beside this one when the lake is a local directory (0: this
+   * thread alone). Default: none below THREADED_DOCUMENTS schools, else one per further core
+   * (one at least, two at most).
    */
   documentThreads?: number;
   /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
@@ -410,9 +411,13 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   const threads = opts.documents && lake instanceof LocalObjectStore ? (opts.documentThreads ?? defaultDocumentThreads(urns.length)) : 0;
   let documents = 0;
   if (threads > 0) {
-    // Batches of schools to the document threads (document-threads.ts); their values come back
-    // and are added in school order while the threads make the next batches.
-    const pool = new DocumentThreads({ context: heads.context, dict: dict.entries, grid: grid?.spec() ?? null, root: (lake as LocalObjectStore).root }, threads);
+    // Batches of schools to the document threads (document-threads.ts), or made here while each
+    // thread has enough waiting; their values are added in school order.
+    // Documents made here go to a writer thread (ports/object-writer.ts); a failed write is
+    // reported by its flush.
+    const writer = objectWriter(lake, { inFlight: 4 * DOCUMENT_BATCH });
+    const writeHere = (key: string, body: string) => void writer.write(key, body).catch(() => undefined);
+    const pool = new DocumentThreads({ context: heads.context, dict: dict.entries, grid: grid?.spec() ?? null, root: (lake as LocalObjectStore).root }, threads, { writeHere });
     try {
       const waiting: { batch: string[]; cells: Promise<Value[]> }[] = [];
       const take = async () => {
@@ -427,12 +432,15 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
         const cells = pool.run(batch.map(docKey), packed);
         cells.catch(() => undefined);
         waiting.push({ batch, cells });
-        while (waiting.length > 2 * Math.max(1, pool.size)) await take();
+        while (waiting.length > 2 * pool.size + 1) await take();
+        // Let the threads' finished batches in (a batch made here ran without a break).
+        await new Promise(setImmediate);
       }
       while (waiting.length) await take();
     } finally {
       await pool.close();
     }
+    await writer.flush();
     documents = urns.length;
   } else {
     // One school at a time: its document (shown counts) is built, its rows go into head_profile, and

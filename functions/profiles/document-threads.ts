@@ -4,8 +4,8 @@
  * Each thread is sent what every document draws on once (head-documents.ts DocumentContext, the
  * dictionary, the map grid) and then batches of schools' shown counts; it writes their documents
  * into the local lake (LocalObjectStore.putSync: the same all-or-nothing objects as put()) and
- * returns their head_profile values, which this thread adds in school order while the threads
- * work on the next batches.
+ * returns their head_profile values, which this thread adds in school order; while every thread
+ * has batches waiting, this thread makes the next batch itself.
  *
  * A thread that cannot start (a Lambda bundle has no worker entry; the stage only asks for threads
  * for a local lake) or that fails leaves its batches to this thread, with the same code
@@ -51,15 +51,29 @@ const ENTRY = new URL('./document-worker.js', import.meta.url);
 export class DocumentThreads {
   private readonly threads: Thread[] = [];
   private nextId = 0;
+  private readonly queue: number;
+  /**
+   * Where documents made in this thread go (the stage gives its object writer's thread, so this
+   * thread never waits on the disk); default: written here, blocking (LocalObjectStore.putSync).
+   */
+  private readonly writeHere: ((key: string, body: string) => void) | null;
   /** Batches made in this thread (no thread, or its thread failed). */
   madeHere = 0;
   private local: { dict: Dictionary; grid: MapGrid | undefined; store: LocalObjectStore } | null = null;
 
+  /**
+   * `threads` worker threads; a batch goes to the one with the fewest waiting, or, once each has
+   * `queue` waiting, is made at once in this thread (which has nothing else to do meanwhile: it
+   * makes its share of the documents instead of waiting).
+   */
   constructor(
     private readonly init: DocumentThreadInit,
     threads: number,
-    entry: URL | string = ENTRY,
+    opts: { queue?: number; entry?: URL | string; writeHere?: (key: string, body: string) => void } = {},
   ) {
+    this.queue = Math.max(1, opts.queue ?? 2);
+    this.writeHere = opts.writeHere ?? null;
+    const entry = opts.entry ?? ENTRY;
     for (let i = 0; i < threads; i++) {
       let worker: Worker;
       try {
@@ -93,7 +107,13 @@ export class DocumentThreads {
     const job: DocumentJob = { id: this.nextId++, keys, schools };
     // The thread with the fewest batches waiting.
     const t = this.threads.reduce<Thread | null>((best, x) => (!best || x.pending.size < best.pending.size ? x : best), null);
-    if (!t) return Promise.resolve().then(() => this.here(job));
+    if (!t || t.pending.size >= this.queue) {
+      try {
+        return Promise.resolve(this.here(job));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return new Promise((resolve, reject) => {
       t.pending.set(job.id, { job, resolve, reject });
       t.worker.postMessage(job);
@@ -135,6 +155,7 @@ export class DocumentThreads {
     this.madeHere++;
     this.local ??= { dict: new Dictionary(this.init.dict), grid: this.init.grid ? MapGrid.ofSpec(this.init.grid) : undefined, store: new LocalObjectStore(this.init.root) };
     const { dict, grid, store } = this.local;
-    return documentBatch(this.init.context, dict, grid, job.schools, (i, body) => store.putSync(job.keys[i]!, body));
+    const write = this.writeHere;
+    return documentBatch(this.init.context, dict, grid, job.schools, write ? (i, body) => write(job.keys[i]!, body) : (i, body) => store.putSync(job.keys[i]!, body));
   }
 }

@@ -12,7 +12,7 @@ import type { MapGrid } from '../maps/grid.ts';
 import type { ExactSchoolMap } from '../maps/school-map.ts';
 import { profileDocumentFor } from './documents.ts';
 import { baseKey, baseTotals, clusterVariation, similarSchools, type BaseKind, type School, type SchoolCounts, type Similar, type Variation } from './school-profiles.ts';
-import { imdKey, packShown, schoolLines, showSchool, type DisclosureMode, type PackedShown, type SchoolFacts, type ShownSchool, type ShownView } from './shown-counts.ts';
+import { commonShownKeys, imdKey, shownPacker, schoolLines, showSchool, type DisclosureMode, type PackedShown, type SchoolFacts, type ShownSchool, type ShownView } from './shown-counts.ts';
 import type { Counts } from './compare.ts';
 import type { Level } from './dictionary.ts';
 
@@ -86,7 +86,9 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
     baseImd,
     clusterSize,
     variationByCluster: group(variation, (v) => v.cluster),
+    shownKeys: shown.size ? commonShownKeys(shown.values().next().value!) : [],
   };
+  const pack = shownPacker(context.shownKeys);
   const schoolOf = (urn: string): School => schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
   const similarOf = (urn: string) => (similarByUrn.get(urn) ?? []).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn }));
   return {
@@ -95,7 +97,7 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
     similar,
     context,
     document: (urn: string): ProfileDocument => schoolDocument(context, dict, input.grid, { school: schoolOf(urn), shown: shown.get(urn)!, similar: similarOf(urn) }),
-    packed: (urn: string): PackedSchool => ({ school: schoolOf(urn), shown: packShown(shown.get(urn)!, rule), similar: similarOf(urn) }),
+    packed: (urn: string): PackedSchool => ({ school: schoolOf(urn), shown: pack(shown.get(urn)!, rule), similar: similarOf(urn) }),
   };
 }
 
@@ -113,6 +115,8 @@ export interface DocumentContext {
   /** Schools per cluster ('unknown': those without one). */
   clusterSize: Map<string, number>;
   variationByCluster: Map<string, Variation[]>;
+  /** The shown-count keys every school has, in order (what packed shown counts are aligned to: packShown). */
+  shownKeys: string[];
 }
 
 /** One school's part of a document: its own shown counts and its similar schools (named). */
