@@ -90,6 +90,12 @@ interface TopRow {
   end: number;
 }
 
+export interface MapGridSpec {
+  projection: Projection;
+  fine: Float64Array;
+  splitAt: number;
+}
+
 export class MapGrid {
   readonly leaves: GridCell[] = [];
   /** Leaves by level, keyed by `keys`. */
@@ -101,6 +107,19 @@ export class MapGrid {
    * columns in it is one slice of `leaves`.
    */
   private readonly topRows = new Map<number, TopRow>();
+  /** The postcode counts it was made from (cx, cy, n for each), to make the same grid in another thread (ofSpec). */
+  private readonly fine: Float64Array;
+
+  /** What makes this grid again (plain data). */
+  spec(): MapGridSpec {
+    return { projection: this.projection, fine: this.fine, splitAt: this.splitAt };
+  }
+
+  static ofSpec(spec: MapGridSpec): MapGrid {
+    const fine: FineCount[] = [];
+    for (let i = 0; i < spec.fine.length; i += 3) fine.push({ cx: spec.fine[i]!, cy: spec.fine[i + 1]!, n: spec.fine[i + 2]! });
+    return new MapGrid(spec.projection, fine, spec.splitAt);
+  }
 
   constructor(
     readonly projection: Projection,
@@ -108,6 +127,8 @@ export class MapGrid {
     readonly splitAt = SPLIT_AT,
   ) {
     const fineInts = fine.map((f) => ({ cx: up(f.cx, 0), cy: up(f.cy, 0), n: f.n }));
+    this.fine = new Float64Array(3 * fine.length);
+    fine.forEach((f, i) => this.fine.set([f.cx, f.cy, f.n], 3 * i));
     const keys = (this.keys = Array.from({ length: TOP_LEVEL + 1 }, (_, k) => LevelKeys.of(fineInts, k)));
     // Postcodes per square at each level, each level summed from the one below.
     const counts: Map<number, number>[] = [new Map()];

@@ -4,7 +4,7 @@
  * directory with renames so readers see the old or the new tree, never a mix.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, writeFile as writeFileCallback } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync, writeFile as writeFileCallback } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -95,6 +95,30 @@ export class LocalObjectStore implements ObjectStore {
       await fs.rename(tmp, file);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * put() with blocking calls, for a thread whose writes nothing else waits on (a document thread):
+   * the same temp file and rename, so the object appears whole or not at all.
+   */
+  putSync(key: string, body: Uint8Array | string): void {
+    const file = this.abs(key);
+    if (file === this.root) throw new Error('put: empty key');
+    const dir = path.dirname(file);
+    const tmp = path.join(dir, `${TMP_PREFIX}${path.basename(file)}-${uniqueSuffix()}`);
+    try {
+      try {
+        writeFileSync(tmp, body);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(tmp, body);
+      }
+      renameSync(tmp, file);
+    } catch (err) {
+      rmSync(tmp, { force: true });
       throw err;
     }
   }

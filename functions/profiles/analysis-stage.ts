@@ -32,6 +32,11 @@ import type { Value } from '../lake/column-buffer.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { readParquetObjects } from '../ports/parquet-objects.ts';
+import { objectWriter } from '../ports/object-writer.ts';
+import { LocalObjectStore } from '../ports/local-store.ts';
+import { availableParallelism } from 'node:os';
+import { DocumentThreads } from './document-threads.ts';
+import { HEAD_CELLS, headCells } from './document-batch.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { StagedTable, stageArrow, stageRows } from '../lake/table-writer.ts';
 import { attachTables, publishedItem, stagingRoot } from '../lake/tables.ts';
@@ -50,7 +55,7 @@ import { currentVintage } from '../classify/classify-stage.ts';
 import { fairAccess, trend, type FairAccessRow, type PlaceCount, type PlaceRow } from './fair-access.ts';
 import { emptyLevels, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
 import { fairAccessDocumentFor, trendSection } from './fair-access-document.ts';
-import { segmentKey, type DisclosureMode, type ShownSchool } from './shown-counts.ts';
+import type { DisclosureMode } from './shown-counts.ts';
 import { criticalValues, ProfileTable } from './profile-rows.ts';
 
 export interface AnalysisConfig {
@@ -96,7 +101,13 @@ export interface AnalysisReport {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
-/** Profile documents written at the same time (S3 PUTs of a few KB each). */
+/** Schools per batch sent to a document thread. */
+const DOCUMENT_BATCH = 250;
+/** Schools from which documents are made in threads (below, starting them costs more than it saves: a thread loads its modules through tsx). */
+const THREADED_DOCUMENTS = 3000;
+const defaultDocumentThreads = (schools: number) => (schools < THREADED_DOCUMENTS ? 0 : Math.max(1, Math.min(2, availableParallelism() - 1)));
+
+/** Profile documents in flight at once (S3 PUTs of some tens of KB each; a writer thread's queue locally). */
 const DOCUMENT_WRITES = 32;
 
 export const profileDocKey = (period: string, urn: string) => `published/profiles/${period}/${urn}.json`;
@@ -122,26 +133,36 @@ const fairAccessStagingKey = (runId: string, period: string) => `${stagingRoot(r
 /** Scratch of a large query (Athena UNLOADs it there). */
 const scratch = (runId: string, name: string, period: string) => `${stagingRoot(runId)}/results/${name}-${period}`;
 
-/** The head_profile rows of one document: the segment rows exactly as shown (one row object, refilled: a million rows at England scale). */
-function addHeadRows(table: StagedTable, doc: ProfileDocument, shown: ShownSchool, classification: string): void {
-  const row: Record<string, Value> = { urn: doc.school.urn, level: null, segment: null, segment_name: null, n_shown: null, rounded_to: null, pct: null, base_pct: null, index: null, ci_low: null, ci_high: null, flag: null, reliable: null, classification };
-  for (const level of LEVEL_ORDER) {
-    row.level = level;
-    for (const r of doc.segments[level]) {
-      row.segment = r.code;
-      row.segment_name = r.name;
-      row.n_shown = String(r.n);
-      row.rounded_to = shown.base(segmentKey(level, r.code));
-      row.pct = r.pct;
-      row.base_pct = r.basePct;
-      row.index = r.index;
-      row.ci_low = r.ciLow;
-      row.ci_high = r.ciHigh;
-      row.flag = r.flag;
-      row.reliable = r.reliable;
-      table.add(row);
+/**
+ * The head_profile rows of schools' documents from their values (document-batch.ts headCells:
+ * the segment rows exactly as shown), school after school; one row object, refilled (a million
+ * rows at England scale).
+ */
+function addHeadRows(table: StagedTable, urns: readonly string[], cells: readonly Value[], dict: Dictionary, classification: string): void {
+  const row: Record<string, Value> = { urn: null, level: null, segment: null, segment_name: null, n_shown: null, rounded_to: null, pct: null, base_pct: null, index: null, ci_low: null, ci_high: null, flag: null, reliable: null, classification };
+  let c = 0;
+  for (const urn of urns) {
+    row.urn = urn;
+    for (const level of LEVEL_ORDER) {
+      row.level = level;
+      for (const code of dict.codes[level]) {
+        if (c + HEAD_CELLS > cells.length) throw new Error(`internal: head_profile values end before school ${urn}'s ${level} ${code}`);
+        row.segment = code;
+        row.segment_name = dict.name(level, code);
+        row.n_shown = cells[c++]!;
+        row.rounded_to = cells[c++]!;
+        row.pct = cells[c++]!;
+        row.base_pct = cells[c++]!;
+        row.index = cells[c++]!;
+        row.ci_low = cells[c++]!;
+        row.ci_high = cells[c++]!;
+        row.flag = cells[c++]!;
+        row.reliable = cells[c++]!;
+        table.add(row);
+      }
     }
   }
+  if (c !== cells.length) throw new Error(`internal: ${cells.length - c} head_profile values left over`);
 }
 
 export interface ProfileInputs {
@@ -253,30 +274,6 @@ export async function schoolInputs(sql: SqlEngine, period: string, opts: { baseK
 
 const maxFamily = (dict: Dictionary) => Math.max(1, ...LEVEL_ORDER.map((l) => dict.codes[l].length));
 
-/** A pool of document writes: at most DOCUMENT_WRITES in flight while the next ones are computed. */
-function writePool(lake: ObjectStore) {
-  const writes = new Set<Promise<void>>();
-  let failed: unknown;
-  return {
-    async write(key: string, body: string): Promise<void> {
-      while (writes.size >= DOCUMENT_WRITES) await Promise.race(writes);
-      if (failed) throw failed;
-      const w: Promise<void> = lake.put(key, body).then(
-        () => void writes.delete(w),
-        (e: unknown) => {
-          writes.delete(w);
-          failed ??= e;
-        },
-      );
-      writes.add(w);
-    },
-    async flush(): Promise<void> {
-      await Promise.all(writes);
-      if (failed) throw failed;
-    },
-  };
-}
-
 export interface StageOptions {
   lake: ObjectStore;
   sql: SqlEngine;
@@ -292,6 +289,12 @@ export interface StageOptions {
   incremental?: boolean;
   /** The run's fingerprints (computed from the lake when not given). */
   fingerprints?: Fingerprints;
+  /**
+   * Threads making the documents beside this one when the lake is a local directory (0: this
+   * thread alone). Default: none below THREADED_DOCUMENTS schools, else one per further core
+   * (one at least, two at most).
+   */
+  documentThreads?: number;
   /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
   onDocuments?: () => void;
 }
@@ -402,23 +405,63 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   );
 
   step(opts.documents ? 'profile documents' : 'what heads see (head_profile)');
-  // One school at a time: its document (shown counts) is built, its rows go into head_profile, and
-  // for the published period it is written (many writes in flight) before the next is built.
   const headTable = new StagedTable(T.headProfile);
-  const pool = writePool(lake);
+  const urns = [...counts.keys()].sort();
+  const docKey = (urn: string) => `${runRoot(runId)}/${profileDocKey(period, urn)}`;
+  const threads = opts.documents && lake instanceof LocalObjectStore ? (opts.documentThreads ?? defaultDocumentThreads(urns.length)) : 0;
   let documents = 0;
-  for (const urn of [...counts.keys()].sort()) {
-    const doc = heads.document(urn);
-    addHeadRows(headTable, doc, heads.shown.get(urn)!, edition);
-    // Nothing else needs the school's shown table (the bases, ranges and similar schools are made):
-    // let it go, so each collection has fewer of the 21,500 tables to trace.
-    heads.shown.delete(urn);
-    if (opts.documents) {
-      await pool.write(`${runRoot(runId)}/${profileDocKey(period, urn)}`, JSON.stringify(doc, null, 2));
-      documents++;
+  if (threads > 0) {
+    // Batches of schools to the document threads (document-threads.ts), or made here while each
+    // thread has enough waiting; their values are added in school order.
+    // Documents made here go to a writer thread (ports/object-writer.ts); a failed write is
+    // reported by its flush.
+    const writer = objectWriter(lake, { inFlight: 4 * DOCUMENT_BATCH });
+    const writeHere = (key: string, body: string) => void writer.write(key, body).catch(() => undefined);
+    const pool = new DocumentThreads({ context: heads.context, dict: dict.entries, grid: grid?.spec() ?? null, root: (lake as LocalObjectStore).root }, threads, { writeHere });
+    try {
+      const waiting: { batch: string[]; cells: Promise<Value[]> }[] = [];
+      const take = async () => {
+        const w = waiting.shift()!;
+        addHeadRows(headTable, w.batch, await w.cells, dict, edition);
+      };
+      for (let i = 0; i < urns.length; i += DOCUMENT_BATCH) {
+        const batch = urns.slice(i, i + DOCUMENT_BATCH);
+        const packed = batch.map((urn) => heads.packed(urn));
+        // Nothing else here needs the schools' shown tables: let them go (fewer to trace per collection).
+        for (const urn of batch) heads.shown.delete(urn);
+        const cells = pool.run(batch.map(docKey), packed);
+        cells.catch(() => undefined);
+        waiting.push({ batch, cells });
+        while (waiting.length > 2 * pool.size + 1) await take();
+        // Let the threads' finished batches in (a batch made here ran without a break).
+        await new Promise(setImmediate);
+      }
+      while (waiting.length) await take();
+    } finally {
+      await pool.close();
     }
+    await writer.flush();
+    documents = urns.length;
+  } else {
+    // One school at a time: its document (shown counts) is built, its rows go into head_profile, and
+    // for the published period it is written (many writes in flight) before the next is built.
+    const pool = objectWriter(lake, { inFlight: DOCUMENT_WRITES, thread: opts.documents });
+    const cells: Value[] = [];
+    for (const urn of urns) {
+      const doc = heads.document(urn);
+      cells.length = 0;
+      headCells(doc, heads.shown.get(urn)!, cells);
+      addHeadRows(headTable, [urn], cells, dict, edition);
+      // Nothing else needs the school's shown table (the bases, ranges and similar schools are made):
+      // let it go, so each collection has fewer of the 21,500 tables to trace.
+      heads.shown.delete(urn);
+      if (opts.documents) {
+        await pool.write(docKey(urn), JSON.stringify(doc, null, 2));
+        documents++;
+      }
+    }
+    await pool.flush();
   }
-  await pool.flush();
   if (opts.documents) opts.onDocuments?.();
   await headTable.stage(lake, runId, period);
 

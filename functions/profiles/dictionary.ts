@@ -21,7 +21,8 @@ export class Dictionary {
   readonly codes: Record<Level, string[]> = { supergroup: [], group: [], subgroup: [] };
   private parents = new Map<string, string>();
 
-  constructor(entries: SegmentEntry[]) {
+  /** The entries it was made from (to make the same dictionary in another thread). */
+  constructor(readonly entries: SegmentEntry[]) {
     for (const e of [...entries].sort((a, b) => a.subgroup.localeCompare(b.subgroup))) {
       this.bySubgroup.set(e.subgroup, e);
       const add = (level: Level, code: string, name: string) => {

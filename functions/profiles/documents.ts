@@ -10,7 +10,7 @@ import { profileRow } from '../domain/stats/index-measures.ts';
 import { familySize, sum, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 import type { School, Similar, Variation } from './school-profiles.ts';
-import { MATCH_STATUSES, imdKey, segmentKey, type ShownSchool } from './shown-counts.ts';
+import { MATCH_STATUSES, imdKey, segmentKey, type ShownView } from './shown-counts.ts';
 import { schoolMapSection } from './map-section.ts';
 import type { MapGrid } from '../maps/grid.ts';
 
@@ -24,7 +24,7 @@ export interface DocumentInput {
   school: School;
   base: { kind: 'la' | 'cluster' | 'phase'; label: string };
   /** The school's shown counts. */
-  shown: ShownSchool;
+  shown: ShownView;
   /** The base's counts per level, summed from its schools' shown counts (ShownSchool.aggregate). */
   baseCounts: Record<Level, Counts>;
   /** The base's IMD deciles 1..10 then "unknown", summed the same way. */

@@ -12,7 +12,9 @@ import type { MapGrid } from '../maps/grid.ts';
 import type { ExactSchoolMap } from '../maps/school-map.ts';
 import { profileDocumentFor } from './documents.ts';
 import { baseKey, baseTotals, clusterVariation, similarSchools, type BaseKind, type School, type SchoolCounts, type Similar, type Variation } from './school-profiles.ts';
-import { imdKey, schoolLines, showSchool, type DisclosureMode, type SchoolFacts, type ShownSchool } from './shown-counts.ts';
+import { commonShownKeys, imdKey, shownPacker, schoolLines, showSchool, type DisclosureMode, type PackedShown, type SchoolFacts, type ShownSchool, type ShownView } from './shown-counts.ts';
+import type { Counts } from './compare.ts';
+import type { Level } from './dictionary.ts';
 
 export interface HeadDocumentsInput {
   period: string;
@@ -36,8 +38,12 @@ export interface HeadDocuments {
   /** Cluster ranges and similar schools, from shown counts: the same numbers as the documents. */
   variation: Variation[];
   similar: Similar[];
+  /** What every document draws on across schools (plain data). */
+  context: DocumentContext;
   /** The document of one school. */
   document(urn: string): ProfileDocument;
+  /** What the document of one school draws on of its own (plain data: schoolDocument(context, …, unpacked) is document(urn)). */
+  packed(urn: string): PackedSchool;
 }
 
 const group = <T>(xs: T[], key: (x: T) => string) => {
@@ -70,33 +76,82 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
     clusterSize.set(c, (clusterSize.get(c) ?? 0) + 1);
   }
   const similarByUrn = group(similar, (s) => s.urn);
-  const variationByCluster = group(variation, (v) => v.cluster);
+  const context: DocumentContext = {
+    period: input.period,
+    laName: input.laName,
+    classification: input.classification,
+    rule,
+    baseKind,
+    bases,
+    baseImd,
+    clusterSize,
+    variationByCluster: group(variation, (v) => v.cluster),
+    shownKeys: shown.size ? commonShownKeys(shown.values().next().value!) : [],
+  };
+  const pack = shownPacker(context.shownKeys);
+  const schoolOf = (urn: string): School => schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
+  const similarOf = (urn: string) => (similarByUrn.get(urn) ?? []).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn }));
   return {
     shown,
     variation,
     similar,
-    document(urn: string): ProfileDocument {
-      const school = schools.get(urn) ?? { urn, name: null, phase: null, cluster: null, lat: null, long: null };
-      // A school without a cluster is compared with the LA (baseKey).
-      const label =
-        baseKind === 'phase' ? `all pupils in ${school.phase} schools` : baseKind === 'cluster' && school.cluster ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${input.laName}`;
-      const key = baseKey(baseKind, schools.get(urn));
-      return profileDocumentFor({
-        period: input.period,
-        laName: input.laName,
-        classification: input.classification,
-        rule,
-        school,
-        base: { kind: baseKind, label },
-        shown: shown.get(urn)!,
-        baseCounts: bases.get(key)!,
-        baseImd: baseImd.get(key)!,
-        similar: (similarByUrn.get(urn) ?? []).map((s) => ({ ...s, name: schools.get(s.similarUrn)?.name ?? s.similarUrn })),
-        clusterSchools: clusterSize.get(school.cluster ?? 'unknown') ?? 0,
-        variation: variationByCluster.get(school.cluster ?? 'unknown') ?? [],
-        dict,
-        grid: input.grid,
-      });
-    },
+    context,
+    document: (urn: string): ProfileDocument => schoolDocument(context, dict, input.grid, { school: schoolOf(urn), shown: shown.get(urn)!, similar: similarOf(urn) }),
+    packed: (urn: string): PackedSchool => ({ school: schoolOf(urn), shown: pack(shown.get(urn)!, rule), similar: similarOf(urn) }),
   };
+}
+
+/** Everything across schools a document draws on, as plain data (a document thread is sent it once). */
+export interface DocumentContext {
+  period: string;
+  laName: string;
+  classification: ClassificationInfo;
+  /** The rule the counts are shown under (base 1 when disclosure control is off). */
+  rule: RoundingRule;
+  baseKind: BaseKind;
+  /** Base counts and IMD deciles by baseKey. */
+  bases: Map<string, Record<Level, Counts>>;
+  baseImd: Map<string, number[]>;
+  /** Schools per cluster ('unknown': those without one). */
+  clusterSize: Map<string, number>;
+  variationByCluster: Map<string, Variation[]>;
+  /** The shown-count keys every school has, in order (what packed shown counts are aligned to: packShown). */
+  shownKeys: string[];
+}
+
+/** One school's part of a document: its own shown counts and its similar schools (named). */
+export interface SchoolDocumentInput {
+  school: School;
+  shown: ShownView;
+  similar: (Similar & { name: string })[];
+}
+
+/** SchoolDocumentInput as plain data. */
+export interface PackedSchool extends Omit<SchoolDocumentInput, 'shown'> {
+  shown: PackedShown;
+}
+
+/** The document of one school. */
+export function schoolDocument(ctx: DocumentContext, dict: Dictionary, grid: MapGrid | undefined, s: SchoolDocumentInput): ProfileDocument {
+  const { school, baseKind } = { school: s.school, baseKind: ctx.baseKind };
+  // A school without a cluster is compared with the LA (baseKey).
+  const label =
+    baseKind === 'phase' ? `all pupils in ${school.phase} schools` : baseKind === 'cluster' && school.cluster ? `all pupils in the ${school.cluster} cluster` : `all pupils in ${ctx.laName}`;
+  const key = baseKey(baseKind, school);
+  return profileDocumentFor({
+    period: ctx.period,
+    laName: ctx.laName,
+    classification: ctx.classification,
+    rule: ctx.rule,
+    school,
+    base: { kind: baseKind, label },
+    shown: s.shown,
+    baseCounts: ctx.bases.get(key)!,
+    baseImd: ctx.baseImd.get(key)!,
+    similar: s.similar,
+    clusterSchools: ctx.clusterSize.get(school.cluster ?? 'unknown') ?? 0,
+    variation: ctx.variationByCluster.get(school.cluster ?? 'unknown') ?? [],
+    dict,
+    grid,
+  });
 }

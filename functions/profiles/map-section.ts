@@ -7,7 +7,7 @@ import type { Cell, SchoolMap } from '../../schemas/profile-document.ts';
 import { numeric } from '../domain/stats/disclosure.ts';
 import type { MapGrid } from '../maps/grid.ts';
 import { RING_COUNT, RING_EDGES_KM, ringLabel } from '../maps/school-map.ts';
-import { cellKey, ringKey, smallAs, UNMAPPED, type ShownSchool } from './shown-counts.ts';
+import { cellKey, ringKey, smallAs, UNMAPPED, type ShownView } from './shown-counts.ts';
 import type { RoundingRule } from '../domain/stats/disclosure.ts';
 
 /** Share of the shown pupils (c counted as smallAs) the frame must hold, if any ring edge up to 20 km does. */
@@ -29,7 +29,7 @@ function backgroundLevel(halfWidth: number): number {
   return halfWidth <= 3500 ? 0 : halfWidth <= 6000 ? 1 : halfWidth <= 12000 ? 2 : 3;
 }
 
-export function schoolMapSection(shown: ShownSchool, grid: MapGrid | undefined, rule: RoundingRule): SchoolMap | null {
+export function schoolMapSection(shown: ShownView, grid: MapGrid | undefined, rule: RoundingRule): SchoolMap | null {
   const map = shown.map;
   if (!map || !grid) return null;
   const matched = shown.shown('matched');

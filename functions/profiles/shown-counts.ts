@@ -6,6 +6,7 @@
  */
 import { publishTable, numeric, showCount, UnprotectableError, type CountTable, type Line, type PublishedTable, type RoundingRule, type Shown } from '../domain/stats/disclosure.ts';
 import { RING_COUNT, type ExactSchoolMap } from '../maps/school-map.ts';
+import type { GridCell } from '../maps/grid.ts';
 import type { Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 
@@ -108,7 +109,7 @@ export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Cou
   return { counts, lines, unshown: new Set(['notFsm']) };
 }
 
-export interface ShownSchool {
+export interface ShownSchool extends ShownView {
   urn: string;
   table: CountTable;
   pub: PublishedTable;
@@ -130,6 +131,89 @@ export interface ShownSchool {
   base(key: string): number;
   /** The school's map, exact, and the squares listed (shown) on it; null without a map. */
   map: { exact: ExactSchoolMap; listed: ReadonlySet<string>; squares: boolean } | null;
+}
+
+/** What a document reads of a school's map: its centre, and its squares' places and rings. */
+export interface MapView {
+  exact: { centre: { x: number; y: number }; cells: readonly { cell: Pick<GridCell, 'key' | 'x' | 'y' | 'size'>; ring: number }[] };
+  listed: ReadonlySet<string>;
+  squares: boolean;
+}
+
+/** What a school's document reads of its shown counts: a ShownSchool, or one unpacked in a document thread (packShown). */
+export interface ShownView {
+  shown(key: string): Shown;
+  value(key: string): number | null;
+  base(key: string): number;
+  pub: { coarsened: readonly string[]; opened: readonly string[] };
+  map: MapView | null;
+}
+
+/**
+ * A ShownView as compact plain data (what a document thread is sent, 21,500 times at England
+ * scale): the shown values of the keys every school has (`keys`, sent once) in their order, the
+ * others by key; bases only where not the rule's; of the map, the listed squares alone.
+ */
+export interface PackedShown {
+  values: Shown[];
+  others: [string, Shown][];
+  bases: [string, number][];
+  ruleBase: number;
+  coarsened: string[];
+  opened: string[];
+  /** centre x, y, then x, y, size, ring of each listed square; null: no map. */
+  map: { squares: boolean; keys: string[]; numbers: number[] } | null;
+}
+
+/** The keys of a school's shown counts that are in every school's table (all but the map's), in table order. */
+export const commonShownKeys = (s: ShownSchool): string[] => [...s.pub.shown.keys()].filter((k) => !k.startsWith('map:'));
+
+/** packShown for schools whose common keys are `keys`. */
+export function shownPacker(keys: readonly string[]): (s: ShownSchool, rule: RoundingRule) => PackedShown {
+  const common = new Set(keys);
+  return (s, rule) => packShown(s, rule, keys, common);
+}
+
+export function packShown(s: ShownSchool, rule: RoundingRule, keys: readonly string[], common: ReadonlySet<string> = new Set(keys)): PackedShown {
+  const values = keys.map((k) => s.pub.shown.get(k)!);
+  const others: [string, Shown][] = [];
+  for (const [k, v] of s.pub.shown) if (!common.has(k)) others.push([k, v]);
+  const bases: [string, number][] = [];
+  for (const [k, b] of s.pub.base) if (b !== rule.base) bases.push([k, b]);
+  let map: PackedShown['map'] = null;
+  if (s.map) {
+    const listedKeys: string[] = [];
+    const numbers = [s.map.exact.centre.x, s.map.exact.centre.y];
+    for (const c of s.map.exact.cells) {
+      if (!s.map.listed.has(cellKey(c.cell.key))) continue;
+      listedKeys.push(c.cell.key);
+      numbers.push(c.cell.x, c.cell.y, c.cell.size, c.ring);
+    }
+    map = { squares: s.map.squares, keys: listedKeys, numbers };
+  }
+  return { values, others, bases, ruleBase: rule.base, coarsened: s.pub.coarsened, opened: s.pub.opened, map };
+}
+
+/** The view of packed shown counts: the same answers, to everything a document reads, as the ShownSchool it was packed from. */
+export function shownView(p: PackedShown, keys: readonly string[]): ShownView {
+  const values = new Map<string, Shown>();
+  keys.forEach((k, i) => {
+    if (p.values[i] !== undefined) values.set(k, p.values[i]!);
+  });
+  for (const [k, v] of p.others) values.set(k, v);
+  const bases = new Map(p.bases);
+  const shown = (key: string): Shown => {
+    const v = values.get(key);
+    if (v === undefined) throw new Error(`internal: no shown count ${key}`);
+    return v;
+  };
+  let map: MapView | null = null;
+  if (p.map) {
+    const n = p.map.numbers;
+    const cells = p.map.keys.map((key, i) => ({ cell: { key, x: n[2 + 4 * i]!, y: n[3 + 4 * i]!, size: n[4 + 4 * i]! }, ring: n[5 + 4 * i]! }));
+    map = { exact: { centre: { x: n[0]!, y: n[1]! }, cells }, listed: new Set(p.map.keys.map(cellKey)), squares: p.map.squares };
+  }
+  return { shown, value: (key) => numeric(shown(key)), base: (key) => bases.get(key) ?? p.ruleBase, pub: { coarsened: p.coarsened, opened: p.opened }, map };
 }
 
 /** What a "c" counts as in figures across schools: about the average of the counts it hides (2 for the default threshold). */
