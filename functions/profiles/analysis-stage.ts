@@ -34,7 +34,6 @@ import type { SqlEngine } from '../ports/sql-engine.ts';
 import { readParquetObjects } from '../ports/parquet-objects.ts';
 import { objectWriter } from '../ports/object-writer.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
-import { availableParallelism } from 'node:os';
 import { DocumentThreads } from './document-threads.ts';
 import { HEAD_CELLS, headCells } from './document-batch.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
@@ -103,9 +102,14 @@ const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).t
 
 /** Schools per batch sent to a document thread. */
 const DOCUMENT_BATCH = 250;
-/** Schools from which documents are made in threads (below, starting them costs more than it saves: a thread loads its modules through tsx). */
-const THREADED_DOCUMENTS = 3000;
-const defaultDocumentThreads = (schools: number) => (schools < THREADED_DOCUMENTS ? 0 : Math.max(1, Math.min(2, availableParallelism() - 1)));
+/**
+ * Document threads are off unless asked for (`documentThreads`). At England scale one thread cut
+ * the documents step from about 44 s to 30 s, but the run's peak rose by about 350 MiB (the
+ * thread's copy of the cross-school context, its tsx loader, batches in flight): 3,084 MiB median
+ * over two runs, past the 3 GB the nightly run is held to. Below about 3,000 schools starting a
+ * thread costs more than it saves.
+ */
+const DEFAULT_DOCUMENT_THREADS = 0;
 
 /** Profile documents in flight at once (S3 PUTs of some tens of KB each; a writer thread's queue locally). */
 const DOCUMENT_WRITES = 32;
@@ -291,8 +295,8 @@ export interface StageOptions {
   fingerprints?: Fingerprints;
   /**
    * Threads making the documents beside this one when the lake is a local directory (0: this
-   * thread alone). Default: none below THREADED_DOCUMENTS schools, else one per further core
-   * (one at least, two at most).
+   * thread alone). Default 0 (see DEFAULT_DOCUMENT_THREADS: memory); one per further core pays
+   * at England scale where memory allows.
    */
   documentThreads?: number;
   /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
@@ -408,7 +412,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   const headTable = new StagedTable(T.headProfile);
   const urns = [...counts.keys()].sort();
   const docKey = (urn: string) => `${runRoot(runId)}/${profileDocKey(period, urn)}`;
-  const threads = opts.documents && lake instanceof LocalObjectStore ? (opts.documentThreads ?? defaultDocumentThreads(urns.length)) : 0;
+  const threads = opts.documents && lake instanceof LocalObjectStore ? (opts.documentThreads ?? DEFAULT_DOCUMENT_THREADS) : 0;
   let documents = 0;
   if (threads > 0) {
     // Batches of schools to the document threads (document-threads.ts), or made here while each
