@@ -206,22 +206,33 @@ export function profileRowsSql(period: string, unit: ProfileUnit, baseKind: 'la'
       ? `SELECT ps.urn, ps.urn AS unit, ${schoolBase} AS base FROM pupil_schools ps LEFT JOIN period_schools s ON s.urn = ps.urn`
       : `SELECT ps.urn, s.cluster AS unit, 'la' AS base FROM pupil_schools ps JOIN period_schools s ON s.urn = ps.urn WHERE s.cluster IS NOT NULL AND s.cluster <> ''`;
   const baseOf = unit === 'school' ? `SELECT urn, base FROM members` : `SELECT urn, 'la' AS base FROM pupil_schools`;
-  const level = (name: string, col: string) =>
-    `SELECT urn, '${name}' AS level, ${col} AS segment, count(*) AS n FROM enriched_pupils WHERE period = ${p} AND ${col} IS NOT NULL GROUP BY urn, ${col}`;
   const named = (level: string, code: string, name: string) =>
     `SELECT '${level}' AS level, ${code} AS segment, ${name} AS segment_name FROM (
     SELECT ${code}, ${name}, row_number() OVER (PARTITION BY ${code} ORDER BY subgroup_code, ${name}) AS rk FROM segments) first_named WHERE rk = 1`;
-  return `WITH counts AS (
-  ${level('supergroup', 'supergroup')}
-  UNION ALL
-  ${level('group', 'group_code')}
-  UNION ALL
-  ${level('subgroup', 'subgroup')}
+  // The pupils are scanned once, at the finest grain, and the three levels roll up from that in one
+  // aggregation (grouping sets: in each set the other two codes are NULL). The grid (targets ×
+  // segments, two million rows at England scale) is joined on integer ranks: what depends on the
+  // base alone is put together per base first (bases × segments), what depends on the target alone
+  // per target and level. Each common table is referenced as few times as it can be, since Trino
+  // plans every reference again (150 stages at most).
+  return `WITH fine AS (
+  SELECT urn, supergroup, group_code, subgroup, count(*) AS n FROM enriched_pupils WHERE period = ${p} GROUP BY urn, supergroup, group_code, subgroup
 ),
-pupil_schools AS (SELECT DISTINCT urn FROM enriched_pupils WHERE period = ${p}),
+counts AS (
+  SELECT urn, level, segment, n FROM (
+    SELECT urn,
+           CASE WHEN grouping(supergroup) = 0 THEN 'supergroup' WHEN grouping(group_code) = 0 THEN 'group' ELSE 'subgroup' END AS level,
+           COALESCE(supergroup, group_code, subgroup) AS segment,
+           CAST(sum(n) AS BIGINT) AS n
+    FROM fine
+    GROUP BY GROUPING SETS ((urn, supergroup), (urn, group_code), (urn, subgroup))
+  ) levels
+  WHERE segment IS NOT NULL
+),
+pupil_schools AS (SELECT DISTINCT urn FROM fine),
 period_schools AS (
-  SELECT urn, phase, cluster FROM schools
-  WHERE period = COALESCE((SELECT max(period) FROM schools WHERE period <= ${p}), (SELECT min(period) FROM schools))
+  SELECT s.urn, s.phase, s.cluster FROM schools s
+  JOIN (SELECT COALESCE(max(period) FILTER (WHERE period <= ${p}), min(period)) AS period FROM schools) chosen ON chosen.period = s.period
 ),
 members AS (${members}),
 named AS (
@@ -236,7 +247,10 @@ dict AS (
          row_number() OVER (ORDER BY CASE level WHEN 'supergroup' THEN 1 WHEN 'group' THEN 2 ELSE 3 END, segment) AS dict_rank
   FROM named
 ),
-units AS (SELECT unit, base, row_number() OVER (ORDER BY unit) AS unit_rank FROM (SELECT DISTINCT unit, base FROM members) distinct_units),
+units AS (
+  SELECT unit, base, row_number() OVER (ORDER BY unit) AS unit_rank, dense_rank() OVER (ORDER BY base) AS base_rank
+  FROM (SELECT DISTINCT unit, base FROM members) distinct_units
+),
 unit_counts AS (
   SELECT m.unit, c.level, c.segment, sum(c.n) AS o FROM counts c JOIN members m ON m.urn = c.urn GROUP BY m.unit, c.level, c.segment
 ),
@@ -248,22 +262,38 @@ base_totals AS (SELECT base, level, sum(b) AS nb FROM base_counts GROUP BY base,
 families AS (
   SELECT bc.base, bc.level, count(*) AS m FROM base_counts bc JOIN dict d ON d.level = bc.level AND d.segment = bc.segment WHERE bc.b > 0 GROUP BY bc.base, bc.level
 ),
-zc AS (SELECT * FROM (VALUES
-    ${zc}) AS t(m, level, z)),
-grid AS (
-  SELECT u.unit, u.unit_rank, u.base, d.level, d.segment, d.segment_name, d.dict_rank,
-         CAST(COALESCE(uc.o, 0) AS BIGINT) AS o,
-         CAST(COALESCE(ut.n, 0) AS BIGINT) AS n,
+unit_levels AS (
+  SELECT u.unit, u.unit_rank, u.base, u.base_rank, l.level, CAST(COALESCE(ut.n, 0) AS BIGINT) AS n
+  FROM units u
+  CROSS JOIN (VALUES ('supergroup'), ('group'), ('subgroup')) AS l(level)
+  LEFT JOIN unit_totals ut ON ut.unit = u.unit AND ut.level = l.level
+),
+base_grid AS (
+  SELECT bs.base_rank, d.level, d.segment, d.segment_name, d.dict_rank,
          CAST(COALESCE(bc.b, 0) AS BIGINT) AS b,
          CAST(COALESCE(bt.nb, 0) AS BIGINT) AS nb,
          CAST(COALESCE(f.m, 0) AS BIGINT) AS m
-  FROM units u
+  FROM (SELECT DISTINCT base, base_rank FROM units) bs
   CROSS JOIN dict d
-  LEFT JOIN unit_counts uc ON uc.unit = u.unit AND uc.level = d.level AND uc.segment = d.segment
-  LEFT JOIN unit_totals ut ON ut.unit = u.unit AND ut.level = d.level
-  LEFT JOIN base_counts bc ON bc.base = u.base AND bc.level = d.level AND bc.segment = d.segment
-  LEFT JOIN base_totals bt ON bt.base = u.base AND bt.level = d.level
-  LEFT JOIN families f ON f.base = u.base AND f.level = d.level
+  LEFT JOIN base_counts bc ON bc.base = bs.base AND bc.level = d.level AND bc.segment = d.segment
+  LEFT JOIN base_totals bt ON bt.base = bs.base AND bt.level = d.level
+  LEFT JOIN families f ON f.base = bs.base AND f.level = d.level
+),
+ranked_counts AS (
+  SELECT u.unit_rank, d.dict_rank, uc.o
+  FROM units u
+  JOIN unit_counts uc ON uc.unit = u.unit
+  JOIN dict d ON d.level = uc.level AND d.segment = uc.segment
+),
+zc AS (SELECT * FROM (VALUES
+    ${zc}) AS t(m, level, z)),
+grid AS (
+  SELECT ul.unit, ul.unit_rank, ul.base, bg.level, bg.segment, bg.segment_name, bg.dict_rank,
+         CAST(COALESCE(rc.o, 0) AS BIGINT) AS o,
+         ul.n, bg.b, bg.nb, bg.m
+  FROM unit_levels ul
+  JOIN base_grid bg ON bg.base_rank = ul.base_rank AND bg.level = ul.level
+  LEFT JOIN ranked_counts rc ON rc.unit_rank = ul.unit_rank AND rc.dict_rank = bg.dict_rank
 ),
 shares AS (
   SELECT g.*,
