@@ -457,6 +457,17 @@ const SPECS = {
 
 export type ChartKind = keyof typeof SPECS;
 
+/**
+ * Datasets drawn as plain rectangles whose items are made here from the rows rather than by Vega's
+ * dataflow (directRects below): a map's few hundred squares were most of its layout time, and
+ * their items are nothing but the rows' positions and a colour.
+ */
+const DIRECT_RECTS: Partial<Record<ChartKind, readonly string[]>> = {
+  schoolMap: ['bg', 'cells'],
+  faWardMap: ['bg'],
+  firstPrefWardMap: ['bg'],
+};
+
 /** Vega-Lite spec of a chart kind (for tests and for inspecting the charts in the Vega editor). */
 export function chartSpec(kind: ChartKind): TopLevelSpec {
   return SPECS[kind]();
@@ -487,16 +498,101 @@ function installTextMetrics(): void {
 }
 
 const runtimes = new Map<ChartKind, vega.Runtime>();
+const directMarks = new Map<ChartKind, readonly DirectRectMark[]>();
 const idleViews = new Map<ChartKind, vega.View[]>();
 const MAX_IDLE_VIEWS = 4;
 
 function runtime(kind: ChartKind): vega.Runtime {
   let rt = runtimes.get(kind);
   if (!rt) {
-    rt = vega.parse(compile(SPECS[kind]()).spec);
+    const spec = compile(SPECS[kind]()).spec;
+    directMarks.set(kind, (DIRECT_RECTS[kind] ?? []).map((dataset) => directRectMark(spec, dataset)));
+    rt = vega.parse(spec);
     runtimes.set(kind, rt);
   }
   return rt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct rectangles: a rect mark's items made from its rows as Vega's encoders make them
+// ---------------------------------------------------------------------------------------------
+type Encoding = { value?: unknown; field?: unknown; scale?: unknown };
+
+interface DirectRectMark {
+  dataset: string;
+  /** The Vega mark drawn from the dataset (its node in the scenegraph gets the items). */
+  name: string;
+  /** Constant properties (fill, stroke, strokeWidth, ...), and the ones read from a row's field through a scale. */
+  values: Record<string, unknown>;
+  scaled: { channel: string; scale: string; field: string }[];
+}
+
+/**
+ * Reads the compiled Vega mark drawn from `dataset` and keeps what its update encoder sets: x, x2,
+ * y, y2 from fields of the same names, other channels from constants or a named scale of a field.
+ * Anything else (another position channel, an expression, a signal, a nested mark) is refused, so
+ * a spec change the direct route cannot follow fails loudly rather than drawing something else.
+ */
+function directRectMark(spec: vega.Spec, dataset: string): DirectRectMark {
+  const marks = (spec.marks ?? []).filter((m) => (m.from as { data?: string } | undefined)?.data === dataset);
+  const mark = marks[0];
+  if (marks.length !== 1 || !mark || mark.type !== 'rect' || !mark.name) throw new Error(`direct rectangles: dataset "${dataset}" must feed exactly one top-level rect mark`);
+  const encode = (mark.encode ?? {}) as Record<string, Record<string, Encoding> | undefined>;
+  if (Object.keys(encode).some((k) => k !== 'update')) throw new Error(`direct rectangles: mark ${mark.name} has encode sets other than update`);
+  const values: Record<string, unknown> = {};
+  const scaled: DirectRectMark['scaled'] = [];
+  for (const [channel, e] of Object.entries(encode.update ?? {})) {
+    const keys = Object.keys(e).sort().join(',');
+    if (['x', 'x2', 'y', 'y2'].includes(channel)) {
+      if (keys !== 'field' || e.field !== channel) throw new Error(`direct rectangles: ${mark.name}.${channel} must be the field "${channel}"`);
+    } else if (keys === 'value') values[channel] = e.value;
+    else if (keys === 'field,scale' && typeof e.field === 'string' && typeof e.scale === 'string') scaled.push({ channel, scale: e.scale, field: e.field });
+    else throw new Error(`direct rectangles: ${mark.name}.${channel} is neither a constant nor a scaled field`);
+  }
+  return { dataset, name: mark.name, values, scaled };
+}
+
+/** The scenegraph items Vega would make for the rows (vega-runtime's adjustSpatial for x2 and y2). */
+function directRectItems(view: vega.View, m: DirectRectMark, rows: readonly object[]): object[] {
+  const scales = m.scaled.map((s) => ({ ...s, fn: view.scale(s.scale) as (v: unknown) => unknown }));
+  return rows.map((row) => {
+    const r = row as Record<string, unknown>;
+    const o: Record<string, unknown> = { ...m.values };
+    for (const s of scales) o[s.channel] = s.fn(r[s.field]);
+    let x = r.x as number;
+    let x2 = r.x2 as number;
+    let y = r.y as number;
+    let y2 = r.y2 as number;
+    if (x > x2) [x, x2] = [x2, x];
+    if (y > y2) [y, y2] = [y2, y];
+    o.x = x;
+    o.x2 = x2;
+    o.y = y;
+    o.y2 = y2;
+    o.width = x2 - x;
+    o.height = y2 - y;
+    return o;
+  });
+}
+
+/** The scenegraph with each direct mark given its items (copies of the nodes it changes). */
+function withDirectRects(root: SceneNode, items: ReadonlyMap<string, object[]>): SceneNode {
+  if (!items.size || !root || !Array.isArray(root.items)) return root;
+  let found = 0;
+  const visit = (node: SceneNode): SceneNode => {
+    if (!Array.isArray(node.items)) return node;
+    const own = node.marktype && node.name !== undefined ? items.get(node.name) : undefined;
+    if (own) {
+      found++;
+      return Object.assign(Object.create(Object.getPrototypeOf(node) as object) as SceneNode, node, { items: own });
+    }
+    const children = node.items.map(visit);
+    if (children.every((x, i) => x === node.items![i])) return node;
+    return Object.assign(Object.create(Object.getPrototypeOf(node) as object) as SceneNode, node, { items: children });
+  };
+  const out = visit(root);
+  if (found !== items.size) throw new Error(`direct rectangles: ${items.size - found} mark(s) not found in the scenegraph`);
+  return out;
 }
 
 /**
@@ -604,6 +700,7 @@ function release(kind: ChartKind, view: vega.View): void {
 
 interface SceneNode {
   marktype?: string;
+  name?: string;
   role?: string;
   items?: SceneNode[];
   datum?: { value?: unknown; label?: unknown };
@@ -640,9 +737,16 @@ function canonicalScene(node: SceneNode): SceneNode {
   return Object.assign(Object.create(Object.getPrototypeOf(node) as object) as SceneNode, node, { items });
 }
 
-/** Lay out a chart kind with the given named datasets. */
-export async function renderChart(kind: ChartKind, data: ChartData): Promise<Chart> {
-  const view = await runView(kind, data);
+/**
+ * Lay out a chart kind with the given named datasets. The datasets of its direct rectangles
+ * (DIRECT_RECTS) go to Vega empty and their items are made here; `{ direct: false }` sends every
+ * row through Vega (tests compare the two).
+ */
+export async function renderChart(kind: ChartKind, data: ChartData, opts: { direct?: boolean } = {}): Promise<Chart> {
+  runtime(kind);
+  const direct = opts.direct === false ? [] : directMarks.get(kind)!.filter((m) => m.dataset in data);
+  const vegaData = direct.length ? { ...data, ...Object.fromEntries(direct.map((m) => [m.dataset, []])) } : data;
+  const view = await runView(kind, vegaData);
   // The size and origin Vega's renderers use (vega-view render-size.js): view size plus padding.
   const v = view as unknown as ViewInternals;
   const pad = view.padding() as { left: number; right: number; top: number; bottom: number };
@@ -662,7 +766,9 @@ export async function renderChart(kind: ChartKind, data: ChartData): Promise<Cha
       try {
         ctx.save();
         ctx.translate(origin[0], origin[1]);
-        drawer.draw(ctx, canonicalScene((view.scenegraph() as unknown as { root: SceneNode }).root), null);
+        let scene = canonicalScene((view.scenegraph() as unknown as { root: SceneNode }).root);
+        if (direct.length) scene = withDirectRects(scene, new Map(direct.map((m) => [m.name, directRectItems(view, m, data[m.dataset]!)])));
+        drawer.draw(ctx, scene, null);
         ctx.restore();
       } finally {
         release(kind, view);

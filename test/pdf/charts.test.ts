@@ -160,6 +160,39 @@ describe('charts', () => {
     expect(differing / ink, `${differing} of ${ink} inked pixels differ`).toBeLessThan(0.002);
   });
 
+  it.each(['schoolMap', 'faWardMap', 'firstPrefWardMap'] as const)('%s: squares made without Vega’s dataflow draw the same operators as Vega’s own items', async (kind) => {
+    // The chart's content stream, drawn with its plain squares made in charts.ts (the default) or
+    // with every row through Vega ({ direct: false }).
+    const ops = async (data: ChartData, direct: boolean) => {
+      const chart = await renderChart(kind, data, { direct });
+      const ctx = new PdfCanvasContext(new Writer(meta).doc, new Writer(meta).text);
+      const out: string[] = [];
+      (ctx as unknown as { flush(): void }).flush = function (this: { out: string[] }) {
+        out.push(...this.out);
+        this.out = [];
+      };
+      chart.draw(ctx);
+      ctx.flush();
+      return out.join('\n');
+    };
+    const base = dataFor(kind);
+    // Squares with x2 left of x and y2 above y (drawn the same, as Vega swaps them), and a second
+    // map with other squares and classes straight after the first on the same pooled view.
+    const flipped = { ...base, bg: base.bg!.map((r, i) => (i % 2 ? { ...r, x: (r as { x2: number }).x2, x2: (r as { x: number }).x } : r)) };
+    const other: ChartData = {
+      ...base,
+      bg: base.bg!.slice(3).map((r) => ({ ...r, y2: (r as { y2: number }).y2 - 9 })),
+      ...(base.cells ? { cells: [...base.cells].reverse().map((r, i) => ({ ...r, x: (r as { x: number }).x + i, cls: CELL_CLASSES[(i + 2) % CELL_CLASSES.length] })) } : {}),
+    };
+    for (const data of [base, flipped, other, base]) {
+      const direct = await ops(data, true);
+      const viaVega = await ops(data, false);
+      expect(direct.match(/ re\n/g)?.length ?? 0, 'the squares are drawn').toBeGreaterThanOrEqual(data.bg!.length + (data.cells?.length ?? 0));
+      expect(direct).toBe(viaVega);
+    }
+    expect(await ops(other, true)).not.toBe(await ops(base, true));
+  });
+
   it('a chart is drawn once; its pooled view then serves the next chart', async () => {
     const a = await renderChart('clusterRange', dataFor('clusterRange'));
     const w = new Writer(meta);
