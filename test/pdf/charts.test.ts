@@ -184,7 +184,7 @@ describe('charts', () => {
       bg: base.bg!.slice(3).map((r) => ({ ...r, y2: (r as { y2: number }).y2 - 9 })),
       ...(base.cells ? { cells: [...base.cells].reverse().map((r, i) => ({ ...r, x: (r as { x: number }).x + i, cls: CELL_CLASSES[(i + 2) % CELL_CLASSES.length] })) } : {}),
     };
-    for (const data of [base, flipped, other, base]) {
+    for (const data of [base, flipped, other, base] as ChartData[]) {
       const direct = await ops(data, true);
       const viaVega = await ops(data, false);
       expect(direct.match(/ re\n/g)?.length ?? 0, 'the squares are drawn').toBeGreaterThanOrEqual(data.bg!.length + (data.cells?.length ?? 0));
