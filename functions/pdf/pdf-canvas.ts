@@ -62,6 +62,7 @@ export class PdfCanvasContext {
   pixelRatio = 1;
 
   private dash: number[] = [];
+  private lineKey: { width: number; cap: string; join: string; miter: number; offset: number; dash: number[]; text: string } | null = null;
   private path = '';
   private x0 = 0;
   private y0 = 0;
@@ -244,14 +245,34 @@ export class PdfCanvasContext {
       this.out.push(`${c} RG`);
       this.state.stroke = c;
     }
-    const cap = this.lineCap === 'round' ? 1 : this.lineCap === 'square' ? 2 : 0;
-    const join = this.lineJoin === 'round' ? 1 : this.lineJoin === 'bevel' ? 2 : 0;
-    const line = `${num(this.lineWidth)} w ${cap} J ${join} j ${num(this.miterLimit)} M [${this.dash.map(num).join(' ')}] ${num(this.lineDashOffset)} d`;
+    const line = this.lineStyle();
     if (this.state.line !== line) {
       this.out.push(line);
       this.state.line = line;
     }
     this.out.push(`${this.path}S`);
+  }
+
+  /** The line style operators for the current state; the last one is kept, as a map strokes hundreds of squares alike. */
+  private lineStyle(): string {
+    const k = this.lineKey;
+    const dash = this.dash;
+    if (
+      k &&
+      k.width === this.lineWidth &&
+      k.cap === this.lineCap &&
+      k.join === this.lineJoin &&
+      k.miter === this.miterLimit &&
+      k.offset === this.lineDashOffset &&
+      k.dash.length === dash.length &&
+      k.dash.every((d, i) => d === dash[i])
+    )
+      return k.text;
+    const cap = this.lineCap === 'round' ? 1 : this.lineCap === 'square' ? 2 : 0;
+    const join = this.lineJoin === 'round' ? 1 : this.lineJoin === 'bevel' ? 2 : 0;
+    const text = `${num(this.lineWidth)} w ${cap} J ${join} j ${num(this.miterLimit)} M [${dash.map(num).join(' ')}] ${num(this.lineDashOffset)} d`;
+    this.lineKey = { width: this.lineWidth, cap: this.lineCap, join: this.lineJoin, miter: this.miterLimit, offset: this.lineDashOffset, dash: [...dash], text };
+    return text;
   }
 
   clip(): void {
