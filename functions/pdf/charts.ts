@@ -168,7 +168,7 @@ function profileSupergroupSpec(): TopLevelSpec {
             encoding: {
               y: { ...y, title: null, axis: { labelLimit: 140, ticks: false, domain: false, labelPadding: 4 } },
               yOffset,
-              x: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 } },
+              x: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 }, stack: null },
               color: {
                 field: 'series',
                 type: 'nominal',
@@ -183,7 +183,7 @@ function profileSupergroupSpec(): TopLevelSpec {
           {
             transform: [{ filter: 'datum.notKnown && datum.pct != null' }],
             mark: { type: 'bar', height: { band: 0.9 }, fill: '#ffffff', stroke: COLOURS.school, strokeWidth: 0.8 },
-            encoding: { y, yOffset, x: { field: 'pct', type: 'quantitative' } },
+            encoding: { y, yOffset, x: { field: 'pct', type: 'quantitative', stack: null } },
           },
           {
             transform: [{ filter: 'datum.note != null' }],
@@ -248,7 +248,7 @@ function imdSpec(): TopLevelSpec {
             axis: { labelAngle: 0 },
           },
           xOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
-          y: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 } },
+          y: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 }, stack: null },
           color: {
             field: 'series',
             type: 'nominal',
