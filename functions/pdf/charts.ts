@@ -748,8 +748,11 @@ function compareGuideItems(a: SceneNode, b: SceneNode): number {
  */
 function canonicalScene(node: SceneNode): SceneNode {
   if (!node || !Array.isArray(node.items)) return node;
+  const guide = node.marktype !== undefined && GUIDE_ROLE.test(node.role ?? '');
+  // A mark other than a group holds leaf items: nothing below them to reorder.
+  if (node.marktype && node.marktype !== 'group' && !guide) return node;
   let items = node.items.map(canonicalScene);
-  if (node.marktype && GUIDE_ROLE.test(node.role ?? '')) items = [...items].sort(compareGuideItems);
+  if (guide) items = [...items].sort(compareGuideItems);
   if (items.every((x, i) => x === node.items![i])) return node;
   return Object.assign(Object.create(Object.getPrototypeOf(node) as object) as SceneNode, node, { items });
 }
