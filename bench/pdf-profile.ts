@@ -1,7 +1,7 @@
 /**
  * Single-thread PDF render timing (run by hand: `npx tsx bench/pdf-profile.ts [--schools 300]
- * [--warm 300] [--profile out.cpuprofile]`). Renders generated England-scale profile documents in
- * this thread after a warm-up (the thread's caches fill as a long nightly run's would), prints ms
+ * [--warm 300] [--profile out.cpuprofile] [--no-maps]`). Renders generated England-scale profile documents
+ * (each with its school map, as bench/pdf.ts renders them; `--no-maps` without) in this thread after a warm-up (the thread's caches fill as a long nightly run's would), prints ms
  * per PDF, and with --profile writes a CPU profile of the measured part only (open it in Chrome
  * DevTools or speedscope).
  */
@@ -19,7 +19,7 @@ const N = Number(opt('schools', '300'));
 const WARM = Number(opt('warm', '300'));
 const PROFILE = opt('profile', '');
 const enc = new TextEncoder();
-const docs = makeProfileFixtures(N + WARM).map((f) => enc.encode(JSON.stringify(f.doc)));
+const docs = makeProfileFixtures(N + WARM, { maps: !args.includes('--no-maps') }).map((f) => enc.encode(JSON.stringify(f.doc)));
 
 async function main(): Promise<void> {
   for (const json of docs.slice(0, WARM)) await renderTask({ kind: 'profile', key: 'warm-up', json });
