@@ -1,8 +1,9 @@
 /**
  * Single-thread PDF render timing (run by hand: `npx tsx bench/pdf-profile.ts [--schools 300]
- * [--warm 300] [--profile out.cpuprofile] [--no-maps]`). Renders generated England-scale profile documents
- * (each with its school map, as bench/pdf.ts renders them; `--no-maps` without) in this thread after a warm-up (the thread's caches fill as a long nightly run's would), prints ms
- * per PDF, and with --profile writes a CPU profile of the measured part only (open it in Chrome
+ * [--warm 300] [--profile out.cpuprofile] [--no-maps]`). Renders generated England-scale profile
+ * documents (each with its school map, as bench/pdf.ts renders them; `--no-maps` without) in this
+ * thread after a warm-up (the thread's caches fill as a long nightly run's would), prints ms per
+ * PDF, and with --profile writes a CPU profile of the measured part only (open it in Chrome
  * DevTools or speedscope).
  */
 import { writeFileSync } from 'node:fs';
