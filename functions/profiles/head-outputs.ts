@@ -11,6 +11,7 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import { objectWriter } from '../ports/object-writer.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
 import { DocumentThreads } from './document-threads.ts';
+import { documentWorkerEntry } from './document-worker-entry.ts';
 import { HEAD_CELLS, headCells } from './document-batch.ts';
 import { LEVEL_ORDER, type Dictionary } from './dictionary.ts';
 import type { HeadDocuments } from './head-documents.ts';
@@ -77,9 +78,10 @@ export async function writeHeadOutputs(headTable: StagedTable, opts: HeadOutputs
     // thread has enough waiting; their values are added in school order.
     // Documents made here go to a writer thread (ports/object-writer.ts); a failed write is
     // reported by its flush.
-    const writer = objectWriter(lake, { inFlight: 4 * DOCUMENT_BATCH });
+    const writer = objectWriter(lake, { inFlight: DOCUMENT_BATCH });
     const writeHere = (key: string, body: string) => void writer.write(key, body).catch(() => undefined);
-    const pool = new DocumentThreads({ context: heads.context, dict: dict.entries, grid: opts.grid?.spec() ?? null, root: (lake as LocalObjectStore).root }, threads, { writeHere });
+    const entry = new URL(await documentWorkerEntry());
+    const pool = new DocumentThreads({ context: heads.context, dict: dict.entries, grid: opts.grid?.spec() ?? null, root: (lake as LocalObjectStore).root }, threads, { writeHere, entry });
     try {
       const waiting: { batch: readonly string[]; cells: Promise<Value[]> }[] = [];
       const take = async () => {
