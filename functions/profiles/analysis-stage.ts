@@ -98,10 +98,13 @@ const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).t
 
 /**
  * Document threads are off unless asked for (`documentThreads`). At England scale one thread cut
- * the documents step from about 44 s to 30 s, but the run's peak rose by about 350 MiB (the
- * thread's copy of the cross-school context, its tsx loader, batches in flight): 3,084 MiB median
- * over two runs, past the 3 GB the nightly run is held to. Below about 3,000 schools starting a
- * thread costs more than it saves.
+ * the documents step from about 44 s to 30 s on a quiet machine, but first raised the run's peak to
+ * 3,084 MiB, past the 3 GB the nightly run is held to. Since the thread loads a bundle (no tsx
+ * loader) under a capped heap (document-threads.ts), a run with one thread peaked at 2,785 MiB
+ * (2,694 without, the same hour); on a loaded machine, though, the thread did not pay (its own
+ * collector and start cost more CPU than it took off this thread), so the speed-up is to be shown
+ * on a quiet machine before it is the default. Below about 3,000 schools starting a thread costs
+ * more than it saves.
  */
 const DEFAULT_DOCUMENT_THREADS = 0;
 
