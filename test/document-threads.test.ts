@@ -15,6 +15,7 @@ import { profileInputs, profilesStage, schoolInputs } from '../functions/profile
 import { headDocuments } from '../functions/profiles/head-documents.ts';
 import { DocumentThreads } from '../functions/profiles/document-threads.ts';
 import { headCells } from '../functions/profiles/document-batch.ts';
+import { bundleDocumentThread } from '../functions/profiles/document-worker-entry.ts';
 import { runRoot } from '../functions/lake/publication.ts';
 import type { Value } from '../functions/lake/column-buffer.ts';
 
@@ -42,7 +43,7 @@ function filesUnder(dir: string): Map<string, Buffer> {
 }
 
 describe('document threads', () => {
-  it('make the documents and head_profile values this thread makes, in threads, sharing with this thread, and in this thread when no thread can start', async () => {
+  it('make the documents and head_profile values this thread makes, in threads (tsx entry or bundle), sharing with this thread, and in this thread when no thread can start', async () => {
     const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
     try {
       const { dict, classification } = await profileInputs(sql);
@@ -61,6 +62,8 @@ describe('document threads', () => {
       const ways = [
         // Every batch to the threads.
         { threads: 2, queue: 2, here: 0 },
+        // The same from the bundled module the stage gives its threads (no TypeScript loader in them).
+        { threads: 2, queue: 2, here: 0, entry: new URL(await bundleDocumentThread()) },
         // One thread with one batch waiting: the others are made here meanwhile.
         { threads: 1, queue: 1, here: 2 },
         // No thread starts: all here.

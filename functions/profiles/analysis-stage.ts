@@ -28,14 +28,9 @@ import type { ClassificationInfo, ProfileDocument } from '../../schemas/profile-
 import { tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import * as q from '../../schemas/sql/profiles.ts';
 import { periodLiteral } from '../../schemas/sql/classify.ts';
-import type { Value } from '../lake/column-buffer.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { readParquetObjects } from '../ports/parquet-objects.ts';
-import { objectWriter } from '../ports/object-writer.ts';
-import { LocalObjectStore } from '../ports/local-store.ts';
-import { DocumentThreads } from './document-threads.ts';
-import { HEAD_CELLS, headCells } from './document-batch.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { StagedTable, stageArrow, stageRows } from '../lake/table-writer.ts';
 import { attachTables, publishedItem, stagingRoot } from '../lake/tables.ts';
@@ -49,6 +44,7 @@ import { RENDERER_VERSION } from '../pdf/version.ts';
 import { Dictionary, LEVEL_ORDER, type Level, type SegmentEntry } from './dictionary.ts';
 import type { SchoolFacts } from './documents.ts';
 import { headDocuments } from './head-documents.ts';
+import { writeHeadOutputs } from './head-outputs.ts';
 import { loadSchoolMaps } from '../maps/load.ts';
 import { currentVintage } from '../classify/classify-stage.ts';
 import { fairAccess, trend, type FairAccessRow, type PlaceCount, type PlaceRow } from './fair-access.ts';
@@ -100,19 +96,17 @@ export interface AnalysisReport {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
-/** Schools per batch sent to a document thread. */
-const DOCUMENT_BATCH = 250;
 /**
  * Document threads are off unless asked for (`documentThreads`). At England scale one thread cut
- * the documents step from about 44 s to 30 s, but the run's peak rose by about 350 MiB (the
- * thread's copy of the cross-school context, its tsx loader, batches in flight): 3,084 MiB median
- * over two runs, past the 3 GB the nightly run is held to. Below about 3,000 schools starting a
- * thread costs more than it saves.
+ * the documents step from about 44 s to 30 s on a quiet machine, but first raised the run's peak to
+ * 3,084 MiB, past the 3 GB the nightly run is held to. Since the thread loads a bundle (no tsx
+ * loader) under a capped heap (document-threads.ts), a run with one thread peaked at 2,785 MiB
+ * (2,694 without, the same hour); on a loaded machine, though, the thread did not pay (its own
+ * collector and start cost more CPU than it took off this thread), so the speed-up is to be shown
+ * on a quiet machine before it is the default. Below about 3,000 schools starting a thread costs
+ * more than it saves.
  */
 const DEFAULT_DOCUMENT_THREADS = 0;
-
-/** Profile documents in flight at once (S3 PUTs of some tens of KB each; a writer thread's queue locally). */
-const DOCUMENT_WRITES = 32;
 
 export const profileDocKey = (period: string, urn: string) => `published/profiles/${period}/${urn}.json`;
 export const fairAccessDocKey = (period: string) => `published/reports/${period}/fair-access.json`;
@@ -136,38 +130,6 @@ export function analysisSettings(cfg: AnalysisConfig) {
 const fairAccessStagingKey = (runId: string, period: string) => `${stagingRoot(runId)}/fair-access/${period}.json`;
 /** Scratch of a large query (Athena UNLOADs it there). */
 const scratch = (runId: string, name: string, period: string) => `${stagingRoot(runId)}/results/${name}-${period}`;
-
-/**
- * The head_profile rows of schools' documents from their values (document-batch.ts headCells:
- * the segment rows exactly as shown), school after school; one row object, refilled (a million
- * rows at England scale).
- */
-function addHeadRows(table: StagedTable, urns: readonly string[], cells: readonly Value[], dict: Dictionary, classification: string): void {
-  const row: Record<string, Value> = { urn: null, level: null, segment: null, segment_name: null, n_shown: null, rounded_to: null, pct: null, base_pct: null, index: null, ci_low: null, ci_high: null, flag: null, reliable: null, classification };
-  let c = 0;
-  for (const urn of urns) {
-    row.urn = urn;
-    for (const level of LEVEL_ORDER) {
-      row.level = level;
-      for (const code of dict.codes[level]) {
-        if (c + HEAD_CELLS > cells.length) throw new Error(`internal: head_profile values end before school ${urn}'s ${level} ${code}`);
-        row.segment = code;
-        row.segment_name = dict.name(level, code);
-        row.n_shown = cells[c++]!;
-        row.rounded_to = cells[c++]!;
-        row.pct = cells[c++]!;
-        row.base_pct = cells[c++]!;
-        row.index = cells[c++]!;
-        row.ci_low = cells[c++]!;
-        row.ci_high = cells[c++]!;
-        row.flag = cells[c++]!;
-        row.reliable = cells[c++]!;
-        table.add(row);
-      }
-    }
-  }
-  if (c !== cells.length) throw new Error(`internal: ${cells.length - c} head_profile values left over`);
-}
 
 export interface ProfileInputs {
   dict: Dictionary;
@@ -412,60 +374,16 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   const headTable = new StagedTable(T.headProfile);
   const urns = [...counts.keys()].sort();
   const docKey = (urn: string) => `${runRoot(runId)}/${profileDocKey(period, urn)}`;
-  const threads = opts.documents && lake instanceof LocalObjectStore ? (opts.documentThreads ?? DEFAULT_DOCUMENT_THREADS) : 0;
-  let documents = 0;
-  if (threads > 0) {
-    // Batches of schools to the document threads (document-threads.ts), or made here while each
-    // thread has enough waiting; their values are added in school order.
-    // Documents made here go to a writer thread (ports/object-writer.ts); a failed write is
-    // reported by its flush.
-    const writer = objectWriter(lake, { inFlight: 4 * DOCUMENT_BATCH });
-    const writeHere = (key: string, body: string) => void writer.write(key, body).catch(() => undefined);
-    const pool = new DocumentThreads({ context: heads.context, dict: dict.entries, grid: grid?.spec() ?? null, root: (lake as LocalObjectStore).root }, threads, { writeHere });
-    try {
-      const waiting: { batch: string[]; cells: Promise<Value[]> }[] = [];
-      const take = async () => {
-        const w = waiting.shift()!;
-        addHeadRows(headTable, w.batch, await w.cells, dict, edition);
-      };
-      for (let i = 0; i < urns.length; i += DOCUMENT_BATCH) {
-        const batch = urns.slice(i, i + DOCUMENT_BATCH);
-        const packed = batch.map((urn) => heads.packed(urn));
-        // Nothing else here needs the schools' shown tables: let them go (fewer to trace per collection).
-        for (const urn of batch) heads.shown.delete(urn);
-        const cells = pool.run(batch.map(docKey), packed);
-        cells.catch(() => undefined);
-        waiting.push({ batch, cells });
-        while (waiting.length > 2 * pool.size + 1) await take();
-        // Let the threads' finished batches in (a batch made here ran without a break).
-        await new Promise(setImmediate);
-      }
-      while (waiting.length) await take();
-    } finally {
-      await pool.close();
-    }
-    await writer.flush();
-    documents = urns.length;
-  } else {
-    // One school at a time: its document (shown counts) is built, its rows go into head_profile, and
-    // for the published period it is written (many writes in flight) before the next is built.
-    const pool = objectWriter(lake, { inFlight: DOCUMENT_WRITES, thread: opts.documents });
-    const cells: Value[] = [];
-    for (const urn of urns) {
-      const doc = heads.document(urn);
-      cells.length = 0;
-      headCells(doc, heads.shown.get(urn)!, cells);
-      addHeadRows(headTable, [urn], cells, dict, edition);
-      // Nothing else needs the school's shown table (the bases, ranges and similar schools are made):
-      // let it go, so each collection has fewer of the 21,500 tables to trace.
-      heads.shown.delete(urn);
-      if (opts.documents) {
-        await pool.write(docKey(urn), JSON.stringify(doc, null, 2));
-        documents++;
-      }
-    }
-    await pool.flush();
-  }
+  const documents = await writeHeadOutputs(headTable, {
+    lake,
+    heads,
+    dict,
+    edition,
+    grid: grid ?? undefined,
+    urns,
+    docKey: opts.documents ? docKey : null,
+    threads: opts.documentThreads ?? DEFAULT_DOCUMENT_THREADS,
+  });
   if (opts.documents) opts.onDocuments?.();
   await headTable.stage(lake, runId, period);
 
