@@ -23,7 +23,7 @@ const BATCH_ROWS = 1 << 20;
  * A row group at a time, the heap grows to one group's size once and is reused.
  */
 async function readParquetFile(bytes: Uint8Array): Promise<Table> {
-  const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
+  const file = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   try {
     const groups = file.metadata().numRowGroups();
     if (groups <= 1) return tableFromIPC(pw.readParquet(bytes, { batchSize: BATCH_ROWS }).intoIPCStream());
