@@ -122,8 +122,8 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
   let failure: unknown;
   let locked = false;
   const incremental = Boolean(opts.skipUnchanged);
-  // One render pool for the run. A cold run of a county starts its threads now, so they load the
-  // renderer while ingest keeps one core busy; the latest period's profile PDFs are then rendered
+  // One render pool for the run. A cold run of a county starts its threads now, so they load (and
+  // warm up) the renderer while ingest keeps one core busy; the latest period's profile PDFs are then rendered
   // while the other periods, fair access and admissions are analysed (see analyse's onProfileDocuments).
   const pool = opts.pool ?? new RenderPool(opts.pdfWorkers ?? availableParallelism());
   const early = new Map<string, { started: number; result: Promise<RenderPdfsResult> }>();
@@ -131,7 +131,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
     // One run or ingest at a time on a lake (a killed holder's lock is taken over: its process is gone).
     await acquireLakeLock(opts.lake, runId, 'run', { ttlMs: 12 * 3600_000 });
     locked = true;
-    if (!opts.skipPdfs && !incremental && (await pupilBytes(opts.raw)) >= EARLY_POOL_PUPIL_BYTES) pool.start();
+    if (!opts.skipPdfs && !incremental && (await pupilBytes(opts.raw)) >= EARLY_POOL_PUPIL_BYTES) pool.start({ warmUp: true });
     manifest.datasets = await timed(stages, 'ingest', () =>
       ingest({
         raw: opts.raw,
