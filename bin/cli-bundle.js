@@ -29,7 +29,7 @@ const BANNER = "import { createRequire as __catchmentRequire } from 'node:module
 
 /** What the stamp's key covers besides the inputs: the build's settings, esbuild's and Node's versions. */
 function settingsKey(entry, esbuildVersion) {
-  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER, esbuildVersion, node: process.versions.node, v: 2 })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER, esbuildVersion, node: process.versions.node, v: 3 })).digest('hex').slice(0, 16);
 }
 
 /** Whether every input recorded in the stamp still has the size and modification time it was built from. */
@@ -66,7 +66,8 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
   }
   if (fresh(stamp, dir)) return pathToFileURL(join(dir, stamp.bundle)).href;
 
-  const { build } = await import('esbuild');
+  const { build, transform } = await import('esbuild');
+  const tsconfigRaw = readFileSync(join(ROOT, 'tsconfig.json'), 'utf8');
   const started = Date.now();
   const projectModule = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](functions|schemas|sample-data)[\\\\/].*\\.ts$`);
   const result = await build({
@@ -95,8 +96,11 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
         setup(b) {
           b.onLoad({ filter: projectModule }, async (args) => {
             const source = await readFile(args.path, 'utf8');
-            const contents = source.includes('import.meta.url') ? source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)) : source;
-            return { contents, loader: 'ts' };
+            if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+            // esbuild's define replaces the expression only, never text inside a string (a module
+            // may hold a banner of its own that mentions import.meta.url, as document-worker-entry.ts does).
+            const { code } = await transform(source, { loader: 'ts', sourcefile: args.path, tsconfigRaw, define: { 'import.meta.url': JSON.stringify(pathToFileURL(args.path).href) } });
+            return { contents: code, loader: 'js' };
           });
         },
       },

@@ -51,6 +51,8 @@ describe('cliBundle', () => {
   });
 
   it("the CLI's entry file does not load the PDF renderer's packages at start-up", async () => {
+    // Building the real CLI also proves every project module bundles (a module whose strings mention
+    // import.meta.url broke the old text replacement, and the CLI silently fell back to tsx).
     const entry = readFileSync(fileURLToPath((await cliBundle()) as string), 'utf8');
     expect(entry).toMatch(/import\("\.\/cli-chunk-[A-Z0-9]+\.mjs"\)/); // the renderer, for documents rendered inline
     expect(entry).not.toMatch(/from "(pdfkit|fontkit)"/);
