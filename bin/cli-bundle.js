@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +29,7 @@ const BANNER = "import { createRequire as __catchmentRequire } from 'node:module
 
 /** What the stamp's key covers besides the inputs: the build's settings, esbuild's and Node's versions. */
 function settingsKey(entry, esbuildVersion) {
-  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER, esbuildVersion, node: process.versions.node, v: 1 })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER, esbuildVersion, node: process.versions.node, v: 3 })).digest('hex').slice(0, 16);
 }
 
 /** Whether every input recorded in the stamp still has the size and modification time it was built from. */
@@ -66,7 +66,8 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
   }
   if (fresh(stamp, dir)) return pathToFileURL(join(dir, stamp.bundle)).href;
 
-  const { build } = await import('esbuild');
+  const { build, transform } = await import('esbuild');
+  const tsconfigRaw = readFileSync(join(ROOT, 'tsconfig.json'), 'utf8');
   const started = Date.now();
   const projectModule = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](functions|schemas|sample-data)[\\\\/].*\\.ts$`);
   const result = await build({
@@ -78,6 +79,14 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
     platform: 'node',
     target: `node${process.versions.node.split('.')[0]}`,
     banner: { js: BANNER },
+    // Code only reached through a dynamic import (the renderer, for the few documents rendered in
+    // this thread; its PDF threads load a bundle of their own) goes into chunks of its own, so a run
+    // does not parse it, nor load pdfkit and fontkit, at start-up.
+    splitting: true,
+    outdir: dir,
+    entryNames: 'cli-[hash]',
+    chunkNames: 'cli-chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
     write: false,
     metafile: true,
     logLevel: 'silent',
@@ -87,14 +96,16 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
         setup(b) {
           b.onLoad({ filter: projectModule }, async (args) => {
             const source = await readFile(args.path, 'utf8');
-            const contents = source.includes('import.meta.url') ? source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)) : source;
-            return { contents, loader: 'ts' };
+            if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+            // esbuild's define replaces the expression only, never text inside a string (a module
+            // may hold a banner of its own that mentions import.meta.url, as document-worker-entry.ts does).
+            const { code } = await transform(source, { loader: 'ts', sourcefile: args.path, tsconfigRaw, define: { 'import.meta.url': JSON.stringify(pathToFileURL(args.path).href) } });
+            return { contents: code, loader: 'js' };
           });
         },
       },
     ],
   });
-  const code = result.outputFiles[0].contents;
   const inputs = {};
   let settled = true;
   for (const file of Object.keys(result.metafile.inputs).sort()) {
@@ -103,12 +114,19 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
     // Edited while esbuild read it (or within the clock's resolution): no stamp, so the next run builds again.
     if (st.mtimeMs >= started - 2000) settled = false;
   }
-  const bundle = `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
+  // Every file is named by a hash of its contents (and those of the chunks it imports): one already
+  // there is the same file. Chunks are written before the entry that imports them.
+  const entryOut = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === entry)?.[0];
+  if (!entryOut) throw new Error('esbuild wrote no entry file');
+  const bundle = basename(entryOut);
   await mkdir(dir, { recursive: true });
   const tmp = `.${process.pid}.tmp`;
-  if (!existsSync(join(dir, bundle))) {
-    await writeFile(join(dir, bundle + tmp), code);
-    await rename(join(dir, bundle + tmp), join(dir, bundle));
+  const files = [...result.outputFiles].sort((a, b) => Number(basename(a.path) === bundle) - Number(basename(b.path) === bundle));
+  for (const f of files) {
+    const name = basename(f.path);
+    if (existsSync(join(dir, name))) continue;
+    await writeFile(join(dir, name + tmp), f.contents);
+    await rename(join(dir, name + tmp), join(dir, name));
   }
   if (settled) {
     await writeFile(stampFile + tmp, JSON.stringify({ bundle, inputs }));

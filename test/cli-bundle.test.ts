@@ -1,4 +1,7 @@
-/** bin/cli-bundle.js: the cached CLI bundle is reused while its inputs are unchanged and rebuilt when one changes. */
+/**
+ * bin/cli-bundle.js: the cached CLI bundle is reused while its inputs are unchanged and rebuilt when
+ * one changes; code reached only through a dynamic import is a chunk loaded when it is imported.
+ */
 import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,5 +37,24 @@ describe('cliBundle', () => {
     expect(second).not.toBe(first);
     expect(readFileSync(fileURLToPath(second), 'utf8')).toContain('42');
     expect(readdirSync(join(ROOT, 'node_modules', '.cache', 'catchment')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('leaves what is only imported dynamically out of the entry file, and loads it when imported', async () => {
+    mkdirSync(DIR, { recursive: true });
+    writeFileSync(join(DIR, 'later.ts'), "export const later: string = ['loaded', 'on', 'demand'].join(' ');\n");
+    write("export const now = 1;\nexport const later = async () => (await import('./later.ts')).later;\n", Date.now() / 1000 - 3600);
+    const url = (await cliBundle(rel)) as string;
+    expect(readFileSync(fileURLToPath(url), 'utf8')).not.toContain('demand');
+    const m = (await import(url)) as { now: number; later: () => Promise<string> };
+    expect(m.now).toBe(1);
+    expect(await m.later()).toBe('loaded on demand');
+  });
+
+  it("the CLI's entry file does not load the PDF renderer's packages at start-up", async () => {
+    // Building the real CLI also proves every project module bundles (a module whose strings mention
+    // import.meta.url broke the old text replacement, and the CLI silently fell back to tsx).
+    const entry = readFileSync(fileURLToPath((await cliBundle()) as string), 'utf8');
+    expect(entry).toMatch(/import\("\.\/cli-chunk-[A-Z0-9]+\.mjs"\)/); // the renderer, for documents rendered inline
+    expect(entry).not.toMatch(/from "(pdfkit|fontkit)"/);
   });
 });

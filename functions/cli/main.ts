@@ -101,9 +101,10 @@ Examples:
     const input = resolve(o.input);
     const out = resolve(o.out);
     const progress = o.quiet || o.json ? undefined : progressRenderer();
-    // The PDF threads load the renderer on the other core while this one writes the sample.
+    // The PDF threads load the renderer, then warm it up on made-up documents (a county's sample:
+    // see WARM_UP_PUPIL_BYTES), on the other core while this one writes the sample and runs the first stages.
     const pool = o.sample && o.pdfs !== false ? new RenderPool() : undefined;
-    pool?.start();
+    pool?.start({ warmUp: o.sample !== 'england' });
     try {
       if (o.sample) await writeSample(o.sample, input, progress);
       if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);

@@ -32,6 +32,7 @@ import { Piscina } from 'piscina';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { NotFoundError, joinKey, type ObjectStore } from '../ports/object-store.ts';
 import type { RenderKind, RenderResult, RenderTask } from './render-task.ts';
+import type { RenderThreadData } from './render-thread.ts';
 import { renderWorkerEntry } from './render-worker-entry.ts';
 import { RENDERER_VERSION } from './version.ts';
 
@@ -49,6 +50,12 @@ export const INLINE_BELOW = 8;
  * work each keeps them busy; the queued documents are a few megabytes.
  */
 export const QUEUED_PER_THREAD = 24;
+
+/**
+ * Made-up documents each thread of a warmed-up pool renders at most before its first real one (it
+ * stops sooner when one arrives). By about this many a cold thread's render times have levelled off.
+ */
+export const WARM_UP_DOCUMENTS = 24;
 
 export interface RenderPdfsOptions {
   lake: ObjectStore;
@@ -170,13 +177,23 @@ export class RenderPool {
     return this.pool !== null;
   }
 
-  /** Start the worker threads now (each loads the renderer as it starts); no-op inline. */
-  start(): void {
+  /**
+   * Start the worker threads now (each loads the renderer as it starts); no-op inline. With
+   * `warmUp`, for a pool started well ahead of its documents, each thread then renders made-up
+   * documents until the first real one arrives (render-thread.ts), so V8 has compiled the
+   * renderer's hot code by then.
+   */
+  start(opts: { warmUp?: boolean } = {}): void {
     if (this.threads === 0 || this.pool) return;
+    const workerData: RenderThreadData = opts.warmUp ? { warmUpDocuments: WARM_UP_DOCUMENTS, warmUpLock: new Int32Array(new SharedArrayBuffer(4)) } : {};
     this.pool = renderWorkerEntry().then(
       (filename) =>
         new Piscina({
           filename,
+          workerData,
+          // By default an idle piscina thread blocks in Atomics.wait between tasks, which would
+          // stop its warm-up the moment it began: a warming pool takes its tasks as messages.
+          ...(opts.warmUp ? { atomics: 'disabled' as const } : {}),
           minThreads: this.threads,
           maxThreads: this.threads,
           idleTimeout: 30_000,
