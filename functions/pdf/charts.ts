@@ -150,12 +150,73 @@ function statusEncoding(marks: { domain: string[]; shape: string[]; stroke?: str
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Category domains given to Vega rather than found by it
+// ---------------------------------------------------------------------------------------------
+type Row = Record<string, unknown>;
+
+/**
+ * The distinct values of `field` over `rows`, ordered by the smallest `by` each has: the domain
+ * Vega-Lite's `sort: { field: by, op: 'min' }` makes, without the aggregate operators (one per
+ * layer's dataset, then a merge) Vega builds to find it on every run (a large share of a profile's
+ * chart layout time). Values with the same smallest `by` keep their first-seen order.
+ */
+export function domainByMin(rows: readonly object[], field: string, by: string): unknown[] {
+  const min = new Map<unknown, number>();
+  for (const row of rows as readonly Row[]) {
+    const v = row[field];
+    const k = row[by] as number;
+    const m = min.get(v);
+    if (m === undefined || k < m) min.set(v, k);
+  }
+  return [...min.keys()].sort((a, b) => min.get(a)! - min.get(b)!);
+}
+
+const rowsOf = (data: ChartData, name: string): readonly Row[] => (data[name] ?? []) as readonly Row[];
+
+/** A category domain: the distinct `field` of the rows some layer draws, ordered by their smallest `by`. */
+export interface CategoryDomain {
+  field: string;
+  by: string;
+  rows: (data: ChartData) => readonly object[];
+}
+
+/**
+ * Each chart kind's category domains, by the name of the Vega-Lite param its scales read
+ * (`scale: { domain: { expr: name } }`), computed from the chart's rows before Vega runs. Each is
+ * the union over the layers drawing that scale, so `rows` mirrors their filters (the composition's
+ * "not classified" row is in its domain only when some layer draws it). A test draws every chart
+ * both ways: with these domains, and with Vega-Lite's `sort: { field: by, op: 'min' }` instead.
+ */
+export const CATEGORY_DOMAINS: Partial<Record<ChartKind, Record<string, CategoryDomain>>> = {
+  profileSupergroups: {
+    compNames: { field: 'name', by: 'order', rows: (d) => compDrawn(d) },
+    compSeries: { field: 'series', by: 'seriesOrder', rows: (d) => compDrawn(d) },
+    compColour: { field: 'series', by: 'seriesOrder', rows: (d) => rowsOf(d, 'comp').filter((r) => !r.notKnown) },
+    idxNames: { field: 'name', by: 'order', rows: (d) => rowsOf(d, 'idx') },
+  },
+  imd: {
+    imdDeciles: { field: 'decileLabel', by: 'decile', rows: (d) => rowsOf(d, 'imd') },
+    imdSeries: { field: 'series', by: 'seriesOrder', rows: (d) => rowsOf(d, 'imd') },
+  },
+  clusterRange: {
+    clusterNames: { field: 'name', by: 'order', rows: (d) => rowsOf(d, 'cl') },
+  },
+};
+
+/** Composition rows some layer draws (the union of the three layers' filters). */
+const compDrawn = (d: ChartData) => rowsOf(d, 'comp').filter((r) => !r.notKnown || r.pct != null || r.note != null);
+
+const domainParams = (kind: ChartKind) => Object.keys(CATEGORY_DOMAINS[kind] ?? {}).map((name) => ({ name, value: [] }));
+
 /** School profile: composition (school % vs base %) beside the index with its 95% CI. */
 function profileSupergroupSpec(): TopLevelSpec {
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' } };
-  const yOffset = { field: 'series', sort: { field: 'seriesOrder', op: 'min' } };
+  const y = { field: 'name', type: 'nominal', scale: { domain: { expr: 'compNames' } } };
+  const yOffset = { field: 'series', scale: { domain: { expr: 'compSeries' } } };
+  const idxY = { ...y, scale: { domain: { expr: 'idxNames' } } };
   return {
     config: CONFIG,
+    params: domainParams('profileSupergroups'),
     hconcat: [
       {
         width: 130,
@@ -172,8 +233,7 @@ function profileSupergroupSpec(): TopLevelSpec {
               color: {
                 field: 'series',
                 type: 'nominal',
-                sort: { field: 'seriesOrder', op: 'min' },
-                scale: { range: [COLOURS.school, COLOURS.base] },
+                scale: { domain: { expr: 'compColour' }, range: [COLOURS.school, COLOURS.base] },
                 legend: { orient: 'top', title: null, direction: 'vertical', offset: 4 },
               },
             },
@@ -202,7 +262,7 @@ function profileSupergroupSpec(): TopLevelSpec {
             transform: [{ filter: '!datum.hidden' }],
             mark: { type: 'rule', strokeWidth: 1.6 },
             encoding: {
-              y: { ...y, axis: null },
+              y: { ...idxY, axis: null },
               x: { ...indexX(''), field: 'lo' },
               x2: { field: 'hi' },
               stroke: statusEncoding(PROFILE_MARKS, PROFILE_LEGEND).stroke,
@@ -212,14 +272,14 @@ function profileSupergroupSpec(): TopLevelSpec {
             transform: [{ filter: '!datum.hidden' }],
             mark: { type: 'point', size: 52, opacity: 1, strokeWidth: 1.2 },
             encoding: {
-              y: { ...y, axis: null },
+              y: { ...idxY, axis: null },
               x: indexX('Index (100 = same share as the base)'),
               ...statusEncoding(PROFILE_MARKS, PROFILE_LEGEND),
             },
           },
           {
             mark: { type: 'text', align: 'left', dx: 6, baseline: 'middle' },
-            encoding: { y: { ...y, axis: null }, x: { value: 160 }, text: { field: 'label' } },
+            encoding: { y: { ...idxY, axis: null }, x: { value: 160 }, text: { field: 'label' } },
           },
         ],
         resolve: { scale: { x: 'shared' } },
@@ -235,6 +295,7 @@ function imdSpec(): TopLevelSpec {
     config: CONFIG,
     width: 480,
     height: 110,
+    params: domainParams('imd'),
     data: { name: 'imd' },
     layer: [
       {
@@ -243,17 +304,16 @@ function imdSpec(): TopLevelSpec {
           x: {
             field: 'decileLabel',
             type: 'ordinal',
-            sort: { field: 'decile', op: 'min' },
+            scale: { domain: { expr: 'imdDeciles' } },
             title: 'IMD decile of home neighbourhood (1 = most deprived 10% of neighbourhoods in England, 10 = least deprived)',
             axis: { labelAngle: 0 },
           },
-          xOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
+          xOffset: { field: 'series', scale: { domain: { expr: 'imdSeries' } } },
           y: { field: 'pct', type: 'quantitative', title: '% of pupils', axis: { tickCount: 4 }, stack: null },
           color: {
             field: 'series',
             type: 'nominal',
-            sort: { field: 'seriesOrder', op: 'min' },
-            scale: { range: [COLOURS.school, COLOURS.base] },
+            scale: { domain: { expr: 'imdSeries' }, range: [COLOURS.school, COLOURS.base] },
             legend: { orient: 'top', title: null, direction: 'horizontal', offset: 4 },
           },
         },
@@ -262,8 +322,8 @@ function imdSpec(): TopLevelSpec {
         transform: [{ filter: 'datum.hidden' }],
         mark: { type: 'text', baseline: 'bottom', dy: -2, fontStyle: 'italic', color: COLOURS.muted },
         encoding: {
-          x: { field: 'decileLabel', type: 'ordinal', sort: { field: 'decile', op: 'min' } },
-          xOffset: { field: 'series', sort: { field: 'seriesOrder', op: 'min' } },
+          x: { field: 'decileLabel', type: 'ordinal', scale: { domain: { expr: 'imdDeciles' } } },
+          xOffset: { field: 'series', scale: { domain: { expr: 'imdSeries' } } },
           y: { datum: 0 },
           text: { value: 'c' },
         },
@@ -275,10 +335,11 @@ function imdSpec(): TopLevelSpec {
 /** Where the school sits in its cluster: min-max range, median tick, the school's share as a dot. */
 function clusterRangeSpec(): TopLevelSpec {
   // Labels clear of a school's dot sitting at 0 (the dot's radius is about 4 points).
-  const y = { field: 'name', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 9 } };
+  const y = { field: 'name', type: 'nominal', scale: { domain: { expr: 'clusterNames' } }, title: null, axis: { labelLimit: 150, ticks: false, domain: false, labelPadding: 9 } };
   const x = { type: 'quantitative', title: '% of pupils at each school in the cluster', scale: { domainMin: 0, nice: true }, axis: { tickCount: 5 } };
   return {
     config: CONFIG,
+    params: domainParams('clusterRange'),
     width: 300,
     height: { step: 19 },
     data: { name: 'cl' },
@@ -693,6 +754,7 @@ async function runView(kind: ChartKind, data: ChartData, fresh = false): Promise
       view.width(w).height(h).resize();
     }
     for (const [name, rows] of Object.entries(data)) view.data(name, rows as object[]);
+    for (const [name, c] of Object.entries(CATEGORY_DOMAINS[kind] ?? {})) view.signal(name, domainByMin(c.rows(data), c.field, c.by));
     await view.runAsync();
     const legends = legendText((view.scenegraph() as unknown as { root: SceneNode }).root);
     if (!reused) initialSize.get(view)!.legends = legends;

@@ -1,7 +1,8 @@
 import SVGtoPDF from 'svg-to-pdfkit';
 import { describe, expect, it } from 'vitest';
 import { compile } from 'vega-lite';
-import { ADMISSION_STATUS, FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, resetCharts, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
+import * as vega from 'vega';
+import { ADMISSION_STATUS, CATEGORY_DOMAINS, FA_STATUS, FUNNEL_STATUS, PROFILE_STATUS, chartSpec, renderChart, renderChartSvg, resetCharts, type ChartData, type ChartKind } from '../../functions/pdf/charts.ts';
 import { FONT, faceFor } from '../../functions/pdf/fonts.ts';
 import { Writer } from '../../functions/pdf/layout.ts';
 import { PdfCanvasContext, parseCssFont } from '../../functions/pdf/pdf-canvas.ts';
@@ -158,6 +159,50 @@ describe('charts', () => {
     expect(ink, 'the chart draws something').toBeGreaterThan(2000);
     // Anti-aliasing aside, the two routes draw the same picture.
     expect(differing / ink, `${differing} of ${ink} inked pixels differ`).toBeLessThan(0.002);
+  });
+
+  /** The spec with each given category domain replaced by Vega-Lite's sort of the data (what the charts used before). */
+  function sortedByData(kind: ChartKind): object {
+    const domains = CATEGORY_DOMAINS[kind]!;
+    const used = new Set<string>();
+    const walk = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(walk);
+      if (!v || typeof v !== 'object') return v;
+      const o = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) as Record<string, unknown>;
+      const scale = o.scale as { domain?: { expr?: string } } | undefined;
+      const name = scale?.domain?.expr;
+      if (name && domains[name]) {
+        used.add(name);
+        const { domain: _, ...rest } = scale as Record<string, unknown>;
+        o.scale = rest;
+        o.sort = { field: domains[name].by, op: 'min' };
+      }
+      return o;
+    };
+    const { params: _, ...spec } = walk(chartSpec(kind)) as Record<string, unknown>;
+    expect([...used].sort(), 'every category domain is read by some scale').toEqual(Object.keys(domains).sort());
+    return spec;
+  }
+
+  const notClassified = (pct: number | null, note: string | null) => ({ name: 'No usable postcode', order: NAMES.length, series: 'Your school', seriesOrder: 0, pct, hidden: pct === null, notKnown: true, note, notePos: pct ?? 0 });
+  const domainCases: [ChartKind, string, ChartData][] = [
+    ...(['profileSupergroups', 'imd', 'clusterRange'] as const).flatMap((kind): [ChartKind, string, ChartData][] => [
+      [kind, 'rows in order', dataFor(kind)],
+      [kind, 'rows reversed', Object.fromEntries(Object.entries(dataFor(kind)).map(([k, rows]) => [k, [...rows].reverse()]))],
+    ]),
+    ['profileSupergroups', 'a drawn "not classified" row', { ...dataFor('profileSupergroups'), comp: [...dataFor('profileSupergroups').comp!, notClassified(4, '12 pupils')] }],
+    ['profileSupergroups', 'an undrawn "not classified" row', { ...dataFor('profileSupergroups'), comp: [...dataFor('profileSupergroups').comp!, notClassified(null, null)] }],
+    ['imd', 'the school series missing', { imd: dataFor('imd').imd!.filter((r) => (r as { seriesOrder: number }).seriesOrder === 1) }],
+  ];
+
+  it.each(domainCases)('%s (%s): category domains given to Vega draw what Vega’s sort of the data draws', async (kind, _, data) => {
+    const given = await renderChartSvg(kind, data);
+    const view = new vega.View(vega.parse(compile(sortedByData(kind) as never).spec), { renderer: 'none' });
+    for (const [name, rows] of Object.entries(data)) view.data(name, rows as object[]);
+    await view.runAsync();
+    const sorted = await view.toSVG();
+    view.finalize();
+    expect(given.svg).toBe(sorted);
   });
 
   it.each(['schoolMap', 'faWardMap', 'firstPrefWardMap'] as const)('%s: squares made without Vega’s dataflow draw the same operators as Vega’s own items', async (kind) => {
