@@ -53,4 +53,26 @@ describe('StagedTable', () => {
     for (let i = 0; i < 3; i++) expect(Buffer.from(await lake.get(keys[i]!)).equals(Buffer.from(inThread[i]!))).toBe(true);
     rmSync(root, { recursive: true, force: true });
   });
+
+  it('takes a row as values in column order (addValues) to the same Parquet as by name, and refuses a short row or a missing value', async () => {
+    const byName = new StagedTable(T.clusterVariation);
+    const byValues = new StagedTable(T.clusterVariation);
+    const names = byValues.columnNames;
+    expect([...names].sort()).toEqual(Object.keys(row(0)).sort());
+    for (let i = 0; i < 10; i++) {
+      byName.add(row(i));
+      const r = row(i) as Record<string, string | number>;
+      byValues.addValues(names.map((n) => r[n]!));
+    }
+    const root = mkdtempSync(join(tmpdir(), 'staged-'));
+    const a = new LocalObjectStore(join(root, 'a'));
+    const b = new LocalObjectStore(join(root, 'b'));
+    const ka = await byName.stage(a, 'run-1', '2025-26');
+    const kb = await byValues.stage(b, 'run-1', '2025-26');
+    expect(kb).toBe(ka);
+    expect(Buffer.from(await b.get(kb!)).equals(Buffer.from(await a.get(ka!)))).toBe(true);
+    expect(() => byValues.addValues(names.slice(1))).toThrow(/values for/);
+    expect(() => byValues.addValues(names.map((n, i) => (i === 2 ? (undefined as unknown as string) : n)))).toThrow(new RegExp(`no value for column ${names[2]}`));
+    rmSync(root, { recursive: true, force: true });
+  });
 });

@@ -40,6 +40,24 @@ export class StagedTable {
     if (this.buf.rows >= this.partRows) this.encode();
   }
 
+  /** The columns' names, in the order addValues takes a row's values. */
+  get columnNames(): string[] {
+    return this.columns.map((c) => c.name);
+  }
+
+  /**
+   * One row as its values in column order (columnNames), read at once: no lookup by name per
+   * column (the profiles stage's million head_profile rows).
+   */
+  addValues(values: readonly Value[]): void {
+    if (values.length !== this.columns.length) throw new Error(`${this.table.name}: row has ${values.length} values for ${this.columns.length} columns`);
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === undefined) throw new Error(`${this.table.name}: row has no value for column ${this.columns[i]!.name}`);
+    }
+    this.buf.append(values as Value[]);
+    if (this.buf.rows >= this.partRows) this.encode();
+  }
+
   private encode(): void {
     const part = toParquetAsync(this.buf.drain());
     // Awaited in stage(); a failure is reported there, not as an unhandled rejection now.

@@ -37,32 +37,41 @@ export interface HeadOutputsOptions {
   threads: number;
 }
 
+/** head_profile's columns, each with where addHeadRows puts it in a row's values. */
+const HEAD_COLUMNS = ['urn', 'level', 'segment', 'segment_name', 'n_shown', 'rounded_to', 'pct', 'base_pct', 'index', 'ci_low', 'ci_high', 'flag', 'reliable', 'classification'] as const;
+
 /**
  * The head_profile rows of schools' documents from their values (document-batch.ts headCells:
- * the segment rows exactly as shown), school after school; one row object, refilled (a million
- * rows at England scale).
+ * the segment rows exactly as shown), school after school, each handed over as its values in the
+ * table's column order (one array, refilled: a million rows at England scale).
  */
 function addHeadRows(table: StagedTable, urns: readonly string[], cells: readonly Value[], dict: Dictionary, classification: string): void {
-  const row: Record<string, Value> = { urn: null, level: null, segment: null, segment_name: null, n_shown: null, rounded_to: null, pct: null, base_pct: null, index: null, ci_low: null, ci_high: null, flag: null, reliable: null, classification };
+  const names = table.columnNames;
+  if (names.length !== HEAD_COLUMNS.length || !HEAD_COLUMNS.every((c) => names.includes(c))) {
+    throw new Error(`internal: head_profile columns ${names.join(', ')} are not ${HEAD_COLUMNS.join(', ')}`);
+  }
+  const [URN, LEVEL, SEGMENT, SEGMENT_NAME, N_SHOWN, ROUNDED_TO, PCT, BASE_PCT, INDEX, CI_LOW, CI_HIGH, FLAG, RELIABLE, CLASSIFICATION] = HEAD_COLUMNS.map((c) => names.indexOf(c)) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const row: Value[] = new Array<Value>(names.length).fill(null);
+  row[CLASSIFICATION] = classification;
   let c = 0;
   for (const urn of urns) {
-    row.urn = urn;
+    row[URN] = urn;
     for (const level of LEVEL_ORDER) {
-      row.level = level;
+      row[LEVEL] = level;
       for (const code of dict.codes[level]) {
         if (c + HEAD_CELLS > cells.length) throw new Error(`internal: head_profile values end before school ${urn}'s ${level} ${code}`);
-        row.segment = code;
-        row.segment_name = dict.name(level, code);
-        row.n_shown = cells[c++]!;
-        row.rounded_to = cells[c++]!;
-        row.pct = cells[c++]!;
-        row.base_pct = cells[c++]!;
-        row.index = cells[c++]!;
-        row.ci_low = cells[c++]!;
-        row.ci_high = cells[c++]!;
-        row.flag = cells[c++]!;
-        row.reliable = cells[c++]!;
-        table.add(row);
+        row[SEGMENT] = code;
+        row[SEGMENT_NAME] = dict.name(level, code);
+        row[N_SHOWN] = cells[c++]!;
+        row[ROUNDED_TO] = cells[c++]!;
+        row[PCT] = cells[c++]!;
+        row[BASE_PCT] = cells[c++]!;
+        row[INDEX] = cells[c++]!;
+        row[CI_LOW] = cells[c++]!;
+        row[CI_HIGH] = cells[c++]!;
+        row[FLAG] = cells[c++]!;
+        row[RELIABLE] = cells[c++]!;
+        table.addValues(row);
       }
     }
   }
