@@ -100,11 +100,11 @@ const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).t
  * Document threads are off unless asked for (`documentThreads`). At England scale one thread cut
  * the documents step from about 44 s to 30 s on a quiet machine, but first raised the run's peak to
  * 3,084 MiB, past the 3 GB the nightly run is held to. Since the thread loads a bundle (no tsx
- * loader) under a capped heap (document-threads.ts), a run with one thread peaked at 2,785 MiB
- * (2,694 without, the same hour); on a loaded machine, though, the thread did not pay (its own
- * collector and start cost more CPU than it took off this thread), so the speed-up is to be shown
- * on a quiet machine before it is the default. Below about 3,000 schools starting a thread costs
- * more than it saves.
+ * loader) under a capped heap (document-threads.ts), and large results are read a row group at a
+ * time (ports/parquet-objects.ts), memory no longer stops it: one thread peaked at 2,116 MiB
+ * (2,082 without). But on a quiet machine it did not pay either (wall 1.01, two pairs: the thread's
+ * own collector and start cost about what it took off this thread), so it is not the default.
+ * Below about 3,000 schools starting a thread costs more than it saves.
  */
 const DEFAULT_DOCUMENT_THREADS = 0;
 
