@@ -7,19 +7,11 @@
  * (hidden counts, flags, unreliable rows, long names), not to be consistent statistics.
  */
 import { OAC21_NAMES } from '../../schemas/oac21.ts';
+import { seededRandom } from '../domain/seeded-random.ts';
 import type { Cell, ProfileDocument, SchoolMap, SegmentRow } from '../../schemas/profile-document.ts';
 
-/** A small seeded generator (mulberry32): the same seed gives the same document. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed gives the same document. */
+const generator = seededRandom;
 
 const THRESHOLD = 5;
 const shown = (n: number): Cell => (n === 0 ? 0 : n < THRESHOLD ? 'c' : Math.max(THRESHOLD, Math.round(n / 5) * 5));
