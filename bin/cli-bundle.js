@@ -12,29 +12,28 @@
 // the code fingerprint's source walk) are those of the checkout, exactly as under tsx.
 //
 // Plain JavaScript on purpose: it runs before any TypeScript loader. bin/catchment.js falls back to
-// tsx when this throws (no esbuild, node_modules not writable).
+// tsx when this throws (no esbuild, node_modules not writable), and says so in one line.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleCacheDir, bundleFailure, bundleModule, EXTERNAL, nodeModulesDir, REQUIRE_BANNER } from '../functions/commons/module-bundle.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Packages left as imports (see above); esbuild and tsx are only ever loaded on demand. */
-export const EXTERNAL = ['@duckdb/*', 'pdfkit', 'fontkit', 'parquet-wasm', 'piscina', 'esbuild', 'tsx', 'tsx/*'];
-
-/** Bundled CommonJS packages may call require(); the bundle is an ES module, so it gets one. */
-const BANNER = "import { createRequire as __catchmentRequire } from 'node:module'; const require = __catchmentRequire(import.meta.url);";
-
 /** What the stamp's key covers besides the inputs: the build's settings, esbuild's and Node's versions. */
 function settingsKey(entry, esbuildVersion) {
-  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER, esbuildVersion, node: process.versions.node, v: 3 })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER: REQUIRE_BANNER, esbuildVersion, node: process.versions.node, v: 3 })).digest('hex').slice(0, 16);
 }
 
-/** Whether every input recorded in the stamp still has the size and modification time it was built from. */
+/**
+ * Whether every file of the bundle (the entry and its chunks) is there and every input recorded in
+ * the stamp still has the size and modification time it was built from.
+ */
 function fresh(stamp, dir) {
-  if (!stamp || typeof stamp.bundle !== 'string' || !stamp.inputs || !existsSync(join(dir, stamp.bundle))) return false;
+  if (!stamp || typeof stamp.bundle !== 'string' || !Array.isArray(stamp.files) || !stamp.inputs) return false;
+  if (![stamp.bundle, ...stamp.files].every((f) => typeof f === 'string' && existsSync(join(dir, f)))) return false;
   for (const [file, [size, mtimeMs]] of Object.entries(stamp.inputs)) {
     let st;
     try {
@@ -52,12 +51,9 @@ function fresh(stamp, dir) {
  * built first if it is missing or any of its inputs changed.
  */
 export async function cliBundle(entry = 'functions/cli/main.ts') {
-  const nodeModules = join(ROOT, 'node_modules');
-  const esbuildPackage = join(nodeModules, 'esbuild', 'package.json');
-  const esbuildVersion = JSON.parse(readFileSync(esbuildPackage, 'utf8')).version;
-  const dir = join(nodeModules, '.cache', 'catchment');
-  const key = settingsKey(entry, esbuildVersion);
-  const stampFile = join(dir, `cli-${key}.json`);
+  const esbuildVersion = JSON.parse(readFileSync(join(nodeModulesDir(), 'esbuild', 'package.json'), 'utf8')).version;
+  const dir = bundleCacheDir();
+  const stampFile = join(dir, `cli-${settingsKey(entry, esbuildVersion)}.json`);
   let stamp = null;
   try {
     stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
@@ -66,40 +62,31 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
   }
   if (fresh(stamp, dir)) return pathToFileURL(join(dir, stamp.bundle)).href;
 
-  const { build, transform } = await import('esbuild');
+  const { transform } = await import('esbuild');
   const tsconfigRaw = readFileSync(join(ROOT, 'tsconfig.json'), 'utf8');
   const started = Date.now();
-  const projectModule = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](functions|schemas|sample-data)[\\\\/].*\\.ts$`);
-  const result = await build({
+  const projectModule = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](functions|schemas|sample-data)[\\\\/].*\\.[jt]s$`);
+  const built = await bundleModule({
+    entry,
+    name: 'cli',
     absWorkingDir: ROOT,
-    entryPoints: [entry],
-    bundle: true,
     external: EXTERNAL,
-    format: 'esm',
-    platform: 'node',
-    target: `node${process.versions.node.split('.')[0]}`,
-    banner: { js: BANNER },
+    banner: { js: REQUIRE_BANNER },
     // Code only reached through a dynamic import (the renderer, for the few documents rendered in
     // this thread; its PDF threads load a bundle of their own) goes into chunks of its own, so a run
     // does not parse it, nor load pdfkit and fontkit, at start-up.
     splitting: true,
-    outdir: dir,
-    entryNames: 'cli-[hash]',
-    chunkNames: 'cli-chunk-[hash]',
-    outExtension: { '.js': '.mjs' },
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
     plugins: [
       {
         name: 'module-url',
         setup(b) {
           b.onLoad({ filter: projectModule }, async (args) => {
             const source = await readFile(args.path, 'utf8');
-            if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+            const loader = args.path.endsWith('.ts') ? 'ts' : 'js';
+            if (!source.includes('import.meta.url')) return { contents: source, loader };
             // esbuild's define replaces the expression only, never text inside a string (a module
-            // may hold a banner of its own that mentions import.meta.url, as document-worker-entry.ts does).
-            const { code } = await transform(source, { loader: 'ts', sourcefile: args.path, tsconfigRaw, define: { 'import.meta.url': JSON.stringify(pathToFileURL(args.path).href) } });
+            // may hold a banner of its own that mentions import.meta.url, as commons/module-bundle.js does).
+            const { code } = await transform(source, { loader, sourcefile: args.path, tsconfigRaw, define: { 'import.meta.url': JSON.stringify(pathToFileURL(args.path).href) } });
             return { contents: code, loader: 'js' };
           });
         },
@@ -108,35 +95,23 @@ export async function cliBundle(entry = 'functions/cli/main.ts') {
   });
   const inputs = {};
   let settled = true;
-  for (const file of Object.keys(result.metafile.inputs).sort()) {
+  for (const file of [...built.inputs].sort()) {
     const st = statSync(join(ROOT, file));
     inputs[file] = [st.size, st.mtimeMs];
     // Edited while esbuild read it (or within the clock's resolution): no stamp, so the next run builds again.
     if (st.mtimeMs >= started - 2000) settled = false;
   }
-  // Every file is named by a hash of its contents (and those of the chunks it imports): one already
-  // there is the same file. Chunks are written before the entry that imports them.
-  const entryOut = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === entry)?.[0];
-  if (!entryOut) throw new Error('esbuild wrote no entry file');
-  const bundle = basename(entryOut);
-  await mkdir(dir, { recursive: true });
-  const tmp = `.${process.pid}.tmp`;
-  const files = [...result.outputFiles].sort((a, b) => Number(basename(a.path) === bundle) - Number(basename(b.path) === bundle));
-  for (const f of files) {
-    const name = basename(f.path);
-    if (existsSync(join(dir, name))) continue;
-    await writeFile(join(dir, name + tmp), f.contents);
-    await rename(join(dir, name + tmp), join(dir, name));
-  }
   if (settled) {
-    await writeFile(stampFile + tmp, JSON.stringify({ bundle, inputs }));
-    await rename(stampFile + tmp, stampFile);
+    const tmp = `${stampFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ bundle: basename(fileURLToPath(built.url)), files: built.files, inputs }));
+    await rename(tmp, stampFile);
   }
-  return pathToFileURL(join(dir, bundle)).href;
+  return built.url;
 }
 
 // `node bin/cli-bundle.js` builds the bundle if it is stale and exits: npm ci runs it (the prepare
-// script), so a fresh checkout's first `npm start` finds it made. It never fails an install.
+// script), so a fresh checkout's first `npm start` finds it made. It never fails an install (a
+// bundle that cannot be made is said in one line).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await cliBundle().catch(() => undefined);
+  await cliBundle().catch((e) => process.stderr.write(`${bundleFailure('the CLI', e)}\n`));
 }
