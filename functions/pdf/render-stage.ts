@@ -167,6 +167,7 @@ export type RenderFolder = 'profiles' | 'reports';
  */
 export class RenderPool {
   private pool: Promise<Piscina> | null = null;
+  private warmUpCount: Int32Array | null = null;
   readonly threads: number;
   constructor(threads: number = availableParallelism()) {
     this.threads = Math.max(0, Math.floor(threads));
@@ -177,6 +178,11 @@ export class RenderPool {
     return this.pool !== null;
   }
 
+  /** Made-up documents the threads have rendered so far in their warm-up (0 without one). */
+  get warmUpRenders(): number {
+    return this.warmUpCount ? Atomics.load(this.warmUpCount, 0) : 0;
+  }
+
   /**
    * Start the worker threads now (each loads the renderer as it starts); no-op inline. With
    * `warmUp`, for a pool started well ahead of its documents, each thread then renders made-up
@@ -185,7 +191,10 @@ export class RenderPool {
    */
   start(opts: { warmUp?: boolean } = {}): void {
     if (this.threads === 0 || this.pool) return;
-    const workerData: RenderThreadData = opts.warmUp ? { warmUpDocuments: WARM_UP_DOCUMENTS, warmUpLock: new Int32Array(new SharedArrayBuffer(4)) } : {};
+    this.warmUpCount = opts.warmUp ? new Int32Array(new SharedArrayBuffer(4)) : null;
+    const workerData: RenderThreadData = this.warmUpCount
+      ? { warmUpDocuments: WARM_UP_DOCUMENTS, warmUpLock: new Int32Array(new SharedArrayBuffer(4)), warmUpCount: this.warmUpCount }
+      : {};
     this.pool = renderWorkerEntry().then(
       (filename) =>
         new Piscina({

@@ -27,6 +27,8 @@ export interface RenderThreadData {
   warmUpDocuments?: number;
   /** One Int32 shared by the pool's threads, 1 while one of them is warming up: they take turns. */
   warmUpLock?: Int32Array;
+  /** One Int32 shared by the pool's threads: the made-up documents they have rendered (RenderPool.warmUpRenders). */
+  warmUpCount?: Int32Array;
 }
 
 let realTasks = 0;
@@ -44,9 +46,9 @@ const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Render up to `documents` made-up documents one at a time, after taking `lock` (if given), until a
- * real document arrives (renderDocument); resolves to the number rendered.
+ * real document arrives (renderDocument); resolves to the number rendered, also added to `count`.
  */
-export async function warmUp(documents: number, lock?: Int32Array): Promise<number> {
+export async function warmUp(documents: number, lock?: Int32Array, count?: Int32Array): Promise<number> {
   const before = realTasks;
   const waiting = () => realTasks === before;
   if (lock) {
@@ -70,6 +72,7 @@ export async function warmUp(documents: number, lock?: Int32Array): Promise<numb
       // Through the real documents' queue, so a real one never interleaves with a warm-up render.
       await queuedRenderTask({ kind: 'profile', key: `warm-up-${i}.json`, json });
       rendered++;
+      if (count) Atomics.add(count, 0, 1);
     }
   } finally {
     if (lock) {
@@ -86,6 +89,7 @@ export default Promise.resolve().then(() => {
   const data = workerData as RenderThreadData | null;
   const documents = Math.max(0, Math.floor(Number(data?.warmUpDocuments ?? 0)) || 0);
   // A failed warm-up render costs only the warm-up: real documents report their own errors.
-  if (documents > 0) void warmUp(documents, data?.warmUpLock instanceof Int32Array ? data.warmUpLock : undefined).catch(() => 0);
+  const shared = (a: unknown) => (a instanceof Int32Array ? a : undefined);
+  if (documents > 0) void warmUp(documents, shared(data?.warmUpLock), shared(data?.warmUpCount)).catch(() => 0);
   return renderDocument;
 });

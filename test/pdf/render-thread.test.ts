@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { prepareCharts } from '../../functions/pdf/charts.ts';
 import { prepareFonts } from '../../functions/pdf/fonts.ts';
-import { RenderPool } from '../../functions/pdf/render-stage.ts';
+import { RenderPool, WARM_UP_DOCUMENTS } from '../../functions/pdf/render-stage.ts';
 import { renderTask, type RenderTask } from '../../functions/pdf/render-task.ts';
 import { renderDocument, warmUp } from '../../functions/pdf/render-thread.ts';
 import { warmupProfileDocument } from '../../functions/pdf/warmup-documents.ts';
@@ -45,7 +45,9 @@ describe('render thread module', () => {
   it('a warmed-up thread renders the same bytes, and a real document ends the warm-up', async () => {
     const [target] = makeProfileDocuments(1, { seed: 21, maps: true });
     const cold = await renderTask(task(target, 'target.json'));
-    expect(await warmUp(2)).toBe(2);
+    const count = new Int32Array(new SharedArrayBuffer(4));
+    expect(await warmUp(2, undefined, count)).toBe(2);
+    expect(Atomics.load(count, 0)).toBe(2);
     const warm = await renderDocument(task(target, 'target.json'));
     expect(same(warm.pdf, cold.pdf), 'PDF bytes differ after the warm-up').toBe(true);
 
@@ -78,13 +80,16 @@ describe('a pool started with warm-up', () => {
   const pool = new RenderPool(2);
   afterAll(() => pool.close());
 
-  it('renders the same bytes as the calling thread, during and after its warm-up', async () => {
+  it('its threads render made-up documents before the first real one, then the same bytes as the calling thread, during and after the warm-up', async () => {
     pool.start({ warmUp: true });
+    // The threads' shared count: nothing has been sent to the pool yet, so only a warm-up renders.
+    await vi.waitFor(() => expect(pool.warmUpRenders).toBeGreaterThan(0), { timeout: 120_000, interval: 50 });
     const docs = makeProfileDocuments(4, { seed: 23, maps: true });
     const early = await pool.run(task(docs[0], 'a.json'));
     expect(same(early.pdf, (await renderTask(task(docs[0], 'a.json'))).pdf)).toBe(true);
     // The other thread may still be warming up (or waiting its turn): its tasks are served all the same.
     const rest = await Promise.all(docs.slice(1).map((d, i) => pool.run(task(d, `${i}.json`))));
     for (const [i, r] of rest.entries()) expect(same(r.pdf, (await renderTask(task(docs[i + 1], `${i}.json`))).pdf), `document ${i + 1}`).toBe(true);
+    expect(pool.warmUpRenders).toBeLessThanOrEqual(pool.threads * WARM_UP_DOCUMENTS);
   }, 180_000);
 });
