@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { getPseudonymKey } from '../commons/secrets.ts';
 import { DuckDbEngine } from '../ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
-import { RunError, runPipeline } from '../pipeline/run.ts';
+import { RunError, runPipeline, sampleWarmsUp } from '../pipeline/run.ts';
 import { CODE_VERSION } from '../commons/version.ts';
 import { physicalKeyOf, readPublication } from '../lake/publication.ts';
 import { progressRenderer, summaryText } from './render.ts';
@@ -104,7 +104,7 @@ Examples:
     // The PDF threads load the renderer, then warm it up on made-up documents (a county's sample:
     // see WARM_UP_PUPIL_BYTES), on the other core while this one writes the sample and runs the first stages.
     const pool = o.sample && o.pdfs !== false ? new RenderPool() : undefined;
-    pool?.start({ warmUp: o.sample !== 'england' });
+    pool?.start({ warmUp: sampleWarmsUp(o.sample) });
     try {
       if (o.sample) await writeSample(o.sample, input, progress);
       if (!existsSync(input)) throw new Error(`input directory ${input} does not exist`);

@@ -83,6 +83,15 @@ export const EARLY_POOL_PUPIL_BYTES = 1 << 20;
  */
 export const WARM_UP_PUPIL_BYTES = 256 << 20;
 
+/**
+ * Whether the render pool the CLI starts before it writes the synthetic sample `scale` (so before
+ * any pupils file exists to measure) warms up: each county's sample is well under
+ * WARM_UP_PUPIL_BYTES (Kent's about 40 MiB), England's well over.
+ */
+export function sampleWarmsUp(scale: string): boolean {
+  return scale !== 'england';
+}
+
 /** Both renders of a period (profiles, then the report) as one result. */
 function combined(a: RenderPdfsResult, b: RenderPdfsResult, ms: number): RenderPdfsResult {
   return {
