@@ -1,8 +1,9 @@
 /**
- * bin/cli-bundle.js: the cached CLI bundle is reused while its inputs are unchanged and rebuilt when
- * one changes; code reached only through a dynamic import is a chunk loaded when it is imported.
+ * bin/cli-bundle.js: the cached CLI bundle is reused while its inputs are unchanged and every file of
+ * it is there, and rebuilt when one changes or is missing; code reached only through a dynamic import
+ * is a chunk loaded when it is imported.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,24 @@ describe('cliBundle', () => {
     const m = (await import(url)) as { now: number; later: () => Promise<string> };
     expect(m.now).toBe(1);
     expect(await m.later()).toBe('loaded on demand');
+  });
+
+  it('a missing chunk makes the cached bundle stale: it is written again before the entry is returned', async () => {
+    mkdirSync(DIR, { recursive: true });
+    const past = Date.now() / 1000 - 3600;
+    writeFileSync(join(DIR, 'later.ts'), "export const later: string = ['chunk', 'written', 'again'].join(' ');\n");
+    utimesSync(join(DIR, 'later.ts'), past, past);
+    write("export const now = 2;\nexport const later = async () => (await import('./later.ts')).later;\n", past);
+    const url = (await cliBundle(rel)) as string;
+    const chunk = /import\("\.\/(cli-chunk-[A-Z0-9]+\.mjs)"\)/.exec(readFileSync(fileURLToPath(url), 'utf8'))?.[1];
+    expect(chunk).toBeDefined();
+    const chunkFile = join(fileURLToPath(new URL('.', url)), chunk!);
+    // Every input unchanged (the stamp holds), but the chunk is gone.
+    rmSync(chunkFile);
+    expect(await cliBundle(rel)).toBe(url);
+    expect(existsSync(chunkFile)).toBe(true);
+    const m = (await import(url)) as { now: number; later: () => Promise<string> };
+    expect(await m.later()).toBe('chunk written again');
   });
 
   it("the CLI's entry file does not load the PDF renderer's packages at start-up", async () => {
