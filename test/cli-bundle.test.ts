@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript module without types
 import { cliBundle } from '../bin/cli-bundle.js';
+import { REQUIRE_BANNER } from '../functions/commons/module-bundle.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 // An entry of its own under node_modules (never the checkout's sources), so the test touches nothing else.
@@ -75,5 +76,8 @@ describe('cliBundle', () => {
     const entry = readFileSync(fileURLToPath((await cliBundle()) as string), 'utf8');
     expect(entry).toMatch(/import\("\.\/cli-chunk-[A-Z0-9]+\.mjs"\)/); // the renderer, for documents rendered inline
     expect(entry).not.toMatch(/from "(pdfkit|fontkit)"/);
+    // The document threads' banner (a string in commons/module-bundle.js) is left as written: only
+    // the expression import.meta.url is replaced, never the text of a string.
+    expect(entry).toContain(JSON.stringify(REQUIRE_BANNER));
   });
 });
