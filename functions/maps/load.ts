@@ -82,5 +82,5 @@ export async function loadSchoolMaps(
 ): Promise<{ grid?: MapGrid; maps?: Map<string, ExactSchoolMap> }> {
   const grid = await loadMapGrid(sql, period, vintage, memo);
   if (!grid) return {};
-  return { grid, maps: await schoolMaps(sql, period, grid, schools, matched, vintage) };
+  return { grid, maps: await schoolMaps(sql, period, grid, schools, matched) };
 }

@@ -64,9 +64,8 @@ export async function schoolMaps(
   grid: MapGrid,
   schools: ReadonlyMap<string, { lat: number | null; long: number | null }>,
   matched: ReadonlyMap<string, number>,
-  vintage?: string | null,
 ): Promise<Map<string, ExactSchoolMap>> {
-  const t = await sql.query(q.schoolCellsSql(period, grid.projection, vintage));
+  const t = await sql.query(q.schoolCellsSql(period, grid.projection));
   // Column at a time: the rows are a school and square each, hundreds of thousands at England scale.
   const urns = stringsOf(columnOf(t, 'urn'));
   const [cxs, cys, ns] = ['cx', 'cy', 'n'].map((c) => numbersOf(columnOf(t, c)).values);
