@@ -176,6 +176,8 @@ export const enrichedPupils = defineTable({
     ncyear: z.enum(NCYEARS),
     fsm: z.boolean(),
     ...enrichedColumns,
+    lat: z.number().nullable().describe('latitude of the home postcode (the lookup row the pupil matched, with or without a segment); null when none or it has no position'),
+    long: z.number().nullable().describe('longitude of the home postcode, as lat'),
     period,
   }),
   partitions: ['period'],

@@ -79,7 +79,7 @@ async function county(scale: 'kent' | 'small', dirs: string[]): Promise<County> 
       .map((f) => profileDocument.parse(JSON.parse(readFileSync(join(dir, f), 'utf8'))));
     const { dict, classification } = await profileInputs(sql);
     const { counts, schools, facts } = await schoolInputs(sql, PERIOD);
-    const { grid, maps } = await loadSchoolMaps(sql, PERIOD, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])));
+    const { grid, maps } = await loadSchoolMaps(sql, PERIOD, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), 'scratch/attack-map-squares');
     return { out, docs, input: { period: PERIOD, laName: 'Local authority', classification, rule: DEFAULT_RULE, baseKind: 'la', counts, facts, schools, dict, grid, maps } };
   } finally {
     await sql.close();

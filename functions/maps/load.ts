@@ -70,17 +70,19 @@ export async function loadMapGrid(sql: SqlEngine, period: string, vintage?: stri
 
 /**
  * The grid of a period and each located school's map on it (school-map.ts); `matched` is each
- * school's pupils matched to a unit postcode (exact or terminated). Nothing when no pupil is located.
+ * school's pupils matched to a unit postcode (exact or terminated). Nothing when no pupil is
+ * located. The run's `memo` keeps the extent; `scratch` is where the engine leaves the squares.
  */
 export async function loadSchoolMaps(
   sql: SqlEngine,
   period: string,
   schools: ReadonlyMap<string, { lat: number | null; long: number | null }>,
   matched: ReadonlyMap<string, number>,
+  scratch: string,
   vintage?: string | null,
   memo?: ExtentMemo,
 ): Promise<{ grid?: MapGrid; maps?: Map<string, ExactSchoolMap> }> {
   const grid = await loadMapGrid(sql, period, vintage, memo);
   if (!grid) return {};
-  return { grid, maps: await schoolMaps(sql, period, grid, schools, matched, vintage) };
+  return { grid, maps: await schoolMaps(sql, period, grid, schools, matched, scratch) };
 }

@@ -56,7 +56,8 @@ export interface ExactSchoolMap {
  * Each located school's map for a period: pupils per square from the engine, merged into the
  * grid's squares, ringed about the school. `matched` gives each school's exact and terminated
  * pupils (the document's `matched`), so the unplaced are the difference. Schools whose postcode
- * has no position get no map.
+ * has no position get no map. `scratch`: where the engine leaves its result (queryLarge: hundreds
+ * of thousands of rows at England scale come back as Arrow columns, not as JS values).
  */
 export async function schoolMaps(
   sql: SqlEngine,
@@ -64,9 +65,9 @@ export async function schoolMaps(
   grid: MapGrid,
   schools: ReadonlyMap<string, { lat: number | null; long: number | null }>,
   matched: ReadonlyMap<string, number>,
-  vintage?: string | null,
+  scratch: string,
 ): Promise<Map<string, ExactSchoolMap>> {
-  const t = await sql.query(q.schoolCellsSql(period, grid.projection, vintage));
+  const t = await sql.queryLarge(q.schoolCellsSql(period, grid.projection), scratch);
   // Column at a time: the rows are a school and square each, hundreds of thousands at England scale.
   const urns = stringsOf(columnOf(t, 'urn'));
   const [cxs, cys, ns] = ['cx', 'cy', 'n'].map((c) => numbersOf(columnOf(t, c)).values);

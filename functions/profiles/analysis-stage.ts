@@ -333,7 +333,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
   const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
   // Where each school's pupils live (functions/maps), shown under the same rule.
-  const { grid, maps } = await loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), await currentVintage(sql), { lake, runId, mode: 'write' });
+  const { grid, maps } = await loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
   const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict, grid, maps });
   const { variation, similar } = heads;
   await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));

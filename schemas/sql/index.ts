@@ -38,7 +38,7 @@ export function sharedStatements(period = '2025-26', vintage: string | null = nu
     admissions_periods: admissions.admissionsPeriodsSql(),
     map_pupil_extent: maps.pupilExtentSql(period),
     map_grid_postcodes: maps.gridPostcodesSql(MAP_PROJECTION, MAP_BOX, vintage),
-    map_school_cells: maps.schoolCellsSql(period, MAP_PROJECTION, vintage),
+    map_school_cells: maps.schoolCellsSql(period, MAP_PROJECTION),
     map_ward_centroids: maps.wardCentroidsSql(period, vintage),
   };
 }

@@ -45,13 +45,15 @@ function meanPositionSql(column: string): string {
   return `CAST(sum(${microUnitsSql(column)}) AS DOUBLE) / count(${column}) / 1000000`;
 }
 
-/** The extent and mean position of the period's pupils' postcodes (the map's area and origin). */
+/**
+ * The extent and mean position of the period's pupils' postcodes (the map's area and origin): the
+ * positions classify kept on each pupil (enriched_pupils), so no join to the lookup.
+ */
 export function pupilExtentSql(period: string): string {
-  return `SELECT min(pc.lat) AS lat_min, max(pc.lat) AS lat_max, min(pc.long) AS long_min, max(pc.long) AS long_max,
-       ${meanPositionSql('pc.lat')} AS lat_mean, ${meanPositionSql('pc.long')} AS long_mean, count(*) AS located
-FROM pupils p
-JOIN postcodes pc ON pc.postcode = p.postcode
-WHERE p.period = ${periodLiteral(period)} AND pc.lat IS NOT NULL AND pc.long IS NOT NULL`;
+  return `SELECT min(e.lat) AS lat_min, max(e.lat) AS lat_max, min(e.long) AS long_min, max(e.long) AS long_max,
+       ${meanPositionSql('e.lat')} AS lat_mean, ${meanPositionSql('e.long')} AS long_mean, count(*) AS located
+FROM enriched_pupils e
+WHERE e.period = ${periodLiteral(period)} AND e.lat IS NOT NULL AND e.long IS NOT NULL`;
 }
 
 export interface Box {
@@ -74,16 +76,15 @@ ORDER BY cx, cy`;
 
 /**
  * Each school's pupils matched to a unit postcode (exact or terminated: the postcode's row has a
- * segment, as in the classify stage) per fine square of their home postcode.
+ * segment) per fine square of their home postcode, from the positions classify kept on each pupil.
  */
-export function schoolCellsSql(period: string, p: Projection, vintage?: string | null): string {
-  const { cx, cy } = fineCellSql(p, 'pc');
-  return `SELECT p.urn, ${cx} AS cx, ${cy} AS cy, count(*) AS n
-FROM pupils p
-JOIN postcodes pc ON pc.postcode = p.postcode AND ${inVintage(vintage, 'pc.')}
-WHERE p.period = ${periodLiteral(period)} AND pc.segment IS NOT NULL AND pc.lat IS NOT NULL AND pc.long IS NOT NULL
-GROUP BY p.urn, ${cx}, ${cy}
-ORDER BY p.urn, cx, cy`;
+export function schoolCellsSql(period: string, p: Projection): string {
+  const { cx, cy } = fineCellSql(p, 'e');
+  return `SELECT e.urn, ${cx} AS cx, ${cy} AS cy, count(*) AS n
+FROM enriched_pupils e
+WHERE e.period = ${periodLiteral(period)} AND e.match_status IN ('exact', 'terminated') AND e.lat IS NOT NULL AND e.long IS NOT NULL
+GROUP BY e.urn, ${cx}, ${cy}
+ORDER BY e.urn, cx, cy`;
 }
 
 /** Centroid of each ward (mean of its postcodes' positions) where the period's pupils or applicants live. */
