@@ -4,12 +4,12 @@
  * pdfkit turns every content operator and every object it writes into bytes with a JavaScript
  * loop (`fromBinaryString`), then pushes each small piece through a Node stream. For a profile PDF
  * that was about a tenth of the render time. Two changes:
- *   - content written to an object (page content streams, mostly) is kept as text and converted
- *     once, when the object is finished, with Buffer's native latin1 encoder, which is what the
- *     loop does (each UTF-16 unit's low byte, so converting the joined text gives the same bytes
- *     as converting each piece; one conversion of a page rather than thousands of small Buffers);
+ *   - content written to an object (page content streams, mostly) is converted as it is written
+ *     into one growing buffer per object with Buffer's native latin1 encoder, which is what the
+ *     loop does (each UTF-16 unit's low byte; one buffer a page rather than thousands of small
+ *     Buffers; see TextBytes);
  *   - a document created by `createCollectedDocument` keeps its output in an array (runs of text
- *     joined, converted once) instead of pushing pieces through the stream, and `collected()`
+ *     converted the same way) instead of pushing pieces through the stream, and `collected()`
  *     joins them once at the end.
  * A collected document's streams are also compressed at zlib level 3 rather than pdfkit's
  * default (6): page content streams are a PDF's largest, and level 6 took about four times as
@@ -34,8 +34,8 @@ interface RefInternals {
   uncompressedLength: number;
   write(chunk: unknown): void;
   finalize(): void;
-  /** Text written since the last bytes (each piece with its newline), not yet converted. */
-  __text?: string[];
+  /** Text written since the last bytes, already converted (see TextBytes). */
+  __text?: TextBytes;
 }
 
 interface DocInternals {
@@ -44,8 +44,8 @@ interface DocInternals {
   push(chunk: unknown): boolean;
   /** Output pieces of a collected document (absent: the document streams as usual). */
   __collected?: Uint8Array[] | null;
-  /** Text written to a collected document since its last bytes piece. */
-  __text?: string[];
+  /** Text written to a collected document since its last bytes piece (see TextBytes). */
+  __text?: TextBytes;
   page: { content: RefInternals };
   _security?: unknown;
   _refEnd(ref: RefInternals): void;
@@ -69,21 +69,52 @@ function patchDocument(): void {
       this._offset += data.length;
     } else {
       // One byte per UTF-16 unit (latin1), so the text's length is its length in bytes.
-      const text = `${data as string}\n`;
-      (this.__text ??= []).push(text);
-      this._offset += text.length;
+      this._offset += (this.__text ??= new TextBytes()).line(data as string);
     }
   };
 }
 
+/**
+ * Text pieces converted to bytes as they are written, each followed by a newline, into one growing
+ * buffer: what `Buffer.from(pieces.join(''), 'latin1')` gives, without the join. The pieces are
+ * mostly strings built by concatenation (V8 keeps those as trees of their parts), and joining a
+ * page's thousand of them at the end walked every tree long after it was made: a twentieth of a
+ * profile PDF's render time. Converting each piece when it arrives reads it while it is fresh.
+ */
+class TextBytes {
+  private buf: Buffer = Buffer.allocUnsafe(0);
+  private length = 0;
+
+  /** Appends `text` and a newline; returns the bytes added. */
+  line(text: string): number {
+    const n = text.length + 1;
+    if (this.length + n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.length + n, 2048));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    this.buf.write(text, this.length, 'latin1');
+    this.buf[this.length + n - 1] = 10;
+    this.length += n;
+    return n;
+  }
+
+  /** The bytes so far (a view of the buffer; the writer starts a new one after taking them). */
+  bytes(): Uint8Array | null {
+    return this.length ? this.buf.subarray(0, this.length) : null;
+  }
+}
+
 function flushDocText(doc: DocInternals): void {
-  if (doc.__text?.length) doc.__collected!.push(Buffer.from(doc.__text.join(''), 'latin1'));
-  doc.__text = [];
+  const bytes = doc.__text?.bytes();
+  if (bytes) doc.__collected!.push(bytes);
+  doc.__text = undefined;
 }
 
 function flushRefText(ref: RefInternals): void {
-  if (ref.__text?.length) ref.buffer.push(Buffer.from(ref.__text.join(''), 'latin1'));
-  ref.__text = [];
+  const bytes = ref.__text?.bytes();
+  if (bytes) ref.buffer.push(bytes);
+  ref.__text = undefined;
 }
 
 function patchReference(ref: RefInternals): void {
@@ -98,9 +129,7 @@ function patchReference(ref: RefInternals): void {
       this.buffer.push(chunk);
       length = chunk.length;
     } else {
-      const text = `${chunk as string}\n`;
-      (this.__text ??= []).push(text);
-      length = text.length;
+      length = (this.__text ??= new TextBytes()).line(chunk as string);
     }
     this.uncompressedLength += length;
     if (this.data.Length == null) this.data.Length = 0;

@@ -41,6 +41,11 @@ function draw(doc: PDFKit.PDFDocument): void {
   doc.addContent('0 0 m\n5 5 l\nS');
   doc.addPage();
   doc.moveTo(0, 0).lineTo(300, 300).stroke();
+  // Enough content to outgrow the collected text's buffer many times, a piece longer than its
+  // first size, pieces built by concatenation, and a character beyond latin1 (its low byte is written).
+  for (let i = 0; i < 3000; i++) doc.addContent(`${i} ${i / 7} m\n${i + 1} ${i * 3} l\nS`);
+  doc.addContent(`% ${'x'.repeat(5000)} \u0101 \u00e9`);
+  doc.rect(5, 5, 10, 10).fill('#b35806');
 }
 
 function streamed(compress = false): Promise<Uint8Array> {
