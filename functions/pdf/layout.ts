@@ -115,12 +115,32 @@ const FOOTER_SIZE = 7.5;
  * wraps were wrapped by an earlier one. Bounded: emptied when full.
  */
 const MAX_REMEMBERED = 20_000;
-const wrapped = new Map<string, string[]>();
-const leadSplits = new Map<string, LeadSplit>();
-function remember<T>(cache: Map<string, T>, key: string, value: T): void {
-  if (cache.size >= MAX_REMEMBERED) cache.clear();
-  cache.set(key, value);
+
+/**
+ * Values by their settings (face, size, width: a short key) and then by the text itself. Looking a
+ * long text up by itself reuses the hash V8 keeps on the string (a block is measured and then
+ * drawn with the same string); one key joining settings and text was a new string to hash, text
+ * and all, on every call.
+ */
+class TextCache<T> {
+  private readonly bySettings = new Map<string, Map<string, T>>();
+  private size = 0;
+  get(settings: string, text: string): T | undefined {
+    return this.bySettings.get(settings)?.get(text);
+  }
+  set(settings: string, text: string, value: T): void {
+    if (this.size >= MAX_REMEMBERED) {
+      this.bySettings.clear();
+      this.size = 0;
+    }
+    let m = this.bySettings.get(settings);
+    if (!m) this.bySettings.set(settings, (m = new Map()));
+    if (!m.has(text)) this.size++;
+    m.set(text, value);
+  }
 }
+const wrapped = new TextCache<string[]>();
+const leadSplits = new TextCache<LeadSplit>();
 
 /** The first line of a lead-in paragraph, with a trailing space when more text follows. */
 const rest0 = (first: string, more: boolean) => (more ? `${first} ` : first);
@@ -230,8 +250,8 @@ export class Writer {
    * nothing more.
    */
   private wrap(text: string, width: number, face: Face, size: number): string[] {
-    const key = `${size}|${face}|${width}|${text}`;
-    const known = wrapped.get(key);
+    const settings = `${size}|${face}|${width}`;
+    const known = wrapped.get(settings, text);
     if (known) return known;
     const ts = this.text;
     const lines: string[] = [];
@@ -267,7 +287,7 @@ export class Writer {
       }
       lines.push(line);
     }
-    remember(wrapped, key, lines);
+    wrapped.set(settings, text, lines);
     return lines;
   }
 
@@ -465,11 +485,11 @@ export class Writer {
    * `lead`, and the rest (wrapped as an ordinary paragraph below it).
    */
   private splitLead(lead: string, text: string, size: number, width: number): LeadSplit {
-    const key = `${size}|${width}|${lead}\u0000${text}`;
-    let split = leadSplits.get(key);
+    const settings = `${size}|${width}|${lead}`;
+    let split = leadSplits.get(settings, text);
     if (!split) {
       split = this.splitLeadOnce(lead, text, size, width);
-      remember(leadSplits, key, split);
+      leadSplits.set(settings, text, split);
     }
     return split;
   }
