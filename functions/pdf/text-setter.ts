@@ -45,6 +45,16 @@ export function num(n: number): string {
   return k < 0 ? `-${s}` : s;
 }
 
+/**
+ * The same text as one contiguous string. Text built piece by piece (`a += b`) is kept by V8 as a
+ * tree of its pieces (a glyph's four hex digits each, here), and every copy of it walks the tree
+ * again: a cached TJ body is copied into every document that sets its words, so it is stored
+ * contiguous once. TJ bodies are ASCII, which latin1 carries unchanged.
+ */
+function flat(s: string | null): string | null {
+  return s === null ? null : Buffer.from(s, 'latin1').toString('latin1');
+}
+
 const hex4 = (n: number) => (n < 0x1000 ? `000${n.toString(16)}`.slice(-4) : n.toString(16));
 
 /**
@@ -119,7 +129,7 @@ export class TextSetter {
       }
       codes.push(hex4(gid));
     }
-    if (ok) tj = tjBody(codes, run.positions);
+    if (ok) tj = flat(tjBody(codes, run.positions));
     w = { tj, advance: run.advanceWidth };
     cache.set(piece, w);
     return w;
@@ -142,7 +152,7 @@ export class TextSetter {
       advance += x.advance;
       if (tj !== null) tj = x.tj === null ? null : tj ? `${tj} ${x.tj}` : x.tj;
     }
-    const phrase = { tj, advance };
+    const phrase = { tj: flat(tj), advance };
     words[face].set(text, phrase);
     return phrase;
   }
