@@ -117,26 +117,30 @@ const FOOTER_SIZE = 7.5;
 const MAX_REMEMBERED = 20_000;
 
 /**
- * Values by their settings (face, size, width: a short key) and then by the text itself. Looking a
- * long text up by itself reuses the hash V8 keeps on the string (a block is measured and then
- * drawn with the same string); one key joining settings and text was a new string to hash, text
- * and all, on every call.
+ * Values by their settings (a face or lead-in, a size, a width) and then by the text itself, in
+ * nested maps. Looking a long text up by itself reuses the hash V8 keeps on the string (a block is
+ * measured and then drawn with the same string); a key string joining settings and text was a new
+ * string to build (numbers written out) and hash in full on every call.
  */
 class TextCache<T> {
-  private readonly bySettings = new Map<string, Map<string, T>>();
+  private readonly bySettings = new Map<string, Map<number, Map<number, Map<string, T>>>>();
   private size = 0;
-  get(settings: string, text: string): T | undefined {
-    return this.bySettings.get(settings)?.get(text);
+  get(name: string, size: number, width: number, text: string): T | undefined {
+    return this.bySettings.get(name)?.get(size)?.get(width)?.get(text);
   }
-  set(settings: string, text: string, value: T): void {
+  set(name: string, size: number, width: number, text: string, value: T): void {
     if (this.size >= MAX_REMEMBERED) {
       this.bySettings.clear();
       this.size = 0;
     }
-    let m = this.bySettings.get(settings);
-    if (!m) this.bySettings.set(settings, (m = new Map()));
-    if (!m.has(text)) this.size++;
-    m.set(text, value);
+    let bySize = this.bySettings.get(name);
+    if (!bySize) this.bySettings.set(name, (bySize = new Map()));
+    let byWidth = bySize.get(size);
+    if (!byWidth) bySize.set(size, (byWidth = new Map()));
+    let byText = byWidth.get(width);
+    if (!byText) byWidth.set(width, (byText = new Map()));
+    if (!byText.has(text)) this.size++;
+    byText.set(text, value);
   }
 }
 const wrapped = new TextCache<string[]>();
@@ -250,8 +254,7 @@ export class Writer {
    * nothing more.
    */
   private wrap(text: string, width: number, face: Face, size: number): string[] {
-    const settings = `${size}|${face}|${width}`;
-    const known = wrapped.get(settings, text);
+    const known = wrapped.get(face, size, width, text);
     if (known) return known;
     const ts = this.text;
     const lines: string[] = [];
@@ -287,7 +290,7 @@ export class Writer {
       }
       lines.push(line);
     }
-    wrapped.set(settings, text, lines);
+    wrapped.set(face, size, width, text, lines);
     return lines;
   }
 
@@ -485,11 +488,10 @@ export class Writer {
    * `lead`, and the rest (wrapped as an ordinary paragraph below it).
    */
   private splitLead(lead: string, text: string, size: number, width: number): LeadSplit {
-    const settings = `${size}|${width}|${lead}`;
-    let split = leadSplits.get(settings, text);
+    let split = leadSplits.get(lead, size, width, text);
     if (!split) {
       split = this.splitLeadOnce(lead, text, size, width);
-      leadSplits.set(settings, text, split);
+      leadSplits.set(lead, size, width, text, split);
     }
     return split;
   }
