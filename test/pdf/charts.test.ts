@@ -276,9 +276,9 @@ describe('PDF canvas context', () => {
     const ctx = new PdfCanvasContext(w.doc, w.text);
     draw(ctx);
     ctx.flush();
-    // The page's content so far: bytes, then the text not yet converted (pdfkit-output.ts).
-    const page = (w.doc as unknown as { page: { content: { buffer: Uint8Array[]; __text?: string[] } } }).page;
-    return Buffer.concat(page.content.buffer).toString('latin1') + (page.content.__text ?? []).join('');
+    // The page's content so far: bytes, then the text converted since (pdfkit-output.ts's TextBytes).
+    const page = (w.doc as unknown as { page: { content: { buffer: Uint8Array[]; __text?: { bytes(): Uint8Array | null } } } }).page;
+    return Buffer.concat([...page.content.buffer, page.content.__text?.bytes() ?? new Uint8Array()]).toString('latin1');
   };
 
   it('places path points by the transform in force when they are added, as a canvas does', () => {
