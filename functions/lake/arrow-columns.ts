@@ -80,7 +80,11 @@ export function labelVector(codes: Int8Array | Int32Array, labels: readonly stri
     const c = codes[i]!;
     if (c < 0) continue;
     bitmap[i >> 3]! |= 1 << (i & 7);
-    data.set(enc[c]!, offsets[i]!);
+    const e = enc[c]!;
+    const at = offsets[i]!;
+    // Labels are short (codes, URNs, names): a byte loop beats a set() call per row.
+    if (e.length <= 32) for (let j = 0; j < e.length; j++) data[at + j] = e[j]!;
+    else data.set(e, at);
   }
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, valueOffsets: offsets, data }));
 }

@@ -190,13 +190,20 @@ export class MapGrid {
    */
   within(x0: number, y0: number, x1: number, y1: number): GridCell[] {
     const out: GridCell[] = [];
+    this.eachWithin(x0, y0, x1, y1, (c) => out.push(c));
+    return out;
+  }
+
+  /** within(), each square handed to `fn` in the same order (no array: every document's background asks). */
+  private eachWithin(x0: number, y0: number, x1: number, y1: number, fn: (c: GridCell) => void): void {
     const tx0 = Math.floor(x0 / TOP_SIZE);
     const tx1 = Math.floor(x1 / TOP_SIZE);
     const ty0 = Math.floor(y0 / TOP_SIZE);
     const ty1 = Math.floor(y1 / TOP_SIZE);
     // A box the index cannot bound (not finite, or wider than the grid has rows): test every square.
     if (!(Number.isFinite(tx0) && Number.isFinite(tx1) && Number.isFinite(ty0) && Number.isFinite(ty1)) || ty1 - ty0 > this.topRows.size) {
-      return this.leaves.filter((c) => overlaps(c, x0, y0, x1, y1));
+      for (const c of this.leaves) if (overlaps(c, x0, y0, x1, y1)) fn(c);
+      return;
     }
     // A leaf overlapping the box lies in a top square (tx, ty) with tx0 <= tx <= tx1, ty0 <= ty <= ty1.
     for (let ty = ty0; ty <= ty1; ty++) {
@@ -208,10 +215,9 @@ export class MapGrid {
       const end = b < row.ix.length ? row.start[b]! : row.end;
       for (let i = row.start[a]!; i < end; i++) {
         const c = this.leaves[i]!;
-        if (overlaps(c, x0, y0, x1, y1)) out.push(c);
+        if (overlaps(c, x0, y0, x1, y1)) fn(c);
       }
     }
-    return out;
   }
 
   /**
@@ -226,13 +232,13 @@ export class MapGrid {
     if (!(Number.isInteger(level) && level >= 0 && level <= TOP_LEVEL)) throw new Error(`internal: background level ${level} is not 0 to ${TOP_LEVEL}`);
     const out: [number, number, number][] = [];
     let last: [number, number, number] | null = null;
-    for (const c of this.within(x0, y0, x1, y1)) {
+    this.eachWithin(x0, y0, x1, y1, (c) => {
       const size = c.level >= level ? c.size : c.size * 2 ** (level - c.level);
       const bx = Math.floor(c.x / size) * size;
       const by = Math.floor(c.y / size) * size;
-      if (last && last[0] === bx && last[1] === by && last[2] === size) continue;
+      if (last && last[0] === bx && last[1] === by && last[2] === size) return;
       out.push((last = [bx, by, size]));
-    }
+    });
     return out;
   }
 

@@ -19,7 +19,8 @@ export class Dictionary {
   private names: Record<Level, Map<string, string>> = { supergroup: new Map(), group: new Map(), subgroup: new Map() };
   /** Codes at each level in dictionary order. */
   readonly codes: Record<Level, string[]> = { supergroup: [], group: [], subgroup: [] };
-  private parents = new Map<string, string>();
+  /** Parent code by level and code (a map per level: no key string made per lookup). */
+  private parents: Record<Level, Map<string, string>> = { supergroup: new Map(), group: new Map(), subgroup: new Map() };
 
   /** The entries it was made from (to make the same dictionary in another thread). */
   constructor(readonly entries: SegmentEntry[]) {
@@ -34,8 +35,8 @@ export class Dictionary {
       add('supergroup', e.supergroup, e.supergroupName);
       add('group', e.group, e.groupName);
       add('subgroup', e.subgroup, e.subgroupName);
-      this.parents.set(`group:${e.group}`, e.supergroup);
-      this.parents.set(`subgroup:${e.subgroup}`, e.group);
+      this.parents.group.set(e.group, e.supergroup);
+      this.parents.subgroup.set(e.subgroup, e.group);
     }
   }
 
@@ -56,6 +57,6 @@ export class Dictionary {
 
   /** Parent code one level up (group -> supergroup, subgroup -> group). */
   parent(level: Level, code: string): string | null {
-    return this.parents.get(`${level}:${code}`) ?? null;
+    return this.parents[level]?.get(code) ?? null;
   }
 }

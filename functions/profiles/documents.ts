@@ -50,6 +50,39 @@ export function ruleSentence(rule: RoundingRule, coarse = false): string {
 /** Interval level at a family size m (what profileRow draws). */
 const levelFor = (m: number) => 1 - 0.05 / Math.max(1, m);
 
+/**
+ * profileRow's results for one segment of one base (B, N and m fixed), by the school's (O, n).
+ * Schools with the same base repeat the same few (O, n) per segment (shown counts are multiples of
+ * 5), so most rows are looked up instead of recomputed (the exact test and Clopper–Pearson
+ * interval are most of a document's arithmetic); a result is the same function of the same inputs.
+ */
+interface RowMemo {
+  B: number;
+  N: number;
+  m: number;
+  rows: Map<number, ReturnType<typeof profileRow>>;
+}
+/** Memos per base (the same Counts object for every school of a base), per segment code. */
+const rowMemos = new WeakMap<Counts, Map<string, RowMemo>>();
+/** Results kept per segment at most (a bound on memory; past it rows are computed as before). */
+const ROW_MEMO_SIZE = 20_000;
+/** (O, n) as one small integer key: both below 2^15 (a school's pupils), else not memoised. */
+const COUNT_BITS = 15;
+const COUNT_LIMIT = 2 ** COUNT_BITS;
+
+function memoisedRow(memos: Map<string, RowMemo>, code: string, O: number, n: number, B: number, N: number, m: number): ReturnType<typeof profileRow> {
+  let memo = memos.get(code);
+  // A base whose counts changed since (never in the pipeline) starts its segment's memo again.
+  if (memo === undefined || memo.B !== B || memo.N !== N || memo.m !== m) memos.set(code, (memo = { B, N, m, rows: new Map() }));
+  const key = (O | 0) === O && (n | 0) === n && O >= 0 && n >= 0 && n < COUNT_LIMIT && O < COUNT_LIMIT ? (n << COUNT_BITS) | O : -1;
+  let r = key >= 0 ? memo.rows.get(key) : undefined;
+  if (r === undefined) {
+    r = profileRow({ O, n, B, N, family: m });
+    if (key >= 0 && memo.rows.size < ROW_MEMO_SIZE) memo.rows.set(key, r);
+  }
+  return r;
+}
+
 function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
   const { shown, dict } = d;
   const codes = dict.codes[level];
@@ -57,6 +90,8 @@ function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
   const N = sum(base);
   const m = familySize(base, codes);
   const n = shown.value('classified');
+  let memos = rowMemos.get(base);
+  if (!memos) rowMemos.set(base, (memos = new Map()));
   return codes.map((code) => {
     const key = segmentKey(level, code);
     const cellValue = shown.shown(key);
@@ -79,7 +114,7 @@ function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
     if (n === null || N === 0) return row;
     // Rounded to 10, a total can fall below a part rounded to 5; a share is never above 100%.
     const O = cellValue === 'c' ? null : Math.min(cellValue, n);
-    const r = profileRow({ O: O ?? 0, n, B, N, family: m });
+    const r = memoisedRow(memos, code, O ?? 0, n, B, N, m);
     row.reliable = r.reliable;
     if (O === null) return row;
     // Filled in place (same key order as a copy, so the same JSON): one object per row.
