@@ -295,11 +295,32 @@ const fingerprintsOf = async (opts: StageOptions, cfg: AnalysisConfig) => opts.f
  * engine, p-values and exact intervals here. Returns the exact per-school counts; the rows (two
  * million at England scale) are let go before the documents are built.
  */
-async function stageExactProfiles(opts: StageOptions, baseKind: BaseKind, critical: ReturnType<typeof criticalValues>, facts: Map<string, SchoolFacts>, scratchOf: (name: string) => string): Promise<SchoolCounts> {
+async function stageExactProfiles(
+  opts: StageOptions,
+  baseKind: BaseKind,
+  critical: ReturnType<typeof criticalValues>,
+  facts: Map<string, SchoolFacts>,
+  scratchOf: (name: string) => string,
+  alongside: () => Promise<unknown>,
+): Promise<SchoolCounts> {
   const { sql, lake, runId, period } = opts;
-  const schoolRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'school', baseKind, critical), scratchOf('school-profile')));
-  await stageArrow(lake, runId, T.schoolProfile, period, schoolRows.parts(T.schoolProfile));
-  const counts = countsFrom(schoolRows, facts);
+  const schoolResult = await sql.queryLarge(q.profileRowsSql(period, 'school', baseKind, critical), scratchOf('school-profile'));
+  // The engine's next queries (`alongside`: the maps) run while this thread places and writes the
+  // rows, which would otherwise wait for the engine and then have it wait for them; the engine
+  // still runs one query at a time (the cluster rows below wait for them).
+  const engineWork = alongside();
+  engineWork.catch(() => undefined); // awaited below; a failure is thrown there
+  let counts: SchoolCounts;
+  try {
+    const schoolRows = new ProfileTable(schoolResult);
+    await stageArrow(lake, runId, T.schoolProfile, period, schoolRows.parts(T.schoolProfile));
+    counts = countsFrom(schoolRows, facts);
+  } catch (e) {
+    // The stage fails only once the engine is done with it (nothing of it left running).
+    await engineWork.catch(() => undefined);
+    throw e;
+  }
+  await engineWork;
   const clusterRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile')));
   await stageArrow(lake, runId, T.clusterProfile, period, clusterRows.parts(T.clusterProfile));
   return counts;
@@ -328,12 +349,15 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
   const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
   const critical = criticalValues(maxFamily(dict));
 
-  const counts = await stageExactProfiles(opts, cfg.baseKind, critical, facts, scratchOf);
+  // Where each school's pupils live (functions/maps), shown under the same rule as the rest; the
+  // engine makes them while this thread writes the exact profiles.
+  let mapsLoaded: ReturnType<typeof loadSchoolMaps> | undefined;
+  const loadMaps = async () => loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
+  const counts = await stageExactProfiles(opts, cfg.baseKind, critical, facts, scratchOf, () => (mapsLoaded = loadMaps()));
+  const { grid, maps } = await mapsLoaded!;
 
   // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
   const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
-  // Where each school's pupils live (functions/maps), shown under the same rule.
-  const { grid, maps } = await loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
   const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict, grid, maps });
   const { variation, similar } = heads;
   await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
