@@ -271,13 +271,14 @@ export function showSchool(
     if (s === undefined) throw new Error(`internal: no shown count ${key}`);
     return s;
   };
-  const parents = partLines(lines);
+  // Made only for a school with a c under a hidden total (most have none): one map fewer per school to keep.
+  let parents: Map<string, Line> | undefined;
   const small = smallAs(rule);
   const aggregate = (key: string): number => {
     if (mode === 'off') return table.counts.get(key) ?? 0;
     const s = shown(key);
     if (s !== 'c') return s;
-    const line = pub.underHidden.has(key) ? parents.get(key) : undefined;
+    const line = pub.underHidden.has(key) ? (parents ??= partLines(lines)).get(key) : undefined;
     return line ? aggregate(line.total) / line.parts.length : small;
   };
   return {

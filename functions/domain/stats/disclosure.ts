@@ -98,7 +98,13 @@ interface Shape {
 }
 const shapes = new WeakMap<readonly Line[], Shape>();
 
-function shapeOf(lines: readonly Line[]): Shape {
+/**
+ * The compiled lines, kept for the next table with the same lines when `keep` (a classification's
+ * school tables share one list); publishTable does not keep a shape it made, since a school with a
+ * map has lines of its own, and 21,500 kept shapes (tens of small typed arrays each) are only work
+ * for the collector.
+ */
+function shapeOf(lines: readonly Line[], keep = true): Shape {
   let s = shapes.get(lines);
   if (s) return s;
   const index = new Map<string, number>();
@@ -110,7 +116,7 @@ function shapeOf(lines: readonly Line[]): Shape {
   // Sweep children's lines before their parents' (reverse of the usual top-down listing) and back:
   // on a tree two sweeps settle it; the loop below still runs to a fixed point.
   s = { keys: [...index.keys()], index, lines: lines.map((l) => ({ t: index.get(l.total)!, p: Int32Array.from(l.parts, (k) => index.get(k)!) })) };
-  shapes.set(lines, s);
+  if (keep) shapes.set(lines, s);
   return s;
 }
 
@@ -210,9 +216,12 @@ export function publishedRanges(pub: PublishedTable, rule: RoundingRule): Map<st
 
 /** Protected counts that the published table pins to one value (none, after publishTable). */
 export function pinnedCounts(table: CountTable, pub: PublishedTable, rule: RoundingRule): string[] {
+  return pinnedIn(shapeOf(table.lines), table, pub, rule);
+}
+
+function pinnedIn(shape: Shape, table: CountTable, pub: PublishedTable, rule: RoundingRule): string[] {
   // exactRanges(publishedRanges(pub, rule), table.lines) on the compiled shape's arrays, without
   // the maps in between (the audit runs this for every school, often more than once).
-  const shape = shapeOf(table.lines);
   const lo = new Float64Array(shape.keys.length);
   const hi = new Float64Array(shape.keys.length).fill(UNBOUNDED);
   const extra: [string, number, number][] = [];
@@ -292,8 +301,10 @@ export function publishTable(table: CountTable, rule: RoundingRule = DEFAULT_RUL
     return (order = o);
   };
   const opened: string[] = [];
+  let shape: Shape | undefined;
   for (let guard = 0; guard <= 2 * shown.size + table.lines.length; guard++) {
-    const pinned = pinnedCounts(table, pub, rule);
+    shape ??= shapeOf(table.lines, false);
+    const pinned = pinnedIn(shape, table, pub, rule);
     if (pinned.length === 0) {
       pub.opened = opened;
       return pub;
