@@ -24,7 +24,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** What the stamp's key covers besides the inputs: the build's settings, esbuild's and Node's versions. */
 function settingsKey(entry, esbuildVersion) {
-  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER: REQUIRE_BANNER, esbuildVersion, node: process.versions.node, v: 3 })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ entry, EXTERNAL, BANNER: REQUIRE_BANNER, esbuildVersion, node: process.versions.node, v: 4 })).digest('hex').slice(0, 16);
 }
 
 /**

@@ -163,8 +163,8 @@ function expectSameResult(name: string, a: { columns: string[]; rows: Row[] }, b
 describe('every shared statement gives the same rows on Trino and DuckDB', () => {
   for (const period of ['2024-25', '2025-26']) {
     it.each(Object.entries(sharedStatements(period, '2021-11')))(`${period} %s`, async (name, given) => {
-      // The map statements inner-join the postcodes of one vintage, and the applications' nearest
-      // schools need located homes: run them with the sample's own.
+      // The map grid and ward centroids read the postcodes of one vintage, and the applications'
+      // nearest schools need located homes: run them with the sample's own.
       const vintage = name.startsWith('map_') || name === 'enriched_admissions' ? String((await onDuck('SELECT max(vintage) FROM postcodes')).rows[0]![0]) : null;
       const sql = vintage ? sharedStatements(period, vintage)[name]! : given;
       const d = await onDuck(sql);

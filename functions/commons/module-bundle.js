@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -64,7 +64,11 @@ export async function bundleModule({ entry, name, ...options }) {
     logLevel: 'silent',
     ...options,
   });
-  const entryOut = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined)?.[0];
+  // The metafile names inputs relative to the working folder, with forward slashes; match the
+  // entry itself, not the first output that has an entry point (code splitting may make more).
+  const cwd = options.absWorkingDir ?? process.cwd();
+  const entryIn = relative(cwd, resolve(cwd, entry)).split(sep).join('/');
+  const entryOut = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === entryIn)?.[0];
   if (!entryOut) throw new Error('esbuild wrote no entry file');
   const bundle = basename(entryOut);
   await mkdir(dir, { recursive: true });

@@ -68,6 +68,8 @@ export async function schoolMaps(
   scratch: string,
 ): Promise<Map<string, ExactSchoolMap>> {
   const t = await sql.queryLarge(q.schoolCellsSql(period, grid.projection), scratch);
+  // No located exact or terminated pupil: Athena's UNLOAD then writes no file, so no columns either.
+  if (t.numRows === 0) return mapsFromSquares(grid, [], schools, matched);
   // Column at a time: the rows are a school and square each, hundreds of thousands at England scale.
   const urns = stringsOf(columnOf(t, 'urn'));
   const [cxs, cys, ns] = ['cx', 'cy', 'n'].map((c) => numbersOf(columnOf(t, c)).values);

@@ -31,12 +31,12 @@ export function project(p: Projection, lat: number, long: number): { x: number; 
   return { x: (long - p.lon0) * kx, y: (lat - p.lat0) * ky };
 }
 
-/** Fine-square column and row of a postcode row `pc` as BIGINT expressions. */
-export function fineCellSql(p: Projection, pc: string): { cx: string; cy: string } {
+/** Fine-square column and row, as BIGINT expressions, of a row `row` with lat and long (a postcode's or a pupil's). */
+export function fineCellSql(p: Projection, row: string): { cx: string; cy: string } {
   const { kx, ky } = metresPerDegree(p);
   return {
-    cx: `CAST(floor((${pc}.long - ${dbl(p.lon0)}) * ${dbl(kx / FINE_CELL_M)}) AS BIGINT)`,
-    cy: `CAST(floor((${pc}.lat - ${dbl(p.lat0)}) * ${dbl(ky / FINE_CELL_M)}) AS BIGINT)`,
+    cx: `CAST(floor((${row}.long - ${dbl(p.lon0)}) * ${dbl(kx / FINE_CELL_M)}) AS BIGINT)`,
+    cy: `CAST(floor((${row}.lat - ${dbl(p.lat0)}) * ${dbl(ky / FINE_CELL_M)}) AS BIGINT)`,
   };
 }
 

@@ -90,7 +90,7 @@ export interface Line {
 /** Larger than any count; stands for "no upper bound" without Infinity − Infinity = NaN. */
 const UNBOUNDED = 1e12;
 
-/** Lines compiled to indices once per table shape (the same for every school of a classification). */
+/** Lines compiled to indices (kept per list of lines where shapeOf says so). */
 interface Shape {
   keys: string[];
   index: Map<string, number>;
