@@ -58,7 +58,7 @@ const keptFiles = (lake: string, name: string) => {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 };
 const scansBase = (qs: string[]) => qs.some((q) => /FROM enriched_pupils/.test(q) && /AS n\b/.test(q) && /ncyear IN/.test(q) && /GROUP BY subgroup, ward, urn/.test(q));
-const scansExtent = (qs: string[]) => qs.some((q) => /min\(pc\.lat\)/.test(q) && /FROM pupils p/.test(q));
+const scansExtent = (qs: string[]) => qs.some((q) => /min\(e\.lat\)/.test(q) && /FROM enriched_pupils e/.test(q));
 
 /** Drop the last contacts of the document period (a night's change to the contact log). */
 function changeContacts(drop: number): void {
