@@ -499,6 +499,12 @@ function yyyymm(m: number): string {
  * columns, OAC 2011 in oac11, IMD 2019 in imd) or August 2026 (35 columns, OAC 2021 in oac21ind,
  * IMD 2025 in imd25ind). Both describe the same postcodes with the same random draws.
  */
+
+/**
+ * The lookup's own marker for a postcode with no grid reference (the NSPL user guide: latitude
+ * 99.999999, longitude 0), which ingest must treat as "no position": a convention, not a place.
+ */
+const NO_LOCATION = [99.999999, 0].map((v) => v.toFixed(6)).join(',');
 export async function writeNspl(geo: Geography, path: string, seed: number, onProgress?: (msg: string) => void, layout: NsplLayout = '2021'): Promise<number> {
   const rng = new Rng(seed).fork('nspl');
   const { area, sectors, patches, districts, wards } = geo;
@@ -559,7 +565,7 @@ export async function writeNspl(geo: Geography, path: string, seed: number, onPr
         if (f & FLAG_UNPLACED) {
           const blanks = layout === '2021' ? 24 : 19;
           const tailBlank = layout === '2021' ? '"","","",0,"",""' : '"","","",0,""';
-          line = `"${pcd}","${pcd2}","${pcdsv}","${yyyymm(rng.intBetween(2019 * 12, END))}","","1","","","9",${'"",'.repeat(blanks)}99.999999,0.000000,${tailBlank}`;
+          line = `"${pcd}","${pcd2}","${pcdsv}","${yyyymm(rng.intBetween(2019 * 12, END))}","","1","","","9",${'"",'.repeat(blanks)}${NO_LOCATION},${tailBlank}`;
         } else {
           const [lat, lon] = toLatLong(geo, x, y);
           const [e, n] = toGrid(lat, lon);
