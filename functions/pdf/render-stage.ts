@@ -282,69 +282,99 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   const what = wanted.size === 2 ? 'profiles and reports' : [...wanted].join(', ');
   const report = () => progress({ stage: 'pdf', item: `${what} ${period}`, done, total: jobs.length, message: `${rendered} rendered, ${skipped} unchanged` });
 
-  // Phase 1: read and hash every document; carry over the unchanged ones.
-  const toRender: { job: Job; sha256: string }[] = [];
+  // Each document is read and hashed once: an unchanged one is carried over, a changed one is handed
+  // to the renderer with the bytes that were hashed, while the other documents are still being read.
+  // (Hashing every document before rendering any left the render threads idle for the whole scan,
+  // about 5% of an England-scale render, and read every changed document twice.)
+  interface Changed {
+    job: Job;
+    sha256: string;
+    json: Uint8Array;
+  }
+  const inlineBelow = opts.inlineBelow ?? INLINE_BELOW;
+  // Where changed documents go: the pool's threads, this thread, or (until more than inlineBelow
+  // have changed, and no pool is running yet) held back: a pool costs a few seconds to start, so a
+  // handful of documents are rendered in this thread instead.
+  let mode: 'pool' | 'inline' | 'undecided' = renderer.threads === 0 ? 'inline' : renderer.started ? 'pool' : 'undecided';
+  const held: Changed[] = [];
+  const inFlight = new Set<Promise<void>>();
+
+  const renderOne = async ({ job, sha256, json }: Changed) => {
+    const r = await renderer.run({ kind: job.kind, key: job.docKey, json }, mode === 'inline');
+    await lake.put(job.pdfKey, r.pdf);
+    job.folder.next.documents[job.name] = { sha256, pdf: job.pdfKey.slice(job.folder.prefix.length + 1), bytes: r.pdf.byteLength, pages: r.pages };
+    rendered++;
+    bytes += r.pdf.byteLength;
+    renderMs += r.ms;
+    maxHeap = Math.max(maxHeap, r.heapUsed);
+  };
+  const failed = (key: string, e: unknown): void => void failures.push({ key, error: e instanceof Error ? e.message : String(e) });
+  const step = () => {
+    done++;
+    if (done % 100 === 0) report();
+  };
+  // Start a render, waiting first while enough are in flight to fill every thread's queue (two at a time in this thread).
+  const submit = async (c: Changed) => {
+    const limit = mode === 'pool' ? Math.max(2, renderer.threads * (QUEUED_PER_THREAD + 2)) : 2;
+    while (inFlight.size >= limit) await Promise.race(inFlight);
+    const p: Promise<void> = renderOne(c)
+      .catch((e: unknown) => failed(c.job.docKey, e))
+      .finally(() => {
+        inFlight.delete(p);
+        step();
+      });
+    inFlight.add(p);
+  };
+  const flushHeld = async () => {
+    for (const c of held.splice(0)) await submit(c);
+  };
+
   const check = async (job: Job) => {
-    const sha256 = documentHash(await lake.get(job.docKey));
+    const json = await lake.get(job.docKey);
+    const sha256 = documentHash(json);
     const before = job.folder.prev?.documents[job.name];
     if (before && before.sha256 === sha256 && job.folder.prevPdfs.has(job.prevPdfKey)) {
       if (job.prevPdfKey !== job.pdfKey) await lake.put(job.pdfKey, await lake.get(job.prevPdfKey));
       job.folder.next.documents[job.name] = { ...before, pdf: job.pdfKey.slice(job.folder.prefix.length + 1) };
       skipped++;
-      done++;
-    } else {
-      toRender.push({ job, sha256 });
-      if (toRender.length > inlineBelow) renderer.start();
+      step();
+      return;
+    }
+    if (mode !== 'undecided') return submit({ job, sha256, json });
+    held.push({ job, sha256, json });
+    if (held.length > inlineBelow) {
+      mode = 'pool';
+      renderer.start();
+      await flushHeld();
     }
   };
-  // Phase 2: render what changed. A pool costs a few seconds to start (each worker loads the
-  // renderer through tsx), so a handful of documents are rendered in this thread instead.
-  const renderOne = async ({ job, sha256 }: { job: Job; sha256: string }) => {
-    const json = await lake.get(job.docKey);
-    if (documentHash(json) !== sha256) throw new Error(`${job.docKey} changed while rendering`);
-    const r = await renderer.run({ kind: job.kind, key: job.docKey, json }, inline);
-    await lake.put(job.pdfKey, r.pdf);
-    job.folder.next.documents[job.name] = { sha256, pdf: job.pdfKey.slice(job.folder.prefix.length + 1), bytes: r.pdf.byteLength, pages: r.pages };
-    rendered++;
-    done++;
-    bytes += r.pdf.byteLength;
-    renderMs += r.ms;
-    maxHeap = Math.max(maxHeap, r.heapUsed);
-  };
 
-  const runAll = async <T>(items: readonly T[], lanes: number, fn: (x: T) => Promise<void>, key: (x: T) => string) => {
-    let next = 0;
-    const lane = async () => {
-      while (next < items.length) {
-        const item = items[next++]!;
-        try {
-          await fn(item);
-        } catch (e) {
-          failures.push({ key: key(item), error: e instanceof Error ? e.message : String(e) });
-          done++;
-        }
-        if (done % 100 === 0) report();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, items.length)) }, lane));
-  };
-
-  const inlineBelow = opts.inlineBelow ?? INLINE_BELOW;
-  // A handful of documents are rendered in this thread, unless the pool's threads are already up.
-  let inline = renderer.threads === 0;
+  // The fair-access report takes as long as twenty or more schools: read first, it is among the
+  // first rendered, not left rendering in one thread at the end while the others have nothing to do.
+  const order = [...jobs].sort((a, b) => Number(b.kind === 'fair-access') - Number(a.kind === 'fair-access'));
   try {
     report();
-    await runAll(jobs, 16, check, (j) => j.docKey);
-    if (toRender.length <= inlineBelow && !renderer.started) inline = true;
-    // The fair-access report takes as long as twenty or more schools: started first, it is not
-    // left rendering in one thread at the end while the others have nothing to do.
-    toRender.sort((a, b) => Number(b.job.kind === 'fair-access') - Number(a.job.kind === 'fair-access'));
-    // Enough documents in flight to fill every thread's queue while this thread reads and writes.
-    await runAll(toRender, Math.max(2, (inline ? 0 : renderer.threads) * (QUEUED_PER_THREAD + 2)), renderOne, (x) => x.job.docKey);
+    let next = 0;
+    const lane = async () => {
+      while (next < order.length) {
+        const job = order[next++]!;
+        try {
+          await check(job);
+        } catch (e) {
+          failed(job.docKey, e);
+          step();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, Math.max(1, order.length)) }, lane));
+    if (mode === 'undecided') mode = 'inline';
+    await flushHeld();
+    while (inFlight.size) await Promise.all(inFlight);
     report();
   } finally {
     if (!opts.pool) await renderer.close();
   }
+  const inline = mode !== 'pool';
 
   // Manifests record what was rendered (or carried over); failed documents are left out, so they
   // are retried next time. Orphan PDFs (document gone) are removed when rendering in place.

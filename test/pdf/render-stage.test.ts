@@ -113,6 +113,41 @@ describe('renderPdfs', () => {
     }
   });
 
+  it('hands changed documents to the threads while it is still reading the others, reading each document once', async () => {
+    const { dir, urns } = await lakeWithDocuments(4);
+    // A store whose read of one document waits until a PDF has been written (or 40 s): a stage that
+    // hashed every document before rendering any would write none before that read.
+    const gated = `published/profiles/${PERIOD}/${urns[2]}.json`;
+    let pdfsWritten = 0;
+    let pdfsBeforeGatedRead = -1;
+    let pdfWritten: () => void = () => undefined;
+    const firstPdf = new Promise<void>((resolve) => (pdfWritten = resolve));
+    const reads = new Map<string, number>();
+    const lake = new (class extends LocalObjectStore {
+      override async get(key: string): Promise<Uint8Array> {
+        reads.set(key, (reads.get(key) ?? 0) + 1);
+        if (key === gated && pdfsBeforeGatedRead < 0) {
+          await Promise.race([firstPdf, new Promise((resolve) => setTimeout(resolve, 40_000))]);
+          pdfsBeforeGatedRead = pdfsWritten;
+        }
+        return super.get(key);
+      }
+      override async put(key: string, body: Parameters<LocalObjectStore['put']>[1]): Promise<void> {
+        await super.put(key, body);
+        if (key.endsWith('.pdf')) {
+          pdfsWritten++;
+          pdfWritten();
+        }
+      }
+    })(dir);
+    const r = await renderPdfs({ lake, period: PERIOD, workers: 1, inlineBelow: 0 });
+    expect(r).toMatchObject({ rendered: 5, skipped: 0, threads: 1 });
+    expect(pdfsBeforeGatedRead).toBeGreaterThan(0);
+    const docs = [...reads.keys()].filter((k) => k.endsWith('.json') && !k.includes('/_'));
+    expect(docs).toHaveLength(5);
+    for (const k of docs) expect(reads.get(k), k).toBe(1);
+  }, 120_000);
+
   it('a new renderer version changes every hash', () => {
     const b = new TextEncoder().encode('{"a":1}');
     expect(documentHash(b)).not.toBe(documentHash(b, `${RENDERER_VERSION}+next`));
