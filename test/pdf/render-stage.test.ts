@@ -115,38 +115,42 @@ describe('renderPdfs', () => {
 
   it('hands changed documents to the threads while it is still reading the others, reading each document once', async () => {
     const { dir, urns } = await lakeWithDocuments(4);
-    // A store whose read of one document waits until a PDF has been written (or 40 s): a stage that
-    // hashed every document before rendering any would write none before that read.
+    // A store whose read of one document waits until the pool has been handed a document (or 60 s):
+    // a stage that hashed every document before rendering any would hand over none before that read.
     const gated = `published/profiles/${PERIOD}/${urns[2]}.json`;
-    let pdfsWritten = 0;
-    let pdfsBeforeGatedRead = -1;
-    let pdfWritten: () => void = () => undefined;
-    const firstPdf = new Promise<void>((resolve) => (pdfWritten = resolve));
+    let handedOver = 0;
+    let handedBeforeGatedRead = -1;
+    let firstHandedOver: () => void = () => undefined;
+    const handed = new Promise<void>((resolve) => (firstHandedOver = resolve));
+    const pool = new (class extends RenderPool {
+      override run(...args: Parameters<RenderPool['run']>): ReturnType<RenderPool['run']> {
+        handedOver++;
+        firstHandedOver();
+        return super.run(...args);
+      }
+    })(1);
     const reads = new Map<string, number>();
     const lake = new (class extends LocalObjectStore {
       override async get(key: string): Promise<Uint8Array> {
         reads.set(key, (reads.get(key) ?? 0) + 1);
-        if (key === gated && pdfsBeforeGatedRead < 0) {
-          await Promise.race([firstPdf, new Promise((resolve) => setTimeout(resolve, 40_000))]);
-          pdfsBeforeGatedRead = pdfsWritten;
+        if (key === gated && handedBeforeGatedRead < 0) {
+          await Promise.race([handed, new Promise((resolve) => setTimeout(resolve, 60_000))]);
+          handedBeforeGatedRead = handedOver;
         }
         return super.get(key);
       }
-      override async put(key: string, body: Parameters<LocalObjectStore['put']>[1]): Promise<void> {
-        await super.put(key, body);
-        if (key.endsWith('.pdf')) {
-          pdfsWritten++;
-          pdfWritten();
-        }
-      }
     })(dir);
-    const r = await renderPdfs({ lake, period: PERIOD, workers: 1, inlineBelow: 0 });
-    expect(r).toMatchObject({ rendered: 5, skipped: 0, threads: 1 });
-    expect(pdfsBeforeGatedRead).toBeGreaterThan(0);
+    try {
+      const r = await renderPdfs({ lake, period: PERIOD, pool, inlineBelow: 0 });
+      expect(r).toMatchObject({ rendered: 5, skipped: 0, threads: 1 });
+    } finally {
+      await pool.close();
+    }
+    expect(handedBeforeGatedRead).toBeGreaterThan(0);
     const docs = [...reads.keys()].filter((k) => k.endsWith('.json') && !k.includes('/_'));
     expect(docs).toHaveLength(5);
     for (const k of docs) expect(reads.get(k), k).toBe(1);
-  }, 120_000);
+  }, 240_000);
 
   it('a new renderer version changes every hash', () => {
     const b = new TextEncoder().encode('{"a":1}');
