@@ -285,7 +285,9 @@ export async function renderPdfs(opts: RenderPdfsOptions): Promise<RenderPdfsRes
   // Each document is read and hashed once: an unchanged one is carried over, a changed one is handed
   // to the renderer with the bytes that were hashed, while the other documents are still being read.
   // (Hashing every document before rendering any left the render threads idle for the whole scan,
-  // about 5% of an England-scale render, and read every changed document twice.)
+  // which alone, as an unchanged England-scale rerun, took 14.9 s beside a 309 s render, and read
+  // and hashed every changed document twice.) The PDF is made from exactly the bytes whose hash the
+  // manifest records.
   interface Changed {
     job: Job;
     sha256: string;
