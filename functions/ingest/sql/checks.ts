@@ -353,6 +353,8 @@ export function genericChecks(h: HeaderMap, header: string[], raw: string, vinta
 }
 
 /** Offered-preference values that say the offer was none of the preferences (allocated, directed, none). */
+/** Offered-school values that say no school was offered (matched whole, lower case; blank too). */
+const NO_OFFER = '|none|no offer|n/a|na|-';
 const NOT_A_PREFERENCE = '0|none|no|n/a|na|a|allocated|alloc|d|directed|direct|x|-|nearest|nearest school|not offered|no preference';
 const ON_TIME_WORDS = ['on time', 'ontime', 'on-time', 'on_time', 'o', 'ot', 'y', 'yes', 'true', 't', '1'];
 const LATE_WORDS = ['late', 'l', 'n', 'no', 'false', 'f', '0'];
@@ -387,7 +389,7 @@ export function admissionChecks(h: HeaderMap, header: string[], raw: string): st
   ];
   const schoolChecks = (c: string): Check[] => [
     {
-      when: `t_${c} <> '' AND NOT urn_ok(t_${c}) AND laestab_norm(t_${c}) IS NULL`,
+      when: `t_${c} <> '' AND NOT ok_${c} AND le_${c} IS NULL`,
       reason: 'invalid_school',
       column: lit(c),
       value: `q_value(t_${c})`,
@@ -442,20 +444,33 @@ export function admissionChecks(h: HeaderMap, header: string[], raw: string): st
     );
   }
   const trimmed = codes.map((c) => `${has(h, c) ? `tr(ws, f_${c})` : "''"} AS t_${c}`).join(', ');
-  // Each school column: a URN as it is, else the URN of its LAESTAB in the register.
-  const joins = codes.map((c) => `LEFT JOIN reg_laestab r_${c} ON r_${c}.laestab = CASE WHEN urn_ok(b.t_${c}) THEN NULL ELSE laestab_norm(b.t_${c}) END`).join('\n    ');
-  const urns = codes.map((c) => `CASE WHEN urn_ok(b.t_${c}) THEN b.t_${c} ELSE r_${c}.urn END AS u_${c}`).join(', ');
+  // Each school column: a URN as it is, else the URN of its LAESTAB in the register. A file names
+  // a few hundred schools in tens of thousands of cells, so each distinct value is read once (in
+  // `schools`: whether it is a URN, its LAESTAB, its URN, whether it says "no offer") and the
+  // columns look their values up there, rather than running the patterns on every cell.
+  const named = codes.filter((c) => has(h, c));
+  const schools = named.length
+    ? `schools AS (SELECT s.t, s.ok, s.le, CASE WHEN s.ok THEN s.t ELSE r.urn END AS u, regexp_full_match(lower(s.t), ${lit(NO_OFFER)}) AS no_offer
+          FROM (SELECT t, urn_ok(t) AS ok, CASE WHEN urn_ok(t) THEN NULL ELSE laestab_norm(t) END AS le
+                FROM (SELECT DISTINCT js_trim(v) AS t FROM (SELECT unnest([${named.map((c) => `f_${c}`).join(', ')}]) AS v FROM ${raw}))) s
+          LEFT JOIN reg_laestab r ON r.laestab = s.le),\n  `
+    : '';
+  const joins = named.map((c) => `LEFT JOIN schools k_${c} ON k_${c}.t = b.t_${c}`).join('\n    ');
+  const urns = codes
+    .map((c) => (has(h, c) ? `k_${c}.u AS u_${c}, k_${c}.ok AS ok_${c}, k_${c}.le AS le_${c}` : `CAST(NULL AS VARCHAR) AS u_${c}, false AS ok_${c}, CAST(NULL AS VARCHAR) AS le_${c}`))
+    .join(', ');
+  const noOffer = has(h, 'offered_school') ? 'k_offered_school.no_offer' : 'true';
   const onTime = byLate
     ? `CASE WHEN list_contains(${codeList(LATE_YES)}, ot_l) THEN false WHEN list_contains(${codeList(LATE_NO)}, ot_l) THEN true END`
     : `CASE WHEN list_contains(${codeList(ON_TIME_WORDS)}, ot_l) THEN true WHEN list_contains(${codeList(LATE_WORDS)}, ot_l) THEN false END`;
   const prefList = prefs.length ? `list_filter([${prefs.map((c) => `u_${c}`).join(', ')}], x -> x IS NOT NULL)` : 'CAST([] AS VARCHAR[])';
-  return `WITH a AS (SELECT *, tr(ws, f_application_ref) AS ref, tr(ws, f_entry_year) AS ey_t, tr(ws, f_phase) AS phase_t, ${trimmed},
+  return `WITH ${schools}a AS (SELECT *, tr(ws, f_application_ref) AS ref, tr(ws, f_entry_year) AS ey_t, tr(ws, f_phase) AS phase_t, ${trimmed},
           ${has(h, 'offered_rank') ? 'tr(ws, f_offered_rank)' : "''"} AS rk_t, lower(tr(ws, ${byLate ? 'f_late' : 'f_on_time'})) AS ot_l,
           ${has(h, 'upn') ? 'upper(tr(ws, f_upn))' : "''"} AS upn FROM (${guarded(h, raw)})),
   b AS (SELECT *, lower(rk_t) AS rk_l,
           CASE WHEN regexp_full_match(ey_t, '20[0-9]{2}(\\s*[-/]\\s*([0-9]{2}|[0-9]{4}))?') THEN CAST(left(ey_t, 4) AS INTEGER) END AS entry_year,
           admission_phase(regexp_replace(regexp_replace(lower(phase_t), '[_-]+', ' ', 'g'), '\\s+', ' ', 'g')) AS phase FROM a),
-  c AS (SELECT b.*, ${urns},
+  c AS (SELECT b.*, ${urns}, ${noOffer} AS no_offer,
           entry_year IS NULL OR NOT contains(ey_t, '-') AND NOT contains(ey_t, '/')
             OR TRY_CAST(regexp_extract(ey_t, '[-/]\\s*([0-9]+)$', 1) AS INTEGER) % 100 = (entry_year + 1) % 100 AS ey_follows,
           regexp_full_match(rk_l, ${lit(`(${NOT_A_PREFERENCE})`)}) AS rk_none,
@@ -463,7 +478,7 @@ export function admissionChecks(h: HeaderMap, header: string[], raw: string): st
           ${onTime} AS on_time
     FROM b ${joins}),
   d AS (SELECT *, ${prefList} AS prefs,
-          CASE WHEN regexp_full_match(lower(t_offered_school), '|none|no offer|n/a|na|-') THEN NULL ELSE u_offered_school END AS offered FROM c)
+          CASE WHEN no_offer THEN NULL ELSE u_offered_school END AS offered FROM c)
   SELECT rec, rej, CAST(entry_year - 1 AS VARCHAR) || '-' || lpad(CAST(entry_year % 100 AS VARCHAR), 2, '0') AS period, ref, upn, entry_year, phase,
     pc_norm(f_postcode) AS postcode, ${PREFERENCE_COLUMNS.map((c, i) => `prefs[${i + 1}] AS ${c}`).join(', ')}, len(prefs) AS preferences,
     offered AS offered_urn, CASE WHEN ${rankGiven} THEN CASE WHEN rk_none THEN NULL ELSE rk_n END ELSE list_position(prefs, offered) END AS offered_rank, on_time
