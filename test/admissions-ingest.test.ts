@@ -98,22 +98,25 @@ describe('admissions ingest', () => {
       'REF-2,2026,Y7,KT1 1AA,8864003,,886-4003,Y',
       'REF-3,2026,Y7,KT1 1AA,8869999,,100002,N',
       'REF-4,2026/28,Y7,KT1 1AA,100002,,100002,N',
+      // A school value is resolved as trimmed (each distinct value is looked up once), and a blank offer is no school.
+      'REF-5,2026,Y7,KT1 1AA,"\u00a0886 4002\t", 100003 ,,N',
     ];
     writeFiles(input, { 'schools/schools_2025-26.csv': schools, 'admissions/offers.csv': adm.join('\n') + '\n' });
     const lake = new LocalObjectStore(out);
     const reports = await ingest({ raw: new LocalObjectStore(input), lake, runId: 'test', period: '2025-26', pseudonymKey: TEST_KEY, datasets: ['schools', 'admissions'] });
-    expect(reports.admissions.read).toBe(4);
-    expect(reports.admissions.accepted).toBe(2);
+    expect(reports.admissions.read).toBe(5);
+    expect(reports.admissions.accepted).toBe(3);
     const q = parse(Buffer.from(await lake.get('quarantine/admissions.csv')).toString(), { columns: true }) as Record<string, string>[];
     expect(q.map((x) => [x.line, x.column, x.value, x.reason])).toEqual([
       ['4', 'preference_1', '8869999', 'unknown_laestab'],
       ['5', 'entry_year', '2026/28', 'invalid_entry_year'],
     ]);
     const curated = await duck<{ application_id: string; preference_1: string; preference_2: string | null; offered_urn: string; offered_rank: number; on_time: boolean; postcode: string; preferences: number }>(
-      `SELECT application_id, preference_1, preference_2, offered_urn, offered_rank, on_time, postcode, preferences FROM '${out}/curated/admissions/**/*.parquet' ORDER BY preference_1`,
+      `SELECT application_id, preference_1, preference_2, offered_urn, offered_rank, on_time, postcode, preferences FROM '${out}/curated/admissions/**/*.parquet' ORDER BY preference_1, offered_urn NULLS LAST`,
     );
     expect(curated).toEqual([
       { application_id: applicationPseudonym(pseudonymise, 'REF-1'), preference_1: '100002', preference_2: '100003', offered_urn: '100003', offered_rank: 2, on_time: true, postcode: 'KT1 1AA', preferences: 2 },
+      { application_id: applicationPseudonym(pseudonymise, 'REF-5'), preference_1: '100002', preference_2: '100003', offered_urn: null, offered_rank: null, on_time: true, postcode: 'KT1 1AA', preferences: 2 },
       { application_id: applicationPseudonym(pseudonymise, 'REF-2'), preference_1: '100003', preference_2: null, offered_urn: '100003', offered_rank: 1, on_time: false, postcode: 'KT1 1AA', preferences: 1 },
     ]);
   });
