@@ -352,9 +352,9 @@ export function genericChecks(h: HeaderMap, header: string[], raw: string, vinta
     nation(ward) AS country, NULL AS imd_rank, NULL AS imd_edition, NULL AS lat, NULL AS long FROM ${rejected(checks, 'a')}`;
 }
 
-/** Offered-preference values that say the offer was none of the preferences (allocated, directed, none). */
 /** Offered-school values that say no school was offered (matched whole, lower case; blank too). */
 const NO_OFFER = '|none|no offer|n/a|na|-';
+/** Offered-preference values that say the offer was none of the preferences (allocated, directed, none). */
 const NOT_A_PREFERENCE = '0|none|no|n/a|na|a|allocated|alloc|d|directed|direct|x|-|nearest|nearest school|not offered|no preference';
 const ON_TIME_WORDS = ['on time', 'ontime', 'on-time', 'on_time', 'o', 'ot', 'y', 'yes', 'true', 't', '1'];
 const LATE_WORDS = ['late', 'l', 'n', 'no', 'false', 'f', '0'];
