@@ -16,7 +16,7 @@
  * is either accepted or quarantined.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,8 @@ export interface IngestOptions extends IngestSettings {
   workDir?: string;
   /** DuckDB's memory cap for ingest (default defaultIngestMemory()). */
   memoryLimit?: string;
+  /** DuckDB's threads for ingest (default: one per core). */
+  threads?: number;
 }
 
 export interface FileReport {
@@ -176,7 +178,7 @@ export async function ingest(opts: IngestOptions): Promise<Record<string, Datase
 }
 
 async function database(s: Session): Promise<IngestDb> {
-  s.db ??= await IngestDb.open({ dir: join(s.work, 'duckdb'), memoryLimit: s.opts.memoryLimit });
+  s.db ??= await IngestDb.open({ dir: join(s.work, 'duckdb'), memoryLimit: s.opts.memoryLimit, threads: s.opts.threads });
   return s.db;
 }
 
@@ -387,6 +389,9 @@ async function dropChecked(db: IngestDb, table: CheckedTable): Promise<void> {
 const accepted = (table: CheckedTable) =>
   `(SELECT * FROM rows_${table} r WHERE r.rej IS NULL AND NOT EXISTS (SELECT 1 FROM dups_${table} d WHERE d.file_no = r.file_no AND d.rec = r.rec))`;
 
+/** An accepted row's place in the input (file, then record): the curated tables keep it (`a` is the accepted rows). */
+const INPUT_ORDER = 'a.file_no, a.rec';
+
 /**
  * Later rows with the key of an earlier accepted row (file order, then record order). Keys are
  * grouped by their 64-bit hash first (a small hash table even for 9 million pupils); only rows
@@ -479,39 +484,41 @@ const stagedTable = (s: Session, table: TableDef) => `staging/${s.opts.runId}/cu
 
 /**
  * Write `from` as the table's Parquet under staging/<run>/curated/<table>/<partition>=<value>/
- * (part-00000.parquet...), typed by the contract; returns the partition values written. `exprs`
- * gives a column's SQL when it is not a column of `from`. With `key`, the statement can use the
- * pseudonymisation key (table `k`, see IngestDb.withKey).
+ * part-00000.parquet, typed by the contract, rows in the order `order` (SQL over `from`); returns
+ * the partition values written. `exprs` gives a column's SQL when it is not a column of `from`.
+ * With `key`, the statement can use the pseudonymisation key (table `k`, see IngestDb.withKey).
+ *
+ * Identical inputs give identical bytes (safe retries, audit by checksum): one COPY per partition
+ * to a single file, whose rows DuckDB writes in the order of its query. A PARTITION_BY COPY does
+ * not keep that order (its threads share the partitions' writers), even under ORDER BY.
  */
-async function writeTable(s: Session, table: TableDef, from: string, exprs: Record<string, string> = {}, key?: Uint8Array): Promise<string[]> {
+async function writeTable(s: Session, table: TableDef, from: string, order: string | null, exprs: Record<string, string> = {}, key?: Uint8Array): Promise<string[]> {
   const db = await database(s);
   const prefix = stagedTable(s, table);
   const local = s.opts.lake instanceof LocalObjectStore;
   const dir = local ? s.opts.lake.uri(prefix) : join(s.work, 'out', table.name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const select = columnsOf(table).map((c) => `CAST(${exprs[c.name] ?? ident(c.name)} AS ${DUCK_TYPE[c.type]}) AS ${ident(c.name)}`);
-  const partition = table.partitions.map(ident).join(', ');
-  const sql = `COPY (SELECT ${select.join(', ')} FROM ${from}${key ? ', hmac_key k' : ''}) TO ${lit(dir)}
-    (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partition}), FILENAME_PATTERN 'part-{i}')`;
-  if (key) await db.withKey(key, sql);
-  else await db.run(sql);
-  const values: string[] = [];
+  if (table.partitions.length !== 1) throw new Error(`${table.name}: a curated table has one partition column`);
   const column = table.partitions[0]!;
-  for (const d of readdirSync(dir).sort()) {
-    if (!d.startsWith(`${column}=`)) continue;
-    const value = decodeURIComponent(d.slice(column.length + 1));
-    const files = readdirSync(join(dir, d))
-      .filter((f) => /^part-\d+\.parquet$/.test(f))
-      .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]));
-    if (files.length === 0) continue;
-    values.push(value);
-    for (const [i, f] of files.entries()) {
-      const name = `part-${String(i).padStart(5, '0')}.parquet`;
-      if (local) {
-        if (f !== name) renameSync(join(dir, d, f), join(dir, d, name));
-      } else await s.opts.lake.put(`${prefix}/${column}=${value}/${name}`, createReadStream(join(dir, d, f)));
-    }
+  const expr = (c: ColumnDef) => `CAST(${exprs[c.name] ?? ident(c.name)} AS ${DUCK_TYPE[c.type]})`;
+  const columns = columnsOf(table);
+  const partition = expr(columns.find((c) => c.name === column)!);
+  const select = columns.filter((c) => c.name !== column).map((c) => `${expr(c)} AS ${ident(c.name)}`);
+  const found = await db.rows<{ v: string | null }>(`SELECT DISTINCT CAST(${partition} AS VARCHAR) AS v FROM ${from} ORDER BY v`);
+  const values = found.map(({ v }) => {
+    // Periods and vintages only (validated at the checks); never a path of their own.
+    if (v === null || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v)) throw new IngestError(`${table.name}: partition value ${JSON.stringify(v)} is not a period or vintage`);
+    return v;
+  });
+  for (const value of values) {
+    const file = join(dir, `${column}=${value}`, 'part-00000.parquet');
+    mkdirSync(join(dir, `${column}=${value}`), { recursive: true });
+    const sql = `COPY (SELECT ${select.join(', ')} FROM ${from}${key ? ', hmac_key k' : ''} WHERE ${partition} = ${lit(value)}${order ? ` ORDER BY ${order}` : ''})
+      TO ${lit(file)} (FORMAT parquet, COMPRESSION snappy)`;
+    if (key) await db.withKey(key, sql);
+    else await db.run(sql);
+    if (!local) await s.opts.lake.put(`${prefix}/${column}=${value}/part-00000.parquet`, createReadStream(file));
   }
   if (!local) rmSync(dir, { recursive: true, force: true });
   return values;
@@ -591,17 +598,18 @@ async function ingestRows(dataset: 'pupils' | 'contacts' | 'admissions', keys: s
   const quarantine = quarantineLog(await quarantineOf(db, dataset, reads, duplicateReason));
   const partitions =
     dataset === 'pupils'
-      ? await writeTable(s, pupils, `${accepted('pupils')} a`, { pupil_id: hmacSql('a.upn'), sector: 'pc_sector(a.postcode)' }, opts.pseudonymKey)
+      ? await writeTable(s, pupils, `${accepted('pupils')} a`, INPUT_ORDER, { pupil_id: hmacSql('a.upn'), sector: 'pc_sector(a.postcode)' }, opts.pseudonymKey)
       : dataset === 'admissions'
         ? await writeTable(
             s,
             admissions,
             `${accepted('admissions')} a`,
+            INPUT_ORDER,
             // The reference keyed in its own domain (never a pupil's pseudonym); a UPN like the census's.
             { application_id: hmacSql(`${lit(APPLICATION_DOMAIN)} || a.ref`), pupil_id: `CASE WHEN a.upn <> '' THEN ${hmacSql('a.upn')} END`, sector: 'pc_sector(a.postcode)' },
             opts.pseudonymKey,
           )
-        : await writeTable(s, contacts, accepted('contacts'), { sector: 'pc_sector(postcode)' });
+        : await writeTable(s, contacts, `${accepted('contacts')} a`, INPUT_ORDER, { sector: 'pc_sector(postcode)' });
   const report = summarise(dataset, reads.map((r) => r.report), quarantine, partitions);
   if (dataset === 'pupils') {
     // Pupils counted per LA of their school, duplicates included (as the LA is inferred from the extract).
@@ -690,7 +698,7 @@ async function ingestSchools(keys: string[], s: Session): Promise<DatasetReport>
   )) {
     register.add(r.urn, r.laestab, r.la_code, r.status);
   }
-  const partitions = await writeTable(s, schools, accepted('schools'), { sector: 'pc_sector(postcode)' });
+  const partitions = await writeTable(s, schools, `${accepted('schools')} a`, INPUT_ORDER, { sector: 'pc_sector(postcode)' });
   const report = summarise('schools', [...files, ...reads.map((r) => r.report)], quarantine, partitions);
   await dropChecked(db, 'schools');
   await commitTable(s, schools, partitions, false);
@@ -775,12 +783,12 @@ async function ingestClassification(keys: string[], s: Session): Promise<Dataset
   }
   await findDuplicates(db, 'postcodes');
   const quarantine = quarantineLog([...oaQuarantine, ...(await quarantineOf(db, 'postcodes', reads, 'duplicate_postcode'))]);
-  const partitions = await writeTable(s, postcodes, accepted('postcodes'), { sector: 'pc_sector(postcode)' });
+  const partitions = await writeTable(s, postcodes, `${accepted('postcodes')} a`, INPUT_ORDER, { sector: 'pc_sector(postcode)' });
   await dropChecked(db, 'oa');
   await dropChecked(db, 'postcodes');
   await db.run('DROP TABLE IF EXISTS oa_segments');
 
-  const segmentParts = await writeTable(s, segments, valuesOf(segments, dictionary, vintage));
+  const segmentParts = await writeTable(s, segments, valuesOf(segments, dictionary, vintage), null);
   let wardRows: (string | null)[][] = [];
   let wardFile: FileReport | null = null;
   if (wardKey) {
@@ -788,7 +796,7 @@ async function ingestClassification(keys: string[], s: Session): Promise<Dataset
     wardFile = file;
     wardRows = rows.filter(([code]) => code).map(([code, name]) => [code!, name!]);
   }
-  const wardParts = await writeTable(s, wards, valuesOf(wards, wardRows, vintage));
+  const wardParts = await writeTable(s, wards, valuesOf(wards, wardRows, vintage), null);
 
   const report = summarise('classification', [...files, ...oaReads.map((r) => r.report), ...reads.map((r) => r.report), ...(wardFile ? [wardFile] : [])], quarantine, [vintage]);
   report.layout = nsplKeys.length ? 'nspl' : 'generic';
