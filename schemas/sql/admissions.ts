@@ -74,6 +74,9 @@ const CELL_SPACINGS = 1;
  * (distance, URN) rows: no sort of the pairs. Each CTE is referenced as few times as possible:
  * Trino (Athena) inlines every reference, and a query has at most 150 stages. Same result as
  * ranking every school for every home (test/admissions-nearest.test.ts, on DuckDB and Trino).
+ *
+ * Rows in a total order (a reference is unique within its phase's round, the same reference may
+ * name a reception and a secondary application): the curated Parquet is the same bytes every run.
  */
 export function enrichedAdmissionsSql(period: string, vintage?: string | null): string {
   const p = periodLiteral(period);
@@ -182,7 +185,7 @@ LEFT JOIN nearest n ON n.postcode = l.postcode AND n.school_phase = l.school_pha
 LEFT JOIN located_schools f ON f.urn = l.preference_1
 LEFT JOIN segments seg ON seg.subgroup_code = l.subgroup AND ${inVintage(vintage, 'seg.')}
 LEFT JOIN contact_homes ch ON ch.postcode = l.postcode
-ORDER BY l.application_id`;
+ORDER BY l.application_id, l.phase`;
 }
 
 /** Rates' numerators and denominators (on-time applications) of a group of enriched applications. */
