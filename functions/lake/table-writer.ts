@@ -21,7 +21,8 @@ export class StagedTable {
 
   constructor(
     private readonly table: TableDef,
-    private readonly partRows = STAGED_PART_ROWS,
+    /** Rows per part at most. */
+    readonly partRows = STAGED_PART_ROWS,
   ) {
     this.columns = dataColumnsOf(table);
     this.buf = new ColumnBuffer(this.columns);
@@ -58,8 +59,26 @@ export class StagedTable {
     if (this.buf.rows >= this.partRows) this.encode();
   }
 
+  /**
+   * A whole part made column by column (Arrow vectors of the contract's data columns, in order),
+   * staged after the parts before it; rows added one at a time must not be waiting (they would
+   * come after it).
+   */
+  addTable(part: Table): void {
+    const got = part.schema.fields.map((f) => f.name);
+    if (got.join() !== this.columnNames.join()) throw new Error(`${this.table.name}: columns ${got.join(', ')} are not the contract's ${this.columnNames.join(', ')}`);
+    if (part.numRows > this.partRows) throw new Error(`${this.table.name}: a part of ${part.numRows} rows is over ${this.partRows}`);
+    if (this.buf.rows > 0) throw new Error(`${this.table.name}: a part given while ${this.buf.rows} rows added one at a time wait`);
+    if (part.numRows === 0) return;
+    this.push(part);
+  }
+
   private encode(): void {
-    const part = toParquetAsync(this.buf.drain());
+    this.push(this.buf.drain());
+  }
+
+  private push(table: Table): void {
+    const part = toParquetAsync(table);
     // Awaited in stage(); a failure is reported there, not as an unhandled rejection now.
     part.catch(() => undefined);
     this.parts.push(part);

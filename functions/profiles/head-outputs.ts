@@ -12,8 +12,9 @@ import { objectWriter } from '../ports/object-writer.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
 import { DocumentThreads } from './document-threads.ts';
 import { documentWorkerEntry } from './document-worker-entry.ts';
-import { HEAD_CELLS, headCells } from './document-batch.ts';
-import { LEVEL_ORDER, type Dictionary } from './dictionary.ts';
+import { headCells } from './document-batch.ts';
+import { HeadProfileColumns } from './head-profile-columns.ts';
+import type { Dictionary } from './dictionary.ts';
 import type { HeadDocuments } from './head-documents.ts';
 
 /** Schools per batch sent to a document thread. */
@@ -37,51 +38,11 @@ export interface HeadOutputsOptions {
   threads: number;
 }
 
-/** head_profile's columns, each with where addHeadRows puts it in a row's values. */
-const HEAD_COLUMNS = ['urn', 'level', 'segment', 'segment_name', 'n_shown', 'rounded_to', 'pct', 'base_pct', 'index', 'ci_low', 'ci_high', 'flag', 'reliable', 'classification'] as const;
-
-/**
- * The head_profile rows of schools' documents from their values (document-batch.ts headCells:
- * the segment rows exactly as shown), school after school, each handed over as its values in the
- * table's column order (one array, refilled: a million rows at England scale).
- */
-function addHeadRows(table: StagedTable, urns: readonly string[], cells: readonly Value[], dict: Dictionary, classification: string): void {
-  const names = table.columnNames;
-  if (names.length !== HEAD_COLUMNS.length || !HEAD_COLUMNS.every((c) => names.includes(c))) {
-    throw new Error(`internal: head_profile columns ${names.join(', ')} are not ${HEAD_COLUMNS.join(', ')}`);
-  }
-  const [URN, LEVEL, SEGMENT, SEGMENT_NAME, N_SHOWN, ROUNDED_TO, PCT, BASE_PCT, INDEX, CI_LOW, CI_HIGH, FLAG, RELIABLE, CLASSIFICATION] = HEAD_COLUMNS.map((c) => names.indexOf(c)) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  const row: Value[] = new Array<Value>(names.length).fill(null);
-  row[CLASSIFICATION] = classification;
-  let c = 0;
-  for (const urn of urns) {
-    row[URN] = urn;
-    for (const level of LEVEL_ORDER) {
-      row[LEVEL] = level;
-      for (const code of dict.codes[level]) {
-        if (c + HEAD_CELLS > cells.length) throw new Error(`internal: head_profile values end before school ${urn}'s ${level} ${code}`);
-        row[SEGMENT] = code;
-        row[SEGMENT_NAME] = dict.name(level, code);
-        row[N_SHOWN] = cells[c++]!;
-        row[ROUNDED_TO] = cells[c++]!;
-        row[PCT] = cells[c++]!;
-        row[BASE_PCT] = cells[c++]!;
-        row[INDEX] = cells[c++]!;
-        row[CI_LOW] = cells[c++]!;
-        row[CI_HIGH] = cells[c++]!;
-        row[FLAG] = cells[c++]!;
-        row[RELIABLE] = cells[c++]!;
-        table.addValues(row);
-      }
-    }
-  }
-  if (c !== cells.length) throw new Error(`internal: ${cells.length - c} head_profile values left over`);
-}
-
 /** Adds every school's head_profile rows to `headTable` and writes their documents (when `docKey`); returns the documents written. */
 export async function writeHeadOutputs(headTable: StagedTable, opts: HeadOutputsOptions): Promise<number> {
   const { lake, heads, dict, edition, urns, docKey } = opts;
   const threads = docKey && lake instanceof LocalObjectStore ? opts.threads : 0;
+  const head = new HeadProfileColumns(headTable, dict, edition);
   if (threads > 0) {
     // Batches of schools to the document threads (document-threads.ts), or made here while each
     // thread has enough waiting; their values are added in school order.
@@ -95,7 +56,7 @@ export async function writeHeadOutputs(headTable: StagedTable, opts: HeadOutputs
       const waiting: { batch: readonly string[]; cells: Promise<Value[]> }[] = [];
       const take = async () => {
         const w = waiting.shift()!;
-        addHeadRows(headTable, w.batch, await w.cells, dict, edition);
+        head.add(w.batch, await w.cells);
       };
       for (let i = 0; i < urns.length; i += DOCUMENT_BATCH) {
         const batch = urns.slice(i, i + DOCUMENT_BATCH);
@@ -110,6 +71,7 @@ export async function writeHeadOutputs(headTable: StagedTable, opts: HeadOutputs
         await new Promise(setImmediate);
       }
       while (waiting.length) await take();
+      head.flush();
     } finally {
       await pool.close();
     }
@@ -125,7 +87,7 @@ export async function writeHeadOutputs(headTable: StagedTable, opts: HeadOutputs
     const doc = heads.document(urn);
     cells.length = 0;
     headCells(doc, heads.shown.get(urn)!, cells);
-    addHeadRows(headTable, [urn], cells, dict, edition);
+    head.add([urn], cells);
     // Nothing else needs the school's shown table (the bases, ranges and similar schools are made):
     // let it go, so each collection has fewer of the 21,500 tables to trace.
     heads.shown.delete(urn);
@@ -134,6 +96,7 @@ export async function writeHeadOutputs(headTable: StagedTable, opts: HeadOutputs
       documents++;
     }
   }
+  head.flush();
   await pool.flush();
   return documents;
 }
