@@ -71,6 +71,20 @@ describe('objectWriter', () => {
     expect([...(await files(root)).keys()].sort()).toEqual(['blocked', 'ok/1.json']);
   });
 
+  it('reports a write that fails inside a batch of objects sent together, and writes the rest of the batch', async () => {
+    const store = new LocalObjectStore(root);
+    await writeFile(path.join(root, 'blocked'), 'a file where a directory should be');
+    // 64 in flight: 16 objects a message; the failing one is the middle of the second.
+    const w = objectWriter(store, { inFlight: 64 });
+    expect(w.threaded).toBe(true);
+    const keys = Array.from({ length: 40 }, (_, i) => (i === 24 ? 'blocked/24.json' : `ok/${i}.json`));
+    for (const k of keys) await w.write(k, k);
+    await expect(w.flush()).rejects.toThrow(/writing blocked\/24\.json/);
+    const got = await files(root);
+    expect([...got.keys()].sort()).toEqual(['blocked', ...keys.filter((k) => k.startsWith('ok/'))].sort());
+    for (const k of keys) if (k.startsWith('ok/')) expect(got.get(k)).toBe(k);
+  });
+
   it('rejects keys leaving the root before the thread sees them', async () => {
     const w = objectWriter(new LocalObjectStore(root));
     await expect(w.write('../escape.json', 'x')).rejects.toThrow(/invalid key/);
@@ -78,8 +92,8 @@ describe('objectWriter', () => {
   });
 
   it('writes everything in this thread when the thread dies, including what it held', async () => {
-    // A thread that takes the first messages and ends without confirming any of them.
-    const dying = `const { parentPort } = require('node:worker_threads'); let n = 0; parentPort.on('message', () => { if (++n === 5) process.exit(1); });`;
+    // A thread that takes the first messages (two objects each at 8 in flight) and ends without confirming any of them.
+    const dying = `const { parentPort } = require('node:worker_threads'); let n = 0; parentPort.on('message', () => { if (++n === 3) process.exit(1); });`;
     const store = new LocalObjectStore(root);
     const w = objectWriter(store, { threadSource: dying, inFlight: 8 });
     for (const o of objects) await w.write(o.key, o.body);

@@ -4,7 +4,7 @@
  *
  * Into a local directory the writes are made by a writer thread with blocking calls (temp file in
  * the object's directory, then rename: the same all-or-nothing object as LocalObjectStore.put),
- * so this thread pays one message per object instead of the promise and callback of each of four
+ * so this thread pays a share of one message per few objects instead of the promise and callback of each of four
  * asynchronous file operations (about a quarter of the profiles stage's own time at England scale).
  * Anywhere else (S3), or where a thread cannot start (a Lambda bundle may not), or once the thread
  * has failed, the objects are written here through put(), a pool of them in flight; what the
@@ -43,7 +43,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const tag = process.pid + '-w' + threadId + '-' + require('node:crypto').randomBytes(4).toString('hex');
 let n = 0;
-parentPort.on('message', ({ id, file, body }) => {
+const writeOne = ({ id, file, body }) => {
   const dir = path.dirname(file);
   const tmp = path.join(dir, '.tmp-' + path.basename(file) + '-' + tag + '-' + (n++).toString(36));
   try {
@@ -55,13 +55,21 @@ parentPort.on('message', ({ id, file, body }) => {
       fs.writeFileSync(tmp, body);
     }
     fs.renameSync(tmp, file);
-    parentPort.postMessage({ id });
+    return { id };
   } catch (e) {
     try { fs.rmSync(tmp, { force: true }); } catch {}
-    parentPort.postMessage({ id, error: String((e && e.message) || e) });
+    return { id, error: String((e && e.message) || e) };
   }
-});
+};
+parentPort.on('message', (objects) => parentPort.postMessage(objects.map(writeOne)));
 `;
+
+/**
+ * Objects per message to the thread (and confirmations per reply) at most: a message costs about
+ * as much as copying a document, so a few go together; a quarter of those allowed in flight, so
+ * the thread has the next batch while this thread fills another.
+ */
+const batchSize = (inFlight: number) => Math.max(1, Math.min(16, Math.floor(inFlight / 4)));
 
 /** A writer for `lake`: a writer thread for a local directory, else put() in this thread. */
 export function objectWriter(lake: ObjectStore, opts: ObjectWriterOptions = {}): ObjectWriter {
@@ -109,6 +117,17 @@ function threadedWriter(lake: LocalObjectStore, inFlight: number, here: ObjectWr
     return here;
   }
   const pending = new Map<number, Pending>();
+  /** Objects made ready for the thread, posted together (post()). */
+  let batch: { id: number; file: string; body: string }[] = [];
+  const perMessage = batchSize(inFlight);
+  const post = () => {
+    if (!worker || batch.length === 0) return;
+    const objects = batch;
+    batch = [];
+    // Held open only while objects are in flight.
+    worker.ref();
+    worker.postMessage(objects);
+  };
   let nextId = 0;
   let failed: unknown;
   /** Writes waiting for room, or flush() waiting for the last confirmation: woken by each confirmation. */
@@ -136,16 +155,19 @@ function threadedWriter(lake: LocalObjectStore, inFlight: number, here: ObjectWr
     worker = null;
     const held = [...pending.values()];
     pending.clear();
+    batch = [];
     fellBack = (async () => {
       for (const p of held) await here.write(p.key, p.body);
     })();
     fellBack.catch(() => undefined);
     signal();
   };
-  worker.on('message', (m: { id: number; error?: string }) => {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.error !== undefined && p) failed ??= new Error(`writing ${p.key}: ${m.error}`);
+  worker.on('message', (done: { id: number; error?: string }[]) => {
+    for (const m of done) {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.error !== undefined && p) failed ??= new Error(`writing ${p.key}: ${m.error}`);
+    }
     if (pending.size === 0) worker?.unref();
     signal();
   });
@@ -157,7 +179,10 @@ function threadedWriter(lake: LocalObjectStore, inFlight: number, here: ObjectWr
       return worker !== null;
     },
     async write(key: string, body: string): Promise<void> {
-      while (worker && pending.size >= inFlight && !failed) await waitForSignal();
+      while (worker && pending.size >= inFlight && !failed) {
+        post();
+        await waitForSignal();
+      }
       if (failed) throw failed;
       if (!worker) {
         await fellBack;
@@ -168,13 +193,15 @@ function threadedWriter(lake: LocalObjectStore, inFlight: number, here: ObjectWr
       if (file === lake.root) throw new Error('put: empty key');
       const id = nextId++;
       pending.set(id, { key, body });
-      // Held open only while objects are in flight.
-      worker.ref();
-      worker.postMessage({ id, file, body });
+      batch.push({ id, file, body });
+      if (batch.length >= perMessage) post();
     },
     async flush(): Promise<void> {
       try {
-        while (worker && pending.size > 0 && !failed) await waitForSignal();
+        post();
+        // Also after a failure: what the thread was given is finished (never a temp file left by
+        // ending it mid-write); it answers every batch, or dies and falls back.
+        while (worker && pending.size > 0) await waitForSignal();
       } finally {
         // The thread is done with (a writer is flushed once): ended, never left to hold the process.
         await stop();
