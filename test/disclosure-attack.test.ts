@@ -134,10 +134,13 @@ function sameShownCounts(urn: string, c: County): Record<Level, Map<string, numb
   const lines = schoolLines(dict);
   const original = counts.get(urn)!;
   const before = showSchool(urn, facts.get(urn)!, original, dict, rule, lines);
-  const same = (x: typeof before) =>
-    JSON.stringify([...x.pub.shown]) === JSON.stringify([...before.pub.shown]) &&
-    JSON.stringify([...x.pub.base]) === JSON.stringify([...before.pub.base]) &&
-    JSON.stringify([...x.pub.underHidden].sort()) === JSON.stringify([...before.pub.underHidden].sort());
+  // The published tables as a head reads them (shown values, rounding bases, c's that may be 0).
+  const published = (x: typeof before) => {
+    const p = x.published();
+    return JSON.stringify([[...p.shown], [...p.base], [...p.underHidden].sort()]);
+  };
+  const was = published(before);
+  const same = (x: typeof before) => published(x) === was;
   for (const g of dict.codes.group) {
     const subs = dict.codes.subgroup.filter((s) => dict.parent('subgroup', s) === g);
     for (const a of subs) {

@@ -4,7 +4,25 @@
  * under the rounding rule and audited (functions/domain/stats/disclosure.ts). Everything a
  * document says about a school, its own or another's, is computed from these shown counts.
  */
-import { publishTable, numeric, showCount, UnprotectableError, type CountTable, type Line, type PublishedTable, type RoundingRule, type Shown } from '../domain/stats/disclosure.ts';
+import {
+  baseAt,
+  compileLines,
+  extendShape,
+  NOT_SHOWN,
+  numeric,
+  publishCounts,
+  showCount,
+  shownOf,
+  SHOWN_C,
+  UNDER_HIDDEN,
+  UnprotectableError,
+  type Line,
+  type PublishedCounts,
+  type PublishedTable,
+  type RoundingRule,
+  type Shown,
+  type TableShape,
+} from '../domain/stats/disclosure.ts';
 import { RING_COUNT, type ExactSchoolMap } from '../maps/school-map.ts';
 import type { GridCell } from '../maps/grid.ts';
 import type { Counts } from './compare.ts';
@@ -86,33 +104,78 @@ export function schoolLines(dict: Dictionary): Line[] {
   return lines;
 }
 
-/** The exact table: facts and segment counts keyed as in schoolLines (and the map's, when given). */
-export function schoolCountTable(facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, lines = schoolLines(dict), map?: ExactSchoolMap): CountTable {
-  const counts = new Map<string, number>([
-    ['pupils', facts.pupils],
-    ['classified', facts.classified],
-    ['unclassified', facts.pupils - facts.classified],
-    ['matched', facts.exact + facts.terminated],
-    ['fsm', facts.fsm_n],
-    ['notFsm', facts.pupils - facts.fsm_n],
-  ]);
-  for (const s of MATCH_STATUSES) counts.set(s, facts[s]);
-  facts.imd.forEach((n, i) => counts.set(imdKey(i + 1), n));
-  counts.set(imdKey('unknown'), facts.imdUnknown);
-  for (const level of LEVEL_ORDER) for (const code of dict.codes[level]) counts.set(segmentKey(level, code), segments[level].get(code) ?? 0);
-  if (map) {
-    map.rings.forEach((n, k) => counts.set(ringKey(k), n));
-    counts.set(UNMAPPED, map.unmapped);
-    const listed = new Set(lines.flatMap((l) => (l.closed ? l.parts : [])));
-    for (const c of map.cells) if (listed.has(cellKey(c.cell.key))) counts.set(cellKey(c.cell.key), c.n);
+/** Where a school's facts and segments go in the counts of the shape of schoolLines (made once per shape). */
+interface SchoolPlan {
+  facts: { i: number; of: (f: SchoolFacts) => number }[];
+  segments: Record<Level, Int32Array>;
+  /** The line each key is a part of (-1: none; the last such line, as a head reads them). */
+  parentLine: Int32Array;
+}
+const plans = new WeakMap<TableShape, SchoolPlan>();
+function planOf(shape: TableShape, dict: Dictionary): SchoolPlan {
+  let plan = plans.get(shape);
+  if (plan) return plan;
+  const at = (k: string) => {
+    const i = shape.indexOf(k);
+    if (i < 0) throw new Error(`internal: ${k} is in no line of the school table`);
+    return i;
+  };
+  const facts: SchoolPlan['facts'] = [
+    { i: at('pupils'), of: (f) => f.pupils },
+    { i: at('classified'), of: (f) => f.classified },
+    { i: at('unclassified'), of: (f) => f.pupils - f.classified },
+    { i: at('matched'), of: (f) => f.exact + f.terminated },
+    { i: at('fsm'), of: (f) => f.fsm_n },
+    { i: at('notFsm'), of: (f) => f.pupils - f.fsm_n },
+    ...MATCH_STATUSES.map((st) => ({ i: at(st), of: (f: SchoolFacts) => f[st] })),
+    ...Array.from({ length: 10 }, (_, d) => ({ i: at(imdKey(d + 1)), of: (f: SchoolFacts) => f.imd[d]! })),
+    { i: at(imdKey('unknown')), of: (f) => f.imdUnknown },
+  ];
+  const segments = { supergroup: new Int32Array(0), group: new Int32Array(0), subgroup: new Int32Array(0) };
+  for (const level of LEVEL_ORDER) segments[level] = Int32Array.from(dict.codes[level], (c) => at(segmentKey(level, c)));
+  plan = { facts, segments, parentLine: parentLines(shape) };
+  plans.set(shape, plan);
+  return plan;
+}
+
+function parentLines(shape: TableShape): Int32Array {
+  const out = new Int32Array(shape.keys.length).fill(-1);
+  shape.lines.forEach((l, li) => l.p.forEach((p) => (out[p] = li)));
+  return out;
+}
+
+/**
+ * The exact counts of a school by key index of its shape (schoolLines' shape, extended by the map's
+ * lines when given): facts, segment counts, and the map's rings, unplaced pupils and listed squares.
+ */
+function schoolCounts(shape: TableShape, plan: SchoolPlan, facts: SchoolFacts, segments: Record<Level, Counts>, dict: Dictionary, map?: ExactSchoolMap): Float64Array {
+  const counts = new Float64Array(shape.keys.length).fill(NaN);
+  for (const f of plan.facts) counts[f.i] = f.of(facts);
+  for (const level of LEVEL_ORDER) {
+    const idx = plan.segments[level];
+    const codes = dict.codes[level];
+    const of = segments[level];
+    for (let j = 0; j < idx.length; j++) counts[idx[j]!] = of.get(codes[j]!) ?? 0;
   }
-  return { counts, lines, unshown: new Set(['notFsm']) };
+  if (map) {
+    map.rings.forEach((n, k) => (counts[shape.indexOf(ringKey(k))] = n));
+    counts[shape.indexOf(UNMAPPED)] = map.unmapped;
+    for (const c of map.cells) {
+      const i = shape.indexOf(cellKey(c.cell.key));
+      if (i >= 0) counts[i] = c.n; // listed squares only (those in a line)
+    }
+  }
+  return counts;
 }
 
 export interface ShownSchool extends ShownView {
   urn: string;
-  table: CountTable;
-  pub: PublishedTable;
+  /** The school's table published over its shape's key indices (docs/disclosure.md). */
+  pub: PublishedCounts;
+  /** Exact counts by key index of pub.shape (NaN: none). */
+  counts: Float64Array;
+  /** The published table as maps by key (what an audit or the attack test reads). */
+  published(): PublishedTable;
   /** The shown value of a count ("c", 0 or the rounded number). */
   shown(key: string): Shown;
   /** The shown value as a number for statistics; null for "c". */
@@ -127,6 +190,8 @@ export interface ShownSchool extends ShownView {
   aggregate(key: string): number;
   /** aggregate() of every segment at a level. */
   segmentVector(level: Level): Counts;
+  /** aggregate() of every segment at a level, in the dictionary's order of codes. */
+  segmentArray(level: Level): Float64Array;
   /** The rounding base of a shown count (the rule's, or 10 where the audit coarsened it). */
   base(key: string): number;
   /** The school's map, exact, and the squares listed (shown) on it; null without a map. */
@@ -166,7 +231,7 @@ export interface PackedShown {
 }
 
 /** The keys of a school's shown counts that are in every school's table (all but the map's), in table order. */
-export const commonShownKeys = (s: ShownSchool): string[] => [...s.pub.shown.keys()].filter((k) => !k.startsWith('map:'));
+export const commonShownKeys = (s: ShownSchool): string[] => s.pub.shape.keys.filter((k, i) => s.pub.shown[i] !== NOT_SHOWN && !k.startsWith('map:'));
 
 /** packShown for schools whose common keys are `keys`. */
 export function shownPacker(keys: readonly string[]): (s: ShownSchool, rule: RoundingRule) => PackedShown {
@@ -175,11 +240,16 @@ export function shownPacker(keys: readonly string[]): (s: ShownSchool, rule: Rou
 }
 
 export function packShown(s: ShownSchool, rule: RoundingRule, keys: readonly string[], common: ReadonlySet<string> = new Set(keys)): PackedShown {
-  const values = keys.map((k) => s.pub.shown.get(k)!);
+  const values = keys.map((k) => s.shown(k));
+  const { shape, shown } = s.pub;
   const others: [string, Shown][] = [];
-  for (const [k, v] of s.pub.shown) if (!common.has(k)) others.push([k, v]);
   const bases: [string, number][] = [];
-  for (const [k, b] of s.pub.base) if (b !== rule.base) bases.push([k, b]);
+  shape.keys.forEach((k, i) => {
+    if (shown[i] === NOT_SHOWN) return;
+    if (!common.has(k)) others.push([k, shownOf(shown[i]!)]);
+    const b = baseAt(s.pub, i)!;
+    if (b !== rule.base) bases.push([k, b]);
+  });
   let map: PackedShown['map'] = null;
   if (s.map) {
     const listedKeys: string[] = [];
@@ -219,22 +289,13 @@ export function shownView(p: PackedShown, keys: readonly string[]): ShownView {
 /** What a "c" counts as in figures across schools: about the average of the counts it hides (2 for the default threshold). */
 export const smallAs = (rule: RoundingRule) => Math.floor(rule.threshold / 2);
 
-const lineOfPart = new WeakMap<readonly Line[], Map<string, Line>>();
-function partLines(lines: readonly Line[]): Map<string, Line> {
-  let m = lineOfPart.get(lines);
-  if (!m) {
-    m = new Map();
-    for (const l of lines) for (const p of l.parts) m.set(p, l);
-    lineOfPart.set(lines, m);
-  }
-  return m;
-}
-
 export type DisclosureMode = 'on' | 'off';
 
 /**
  * Show one school's counts (rule, audit, repair). Mode 'off' shows exact counts (c for 1 to 4
  * only, no audit) and aggregates exact counts: the design switched off, for the attack test.
+ * Counts and shown values are typed arrays over the shape of `baseLines` (shared by every school),
+ * extended by the school's map lines: nothing per school is keyed by string.
  */
 export function showSchool(
   urn: string,
@@ -247,10 +308,16 @@ export function showSchool(
   map?: ExactSchoolMap,
 ): ShownSchool {
   const shownRule = mode === 'on' ? rule : { threshold: rule.threshold, base: 1 };
+  const baseShape = compileLines(baseLines);
+  const plan = planOf(baseShape, dict);
+  const notFsm = baseShape.indexOf('notFsm');
   const publish = (withCells: boolean) => {
-    const lines = map ? [...baseLines, ...mapLines(map, rule, withCells)] : baseLines;
-    const table = schoolCountTable(facts, segments, dict, lines, map);
-    return { lines, table, pub: publishTable(table, shownRule, { audit: mode === 'on' }) };
+    const mapped = map ? mapLines(map, rule, withCells) : [];
+    const shape = extendShape(baseShape, mapped);
+    const counts = schoolCounts(shape, plan, facts, segments, dict, map);
+    const unshown = new Uint8Array(shape.keys.length);
+    unshown[notFsm] = 1;
+    return { mapped, counts, pub: publishCounts(shape, counts, unshown, shownRule, { audit: mode === 'on' }) };
   };
   let published: ReturnType<typeof publish>;
   let squares = true;
@@ -263,33 +330,68 @@ export function showSchool(
     published = publish(false);
     squares = false;
   }
-  const { lines, table, pub } = published;
-  const listed = new Set(lines.flatMap((l) => (l.closed ? l.parts : [])));
+  const { mapped, counts, pub } = published;
+  const { shape } = pub;
+  const listed = new Set(mapped.flatMap((l) => (l.closed ? l.parts : [])));
 
-  const shown = (key: string): Shown => {
-    const s = pub.shown.get(key);
-    if (s === undefined) throw new Error(`internal: no shown count ${key}`);
-    return s;
+  const at = (key: string): number => {
+    const i = shape.indexOf(key);
+    if (i < 0 || pub.shown[i] === NOT_SHOWN) throw new Error(`internal: no shown count ${key}`);
+    return i;
   };
-  // Made only for a school with a c under a hidden total (most have none): one map fewer per school to keep.
-  let parents: Map<string, Line> | undefined;
+  const shown = (key: string): Shown => shownOf(pub.shown[at(key)]!);
+  // Made only for a school with a c under a hidden total in its map lines (most have none).
+  let parents: Int32Array | undefined;
+  const parentOf = (i: number) => (i < plan.parentLine.length && shape.lines.length === baseShape.lines.length ? plan.parentLine[i]! : (parents ??= parentLines(shape))[i]!);
   const small = smallAs(rule);
+  const aggregateAt = (i: number): number => {
+    const s = pub.shown[i]!;
+    if (s === NOT_SHOWN) throw new Error(`internal: no shown count ${shape.keys[i]}`);
+    if (s !== SHOWN_C) return s;
+    const li = pub.flags[i]! & UNDER_HIDDEN ? parentOf(i) : -1;
+    if (li < 0) return small;
+    const line = shape.lines[li]!;
+    return aggregateAt(line.t) / line.p.length;
+  };
   const aggregate = (key: string): number => {
-    if (mode === 'off') return table.counts.get(key) ?? 0;
-    const s = shown(key);
-    if (s !== 'c') return s;
-    const line = pub.underHidden.has(key) ? (parents ??= partLines(lines)).get(key) : undefined;
-    return line ? aggregate(line.total) / line.parts.length : small;
+    if (mode === 'off') {
+      const i = shape.indexOf(key);
+      return i < 0 || counts[i] !== counts[i] ? 0 : counts[i]!;
+    }
+    return aggregateAt(at(key));
+  };
+  const segmentArray = (level: Level): Float64Array => {
+    const idx = plan.segments[level];
+    const out = new Float64Array(idx.length);
+    for (let j = 0; j < idx.length; j++) out[j] = mode === 'off' ? counts[idx[j]!]! : aggregateAt(idx[j]!);
+    return out;
   };
   return {
     urn,
-    table,
     pub,
+    counts,
+    published: () => {
+      const m = { shown: new Map<string, Shown>(), base: new Map<string, number>(), coarsened: pub.coarsened, underHidden: new Set<string>(), opened: pub.opened };
+      shape.keys.forEach((k, i) => {
+        if (pub.shown[i] === NOT_SHOWN) return;
+        m.shown.set(k, shownOf(pub.shown[i]!));
+        m.base.set(k, baseAt(pub, i)!);
+        if (pub.flags[i]! & UNDER_HIDDEN) m.underHidden.add(k);
+      });
+      return m;
+    },
     shown,
     value: (key) => numeric(shown(key)),
     aggregate,
-    segmentVector: (level) => new Map(dict.codes[level].map((c) => [c, aggregate(segmentKey(level, c))])),
-    base: (key) => pub.base.get(key) ?? rule.base,
+    segmentVector: (level) => {
+      const v = segmentArray(level);
+      return new Map(dict.codes[level].map((c, j) => [c, v[j]!]));
+    },
+    segmentArray,
+    base: (key) => {
+      const i = shape.indexOf(key);
+      return i < 0 ? rule.base : (baseAt(pub, i) ?? rule.base);
+    },
     map: map ? { exact: map, listed, squares } : null,
   };
 }

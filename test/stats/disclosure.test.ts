@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  baseAt,
   COARSE_BASE,
+  compileLines,
   DEFAULT_RULE,
   exactRanges,
+  extendShape,
+  NOT_SHOWN,
+  publishCounts,
+  shownOf,
+  UNDER_HIDDEN,
   pinnedCounts,
   publishTable,
   publishedRanges,
@@ -181,6 +188,37 @@ for j in range(max(len(c['keys']) for c in inp)):
         expect(n >= lo && n <= hi, `${k}=${n} in [${lo}, ${hi}]`).toBe(true);
         if (n >= DEFAULT_RULE.threshold && !pub.underHidden.has(k)) expect(pub.shown.get(k)).not.toBe('c');
       }
+    }
+    expect(repaired, 'the random trees must exercise the repair').toBeGreaterThan(20);
+  });
+});
+
+describe('publishing over a shared shape (publishCounts)', () => {
+  it('a table whose lines extend shared lines (a school with a map) is published exactly as publishTable publishes all its lines', () => {
+    const rand = rng(91);
+    let repaired = 0;
+    for (let trial = 0; trial < 1500; trial++) {
+      const t = randomTree(rand);
+      // Shared lines first (compiled once and kept, as every school's table lines), the table's own after.
+      const cut = Math.floor(rand() * t.lines.length);
+      const shared = t.lines.slice(0, cut);
+      const shape = extendShape(compileLines(shared), t.lines.slice(cut));
+      const counts = Float64Array.from(shape.keys, (k) => t.counts.get(k) ?? NaN);
+      const arrays = publishCounts(shape, counts, null, DEFAULT_RULE);
+      const want = publishTable(t);
+      if (want.coarsened.length || want.opened.length) repaired++;
+      const got = { shown: new Map(), base: new Map(), underHidden: new Set() };
+      shape.keys.forEach((k, i) => {
+        if (arrays.shown[i] === NOT_SHOWN) return;
+        got.shown.set(k, shownOf(arrays.shown[i]!));
+        got.base.set(k, baseAt(arrays, i));
+        if (arrays.flags[i]! & UNDER_HIDDEN) got.underHidden.add(k);
+      });
+      expect(new Map([...got.shown].sort())).toEqual(new Map([...want.shown].sort()));
+      expect(new Map([...got.base].sort())).toEqual(new Map([...want.base].sort()));
+      expect([...got.underHidden].sort()).toEqual([...want.underHidden].sort());
+      expect(arrays.coarsened).toEqual(want.coarsened);
+      expect(arrays.opened).toEqual(want.opened);
     }
     expect(repaired, 'the random trees must exercise the repair').toBeGreaterThan(20);
   });

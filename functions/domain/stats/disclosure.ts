@@ -90,38 +90,76 @@ export interface Line {
 /** Larger than any count; stands for "no upper bound" without Infinity − Infinity = NaN. */
 const UNBOUNDED = 1e12;
 
-/** Lines compiled to indices (kept per list of lines where shapeOf says so). */
-interface Shape {
-  keys: string[];
-  index: Map<string, number>;
-  lines: { t: number; p: Int32Array }[];
+/**
+ * Lines compiled to indices: `keys` are the lines' keys in order of first appearance (total before
+ * its parts, line after line), each line its total's index and its parts' indices. A shape may
+ * extend another (`extend`): its keys and lines follow the other's, so a school's map lines are
+ * added to the shared school lines without copying them.
+ */
+export interface TableShape {
+  readonly keys: readonly string[];
+  readonly lines: readonly CompiledLine[];
+  /** The index of a key, or -1 when not in the lines. */
+  indexOf(key: string): number;
+}
+interface CompiledLine {
+  t: number;
+  p: Int32Array;
+  closed: boolean;
+}
+class Shape implements TableShape {
+  readonly keys: string[];
+  readonly lines: CompiledLine[];
+  private readonly index: Map<string, number>;
+  constructor(
+    added: readonly Line[],
+    private readonly under: Shape | null,
+    extraKeys: readonly string[] = [],
+  ) {
+    this.keys = under ? [...under.keys] : [];
+    this.index = new Map();
+    const add = (k: string) => {
+      if (this.indexOf(k) < 0) {
+        this.index.set(k, this.keys.length);
+        this.keys.push(k);
+      }
+    };
+    for (const l of added) {
+      add(l.total);
+      l.parts.forEach(add);
+    }
+    extraKeys.forEach(add);
+    const compiled = added.map((l) => ({ t: this.indexOf(l.total), p: Int32Array.from(l.parts, (k) => this.indexOf(k)), closed: l.closed === true }));
+    this.lines = under ? [...under.lines, ...compiled] : compiled;
+  }
+  indexOf(key: string): number {
+    const i = this.under?.indexOf(key) ?? -1;
+    return i >= 0 ? i : (this.index.get(key) ?? -1);
+  }
 }
 const shapes = new WeakMap<readonly Line[], Shape>();
 
 /**
  * The compiled lines, kept for the next table with the same lines when `keep` (a classification's
- * school tables share one list); publishTable does not keep a shape it made, since a school with a
- * map has lines of its own, and 21,500 kept shapes (tens of small typed arrays each) are only work
- * for the collector.
+ * school tables share one list); a table with lines of its own beside shared ones (a school's map)
+ * extends the shared shape (`extendShape`) rather than being compiled whole.
  */
 function shapeOf(lines: readonly Line[], keep = true): Shape {
   let s = shapes.get(lines);
   if (s) return s;
-  const index = new Map<string, number>();
-  const add = (k: string) => index.has(k) || index.set(k, index.size);
-  for (const l of lines) {
-    add(l.total);
-    l.parts.forEach(add);
-  }
-  // Sweep children's lines before their parents' (reverse of the usual top-down listing) and back:
-  // on a tree two sweeps settle it; the loop below still runs to a fixed point.
-  s = { keys: [...index.keys()], index, lines: lines.map((l) => ({ t: index.get(l.total)!, p: Int32Array.from(l.parts, (k) => index.get(k)!) })) };
+  s = new Shape(lines, null);
   if (keep) shapes.set(lines, s);
   return s;
 }
 
+/** The shape of `lines` (compiled once per list and kept). */
+export const compileLines = (lines: readonly Line[]): TableShape => shapeOf(lines);
+
+/** `shape` (from compileLines or extendShape) with further lines after its own. */
+export const extendShape = (shape: TableShape, more: readonly Line[]): TableShape => (more.length ? new Shape(more, shape as Shape) : shape);
+
 /** Bounds propagation to a fixed point over compiled lines; lo/hi are updated in place. */
-function propagate(shape: Shape, lo: Float64Array, hi: Float64Array): void {
+function propagate(shape: TableShape, lo: Float64Array, hi: Float64Array): void {
   const L = shape.lines;
   const tighten = (i: number, a: number, b: number): boolean => {
     let changed = false;
@@ -168,12 +206,12 @@ function propagate(shape: Shape, lo: Float64Array, hi: Float64Array): void {
  */
 export function exactRanges(ranges: ReadonlyMap<string, readonly [number, number]>, lines: readonly Line[]): Map<string, [number, number]> {
   const shape = shapeOf(lines);
-  const extra = [...ranges.keys()].filter((k) => !shape.index.has(k));
+  const extra = [...ranges.keys()].filter((k) => shape.indexOf(k) < 0);
   const lo = new Float64Array(shape.keys.length);
   const hi = new Float64Array(shape.keys.length).fill(UNBOUNDED);
   for (const [k, [a, b]] of ranges) {
-    const i = shape.index.get(k);
-    if (i === undefined) continue;
+    const i = shape.indexOf(k);
+    if (i < 0) continue;
     lo[i] = a;
     hi[i] = Math.min(UNBOUNDED, b);
   }
@@ -216,34 +254,106 @@ export function publishedRanges(pub: PublishedTable, rule: RoundingRule): Map<st
 
 /** Protected counts that the published table pins to one value (none, after publishTable). */
 export function pinnedCounts(table: CountTable, pub: PublishedTable, rule: RoundingRule): string[] {
-  return pinnedIn(shapeOf(table.lines), table, pub, rule);
+  const lineShape = shapeOf(table.lines);
+  const shape = withExtras(lineShape, pub.shown.keys());
+  const counts = countsArray(shape, table.counts);
+  const shown = new Float64Array(shape.keys.length).fill(NOT_SHOWN);
+  const flags = new Uint8Array(shape.keys.length);
+  for (const [k, s] of pub.shown) {
+    const i = shape.indexOf(k);
+    shown[i] = s === SUPPRESSED ? SHOWN_C : s;
+    if (pub.underHidden.has(k)) flags[i] = UNDER_HIDDEN;
+  }
+  const unshown = unshownArray(shape, table.unshown);
+  const pinned = pinnedAt(shape, counts, unshown, shown, flags, (i) => pub.base.get(shape.keys[i]!) ?? rule.base, rule);
+  return pinned.map((i) => shape.keys[i]!);
 }
 
-function pinnedIn(shape: Shape, table: CountTable, pub: PublishedTable, rule: RoundingRule): string[] {
-  // exactRanges(publishedRanges(pub, rule), table.lines) on the compiled shape's arrays, without
-  // the maps in between (the audit runs this for every school, often more than once).
-  const lo = new Float64Array(shape.keys.length);
-  const hi = new Float64Array(shape.keys.length).fill(UNBOUNDED);
-  const extra: [string, number, number][] = [];
-  for (const [k, s] of pub.shown) {
-    const [a, b] = shownRange(s, rule, pub.base.get(k), pub.underHidden.has(k));
-    const i = shape.index.get(k);
-    if (i === undefined) extra.push([k, a, b]);
-    else {
-      lo[i] = a;
-      hi[i] = Math.min(UNBOUNDED, b);
-    }
+// Shown values as numbers (PublishedCounts.shown): a count shown as a number is itself.
+/** Shown as "c". */
+export const SHOWN_C = -1;
+/** Not shown (an unshown count, or a key of the lines with no count). */
+export const NOT_SHOWN = -2;
+/** PublishedCounts.flags: a "c" that may stand for 0 (underHidden). */
+export const UNDER_HIDDEN = 1;
+/** PublishedCounts.flags: rounded to COARSE_BASE by the repair. */
+export const COARSENED = 2;
+
+/** A shown value from its number (PublishedCounts.shown). */
+export const shownOf = (v: number): Shown => (v === SHOWN_C ? SUPPRESSED : v);
+
+/**
+ * A table published over its shape's key indices (what publishTable returns as maps): the form a
+ * caller publishing thousands of tables with the same lines keeps, one typed array per table.
+ */
+export interface PublishedCounts {
+  readonly shape: TableShape;
+  /** By key index: the shown number, SHOWN_C or NOT_SHOWN. */
+  readonly shown: Float64Array;
+  /** By key index: UNDER_HIDDEN and COARSENED bits. */
+  readonly flags: Uint8Array;
+  /** The rule's base: every shown count's rounding base but those COARSENED. */
+  readonly ruleBase: number;
+  /** As PublishedTable's. */
+  readonly coarsened: string[];
+  readonly opened: string[];
+}
+
+/** The rounding base of a shown count (undefined when not shown). */
+export function baseAt(pub: PublishedCounts, i: number): number | undefined {
+  if (pub.shown[i] === NOT_SHOWN) return undefined;
+  return pub.flags[i]! & COARSENED ? COARSE_BASE : pub.ruleBase;
+}
+
+/** A shape with `keys` not in its lines added after them (counts no line mentions). */
+function withExtras(shape: Shape, keys: Iterable<string>): Shape {
+  const extras: string[] = [];
+  for (const k of keys) if (shape.indexOf(k) < 0) extras.push(k);
+  return extras.length ? new Shape([], shape, extras) : shape;
+}
+
+/** Counts by key index (NaN where the table has none). */
+function countsArray(shape: TableShape, counts: ReadonlyMap<string, number>): Float64Array {
+  const out = new Float64Array(shape.keys.length).fill(NaN);
+  for (const [k, n] of counts) {
+    const i = shape.indexOf(k);
+    if (i >= 0) out[i] = n;
+  }
+  return out;
+}
+
+function unshownArray(shape: TableShape, unshown: ReadonlySet<string> | undefined): Uint8Array | null {
+  if (!unshown?.size) return null;
+  const out = new Uint8Array(shape.keys.length);
+  for (const k of unshown) {
+    const i = shape.indexOf(k);
+    if (i >= 0) out[i] = 1;
+  }
+  return out;
+}
+
+/** The key indices of protected counts pinned to one value by the shown values (ascending). */
+function pinnedAt(shape: TableShape, counts: Float64Array, unshown: Uint8Array | null, shown: Float64Array, flags: Uint8Array, baseOf: (i: number) => number, rule: RoundingRule): number[] {
+  // exactRanges(publishedRanges(pub, rule), lines) on the shape's arrays, without maps in between
+  // (the audit runs this for every school, often more than once).
+  const n = shape.keys.length;
+  const lo = new Float64Array(n);
+  const hi = new Float64Array(n).fill(UNBOUNDED);
+  for (let i = 0; i < n; i++) {
+    const s = shown[i]!;
+    if (s === NOT_SHOWN) continue;
+    const [a, b] = shownRange(shownOf(s), rule, baseOf(i), (flags[i]! & UNDER_HIDDEN) !== 0);
+    lo[i] = a;
+    hi[i] = Math.min(UNBOUNDED, b);
   }
   propagate(shape, lo, hi);
-  const out: string[] = [];
-  const check = (k: string, a: number, b: number) => {
-    if (a !== b) return;
-    const s = pub.shown.get(k);
-    const n = table.counts.get(k) ?? 0;
-    if (s === SUPPRESSED || (s === undefined && table.unshown?.has(k) && n > 0 && n < rule.threshold)) out.push(k);
-  };
-  shape.keys.forEach((k, i) => check(k, lo[i]!, hi[i]! >= UNBOUNDED ? Infinity : hi[i]!));
-  for (const [k, a, b] of extra) check(k, a, b);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (lo[i] !== hi[i]) continue;
+    const s = shown[i]!;
+    const c = counts[i]! || 0; // NaN: no count
+    if (s === SHOWN_C || (s === NOT_SHOWN && unshown !== null && unshown[i] === 1 && c > 0 && c < rule.threshold)) out.push(i);
+  }
   return out;
 }
 
@@ -264,66 +374,81 @@ export class UnprotectableError extends Error {
  */
 export function publishTable(table: CountTable, rule: RoundingRule = DEFAULT_RULE, opts: { audit?: boolean } = {}): PublishedTable {
   checkRule(rule);
+  const lineShape = shapeOf(table.lines, false);
+  const shape = withExtras(lineShape, table.counts.keys());
+  const pub = publishCounts(shape, countsArray(shape, table.counts), unshownArray(shape, table.unshown), rule, opts, lineShape.keys.length);
   const shown = new Map<string, Shown>();
   const base = new Map<string, number>();
-  for (const [k, n] of table.counts) {
-    if (table.unshown?.has(k)) continue;
-    shown.set(k, showCount(n, rule));
-    base.set(k, rule.base);
+  const underHidden = new Set<string>();
+  for (const k of table.counts.keys()) {
+    const i = shape.indexOf(k);
+    if (pub.shown[i] === NOT_SHOWN) continue;
+    shown.set(k, shownOf(pub.shown[i]!));
+    base.set(k, baseAt(pub, i)!);
   }
+  shape.keys.forEach((k, i) => pub.flags[i]! & UNDER_HIDDEN && underHidden.add(k));
+  return { shown, base, coarsened: pub.coarsened, underHidden, opened: pub.opened };
+}
+
+/**
+ * publishTable over a shape's key indices: `counts` by key index (NaN: no count), `unshown` 1 for
+ * a count not shown. `lineKeys`: the keys before it are in the lines (the repair's order puts the
+ * others first).
+ */
+export function publishCounts(shape: TableShape, counts: Float64Array, unshown: Uint8Array | null, rule: RoundingRule = DEFAULT_RULE, opts: { audit?: boolean } = {}, lineKeys = shape.keys.length): PublishedCounts {
+  checkRule(rule);
+  const n = shape.keys.length;
+  const shown = new Float64Array(n);
+  const flags = new Uint8Array(n);
+  let shownCount = 0;
+  for (let i = 0; i < n; i++) {
+    const c = counts[i]!;
+    if (c !== c || (unshown !== null && unshown[i] === 1)) shown[i] = NOT_SHOWN;
+    else {
+      const s = showCount(c, rule);
+      shown[i] = s === SUPPRESSED ? SHOWN_C : s;
+      shownCount++;
+    }
+  }
+  const L = shape.lines;
   // The breakdown of a hidden count is hidden, zeros included: otherwise its parts' lower bounds
   // (1 for each "c", 0 for each 0) can add up to the threshold − 1 and pin it and all of them.
-  const underHidden = new Set<string>();
   const audit = opts.audit ?? true;
   for (let changed = audit; changed; ) {
     changed = false;
-    for (const l of table.lines) {
-      if (shown.get(l.total) !== SUPPRESSED) continue;
-      for (const p of l.parts) {
-        if (!shown.has(p) || underHidden.has(p)) continue;
-        shown.set(p, SUPPRESSED);
-        underHidden.add(p);
+    for (const l of L) {
+      if (shown[l.t] !== SHOWN_C) continue;
+      for (const p of l.p) {
+        if (shown[p] === NOT_SHOWN || flags[p]! & UNDER_HIDDEN) continue;
+        shown[p] = SHOWN_C;
+        flags[p] = flags[p]! | UNDER_HIDDEN;
         changed = true;
       }
     }
   }
-  const pub: PublishedTable = { shown, base, coarsened: [], underHidden, opened: [] };
+  const pub: PublishedCounts = { shape, shown, flags, ruleBase: rule.base, coarsened: [], opened: [] };
   if (!audit || rule.base >= COARSE_BASE) return pub;
-  // The lines' key order, made only when something is pinned (most schools: never).
-  let order: Map<string, number> | undefined;
-  const orderOf = (): Map<string, number> => {
-    if (order) return order;
-    const o = new Map<string, number>();
-    for (const l of table.lines) {
-      if (!o.has(l.total)) o.set(l.total, o.size);
-      for (const k of l.parts) if (!o.has(k)) o.set(k, o.size);
-    }
-    return (order = o);
-  };
-  const opened: string[] = [];
-  let shape: Shape | undefined;
-  for (let guard = 0; guard <= 2 * shown.size + table.lines.length; guard++) {
-    shape ??= shapeOf(table.lines, false);
-    const pinned = pinnedIn(shape, table, pub, rule);
-    if (pinned.length === 0) {
-      pub.opened = opened;
-      return pub;
-    }
-    const o = orderOf();
-    pinned.sort((a, b) => (o.get(a) ?? 0) - (o.get(b) ?? 0));
-    const step = repairFor(pinned[0]!, table, pub, rule);
-    if (step === null) throw new UnprotectableError(pinned[0]!);
+  const baseOf = (i: number) => (flags[i]! & COARSENED ? COARSE_BASE : rule.base);
+  const orderKey = (i: number) => (i < lineKeys ? i : 0);
+  for (let guard = 0; guard <= 2 * shownCount + L.length; guard++) {
+    const pinned = pinnedAt(shape, counts, unshown, shown, flags, baseOf, rule);
+    if (pinned.length === 0) return pub;
+    if (lineKeys < n) pinned.sort((a, b) => orderKey(a) - orderKey(b));
+    const step = repairAt(pinned[0]!, pub, rule);
+    if (step === null) throw new UnprotectableError(shape.keys[pinned[0]!]!);
     if ('coarsen' in step) {
-      base.set(step.coarsen, COARSE_BASE);
-      shown.set(step.coarsen, showCount(table.counts.get(step.coarsen)!, rule, COARSE_BASE));
-      pub.coarsened.push(step.coarsen);
+      const i = step.coarsen;
+      flags[i] = flags[i]! | COARSENED;
+      const s = showCount(counts[i]!, rule, COARSE_BASE);
+      shown[i] = s === SUPPRESSED ? SHOWN_C : s;
+      pub.coarsened.push(shape.keys[i]!);
     } else {
-      for (const p of step.open.parts) {
-        const v = shown.get(p);
-        if ((v === 0 || v === SUPPRESSED) && !underHidden.has(p)) {
-          shown.set(p, SUPPRESSED);
-          underHidden.add(p);
-          opened.push(p);
+      for (const p of L[step.open]!.p) {
+        const v = shown[p];
+        if ((v === 0 || v === SHOWN_C) && !(flags[p]! & UNDER_HIDDEN)) {
+          shown[p] = SHOWN_C;
+          flags[p] = flags[p]! | UNDER_HIDDEN;
+          pub.opened.push(shape.keys[p]!);
         }
       }
     }
@@ -335,30 +460,35 @@ export function publishTable(table: CountTable, rule: RoundingRule = DEFAULT_RUL
  * The next widening for a pinned count, looking outwards from it line by line: in each line, round
  * its total to 10, else round its largest part still at the rule's base to 10, else (when the pin
  * comes from parts that are each known to be at least 1, or exactly 0) let the line's c and 0
- * parts stand for 0 to threshold − 1 ("open" the line: its zeros are shown as c).
+ * parts stand for 0 to threshold − 1 ("open" the line: its zeros are shown as c). Returns a key
+ * index to coarsen or a line index to open.
  */
-function repairFor(pinned: string, table: CountTable, pub: PublishedTable, rule: RoundingRule): { coarsen: string } | { open: Line } | null {
-  const canCoarsen = (k: string) => {
-    const s = pub.shown.get(k);
-    return typeof s === 'number' && s > 0 && (pub.base.get(k) ?? 0) < COARSE_BASE;
-  };
-  const canOpen = (l: Line) => !l.closed && l.parts.some((p) => (pub.shown.get(p) === 0 || pub.shown.get(p) === SUPPRESSED) && !pub.underHidden.has(p));
-  const shownN = (k: string) => numeric(pub.shown.get(k) ?? 0) ?? 0;
-  const seenLines = new Set<Line>();
-  const seen = new Set<string>([pinned]);
+function repairAt(pinned: number, pub: PublishedCounts, rule: RoundingRule): { coarsen: number } | { open: number } | null {
+  const { shown, flags } = pub;
+  const L = pub.shape.lines;
+  const canCoarsen = (i: number) => shown[i]! > 0 && !(flags[i]! & COARSENED);
+  const canOpen = (l: CompiledLine) => !l.closed && l.p.some((p) => (shown[p] === 0 || shown[p] === SHOWN_C) && !(flags[p]! & UNDER_HIDDEN));
+  const shownN = (i: number) => (shown[i]! > 0 ? shown[i]! : 0);
+  const seenLines = new Set<number>();
+  const seen = new Set<number>([pinned]);
   let frontier = [pinned];
   while (frontier.length > 0) {
-    const next: string[] = [];
+    const next: number[] = [];
     for (const k of frontier) {
-      const lines = [...table.lines.filter((l) => l.parts.includes(k)), ...table.lines.filter((l) => l.total === k)];
-      for (const l of lines) {
-        if (seenLines.has(l)) continue;
-        seenLines.add(l);
-        if (canCoarsen(l.total)) return { coarsen: l.total };
-        const part = [...l.parts].filter(canCoarsen).sort((a, b) => shownN(b) - shownN(a))[0];
-        if (part) return { coarsen: part };
-        if (rule.threshold > 1 && canOpen(l)) return { open: l };
-        for (const m of [l.total, ...l.parts]) {
+      const lines: number[] = [];
+      L.forEach((l, li) => l.p.includes(k) && lines.push(li));
+      L.forEach((l, li) => l.t === k && lines.push(li));
+      for (const li of lines) {
+        if (seenLines.has(li)) continue;
+        seenLines.add(li);
+        const l = L[li]!;
+        if (canCoarsen(l.t)) return { coarsen: l.t };
+        // The largest part that can be coarsened (the first of equals).
+        let part = -1;
+        for (const p of l.p) if (canCoarsen(p) && (part < 0 || shownN(p) > shownN(part))) part = p;
+        if (part >= 0) return { coarsen: part };
+        if (rule.threshold > 1 && canOpen(l)) return { open: li };
+        for (const m of [l.t, ...l.p]) {
           if (seen.has(m)) continue;
           seen.add(m);
           next.push(m);
