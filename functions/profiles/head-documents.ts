@@ -11,7 +11,7 @@ import type { Dictionary } from './dictionary.ts';
 import type { MapGrid } from '../maps/grid.ts';
 import type { ExactSchoolMap } from '../maps/school-map.ts';
 import { profileDocumentFor } from './documents.ts';
-import { baseKey, baseTotals, clusterVariation, similarSchools, type BaseKind, type School, type SchoolCounts, type Similar, type Variation } from './school-profiles.ts';
+import { baseKey, baseTotalsOf, clusterVariationOf, similarSchoolsOf, type BaseKind, type School, type SchoolCounts, type SchoolVectors, type Similar, type Variation } from './school-profiles.ts';
 import { commonShownKeys, imdKey, shownPacker, schoolLines, showSchool, type DisclosureMode, type PackedShown, type SchoolFacts, type ShownSchool, type ShownView } from './shown-counts.ts';
 import type { Counts } from './compare.ts';
 import type { Level } from './dictionary.ts';
@@ -59,8 +59,8 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
   const lines = schoolLines(dict);
   const shown = new Map<string, ShownSchool>();
   for (const urn of [...counts.keys()].sort()) shown.set(urn, showSchool(urn, facts.get(urn)!, counts.get(urn)!, dict, rule, lines, input.mode, input.maps?.get(urn)));
-  const shownCounts: SchoolCounts = new Map([...shown].map(([urn, s]) => [urn, { supergroup: s.segmentVector('supergroup'), group: s.segmentVector('group'), subgroup: s.segmentVector('subgroup') }]));
-  const bases = baseTotals(shownCounts, schools as Map<string, School>, baseKind);
+  const shownVectors: SchoolVectors = new Map([...shown].map(([urn, s]) => [urn, { supergroup: s.segmentArray('supergroup'), group: s.segmentArray('group'), subgroup: s.segmentArray('subgroup') }]));
+  const bases = baseTotalsOf(shownVectors, schools, baseKind, dict);
   const baseImd = new Map<string, number[]>();
   for (const [urn, s] of shown) {
     const key = baseKey(baseKind, schools.get(urn));
@@ -68,8 +68,8 @@ export function headDocuments(input: HeadDocumentsInput): HeadDocuments {
     for (let i = 0; i < 11; i++) acc[i]! += s.aggregate(imdKey(i < 10 ? i + 1 : 'unknown'));
     baseImd.set(key, acc);
   }
-  const variation = clusterVariation(shownCounts, schools as Map<string, School>, dict);
-  const similar = similarSchools(shownCounts, schools as Map<string, School>, dict);
+  const variation = clusterVariationOf(shownVectors, schools, dict);
+  const similar = similarSchoolsOf(shownVectors, schools);
   const clusterSize = new Map<string, number>();
   for (const urn of counts.keys()) {
     const c = schools.get(urn)?.cluster ?? 'unknown';

@@ -3,7 +3,7 @@
  * per-school segment counts. Each school is compared with a base (the LA by default; or its
  * cluster, or all schools of its phase), and each cluster with the LA.
  */
-import { distribution, haversineKm, jensenShannonDistanceNormalised } from '../domain/stats/similarity.ts';
+import { distribution, haversineKm, jensenShannonDistanceSparse, sparseDistribution, type SparseDistribution } from '../domain/stats/similarity.ts';
 import { bhattacharyyaShortlist } from './similar-shortlist.ts';
 import { addInto, compare, type Comparison, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
@@ -21,6 +21,23 @@ export interface School {
 
 /** Segment counts per school per level: counts[urn][level] = Map(segment -> n). */
 export type SchoolCounts = Map<string, Record<Level, Counts>>;
+
+/**
+ * Segment counts per school per level as arrays in the dictionary's order of codes (what a
+ * document's figures across schools read: one typed array per school and level, not maps).
+ */
+export type SchoolVectors = Map<string, Record<Level, ArrayLike<number>>>;
+
+/** SchoolCounts as SchoolVectors. */
+export function schoolVectors(counts: SchoolCounts, dict: Dictionary): SchoolVectors {
+  const out: SchoolVectors = new Map();
+  for (const [urn, levels] of counts) {
+    const v = {} as Record<Level, number[]>;
+    for (const level of LEVEL_ORDER) v[level] = dict.codes[level].map((c) => levels[level].get(c) ?? 0);
+    out.set(urn, v);
+  }
+  return out;
+}
 
 export function emptyLevels(): Record<Level, Counts> {
   return { supergroup: new Map(), group: new Map(), subgroup: new Map() };
@@ -48,6 +65,31 @@ export function baseTotals(counts: SchoolCounts, schools: Map<string, School>, k
     let t = out.get(key);
     if (!t) out.set(key, (t = emptyLevels()));
     for (const level of LEVEL_ORDER) addInto(t[level], levels[level]);
+  }
+  return out;
+}
+
+/**
+ * baseTotals over vectors: each base's counts per level (every code, in the dictionary's order),
+ * the schools' values added in the vectors' order as baseTotals adds them.
+ */
+export function baseTotalsOf(vectors: SchoolVectors, schools: ReadonlyMap<string, School>, kind: BaseKind, dict: Dictionary): Map<string, Record<Level, Counts>> {
+  const sums = new Map<string, Record<Level, Float64Array>>();
+  for (const [urn, levels] of vectors) {
+    const key = baseKey(kind, schools.get(urn));
+    let t = sums.get(key);
+    if (!t) sums.set(key, (t = { supergroup: new Float64Array(dict.codes.supergroup.length), group: new Float64Array(dict.codes.group.length), subgroup: new Float64Array(dict.codes.subgroup.length) }));
+    for (const level of LEVEL_ORDER) {
+      const acc = t[level];
+      const v = levels[level];
+      for (let j = 0; j < acc.length; j++) acc[j] = acc[j]! + v[j]!;
+    }
+  }
+  const out = new Map<string, Record<Level, Counts>>();
+  for (const [key, t] of sums) {
+    const r = emptyLevels();
+    for (const level of LEVEL_ORDER) dict.codes[level].forEach((c, j) => r[level].set(c, t[level][j]!));
+    out.set(key, r);
   }
   return out;
 }
@@ -92,26 +134,30 @@ export interface Variation {
 
 /** Spread of each supergroup's share (% of a school's classified pupils) across a cluster's schools. */
 export function clusterVariation(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary): Variation[] {
-  const shares = new Map<string, Map<string, number[]>>();
-  for (const [urn, levels] of counts) {
-    const total = [...levels.supergroup.values()].reduce((a, b) => a + b, 0);
+  return clusterVariationOf(schoolVectors(counts, dict), schools, dict);
+}
+
+/** clusterVariation over vectors. */
+export function clusterVariationOf(vectors: SchoolVectors, schools: ReadonlyMap<string, School>, dict: Dictionary): Variation[] {
+  const codes = dict.codes.supergroup;
+  const shares = new Map<string, number[][]>();
+  for (const [urn, levels] of vectors) {
+    const sg = levels.supergroup;
+    let total = 0;
+    for (let j = 0; j < codes.length; j++) total += sg[j]!;
     if (total === 0) continue;
     const cluster = schools.get(urn)?.cluster;
     if (!cluster) continue; // no cluster recorded: nothing to vary within
     let byCluster = shares.get(cluster);
-    if (!byCluster) shares.set(cluster, (byCluster = new Map()));
-    for (const code of dict.codes.supergroup) {
-      const list = byCluster.get(code) ?? [];
-      list.push((100 * (levels.supergroup.get(code) ?? 0)) / total);
-      byCluster.set(code, list);
-    }
+    if (!byCluster) shares.set(cluster, (byCluster = codes.map(() => [])));
+    for (let j = 0; j < codes.length; j++) byCluster[j]!.push((100 * sg[j]!) / total);
   }
   const out: Variation[] = [];
   for (const cluster of [...shares.keys()].sort()) {
-    for (const code of dict.codes.supergroup) {
-      const xs = shares.get(cluster)!.get(code)!;
+    codes.forEach((code, j) => {
+      const xs = shares.get(cluster)![j]!;
       out.push({ cluster, segment: code, schools: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
-    }
+    });
   }
   return out;
 }
@@ -138,18 +184,21 @@ const SHORTLIST = 25;
  * product of square roots, 21 dimensions for OAC) and the shortlist is ranked by the exact JSD.
  */
 export function similarSchools(counts: SchoolCounts, schools: Map<string, School>, dict: Dictionary, k = 5, exactLimit = EXACT_SIMILARITY_LIMIT): Similar[] {
+  return similarSchoolsOf(schoolVectors(counts, dict), schools, k, exactLimit);
+}
+
+/** similarSchools over vectors. */
+export function similarSchoolsOf(vectors: SchoolVectors, schools: ReadonlyMap<string, School>, k = 5, exactLimit = EXACT_SIMILARITY_LIMIT): Similar[] {
   if (k <= 0) return [];
-  const codes = dict.codes.subgroup;
-  const groups = dict.codes.group;
-  const byPhase = new Map<string, { urn: string; v: number[]; g: number[] }[]>();
+  const byPhase = new Map<string, { urn: string; v: SparseDistribution; g: number[] }[]>();
   // Each school's subgroup shares, normalised once rather than in every one of its comparisons.
-  for (const urn of [...counts.keys()].sort()) {
-    const levels = counts.get(urn)!;
-    const v = codes.map((c) => levels.subgroup.get(c) ?? 0);
+  for (const urn of [...vectors.keys()].sort()) {
+    const levels = vectors.get(urn)!;
+    const v = Array.from(levels.subgroup);
     if (v.every((x) => x === 0)) continue;
     const phase = schools.get(urn)?.phase ?? 'unknown';
     const list = byPhase.get(phase) ?? [];
-    list.push({ urn, v: distribution(v), g: groups.map((c) => levels.group.get(c) ?? 0) });
+    list.push({ urn, v: sparseDistribution(distribution(v)), g: Array.from(levels.group) });
     byPhase.set(phase, list);
   }
   const out: Similar[] = [];
@@ -162,7 +211,7 @@ export function similarSchools(counts: SchoolCounts, schools: Map<string, School
       const before = (x: { urn: string; d: number }, y: { urn: string; d: number }) => x.d < y.d || (x.d === y.d && x.urn.localeCompare(y.urn) < 0);
       for (const b of candidates) {
         if (b.urn === a.urn) continue;
-        const c = { urn: b.urn, d: jensenShannonDistanceNormalised(a.v, b.v) };
+        const c = { urn: b.urn, d: jensenShannonDistanceSparse(a.v, b.v) };
         if (scored.length === k && !before(c, scored[k - 1]!)) continue;
         let p = Math.min(scored.length, k - 1);
         scored[p] = c;
