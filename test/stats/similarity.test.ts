@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { haversineKm, jensenShannonDistance, mostSimilar } from '../../functions/domain/stats/similarity.ts';
+import { distribution, haversineKm, jensenShannonDistance, jensenShannonDistanceNormalised, jensenShannonDistanceSparse, mostSimilar, sparseDistribution } from '../../functions/domain/stats/similarity.ts';
 import { close, py, python, rng } from './python-oracle.ts';
 
 describe('similarity: hand-checked behaviour', () => {
@@ -10,6 +10,26 @@ describe('similarity: hand-checked behaviour', () => {
     expect(() => jensenShannonDistance([1], [1, 2])).toThrow(RangeError);
     expect(() => jensenShannonDistance([0, 0], [1, 2])).toThrow(RangeError);
     expect(() => jensenShannonDistance([-1, 2], [1, 2])).toThrow(RangeError);
+  });
+
+  it('the sparse Jensen-Shannon distance is the dense one bit for bit (shares of schools: mostly zeros)', () => {
+    const r = rng(5);
+    let differentInputs = 0;
+    for (let trial = 0; trial < 4000; trial++) {
+      const d = 1 + Math.floor(r() * 60);
+      const draw = (): number[] => Array.from({ length: d }, () => (r() < 0.8 ? 0 : Math.floor(r() * 40)));
+      let p = draw();
+      let q = draw();
+      if (!p.some((x) => x > 0)) p[0] = 1;
+      if (!q.some((x) => x > 0)) q[d - 1] = 3;
+      if (trial % 7 === 0) q = [...p]; // identical profiles: distance 0
+      const pn = distribution(p);
+      const qn = distribution(q);
+      const dense = jensenShannonDistanceNormalised(pn, qn);
+      if (dense > 0) differentInputs++;
+      expect(Object.is(jensenShannonDistanceSparse(sparseDistribution(pn), sparseDistribution(qn)), dense), `${p} | ${q}`).toBe(true);
+    }
+    expect(differentInputs).toBeGreaterThan(3000);
   });
 
   it('haversine: London (Charing Cross) to Manchester (Piccadilly) ≈ 262 km; zero; symmetric', () => {

@@ -42,6 +42,53 @@ export function jensenShannonDistanceNormalised(pn: readonly number[], qn: reado
   return Math.sqrt(Math.min(1, Math.max(0, js / 2)));
 }
 
+/** A distribution's nonzero entries: their indices (ascending) and values (sparseDistribution). */
+export interface SparseDistribution {
+  readonly idx: Int32Array;
+  readonly val: Float64Array;
+}
+
+/** The nonzero entries of a distribution (distribution()). */
+export function sparseDistribution(pn: readonly number[]): SparseDistribution {
+  const idx: number[] = [];
+  pn.forEach((x, i) => x > 0 && idx.push(i));
+  return { idx: Int32Array.from(idx), val: Float64Array.from(idx, (i) => pn[i]!) };
+}
+
+/**
+ * jensenShannonDistanceNormalised from the distributions' nonzero entries: the same float, bit
+ * for bit, since a dimension where both are 0 adds nothing to the dense sum and the others are
+ * added in the same order with the same arithmetic ((x + 0) / 2 is x / 2 exactly). A school's
+ * subgroup shares have a few nonzero entries of dozens, so this skips most of the loop.
+ */
+export function jensenShannonDistanceSparse(p: SparseDistribution, q: SparseDistribution): number {
+  const pi = p.idx;
+  const qi = q.idx;
+  const pv = p.val;
+  const qv = q.val;
+  let js = 0;
+  let i = 0;
+  let j = 0;
+  while (i < pi.length || j < qi.length) {
+    const a = i < pi.length ? pi[i]! : 0x7fffffff;
+    const b = j < qi.length ? qi[j]! : 0x7fffffff;
+    if (a === b) {
+      const x = pv[i++]!;
+      const y = qv[j++]!;
+      const m = (x + y) / 2;
+      js += x * Math.log2(x / m);
+      js += y * Math.log2(y / m);
+    } else if (a < b) {
+      const x = pv[i++]!;
+      js += x * Math.log2(x / ((x + 0) / 2));
+    } else {
+      const y = qv[j++]!;
+      js += y * Math.log2(y / ((0 + y) / 2));
+    }
+  }
+  return Math.sqrt(Math.min(1, Math.max(0, js / 2)));
+}
+
 /** Mean Earth radius (IUGG), km. */
 export const EARTH_RADIUS_KM = 6371.0088;
 
