@@ -64,7 +64,8 @@ try {
     runId,
     periods,
     incremental: false,
-    ...(documentThreads === undefined ? {} : { documentThreads }),
+    // Not spread: a property analyse() does not take must fail the typecheck (it once did not reach the stage).
+    documentThreads,
     progress: (e) => {
       if (e.message) process.stderr.write(`  ${((performance.now() - t0) / 1000).toFixed(1)} s ${e.stage} ${e.item ?? ''} ${e.message}\n`);
     },

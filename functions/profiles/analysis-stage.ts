@@ -97,14 +97,14 @@ const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as n
 const rowsOf = async (sql: SqlEngine, text: string) => (await sql.query(text)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
 /**
- * Document threads are off unless asked for (`documentThreads`). At England scale one thread cut
- * the documents step from about 44 s to 30 s on a quiet machine, but first raised the run's peak to
- * 3,084 MiB, past the 3 GB the nightly run is held to. Since the thread loads a bundle (no tsx
- * loader) under a capped heap (document-threads.ts), and large results are read a row group at a
- * time (ports/parquet-objects.ts), memory no longer stops it: one thread peaked at 2,116 MiB
- * (2,082 without). But on a quiet machine it did not pay either (wall 1.01, two pairs: the thread's
- * own collector and start cost about what it took off this thread), so it is not the default.
- * Below about 3,000 schools starting a thread costs more than it saves.
+ * Document threads are off unless asked for (`documentThreads`). Memory no longer stops them (the
+ * thread loads a bundle under a capped heap, document-threads.ts; large results are read a row group
+ * at a time), but they do not pay on 2 cores: during the documents step this thread, its object
+ * writer and V8's collector threads already keep both cores busy. Measured at England scale on a
+ * quiet machine, whole process, 2 alternating pairs: one thread took wall 1.04x and CPU 1.06x of none
+ * (peak 1,630 against 1,529 MiB). (Until then analyse() did not pass the option on, so a measurement
+ * through it compared no thread with no thread.) Below about 3,000 schools starting a thread costs
+ * more than it saves.
  */
 const DEFAULT_DOCUMENT_THREADS = 0;
 
@@ -595,6 +595,8 @@ export interface AnalysisOptions {
    * the caller can render its PDFs while the other stages run.
    */
   onProfileDocuments?: (period: string) => void;
+  /** Threads making the profile documents beside this one (StageOptions.documentThreads). */
+  documentThreads?: number;
 }
 
 /** Every stage of the analysis for a run's periods, one after another (tests and tools; run.ts drives the stages itself). */
@@ -603,7 +605,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const documentPeriod = opts.documentPeriod === undefined ? (periods.at(-1) ?? null) : opts.documentPeriod;
   const cfg = configOf(opts);
   const fingerprints = await Fingerprints.of(opts.lake, analysisSettings(cfg));
-  const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints };
+  const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints, documentThreads: opts.documentThreads };
   const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {}, stages: [] };
   const early = documentPeriod !== null && periods.includes(documentPeriod) ? opts.onProfileDocuments : undefined;
   // The hook fires as soon as the documents are written (or once the stage ends, when it wrote none).
