@@ -14,7 +14,8 @@ interface ColumnSink {
   finish(): Vector;
 }
 
-function validity(nulls: number[], length: number): Uint8Array | undefined {
+/** An Arrow validity bitmap with these rows NULL (undefined when none is): shared with builders that fill columns whole (profiles/head-profile-columns.ts). */
+export function validity(nulls: number[], length: number): Uint8Array | undefined {
   if (nulls.length === 0) return undefined;
   const bits = new Uint8Array((length + 7) >> 3).fill(0xff);
   for (const i of nulls) bits[i >> 3] &= ~(1 << (i & 7));

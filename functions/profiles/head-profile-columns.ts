@@ -5,7 +5,7 @@
  * bytes, as StagedTable.addValues row by row (test/head-profile-columns.test.ts).
  */
 import { Bool, Float64, Int32, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
-import type { Value } from '../lake/column-buffer.ts';
+import { validity, type Value } from '../lake/column-buffer.ts';
 import type { StagedTable } from '../lake/table-writer.ts';
 import { HEAD_CELLS } from './document-batch.ts';
 import { LEVEL_ORDER, type Dictionary } from './dictionary.ts';
@@ -43,14 +43,6 @@ class TextColumn {
   vector(): Vector {
     return makeVector(makeData({ type: new Utf8(), length: this.n, nullCount: this.nulls.length, nullBitmap: validity(this.nulls, this.n), valueOffsets: this.offsets.slice(0, this.n + 1), data: this.bytes.slice(0, this.pos) }));
   }
-}
-
-/** As column-buffer.ts marks NULLs (so the Arrow data is alike). */
-function validity(nulls: number[], length: number): Uint8Array | undefined {
-  if (nulls.length === 0) return undefined;
-  const bits = new Uint8Array((length + 7) >> 3).fill(0xff);
-  for (const i of nulls) bits[i >> 3]! &= ~(1 << (i & 7));
-  return bits;
 }
 
 /** One part's columns. */
