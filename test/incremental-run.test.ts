@@ -4,7 +4,9 @@
  * code) are identical to those of the published run that made its outputs is skipped and says so,
  * and its published items keep pointing at that run. A night where only the contact log changed
  * re-ingests contacts, re-classifies contacts, recomputes fair access and re-renders the report
- * alone; a changed pupil file forces classify, profiles and fair access to run again.
+ * alone; a changed pupil file forces classify, profiles and fair access to run again. The
+ * admissions stage likewise: kept whole on an unchanged night, only the contacted flag recomputed
+ * when the contacts changed, and its section still added to a fair-access report made anew.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -79,6 +81,9 @@ afterAll(() => {
 describe('the incremental nightly run', () => {
   it('the first night runs every stage', () => {
     expect(first.matchStatus.every((r) => r.skipped?.pupils === null && r.skipped?.contacts === false)).toBe(true);
+    expect(first.admissions!.periods.length).toBeGreaterThan(0);
+    expect(Object.values(first.admissions!.enriched!).every((e) => e === 'matched')).toBe(true);
+    expect(first.admissions!.skipped).toBeNull();
     expect(first.analysis!.stages.length).toBeGreaterThan(0);
     expect(first.analysis!.stages.every((st) => st.skipped === null)).toBe(true);
     expect(first.pdfs!.reduce((n, p) => n + p.rendered, 0)).toBeGreaterThan(1);
@@ -98,9 +103,17 @@ describe('the incremental nightly run', () => {
       expect(messages).toContain(`classify ${r.period}: contacts unchanged since run night-1: skipped`);
     }
     for (const st of m.analysis!.stages) expect(messages.some((x) => x.startsWith(`profiles ${st.period}:`) && x.includes('unchanged since run night-1: skipped'))).toBe(true);
+    // The admissions: every enriched partition kept, the tables left as night-1 published them.
+    expect(Object.values(m.admissions!.enriched!).every((e) => e === 'kept')).toBe(true);
+    expect(m.admissions!.skipped).toBe('night-1');
+    expect(m.admissions!.applications).toBe(first.admissions!.applications);
+    for (const p of m.admissions!.periods) expect(messages).toContain(`admissions ${p}: applications unchanged since run night-1: skipped`);
+    expect(messages.some((x) => x.startsWith('admissions ') && x.endsWith('tables unchanged since run night-1: skipped'))).toBe(true);
+    expect(messages.some((x) => x.includes('matching applications'))).toBe(false);
     expect(published()).toEqual(before);
     // The profile tables and documents are still night-1's.
     expect(publicationOf(out)!.items[`published/profiles/${docPeriod}`]).toBe('night-1');
+    expect(publicationOf(out)!.items[`published/admissions_rates/period=${docPeriod}`]).toBe('night-1');
   }, 600_000);
 
   it('a night where only the contact log changed re-ingests contacts, recomputes fair access and re-renders only the report', async () => {
@@ -132,6 +145,12 @@ describe('the incremental nightly run', () => {
     expect(pub.items[`published/school_profile/period=${docPeriod}`]).toBe('night-1');
     expect(pub.items[`published/reports/${docPeriod}`]).toBe('night-3');
     expect(pub.items[`published/fair_access/period=${docPeriod}`]).toBe('night-3');
+    // Admissions: no application matched again, the contacted flag recomputed, the tables made anew.
+    expect(Object.values(m.admissions!.enriched!).every((e) => e === 'contacts')).toBe(true);
+    expect(messages.some((x) => x.includes('matching applications'))).toBe(false);
+    expect(m.admissions!.skipped).toBeNull();
+    expect(pub.items[`published/admissions_contacted/period=${docPeriod}`]).toBe('night-3');
+    expect(m.admissions!.reports).toContain(docPeriod);
     // The runs the pointer still names are kept by the sweep.
     expect(readdirSync(join(out, 'runs'))).toEqual(expect.arrayContaining(['night-1', 'night-3']));
   }, 600_000);
@@ -150,5 +169,12 @@ describe('the incremental nightly run', () => {
     for (const st of m.analysis!.stages.filter((x) => x.period === docPeriod)) expect(st.skipped, st.stage).toBeNull();
     expect(m.pdfs!.find((p) => p.period === docPeriod)!.rendered).toBeGreaterThan(0);
     expect(publicationOf(out)!.items[`published/profiles/${docPeriod}`]).toBe('night-4');
+    // Admissions read no pupils: kept and left as published, yet the report made anew has its section.
+    expect(Object.values(m.admissions!.enriched!).every((e) => e === 'kept')).toBe(true);
+    expect(m.admissions!.skipped).toBe('night-3');
+    expect(publicationOf(out)!.items[`published/admissions_rates/period=${docPeriod}`]).toBe('night-3');
+    expect(m.admissions!.reports).toContain(docPeriod);
+    const report = JSON.parse(readFileSync(publishedPath(out, `published/reports/${docPeriod}`) + '/fair-access.json', 'utf8')) as { admissions?: unknown };
+    expect(report.admissions).toBeTruthy();
   }, 600_000);
 });

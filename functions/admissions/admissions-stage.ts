@@ -8,6 +8,12 @@
  *
  * Its own stage so the profiles stage stays as it is: on AWS it runs in the profiles function after
  * the analysis (functions/handlers/profiles.ts), locally after it in run.ts.
+ *
+ * Incremental (the local nightly run, as the other stages: functions/lake/stage-records.ts): an
+ * enriched_admissions partition whose inputs are unchanged is kept; when only the contacts changed,
+ * only its contacted flag is recomputed (the matching is most of the work); and the published tables
+ * are skipped when the publication holds them from identical inputs. Each skip is said. A
+ * fair-access report the run wrote still gets its admissions section either way.
  */
 import { admissions, contacts, enrichedAdmissions, enrichedPupils, postcodes, schools, segments, wards } from '../../schemas/curated.ts';
 import * as T from '../../schemas/published.ts';
@@ -18,8 +24,9 @@ import { currentVintage } from '../classify/classify-stage.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { assertUnpublished, runRoot } from '../lake/publication.ts';
 import { stageRows } from '../lake/table-writer.ts';
-import { attachTables, promotePartition, stagePartition } from '../lake/tables.ts';
-import { classifyPupilsFingerprint, sourceFingerprints } from '../lake/fingerprints.ts';
+import { attachTables, promotePartition, publishedItem, stagePartition } from '../lake/tables.ts';
+import { classifyPupilsFingerprint, Fingerprints } from '../lake/fingerprints.ts';
+import { clearMarker, publishedRecord, readMarker, writeMarker, writeStageRecord } from '../lake/stage-records.ts';
 import { keptOr } from '../lake/kept-facts.ts';
 import { tablePrefix } from '../../schemas/columns.ts';
 import type { ReportMap } from '../../schemas/admissions-document.ts';
@@ -27,7 +34,7 @@ import { loadMapGrid } from '../maps/load.ts';
 import { reportMapFor } from '../maps/report-map.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
-import { fairAccessDocKey, profileInputs } from '../profiles/analysis-stage.ts';
+import { analysisSettings, DEFAULT_ANALYSIS, fairAccessDocKey, profileInputs } from '../profiles/analysis-stage.ts';
 import type { Value } from '../lake/column-buffer.ts';
 import { admissionsSectionFor } from './section.ts';
 import { MEASURES, contactedComparison, segmentOutcomes, trend, unclassifiedCounts, wardOutcomes, type CountsRow, type WardCountsRow } from './statistics.ts';
@@ -40,7 +47,14 @@ export interface AdmissionsOptions {
   /** Periods the run publishes (admissions of other periods are left alone). */
   periods: string[];
   progress?: ProgressSink;
+  /** Skip what the publication (or the curated partition) already holds from identical inputs. */
+  incremental?: boolean;
+  /** The run's fingerprints (computed from the lake when not given). */
+  fingerprints?: Fingerprints;
 }
+
+/** How a period's enriched_admissions was made: matched anew, only its contacted flag recomputed, or kept. */
+export type EnrichedBy = 'matched' | 'contacts' | 'kept';
 
 export interface AdmissionsReport {
   /** Periods with admissions analysed. */
@@ -48,6 +62,22 @@ export interface AdmissionsReport {
   applications: number;
   /** Fair-access reports given an admissions section / map. */
   reports: string[];
+  /** Per period with admissions: how its enriched_admissions was made. */
+  enriched?: Record<string, EnrichedBy>;
+  /** The published run whose admissions tables stand (inputs unchanged); null when this run made them. */
+  skipped?: string | null;
+}
+
+/** The published tables of the stage. */
+export const ADMISSIONS_TABLES = [T.admissionsRates, T.admissionsSegments, T.admissionsTrend, T.admissionsContacted, T.admissionsByWard];
+
+/** The published items the stage writes for a period (a skipped stage leaves them to the run that made them). */
+export const admissionsItems = (period: string): string[] => ADMISSIONS_TABLES.map((t) => publishedItem(t, period));
+
+/** What the marker beside an enriched_admissions partition records besides its fingerprint. */
+interface EnrichedMade {
+  /** The fingerprint of its matching (Fingerprints.matchAdmissions): kept when only the contacts change. */
+  matched: string | null;
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : v === null || v === undefined ? 0 : (v as number));
@@ -64,14 +94,25 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
   const present = new Set((await rowsOf(sql, q.admissionsPeriodsSql())).map((r) => String(r.period)));
   const periods = opts.periods.filter((p) => present.has(p)).sort();
   const vintage = await currentVintage(sql);
-  const report: AdmissionsReport = { periods, applications: 0, reports: [] };
+  const fps = opts.fingerprints ?? (await Fingerprints.of(lake, analysisSettings(DEFAULT_ANALYSIS)));
+  const report: AdmissionsReport = { periods, applications: 0, reports: [], enriched: {}, skipped: null };
 
-  for (const period of periods) {
-    progress({ stage: 'admissions', item: period, message: 'matching applications, nearest schools and contacts' });
-    await stagePartition(sql, lake, runId, enrichedAdmissions, q.enrichedAdmissionsSql(period, vintage), period);
-    await promotePartition(lake, runId, enrichedAdmissions, period);
-  }
+  for (const period of periods) report.enriched![period] = await enrich(opts, period, vintage, fps);
   await attachTables(sql, [enrichedAdmissions]);
+
+  // The published tables: made together for the run's periods (the trend spans them).
+  const fingerprint = fps.admissions(opts.periods);
+  const recordPeriod = [...opts.periods].sort().at(-1);
+  const items = opts.periods.flatMap(admissionsItems);
+  const before = opts.incremental && recordPeriod ? await publishedRecord<AdmissionsReport>(lake, 'admissions', recordPeriod, fingerprint, items) : null;
+  const written = await writtenReports(lake, runId, opts.periods);
+  if (before) {
+    progress({ stage: 'admissions', item: periods.join(', '), message: `tables unchanged since run ${before.runId}: skipped` });
+    report.applications = before.result.applications;
+    report.skipped = before.runId;
+    // Nothing else to do unless this run wrote a fair-access report (its admissions section is made again).
+    if (written.length === 0) return report;
+  }
 
   const { dict, classification } = await profileInputs(sql);
   const edition = classification.edition;
@@ -94,7 +135,7 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
   const unclassified = unclassifiedCounts(counts, dict);
   const name = (level: string, code: string) => (level === 'la' ? 'All applications' : dict.name(level as 'supergroup' | 'group', code));
 
-  for (const period of periods) {
+  for (const period of before ? [] : periods) {
     const inPeriod = (entryYear: number) => periodOfEntry(entryYear) === period;
     const rates: Record<string, Value>[] = [];
     const segs: Record<string, Value>[] = [];
@@ -177,11 +218,15 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
     );
   }
 
+  if (!before && recordPeriod) {
+    const result = { ...report, reports: [] };
+    await writeStageRecord(lake, { stage: 'admissions', period: recordPeriod, runId, fingerprint, items, result });
+  }
+
   // The fair-access reports this run wrote: their admissions section and map geography.
-  const sources = await sourceFingerprints(lake);
-  for (const period of opts.periods) {
+  const sources = fps.sources;
+  for (const period of written) {
     const key = `${runRoot(runId)}/${fairAccessDocKey(period)}`;
-    if (!(await lake.exists(key))) continue;
     progress({ stage: 'admissions', item: period, message: 'report section and maps' });
     const doc = fairAccessDocument.parse(JSON.parse(Buffer.from(await lake.get(key)).toString()));
     const entryYears = [...new Set(outcomes.filter((o) => periodOfEntry(o.entryYear) === period).map((o) => o.entryYear))];
@@ -205,6 +250,41 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
     report.reports.push(period);
   }
   return report;
+}
+
+/** The periods whose fair-access report this run wrote (the report gets the admissions section). */
+async function writtenReports(lake: ObjectStore, runId: string, periods: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const period of periods) if (await lake.exists(`${runRoot(runId)}/${fairAccessDocKey(period)}`)) out.push(period);
+  return out;
+}
+
+/**
+ * A period's enriched_admissions partition, made only as far as its inputs changed: kept when its
+ * marker names these inputs, its contacted flag recomputed when only the contacts changed, else
+ * every application matched again. The marker is cleared before the partition is replaced, so a
+ * killed run leaves none that could name the wrong copy.
+ */
+async function enrich(opts: AdmissionsOptions, period: string, vintage: string | null, fps: Fingerprints): Promise<EnrichedBy> {
+  const { sql, lake, runId } = opts;
+  const step = (message: string) => (opts.progress ?? noProgress)({ stage: 'admissions', item: period, message });
+  const prefix = tablePrefix(enrichedAdmissions);
+  const fingerprint = fps.enrichAdmissions(period);
+  const matched = fps.matchAdmissions(period);
+  const marker = opts.incremental && fingerprint ? await readMarker<EnrichedMade>(lake, prefix, period) : null;
+  if (marker && marker.fingerprint === fingerprint) {
+    step(`applications unchanged since run ${marker.runId}: skipped`);
+    return 'kept';
+  }
+  const contactsOnly = marker !== null && matched !== null && marker.result?.matched === matched;
+  step(contactsOnly ? `only the contacts changed since run ${marker.runId}: contacted flag recomputed` : 'matching applications, nearest schools and contacts');
+  await clearMarker(lake, prefix, period);
+  // The view names the files the lake holds now (an earlier period's may have just been replaced).
+  if (contactsOnly) await attachTables(sql, [enrichedAdmissions]);
+  await stagePartition(sql, lake, runId, enrichedAdmissions, contactsOnly ? q.contactedRefreshSql(period) : q.enrichedAdmissionsSql(period, vintage), period);
+  await promotePartition(lake, runId, enrichedAdmissions, period);
+  await writeMarker<EnrichedMade>(lake, prefix, { stage: 'enrich-admissions', period, runId, fingerprint, result: { matched } });
+  return contactsOnly ? 'contacts' : 'matched';
 }
 
 function segmentRow(entryYear: number, phase: string, level: string, segment: string, segmentName: string, c: ReturnType<typeof countsOf>, edition: string): Record<string, Value> {

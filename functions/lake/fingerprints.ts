@@ -17,6 +17,11 @@
  *   fair-access(p)        classify-pupils(p), classify-contacts(p), schools, admissions, fair-access settings,
  *                         renderer version, and fair-access(q) of every earlier period q (the trend
  *                         compares each year with the one before)
+ *   match-admissions(p)   admissions, schools, classification (each application's segment, ward
+ *                         and nearest school: the costly part of enriched_admissions)
+ *   enrich-admissions(p)  match-admissions(p), contacts (the contacted flag)
+ *   admissions(ps)        admissions, schools, classification, contacts, for the run's periods
+ *                         together (the trend compares entry years across them)
  *
  * Fingerprints are computed, never read back from a stage: every Lambda of a night derives the
  * same values from the lake and its settings.
@@ -130,5 +135,22 @@ export class Fingerprints {
         });
     this.fa.set(key, fp);
     return fp;
+  }
+
+  /** What an enriched_admissions partition's matching (segment, ward, nearest school) is made from. */
+  matchAdmissions(period: string): string | null {
+    return stage('match-admissions', period, { admissions: this.sources.admissions, schools: this.sources.schools, classification: this.sources.classification });
+  }
+
+  /** What a whole enriched_admissions partition is made from: its matching and the contacts. */
+  enrichAdmissions(period: string): string | null {
+    return stage('enrich-admissions', period, { matched: this.matchAdmissions(period), contacts: this.sources.contacts });
+  }
+
+  /** The published admissions tables of a run's periods (made together: the trend spans them). */
+  admissions(periods: readonly string[]): string | null {
+    const ps = [...new Set(periods)].sort();
+    const enriched = ps.map((p) => this.enrichAdmissions(p));
+    return enriched.includes(null) ? null : stage('admissions', ps.join(','), { enriched });
   }
 }

@@ -21,7 +21,7 @@
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import { readPublication, runRoot, type Publication } from './publication.ts';
 
-export const STAGES = ['classify-pupils', 'classify-contacts', 'profiles', 'fair-access'] as const;
+export const STAGES = ['classify-pupils', 'classify-contacts', 'profiles', 'fair-access', 'enrich-admissions', 'admissions'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export interface StageRecord<R = unknown> {
@@ -115,9 +115,14 @@ export async function writeMarker<R>(lake: ObjectStore, tablePrefix: string, mar
   await lake.put(markerKey(tablePrefix, marker.period), `${JSON.stringify(marker, null, 1)}\n`);
 }
 
+/** The marker of a curated partition, whatever it was made from (null: none, or being replaced). */
+export async function readMarker<R>(lake: ObjectStore, tablePrefix: string, period: string): Promise<Marker<R> | null> {
+  return readJson<Marker<R>>(lake, markerKey(tablePrefix, period));
+}
+
 /** The marker of a curated partition if it was made from inputs with this fingerprint. */
 export async function currentMarker<R>(lake: ObjectStore, tablePrefix: string, period: string, fingerprint: string | null): Promise<Marker<R> | null> {
   if (!fingerprint) return null;
-  const m = await readJson<Marker<R>>(lake, markerKey(tablePrefix, period));
+  const m = await readMarker<R>(lake, tablePrefix, period);
   return m && m.fingerprint === fingerprint ? m : null;
 }

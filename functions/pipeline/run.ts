@@ -12,7 +12,7 @@ import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/file-names.ts';
 import { analyse, analysisSettings, DEFAULT_ANALYSIS, fairAccessItems, profileItems, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import { Fingerprints } from '../lake/fingerprints.ts';
-import { analyseAdmissions } from '../admissions/admissions-stage.ts';
+import { admissionsItems, analyseAdmissions } from '../admissions/admissions-stage.ts';
 import { renderPdfs, RenderPool, type RenderPdfsResult } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
@@ -193,7 +193,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
       };
       const analysis = await analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental, onProfileDocuments });
       // Admissions go with fair access: their outcomes, and their section and the maps' geography in the fair-access report the trend just wrote.
-      manifest.admissions = await analyseAdmissions({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, progress });
+      manifest.admissions = await analyseAdmissions({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, progress, incremental, fingerprints });
       return analysis;
     });
     // What skipped stages would have written stays as published.
@@ -202,6 +202,7 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
       ...manifest.analysis.stages
         .filter((st) => st.skipped)
         .flatMap((st) => (st.stage === 'profiles' ? [...profileItems(st.period), `published/profiles/${st.period}`] : [...fairAccessItems(st.period), `published/reports/${st.period}`])),
+      ...(manifest.admissions?.skipped ? profiled.flatMap(admissionsItems) : []),
     ];
 
     // Documents and PDFs are published for the latest period only (see keepLatestDocuments).

@@ -188,6 +188,32 @@ LEFT JOIN contact_homes ch ON ch.postcode = l.postcode
 ORDER BY l.application_id, l.phase`;
 }
 
+/** The columns of enriched_admissions before `contacted`, in the contract's order (schemas/curated.ts). */
+const MATCHED_COLUMNS = ['application_id', 'entry_year', 'phase', 'on_time', 'preferences', 'offered_rank', 'outcome', 'match_status', 'subgroup', 'group_code', 'supergroup', 'ward', 'lsoa', 'imd_rank', 'imd_decile', 'first_urn', 'nearest_urn', 'first_km', 'nearest_km', 'first_is_nearest'];
+
+/**
+ * A period's enriched_admissions again with only the contacted flag recomputed, from the current
+ * partition and the contacts: the night on which only the contact log changed keeps the matching
+ * (segment, ward, nearest school: most of enrichedAdmissionsSql's work). The same rows and order
+ * as enrichedAdmissionsSql over the same inputs (test/admissions-skip.test.ts compares the bytes).
+ * An application is one per round (period, phase, reference: the ingest's duplicate key), so the
+ * join back to its home postcode finds exactly one row.
+ */
+export function contactedRefreshSql(period: string): string {
+  const p = periodLiteral(period);
+  return `WITH contact_homes AS (
+  SELECT DISTINCT postcode FROM contacts WHERE period = ${p} AND postcode IS NOT NULL
+)
+SELECT ${MATCHED_COLUMNS.map((c) => `e.${c}`).join(', ')},
+       ch.postcode IS NOT NULL AS contacted,
+       e.period
+FROM enriched_admissions e
+JOIN admissions a ON a.application_id = e.application_id AND a.phase = e.phase AND a.period = ${p}
+LEFT JOIN contact_homes ch ON ch.postcode = a.postcode
+WHERE e.period = ${p}
+ORDER BY e.application_id, e.phase`;
+}
+
 /** Rates' numerators and denominators (on-time applications) of a group of enriched applications. */
 function measures(): string {
   const onTime = (c: string) => countIf(`on_time AND ${c}`);

@@ -33,6 +33,7 @@ export function sharedStatements(period = '2025-26', vintage: string | null = nu
     family_counts: profiles.familyCountsSql(period),
     contact_total: profiles.contactTotalSql(period),
     enriched_admissions: admissions.enrichedAdmissionsSql(period, vintage),
+    enriched_admissions_contacted: admissions.contactedRefreshSql(period),
     admissions_counts: admissions.admissionsCountsSql(period),
     admissions_ward_counts: admissions.admissionsWardCountsSql(period),
     admissions_periods: admissions.admissionsPeriodsSql(),
