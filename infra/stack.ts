@@ -6,7 +6,7 @@
  * |-------------|-------------------------------------------------------------------------|------------------------------------|
  * | ingest      | raw/ read; curated/<ingest tables>/, curated/_sources/, quarantine/, staging/ read-write | pseudonymisation secret (only one) |
  * | classify    | curated/ read (Athena reads as the caller); curated/enriched_*, their markers (curated/_made-from/enriched_*), staging/ read-write; Athena results | Athena workgroup, Glue curated tables |
- * | profiles    | curated/ read (Athena); staging/, runs/ read-write (UNLOADed results read back, tables, documents, the PDF work list); curated/_kept/ read-write (kept facts); Athena results | Athena workgroup, Glue curated tables |
+ * | profiles    | curated/ read (Athena); staging/, runs/ read-write (UNLOADed results read back, tables, documents, the PDF work list); curated/_kept/ read-write (kept facts); curated/enriched_admissions, its markers (curated/_made-from/enriched_admissions) read-write; Athena results | Athena workgroup, Glue curated tables |
  * | render-pdfs | staging/<run>/published/{profiles,reports}/ read-write; published/{profiles,reports}/ read (the previous PDFs, to skip unchanged schools) | - |
  * | publish     | staging/ read-write (moves out of it); published/<table>/, published/{profiles,reports}/ read-write; manifests/ write | - |
  * | portal-api  | published/{profiles,reports,school_context}/ read; published/portal_{audit,feedback}/, portal/revoked/ write (Portal construct) | the origin secret |
@@ -23,7 +23,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { tablePrefix } from '../schemas/columns.ts';
-import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
+import { CURATED_TABLES, enrichedAdmissions, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { BUNDLED_FONTS_DIR, FONT_FILES, FONT_LICENSE, FONT_PACKAGE_DIR } from '../functions/pdf/font-files.ts';
 import { DOCUMENT_FOLDERS } from '../functions/lake/publish.ts';
@@ -190,8 +190,8 @@ export class CatchmentStack extends Stack {
     );
     this.storage.grantLakeReadWrite(
       this.profilesFunction,
-      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs, `${KEPT_ROOT}/`],
-      'reads large query results back as the Parquet Athena UNLOADs into staging/<run>/ (not paged through GetQueryResults), keeps each period’s fair access in staging/<run>/ for the trend step and reads earlier periods’ published fair_access through the pointer; writes the profile and fair-access tables (Parquet), one JSON document per school and the PDF work list; deletes what an earlier attempt left; keeps what depends on the classified pupils alone (the fair-access base, the report map) in curated/_kept/ and deletes the versions made from earlier pupils',
+      [LAKE_PREFIXES.staging, LAKE_PREFIXES.runs, `${KEPT_ROOT}/`, `${tablePrefix(enrichedAdmissions)}/`, `${markerFolder(tablePrefix(enrichedAdmissions))}/`],
+      'reads large query results back as the Parquet Athena UNLOADs into staging/<run>/ (not paged through GetQueryResults), keeps each period’s fair access in staging/<run>/ for the trend step and reads earlier periods’ published fair_access through the pointer; writes the profile and fair-access tables (Parquet), one JSON document per school and the PDF work list; deletes what an earlier attempt left; keeps what depends on the classified pupils alone (the fair-access base, the report map) in curated/_kept/ and deletes the versions made from earlier pupils; the trend step moves the enriched admissions partitions into curated/enriched_admissions and records what each was made from (curated/_made-from/enriched_admissions: cleared before the partition is replaced, written after)',
     );
     this.storage.grantLakeRead(this.profilesFunction, [POINTER], 'reads the publication pointer, to refuse writing into a run already published');
 

@@ -107,7 +107,7 @@ describe('the incremental nightly run', () => {
     expect(Object.values(m.admissions!.enriched!).every((e) => e === 'kept')).toBe(true);
     expect(m.admissions!.skipped).toBe('night-1');
     expect(m.admissions!.applications).toBe(first.admissions!.applications);
-    for (const p of m.admissions!.periods) expect(messages).toContain(`admissions ${p}: applications unchanged since run night-1: skipped`);
+    for (const p of m.admissions!.periods) expect(messages).toContain(`admissions ${p}: applications unchanged since run night-1 matched them: kept`);
     expect(messages.some((x) => x.startsWith('admissions ') && x.endsWith('tables unchanged since run night-1: skipped'))).toBe(true);
     expect(messages.some((x) => x.includes('matching applications'))).toBe(false);
     expect(published()).toEqual(before);

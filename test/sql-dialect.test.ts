@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrinoSQL } from 'dt-sql-parser/dist/parser/trino/index.js';
 import { sharedStatements } from '../schemas/sql/index.ts';
-import { CURATED_TABLES, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
+import { CURATED_TABLES, enrichedAdmissions, enrichedContacts, enrichedPupils } from '../schemas/curated.ts';
 import { PUBLISHED_TABLES } from '../schemas/published.ts';
 import { columnsOf } from '../schemas/columns.ts';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
@@ -63,6 +63,12 @@ describe('every shared statement runs on DuckDB', () => {
       expect(result.schema.fields.map((f) => f.name), table.name).toEqual(columnsOf(table).map((c) => c.name));
       expect(result.schema.fields.map((f) => String(f.type)), table.name).toEqual(columnsOf(table).map((c) => arrowName[c.type]));
       expect(result.numRows).toBeGreaterThan(0);
+    }
+    // enriched_admissions is written by two statements: matching every application, and the contacted flag alone.
+    for (const name of ['enriched_admissions', 'enriched_admissions_contacted']) {
+      const result = await engine.query(byName[name]!);
+      expect(result.schema.fields.map((f) => f.name), name).toEqual(columnsOf(enrichedAdmissions).map((c) => c.name));
+      expect(result.schema.fields.map((f) => String(f.type)), name).toEqual(columnsOf(enrichedAdmissions).map((c) => arrowName[c.type]));
     }
   });
 

@@ -16,17 +16,15 @@
  * fair-access report the run wrote still gets its admissions section either way.
  */
 import { admissions, contacts, enrichedAdmissions, enrichedPupils, postcodes, schools, segments, wards } from '../../schemas/curated.ts';
-import * as T from '../../schemas/published.ts';
 import { fairAccessDocument } from '../../schemas/fair-access-document.ts';
 import * as q from '../../schemas/sql/admissions.ts';
 import { wardCentroidsSql } from '../../schemas/sql/maps.ts';
 import { currentVintage } from '../classify/classify-stage.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { assertUnpublished, runRoot } from '../lake/publication.ts';
-import { stageRows } from '../lake/table-writer.ts';
-import { attachTables, promotePartition, publishedItem, stagePartition } from '../lake/tables.ts';
+import { attachTables } from '../lake/tables.ts';
 import { classifyPupilsFingerprint, Fingerprints } from '../lake/fingerprints.ts';
-import { clearMarker, publishedRecord, readMarker, writeMarker, writeStageRecord } from '../lake/stage-records.ts';
+import { publishedRecord, writeStageRecord } from '../lake/stage-records.ts';
 import { keptOr } from '../lake/kept-facts.ts';
 import { tablePrefix } from '../../schemas/columns.ts';
 import type { ReportMap } from '../../schemas/admissions-document.ts';
@@ -35,10 +33,13 @@ import { reportMapFor } from '../maps/report-map.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { analysisSettings, DEFAULT_ANALYSIS, fairAccessDocKey, profileInputs } from '../profiles/analysis-stage.ts';
-import type { Value } from '../lake/column-buffer.ts';
 import { admissionsSectionFor } from './section.ts';
-import { MEASURES, contactedComparison, segmentOutcomes, trend, unclassifiedCounts, wardOutcomes, type CountsRow, type WardCountsRow } from './statistics.ts';
+import { enrich, type EnrichedBy } from './enrich.ts';
+import { admissionsItems, writeTables } from './published-tables.ts';
+import { contactedComparison, segmentOutcomes, trend, unclassifiedCounts, wardOutcomes, type CountsRow, type WardCountsRow } from './statistics.ts';
 import { periodOfEntry } from '../domain/admissions-fields.ts';
+
+export { ADMISSIONS_TABLES, admissionsItems } from './published-tables.ts';
 
 export interface AdmissionsOptions {
   lake: ObjectStore;
@@ -53,9 +54,6 @@ export interface AdmissionsOptions {
   fingerprints?: Fingerprints;
 }
 
-/** How a period's enriched_admissions was made: matched anew, only its contacted flag recomputed, or kept. */
-export type EnrichedBy = 'matched' | 'contacts' | 'kept';
-
 export interface AdmissionsReport {
   /** Periods with admissions analysed. */
   periods: string[];
@@ -63,21 +61,9 @@ export interface AdmissionsReport {
   /** Fair-access reports given an admissions section / map. */
   reports: string[];
   /** Per period with admissions: how its enriched_admissions was made. */
-  enriched?: Record<string, EnrichedBy>;
+  enriched: Record<string, EnrichedBy>;
   /** The published run whose admissions tables stand (inputs unchanged); null when this run made them. */
-  skipped?: string | null;
-}
-
-/** The published tables of the stage. */
-export const ADMISSIONS_TABLES = [T.admissionsRates, T.admissionsSegments, T.admissionsTrend, T.admissionsContacted, T.admissionsByWard];
-
-/** The published items the stage writes for a period (a skipped stage leaves them to the run that made them). */
-export const admissionsItems = (period: string): string[] => ADMISSIONS_TABLES.map((t) => publishedItem(t, period));
-
-/** What the marker beside an enriched_admissions partition records besides its fingerprint. */
-interface EnrichedMade {
-  /** The fingerprint of its matching (Fingerprints.matchAdmissions): kept when only the contacts change. */
-  matched: string | null;
+  skipped: string | null;
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : v === null || v === undefined ? 0 : (v as number));
@@ -97,10 +83,11 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
   const fps = opts.fingerprints ?? (await Fingerprints.of(lake, analysisSettings(DEFAULT_ANALYSIS)));
   const report: AdmissionsReport = { periods, applications: 0, reports: [], enriched: {}, skipped: null };
 
-  for (const period of periods) report.enriched![period] = await enrich(opts, period, vintage, fps);
+  for (const period of periods) report.enriched[period] = await enrich(opts, period, vintage, fps);
   await attachTables(sql, [enrichedAdmissions]);
 
-  // The published tables: made together for the run's periods (the trend spans them).
+  // The published tables: made together for the run's periods (the trend spans them), one record
+  // under the latest period.
   const fingerprint = fps.admissions(opts.periods);
   const recordPeriod = [...opts.periods].sort().at(-1);
   const items = opts.periods.flatMap(admissionsItems);
@@ -133,94 +120,9 @@ export async function analyseAdmissions(opts: AdmissionsOptions): Promise<Admiss
   const contacted = contactedComparison(counts, dict);
   const wardRows = wardOutcomes(wardCounts);
   const unclassified = unclassifiedCounts(counts, dict);
-  const name = (level: string, code: string) => (level === 'la' ? 'All applications' : dict.name(level as 'supergroup' | 'group', code));
-
-  for (const period of before ? [] : periods) {
-    const inPeriod = (entryYear: number) => periodOfEntry(entryYear) === period;
-    const rates: Record<string, Value>[] = [];
-    const segs: Record<string, Value>[] = [];
-    for (const o of outcomes.filter((x) => inPeriod(x.entryYear))) {
-      for (const m of MEASURES) {
-        const r = o.rates[m];
-        rates.push({
-          entry_year: o.entryYear,
-          phase: o.phase,
-          level: o.level,
-          segment: o.segment,
-          segment_name: name(o.level, o.segment),
-          measure: m,
-          n: r.n,
-          x: r.x,
-          rate: r.rate,
-          ci_low: r.ciLow,
-          ci_high: r.ciHigh,
-          ci_level: r.ciLevel,
-          la_rate: o.level === 'la' ? r.rate : r.laRate,
-          difference: r.rate !== null && r.laRate !== null ? r.rate - r.laRate : o.level === 'la' ? 0 : null,
-          p: r.p,
-          p_adjusted: r.pAdjusted,
-          flag: r.flag,
-          classification: edition,
-        });
-      }
-      segs.push(segmentRow(o.entryYear, o.phase, o.level, o.segment, name(o.level, o.segment), o.counts, edition));
-    }
-    for (const [k, c] of unclassified) {
-      const [y, phase] = k.split('|') as [string, string];
-      if (inPeriod(Number(y)) && c.applications > 0) segs.push(segmentRow(Number(y), phase, 'unclassified', 'none', 'No usable postcode', c, edition));
-    }
-    await stageRows(lake, runId, T.admissionsRates, period, rates);
-    await stageRows(lake, runId, T.admissionsSegments, period, segs);
-    await stageRows(
-      lake,
-      runId,
-      T.admissionsTrend,
-      period,
-      trends
-        .filter((t) => inPeriod(t.entryYear))
-        .map((t) => ({ phase: t.phase, level: t.level, segment: t.segment, segment_name: name(t.level, t.segment), measure: t.measure, entry_year: t.entryYear, previous_entry_year: t.previousEntryYear, rate: t.rate, previous_rate: t.previousRate, change: t.change, p: t.p, p_adjusted: t.pAdjusted, flag: t.flag, classification: edition })),
-    );
-    await stageRows(
-      lake,
-      runId,
-      T.admissionsContacted,
-      period,
-      contacted
-        .filter((c) => inPeriod(c.entryYear))
-        .map((c) => ({
-          entry_year: c.entryYear,
-          phase: c.phase,
-          level: c.level,
-          segment: c.segment,
-          segment_name: c.level === 'supergroup' ? dict.name('supergroup', c.segment) : c.level === 'within' ? 'All types, compared within each' : 'All families',
-          measure: c.measure,
-          contacted_n: c.contacted.n,
-          contacted_x: c.contacted.x,
-          contacted_rate: c.contacted.n ? c.contacted.x / c.contacted.n : null,
-          other_n: c.other.n,
-          other_x: c.other.x,
-          other_rate: c.other.n ? c.other.x / c.other.n : null,
-          expected_x: c.expected,
-          p: c.p,
-          p_adjusted: c.pAdjusted,
-          flag: c.flag,
-          classification: edition,
-        })),
-    );
-    await stageRows(
-      lake,
-      runId,
-      T.admissionsByWard,
-      period,
-      wardRows
-        .filter((w) => inPeriod(w.entryYear))
-        .map((w) => ({ entry_year: w.entryYear, phase: w.phase, ward: w.ward, ward_name: wardNames.get(w.ward) ?? null, on_time: w.onTime, first_pref: w.first, missed: w.missed, rate: w.rate, la_rate: w.laRate, expected_missed: w.expectedMissed, p: w.p, p_adjusted: w.pAdjusted, flag: w.flag })),
-    );
-  }
-
-  if (!before && recordPeriod) {
-    const result = { ...report, reports: [] };
-    await writeStageRecord(lake, { stage: 'admissions', period: recordPeriod, runId, fingerprint, items, result });
+  if (!before) {
+    await writeTables(lake, runId, periods, { outcomes, trends, contacted, wardRows, unclassified, dict, edition, wardNames });
+    if (recordPeriod) await writeStageRecord(lake, { stage: 'admissions', period: recordPeriod, runId, fingerprint, items, result: { ...report, reports: [] } });
   }
 
   // The fair-access reports this run wrote: their admissions section and map geography.
@@ -257,50 +159,4 @@ async function writtenReports(lake: ObjectStore, runId: string, periods: readonl
   const out: string[] = [];
   for (const period of periods) if (await lake.exists(`${runRoot(runId)}/${fairAccessDocKey(period)}`)) out.push(period);
   return out;
-}
-
-/**
- * A period's enriched_admissions partition, made only as far as its inputs changed: kept when its
- * marker names these inputs, its contacted flag recomputed when only the contacts changed, else
- * every application matched again. The marker is cleared before the partition is replaced, so a
- * killed run leaves none that could name the wrong copy.
- */
-async function enrich(opts: AdmissionsOptions, period: string, vintage: string | null, fps: Fingerprints): Promise<EnrichedBy> {
-  const { sql, lake, runId } = opts;
-  const step = (message: string) => (opts.progress ?? noProgress)({ stage: 'admissions', item: period, message });
-  const prefix = tablePrefix(enrichedAdmissions);
-  const fingerprint = fps.enrichAdmissions(period);
-  const matched = fps.matchAdmissions(period);
-  const marker = opts.incremental && fingerprint ? await readMarker<EnrichedMade>(lake, prefix, period) : null;
-  if (marker && marker.fingerprint === fingerprint) {
-    step(`applications unchanged since run ${marker.runId}: skipped`);
-    return 'kept';
-  }
-  const contactsOnly = marker !== null && matched !== null && marker.result?.matched === matched;
-  step(contactsOnly ? `only the contacts changed since run ${marker.runId}: contacted flag recomputed` : 'matching applications, nearest schools and contacts');
-  await clearMarker(lake, prefix, period);
-  // The view names the files the lake holds now (an earlier period's may have just been replaced).
-  if (contactsOnly) await attachTables(sql, [enrichedAdmissions]);
-  await stagePartition(sql, lake, runId, enrichedAdmissions, contactsOnly ? q.contactedRefreshSql(period) : q.enrichedAdmissionsSql(period, vintage), period);
-  await promotePartition(lake, runId, enrichedAdmissions, period);
-  await writeMarker<EnrichedMade>(lake, prefix, { stage: 'enrich-admissions', period, runId, fingerprint, result: { matched } });
-  return contactsOnly ? 'contacts' : 'matched';
-}
-
-function segmentRow(entryYear: number, phase: string, level: string, segment: string, segmentName: string, c: ReturnType<typeof countsOf>, edition: string): Record<string, Value> {
-  return {
-    entry_year: entryYear,
-    phase,
-    level,
-    segment,
-    segment_name: segmentName,
-    applications: c.applications,
-    on_time: c.on_time_n,
-    late: c.applications - c.on_time_n,
-    mean_preferences: c.on_time_n ? c.prefs_named / c.on_time_n : null,
-    distance_n: c.distance_n,
-    mean_first_km: c.distance_n ? c.first_km_sum / c.distance_n : null,
-    mean_nearest_km: c.distance_n ? c.nearest_km_sum / c.distance_n : null,
-    classification: edition,
-  };
 }

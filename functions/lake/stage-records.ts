@@ -2,8 +2,8 @@
  * Stage records: what each stage of a run made, from what. The incremental nightly run rests on
  * them (docs/publishing.md, "Incremental runs").
  *
- * A stage of a run (classify-pupils, classify-contacts, profiles or fair-access, for one period)
- * writes `runs/<runId>/_stages/<stage>/<period>.json` once its outputs are complete: the
+ * A stage of a run (classify-pupils, classify-contacts, profiles or fair-access, for one period;
+ * admissions, for all the run's periods together, recorded under the latest) writes `runs/<runId>/_stages/<stage>/<period>.json` once its outputs are complete: the
  * fingerprint of its inputs (a hash of the bytes of the input files behind them, the settings and
  * the code: functions/lake/fingerprints.ts), the published items it wrote, and its report.
  *
@@ -14,7 +14,7 @@
  * published runs are trusted: a run that failed or was never published is never named by the
  * pointer, so its records are never read.
  *
- * Curated results a stage writes in place (classify's enriched partitions) carry their own marker
+ * Curated results a stage writes in place (the enriched partitions of classify and admissions) carry their own marker
  * (`markerKey`), so a skip also requires that the curated copy is the one the fingerprint names
  * (a failed night may have replaced it since).
  */

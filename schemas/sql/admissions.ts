@@ -188,7 +188,7 @@ LEFT JOIN contact_homes ch ON ch.postcode = l.postcode
 ORDER BY l.application_id, l.phase`;
 }
 
-/** The columns of enriched_admissions before `contacted`, in the contract's order (schemas/curated.ts). */
+/** The columns of enriched_admissions before `contacted`, as the contract names them (schemas/curated.ts; test/sql-dialect.test.ts holds both statements to it). */
 const MATCHED_COLUMNS = ['application_id', 'entry_year', 'phase', 'on_time', 'preferences', 'offered_rank', 'outcome', 'match_status', 'subgroup', 'group_code', 'supergroup', 'ward', 'lsoa', 'imd_rank', 'imd_decile', 'first_urn', 'nearest_urn', 'first_km', 'nearest_km', 'first_is_nearest'];
 
 /**

@@ -664,16 +664,16 @@ describe('IAM', () => {
     for (const fn of [s.stack.ingest.function, s.stack.portal.function]) expect(targets.some((t) => t.includes(`function:${logicalId(s.stack, fn)}`))).toBe(false);
   });
 
-  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads, its runs and staging (UNLOADed results read back) and the kept facts', () => {
+  it('scopes the profiles function to Athena, the curated Glue tables, curated/ reads, its runs and staging (UNLOADed results read back), the kept facts and the enriched admissions (and their markers)', () => {
     const role = roleOf(s.stack.profilesFunction);
     const results = [`arn:aws:s3:::${bucketName(ids.results)}/results/*`, `arn:aws:s3:::${bucketName(ids.results)}/publish-results/*`];
-    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/curated/_kept/*`, `${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
-    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/curated/_kept/*`, `${lake()}/published/_publication.json*`, `${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
-    // deletes only its own run's documents of earlier periods, what an earlier attempt left, and superseded kept facts
-    expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/curated/_kept/*`, `${lake()}/runs/*`, `${lake()}/staging/*`]);
+    expect(objectArns(role, 's3:PutObject')).toEqual([`${lake()}/curated/enriched_admissions/*`, `${lake()}/curated/_made-from/enriched_admissions/*`, `${lake()}/curated/_kept/*`, `${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
+    expect(objectArns(role, 's3:GetObject')).toEqual([`${lake()}/curated/*`, `${lake()}/curated/enriched_admissions/*`, `${lake()}/curated/_made-from/enriched_admissions/*`, `${lake()}/curated/_kept/*`, `${lake()}/published/_publication.json*`, `${lake()}/runs/*`, `${lake()}/staging/*`, ...results].sort());
+    // deletes only its own run's documents of earlier periods, what an earlier attempt left, superseded kept facts, and the enriched admissions partitions it replaces (and their markers)
+    expect(objectArns(role, 's3:DeleteObject')).toEqual([`${lake()}/curated/enriched_admissions/*`, `${lake()}/curated/_made-from/enriched_admissions/*`, `${lake()}/curated/_kept/*`, `${lake()}/runs/*`, `${lake()}/staging/*`].sort());
     const statements = statementsOfRole(s.json, role);
     const list = statements.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket') && concretise(st.Resource, s.json) === lake());
-    expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'curated/_kept/*', 'published/_publication.json*', 'runs/*', 'staging/*']);
+    expect(list.flatMap((st) => st.Condition.StringLike['s3:prefix']).sort()).toEqual(['curated/*', 'curated/_kept/*', 'curated/_made-from/enriched_admissions/*', 'curated/enriched_admissions/*', 'published/_publication.json*', 'runs/*', 'staging/*'].sort());
     const athenaSts = statements.filter((st) => asArray<string>(st.Action).includes('athena:StartQueryExecution'));
     expect(athenaSts.flatMap((st) => asArray(st.Resource).map((r) => concretise(r, s.json))).sort()).toEqual(['catchment', 'catchment-publish'].map((w) => `arn:aws:athena:${FAKE.region}:${FAKE.account}:workgroup/${w}`));
     for (const glueSt of statements.filter((st) => asArray<string>(st.Action).includes('glue:GetTable'))) {
