@@ -23,7 +23,7 @@ try {
       if (e.message || e.done === e.total) process.stderr.write(`  ${e.stage} ${e.item ?? ''} ${e.message ?? ''}\n`);
     },
   });
-  const rows = Object.fromEntries(Object.values(m.datasets).map((d) => [d.dataset, { read: d.read, skipped: d.skipped }]));
+  const rows = Object.fromEntries(Object.values(m.datasets).map((d) => [d.dataset, { read: d.read, skipped: d.skipped, ms: d.ms ?? 0 }]));
   process.stdout.write(
     JSON.stringify({ wallMs: Math.round(performance.now() - t0), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), stages: m.stages, rows }) + '\n',
   );

@@ -82,7 +82,7 @@ describe('local pipeline', () => {
     }
     expect(m.datasets.pupils).toMatchObject({ read: 7, accepted: 7, quarantined: 0 });
     expect(m.matchStatus[0].pupils).toMatchObject({ exact: 3, sector: 1, unmatched: 1, invalid: 2, total: 7 });
-    expect(m.stages.map((s: { stage: string }) => s.stage)).toEqual(['ingest', 'classify', 'profiles', 'pdfs', 'publish']);
+    expect(m.stages.map((s: { stage: string }) => s.stage)).toEqual(['ingest', 'classify', 'profiles', 'admissions', 'pdfs', 'publish']);
     expect(await new LocalObjectStore(out).list('staging/')).toEqual([]);
   });
 

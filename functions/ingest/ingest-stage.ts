@@ -133,6 +133,8 @@ export interface DatasetReport {
   la?: LaReport;
   /** Options and upstream inputs this result depends on (a warm run re-ingests when they change). */
   settings?: string;
+  /** Wall time of this dataset's ingest in this run, ms (a skipped one's: its check). */
+  ms?: number;
 }
 
 const REQUIRED: InputDataset[] = ['classification', 'schools', 'pupils'];
@@ -169,7 +171,10 @@ export async function ingest(opts: IngestOptions): Promise<Record<string, Datase
     }
     // The warm run hashes the files of every dataset it may skip at once (input-hashes.ts).
     if (opts.skipUnchanged) for (const [dataset, keys] of inputs) if (await opts.lake.exists(sourceStateKey(dataset))) s.hashes.start(keys);
-    for (const [dataset, keys] of inputs) reports[dataset] = await ingestDataset(dataset, keys, s);
+    for (const [dataset, keys] of inputs) {
+      const t0 = performance.now();
+      reports[dataset] = { ...(await ingestDataset(dataset, keys, s)), ms: Math.round(performance.now() - t0) };
+    }
   } finally {
     s.db?.close();
     await rm(work, { recursive: true, force: true });

@@ -191,11 +191,11 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
         result.catch(() => undefined); // awaited in the pdfs stage (or settled in finally)
         early.set(period, { started: performance.now(), result });
       };
-      const analysis = await analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental, onProfileDocuments });
-      // Admissions go with fair access: their outcomes, and their section and the maps' geography in the fair-access report the trend just wrote.
-      manifest.admissions = await analyseAdmissions({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, progress, incremental, fingerprints });
-      return analysis;
+      return analyse({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, config: opts.analysis, progress, incremental, onProfileDocuments });
     });
+    // Admissions go after fair access: their outcomes, and their section and the maps' geography in
+    // the fair-access report the trend just wrote (timed apart: profiles and fair access are a figure of their own).
+    manifest.admissions = await timed(stages, 'admissions', () => analyseAdmissions({ lake: opts.lake, sql: opts.sql, runId, periods: profiled, progress, incremental, fingerprints }));
     // What skipped stages would have written stays as published.
     const leave = [
       ...reports.filter((r) => r.skipped?.pupils).flatMap((r) => classifyPupilItems(r.period)),
