@@ -7,18 +7,17 @@
  * curated bytes are those of a run from nothing over the same inputs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSample } from '../sample-data/generate.ts';
-import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
-import { runPipeline } from '../functions/pipeline/run.ts';
 import type { Manifest } from '../functions/pipeline/manifest.ts';
 import { markerKey } from '../functions/lake/stage-records.ts';
 import { ADMISSIONS_TABLES } from '../functions/admissions/admissions-stage.ts';
 import { enrichedAdmissions } from '../schemas/curated.ts';
 import { tablePrefix } from '../schemas/columns.ts';
-import { TEST_KEY, publicationOf, removeDir, tempDir } from './helpers/fixtures.ts';
+import { warmNight, parquetFilesOf } from './helpers/admissions-nights.ts';
+import { publicationOf, removeDir, tempDir } from './helpers/fixtures.ts';
 
 /** A lake whose put of one key fails: the process killed at that point. */
 class DyingStore extends LocalObjectStore {
@@ -38,24 +37,6 @@ let input: string;
 let lake: string;
 let fresh: string;
 
-async function night(out: string, runId: string, store = new LocalObjectStore(out)): Promise<Manifest> {
-  const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
-  try {
-    return await runPipeline({ raw: new LocalObjectStore(input), lake: store, sql, pseudonymKey: TEST_KEY, period: '2025-26', runId, skipUnchanged: true, skipPdfs: true });
-  } finally {
-    await sql.close();
-  }
-}
-
-/** The bytes of each Parquet file of a folder, by name. */
-function filesOf(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir)
-      .filter((n) => n.endsWith('.parquet'))
-      .map((n) => [n, readFileSync(join(dir, n)).toString('base64')]),
-  );
-}
-
 let first: Manifest;
 let third: Manifest;
 let killed: unknown;
@@ -67,22 +48,22 @@ beforeAll(async () => {
   lake = tempDir();
   fresh = tempDir();
   await generateSample({ out: input, scale: 'tiny' });
-  first = await night(lake, 'night-1');
-  await night(fresh, 'night-fresh');
+  first = await warmNight(input, lake, 'night-1');
+  await warmNight(input, fresh, 'night-fresh');
   period = first.admissions!.periods.at(-1)!;
   // Half of the contact log goes: the night replaces every period's partition, and dies before the last one's marker.
   const file = join(input, 'contacts/contacts.csv');
   const original = readFileSync(file, 'utf8');
   const lines = original.trimEnd().split('\n');
   writeFileSync(file, `${lines.filter((_, i) => i === 0 || i % 2 === 0).join('\n')}\n`);
-  killed = await night(lake, 'night-2', new DyingStore(lake, markerKey(tablePrefix(enrichedAdmissions), period))).then(
+  killed = await warmNight(input, lake, 'night-2', new DyingStore(lake, markerKey(tablePrefix(enrichedAdmissions), period))).then(
     () => null,
     (e: unknown) => e,
   );
   afterKill = { ...publicationOf(lake)!.items };
   // The contacts are back as night-1 read them.
   writeFileSync(file, original);
-  third = await night(lake, 'night-3');
+  third = await warmNight(input, lake, 'night-3');
 }, 600_000);
 
 afterAll(() => {
@@ -102,7 +83,7 @@ describe('the admissions stage after a night killed while replacing a partition'
   it('and its curated partitions are those of a run from nothing over the same inputs', () => {
     for (const p of third.admissions!.periods) {
       const part = join(tablePrefix(enrichedAdmissions), `period=${p}`);
-      expect(filesOf(join(lake, part)), p).toEqual(filesOf(join(fresh, part)));
+      expect(parquetFilesOf(join(lake, part)), p).toEqual(parquetFilesOf(join(fresh, part)));
     }
   });
 });

@@ -9,37 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSample } from '../sample-data/generate.ts';
-import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
-import { LocalObjectStore } from '../functions/ports/local-store.ts';
-import { runPipeline } from '../functions/pipeline/run.ts';
 import type { Manifest } from '../functions/pipeline/manifest.ts';
 import { ADMISSIONS_TABLES } from '../functions/admissions/admissions-stage.ts';
 import { enrichedAdmissions } from '../schemas/curated.ts';
 import { tablePrefix } from '../schemas/columns.ts';
-import { TEST_KEY, publicationOf, publishedPath, removeDir, tempDir } from './helpers/fixtures.ts';
+import { warmNight, parquetFilesOf } from './helpers/admissions-nights.ts';
+import { publicationOf, publishedPath, removeDir, tempDir } from './helpers/fixtures.ts';
 
 let input: string;
 let lake: string;
 let fresh: string;
 
-async function night(out: string, runId: string): Promise<Manifest> {
-  const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
-  try {
-    return await runPipeline({ raw: new LocalObjectStore(input), lake: new LocalObjectStore(out), sql, pseudonymKey: TEST_KEY, period: '2025-26', runId, skipUnchanged: true, skipPdfs: true });
-  } finally {
-    await sql.close();
-  }
-}
-
-function filesOf(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir)
-      .filter((n) => n.endsWith('.parquet'))
-      .map((n) => [n, readFileSync(join(dir, n)).toString('base64')]),
-  );
-}
-
-const curatedOf = (out: string, p: string) => filesOf(join(out, tablePrefix(enrichedAdmissions), `period=${p}`));
+const curatedOf = (out: string, p: string) => parquetFilesOf(join(out, tablePrefix(enrichedAdmissions), `period=${p}`));
 
 let second: Manifest;
 const before: Record<string, Record<string, string>> = {};
@@ -49,7 +30,7 @@ beforeAll(async () => {
   lake = tempDir();
   fresh = tempDir();
   await generateSample({ out: input, scale: 'tiny' });
-  const first = await night(lake, 'night-1');
+  const first = await warmNight(input, lake, 'night-1');
   for (const p of first.admissions!.periods) before[p] = curatedOf(lake, p);
   // The first school takes the second one's postcode (a move: the register's other fields stay).
   const dir = join(input, 'schools');
@@ -60,8 +41,8 @@ beforeAll(async () => {
   const moved = fields(a);
   moved[col] = fields(b)[col]!;
   writeFileSync(join(dir, name), `${[header, `"${moved.join('","')}"`, b, ...rest].join('\n')}\n`);
-  second = await night(lake, 'night-2');
-  await night(fresh, 'night-fresh');
+  second = await warmNight(input, lake, 'night-2');
+  await warmNight(input, fresh, 'night-fresh');
 }, 600_000);
 
 afterAll(() => {
@@ -84,7 +65,7 @@ describe('the admissions stage when a school moved', () => {
       for (const table of ADMISSIONS_TABLES) {
         const item = `${tablePrefix(table)}/period=${p}`;
         expect(publicationOf(lake)!.items[item], item).toBe('night-2');
-        expect(filesOf(publishedPath(lake, item)), item).toEqual(filesOf(publishedPath(fresh, item)));
+        expect(parquetFilesOf(publishedPath(lake, item)), item).toEqual(parquetFilesOf(publishedPath(fresh, item)));
       }
     }
     expect(changed).toBeGreaterThan(0);

@@ -6,12 +6,11 @@
  * the same inputs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSample } from '../sample-data/generate.ts';
 import { DuckDbEngine } from '../functions/ports/duckdb-engine.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
-import { runPipeline } from '../functions/pipeline/run.ts';
 import type { Manifest } from '../functions/pipeline/manifest.ts';
 import { currentVintage } from '../functions/classify/classify-stage.ts';
 import { attachTables, stagedPartition, stagePartition } from '../functions/lake/tables.ts';
@@ -19,29 +18,12 @@ import { ADMISSIONS_TABLES } from '../functions/admissions/admissions-stage.ts';
 import { admissions, contacts, enrichedAdmissions, enrichedPupils, postcodes, schools, segments, wards } from '../schemas/curated.ts';
 import { enrichedAdmissionsSql } from '../schemas/sql/admissions.ts';
 import { tablePrefix } from '../schemas/columns.ts';
-import { TEST_KEY, publicationOf, publishedPath, removeDir, tempDir } from './helpers/fixtures.ts';
+import { warmNight, parquetFilesOf } from './helpers/admissions-nights.ts';
+import { publicationOf, publishedPath, removeDir, tempDir } from './helpers/fixtures.ts';
 
 let input: string;
 let lake: string;
 let fresh: string;
-
-async function night(out: string, runId: string): Promise<Manifest> {
-  const sql = await DuckDbEngine.create({ lakeRoot: out, threads: 1 });
-  try {
-    return await runPipeline({ raw: new LocalObjectStore(input), lake: new LocalObjectStore(out), sql, pseudonymKey: TEST_KEY, period: '2025-26', runId, skipUnchanged: true, skipPdfs: true });
-  } finally {
-    await sql.close();
-  }
-}
-
-/** The bytes of each Parquet file of a folder, by name. */
-function filesOf(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir)
-      .filter((n) => n.endsWith('.parquet'))
-      .map((n) => [n, readFileSync(join(dir, n)).toString('base64')]),
-  );
-}
 
 /** Applications flagged as contacted in each period's curated enriched_admissions. */
 async function contactedCounts(out: string): Promise<Record<string, number>> {
@@ -64,14 +46,14 @@ beforeAll(async () => {
   lake = tempDir();
   fresh = tempDir();
   await generateSample({ out: input, scale: 'tiny' });
-  first = await night(lake, 'night-1');
+  first = await warmNight(input, lake, 'night-1');
   before = await contactedCounts(lake);
   // Half of the contact log goes (every period's), so contacted flags change in each period.
   const file = join(input, 'contacts/contacts.csv');
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
   writeFileSync(file, `${lines.filter((_, i) => i === 0 || i % 2 === 0).join('\n')}\n`);
-  second = await night(lake, 'night-2');
-  await night(fresh, 'night-fresh');
+  second = await warmNight(input, lake, 'night-2');
+  await warmNight(input, fresh, 'night-fresh');
 }, 600_000);
 
 afterAll(() => {
@@ -98,8 +80,8 @@ describe('the admissions stage when only the contacts changed', () => {
       const vintage = await currentVintage(sql);
       for (const period of second.admissions!.periods) {
         await stagePartition(sql, store, 'check', enrichedAdmissions, enrichedAdmissionsSql(period, vintage), period);
-        const matched = filesOf(join(lake, stagedPartition('check', enrichedAdmissions, period)));
-        const kept = filesOf(join(lake, tablePrefix(enrichedAdmissions), `period=${period}`));
+        const matched = parquetFilesOf(join(lake, stagedPartition('check', enrichedAdmissions, period)));
+        const kept = parquetFilesOf(join(lake, tablePrefix(enrichedAdmissions), `period=${period}`));
         expect(Object.keys(kept).length, period).toBeGreaterThan(0);
         expect(kept, period).toEqual(matched);
       }
@@ -116,8 +98,8 @@ describe('the admissions stage when only the contacts changed', () => {
       for (const period of second.admissions!.periods) {
         const item = `${tablePrefix(table)}/period=${period}`;
         expect(ours.items[item], item).toBe('night-2');
-        const a = filesOf(publishedPath(lake, item));
-        expect(a, item).toEqual(filesOf(publishedPath(fresh, item)));
+        const a = parquetFilesOf(publishedPath(lake, item));
+        expect(a, item).toEqual(parquetFilesOf(publishedPath(fresh, item)));
         compared += Object.keys(a).length;
       }
     }
