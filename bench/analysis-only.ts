@@ -4,10 +4,12 @@
  * run id, and deletes that run's folder after (nothing is published). Prints one JSON line:
  * analyseMs, admissionsMs, peakRssMiB.
  *
- *   node --import tsx bench/analysis-only.ts <lake> [--document-threads N] [--sql-times] [--cpu-profile file]
+ *   node --import tsx bench/analysis-only.ts <lake> [--document-threads N] [--sql-times] [--cpu-profile file] [--keep] [--no-admissions]
  *
  * The England lake is the `out` of a cold run over `npm run bench`'s inputs (bench/.data).
- * --sql-times prints each engine call over 40 ms to stderr.
+ * --sql-times prints each engine call over 40 ms to stderr. --keep leaves the run's folder (its path
+ * to stderr), to compare its outputs with another build's byte for byte. --no-admissions leaves the
+ * admissions out (quicker A/B runs of the profiles figure).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -71,12 +73,13 @@ try {
     },
   });
   const t1 = performance.now();
-  await analyseAdmissions({ lake, sql, runId, periods });
+  if (!process.argv.includes('--no-admissions')) await analyseAdmissions({ lake, sql, runId, periods });
   const t2 = performance.now();
   if (session) writeFileSync(profileFile!, JSON.stringify((await session.post('Profiler.stop')).profile));
   console.log(JSON.stringify({ analyseMs: Math.round(t1 - t0), admissionsMs: Math.round(t2 - t1), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
 } finally {
-  await lake.deletePrefix(`runs/${runId}`).catch(() => {});
+  if (process.argv.includes('--keep')) process.stderr.write(`kept ${lakeRoot}/runs/${runId}\n`);
+  else await lake.deletePrefix(`runs/${runId}`).catch(() => {});
   await lake.deletePrefix(`staging/${runId}`).catch(() => {});
   await sql.close();
 }

@@ -25,7 +25,7 @@ export function headCells(doc: ProfileDocument, shown: Pick<ShownView, 'base'>, 
 export function documentBatch(ctx: DocumentContext, dict: Dictionary, grid: MapGrid | undefined, schools: readonly PackedSchool[], write: (i: number, body: string) => void): Value[] {
   const cells: Value[] = [];
   schools.forEach((p, i) => {
-    const shown = shownView(p.shown, ctx.shownKeys);
+    const shown = shownView(p.shown, ctx.shownKeys, dict);
     const doc = schoolDocument(ctx, dict, grid, { school: p.school, shown, similar: p.similar });
     headCells(doc, shown, cells);
     write(i, JSON.stringify(doc, null, 2));

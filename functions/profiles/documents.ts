@@ -10,7 +10,7 @@ import { profileRow } from '../domain/stats/index-measures.ts';
 import { familySize, sum, type Counts } from './compare.ts';
 import { LEVEL_ORDER, type Dictionary, type Level } from './dictionary.ts';
 import type { School, Similar, Variation } from './school-profiles.ts';
-import { MATCH_STATUSES, imdKey, segmentKey, type ShownView } from './shown-counts.ts';
+import { MATCH_STATUSES, imdKey, type ShownView } from './shown-counts.ts';
 import { schoolMapSection } from './map-section.ts';
 import type { MapGrid } from '../maps/grid.ts';
 
@@ -51,36 +51,61 @@ export function ruleSentence(rule: RoundingRule, coarse = false): string {
 const levelFor = (m: number) => 1 - 0.05 / Math.max(1, m);
 
 /**
- * profileRow's results for one segment of one base (B, N and m fixed), by the school's (O, n).
- * Schools with the same base repeat the same few (O, n) per segment (shown counts are multiples of
- * 5), so most rows are looked up instead of recomputed (the exact test and Clopper–Pearson
- * interval are most of a document's arithmetic); a result is the same function of the same inputs.
+ * Segment rows shared between documents. A row is a function of its base (B, N and the family m
+ * fixed), its segment and the school's shown (n_segment, n_classified) alone, and schools of a base
+ * repeat the same few of those (shown counts are multiples of 5): at England scale 1.74 million rows
+ * are 270,000 distinct ones, and 84% of rows are repeats. So each is built once, frozen (a document
+ * cannot change another's row), and handed to every document that has it; the exact test and
+ * Clopper–Pearson interval behind it are worked out once too. The same function of the same inputs.
  */
 interface RowMemo {
+  code: string;
   B: number;
   N: number;
   m: number;
-  rows: Map<number, ReturnType<typeof profileRow>>;
+  rows: Map<number, SegmentRow>;
 }
-/** Memos per base (the same Counts object for every school of a base), per segment code. */
-const rowMemos = new WeakMap<Counts, Map<string, RowMemo>>();
-/** Results kept per segment at most (a bound on memory; past it rows are computed as before). */
+/** Memos per base level (the same Counts object for every school of a base), by dictionary position. */
+const rowMemos = new WeakMap<Counts, (RowMemo | undefined)[]>();
+/** Rows kept per segment at most (a bound on memory; past it rows are built for the document alone). */
 const ROW_MEMO_SIZE = 20_000;
-/** (O, n) as one small integer key: both below 2^15 (a school's pupils), else not memoised. */
-const COUNT_BITS = 15;
-const COUNT_LIMIT = 2 ** COUNT_BITS;
+/** (shown count, shown classified) as one small integer key ("c" and null as 0, n as n + 1), else -1: not memoised. */
+const rowKey = (cell: Cell, n: number | null): number => {
+  const c = cell === 'c' ? 0 : cell + 1;
+  const k = n === null ? 0 : n + 1;
+  // Both below 2^14 (a school's pupils): the key stays a small integer, quick to hash.
+  return (c | 0) === c && (k | 0) === k && c >= 0 && k >= 0 && c < 2 ** 14 && k < 2 ** 14 ? (c << 14) | k : -1;
+};
 
-function memoisedRow(memos: Map<string, RowMemo>, code: string, O: number, n: number, B: number, N: number, m: number): ReturnType<typeof profileRow> {
-  let memo = memos.get(code);
-  // A base whose counts changed since (never in the pipeline) starts its segment's memo again.
-  if (memo === undefined || memo.B !== B || memo.N !== N || memo.m !== m) memos.set(code, (memo = { B, N, m, rows: new Map() }));
-  const key = (O | 0) === O && (n | 0) === n && O >= 0 && n >= 0 && n < COUNT_LIMIT && O < COUNT_LIMIT ? (n << COUNT_BITS) | O : -1;
-  let r = key >= 0 ? memo.rows.get(key) : undefined;
-  if (r === undefined) {
-    r = profileRow({ O, n, B, N, family: m });
-    if (key >= 0 && memo.rows.size < ROW_MEMO_SIZE) memo.rows.set(key, r);
-  }
-  return r;
+/** One segment's row for a school whose shown count is `cellValue` and shown classified `n`. */
+function buildRow(level: Level, code: string, cellValue: Cell, n: number | null, B: number, N: number, m: number, dict: Dictionary): SegmentRow {
+  const row = {
+    code,
+    name: dict.name(level, code),
+    description: level === 'subgroup' ? dict.description(code) : null,
+    parent: level === 'supergroup' ? null : dict.parent(level, code),
+    n: cellValue,
+    pct: null as number | null,
+    basePct: N > 0 ? (100 * B) / N : 0,
+    index: null as number | null,
+    ciLow: null as number | null,
+    ciHigh: null as number | null,
+    flag: null as SegmentRow['flag'],
+    reliable: false,
+  };
+  if (n === null || N === 0) return row;
+  // Rounded to 10, a total can fall below a part rounded to 5; a share is never above 100%.
+  const O = cellValue === 'c' ? null : Math.min(cellValue, n);
+  const r = profileRow({ O: O ?? 0, n, B, N, family: m });
+  row.reliable = r.reliable;
+  if (O === null) return row;
+  // Filled in place (the key order above is the document's).
+  row.pct = r.pct;
+  row.index = r.index;
+  row.ciLow = r.ciLow;
+  row.ciHigh = r.ciHigh;
+  row.flag = r.flag;
+  return row;
 }
 
 function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
@@ -90,39 +115,21 @@ function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
   const N = sum(base);
   const m = familySize(base, codes);
   const n = shown.value('classified');
-  let memos = rowMemos.get(base);
-  if (!memos) rowMemos.set(base, (memos = new Map()));
-  return codes.map((code) => {
-    const key = segmentKey(level, code);
-    const cellValue = shown.shown(key);
+  let byCode = rowMemos.get(base);
+  if (!byCode) rowMemos.set(base, (byCode = []));
+  const cells = shown.segmentShown(level);
+  return codes.map((code, i) => {
+    const cellValue = cells[i] as Cell;
     const B = base.get(code) ?? 0;
-    const basePct = N > 0 ? (100 * B) / N : 0;
-    const row = {
-      code,
-      name: dict.name(level, code),
-      description: level === 'subgroup' ? dict.description(code) : null,
-      parent: level === 'supergroup' ? null : dict.parent(level, code),
-      n: cellValue as Cell,
-      pct: null as number | null,
-      basePct,
-      index: null as number | null,
-      ciLow: null as number | null,
-      ciHigh: null as number | null,
-      flag: null as SegmentRow['flag'],
-      reliable: false,
-    };
-    if (n === null || N === 0) return row;
-    // Rounded to 10, a total can fall below a part rounded to 5; a share is never above 100%.
-    const O = cellValue === 'c' ? null : Math.min(cellValue, n);
-    const r = memoisedRow(memos, code, O ?? 0, n, B, N, m);
-    row.reliable = r.reliable;
-    if (O === null) return row;
-    // Filled in place (same key order as a copy, so the same JSON): one object per row.
-    row.pct = r.pct;
-    row.index = r.index;
-    row.ciLow = r.ciLow;
-    row.ciHigh = r.ciHigh;
-    row.flag = r.flag;
+    let memo = byCode[i];
+    // A base whose counts changed since (never in the pipeline) starts its segment's memo again.
+    if (memo === undefined || memo.code !== code || memo.B !== B || memo.N !== N || memo.m !== m) byCode[i] = memo = { code, B, N, m, rows: new Map() };
+    const key = rowKey(cellValue, n);
+    let row = key >= 0 ? memo.rows.get(key) : undefined;
+    if (row === undefined) {
+      row = buildRow(level, code, cellValue, n, B, N, m, dict);
+      if (key >= 0 && memo.rows.size < ROW_MEMO_SIZE) memo.rows.set(key, Object.freeze(row));
+    }
     return row;
   });
 }

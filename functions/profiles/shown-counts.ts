@@ -178,6 +178,7 @@ export interface ShownSchool extends ShownView {
   published(): PublishedTable;
   /** The shown value of a count ("c", 0 or the rounded number). */
   shown(key: string): Shown;
+  segmentShown(level: Level): Shown[];
   /** The shown value as a number for statistics; null for "c". */
   value(key: string): number | null;
   /**
@@ -208,6 +209,8 @@ export interface MapView {
 /** What a school's document reads of its shown counts: a ShownSchool, or one unpacked in a document thread (packShown). */
 export interface ShownView {
   shown(key: string): Shown;
+  /** shown() of every segment at a level, in the dictionary's order of codes (what a document's rows read). */
+  segmentShown(level: Level): Shown[];
   value(key: string): number | null;
   base(key: string): number;
   pub: { coarsened: readonly string[]; opened: readonly string[] };
@@ -265,7 +268,7 @@ export function packShown(s: ShownSchool, rule: RoundingRule, keys: readonly str
 }
 
 /** The view of packed shown counts: the same answers, to everything a document reads, as the ShownSchool it was packed from. */
-export function shownView(p: PackedShown, keys: readonly string[]): ShownView {
+export function shownView(p: PackedShown, keys: readonly string[], dict: Dictionary): ShownView {
   const values = new Map<string, Shown>();
   keys.forEach((k, i) => {
     if (p.values[i] !== undefined) values.set(k, p.values[i]!);
@@ -283,7 +286,14 @@ export function shownView(p: PackedShown, keys: readonly string[]): ShownView {
     const cells = p.map.keys.map((key, i) => ({ cell: { key, x: n[2 + 4 * i]!, y: n[3 + 4 * i]!, size: n[4 + 4 * i]! }, ring: n[5 + 4 * i]! }));
     map = { exact: { centre: { x: n[0]!, y: n[1]! }, cells }, listed: new Set(p.map.keys.map(cellKey)), squares: p.map.squares };
   }
-  return { shown, value: (key) => numeric(shown(key)), base: (key) => bases.get(key) ?? p.ruleBase, pub: { coarsened: p.coarsened, opened: p.opened }, map };
+  return {
+    shown,
+    segmentShown: (level) => dict.codes[level].map((c) => shown(segmentKey(level, c))),
+    value: (key) => numeric(shown(key)),
+    base: (key) => bases.get(key) ?? p.ruleBase,
+    pub: { coarsened: p.coarsened, opened: p.opened },
+    map,
+  };
 }
 
 /** What a "c" counts as in figures across schools: about the average of the counts it hides (2 for the default threshold). */
@@ -381,6 +391,16 @@ export function showSchool(
       return m;
     },
     shown,
+    segmentShown: (level) => {
+      const idx = plan.segments[level];
+      const out = new Array<Shown>(idx.length);
+      for (let j = 0; j < idx.length; j++) {
+        const v = pub.shown[idx[j]!]!;
+        if (v === NOT_SHOWN) throw new Error(`internal: no shown count ${shape.keys[idx[j]!]}`);
+        out[j] = shownOf(v);
+      }
+      return out;
+    },
     value: (key) => numeric(shown(key)),
     aggregate,
     segmentVector: (level) => {
