@@ -55,7 +55,7 @@ describe('document threads', () => {
       const expectedCells: Value[] = [];
       for (const urn of urns) {
         const doc = heads.document(urn);
-        expected.set(`docs/${urn}.json`, JSON.stringify(doc, null, 2));
+        expected.set(`docs/${urn}.json`, JSON.stringify(doc));
         headCells(doc, heads.shown.get(urn)!, expectedCells);
       }
       const batches = [urns.slice(0, 5), urns.slice(5, 9), urns.slice(9)];

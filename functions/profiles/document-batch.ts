@@ -28,7 +28,7 @@ export function documentBatch(ctx: DocumentContext, dict: Dictionary, grid: MapG
     const shown = shownView(p.shown, ctx.shownKeys, dict);
     const doc = schoolDocument(ctx, dict, grid, { school: p.school, shown, similar: p.similar });
     headCells(doc, shown, cells);
-    write(i, JSON.stringify(doc, null, 2));
+    write(i, JSON.stringify(doc));
   });
   return cells;
 }
