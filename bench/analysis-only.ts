@@ -2,7 +2,7 @@
  * The "profiles and fair access" figure of issue 13: re-runs only the analysis (profiles, fair
  * access, trend; then admissions, timed apart) over a lake a run has already filled, under a fresh
  * run id, and deletes that run's folder after (nothing is published). Prints one JSON line:
- * analyseMs, admissionsMs, peakRssMiB.
+ * analyseMs, admissionsMs (null with --no-admissions), peakRssMiB.
  *
  *   node --import tsx bench/analysis-only.ts <lake> [--document-threads N] [--sql-times] [--cpu-profile file] [--keep] [--no-admissions]
  *
@@ -26,7 +26,7 @@ const arg = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const lakeRoot = resolve(process.argv[2] ?? '');
-if (!process.argv[2]) throw new Error('usage: bench/analysis-only.ts <lake> [--document-threads N] [--sql-times] [--cpu-profile file]');
+if (!process.argv[2]) throw new Error('usage: bench/analysis-only.ts <lake> [--document-threads N] [--sql-times] [--cpu-profile file] [--keep] [--no-admissions]');
 const profileFile = arg('--cpu-profile');
 const documentThreads = arg('--document-threads') === undefined ? undefined : Number(arg('--document-threads'));
 
@@ -76,7 +76,7 @@ try {
   if (!process.argv.includes('--no-admissions')) await analyseAdmissions({ lake, sql, runId, periods });
   const t2 = performance.now();
   if (session) writeFileSync(profileFile!, JSON.stringify((await session.post('Profiler.stop')).profile));
-  console.log(JSON.stringify({ analyseMs: Math.round(t1 - t0), admissionsMs: Math.round(t2 - t1), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  console.log(JSON.stringify({ analyseMs: Math.round(t1 - t0), admissionsMs: process.argv.includes('--no-admissions') ? null : Math.round(t2 - t1), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
 } finally {
   if (process.argv.includes('--keep')) process.stderr.write(`kept ${lakeRoot}/runs/${runId}\n`);
   else await lake.deletePrefix(`runs/${runId}`).catch(() => {});

@@ -1,6 +1,7 @@
 /**
  * A document's segment rows are profileRow's results for the shown counts, also when they come
- * from the per-base memo (documents.ts): schools with the same (O, n) in a segment share a result,
+ * from the per-base memo (documents.ts): schools with the same shown (count, classified) in a
+ * segment share a row,
  * and a base whose counts change is never answered from the old counts. Rows met again are the
  * same frozen objects (what keeps 1.7 million rows from being built at England scale).
  */
@@ -16,7 +17,7 @@ import { OAC_DICTIONARY, rng } from './helpers/documents.ts';
 const dict = OAC_DICTIONARY;
 
 /** A school's shown view: classified n and a shown count per segment (everything else 0). */
-function view(n: number, segments: Record<Level, Map<string, Shown>>): ShownView {
+function view(n: Shown, segments: Record<Level, Map<string, Shown>>): ShownView {
   const values = new Map<string, Shown>([['classified', n], ['pupils', n], ['matched', n]]);
   for (const level of LEVEL_ORDER) for (const [code, v] of segments[level]) values.set(segmentKey(level, code), v);
   const shown = (k: string): Shown => values.get(k) ?? 0;
@@ -43,7 +44,7 @@ function documentOf(shown: ShownView, base: Record<Level, Counts>) {
 }
 
 /** What each segment row must hold: profileRow of its shown count against the base, directly. */
-function expectRows(doc: ReturnType<typeof documentOf>, n: number, segments: Record<Level, Map<string, Shown>>, base: Record<Level, Counts>): void {
+function expectRows(doc: ReturnType<typeof documentOf>, n: Shown, segments: Record<Level, Map<string, Shown>>, base: Record<Level, Counts>): void {
   for (const level of LEVEL_ORDER) {
     const codes = dict.codes[level];
     const N = sum(base[level]);
@@ -52,8 +53,14 @@ function expectRows(doc: ReturnType<typeof documentOf>, n: number, segments: Rec
       const code = codes[i]!;
       const v = segments[level].get(code) ?? 0;
       const B = base[level].get(code) ?? 0;
-      const r = profileRow({ O: v === 'c' ? 0 : Math.min(v, n), n, B, N, family: m });
+      expect([row.code, row.name, row.parent, row.description, row.n]).toEqual([code, dict.name(level, code), level === 'supergroup' ? null : dict.parent(level, code), level === 'subgroup' ? dict.description(code) : null, v]);
       expect(row.basePct).toBe(N > 0 ? (100 * B) / N : 0);
+      if (n === 'c' || N === 0) {
+        // No classified count to compare with, or nothing in the base: no figures.
+        expect([row.pct, row.index, row.ciLow, row.ciHigh, row.flag, row.reliable]).toEqual([null, null, null, null, null, false]);
+        return;
+      }
+      const r = profileRow({ O: v === 'c' ? 0 : Math.min(v, n), n, B, N, family: m });
       expect(row.reliable).toBe(r.reliable);
       if (v === 'c') {
         expect([row.pct, row.index, row.ciLow, row.ciHigh, row.flag]).toEqual([null, null, null, null, null]);
@@ -100,6 +107,29 @@ describe('segment rows through the memo', () => {
     const after = documentOf(view(120, segments), base);
     expectRows(after, 120, segments, base);
     expect(after.segments.subgroup.map((r) => r.ciHigh)).not.toEqual(before.segments.subgroup.map((r) => r.ciHigh));
+  });
+
+  it('keeps apart what a row shows: a count above classified, classified as c, an empty base', () => {
+    const base = baseOf(100);
+    // One segment shown as 50 in a school and as 45 in another, both of 45 classified: the same
+    // figures once clamped, but rows that show different counts.
+    const code = dict.codes.supergroup[0]!;
+    const segments = schoolOf(45);
+    const other = schoolOf(45);
+    segments.supergroup.set(code, 50);
+    other.supergroup.set(code, 45);
+    const a = documentOf(view(45, segments), base);
+    const b = documentOf(view(45, other), base);
+    expectRows(a, 45, segments, base);
+    expectRows(b, 45, other, base);
+    expect([a.segments.supergroup[0]!.n, b.segments.supergroup[0]!.n]).toEqual([50, 45]);
+    expect(a.segments.supergroup[0]!.pct).toBe(b.segments.supergroup[0]!.pct);
+    // Classified shown as c, after documents with numbers: no row of theirs is reused.
+    expectRows(documentOf(view('c', segments), base), 'c', segments, base);
+    // A base with nothing at a level.
+    const empty = baseOf(100);
+    for (const c of dict.codes.group) empty.group.set(c, 0);
+    expectRows(documentOf(view(45, segments), empty), 45, segments, empty);
   });
 
   it('hands a row met again to the next document as the same frozen object', () => {

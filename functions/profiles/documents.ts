@@ -59,6 +59,9 @@ const levelFor = (m: number) => 1 - 0.05 / Math.max(1, m);
  * Clopper–Pearson interval behind it are worked out once too. The same function of the same inputs.
  */
 interface RowMemo {
+  /** What a row's names come from, and its segment: a memo answers only for these. */
+  dict: Dictionary;
+  level: Level;
   code: string;
   B: number;
   N: number;
@@ -123,17 +126,19 @@ function segmentRows(level: Level, d: DocumentInput): SegmentRow[] {
     const B = base.get(code) ?? 0;
     let memo = byCode[i];
     // A base whose counts changed since (never in the pipeline) starts its segment's memo again.
-    if (memo === undefined || memo.code !== code || memo.B !== B || memo.N !== N || memo.m !== m) byCode[i] = memo = { code, B, N, m, rows: new Map() };
+    if (memo === undefined || memo.dict !== dict || memo.level !== level || memo.code !== code || memo.B !== B || memo.N !== N || memo.m !== m) byCode[i] = memo = { dict, level, code, B, N, m, rows: new Map() };
     const key = rowKey(cellValue, n);
     let row = key >= 0 ? memo.rows.get(key) : undefined;
     if (row === undefined) {
-      row = buildRow(level, code, cellValue, n, B, N, m, dict);
-      if (key >= 0 && memo.rows.size < ROW_MEMO_SIZE) memo.rows.set(key, Object.freeze(row));
+      // Frozen whether kept or not: every row a document holds behaves alike.
+      row = Object.freeze(buildRow(level, code, cellValue, n, B, N, m, dict));
+      if (key >= 0 && memo.rows.size < ROW_MEMO_SIZE) memo.rows.set(key, row);
     }
     return row;
   });
 }
 
+/** A school's document. Its segment rows are frozen and shared with other documents: copy one (structuredClone) to change it. */
 export function profileDocumentFor(input: DocumentInput): ProfileDocument {
   const { shown, dict, rule } = input;
   const pupils = shown.value('pupils');
