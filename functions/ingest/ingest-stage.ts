@@ -17,9 +17,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeWorkDir, removeWorkDir } from './work-dir.ts';
 import { Readable } from 'node:stream';
 import { columnsOf, tablePrefix, type ColumnDef, type TableDef } from '../../schemas/columns.ts';
 import { admissions, contacts, pupils, schools, postcodes, segments, wards } from '../../schemas/curated.ts';
@@ -160,7 +160,7 @@ interface Session {
 export async function ingest(opts: IngestOptions): Promise<Record<string, DatasetReport>> {
   if (opts.laCode !== undefined && !/^\d{3}$/.test(opts.laCode)) throw new IngestError(`--la-code must be a 3-digit LA number such as 886, not ${JSON.stringify(opts.laCode)}`);
   const reports: Record<string, DatasetReport> = {};
-  const work = await mkdtemp(join(opts.workDir ?? tmpdir(), 'catchment-ingest-'));
+  const work = await makeWorkDir(opts.workDir ?? tmpdir());
   const s: Session = { opts, progress: opts.progress ?? noProgress, work, db: null, files: 0, register: null, hashes: new InputHashes(opts.raw) };
   try {
     const inputs: [InputDataset, string[]][] = [];
@@ -177,7 +177,7 @@ export async function ingest(opts: IngestOptions): Promise<Record<string, Datase
     }
   } finally {
     s.db?.close();
-    await rm(work, { recursive: true, force: true });
+    await removeWorkDir(work);
   }
   return reports;
 }

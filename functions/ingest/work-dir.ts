@@ -1,0 +1,65 @@
+/**
+ * An ingest's work directory: the sources it downloads or re-encodes (a copy of the census extract
+ * at England scale, most of a gigabyte) and the spill of its DuckDB. It is removed when the ingest
+ * ends; a process killed mid-ingest (out of memory, a Lambda timed out: its /tmp stays with the
+ * next invocation) cannot remove it, so each ingest first removes those of processes that are gone.
+ * A directory is named for the process and thread that made it; a thread knows the ones it made,
+ * so one left by an earlier process with the same id (a restarted Lambda runtime) is removed too,
+ * and one of another thread of this process is left to it.
+ */
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+const PREFIX = 'catchment-ingest-';
+const NAME = /^catchment-ingest-(\d+)-t(\d+)-[A-Za-z0-9]+$/;
+
+/** The work directories this thread has made (and not yet removed). */
+const mine = new Set<string>();
+
+/** Whether process `pid` is running (a process of another user counts as running). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The work directories under `parent` left by processes that are gone; returns how many were removed. */
+export async function removeStaleWorkDirs(parent: string): Promise<number> {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = NAME.exec(name);
+    if (!m) continue;
+    const dir = join(parent, name);
+    const pid = Number(m[1]);
+    const ours = pid === process.pid;
+    if (mine.has(dir) || (ours && Number(m[2]) !== threadId) || (!ours && running(pid))) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** A new work directory under `parent`, after removing those killed processes left there. */
+export async function makeWorkDir(parent: string): Promise<string> {
+  await removeStaleWorkDirs(parent);
+  const dir = await mkdtemp(join(parent, `${PREFIX}${process.pid}-t${threadId}-`));
+  mine.add(dir);
+  return dir;
+}
+
+/** Remove a work directory this process made. */
+export async function removeWorkDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  mine.delete(dir);
+}
