@@ -24,8 +24,8 @@ export const PREFERENCE_COLUMNS = ['preference_1', 'preference_2', 'preference_3
 
 const period = z.string().regex(/^\d{4}-\d{2}$/).describe('academic year, e.g. 2025-26 (September to August)');
 const urn = z.string().regex(/^\d{6}$/).describe('school URN, 6 digits');
-const postcode = z.string().nullable().describe('normalised postcode, e.g. "SR1 1AA"; null when blank or malformed');
-const sector = z.string().nullable().describe('postcode sector, e.g. "SR1 1"; null when the postcode is invalid');
+const postcode = z.string().nullable().describe('normalised postcode, e.g. "KT1 1AA"; null when blank or malformed');
+const sector = z.string().nullable().describe('postcode sector, e.g. "KT1 1"; null when the postcode is invalid');
 
 export const pupils = defineTable({
   name: 'pupils',

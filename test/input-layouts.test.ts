@@ -125,14 +125,14 @@ describe('which classification', () => {
 });
 
 const SCHOOLS: GiasSchool[] = [
-  { urn: '100001', la: '886', estab: '2001', name: 'North Primary', status: 'Open', phase: 'Primary', type: 'Community school', postcode: 'SR1 1AA', district: 'Sunderland' },
-  { urn: '100002', la: '886', estab: '2002', name: 'South Academy', status: 'Open', phase: 'Secondary', type: 'Academy converter', postcode: 'SR1 1AB', district: 'Durham' },
-  { urn: '100009', la: '886', estab: '2002', name: 'South School', status: 'Closed', phase: 'Secondary', type: 'Community school', postcode: 'SR1 1AB' },
-  { urn: '100030', la: '887', estab: '1101', name: 'Over the Border Primary', status: 'Open', phase: 'Primary', type: 'Community school', postcode: 'SR1 1AD', district: 'Elsewhere' },
-  { urn: '100040', la: '886', estab: '1100', name: 'Hillside PRU', status: 'Open', phase: 'Not applicable', type: 'Pupil referral unit', postcode: 'SR1 1AD' },
-  { urn: '100050', la: '886', estab: '4000', name: 'Sixth Form College', status: 'Open', phase: '16 plus', type: 'Sixth form centres', postcode: 'SR1 1AD' },
+  { urn: '100001', la: '886', estab: '2001', name: 'North Primary', status: 'Open', phase: 'Primary', type: 'Community school', postcode: 'KT1 1AA', district: 'Sunderland' },
+  { urn: '100002', la: '886', estab: '2002', name: 'South Academy', status: 'Open', phase: 'Secondary', type: 'Academy converter', postcode: 'KT1 1AB', district: 'Durham' },
+  { urn: '100009', la: '886', estab: '2002', name: 'South School', status: 'Closed', phase: 'Secondary', type: 'Community school', postcode: 'KT1 1AB' },
+  { urn: '100030', la: '887', estab: '1101', name: 'Over the Border Primary', status: 'Open', phase: 'Primary', type: 'Community school', postcode: 'KT1 1AD', district: 'Elsewhere' },
+  { urn: '100040', la: '886', estab: '1100', name: 'Hillside PRU', status: 'Open', phase: 'Not applicable', type: 'Pupil referral unit', postcode: 'KT1 1AD' },
+  { urn: '100050', la: '886', estab: '4000', name: 'Sixth Form College', status: 'Open', phase: '16 plus', type: 'Sixth form centres', postcode: 'KT1 1AD' },
 ];
-const census = (...lines: string[]) => ['LAEstab,UPN,Surname,NCyearActual,FSMeligible,PostCode', ...lines.map((l) => `${l},SR1 1AA`)].join('\n') + '\n';
+const census = (...lines: string[]) => ['LAEstab,UPN,Surname,NCyearActual,FSMeligible,PostCode', ...lines.map((l) => `${l},KT1 1AA`)].join('\n') + '\n';
 
 describe('schools from GIAS and pupils by LAESTAB', () => {
   it('maps each LAESTAB to its open school, keeps closed and other-LA schools in the register only, and infers the LA', async () => {
@@ -174,7 +174,7 @@ describe('schools from GIAS and pupils by LAESTAB', () => {
 
   it('pupils keyed by LAESTAB with a schools file that has none fail in one line', async () => {
     await expect(
-      run({ 'schools/schools.csv': 'urn,name,phase,postcode\n100001,North,Primary,SR1 1AA\n', 'pupils/pupils_2025-26.csv': census(`8862001,${upn(1)},Smith,5,N`) }, { datasets: ['schools', 'pupils'] }),
+      run({ 'schools/schools.csv': 'urn,name,phase,postcode\n100001,North,Primary,KT1 1AA\n', 'pupils/pupils_2025-26.csv': census(`8862001,${upn(1)},Smith,5,N`) }, { datasets: ['schools', 'pupils'] }),
     ).rejects.toThrow(/^pupils\/pupils_2025-26\.csv line 1: pupils are keyed by LAESTAB \(LAEstab\), but the schools file gives no LAESTABs/);
   });
 
@@ -193,13 +193,13 @@ describe('schools from GIAS and pupils by LAESTAB', () => {
   });
 
   it('an LA list with a LAESTAB column and no cluster is read too', async () => {
-    const r = await run({ 'schools/schools.csv': 'URN,LAESTAB,School name,Phase,Postcode\n100001,8862001,North,Middle deemed primary,SR1 1AA\n' }, { datasets: ['schools'] });
+    const r = await run({ 'schools/schools.csv': 'URN,LAESTAB,School name,Phase,Postcode\n100001,8862001,North,Middle deemed primary,KT1 1AA\n' }, { datasets: ['schools'] });
     const [s] = await duck<Record<string, unknown>>(`SELECT urn, laestab, la_code, phase, cluster, status FROM read_parquet('${r.out}/curated/schools/**/*.parquet')`);
     expect(s).toEqual({ urn: '100001', laestab: '8862001', la_code: '886', phase: 'primary', cluster: null, status: 'open' });
   });
 
   it('columns that are not read are never looked at: a broken byte in a name quarantines nothing and echoes nothing', async () => {
-    const body = Buffer.concat([Buffer.from(`LAEstab,UPN,Surname,NCyearActual,FSMeligible,PostCode\n8862001,${upn(1)},Caf\u00e9 Name,5,N,SR1 1AA\n8862001,${upn(2)},Bro`), Buffer.from([0xff]), Buffer.from('ken,5,N,SR1 1AA\n')]);
+    const body = Buffer.concat([Buffer.from(`LAEstab,UPN,Surname,NCyearActual,FSMeligible,PostCode\n8862001,${upn(1)},Caf\u00e9 Name,5,N,KT1 1AA\n8862001,${upn(2)},Bro`), Buffer.from([0xff]), Buffer.from('ken,5,N,KT1 1AA\n')]);
     const r = await run({ 'schools/edubasealldata20260105.csv': giasCsv(SCHOOLS), 'pupils/pupils_2025-26.csv': body }, { datasets: ['schools', 'pupils'] });
     expect(r.reports.pupils!.accepted).toBe(2);
     expect(r.reports.pupils!.files[0]!.personalColumns).toEqual(['Surname (name)']);

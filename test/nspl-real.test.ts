@@ -7,6 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SCHOOLS, duck, publishedTable, removeDir, runLocal, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
+import { realPostcode } from './helpers/real-inputs.ts';
 
 const NSPL_DIR = resolve(import.meta.dirname, '../../shared/data/nspl');
 const FILES = ['NSPL_NOV_2021_UK_SR.csv', 'NSPL_NOV_2021_UK_DT.csv', 'NSPL_NOV_2021_UK_SM.csv'];
@@ -45,7 +46,7 @@ describe('real NSPL extracts', () => {
     }
     // Three schools: the pupils of each NSPL file go to their own school (100001 SR, 100002 DT, 100003 SM).
     const pupils = ['upn,urn,postcode,ncyear,fsm', ...chosen.map((c, i) => `${upn(i + 1)},${schoolOf(c.row)},${c.variant},5,N`)].join('\n');
-    writeFiles(input, { 'schools/schools.csv': `${SCHOOLS}100003,Sutton Green School,Primary,South,SM1 1AA\n`, 'pupils/pupils_2025-26.csv': pupils });
+    writeFiles(input, { 'schools/schools.csv': `${SCHOOLS}100003,Sutton Green School,Primary,South,${realPostcode('SM', 'live')}\n`, 'pupils/pupils_2025-26.csv': pupils });
     const m = await runLocal(input, out);
     expect(m.status).toBe('succeeded');
   }, 120_000);

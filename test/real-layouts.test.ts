@@ -24,7 +24,7 @@ import { leaks, outputTexts, secretsFound } from './helpers/leaks.ts';
 import { allGroupPortraits, allPortraits } from '../functions/pdf/pen-portraits.ts';
 import { generateSample } from '../sample-data/generate.ts';
 import { parse } from 'csv-parse/sync';
-import { censusCsv, cp1252, giasCsv, nsplCsv, oac21Of, realNsplRows, type CensusPupil, type GiasSchool, type NsplRow } from './helpers/real-inputs.ts';
+import { censusCsv, cp1252, giasCsv, nsplCsv, oac21Of, realNsplRows, realPostcode, type CensusPupil, type GiasSchool, type NsplRow } from './helpers/real-inputs.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/catchment.js');
 
@@ -51,14 +51,20 @@ const SCHOOL_OF: Record<string, { urn: string; laestab: string }> = {
   SM: { urn: '100003', laestab: '8862003' },
 };
 
+// Real postcodes of the three extracts (a terminated one among them), read from ../shared/data.
+const SR_TERMINATED = realPostcode('SR', 'terminated');
+const DT_LIVE = realPostcode('DT', 'live', 2);
+const SM_LIVE = realPostcode('SM', 'live');
+const SM_TERMINATED = realPostcode('SM', 'terminated');
+
 const GIAS: GiasSchool[] = [
-  { urn: '100001', la: '886', estab: '2001', name: 'St Mary\u2019s Church of England Primary School', status: 'Open', phase: 'Primary', type: 'Voluntary aided school', postcode: 'SR1 1AA', district: 'Sunderland' },
-  { urn: '100002', la: '886', estab: '2002', name: '\u00c9cole Caf\u00e9 Primary Academy', status: 'Open', phase: 'Primary', type: 'Academy converter', postcode: 'DT1 1AD', district: 'Dorset' },
+  { urn: '100001', la: '886', estab: '2001', name: 'St Mary\u2019s Church of England Primary School', status: 'Open', phase: 'Primary', type: 'Voluntary aided school', postcode: SR_TERMINATED, district: 'Sunderland' },
+  { urn: '100002', la: '886', estab: '2002', name: '\u00c9cole Caf\u00e9 Primary Academy', status: 'Open', phase: 'Primary', type: 'Academy converter', postcode: DT_LIVE, district: 'Dorset' },
   // Its closed predecessor shares the LAESTAB: pupils keyed by 8862002 belong to the open academy.
-  { urn: '100010', la: '886', estab: '2002', name: 'Cafe Primary School', status: 'Closed', phase: 'Primary', type: 'Community school', postcode: 'DT1 1AD' },
-  { urn: '100003', la: '886', estab: '2003', name: 'Sutton Green School', status: 'Open, but proposed to close', phase: 'Primary', type: 'Community school', postcode: 'SM1 1AA', district: 'Sutton' },
+  { urn: '100010', la: '886', estab: '2002', name: 'Cafe Primary School', status: 'Closed', phase: 'Primary', type: 'Community school', postcode: DT_LIVE },
+  { urn: '100003', la: '886', estab: '2003', name: 'Sutton Green School', status: 'Open, but proposed to close', phase: 'Primary', type: 'Community school', postcode: SM_LIVE, district: 'Sutton' },
   // A neighbouring LA's special school: in the extract, attended by none of these pupils.
-  { urn: '100020', la: '887', estab: '7001', name: 'Border Special School', status: 'Open', phase: 'Not applicable', type: 'Community special school', postcode: 'SM1 1AB' },
+  { urn: '100020', la: '887', estab: '7001', name: 'Border Special School', status: 'Open', phase: 'Not applicable', type: 'Community special school', postcode: SM_TERMINATED },
 ];
 
 const NC = ['5', '6', '5', '6', 'R', '3', 'X', '5'];
@@ -96,8 +102,8 @@ function fixture(): Fixture {
   });
   const bad = upn(9001);
   const quarantinedPupils: CensusPupil[] = [
-    { laestab: '8862001', upn: (bad[0] === 'A' ? 'B' : 'A') + bad.slice(1), surname: 'Quarantinedsurname', forename: 'Quarantinedforename', dob: '29/02/2016', postcode: 'SR1 1AA', ncyear: '5', fsm: 'N' },
-    { laestab: '8869999', upn: upn(9002), surname: 'Unknownschoolsurname', forename: 'Unknownschoolforename', dob: '30/01/2015', postcode: 'SR1 1AA', ncyear: '5', fsm: 'N' },
+    { laestab: '8862001', upn: (bad[0] === 'A' ? 'B' : 'A') + bad.slice(1), surname: 'Quarantinedsurname', forename: 'Quarantinedforename', dob: '29/02/2016', postcode: SR_TERMINATED, ncyear: '5', fsm: 'N' },
+    { laestab: '8869999', upn: upn(9002), surname: 'Unknownschoolsurname', forename: 'Unknownschoolforename', dob: '30/01/2015', postcode: SR_TERMINATED, ncyear: '5', fsm: 'N' },
   ];
   return { rows, pupils, quarantinedPupils };
 }

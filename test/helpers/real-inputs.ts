@@ -19,6 +19,17 @@ if (!NSPL_AREAS.every((a) => existsSync(join(NSPL_DIR, `NSPL_NOV_2021_UK_${a}.cs
 
 export type NsplRow = Record<string, string> & { area: string };
 
+/**
+ * The `nth` postcode (pcds) of an area's real extract that is live, or terminated, in file order:
+ * tests name real postcodes this way, read where they are, never written into the tree.
+ */
+export function realPostcode(area: (typeof NSPL_AREAS)[number], state: 'live' | 'terminated', nth = 0): string {
+  const rows = parse(readFileSync(join(NSPL_DIR, `NSPL_NOV_2021_UK_${area}.csv`)), { columns: true }) as Record<string, string>[];
+  const pcds = rows.filter((r) => (r.doterm === '') === (state === 'live'))[nth]?.pcds;
+  if (!pcds) throw new Error(`the ${area} extract has no ${state} postcode number ${nth + 1}`);
+  return pcds;
+}
+
 /** Every row of the three real extracts, keyed by the 2021 field names. */
 export function realNsplRows(): NsplRow[] {
   return NSPL_AREAS.flatMap((area) =>
