@@ -50,6 +50,19 @@ function parquetFiles(dir: string, out: string[] = []): string[] {
 
 export class DuckDbEngine implements SqlEngine {
   readonly name = 'duckdb' as const;
+  /**
+   * The connection runs one statement at a time, in the order they were asked for: stages may ask
+   * concurrently (the analysis runs a period's fair access beside its profiles), as they may of
+   * Athena. Reading a large result back (queryLarge) is outside it, so the next statement runs
+   * meanwhile.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const mine = this.turn.then(work, work);
+    this.turn = mine.catch(() => undefined);
+    return mine;
+  }
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
@@ -83,11 +96,11 @@ export class DuckDbEngine implements SqlEngine {
     } else {
       throw new Error(`no Parquet files under ${join(this.root, table.prefix)} for table ${table.name}`);
     }
-    await this.conn.run(`CREATE OR REPLACE VIEW ${ident(table.name)} AS ${body}`);
+    await this.serial(() => this.conn.run(`CREATE OR REPLACE VIEW ${ident(table.name)} AS ${body}`));
   }
 
   async query(sql: string): Promise<Table> {
-    const reader = await this.conn.runAndReadAll(sql);
+    const reader = await this.serial(() => this.conn.runAndReadAll(sql));
     const names = reader.columnNames();
     const types = reader.columnTypes();
     const cols = reader.getColumnsJS();
@@ -105,10 +118,12 @@ export class DuckDbEngine implements SqlEngine {
    */
   async queryLarge(sql: string, scratch: string): Promise<Table> {
     const dir = join(this.root, scratch);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
     try {
-      await this.conn.run(`COPY (${sql}) TO ${lit(join(dir, 'part-00000.parquet'))} (FORMAT parquet, COMPRESSION uncompressed)`);
+      await this.serial(async () => {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        await this.conn.run(`COPY (${sql}) TO ${lit(join(dir, 'part-00000.parquet'))} (FORMAT parquet, COMPRESSION uncompressed)`);
+      });
       return await readParquetObjects(new LocalObjectStore(this.root), scratch);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -122,15 +137,16 @@ export class DuckDbEngine implements SqlEngine {
     const partition = opts.partitionedBy.length
       ? `, PARTITION_BY (${opts.partitionedBy.map(ident).join(', ')}), FILENAME_PATTERN 'part-{i}'`
       : '';
-    await this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`);
+    await this.serial(() => this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`));
   }
 
   /** Engine-specific escape hatch for benchmarks and tests; stages use query/unload only. */
   async run(sql: string): Promise<void> {
-    await this.conn.run(sql);
+    await this.serial(() => this.conn.run(sql));
   }
 
   async close(): Promise<void> {
+    await this.turn;
     this.conn.closeSync();
     this.instance.closeSync();
   }
