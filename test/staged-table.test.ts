@@ -41,7 +41,7 @@ describe('StagedTable', () => {
       return buf.drain();
     };
     const tables = [part(0, 5000), part(5000, 12000), part(12000, 12001)];
-    const inThread = tables.map(toParquet);
+    const inThread = tables.map((t) => toParquet(t));
     const threaded = await Promise.all(tables.map(toParquetAsync));
     expect(encodingThread()).toBe(true);
     threaded.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(inThread[i]!))).toBe(true));

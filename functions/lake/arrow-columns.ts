@@ -61,8 +61,12 @@ export function float64Vector(values: Float64Array, valid: Uint8Array): Vector<F
   return makeVector(makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: values }));
 }
 
-/** A Utf8 vector whose values come from a small list (codes index `labels`; -1 = NULL). */
-export function labelVector(codes: Int8Array | Int32Array, labels: readonly string[]): Vector<Utf8> {
+/**
+ * A Utf8 vector whose values come from a small list (codes index `labels`; -1 = NULL). `period`:
+ * the codes repeat with this period (a profile table's segments, school after school), checked
+ * here; the first period's bytes are then copied whole instead of label by label.
+ */
+export function labelVector(codes: Int8Array | Int32Array, labels: readonly string[], period?: number): Vector<Utf8> {
   const enc = labels.map((l) => Buffer.from(l, 'utf8'));
   const n = codes.length;
   const offsets = new Int32Array(n + 1);
@@ -76,7 +80,10 @@ export function labelVector(codes: Int8Array | Int32Array, labels: readonly stri
   }
   const data = new Uint8Array(bytes);
   const bitmap = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) {
+  let periodic = period !== undefined && period > 0 && period < n && nulls === 0;
+  for (let i = period ?? 0; periodic && i < n; i++) if (codes[i] !== codes[i - period!]) periodic = false;
+  const written = periodic ? period! : n;
+  for (let i = 0; i < written; i++) {
     const c = codes[i]!;
     if (c < 0) continue;
     bitmap[i >> 3]! |= 1 << (i & 7);
@@ -85,6 +92,11 @@ export function labelVector(codes: Int8Array | Int32Array, labels: readonly stri
     // Labels are short (codes, URNs, names): a byte loop beats a set() call per row.
     if (e.length <= 32) for (let j = 0; j < e.length; j++) data[at + j] = e[j]!;
     else data.set(e, at);
+  }
+  if (periodic) {
+    // Row i's bytes are row (i - period)'s: the first period's bytes, repeated (each copy doubling what is there).
+    for (let have = offsets[written]!; have < bytes; have *= 2) data.copyWithin(have, 0, Math.min(have, bytes - have));
+    bitmap.fill(0xff);
   }
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, valueOffsets: offsets, data }));
 }

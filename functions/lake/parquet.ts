@@ -13,14 +13,23 @@ import { tableToIPC, type Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 
 /** The writer settings (WriterProperties are consumed by writeParquet, so built per call). */
-const writerProperties = () => new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy('catchment').build();
+const writerProperties = (plain: readonly string[] = []) => {
+  let b = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy('catchment');
+  for (const column of plain) b = b.setColumnDictionaryEnabled(column, false);
+  return b.build();
+};
 
-function encodeIPC(ipc: Uint8Array): Uint8Array {
-  return pw.writeParquet(pw.Table.fromIPCStream(ipc), writerProperties());
+function encodeIPC(ipc: Uint8Array, plain?: readonly string[]): Uint8Array {
+  return pw.writeParquet(pw.Table.fromIPCStream(ipc), writerProperties(plain));
 }
 
-export function toParquet(table: Table): Uint8Array {
-  return encodeIPC(tableToIPC(table, 'stream'));
+/**
+ * `plain`: columns written without dictionary encoding. For measures that rarely repeat (a
+ * p-value, an interval bound) a dictionary is mostly misses: at England scale it was 60% of
+ * school_profile's encoding time and left the file 20% smaller.
+ */
+export function toParquet(table: Table, opts: { plain?: readonly string[] } = {}): Uint8Array {
+  return encodeIPC(tableToIPC(table, 'stream'), opts.plain);
 }
 
 /** Parquet bytes -> Arrow table (used by tests and to read small published files). */

@@ -130,6 +130,15 @@ export async function stageArrow(lake: ObjectStore, runId: string, table: TableD
   return keys;
 }
 
+/** Parquet parts already encoded (in the contract's data columns) as the partition's parts, over whatever an earlier attempt left. Returns the keys written. */
+export async function stageParquet(lake: ObjectStore, runId: string, table: TableDef, partition: string, parts: readonly Uint8Array[]): Promise<string[]> {
+  const dir = stagedPartition(runId, table, partition);
+  await lake.deletePrefix(`${dir}/`);
+  const keys = parts.map((_, i) => `${dir}/part-${String(i).padStart(5, '0')}.parquet`);
+  for (let i = 0; i < parts.length; i++) await lake.put(keys[i]!, parts[i]!);
+  return keys;
+}
+
 export async function stageRows(lake: ObjectStore, runId: string, table: TableDef, partition: string, rows: Iterable<Record<string, Value>>): Promise<string> {
   const t = new StagedTable(table);
   for (const r of rows) t.add(r);

@@ -8,7 +8,7 @@ import { stagingRoot } from '../lake/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { MapGrid, projectionAbout } from './grid.ts';
-import { schoolMaps, type ExactSchoolMap } from './school-map.ts';
+import { mapsOfSquares, schoolSquares, type ExactSchoolMap } from './school-map.ts';
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 
@@ -82,7 +82,23 @@ export async function loadSchoolMaps(
   vintage?: string | null,
   memo?: ExtentMemo,
 ): Promise<{ grid?: MapGrid; maps?: Map<string, ExactSchoolMap> }> {
+  const { grid, build } = await querySchoolMaps(sql, period, scratch, vintage, memo);
+  return { grid, maps: build(schools, matched) };
+}
+
+/**
+ * loadSchoolMaps in two parts: the engine's (the grid and the pupils per square) awaited, then
+ * `build`, this thread's, so that the engine can start its next query while this thread builds.
+ */
+export async function querySchoolMaps(
+  sql: SqlEngine,
+  period: string,
+  scratch: string,
+  vintage?: string | null,
+  memo?: ExtentMemo,
+): Promise<{ grid?: MapGrid; build: (schools: ReadonlyMap<string, { lat: number | null; long: number | null }>, matched: ReadonlyMap<string, number>) => Map<string, ExactSchoolMap> | undefined }> {
   const grid = await loadMapGrid(sql, period, vintage, memo);
-  if (!grid) return {};
-  return { grid, maps: await schoolMaps(sql, period, grid, schools, matched, scratch) };
+  if (!grid) return { build: () => undefined };
+  const squares = await schoolSquares(sql, period, grid, scratch);
+  return { grid, build: (schools, matched) => mapsOfSquares(grid, squares, schools, matched) };
 }

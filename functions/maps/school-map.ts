@@ -12,6 +12,7 @@
  * squares of a ring shown as c are not listed at all (they would give away that each holds one).
  */
 import * as q from '../../schemas/sql/maps.ts';
+import type { Table } from 'apache-arrow';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { columnOf, numbersOf, stringsOf } from '../lake/arrow-columns.ts';
 import type { GridCell, MapGrid } from './grid.ts';
@@ -67,7 +68,16 @@ export async function schoolMaps(
   matched: ReadonlyMap<string, number>,
   scratch: string,
 ): Promise<Map<string, ExactSchoolMap>> {
-  const t = await sql.queryLarge(q.schoolCellsSql(period, grid.projection), scratch);
+  return mapsOfSquares(grid, await schoolSquares(sql, period, grid, scratch), schools, matched);
+}
+
+/** The engine's part of schoolMaps: pupils per school and 500 m square. */
+export async function schoolSquares(sql: SqlEngine, period: string, grid: MapGrid, scratch: string): Promise<Table> {
+  return sql.queryLarge(q.schoolCellsSql(period, grid.projection), scratch);
+}
+
+/** This thread's part of schoolMaps: the maps from the engine's squares (schoolSquares). */
+export function mapsOfSquares(grid: MapGrid, t: Table, schools: ReadonlyMap<string, { lat: number | null; long: number | null }>, matched: ReadonlyMap<string, number>): Map<string, ExactSchoolMap> {
   // No located exact or terminated pupil: Athena's UNLOAD then writes no file, so no columns either.
   if (t.numRows === 0) return mapsFromSquares(grid, [], schools, matched);
   // Column at a time: the rows are a school and square each, hundreds of thousands at England scale.

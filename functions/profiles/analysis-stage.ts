@@ -32,7 +32,7 @@ import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
 import { readParquetObjects } from '../ports/parquet-objects.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
-import { StagedTable, stageArrow, stageRows } from '../lake/table-writer.ts';
+import { StagedTable, stageParquet, stageRows } from '../lake/table-writer.ts';
 import { attachTables, publishedItem, stagingRoot } from '../lake/tables.ts';
 import { keptOr } from '../lake/kept-facts.ts';
 import { fromParquet, toParquet } from '../lake/parquet.ts';
@@ -45,13 +45,18 @@ import { Dictionary, LEVEL_ORDER, type Level, type SegmentEntry } from './dictio
 import type { SchoolFacts } from './documents.ts';
 import { headDocuments } from './head-documents.ts';
 import { writeHeadOutputs } from './head-outputs.ts';
-import { loadSchoolMaps } from '../maps/load.ts';
+import { querySchoolMaps } from '../maps/load.ts';
+import type { MapGrid } from '../maps/grid.ts';
+import type { ExactSchoolMap } from '../maps/school-map.ts';
+import type { Table } from 'apache-arrow';
 import { currentVintage } from '../classify/classify-stage.ts';
 import { fairAccess, trend, type FairAccessRow, type PlaceCount, type PlaceRow } from './fair-access.ts';
 import { emptyLevels, type BaseKind, type School, type SchoolCounts } from './school-profiles.ts';
 import { fairAccessDocumentFor, trendSection } from './fair-access-document.ts';
 import type { DisclosureMode } from './shown-counts.ts';
-import { criticalValues, ProfileTable } from './profile-rows.ts';
+import { criticalValues, forEachCount, placeProfileRows, type PlacedProfileRows } from './profile-rows.ts';
+import { ProfileTableEncoder } from './profile-table-encoder.ts';
+import { LocalObjectStore } from '../ports/local-store.ts';
 
 export interface AnalysisConfig {
   laName: string;
@@ -218,10 +223,10 @@ async function schoolsAndFacts(sql: SqlEngine, period: string, scratchOf: (name:
 }
 
 /** Exact per-school segment counts from the profile rows (counts of 0 left out), every school with pupils present. */
-function countsFrom(rows: ProfileTable, facts: Map<string, SchoolFacts>): SchoolCounts {
+function countsFrom(rows: PlacedProfileRows, facts: Map<string, SchoolFacts>): SchoolCounts {
   const counts: SchoolCounts = new Map();
   for (const urn of [...facts.keys()].sort()) counts.set(urn, emptyLevels());
-  rows.forEachCount((urn, level, segment, n) => {
+  forEachCount(rows, (urn, level, segment, n) => {
     let levels = counts.get(urn);
     if (!levels) counts.set(urn, (levels = emptyLevels()));
     levels[level].set(segment, n);
@@ -234,7 +239,7 @@ export async function schoolInputs(sql: SqlEngine, period: string, opts: { baseK
   const { dict } = await profileInputs(sql);
   const scratchOf = (name: string) => scratch(opts.runId ?? 'inputs', name, period);
   const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
-  const rows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'school', opts.baseKind ?? 'la', criticalValues(maxFamily(dict))), scratchOf('school-profile')));
+  const rows = placeProfileRows(await sql.queryLarge(q.profileRowsSql(period, 'school', opts.baseKind ?? 'la', criticalValues(maxFamily(dict))), scratchOf('school-profile')));
   return { counts: countsFrom(rows, facts), schools, facts };
 }
 
@@ -261,6 +266,11 @@ export interface StageOptions {
    * at England scale where memory allows.
    */
   documentThreads?: number;
+  /**
+   * Complete and encode the analysts' profile tables in a thread beside this one when the lake is a
+   * local directory (profile-table-encoder.ts). Default true; false encodes them in this thread.
+   */
+  profileTableThread?: boolean;
   /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
   onDocuments?: () => void;
 }
@@ -291,45 +301,26 @@ const configOf = (opts: { config?: Partial<AnalysisConfig> }): AnalysisConfig =>
 const fingerprintsOf = async (opts: StageOptions, cfg: AnalysisConfig) => opts.fingerprints ?? (await Fingerprints.of(opts.lake, analysisSettings(cfg)));
 
 /**
- * The analysts' exact tables (school_profile, cluster_profile): rows and row measures from the
- * engine, p-values and exact intervals here. Returns the exact per-school counts; the rows (two
- * million at England scale) are let go before the documents are built.
+ * school_profile from the engine's rows and row measures: p-values, exact intervals and Parquet
+ * parts from the encoder (its thread in a local run). Returns the exact per-school counts at once,
+ * and `staged`, which settles once it and `cluster` (cluster_profile, staged the same way) are
+ * staged: the caller goes on with what heads see meanwhile.
  */
-async function stageExactProfiles(
-  opts: StageOptions,
-  baseKind: BaseKind,
-  critical: ReturnType<typeof criticalValues>,
-  facts: Map<string, SchoolFacts>,
-  scratchOf: (name: string) => string,
-  alongside: () => Promise<unknown>,
-): Promise<SchoolCounts> {
-  const { sql, lake, runId, period } = opts;
-  const schoolResult = await sql.queryLarge(q.profileRowsSql(period, 'school', baseKind, critical), scratchOf('school-profile'));
-  // The engine's next queries (`alongside`: the maps) run while this thread places and writes the
-  // rows, which would otherwise wait for the engine and then have it wait for them; the engine
-  // still runs one query at a time (the cluster rows below wait for them).
-  const engineWork = alongside();
-  engineWork.catch(() => undefined); // awaited below; a failure is thrown there
-  let counts: SchoolCounts;
-  try {
-    const schoolRows = new ProfileTable(schoolResult);
-    await stageArrow(lake, runId, T.schoolProfile, period, schoolRows.parts(T.schoolProfile));
-    counts = countsFrom(schoolRows, facts);
-  } catch (e) {
-    // The stage fails only once the engine is done with it (nothing of it left running).
-    await engineWork.catch(() => undefined);
-    throw e;
-  }
-  await engineWork;
-  const clusterRows = new ProfileTable(await sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile')));
-  await stageArrow(lake, runId, T.clusterProfile, period, clusterRows.parts(T.clusterProfile));
-  return counts;
+function stageExactProfiles(opts: StageOptions, encoder: ProfileTableEncoder, schoolResult: Table, cluster: Promise<unknown>, facts: Map<string, SchoolFacts>): { counts: SchoolCounts; staged: Promise<void> } {
+  const { lake, runId, period } = opts;
+  const placed = placeProfileRows(schoolResult);
+  const counts = countsFrom(placed, facts);
+  const school = encoder.encode(placed, 'school_profile').then((parts) => stageParquet(lake, runId, T.schoolProfile, period, parts));
+  school.catch(() => undefined);
+  const staged = Promise.all([school, cluster]).then(() => undefined);
+  staged.catch(() => undefined);
+  return { counts, staged };
 }
 
 /** Profiles of one period (see the module comment). */
 export async function profilesStage(opts: StageOptions): Promise<ProfilesReport> {
   const cfg = configOf(opts);
-  const { sql, lake, runId, period } = opts;
+  const { lake, runId, period } = opts;
   periodLiteral(period);
   const progress = opts.progress ?? noProgress;
   const step = (message: string) => progress({ stage: 'profiles', item: period, message });
@@ -342,19 +333,66 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
     }
   }
   await assertUnpublished(lake, runId);
+  // Started now: the thread loads while the engine makes the rows.
+  const encoder = ProfileTableEncoder.start({ thread: lake instanceof LocalObjectStore && opts.profileTableThread !== false });
+  try {
+    return await profilesOfPeriod(opts, cfg, fingerprint, encoder);
+  } finally {
+    await (await encoder).close();
+  }
+}
+
+/** profilesStage once it runs: its outputs staged and its record written. */
+async function profilesOfPeriod(opts: StageOptions, cfg: AnalysisConfig, fingerprint: string | null, encoderStarted: Promise<ProfileTableEncoder>): Promise<ProfilesReport> {
+  const { sql, lake, runId, period } = opts;
+  const step = (message: string) => (opts.progress ?? noProgress)({ stage: 'profiles', item: period, message });
   const scratchOf = (name: string) => scratch(runId, name, period);
   step('school profiles');
   const { dict, vintage, classification, imdEdition } = await profileInputs(sql);
-  const edition = classification.edition;
   const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
   const critical = criticalValues(maxFamily(dict));
 
-  // Where each school's pupils live (functions/maps), shown under the same rule as the rest; the
-  // engine makes them while this thread writes the exact profiles.
-  let mapsLoaded: ReturnType<typeof loadSchoolMaps> | undefined;
-  const loadMaps = async () => loadSchoolMaps(sql, period, schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])), scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
-  const counts = await stageExactProfiles(opts, cfg.baseKind, critical, facts, scratchOf, () => (mapsLoaded = loadMaps()));
-  const { grid, maps } = await mapsLoaded!;
+  // Where each school's pupils live (functions/maps), shown under the same rule as the rest. The
+  // engine's part comes first; this thread builds the maps while the engine makes the profile rows.
+  const mapQuery = await querySchoolMaps(sql, period, scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
+  const { grid } = mapQuery;
+  // The cluster rows before the school rows: this thread places them while the engine makes those.
+  const encoder = await encoderStarted;
+  const clusterRows = sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile'));
+  const schoolRows = sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile'));
+  schoolRows.catch(() => undefined); // awaited below; a failure is thrown there
+  const cluster = clusterRows.then((result) => encoder.encode(placeProfileRows(result), 'cluster_profile')).then((parts) => stageParquet(lake, runId, T.clusterProfile, period, parts));
+  cluster.catch(() => undefined); // awaited through `staged`
+  let maps: Map<string, ExactSchoolMap> | undefined;
+  let counts: SchoolCounts;
+  let staged: Promise<void>;
+  try {
+    maps = mapQuery.build(schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])));
+    ({ counts, staged } = stageExactProfiles(opts, encoder, await schoolRows, cluster, facts));
+  } catch (e) {
+    // The stage fails only once the engine and the encoder are done with it (nothing of it left running).
+    await Promise.allSettled([cluster, schoolRows]);
+    throw e;
+  }
+  try {
+    return await headOutputs(opts, cfg, fingerprint, { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged });
+  } catch (e) {
+    await staged.catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The rest of profilesStage once the exact counts are in: what heads see, the stage's other tables, its record. */
+async function headOutputs(
+  opts: StageOptions,
+  cfg: AnalysisConfig,
+  fingerprint: string | null,
+  inputs: ProfileInputs & { schools: Map<string, School>; facts: Map<string, SchoolFacts>; counts: SchoolCounts; grid: MapGrid | undefined; maps: Map<string, ExactSchoolMap> | undefined; staged: Promise<void> },
+): Promise<ProfilesReport> {
+  const { lake, runId, period } = opts;
+  const { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged } = inputs;
+  const edition = classification.edition;
+  const step = (message: string) => (opts.progress ?? noProgress)({ stage: 'profiles', item: period, message });
 
   // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
   const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
@@ -394,6 +432,8 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
     }),
   );
 
+  // The exact tables are staged before the documents take this thread (and the other core).
+  await staged;
   step(opts.documents ? 'profile documents' : 'what heads see (head_profile)');
   const headTable = new StagedTable(T.headProfile);
   const urns = [...counts.keys()].sort();
@@ -599,7 +639,19 @@ export interface AnalysisOptions {
   documentThreads?: number;
 }
 
-/** Every stage of the analysis for a run's periods, one after another (tests and tools; run.ts drives the stages itself). */
+/** Both promises settled, then the first failure thrown (nothing of either left running), else both values. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
+/**
+ * Every stage of the analysis for a run's periods (the pipeline's and the tools'): a period's
+ * profiles and fair access side by side (they share no output; the engine takes their statements
+ * in turn, and each fills the other's waits for it), period after period, then the trend.
+ */
 export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const periods = [...new Set(opts.periods)].sort();
   const documentPeriod = opts.documentPeriod === undefined ? (periods.at(-1) ?? null) : opts.documentPeriod;
@@ -614,18 +666,24 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     if (!told) early!(documentPeriod!);
     told = true;
   };
-  const first = early ? await profilesStage({ ...base, period: documentPeriod!, documents: true, onDocuments: tell }) : null;
-  if (first) tell();
-  for (const period of periods) {
-    const p = first && period === documentPeriod ? first : await profilesStage({ ...base, period, documents: period === documentPeriod });
-    report.schools = Math.max(report.schools, p.schools);
-    report.documents += p.documents;
-    report.stages.push({ stage: 'profiles', period, skipped: p.skipped });
-    const f = await fairAccessStage({ ...base, period, documents: period === documentPeriod });
-    report.stages.push({ stage: 'fair-access', period, skipped: f.skipped });
+  const period = (p: string) =>
+    both(profilesStage({ ...base, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }), fairAccessStage({ ...base, period: p, documents: p === documentPeriod }));
+  const done = new Map<string, [ProfilesReport, FairAccessReport]>();
+  // The document period first when its documents are awaited (the caller renders them while the rest runs).
+  if (early) {
+    done.set(documentPeriod!, await period(documentPeriod!));
+    tell();
+  }
+  for (const p of periods) if (!done.has(p)) done.set(p, await period(p));
+  for (const p of periods) {
+    const [pr, f] = done.get(p)!;
+    report.schools = Math.max(report.schools, pr.schools);
+    report.documents += pr.documents;
+    report.stages.push({ stage: 'profiles', period: p, skipped: pr.skipped });
+    report.stages.push({ stage: 'fair-access', period: p, skipped: f.skipped });
     if (f.clients) {
-      report.fairAccessPeriods.push(period);
-      report.underRepresented[period] = f.under;
+      report.fairAccessPeriods.push(p);
+      report.underRepresented[p] = f.under;
     }
   }
   await trendStage({ ...base, documentPeriod });

@@ -75,19 +75,128 @@ class ExactCache {
 }
 
 /** Numeric columns read from the engine (placed by rank); the rest of the output is computed. */
-const INPUTS = ['n', 'n_total', 'base_n', 'base_total', 'family', 'pct', 'base_pct', 'penetration', 'index', 'expected', 'ci_low', 'ci_high', 'ci_level', 'z'] as const;
-type Input = (typeof INPUTS)[number];
+export const INPUTS = ['n', 'n_total', 'base_n', 'base_total', 'family', 'pct', 'base_pct', 'penetration', 'index', 'expected', 'ci_low', 'ci_high', 'ci_level', 'z'] as const;
+export type Input = (typeof INPUTS)[number];
 
-interface Placed {
+export interface Placed {
   values: Float64Array;
   valid: Uint8Array;
 }
 
 const validAt = (d: Data, i: number) => !d.nullBitmap || d.nullBitmap.length === 0 || (d.nullBitmap[(d.offset + i) >> 3]! & (1 << ((d.offset + i) & 7))) !== 0;
 
+/**
+ * The engine's profile rows placed in (unit, segment) order, before the statistics: plain data whose
+ * columns are typed arrays of their own, so a thread can be handed them without a copy
+ * (placedBuffers; profile-table-thread.ts).
+ */
+export interface PlacedProfileRows {
+  /** Targets by rank (urn or cluster), their bases, and the segments by rank. */
+  units: string[];
+  bases: string[];
+  segments: { level: Level; segment: string; name: string }[];
+  classification: string;
+  rows: number;
+  cols: Record<Input, Placed>;
+  reliable: Uint8Array;
+}
+
+/** Place the engine's rows (any order) by their ranks; checks they are the full grid, each place once. */
+export function placeProfileRows(result: Table): PlacedProfileRows {
+  const total = result.numRows;
+  if (total === 0) {
+    // No pupils: an empty UNLOAD writes no files, so the result may have no columns at all.
+    const none = (): Placed => ({ values: new Float64Array(0), valid: new Uint8Array(0) });
+    return { units: [], bases: [], segments: [], classification: 'custom', rows: 0, cols: Object.fromEntries(INPUTS.map((c) => [c, none()])) as Record<Input, Placed>, reliable: new Uint8Array(0) };
+  }
+  const rank = (name: string) => {
+    const out = new Int32Array(total);
+    let at = 0;
+    for (const d of columnOf(result, name).data as Data[]) {
+      const src = d.values as Int32Array;
+      for (let i = 0; i < d.length; i++) out[at++] = src[d.offset + i]!;
+    }
+    return out;
+  };
+  const unitRank = rank('unit_rank');
+  const dictRank = rank('dict_rank');
+  const U = unitRank.reduce((a, b) => Math.max(a, b), 0);
+  const D = dictRank.reduce((a, b) => Math.max(a, b), 0);
+  if (U * D !== total) throw new Error(`internal: profile rows are not a full grid (${total} rows for ${U} targets x ${D} segments)`);
+  // Each row's place: (unit_rank − 1)·D + dict_rank − 1, every place exactly once.
+  const pos = new Int32Array(total);
+  const seen = new Uint8Array(total);
+  for (let i = 0; i < total; i++) {
+    const at = (unitRank[i]! - 1) * D + dictRank[i]! - 1;
+    if (at < 0 || at >= total || seen[at]) throw new Error('internal: profile rows repeat or skip a (target, segment)');
+    seen[at] = 1;
+    pos[i] = at;
+  }
+  const units = new Array<string>(U);
+  const bases = new Array<string>(U);
+  const segments = new Array<PlacedProfileRows['segments'][number]>(D);
+  let classification: string | null = null;
+  const labels = ['unit', 'base', 'level', 'segment', 'segment_name', 'classification'].map((c) => columnOf(result, c));
+  for (let i = 0; i < total; i++) {
+    const u = unitRank[i]! - 1;
+    const d = dictRank[i]! - 1;
+    if (d === 0) {
+      units[u] = labels[0]!.get(i) as string;
+      bases[u] = labels[1]!.get(i) as string;
+    }
+    if (u === 0) {
+      segments[d] = { level: labels[2]!.get(i) as Level, segment: labels[3]!.get(i) as string, name: labels[4]!.get(i) as string };
+      if (d === 0) classification = labels[5]!.get(i) as string;
+    }
+  }
+
+  const place = (name: string): Placed => {
+    const values = new Float64Array(total);
+    const valid = new Uint8Array(total);
+    let at = 0;
+    for (const d of columnOf(result, name).data as Data[]) {
+      const src = d.values as ArrayLike<number | bigint>;
+      const big = src instanceof BigInt64Array;
+      for (let i = 0; i < d.length; i++, at++) {
+        if (!validAt(d, i)) continue;
+        const to = pos[at]!;
+        valid[to] = 1;
+        values[to] = big ? Number(src[d.offset + i] as bigint) : (src[d.offset + i] as number);
+      }
+    }
+    return { values, valid };
+  };
+  const cols = Object.fromEntries(INPUTS.map((c) => [c, place(c)])) as Record<Input, Placed>;
+  const reliable = new Uint8Array(total);
+  {
+    let at = 0;
+    for (const d of columnOf(result, 'reliable').data as Data[]) {
+      const v = makeVector(d);
+      for (let i = 0; i < d.length; i++, at++) reliable[pos[at]!] = v.get(i) ? 1 : 0;
+    }
+  }
+  return { units, bases, segments, classification: classification ?? 'custom', rows: total, cols, reliable };
+}
+
+/** The buffers of placed rows (each its own: placeProfileRows allocates them), to hand to a thread. */
+export function placedBuffers(placed: PlacedProfileRows): ArrayBuffer[] {
+  return [...Object.values(placed.cols).flatMap((c) => [c.values.buffer, c.valid.buffer]), placed.reliable.buffer] as ArrayBuffer[];
+}
+
+/** Each target's segment counts above 0 (the exact counts heads' documents start from). */
+export function forEachCount(placed: PlacedProfileRows, fn: (unit: string, level: Level, segment: string, n: number) => void): void {
+  const D = placed.segments.length;
+  const O = placed.cols.n.values;
+  for (let i = 0; i < placed.rows; i++) {
+    if (O[i]! > 0) {
+      const s = placed.segments[i % D]!;
+      fn(placed.units[Math.floor(i / D)]!, s.level, s.segment, O[i]!);
+    }
+  }
+}
+
 /** A profile table placed in (unit, segment) order, its statistics completed. */
 export class ProfileTable {
-  /** Targets by rank (urn or cluster), their bases, and the segments by rank. */
   readonly units: string[];
   readonly bases: string[];
   readonly segments: { level: Level; segment: string; name: string }[];
@@ -95,97 +204,19 @@ export class ProfileTable {
   readonly rows: number;
   readonly exactRows: number;
   readonly memoHits: number;
+  private readonly placed: PlacedProfileRows;
   private readonly cols: Record<Input, Placed>;
   private readonly reliable: Uint8Array;
   private readonly p: Placed;
   private readonly pAdjusted: Float64Array;
   private readonly flag: Int8Array;
 
-  constructor(result: Table) {
-    const total = result.numRows;
-    if (total === 0) {
-      // No pupils: an empty UNLOAD writes no files, so the result may have no columns at all.
-      this.rows = this.exactRows = this.memoHits = 0;
-      this.units = [];
-      this.bases = [];
-      this.segments = [];
-      this.classification = 'custom';
-      const none: Placed = { values: new Float64Array(0), valid: new Uint8Array(0) };
-      this.cols = Object.fromEntries(INPUTS.map((c) => [c, none])) as Record<Input, Placed>;
-      this.reliable = new Uint8Array(0);
-      this.p = none;
-      this.pAdjusted = new Float64Array(0);
-      this.flag = new Int8Array(0);
-      return;
-    }
-    const rank = (name: string) => {
-      const out = new Int32Array(total);
-      let at = 0;
-      for (const d of columnOf(result, name).data as Data[]) {
-        const src = d.values as Int32Array;
-        for (let i = 0; i < d.length; i++) out[at++] = src[d.offset + i]!;
-      }
-      return out;
-    };
-    const unitRank = rank('unit_rank');
-    const dictRank = rank('dict_rank');
-    const U = unitRank.reduce((a, b) => Math.max(a, b), 0);
-    const D = dictRank.reduce((a, b) => Math.max(a, b), 0);
-    if (U * D !== total) throw new Error(`internal: profile rows are not a full grid (${total} rows for ${U} targets x ${D} segments)`);
-    // Each row's place: (unit_rank − 1)·D + dict_rank − 1, every place exactly once.
-    const pos = new Int32Array(total);
-    const seen = new Uint8Array(total);
-    for (let i = 0; i < total; i++) {
-      const at = (unitRank[i]! - 1) * D + dictRank[i]! - 1;
-      if (at < 0 || at >= total || seen[at]) throw new Error('internal: profile rows repeat or skip a (target, segment)');
-      seen[at] = 1;
-      pos[i] = at;
-    }
-    this.rows = total;
-    this.units = new Array<string>(U);
-    this.bases = new Array<string>(U);
-    this.segments = new Array(D);
-    let classification: string | null = null;
-    const labels = ['unit', 'base', 'level', 'segment', 'segment_name', 'classification'].map((c) => columnOf(result, c));
-    for (let i = 0; i < total; i++) {
-      const u = unitRank[i]! - 1;
-      const d = dictRank[i]! - 1;
-      if (d === 0) {
-        this.units[u] = labels[0]!.get(i) as string;
-        this.bases[u] = labels[1]!.get(i) as string;
-      }
-      if (u === 0) {
-        this.segments[d] = { level: labels[2]!.get(i) as Level, segment: labels[3]!.get(i) as string, name: labels[4]!.get(i) as string };
-        if (d === 0) classification = labels[5]!.get(i) as string;
-      }
-    }
-    this.classification = classification ?? 'custom';
-
-    const place = (name: string): Placed => {
-      const values = new Float64Array(total);
-      const valid = new Uint8Array(total);
-      let at = 0;
-      for (const d of columnOf(result, name).data as Data[]) {
-        const src = d.values as ArrayLike<number | bigint>;
-        const big = src instanceof BigInt64Array;
-        for (let i = 0; i < d.length; i++, at++) {
-          if (!validAt(d, i)) continue;
-          const to = pos[at]!;
-          valid[to] = 1;
-          values[to] = big ? Number(src[d.offset + i] as bigint) : (src[d.offset + i] as number);
-        }
-      }
-      return { values, valid };
-    };
-    this.cols = Object.fromEntries(INPUTS.map((c) => [c, place(c)])) as Record<Input, Placed>;
-    this.reliable = new Uint8Array(total);
-    {
-      let at = 0;
-      for (const d of columnOf(result, 'reliable').data as Data[]) {
-        const v = makeVector(d);
-        for (let i = 0; i < d.length; i++, at++) this.reliable[pos[at]!] = v.get(i) ? 1 : 0;
-      }
-    }
+  /** From the engine's result, or rows already placed (whose interval columns it completes in place). */
+  constructor(input: Table | PlacedProfileRows) {
+    const placed = input instanceof Table ? placeProfileRows(input) : input;
+    this.placed = placed;
+    ({ units: this.units, bases: this.bases, segments: this.segments, classification: this.classification, rows: this.rows, cols: this.cols, reliable: this.reliable } = placed);
+    const total = this.rows;
 
     // The statistics no shared SQL computes.
     const { n: O, n_total: n, family: m, index, expected, z, base_n: B, base_total: N, ci_low: ciLow, ci_high: ciHigh, ci_level: level } = this.cols;
@@ -223,14 +254,7 @@ export class ProfileTable {
 
   /** Each target's segment counts above 0 (the exact counts heads' documents start from). */
   forEachCount(fn: (unit: string, level: Level, segment: string, n: number) => void): void {
-    const D = this.segments.length;
-    const O = this.cols.n.values;
-    for (let i = 0; i < this.rows; i++) {
-      if (O[i]! > 0) {
-        const s = this.segments[i % D]!;
-        fn(this.units[Math.floor(i / D)]!, s.level, s.segment, O[i]!);
-      }
-    }
+    forEachCount(this.placed, fn);
   }
 
   /** The contract table's data columns for rows [from, to) (school_profile: `urn`; cluster_profile: `cluster`). */
@@ -253,9 +277,9 @@ export class ProfileTable {
     const c = this.cols;
     const columns: Record<string, Vector> = {
       unit: labelVector(unitCodes, this.units),
-      level: labelVector(levelCodes, levels),
-      segment: labelVector(segCodes, this.segments.map((s) => s.segment)),
-      segment_name: labelVector(segCodes, this.segments.map((s) => s.name)),
+      level: labelVector(levelCodes, levels, D),
+      segment: labelVector(segCodes, this.segments.map((s) => s.segment), D),
+      segment_name: labelVector(segCodes, this.segments.map((s) => s.name), D),
       n: i64(c.n),
       pct: f64(c.pct),
       base_n: i64(c.base_n),
@@ -271,7 +295,7 @@ export class ProfileTable {
       flag: labelVector(Int32Array.from(this.flag.subarray(from, to)), FLAGS),
       reliable: makeVector(makeData({ type: new Bool(), length: len, nullCount: 0, data: bits })),
       base: labelVector(unitCodes, this.bases),
-      classification: labelVector(new Int32Array(len), [this.classification]),
+      classification: labelVector(new Int32Array(len), [this.classification], 1),
     };
     const rename: Record<string, string> = { urn: 'unit', cluster: 'unit' };
     return new Table(Object.fromEntries(dataColumnsOf(table).map((col) => {
