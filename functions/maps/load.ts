@@ -7,6 +7,7 @@ import { columnOf, numbersOf } from '../lake/arrow-columns.ts';
 import { stagingRoot } from '../lake/tables.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SqlEngine } from '../ports/sql-engine.ts';
+import type { Table } from 'apache-arrow';
 import { MapGrid, projectionAbout } from './grid.ts';
 import { mapsOfSquares, schoolSquares, type ExactSchoolMap } from './school-map.ts';
 
@@ -88,7 +89,7 @@ export async function loadSchoolMaps(
 
 /**
  * loadSchoolMaps in two parts: the engine's (the grid and the pupils per square) awaited, then
- * `build`, this thread's, so that the engine can start its next query while this thread builds.
+ * `build`, this thread's (once), so that the engine can start its next query while this thread builds.
  */
 export async function querySchoolMaps(
   sql: SqlEngine,
@@ -99,6 +100,15 @@ export async function querySchoolMaps(
 ): Promise<{ grid?: MapGrid; build: (schools: ReadonlyMap<string, { lat: number | null; long: number | null }>, matched: ReadonlyMap<string, number>) => Map<string, ExactSchoolMap> | undefined }> {
   const grid = await loadMapGrid(sql, period, vintage, memo);
   if (!grid) return { build: () => undefined };
-  const squares = await schoolSquares(sql, period, grid, scratch);
-  return { grid, build: (schools, matched) => mapsOfSquares(grid, squares, schools, matched) };
+  let squares: Table | null = await schoolSquares(sql, period, grid, scratch);
+  return {
+    grid,
+    // Once: the squares are let go (the caller may hold `build` through the rest of its stage).
+    build: (schools, matched) => {
+      if (!squares) throw new Error('internal: the school maps were built already');
+      const t = squares;
+      squares = null;
+      return mapsOfSquares(grid, t, schools, matched);
+    },
+  };
 }

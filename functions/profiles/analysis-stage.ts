@@ -359,7 +359,8 @@ async function profilesOfPeriod(opts: StageOptions, cfg: AnalysisConfig, fingerp
   // The cluster rows before the school rows: this thread places them while the engine makes those.
   const encoder = await encoderStarted;
   const clusterRows = sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile'));
-  const schoolRows = sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile'));
+  // Let go once read (a settled promise holds its result: two million rows through the documents).
+  let schoolRows: Promise<Table> | null = sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile'));
   schoolRows.catch(() => undefined); // awaited below; a failure is thrown there
   const cluster = clusterRows.then((result) => encoder.encode(placeProfileRows(result), 'cluster_profile')).then((parts) => stageParquet(lake, runId, T.clusterProfile, period, parts));
   cluster.catch(() => undefined); // awaited through `staged`
@@ -368,14 +369,16 @@ async function profilesOfPeriod(opts: StageOptions, cfg: AnalysisConfig, fingerp
   let staged: Promise<void>;
   try {
     maps = mapQuery.build(schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])));
-    ({ counts, staged } = stageExactProfiles(opts, encoder, await schoolRows, cluster, facts));
+    const result = await schoolRows;
+    schoolRows = null;
+    ({ counts, staged } = stageExactProfiles(opts, encoder, result, cluster, facts));
   } catch (e) {
     // The stage fails only once the engine and the encoder are done with it (nothing of it left running).
     await Promise.allSettled([cluster, schoolRows]);
     throw e;
   }
   try {
-    return await headOutputs(opts, cfg, fingerprint, { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged });
+    return await headOutputs(opts, cfg, fingerprint, { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged, encoder });
   } catch (e) {
     await staged.catch(() => undefined);
     throw e;
@@ -387,10 +390,10 @@ async function headOutputs(
   opts: StageOptions,
   cfg: AnalysisConfig,
   fingerprint: string | null,
-  inputs: ProfileInputs & { schools: Map<string, School>; facts: Map<string, SchoolFacts>; counts: SchoolCounts; grid: MapGrid | undefined; maps: Map<string, ExactSchoolMap> | undefined; staged: Promise<void> },
+  inputs: ProfileInputs & { schools: Map<string, School>; facts: Map<string, SchoolFacts>; counts: SchoolCounts; grid: MapGrid | undefined; maps: Map<string, ExactSchoolMap> | undefined; staged: Promise<void>; encoder: ProfileTableEncoder },
 ): Promise<ProfilesReport> {
   const { lake, runId, period } = opts;
-  const { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged } = inputs;
+  const { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged, encoder } = inputs;
   const edition = classification.edition;
   const step = (message: string) => (opts.progress ?? noProgress)({ stage: 'profiles', item: period, message });
 
@@ -434,6 +437,8 @@ async function headOutputs(
 
   // The exact tables are staged before the documents take this thread (and the other core).
   await staged;
+  // Its thread's memory (the Parquet writer's WebAssembly memory stays at its largest) goes before the documents.
+  await encoder.close();
   step(opts.documents ? 'profile documents' : 'what heads see (head_profile)');
   const headTable = new StagedTable(T.headProfile);
   const urns = [...counts.keys()].sort();
