@@ -25,8 +25,8 @@ function encodeIPC(ipc: Uint8Array, plain?: readonly string[]): Uint8Array {
 
 /**
  * `plain`: columns written without dictionary encoding. For measures that rarely repeat (a
- * p-value, an interval bound) a dictionary is mostly misses: at England scale it was 60% of
- * school_profile's encoding time and left the file 20% smaller.
+ * p-value, an interval bound) a dictionary is mostly misses: at England scale school_profile
+ * encoded in 1.3 s instead of 2.1 s without one on its nine measures, in a file 22% larger.
  */
 export function toParquet(table: Table, opts: { plain?: readonly string[] } = {}): Uint8Array {
   return encodeIPC(tableToIPC(table, 'stream'), opts.plain);

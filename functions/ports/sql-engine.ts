@@ -27,6 +27,7 @@ export interface UnloadOptions {
   partitionedBy: string[];
 }
 
+/** Calls may be made concurrently (the analysis runs a period's fair access beside its profiles). */
 export interface SqlEngine {
   readonly name: 'duckdb' | 'athena';
   /** Make a Parquet dataset in the lake queryable under `table.name`. Idempotent. */

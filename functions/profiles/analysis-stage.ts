@@ -312,7 +312,10 @@ function stageExactProfiles(opts: StageOptions, encoder: ProfileTableEncoder, sc
   const counts = countsFrom(placed, facts);
   const school = encoder.encode(placed, 'school_profile').then((parts) => stageParquet(lake, runId, T.schoolProfile, period, parts));
   school.catch(() => undefined);
-  const staged = Promise.all([school, cluster]).then(() => undefined);
+  // Both settle before a failure is thrown: no write of either goes on after the stage has failed.
+  const staged = Promise.allSettled([school, cluster]).then((all) => {
+    for (const r of all) if (r.status === 'rejected') throw r.reason;
+  });
   staged.catch(() => undefined);
   return { counts, staged };
 }
@@ -344,7 +347,7 @@ export async function profilesStage(opts: StageOptions): Promise<ProfilesReport>
 
 /** profilesStage once it runs: its outputs staged and its record written. */
 async function profilesOfPeriod(opts: StageOptions, cfg: AnalysisConfig, fingerprint: string | null, encoderStarted: Promise<ProfileTableEncoder>): Promise<ProfilesReport> {
-  const { sql, lake, runId, period } = opts;
+  const { sql, runId, period } = opts;
   const step = (message: string) => (opts.progress ?? noProgress)({ stage: 'profiles', item: period, message });
   const scratchOf = (name: string) => scratch(runId, name, period);
   step('school profiles');
@@ -352,35 +355,45 @@ async function profilesOfPeriod(opts: StageOptions, cfg: AnalysisConfig, fingerp
   const { schools, facts } = await schoolsAndFacts(sql, period, scratchOf);
   const critical = criticalValues(maxFamily(dict));
 
-  // Where each school's pupils live (functions/maps), shown under the same rule as the rest. The
-  // engine's part comes first; this thread builds the maps while the engine makes the profile rows.
-  const mapQuery = await querySchoolMaps(sql, period, scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
-  const { grid } = mapQuery;
-  // The cluster rows before the school rows: this thread places them while the engine makes those.
   const encoder = await encoderStarted;
-  const clusterRows = sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile'));
-  // Let go once read (a settled promise holds its result: two million rows through the documents).
-  let schoolRows: Promise<Table> | null = sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile'));
-  schoolRows.catch(() => undefined); // awaited below; a failure is thrown there
-  const cluster = clusterRows.then((result) => encoder.encode(placeProfileRows(result), 'cluster_profile')).then((parts) => stageParquet(lake, runId, T.clusterProfile, period, parts));
-  cluster.catch(() => undefined); // awaited through `staged`
-  let maps: Map<string, ExactSchoolMap> | undefined;
-  let counts: SchoolCounts;
-  let staged: Promise<void>;
-  try {
-    maps = mapQuery.build(schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])));
-    const result = await schoolRows;
-    schoolRows = null;
-    ({ counts, staged } = stageExactProfiles(opts, encoder, result, cluster, facts));
-  } catch (e) {
-    // The stage fails only once the engine and the encoder are done with it (nothing of it left running).
-    await Promise.allSettled([cluster, schoolRows]);
-    throw e;
-  }
+  const { grid, maps, counts, staged } = await exactTablesAndMaps(opts, cfg, encoder, critical, schools, facts);
   try {
     return await headOutputs(opts, cfg, fingerprint, { dict, vintage, classification, imdEdition, schools, facts, counts, grid, maps, staged, encoder });
   } catch (e) {
     await staged.catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The maps, the exact counts and the analysts' exact tables (staged through `staged`). A function of
+ * its own so that what it reads (two million rows, the squares) is let go when it returns.
+ */
+async function exactTablesAndMaps(
+  opts: StageOptions,
+  cfg: AnalysisConfig,
+  encoder: ProfileTableEncoder,
+  critical: ReturnType<typeof criticalValues>,
+  schools: Map<string, School>,
+  facts: Map<string, SchoolFacts>,
+): Promise<{ grid: MapGrid | undefined; maps: Map<string, ExactSchoolMap> | undefined; counts: SchoolCounts; staged: Promise<void> }> {
+  const { sql, lake, runId, period } = opts;
+  const scratchOf = (name: string) => scratch(runId, name, period);
+  // Where each school's pupils live (functions/maps), shown under the same rule as the rest. The
+  // engine's part comes first; this thread builds the maps while the engine makes the profile rows.
+  const mapQuery = await querySchoolMaps(sql, period, scratchOf('map-squares'), await currentVintage(sql), { lake, runId, mode: 'write' });
+  // The cluster rows before the school rows: this thread places them while the engine makes those.
+  const clusterRows = sql.queryLarge(q.profileRowsSql(period, 'cluster', 'la', critical), scratchOf('cluster-profile'));
+  const schoolRows = sql.queryLarge(q.profileRowsSql(period, 'school', cfg.baseKind, critical), scratchOf('school-profile'));
+  schoolRows.catch(() => undefined); // awaited below; a failure is thrown there
+  const cluster = clusterRows.then((result) => encoder.encode(placeProfileRows(result), 'cluster_profile')).then((parts) => stageParquet(lake, runId, T.clusterProfile, period, parts));
+  cluster.catch(() => undefined); // awaited through `staged`
+  try {
+    const maps = mapQuery.build(schools, new Map([...facts].map(([u, f]) => [u, f.exact + f.terminated])));
+    return { grid: mapQuery.grid, maps, ...stageExactProfiles(opts, encoder, await schoolRows, cluster, facts) };
+  } catch (e) {
+    // The stage fails only once the engine and the encoder are done with it (nothing of it left running).
+    await Promise.allSettled([cluster, schoolRows]);
     throw e;
   }
 }
@@ -642,6 +655,8 @@ export interface AnalysisOptions {
   onProfileDocuments?: (period: string) => void;
   /** Threads making the profile documents beside this one (StageOptions.documentThreads). */
   documentThreads?: number;
+  /** Complete and encode the analysts' profile tables in a thread (StageOptions.profileTableThread; default true). */
+  profileTableThread?: boolean;
 }
 
 /** Both promises settled, then the first failure thrown (nothing of either left running), else both values. */
@@ -662,7 +677,7 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const documentPeriod = opts.documentPeriod === undefined ? (periods.at(-1) ?? null) : opts.documentPeriod;
   const cfg = configOf(opts);
   const fingerprints = await Fingerprints.of(opts.lake, analysisSettings(cfg));
-  const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints, documentThreads: opts.documentThreads };
+  const base = { lake: opts.lake, sql: opts.sql, runId: opts.runId, periods, config: cfg, progress: opts.progress, incremental: opts.incremental ?? false, fingerprints, documentThreads: opts.documentThreads, profileTableThread: opts.profileTableThread };
   const report: AnalysisReport = { periods, schools: 0, documents: 0, fairAccessPeriods: [], underRepresented: {}, stages: [] };
   const early = documentPeriod !== null && periods.includes(documentPeriod) ? opts.onProfileDocuments : undefined;
   // The hook fires as soon as the documents are written (or once the stage ends, when it wrote none).

@@ -34,6 +34,9 @@ const entry = bundledOrTsx(
   TSX_PROFILE_TABLE_ENTRY,
 );
 
+/** How long the thread may take to load before the tables are encoded in this thread instead. */
+const READY_MS = 60_000;
+
 /** The thread's heap: what it holds besides the rows' buffers (outside the heap) is a part at a time. */
 const THREAD_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
 
@@ -51,11 +54,15 @@ export class ProfileTableEncoder {
       else p.reject(new Error(`profile tables: ${m.error}`));
     });
     const died = (why: string) => {
+      if (this.worker !== worker) return;
       this.worker = null;
+      worker.on('error', () => undefined);
+      void worker.terminate();
       for (const p of this.pending.values()) p.reject(new Error(`profile tables: the encoding thread ${why} with a table unfinished`));
       this.pending.clear();
     };
     worker.on('error', (e) => died(`failed (${String(e).split('\n')[0]})`));
+    worker.on('messageerror', (e) => died(`sent a table that could not be read (${String(e).split('\n')[0]})`));
     worker.on('exit', (code) => died(`exited (code ${code})`));
   }
 
@@ -76,12 +83,16 @@ export class ProfileTableEncoder {
     let settle: (ok: boolean) => void = () => undefined;
     const onMessage = (m: { ready?: boolean }) => settle(m?.ready === true);
     const onFail = () => settle(false);
+    let timer: NodeJS.Timeout | undefined;
     const ready = await new Promise<boolean>((resolve) => {
       settle = resolve;
       worker.on('message', onMessage);
       worker.on('error', onFail);
       worker.on('exit', onFail);
+      // A thread that never says it is ready (a loaded machine, a stuck loader) leaves the work here.
+      timer = setTimeout(onFail, READY_MS);
     });
+    clearTimeout(timer);
     worker.off('message', onMessage);
     worker.off('error', onFail);
     worker.off('exit', onFail);
@@ -111,7 +122,12 @@ export class ProfileTableEncoder {
     const job: ProfileTableJob = { id: this.nextId++, placed, table };
     return new Promise((resolve, reject) => {
       this.pending.set(job.id, { resolve, reject });
-      worker.postMessage(job, placedBuffers(placed));
+      try {
+        worker.postMessage(job, placedBuffers(placed));
+      } catch (e) {
+        this.pending.delete(job.id);
+        reject(e);
+      }
     });
   }
 
