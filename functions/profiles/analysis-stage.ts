@@ -11,6 +11,8 @@
  *                       only for the period whose documents are published.
  *   fairAccessStage(p)  fair access for a period with contacts: the tables except the trend, and
  *                       the report document without its trend, kept in the run's staging area.
+ *                       analyse() runs it beside the period's profiles (the engine takes their
+ *                       statements in turn; each fills the other's waits).
  *   trendStage          every period's fair-access rows (this run's, or the published ones of
  *                       periods it did not recompute), the trend tables, the report's trend.
  *
@@ -649,8 +651,8 @@ export interface AnalysisOptions {
   incremental?: boolean;
   /**
    * Called once the document period's profile documents are written. When given, that period's
-   * profiles stage runs first (the periods' stages are independent; only the trend joins them), so
-   * the caller can render its PDFs while the other stages run.
+   * profiles (with its fair access beside them) run first (the periods' stages are independent;
+   * only the trend joins them), so the caller can render its PDFs while the other stages run.
    */
   onProfileDocuments?: (period: string) => void;
   /** Threads making the profile documents beside this one (StageOptions.documentThreads). */
