@@ -7,6 +7,9 @@ import type { Table } from 'apache-arrow';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { stagedPartition } from './tables.ts';
 
+/** The key of a staged partition's i-th Parquet part (every writer here names them alike). */
+const partKey = (dir: string, i: number) => `${dir}/part-${String(i).padStart(5, '0')}.parquet`;
+
 /** Rows packed into columns as they come, then staged as Parquet parts of STAGED_PART_ROWS rows. */
 export class StagedTable {
   private readonly columns;
@@ -87,7 +90,7 @@ export class StagedTable {
   /** Write the parts (nothing when there are no rows) over whatever an earlier attempt left; returns the first part's key. */
   async stage(lake: ObjectStore, runId: string, partition: string): Promise<string> {
     const dir = stagedPartition(runId, this.table, partition);
-    const key = (i: number) => `${dir}/part-${String(i).padStart(5, '0')}.parquet`;
+    const key = (i: number) => partKey(dir, i);
     await lake.deletePrefix(`${dir}/`);
     if (this.buf.rows > 0) this.encode();
     for (let i = 0; i < this.parts.length; i++) await lake.put(key(i), await this.parts[i]!);
@@ -118,7 +121,7 @@ export async function stageArrow(lake: ObjectStore, runId: string, table: TableD
     const got = data.schema.fields.map((f) => f.name);
     if (got.join() !== names.join()) throw new Error(`${table.name}: columns ${got.join(', ')} are not the contract's ${names.join(', ')}`);
     if (data.numRows === 0) continue;
-    const key = `${dir}/part-${String(keys.length).padStart(5, '0')}.parquet`;
+    const key = partKey(dir, keys.length);
     const bytes = toParquetAsync(data);
     bytes.catch(() => undefined); // its failure is thrown through `pending`, not left unhandled while the last part is written
     await pending;
@@ -134,7 +137,7 @@ export async function stageArrow(lake: ObjectStore, runId: string, table: TableD
 export async function stageParquet(lake: ObjectStore, runId: string, table: TableDef, partition: string, parts: readonly Uint8Array[]): Promise<string[]> {
   const dir = stagedPartition(runId, table, partition);
   await lake.deletePrefix(`${dir}/`);
-  const keys = parts.map((_, i) => `${dir}/part-${String(i).padStart(5, '0')}.parquet`);
+  const keys = parts.map((_, i) => partKey(dir, i));
   for (let i = 0; i < parts.length; i++) await lake.put(keys[i]!, parts[i]!);
   return keys;
 }
