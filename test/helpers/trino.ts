@@ -73,6 +73,8 @@ export class TrinoServer {
     private readonly child: ChildProcess,
     /** Milliseconds from spawn to the first query answered. */
     readonly startMs: number,
+    /** The server's recent output, quoted when a statement fails. */
+    private readonly log: { tail: string } = { tail: '' },
   ) {}
 
   /**
@@ -125,16 +127,16 @@ export class TrinoServer {
       env: { ...process.env, JAVA_HOME: javaHome, PATH: `${join(javaHome, 'bin')}:${process.env.PATH}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let log = '';
+    const out = { tail: '' };
     const keep = (c: Buffer) => {
-      log = (log + c.toString('utf8')).slice(-8000);
+      out.tail = (out.tail + c.toString('utf8')).slice(-8000);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     const endpoint = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`Trino exited with code ${child.exitCode} before it was ready:\n${log}`);
+      if (child.exitCode !== null) throw new Error(`Trino exited with code ${child.exitCode} before it was ready:\n${out.tail}`);
       try {
         const res = await fetch(`${endpoint}/v1/info`, { signal: AbortSignal.timeout(2000) });
         const info = (await res.json()) as { starting?: boolean };
@@ -144,11 +146,11 @@ export class TrinoServer {
       }
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`Trino did not start within ${opts.timeoutMs ?? 180_000} ms:\n${log}`);
+        throw new Error(`Trino did not start within ${opts.timeoutMs ?? 180_000} ms:\n${out.tail}`);
       }
       await sleep(500);
     }
-    const t = new TrinoServer(endpoint, root, child, 0);
+    const t = new TrinoServer(endpoint, root, child, 0, out);
     // The first query also waits for the catalog and a worker to be registered.
     for (;;) {
       try {
@@ -159,7 +161,7 @@ export class TrinoServer {
         await sleep(500);
       }
     }
-    return new TrinoServer(endpoint, root, child, Date.now() - t0);
+    return new TrinoServer(endpoint, root, child, Date.now() - t0, out);
   }
 
   /** `local:///...` URI of a directory under the root. */
@@ -168,18 +170,35 @@ export class TrinoServer {
     return `local:///${rel.replace(/^\/+/, '')}`;
   }
 
-  /** Run one statement (catalog hive, schema `schema`); returns columns and rows as Trino's JSON. */
+  /**
+   * Run one statement (catalog hive, schema `schema`); returns columns and rows as Trino's JSON.
+   *
+   * NO_NODES_AVAILABLE is retried for up to 30 s (inside a test's minute), and said on stderr: on
+   * this 2-core machine, with other suites busy, the single node can drop out of the coordinator's
+   * list for a moment. The query was refused before it was scheduled, so running it again is safe.
+   * Any other error is thrown.
+   */
   async query(sql: string, schema = 'default'): Promise<TrinoResult> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.queryOnce(sql, schema);
+      } catch (e) {
+        if (!(e instanceof TrinoQueryError) || e.errorName !== 'NO_NODES_AVAILABLE' || Date.now() > deadline) throw e;
+        console.warn(`Trino refused a statement with NO_NODES_AVAILABLE; retrying in 1 s. Server log (tail):\n${this.log.tail.slice(-1500)}`);
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async queryOnce(sql: string, schema: string): Promise<TrinoResult> {
     const headers = { 'X-Trino-User': 'test', 'X-Trino-Catalog': 'hive', 'X-Trino-Schema': schema, 'X-Trino-Source': 'catchment-tests' };
     let res = await fetch(`${this.endpoint}/v1/statement`, { method: 'POST', headers, body: sql });
     let body = (await res.json()) as TrinoResponse;
     const rows: unknown[][] = [];
     let columns: TrinoColumn[] | undefined;
     for (;;) {
-      if (body.error) {
-        const e = body.error;
-        throw new Error(`Trino: ${e.errorName ?? 'error'}: ${e.message}${e.failureInfo?.type ? ` (${e.failureInfo.type})` : ''}\n--- statement ---\n${sql}`);
-      }
+      if (body.error) throw new TrinoQueryError(body.error, sql, this.log.tail);
       if (body.columns && !columns) columns = body.columns.map((c) => ({ name: c.name, type: c.type }));
       if (body.data) rows.push(...body.data);
       if (!body.nextUri) break;
@@ -199,6 +218,16 @@ export class TrinoServer {
     this.child.kill('SIGTERM');
     await Promise.race([exited, sleep(10_000)]);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** A statement Trino refused or failed; the message carries the statement and the server's log tail. */
+export class TrinoQueryError extends Error {
+  readonly errorName: string;
+  constructor(e: NonNullable<TrinoResponse['error']>, sql: string, logTail: string) {
+    const name = e.errorName ?? 'error';
+    super(`Trino: ${name}: ${e.message}${e.failureInfo?.type ? ` (${e.failureInfo.type})` : ''}\n--- statement ---\n${sql}${logTail ? `\n--- server log (tail) ---\n${logTail.slice(-3000)}` : ''}`);
+    this.errorName = name;
   }
 }
 
