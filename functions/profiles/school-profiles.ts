@@ -204,34 +204,40 @@ export function similarSchoolsOf(vectors: SchoolVectors, schools: ReadonlyMap<st
   const out: Similar[] = [];
   for (const list of byPhase.values()) {
     const shortlist = list.length > exactLimit ? bhattacharyyaShortlist(list.map((x) => x.g), SHORTLIST) : null;
+    // The k nearest so far, best first, as parallel arrays (no object per candidate scored).
+    const topD = new Float64Array(k);
+    const topUrn: string[] = new Array<string>(k);
     list.forEach((a, ai) => {
       const candidates = shortlist ? shortlist[ai].map((j) => list[j]) : list;
-      // The k nearest kept in order as candidates are scored (no sort of every candidate).
-      const scored: { urn: string; d: number }[] = [];
-      const before = (x: { urn: string; d: number }, y: { urn: string; d: number }) => x.d < y.d || (x.d === y.d && x.urn.localeCompare(y.urn) < 0);
+      // Kept in order as candidates are scored (no sort of every candidate); ties by URN.
+      let size = 0;
       for (const b of candidates) {
         if (b.urn === a.urn) continue;
-        const c = { urn: b.urn, d: jensenShannonDistanceSparse(a.v, b.v) };
-        if (scored.length === k && !before(c, scored[k - 1]!)) continue;
-        let p = Math.min(scored.length, k - 1);
-        scored[p] = c;
-        while (p > 0 && before(c, scored[p - 1]!)) {
-          scored[p] = scored[p - 1]!;
-          scored[--p] = c;
+        const d = jensenShannonDistanceSparse(a.v, b.v);
+        // Whether b at d goes before a kept one (written out twice: no closure per candidate).
+        if (size === k && !(d < topD[k - 1]! || (d === topD[k - 1]! && b.urn.localeCompare(topUrn[k - 1]!) < 0))) continue;
+        let p = Math.min(size, k - 1);
+        while (p > 0 && (d < topD[p - 1]! || (d === topD[p - 1]! && b.urn.localeCompare(topUrn[p - 1]!) < 0))) {
+          topD[p] = topD[p - 1]!;
+          topUrn[p] = topUrn[p - 1]!;
+          p--;
         }
+        topD[p] = d;
+        topUrn[p] = b.urn;
+        if (size < k) size++;
       }
       const sa = schools.get(a.urn);
-      scored.forEach((b, i) => {
-        const sb = schools.get(b.urn);
+      for (let i = 0; i < size; i++) {
+        const sb = schools.get(topUrn[i]!);
         const located = sa?.lat != null && sa.long != null && sb?.lat != null && sb.long != null;
         out.push({
           urn: a.urn,
           rank: i + 1,
-          similarUrn: b.urn,
-          similarity: 1 - b.d,
+          similarUrn: topUrn[i]!,
+          similarity: 1 - topD[i]!,
           distanceKm: located ? haversineKm(sa!.lat!, sa!.long!, sb!.lat!, sb!.long!) : null,
         });
-      });
+      }
     });
   }
   return out;

@@ -32,6 +32,20 @@ describe('similarity: hand-checked behaviour', () => {
     expect(differentInputs).toBeGreaterThan(3000);
   });
 
+  it('the sparse distance stays the dense one for shares at the edge of the doubles (tiny, subnormal, whole)', () => {
+    // A term where the other share is 0 is the share itself down to 2^-1021; below, x / 2 rounds.
+    for (const tiny of [2 ** -1021, 2 ** -1022, 5e-324, 3e-320, 1e-300, 2 ** -53]) {
+      for (const [p, q] of [
+        [[tiny, 0, 1 - tiny], [0, 0.5, 0.5]],
+        [[0, tiny, 1], [1, 0, 0]],
+        [[1, 0], [0, 1]],
+      ] as number[][][]) {
+        const dense = jensenShannonDistanceNormalised(p!, q!);
+        expect(Object.is(jensenShannonDistanceSparse(sparseDistribution(p!), sparseDistribution(q!)), dense), `${p} | ${q}`).toBe(true);
+      }
+    }
+  });
+
   it('haversine: London (Charing Cross) to Manchester (Piccadilly) ≈ 262 km; zero; symmetric', () => {
     const d = haversineKm(51.5074, -0.1278, 53.4808, -2.2426);
     expect(d).toBeGreaterThan(260);

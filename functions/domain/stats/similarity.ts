@@ -55,6 +55,16 @@ export function sparseDistribution(pn: readonly number[]): SparseDistribution {
   return { idx: Int32Array.from(idx), val: Float64Array.from(idx, (i) => pn[i]!) };
 }
 
+/** Smallest normal double times 2: above it, x / 2 is exact. */
+const HALF_EXACT = 2 ** -1021;
+
+/**
+ * A term of one distribution where the other is 0: x · log2(x / ((x + 0) / 2)). For x >= 2^-1021,
+ * x / 2 is exact, x / (x / 2) is exactly 2, log2(2) is exactly 1, so the term is x itself, the same
+ * double, without two logarithms (most of a school pair's terms are of this kind).
+ */
+const alone = (x: number): number => (x >= HALF_EXACT ? x : x * Math.log2(x / ((x + 0) / 2)));
+
 /**
  * jensenShannonDistanceNormalised from the distributions' nonzero entries: the same float, bit
  * for bit, since a dimension where both are 0 adds nothing to the dense sum and the others are
