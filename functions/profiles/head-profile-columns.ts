@@ -15,6 +15,22 @@ export const HEAD_COLUMNS = ['urn', 'level', 'segment', 'segment_name', 'n_shown
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
+/** Text values side by side: their UTF-8 bytes, and where each value ends in them. */
+interface Block {
+  bytes: Uint8Array;
+  ends: Int32Array;
+}
+
+/** The values as one block. */
+function blockOf(values: readonly Uint8Array[]): Block {
+  const ends = new Int32Array(values.length);
+  let total = 0;
+  values.forEach((v, i) => (ends[i] = total += v.length));
+  const bytes = new Uint8Array(total);
+  values.forEach((v, i) => bytes.set(v, ends[i]! - v.length));
+  return { bytes, ends };
+}
+
 /** A text column of at most `rows` values, each given as its UTF-8 bytes (or null). */
 class TextColumn {
   private offsets: Int32Array;
@@ -39,6 +55,20 @@ class TextColumn {
       this.pos = need;
     } else this.nulls.push(this.n);
     this.offsets[++this.n] = this.pos;
+  }
+  /** The values of `block` (its bytes, and where each value ends in them), appended in one copy. */
+  pushBlock(block: Block): void {
+    const at = this.pos;
+    const need = at + block.bytes.length;
+    if (need > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, at));
+      this.bytes = grown;
+    }
+    this.bytes.set(block.bytes, at);
+    const { ends } = block;
+    for (let k = 0; k < ends.length; k++) this.offsets[++this.n] = at + ends[k]!;
+    this.pos = need;
   }
   vector(): Vector {
     return makeVector(makeData({ type: new Utf8(), length: this.n, nullCount: this.nulls.length, nullBitmap: validity(this.nulls, this.n), valueOffsets: this.offsets.slice(0, this.n + 1), data: this.bytes.slice(0, this.pos) }));
@@ -104,6 +134,13 @@ export class HeadProfileColumns {
   private readonly codeBytes: Uint8Array[][];
   private readonly nameBytes: Uint8Array[][];
   private readonly classification: Uint8Array;
+  /**
+   * A school's rows are the dictionary's codes in the same order every time, so four of its text
+   * columns are the same values school after school: each kept as one block, copied at once for a
+   * school whose rows all go in the current part (the row-by-row path fills the rest).
+   */
+  private readonly blocks: { level: Block; segment: Block; segmentName: Block; classification: Block };
+  private readonly rowsPerSchool: number;
 
   constructor(
     private readonly table: StagedTable,
@@ -117,6 +154,14 @@ export class HeadProfileColumns {
     this.codeBytes = LEVEL_ORDER.map((l) => dict.codes[l].map(utf8));
     this.nameBytes = LEVEL_ORDER.map((l) => dict.codes[l].map((c) => utf8(dict.name(l, c))));
     this.classification = utf8(classification);
+    const each = <T>(f: (l: number, k: number) => T): T[] => LEVEL_ORDER.flatMap((level, l) => dict.codes[level].map((_, k) => f(l, k)));
+    this.blocks = {
+      level: blockOf(each((l) => this.levelBytes[l]!)),
+      segment: blockOf(each((l, k) => this.codeBytes[l]![k]!)),
+      segmentName: blockOf(each((l, k) => this.nameBytes[l]![k]!)),
+      classification: blockOf(each(() => this.classification)),
+    };
+    this.rowsPerSchool = this.blocks.level.ends.length;
   }
 
   private label(v: Value, column: string): Uint8Array | null {
@@ -133,6 +178,10 @@ export class HeadProfileColumns {
     let c = 0;
     for (const urn of urns) {
       const urnBytes = utf8(urn);
+      if (this.part.rows + this.rowsPerSchool <= this.part.size && c + this.rowsPerSchool * HEAD_CELLS <= cells.length) {
+        c = this.addSchool(urn, urnBytes, cells, c);
+        continue;
+      }
       LEVEL_ORDER.forEach((level, l) => {
         const codes = dict.codes[level];
         for (let k = 0; k < codes.length; k++) {
@@ -170,6 +219,40 @@ export class HeadProfileColumns {
       });
     }
     if (c !== cells.length) throw new Error(`internal: ${cells.length - c} head_profile values left over`);
+  }
+
+  /** One school's rows into the current part, which has room for them all (add's path, its constant columns as blocks); returns the next cell. */
+  private addSchool(urn: string, urnBytes: Uint8Array, cells: readonly Value[], c: number): number {
+    const p = this.part;
+    const first = p.rows;
+    const rows = this.rowsPerSchool;
+    p.rows += rows;
+    p.level.pushBlock(this.blocks.level);
+    p.segment.pushBlock(this.blocks.segment);
+    p.segmentName.pushBlock(this.blocks.segmentName);
+    p.classification.pushBlock(this.blocks.classification);
+    for (let r = 0; r < rows; r++, c += HEAD_CELLS) {
+      const i = first + r;
+      p.urn.push(urnBytes);
+      const n = this.label(cells[c]!, 'n_shown');
+      if (n === null) throw new Error(`internal: head_profile n_shown of school ${urn} is null`);
+      p.nShown.push(n);
+      const rounded = cells[c + 1];
+      if (typeof rounded !== 'number') throw new Error(`internal: head_profile rounded_to of school ${urn} is ${String(rounded)}`);
+      p.roundedTo[i] = rounded;
+      for (let d = 0; d < 5; d++) {
+        const v = cells[c + 2 + d];
+        if (v === null) p.nullDoubles[d]!.push(i);
+        else if (typeof v === 'number') p.doubles[d]![i] = v;
+        else throw new Error(`internal: head_profile ${HEAD_COLUMNS[6 + d]} of school ${urn} is ${String(v)}`);
+      }
+      if (cells[c + 3] === null) throw new Error(`internal: head_profile base_pct of school ${urn} is null`);
+      p.flag.push(this.label(cells[c + 7]!, 'flag'));
+      const reliable = cells[c + 8];
+      if (typeof reliable !== 'boolean') throw new Error(`internal: head_profile reliable of school ${urn} is ${String(reliable)}`);
+      if (reliable) p.reliable[i >> 3]! |= 1 << (i & 7);
+    }
+    return c;
   }
 
   /** The rows so far handed to the table as its next part (nothing when none). */
