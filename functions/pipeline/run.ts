@@ -12,6 +12,7 @@ import { ingest, type IngestOptions } from '../ingest/ingest-stage.ts';
 import { periodFromName } from '../ingest/file-names.ts';
 import { analyse, analysisSettings, DEFAULT_ANALYSIS, fairAccessItems, profileItems, type AnalysisConfig } from '../profiles/analysis-stage.ts';
 import { Fingerprints } from '../lake/fingerprints.ts';
+import { bothSettled } from '../commons/settled.ts';
 import { admissionsItems, analyseAdmissions } from '../admissions/admissions-stage.ts';
 import { renderPdfs, RenderPool, type RenderPdfsResult } from '../pdf/render-stage.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -216,11 +217,9 @@ export async function runPipeline(opts: RunOptions): Promise<Manifest> {
         const rest = renderPdfs({ lake: new PublishedView(opts.lake), period, stagingRoot: runRoot(runId), progress, pool, folders: profiles ? ['reports'] : undefined });
         let r: RenderPdfsResult;
         if (profiles) {
-          // Both settle before either's failure is thrown (the pool is closed after this).
-          const [a, b] = await Promise.allSettled([profiles.result, rest]);
-          if (a.status === 'rejected') throw a.reason;
-          if (b.status === 'rejected') throw b.reason;
-          r = combined(a.value, b.value, performance.now() - profiles.started);
+          // Both settle before a failure is thrown (the pool is closed after this).
+          const [a, b] = await bothSettled(profiles.result, rest, [`profile PDFs ${period}`, `report PDFs ${period}`]);
+          r = combined(a, b, performance.now() - profiles.started);
         } else r = { ...(await rest), ms: performance.now() - t0 };
         out.push({ period, rendered: r.rendered, skipped: r.skipped, files: r.files.length, ms: r.ms });
       }

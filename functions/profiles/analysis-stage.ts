@@ -59,6 +59,7 @@ import type { DisclosureMode } from './shown-counts.ts';
 import { criticalValues, forEachCount, placeProfileRows, type PlacedProfileRows } from './profile-rows.ts';
 import { ProfileTableEncoder } from './profile-table-encoder.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
+import { bothSettled } from '../commons/settled.ts';
 
 export interface AnalysisConfig {
   laName: string;
@@ -661,14 +662,6 @@ export interface AnalysisOptions {
   profileTableThread?: boolean;
 }
 
-/** Both promises settled, then the first failure thrown (nothing of either left running), else both values. */
-async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [x, y] = await Promise.allSettled([a, b]);
-  if (x.status === 'rejected') throw x.reason;
-  if (y.status === 'rejected') throw y.reason;
-  return [x.value, y.value];
-}
-
 /**
  * Every stage of the analysis for a run's periods (the pipeline's and the tools'): a period's
  * profiles and fair access side by side (they share no output; the engine takes their statements
@@ -689,7 +682,11 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     told = true;
   };
   const period = (p: string) =>
-    both(profilesStage({ ...base, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }), fairAccessStage({ ...base, period: p, documents: p === documentPeriod }));
+    bothSettled(
+      profilesStage({ ...base, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
+      fairAccessStage({ ...base, period: p, documents: p === documentPeriod }),
+      [`profiles ${p}`, `fair access ${p}`],
+    );
   const done = new Map<string, [ProfilesReport, FairAccessReport]>();
   // The document period first when its documents are awaited (the caller renders them while the rest runs).
   if (early) {
