@@ -2,7 +2,9 @@
  * npm run bench: the England-scale benchmarks (`-- --spine` or `-- --pdf` for one of them;
  * `-- --scale kent` runs the spine on the Kent-scale sample in the same 2026 layouts and spellings,
  * for a quick look on a busy machine: the targets are for England; `-- --cold-only` stops after the
- * anchors and the cold run).
+ * anchors and the cold run; `-- --cold-runs N` makes N cold runs, each into an empty lake, and
+ * reports the median and range of the cold figures: this machine's speed drifts by 10 to 15% within
+ * minutes, so one run cannot say on which side of a target a figure close to it lies).
  *
  * Spine: generates England-scale inputs once (bench/.data/england-2026: the 2026 layouts, an NSPL
  * of 2,600,000 postcodes with the 2021 OAC, the GIAS extract, a census extract of 9,000,000 pupils
@@ -81,6 +83,18 @@ if (only !== 'pdf') {
   const full = child('full-work-child.ts', [input, join(root, 'full-work')]) as Anchor;
   console.log(`cold run (everything from CSV; load ${load()})...`);
   const cold = child('pipeline-child.ts', [input, out]) as Run;
+  // Further cold runs (--cold-runs N), each into an empty lake of its own, removed after it.
+  const runsAt = process.argv.indexOf('--cold-runs');
+  const coldRuns = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;
+  if (!Number.isInteger(coldRuns) || coldRuns < 1) throw new Error('--cold-runs must be a whole number of runs, at least 1');
+  const colds: Run[] = [cold];
+  for (let k = 2; k <= coldRuns; k++) {
+    const again = join(root, `out-cold-${k}`);
+    rmSync(again, { recursive: true, force: true });
+    console.log(`cold run ${k} of ${coldRuns} (load ${load()})...`);
+    colds.push(child('pipeline-child.ts', [input, again]) as Run);
+    rmSync(again, { recursive: true, force: true });
+  }
   const coldOnly = process.argv.includes('--cold-only');
   // Warm nightly run: the classification stays curated; the nightly extracts are re-ingested.
   for (const d of ['pupils', 'schools', 'contacts']) rmSync(join(out, `curated/_sources/${d}.json`), { force: true });
@@ -119,6 +133,18 @@ if (only !== 'pdf') {
     console.log(`contacts-only night ${s(contacts.wallMs)} (whole run) = ${ratio(contacts.wallMs, spine(cold))}x the cold spine (target <= 0.2x); its ingest re-read ${Object.entries(contacts.rows).filter(([, v]) => !v.skipped).map(([k]) => k).join(', ') || 'nothing'}`);
   }
   console.log(`profiles and fair access: cold ${s(stage(cold, 'profiles'))}${warm ? `, warm ${s(stage(warm, 'profiles'))}` : ''} (target <= 20 s); admissions: cold ${s(stage(cold, 'admissions'))}${warm ? `, warm ${s(stage(warm, 'admissions'))}` : ''}${contacts ? `, contacts night ${s(stage(contacts, 'admissions'))}` : ''}`);
+  if (colds.length > 1) {
+    const spread = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      return `${xs.map(s).join(', ')}: median ${s(median)} (${s(sorted[0]!)} to ${s(sorted.at(-1)!)})`;
+    };
+    console.log(`\n${colds.length} cold runs, in the order run:`);
+    console.log(`  cold spine ${spread(colds.map(spine))}; full-work SQL ${s(full.wallMs)} (target <= 1.2x: ${s(1.2 * full.wallMs)})`);
+    console.log(`  profiles and fair access ${spread(colds.map((r) => stage(r, 'profiles')))} (target <= 20 s)`);
+    console.log(`  peak RSS ${colds.map((r) => `${r.peakRssMiB} MiB`).join(', ')} (target <= 3072)`);
+  }
   console.log(`peak RSS: cold ${cold.peakRssMiB} MiB${warm ? `, warm ${warm.peakRssMiB} MiB` : ''}${contacts ? `, contacts night ${contacts.peakRssMiB} MiB` : ''} (target <= 3072)`);
 }
 
