@@ -196,23 +196,7 @@ export class HeadProfileColumns {
           p.level.push(this.levelBytes[l]!);
           p.segment.push(this.codeBytes[l]![k]!);
           p.segmentName.push(this.nameBytes[l]![k]!);
-          const n = this.label(cells[c]!, 'n_shown');
-          if (n === null) throw new Error(`internal: head_profile n_shown of school ${urn} is null`);
-          p.nShown.push(n);
-          const rounded = cells[c + 1];
-          if (typeof rounded !== 'number') throw new Error(`internal: head_profile rounded_to of school ${urn} is ${String(rounded)}`);
-          p.roundedTo[i] = rounded;
-          for (let d = 0; d < 5; d++) {
-            const v = cells[c + 2 + d];
-            if (v === null) p.nullDoubles[d]!.push(i);
-            else if (typeof v === 'number') p.doubles[d]![i] = v;
-            else throw new Error(`internal: head_profile ${HEAD_COLUMNS[6 + d]} of school ${urn} is ${String(v)}`);
-          }
-          if (cells[c + 3] === null) throw new Error(`internal: head_profile base_pct of school ${urn} is null`);
-          p.flag.push(this.label(cells[c + 7]!, 'flag'));
-          const reliable = cells[c + 8];
-          if (typeof reliable !== 'boolean') throw new Error(`internal: head_profile reliable of school ${urn} is ${String(reliable)}`);
-          if (reliable) p.reliable[i >> 3]! |= 1 << (i & 7);
+          this.rowCells(p, i, urn, cells, c);
           p.classification.push(this.classification);
           c += HEAD_CELLS;
         }
@@ -234,25 +218,30 @@ export class HeadProfileColumns {
     for (let r = 0; r < rows; r++, c += HEAD_CELLS) {
       const i = first + r;
       p.urn.push(urnBytes);
-      const n = this.label(cells[c]!, 'n_shown');
-      if (n === null) throw new Error(`internal: head_profile n_shown of school ${urn} is null`);
-      p.nShown.push(n);
-      const rounded = cells[c + 1];
-      if (typeof rounded !== 'number') throw new Error(`internal: head_profile rounded_to of school ${urn} is ${String(rounded)}`);
-      p.roundedTo[i] = rounded;
-      for (let d = 0; d < 5; d++) {
-        const v = cells[c + 2 + d];
-        if (v === null) p.nullDoubles[d]!.push(i);
-        else if (typeof v === 'number') p.doubles[d]![i] = v;
-        else throw new Error(`internal: head_profile ${HEAD_COLUMNS[6 + d]} of school ${urn} is ${String(v)}`);
-      }
-      if (cells[c + 3] === null) throw new Error(`internal: head_profile base_pct of school ${urn} is null`);
-      p.flag.push(this.label(cells[c + 7]!, 'flag'));
-      const reliable = cells[c + 8];
-      if (typeof reliable !== 'boolean') throw new Error(`internal: head_profile reliable of school ${urn} is ${String(reliable)}`);
-      if (reliable) p.reliable[i >> 3]! |= 1 << (i & 7);
+      this.rowCells(p, i, urn, cells, c);
     }
     return c;
+  }
+
+  /** Row i's values from its HEAD_CELLS cells at c (both paths of add). */
+  private rowCells(p: Part, i: number, urn: string, cells: readonly Value[], c: number): void {
+    const n = this.label(cells[c]!, 'n_shown');
+    if (n === null) throw new Error(`internal: head_profile n_shown of school ${urn} is null`);
+    p.nShown.push(n);
+    const rounded = cells[c + 1];
+    if (typeof rounded !== 'number') throw new Error(`internal: head_profile rounded_to of school ${urn} is ${String(rounded)}`);
+    p.roundedTo[i] = rounded;
+    for (let d = 0; d < 5; d++) {
+      const v = cells[c + 2 + d];
+      if (v === null) p.nullDoubles[d]!.push(i);
+      else if (typeof v === 'number') p.doubles[d]![i] = v;
+      else throw new Error(`internal: head_profile ${HEAD_COLUMNS[6 + d]} of school ${urn} is ${String(v)}`);
+    }
+    if (cells[c + 3] === null) throw new Error(`internal: head_profile base_pct of school ${urn} is null`);
+    p.flag.push(this.label(cells[c + 7]!, 'flag'));
+    const reliable = cells[c + 8];
+    if (typeof reliable !== 'boolean') throw new Error(`internal: head_profile reliable of school ${urn} is ${String(reliable)}`);
+    if (reliable) p.reliable[i >> 3]! |= 1 << (i & 7);
   }
 
   /** The rows so far handed to the table as its next part (nothing when none). */
