@@ -35,6 +35,11 @@ const scale = scaleAt > 0 ? process.argv[scaleAt + 1] : 'england';
 if (scale !== 'england' && scale !== 'kent') throw new Error('--scale must be england or kent');
 const input = join(root, `${scale}-2026`);
 const only = process.argv.includes('--pdf') ? 'pdf' : process.argv.includes('--spine') || scale !== 'england' ? 'spine' : 'both';
+// Checked before minutes of work: how many cold runs (--cold-runs N, the spine only).
+const runsAt = process.argv.indexOf('--cold-runs');
+const coldRuns = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;
+if (!Number.isInteger(coldRuns) || coldRuns < 1) throw new Error('--cold-runs must be followed by a whole number of runs, at least 1');
+if (coldRuns > 1 && only === 'pdf') throw new Error('--cold-runs is for the spine (npm run bench or bench:spine), not --pdf');
 
 function child(script: string, args: string[]): unknown {
   const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, script), ...args], {
@@ -84,16 +89,16 @@ if (only !== 'pdf') {
   console.log(`cold run (everything from CSV; load ${load()})...`);
   const cold = child('pipeline-child.ts', [input, out]) as Run;
   // Further cold runs (--cold-runs N), each into an empty lake of its own, removed after it.
-  const runsAt = process.argv.indexOf('--cold-runs');
-  const coldRuns = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;
-  if (!Number.isInteger(coldRuns) || coldRuns < 1) throw new Error('--cold-runs must be a whole number of runs, at least 1');
   const colds: Run[] = [cold];
   for (let k = 2; k <= coldRuns; k++) {
     const again = join(root, `out-cold-${k}`);
     rmSync(again, { recursive: true, force: true });
     console.log(`cold run ${k} of ${coldRuns} (load ${load()})...`);
-    colds.push(child('pipeline-child.ts', [input, again]) as Run);
-    rmSync(again, { recursive: true, force: true });
+    try {
+      colds.push(child('pipeline-child.ts', [input, again]) as Run);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
   }
   const coldOnly = process.argv.includes('--cold-only');
   // Warm nightly run: the classification stays curated; the nightly extracts are re-ingested.

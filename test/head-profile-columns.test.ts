@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Value } from '../functions/lake/column-buffer.ts';
 import { StagedTable } from '../functions/lake/table-writer.ts';
 import { stagedPartition } from '../functions/lake/tables.ts';
@@ -44,10 +44,18 @@ async function partsOf(table: StagedTable): Promise<Buffer[]> {
 }
 
 describe('head_profile column by column', () => {
-  it('is the Parquet of the same rows added one at a time, part for part (parts cut inside a school)', async () => {
+  // Parts cut inside a school, exactly at a school's end, one school a part, smaller than a school, one row.
+  it.each([
+    ['3 schools and 17 rows', 3 * rows + 17],
+    ['2 schools', 2 * rows],
+    ['1 school', rows],
+    ['1 school less a row', rows - 1],
+    ['1 row', 1],
+  ])('is the Parquet of the same rows added one at a time, part for part (parts of %s)', async (_, partRows) => {
     const random = rng(7);
     const schools = Array.from({ length: 23 }, (_, i) => ({ urn: String(100000 + i * 37), cells: cellsOf(random) }));
-    const partRows = 3 * rows + 17;
+    // A school whose rows all fit the current part is copied a block at a time (addSchool): taken whenever a part holds a school.
+    const whole = vi.spyOn(HeadProfileColumns.prototype as unknown as { addSchool: () => number }, 'addSchool');
 
     const byRow = new StagedTable(T.headProfile, partRows);
     expect(byRow.columnNames).toEqual([...HEAD_COLUMNS]);
@@ -73,6 +81,9 @@ describe('head_profile column by column', () => {
     expect(a.length).toBe(Math.ceil((schools.length * rows) / partRows));
     expect(b.length).toBe(a.length);
     b.forEach((part, i) => expect(part.equals(a[i]!)).toBe(true));
+    if (partRows >= rows) expect(whole).toHaveBeenCalled();
+    else expect(whole).not.toHaveBeenCalled();
+    whole.mockRestore();
   });
 
   it('refuses cells that do not fill whole rows, and a part given while single rows wait', () => {

@@ -27,4 +27,13 @@ describe('bothSettled', () => {
     expect((e as AggregateError).errors).toEqual([a, b]);
     expect((e as Error).message).toBe('profiles 2025-26 failed: engine refused the profile rows; fair access 2025-26 failed too: contacts table missing');
   });
+
+  it('names each failure by its first line, so a one-line report (the CLI prints one) still shows both', async () => {
+    const a = new Error('Binder Error: column "urn" not found\nCandidate bindings: "s.urn"\n\nLINE 1: SELECT urn');
+    const b = new Error('contacts table missing');
+    const e = (await bothSettled(Promise.reject(a), Promise.reject(b), ['profiles', 'fair access']).catch((x: unknown) => x)) as AggregateError;
+    expect(e.message).toBe('profiles failed: Binder Error: column "urn" not found; fair access failed too: contacts table missing');
+    expect(e.message).not.toContain('\n');
+    expect(e.errors).toEqual([a, b]);
+  });
 });

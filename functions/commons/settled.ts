@@ -4,16 +4,18 @@
  * when the caller moves on or cleans up, and no failure is lost.
  */
 
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** A failure's first line (an engine's message can run over several; the whole errors stay in `errors`). */
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
 /**
  * Both values once both are fulfilled. One failure is thrown as it is; two are thrown together as an
- * AggregateError whose message names each (`names` say which is which), with both in `errors`.
+ * AggregateError whose one-line message names each (`names` say which is which, each failure's
+ * first line), with both whole in `errors`.
  */
 export async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>, names: readonly [string, string] = ['first', 'second']): Promise<[A, B]> {
   const [x, y] = await Promise.allSettled([a, b]);
   if (x.status === 'rejected' && y.status === 'rejected') {
-    throw new AggregateError([x.reason, y.reason], `${names[0]} failed: ${messageOf(x.reason)}; ${names[1]} failed too: ${messageOf(y.reason)}`);
+    throw new AggregateError([x.reason, y.reason], `${names[0]} failed: ${firstLine(x.reason)}; ${names[1]} failed too: ${firstLine(y.reason)}`);
   }
   if (x.status === 'rejected') throw x.reason;
   if (y.status === 'rejected') throw y.reason;

@@ -316,9 +316,7 @@ function stageExactProfiles(opts: StageOptions, encoder: ProfileTableEncoder, sc
   const school = encoder.encode(placed, 'school_profile').then((parts) => stageParquet(lake, runId, T.schoolProfile, period, parts));
   school.catch(() => undefined);
   // Both settle before a failure is thrown: no write of either goes on after the stage has failed.
-  const staged = Promise.allSettled([school, cluster]).then((all) => {
-    for (const r of all) if (r.status === 'rejected') throw r.reason;
-  });
+  const staged = bothSettled(school, cluster, [`school_profile ${period}`, `cluster_profile ${period}`]).then(() => undefined);
   staged.catch(() => undefined);
   return { counts, staged };
 }
