@@ -24,9 +24,9 @@
  * worker threads, prints PDFs per second and peak RSS, then reruns to show unchanged ones skipped.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { generateSample } from '../sample-data/generate.ts';
 
 const root = resolve(import.meta.dirname, '.data');
@@ -52,6 +52,25 @@ function child(script: string, args: string[]): unknown {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * Earlier lakes are set aside (renamed), not deleted, until every measurement is over: on a file
+ * system without a journal (this machine's ext4) the inode allocator passes over inodes deleted in
+ * the last minutes, and 21,500 files made after some 130,000 were deleted took 5 to 14 s of kernel
+ * time instead of about 1 s. The profiles stage writes 21,500 documents: deleting the last run's
+ * lake just before would time that instead of the stage. A night's run deletes superseded runs a day
+ * before the next writes.
+ */
+const aside = join(root, `.aside-${process.pid}`);
+function setAside(dir: string): void {
+  if (!existsSync(dir)) return;
+  mkdirSync(aside, { recursive: true });
+  renameSync(dir, join(aside, `${basename(dir)}-${Date.now()}`));
+}
+/** Every lake set aside, this run's and any an interrupted run left (once the measurements are over). */
+function removeSetAside(): void {
+  for (const d of existsSync(root) ? readdirSync(root).filter((n) => n.startsWith('.aside-')) : []) rmSync(join(root, d), { recursive: true, force: true });
+}
 const load = () => loadavg().map((l) => l.toFixed(1)).join(', ');
 
 /** The input of a night on which only the contact log changed: the same files (hard links), and 500 new contacts. */
@@ -78,7 +97,7 @@ if (only !== 'pdf') {
   }
   const out = join(root, 'out');
   const night = join(root, `${scale}-2026-contacts-night`);
-  rmSync(out, { recursive: true, force: true });
+  setAside(out);
   const sizes = Object.fromEntries(['classification', 'pupils', 'contacts'].map((d) => [d, readdirSync(join(input, d)).filter((f) => f.endsWith('.csv')).reduce((n, f) => n + statSync(join(input, d, f)).size, 0)]));
   console.log(`scale: ${scale} (${Object.entries(sizes).map(([d, b]) => `${d} ${(b / 1e6).toFixed(0)} MB`).join(', ')}); machine: ${cpus().length} cores; load average at start ${load()}`);
 
@@ -92,12 +111,12 @@ if (only !== 'pdf') {
   const colds: Run[] = [cold];
   for (let k = 2; k <= coldRuns; k++) {
     const again = join(root, `out-cold-${k}`);
-    rmSync(again, { recursive: true, force: true });
+    setAside(again);
     console.log(`cold run ${k} of ${coldRuns} (load ${load()})...`);
     try {
       colds.push(child('pipeline-child.ts', [input, again]) as Run);
     } finally {
-      rmSync(again, { recursive: true, force: true });
+      setAside(again);
     }
   }
   const coldOnly = process.argv.includes('--cold-only');
@@ -160,6 +179,9 @@ if (only !== 'spine') {
   const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'pdf.ts'), ...process.argv.slice(2).filter((a) => a !== '--pdf' && a !== '--spine')], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = r.status ?? 1;
 }
+
+// The lakes set aside go once nothing more is measured.
+removeSetAside();
 
 interface Anchor {
   wallMs: number;
