@@ -44,7 +44,8 @@ export interface ShortlistLimits {
   readonly startMs?: number;
   /** @default 120 s */
   readonly stallMs?: number;
-  readonly onWorker?: (worker: Worker, part: number) => void;
+  /** Sees each thread as it starts, with a count of the rows it has finished so far. */
+  readonly onWorker?: (worker: Worker, part: number, rowsDone: () => number) => void;
 }
 
 /**
@@ -188,7 +189,7 @@ export function bhattacharyyaShortlist(vectors: readonly (readonly number[])[], 
     const workerData = { roots: roots.buffer, start: start.buffer, rows: rows.buffer, values: values.buffer, n, d, m, i0: bounds[k]!, i1: bounds[k + 1]!, score: l.score.buffer, index: l.index.buffer, status: status.buffer, beats: beats.buffer, slot: k, port: port2 };
     const worker = new Worker(WORKER, { eval: true, workerData, transferList: [port2], execArgv: [] });
     worker.unref();
-    limits.onWorker?.(worker, k);
+    limits.onWorker?.(worker, k, () => Atomics.load(beats, k));
     return { worker, port: port1 };
   });
   const mine = lists.at(-1)!;
