@@ -176,24 +176,24 @@ describe('bhattacharyyaShortlist', () => {
   });
 
   it('fails, never waits for ever, when a worker thread ends without reporting (terminated, out of memory)', () => {
-    const v = sparseCounts(16000, 21, 77);
-    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const v = sparseCounts(8000, 21, 77);
     // Ended before it starts: it never says it started.
     const early = { startMs: 3000, stallMs: 1500, onWorker: (w: { terminate(): unknown }) => void w.terminate() };
     expect(() => bhattacharyyaShortlist(v, 25, 2, early)).toThrow(/worker thread 0 (did not start within 3 s|finished no row for 1.5 s)/);
-    // Ended mid-part: terminated as soon as it has finished a row, with thousands of rows still to
-    // do (so it cannot have finished), while this thread blocks as the shortlist's own wait does.
+    // Ended after it has started and before it can finish: held once started, ended there.
+    const hold = new Int32Array(new SharedArrayBuffer(8));
     const midway = {
       startMs: 3000,
       stallMs: 1500,
-      onWorker: (w: { terminate(): unknown }, _part: number, rowsDone: () => number) => {
-        const deadline = Date.now() + 60_000;
-        while (rowsDone() === 0 && Date.now() < deadline) Atomics.wait(pause, 0, 0, 1);
-        expect(rowsDone()).toBeGreaterThan(0);
+      hold,
+      onWorker: (w: { terminate(): unknown }) => {
+        expect(Atomics.wait(hold, 1, 0, 60_000)).not.toBe('timed-out');
         void w.terminate();
       },
     };
     expect(() => bhattacharyyaShortlist(v, 25, 2, midway)).toThrow(/worker thread 0 finished no row for 1.5 s/);
+    // Held for good (stuck): taken for dead after stallMs, and ended.
+    expect(() => bhattacharyyaShortlist(v, 25, 2, { startMs: 3000, stallMs: 1500, hold: new Int32Array(new SharedArrayBuffer(8)) })).toThrow(/worker thread 0 finished no row for 1.5 s/);
     // The same data with live threads still gives the single loop's lists.
     expect(bhattacharyyaShortlist(v, 25, 2)).toEqual(bhattacharyyaShortlist(v, 25, 1));
   }, 120_000);

@@ -44,8 +44,12 @@ export interface ShortlistLimits {
   readonly startMs?: number;
   /** @default 120 s */
   readonly stallMs?: number;
-  /** Sees each thread as it starts, with a count of the rows it has finished so far. */
-  readonly onWorker?: (worker: Worker, part: number, rowsDone: () => number) => void;
+  readonly onWorker?: (worker: Worker, part: number) => void;
+  /**
+   * Tests: each worker thread, once started, adds one to `hold[1]` and waits while `hold[0]` is 0
+   * (so a test can end a thread that has started and cannot have finished).
+   */
+  readonly hold?: Int32Array;
 }
 
 /**
@@ -122,6 +126,12 @@ const WORKER = `
 const { workerData: w } = require('node:worker_threads');
 const status = new Int32Array(w.status);
 Atomics.store(status, w.slot, 1);
+if (w.hold) {
+  const hold = new Int32Array(w.hold);
+  Atomics.add(hold, 1, 1);
+  Atomics.notify(hold, 1);
+  Atomics.wait(hold, 0, 0);
+}
 try {
   (${scoreRows.toString()})(new Float64Array(w.roots), new Int32Array(w.start), new Int32Array(w.rows), new Float64Array(w.values), w.n, w.d, w.m, w.i0, w.i1, new Float64Array(w.score), new Int32Array(w.index), new Int32Array(w.beats), w.slot);
   Atomics.store(status, w.slot, 2);
@@ -186,10 +196,10 @@ export function bhattacharyyaShortlist(vectors: readonly (readonly number[])[], 
   const beats = new Int32Array(shared(4 * lists.length));
   const started = lists.slice(0, -1).map((l, k) => {
     const { port1, port2 } = new MessageChannel();
-    const workerData = { roots: roots.buffer, start: start.buffer, rows: rows.buffer, values: values.buffer, n, d, m, i0: bounds[k]!, i1: bounds[k + 1]!, score: l.score.buffer, index: l.index.buffer, status: status.buffer, beats: beats.buffer, slot: k, port: port2 };
+    const workerData = { roots: roots.buffer, start: start.buffer, rows: rows.buffer, values: values.buffer, n, d, m, i0: bounds[k]!, i1: bounds[k + 1]!, score: l.score.buffer, index: l.index.buffer, status: status.buffer, beats: beats.buffer, slot: k, port: port2, hold: limits.hold?.buffer };
     const worker = new Worker(WORKER, { eval: true, workerData, transferList: [port2], execArgv: [] });
     worker.unref();
-    limits.onWorker?.(worker, k, () => Atomics.load(beats, k));
+    limits.onWorker?.(worker, k);
     return { worker, port: port1 };
   });
   const mine = lists.at(-1)!;
