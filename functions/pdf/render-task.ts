@@ -16,6 +16,8 @@ export interface RenderTask {
   /** The document's key, for error messages. */
   key: string;
   json: Uint8Array;
+  /** Tests: a counter over shared memory the thread adds one to as each render ends (watched while blocked). */
+  rendered?: Int32Array;
 }
 
 export interface RenderResult {
@@ -50,6 +52,10 @@ export async function renderTask(task: RenderTask): Promise<RenderResult> {
       ? await renderProfilePdf(parsed.data as Parameters<typeof renderProfilePdf>[0])
       : await renderFairAccessPdf(parsed.data as Parameters<typeof renderFairAccessPdf>[0]);
   const t1 = performance.now();
+  if (task.rendered) {
+    Atomics.add(task.rendered, 0, 1);
+    Atomics.notify(task.rendered, 0);
+  }
   return { pdf: out.pdf, pages: out.pages, ms: t1 - t0, endedAt: performance.timeOrigin + t1, threadId, heapUsed: getHeapStatistics().used_heap_size };
 }
 

@@ -96,16 +96,17 @@ describe('renderPdfs', () => {
     const docs = makeProfileDocuments(4, { schoolsPerLa: 4 }).map((d) => new TextEncoder().encode(JSON.stringify(d)));
     const pool = new RenderPool(1);
     try {
-      await pool.run({ kind: 'profile', key: 'warm-up', json: docs[0]! });
-      const warm = await pool.run({ kind: 'profile', key: 'warm-up', json: docs[0]! }); // a warm thread's time
-      const pending = docs.slice(1).map((json, i) => pool.run({ kind: 'profile', key: `doc-${i}`, json }));
+      await pool.run({ kind: 'profile', key: 'warm-up', json: docs[0]! }); // the thread started
+      const rendered = new Int32Array(new SharedArrayBuffer(4));
+      const pending = docs.slice(1).map((json, i) => pool.run({ kind: 'profile', key: `doc-${i}`, json, rendered }));
       await new Promise((resolve) => setImmediate(resolve)); // the pool hands over what it will
-      // Block this thread (as a long synchronous step of the analysis does) for far longer than the
-      // three renders take. A thread handed one task at a time could only get the second after this.
-      const until = performance.timeOrigin + performance.now() + Math.max(1500, 20 * warm.ms);
-      while (performance.timeOrigin + performance.now() < until);
+      // Block this thread (as a long synchronous step of the analysis does) until the thread has
+      // rendered all three, or 30 s. A thread handed one task at a time could only get the second
+      // after this thread lets go, so it would stop at one.
+      const deadline = Date.now() + 30_000;
+      for (let seen = Atomics.load(rendered, 0); seen < 3 && Date.now() < deadline; seen = Atomics.load(rendered, 0)) Atomics.wait(rendered, 0, seen, deadline - Date.now());
+      expect(Atomics.load(rendered, 0)).toBe(3);
       const results = await Promise.all(pending);
-      for (const r of results) expect(r.endedAt).toBeLessThan(until);
       // Never interleaved: each render starts after the one before it ended.
       for (let i = 1; i < results.length; i++) expect(results[i]!.endedAt - results[i]!.ms).toBeGreaterThanOrEqual(results[i - 1]!.endedAt);
     } finally {
