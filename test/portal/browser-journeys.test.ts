@@ -37,8 +37,8 @@ const SITE = {
   contact: { team: 'The school information team', email: 'school.profiles@kentish-vale.example', phone: '01632 960 000' },
   privacy: 'Kentish Vale keeps portal records for two years.\n\nAsk the data protection officer for a copy.',
 };
-/** Short enough to expire within the test, well inside the five-minute warning. */
-const SHORT_TOKEN_SECONDS = 8;
+/** Short enough to expire within the test, well inside the five-minute warning; long enough for a loaded machine to sign in and act before it ends. */
+const SHORT_TOKEN_SECONDS = 15;
 
 let browser: Browser;
 
