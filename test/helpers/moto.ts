@@ -3,7 +3,7 @@
  */
 import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { onFreePort } from './free-port.ts';
 
 export interface MotoServer {
   endpoint: string;
@@ -35,23 +35,6 @@ export function awsTestConfig(endpoint: string): AwsTestConfig {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') {
-        srv.close();
-        reject(new Error('could not determine a free port'));
-        return;
-      }
-      srv.close(() => resolve(addr.port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -65,9 +48,12 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<MotoServer> {
+export function startMoto(opts: { timeoutMs?: number } = {}): Promise<MotoServer> {
+  return onFreePort((port) => startMotoOn(port, opts));
+}
+
+async function startMotoOn(port: number, opts: { timeoutMs?: number }): Promise<MotoServer> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],

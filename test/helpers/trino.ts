@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { onFreePort } from './free-port.ts';
 
 export const TRINO_VERSION = 476;
 
@@ -38,19 +38,6 @@ export function trinoMissing(): string[] {
   if (!existsSync(join(trinoServerDir(), '.complete'))) out.push(`Trino ${TRINO_VERSION} (scripts/fetch-trino.sh)`);
   if (!trinoJavaHome()) out.push('a Java 24+ JDK for Trino (Temurin under /usr/lib/jvm)');
   return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no free port'));
-      srv.close(() => resolve(addr.port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,11 +68,14 @@ export class TrinoServer {
    * Start Trino with its state under `root` (etc/, data/, metastore/). Catalog `hive`: file
    * metastore in root/metastore, `local:///x` = root/x.
    */
-  static async start(root: string, opts: { timeoutMs?: number } = {}): Promise<TrinoServer> {
+  static start(root: string, opts: { timeoutMs?: number } = {}): Promise<TrinoServer> {
+    return onFreePort((port) => TrinoServer.startOn(port, root, opts));
+  }
+
+  private static async startOn(port: number, root: string, opts: { timeoutMs?: number }): Promise<TrinoServer> {
     const server = trinoServerDir();
     const javaHome = trinoJavaHome();
     if (!existsSync(join(server, '.complete')) || !javaHome) throw new Error(`cannot start Trino: missing ${trinoMissing().join(', ')}; run scripts/setup-test-deps.sh`);
-    const port = await freePort();
     const etc = join(root, 'etc');
     mkdirSync(join(etc, 'catalog'), { recursive: true });
     mkdirSync(join(root, 'metastore'), { recursive: true });
