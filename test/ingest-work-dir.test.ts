@@ -3,7 +3,7 @@
  * DuckDB's spill: gigabytes at England scale, and a timed-out Lambda's /tmp stays for the next
  * invocation). The next ingest removes those of processes that are gone, and one left by an earlier
  * process with this process's id, and leaves those of live processes and of this process's other
- * threads alone (functions/ingest/work-dir.ts).
+ * threads alone (functions/ports/work-dir.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../functions/ingest/ingest-stage.ts';
-import { makeWorkDir, removeStaleWorkDirs, removeWorkDir } from '../functions/ingest/work-dir.ts';
+import { makeWorkDir, removeStaleWorkDirs, removeWorkDir } from '../functions/ports/work-dir.ts';
 import { LocalObjectStore } from '../functions/ports/local-store.ts';
 import { GENERIC_CLASSIFICATION, SCHOOLS, removeDir, tempDir, upn, writeFiles } from './helpers/fixtures.ts';
 

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeWorkDir, removeWorkDir } from './work-dir.ts';
+import { makeWorkDir, removeWorkDir } from '../ports/work-dir.ts';
 import { Readable } from 'node:stream';
 import { columnsOf, tablePrefix, type ColumnDef, type TableDef } from '../../schemas/columns.ts';
 import { admissions, contacts, pupils, schools, postcodes, segments, wards } from '../../schemas/curated.ts';

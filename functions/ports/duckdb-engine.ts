@@ -11,6 +11,7 @@ import type { ColumnDef } from '../../schemas/columns.ts';
 import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
 import { LocalObjectStore } from './local-store.ts';
 import { readParquetObjects } from './parquet-objects.ts';
+import { makeWorkDir, removeWorkDir } from './work-dir.ts';
 
 export interface DuckDbEngineOptions {
   /** Absolute or relative path of the lake directory (the LocalObjectStore root). */
@@ -67,19 +68,27 @@ export class DuckDbEngine implements SqlEngine {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly root: string,
+    /** This engine's own spill directory, removed on close. */
+    private readonly spill: string,
   ) {}
 
   static async create(opts: DuckDbEngineOptions): Promise<DuckDbEngine> {
     // DuckDB defaults to 80% of RAM; the pipeline shares the process with ingest, so cap it and
-    // let large joins spill to a temporary directory instead.
+    // let large joins spill to a temporary directory instead: its own (work-dir.ts says why).
+    const spill = await makeWorkDir(tmpdir(), 'duckdb');
     const config: Record<string, string> = {
       memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
-      temp_directory: join(tmpdir(), 'catchment-duckdb'),
+      temp_directory: spill,
     };
     if (opts.threads) config.threads = String(opts.threads);
-    const instance = await DuckDBInstance.create(':memory:', config);
-    const conn = await instance.connect();
-    return new DuckDbEngine(instance, conn, resolve(opts.lakeRoot));
+    try {
+      const instance = await DuckDBInstance.create(':memory:', config);
+      const conn = await instance.connect();
+      return new DuckDbEngine(instance, conn, resolve(opts.lakeRoot), spill);
+    } catch (e) {
+      await removeWorkDir(spill);
+      throw e;
+    }
   }
 
   async attach(table: TableLocation & { columns?: ColumnDef[] }): Promise<void> {
@@ -149,6 +158,7 @@ export class DuckDbEngine implements SqlEngine {
     await this.turn;
     this.conn.closeSync();
     this.instance.closeSync();
+    await removeWorkDir(this.spill);
   }
 }
 

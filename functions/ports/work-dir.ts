@@ -1,8 +1,10 @@
 /**
- * An ingest's work directory: the sources it downloads or re-encodes (a copy of the census extract
- * at England scale, most of a gigabyte) and the spill of its DuckDB. It is removed when the ingest
- * ends; a process killed mid-ingest (out of memory, a Lambda timed out: its /tmp stays with the
- * next invocation) cannot remove it, so each ingest first removes those of processes that are gone.
+ * Work directories on the machine's own disk, one per user, never shared: an ingest's (the sources
+ * it downloads or re-encodes, a copy of the census extract at England scale, most of a gigabyte,
+ * and the spill of its DuckDB) and an engine's (DuckDB's spill: two DuckDB instances spilling to one
+ * directory overwrite each other's files, duckdb/duckdb#15173). Each is removed when its user ends;
+ * a process killed mid-run (out of memory, a Lambda timed out: its /tmp stays with the next
+ * invocation) cannot remove it, so each new one first removes those of processes that are gone.
  * A directory is named for the process and thread that made it; a thread knows the ones it made,
  * so one left by an earlier process with the same id (a restarted Lambda runtime) is removed too,
  * and one of another thread of this process is left to it.
@@ -12,8 +14,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
-const PREFIX = 'catchment-ingest-';
-const NAME = /^catchment-ingest-(\d+)-t(\d+)-[A-Za-z0-9]+$/;
+/** What a work directory is for: part of its name. */
+export type WorkDirKind = 'ingest' | 'duckdb';
+const NAME = /^catchment-(?:ingest|duckdb)-(\d+)-t(\d+)-[A-Za-z0-9]+$/;
 
 /** The work directories this thread has made (and not yet removed). */
 const mine = new Set<string>();
@@ -51,9 +54,9 @@ export async function removeStaleWorkDirs(parent: string): Promise<number> {
 }
 
 /** A new work directory under `parent`, after removing those killed processes left there. */
-export async function makeWorkDir(parent: string): Promise<string> {
+export async function makeWorkDir(parent: string, kind: WorkDirKind = 'ingest'): Promise<string> {
   await removeStaleWorkDirs(parent);
-  const dir = await mkdtemp(join(parent, `${PREFIX}${process.pid}-t${threadId}-`));
+  const dir = await mkdtemp(join(parent, `catchment-${kind}-${process.pid}-t${threadId}-`));
   mine.add(dir);
   return dir;
 }
