@@ -52,7 +52,8 @@ function child(input: string, out: string, killAfter = Infinity): Promise<{ even
       if (seen.length >= killAfter && p.exitCode === null) p.kill('SIGKILL');
     });
     p.on('error', fail);
-    p.on('exit', (code, signal) => {
+    // 'close', not 'exit': its output is all read by then.
+    p.on('close', (code, signal) => {
       if (signal !== 'SIGKILL' && code !== 0) fail(new Error(`child run failed (${code}): ${err}`));
       else done({ events: seen, killed: signal === 'SIGKILL', code });
     });
