@@ -121,6 +121,24 @@ describe('AthenaEngine with a scripted client', () => {
     expect(log[0]!.input.ResultConfiguration).toEqual({ OutputLocation: 's3://results/athena/' });
   });
 
+  it('stops a running query when its signal is aborted (StopQueryExecution), and never starts one whose signal already was', async () => {
+    const { client, log } = fakeClient({ states: [{ State: 'RUNNING' }] });
+    let polled = () => {};
+    const firstPoll = new Promise<void>((resolve) => (polled = resolve));
+    // Time never passes: only the abort can end the wait between polls.
+    const engine = new AthenaEngine({ ...baseOpts, client, now: () => 0, sleep: () => (polled(), new Promise<void>(() => {})) });
+    const stop = new AbortController();
+    const reason = new Error('stopped: fair access failed');
+    const running = engine.query('SELECT 1', { signal: stop.signal }).catch((e: unknown) => e);
+    await firstPoll;
+    stop.abort(reason);
+    expect(await running).toBe(reason);
+    expect(log.map((l) => l.name)).toEqual(['start', 'stop']);
+    expect(log[1]!.input).toEqual({ QueryExecutionId: 'qe-1' });
+    await expect(engine.unload('SELECT 1', { prefix: 'stage/x', partitionedBy: [], signal: stop.signal })).rejects.toBe(reason);
+    expect(log).toHaveLength(2);
+  });
+
   it('surfaces StateChangeReason, AthenaError and the execution id on FAILED', async () => {
     const clock = fakeClock();
     const { client, log } = fakeClient({

@@ -133,6 +133,43 @@ describe('local pipeline', () => {
     expect(readFileSync(join(out, 'manifests/latest.json'), 'utf8')).toBe(latest);
     expect(await new LocalObjectStore(out).list('staging/')).toEqual([]);
   });
+
+  it('a failure on one side of the analysis stops the other at its next statement, and is reported alone', async () => {
+    const dir = tempDir();
+    cleanup.push(dir);
+    const real = await DuckDbEngine.create({ lakeRoot: dir, threads: 1 });
+    // Fair access fails at its first statement of its own (the clients by segment, ward and school).
+    let failedAt = -1;
+    const calls: string[] = [];
+    const call = <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+      calls.push(sql);
+      if (failedAt < 0 && sql.includes('FROM c WHERE postcode IS NULL')) {
+        failedAt = calls.length;
+        return Promise.reject(new Error('simulated fair access failure'));
+      }
+      return run();
+    };
+    const failing: SqlEngine = {
+      name: 'duckdb',
+      attach: (t) => real.attach(t),
+      query: (s, o) => call(s, () => real.query(s, o)),
+      queryLarge: (s, scratch, o) => call(s, () => real.queryLarge(s, scratch, o)),
+      unload: (s, o) => call(s, () => real.unload(s, o)),
+      close: () => real.close(),
+    };
+    try {
+      const run = runPipeline({ raw: new LocalObjectStore(input), lake: new LocalObjectStore(dir), sql: failing, pseudonymKey: TEST_KEY, period: '2025-26' });
+      const e = await run.catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(RunError);
+      expect((e as Error).message).toMatch(/simulated fair access failure/);
+      expect((e as Error).message).not.toMatch(/failed too|stopped/);
+    } finally {
+      await real.close();
+    }
+    // Profiles, part-way through its statements when fair access failed, made none after it.
+    expect(failedAt).toBeGreaterThan(0);
+    expect(calls.slice(failedAt)).toEqual([]);
+  });
 });
 
 /** Published files and their bytes, by path. */

@@ -21,3 +21,38 @@ export async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>, names: rea
   if (y.status === 'rejected') throw y.reason;
   return [x.value, y.value];
 }
+
+/** Why work was stopped: the other side's failure (its `cause`). */
+export class StoppedError extends Error {
+  constructor(other: string, failure: unknown) {
+    super(`stopped: ${other} failed (${firstLine(failure)})`, { cause: failure });
+    this.name = 'StoppedError';
+  }
+}
+
+/** Whether `e` is, or was caused by, the stop `reason` (work may wrap what it throws). */
+function stoppedBy(e: unknown, reason: unknown): boolean {
+  for (let x = e, depth = 0; x !== undefined && depth < 8; x = (x as { cause?: unknown } | null)?.cause, depth++) if (x === reason) return true;
+  return false;
+}
+
+/**
+ * `bothSettled` for work that can be stopped: each side is given a signal, aborted (with a
+ * StoppedError naming the failure) as soon as the other side fails, so it stops at its next
+ * statement instead of running to its end. A side that ends because it was stopped is not a
+ * second failure: the first is thrown alone. Two failures of their own are thrown together.
+ */
+export async function sideBySide<A, B>(names: readonly [string, string], a: (signal: AbortSignal) => Promise<A>, b: (signal: AbortSignal) => Promise<B>): Promise<[A, B]> {
+  const stopA = new AbortController();
+  const stopB = new AbortController();
+  const onFailure = (name: string, other: AbortController) => (e: unknown): never => {
+    if (!stopA.signal.aborted && !stopB.signal.aborted) other.abort(new StoppedError(name, e));
+    throw e;
+  };
+  const pa = Promise.resolve().then(() => a(stopA.signal)).catch(onFailure(names[0], stopB));
+  const pb = Promise.resolve().then(() => b(stopB.signal)).catch(onFailure(names[1], stopA));
+  const [x, y] = await Promise.allSettled([pa, pb]);
+  if (x.status === 'rejected' && stopA.signal.aborted && stoppedBy(x.reason, stopA.signal.reason)) throw (y as PromiseRejectedResult).reason;
+  if (y.status === 'rejected' && stopB.signal.aborted && stoppedBy(y.reason, stopB.signal.reason)) throw (x as PromiseRejectedResult).reason;
+  return bothSettled(pa, pb, names);
+}

@@ -16,7 +16,7 @@ import {
 import type { Table } from 'apache-arrow';
 import { joinKey, type ObjectStore } from './object-store.ts';
 import { readParquetObjects } from './parquet-objects.ts';
-import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
+import type { CallOptions, SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
 import { arrowTypeForAthena, tableFromTextColumns, type TextColumn } from './arrow-util.ts';
 
 export interface AthenaEngineOptions {
@@ -142,8 +142,12 @@ export class AthenaEngine implements SqlEngine {
     // MSCK REPAIR / Glue BatchCreatePartition) is out of scope; `registerPartitions` is reserved.
   }
 
-  /** Start a statement and poll until it finishes. Returns the final QueryExecution. */
-  async execute(sql: string, workGroup: string = this.opts.workGroup): Promise<QueryExecution & { QueryExecutionId: string }> {
+  /**
+   * Start a statement and poll until it finishes. Returns the final QueryExecution. When `signal`
+   * is aborted the query is stopped (StopQueryExecution) and the call rejects with its reason.
+   */
+  async execute(sql: string, workGroup: string = this.opts.workGroup, signal?: AbortSignal): Promise<QueryExecution & { QueryExecutionId: string }> {
+    signal?.throwIfAborted();
     const start = await this.client.send(
       new StartQueryExecutionCommand({
         QueryString: sql,
@@ -154,7 +158,23 @@ export class AthenaEngine implements SqlEngine {
     );
     const id = start.QueryExecutionId;
     if (!id) throw new Error('Athena StartQueryExecution returned no QueryExecutionId');
+    const stopped = async (): Promise<never> => {
+      await this.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+      throw signal!.reason;
+    };
+    // Aborted while waiting between polls: wake at once (the listener goes when the call ends).
+    let wake = () => {};
+    const aborted = new Promise<void>((resolve) => (wake = resolve));
+    signal?.addEventListener('abort', wake, { once: true });
+    try {
+      return await this.poll(id, signal, aborted, stopped);
+    } finally {
+      signal?.removeEventListener('abort', wake);
+    }
+  }
 
+  /** Poll query `id` until it ends, times out (stopped) or `signal` is aborted (`stopped`). */
+  private async poll(id: string, signal: AbortSignal | undefined, aborted: Promise<void>, stopped: () => Promise<never>): Promise<QueryExecution & { QueryExecutionId: string }> {
     const timeoutMs = this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxDelay = this.opts.maxPollIntervalMs ?? 5000;
     const factor = this.opts.backoffFactor ?? 1.5;
@@ -173,7 +193,9 @@ export class AthenaEngine implements SqlEngine {
           'TIMEOUT',
         );
       }
-      await this.sleep(Math.min(delay, remaining));
+      if (signal?.aborted) return stopped();
+      await Promise.race([this.sleep(Math.min(delay, remaining)), aborted]);
+      if (signal?.aborted) return stopped();
       delay = Math.min(delay * factor, maxDelay);
 
       const res = await this.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
@@ -188,8 +210,8 @@ export class AthenaEngine implements SqlEngine {
     }
   }
 
-  async query(sql: string): Promise<Table> {
-    const qe = await this.execute(sql);
+  async query(sql: string, opts: CallOptions = {}): Promise<Table> {
+    const qe = await this.execute(sql, this.opts.workGroup, opts.signal);
     const id = qe.QueryExecutionId;
     // DML (SELECT) results carry the column names as their first row; DDL/UTILITY results do not.
     let skipHeader = qe.StatementType === undefined || qe.StatementType === 'DML';
@@ -235,7 +257,7 @@ export class AthenaEngine implements SqlEngine {
   }
 
   async unload(sql: string, opts: UnloadOptions): Promise<void> {
-    await this.execute(unloadStatement(sql, this.opts.lakeUri, opts), this.opts.unloadWorkGroupFor?.(opts.prefix) ?? this.opts.workGroup);
+    await this.execute(unloadStatement(sql, this.opts.lakeUri, opts), this.opts.unloadWorkGroupFor?.(opts.prefix) ?? this.opts.workGroup, opts.signal);
   }
 
   /**
@@ -243,13 +265,13 @@ export class AthenaEngine implements SqlEngine {
    * back, delete them. A million rows is a few Parquet files instead of a thousand
    * GetQueryResults calls of text cells.
    */
-  async queryLarge(sql: string, scratch: string): Promise<Table> {
+  async queryLarge(sql: string, scratch: string, opts: CallOptions = {}): Promise<Table> {
     const lake = this.opts.lake;
-    if (!lake) return this.query(sql);
+    if (!lake) return this.query(sql, opts);
     const prefix = joinKey(scratch);
     if (!prefix) throw new Error('queryLarge: empty scratch prefix');
     await lake.deletePrefix(`${prefix}/`);
-    await this.unload(sql, { prefix, partitionedBy: [] });
+    await this.unload(sql, { prefix, partitionedBy: [], signal: opts.signal });
     try {
       return await readParquetObjects(lake, prefix);
     } finally {

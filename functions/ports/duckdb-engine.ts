@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { ColumnDef } from '../../schemas/columns.ts';
-import type { SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
+import type { CallOptions, SqlEngine, TableLocation, UnloadOptions } from './sql-engine.ts';
 import { LocalObjectStore } from './local-store.ts';
 import { readParquetObjects } from './parquet-objects.ts';
 import { makeWorkDir, removeWorkDir } from './work-dir.ts';
@@ -58,8 +58,26 @@ export class DuckDbEngine implements SqlEngine {
    * meanwhile.
    */
   private turn: Promise<unknown> = Promise.resolve();
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const mine = this.turn.then(work, work);
+  /** The signal of the statement running now (one at a time), so that aborting it interrupts it only. */
+  private running: AbortSignal | undefined;
+  private serial<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const run = async () => {
+      signal?.throwIfAborted(); // aborted while it waited its turn: never started
+      this.running = signal;
+      try {
+        return await work();
+      } catch (e) {
+        // Interrupted for its signal: the reason is the failure to report, not DuckDB's "Interrupted!".
+        throw signal?.aborted ? signal.reason : e;
+      } finally {
+        this.running = undefined;
+      }
+    };
+    const interrupt = () => {
+      if (signal !== undefined && this.running === signal) this.conn.interrupt();
+    };
+    signal?.addEventListener('abort', interrupt, { once: true });
+    const mine = this.turn.then(run, run).finally(() => signal?.removeEventListener('abort', interrupt));
     this.turn = mine.catch(() => undefined);
     return mine;
   }
@@ -108,8 +126,8 @@ export class DuckDbEngine implements SqlEngine {
     await this.serial(() => this.conn.run(`CREATE OR REPLACE VIEW ${ident(table.name)} AS ${body}`));
   }
 
-  async query(sql: string): Promise<Table> {
-    const reader = await this.serial(() => this.conn.runAndReadAll(sql));
+  async query(sql: string, opts: CallOptions = {}): Promise<Table> {
+    const reader = await this.serial(() => this.conn.runAndReadAll(sql), opts.signal);
     const names = reader.columnNames();
     const types = reader.columnTypes();
     const cols = reader.getColumnsJS();
@@ -125,14 +143,14 @@ export class DuckDbEngine implements SqlEngine {
    * reads it into Arrow buffers, about ten times faster for a million rows than turning every
    * value into a JS value (`query`). The file goes under `scratch` in the lake and is removed.
    */
-  async queryLarge(sql: string, scratch: string): Promise<Table> {
+  async queryLarge(sql: string, scratch: string, opts: CallOptions = {}): Promise<Table> {
     const dir = join(this.root, scratch);
     try {
       await this.serial(async () => {
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });
         await this.conn.run(`COPY (${sql}) TO ${lit(join(dir, 'part-00000.parquet'))} (FORMAT parquet, COMPRESSION uncompressed)`);
-      });
+      }, opts.signal);
       return await readParquetObjects(new LocalObjectStore(this.root), scratch);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -146,7 +164,7 @@ export class DuckDbEngine implements SqlEngine {
     const partition = opts.partitionedBy.length
       ? `, PARTITION_BY (${opts.partitionedBy.map(ident).join(', ')}), FILENAME_PATTERN 'part-{i}'`
       : '';
-    await this.serial(() => this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`));
+    await this.serial(() => this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`), opts.signal);
   }
 
   /** Engine-specific escape hatch for benchmarks and tests; stages use query/unload only. */

@@ -20,7 +20,16 @@ export interface TableLocation {
   partitions: string[];
 }
 
-export interface UnloadOptions {
+/**
+ * A call's options. A statement whose `signal` is aborted is stopped (DuckDB interrupts it, Athena
+ * sends StopQueryExecution), or never started when still waiting its turn, and the call rejects
+ * with the signal's reason.
+ */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface UnloadOptions extends CallOptions {
   /** Lake key prefix to write Parquet into. Must be empty (emptied by the caller before each attempt). */
   prefix: string;
   /** Partition columns; they must be the last columns of the SELECT, in this order. */
@@ -33,7 +42,7 @@ export interface SqlEngine {
   /** Make a Parquet dataset in the lake queryable under `table.name`. Idempotent. */
   attach(table: TableLocation): Promise<void>;
   /** Run a SELECT and return its result as an Arrow table. */
-  query(sql: string): Promise<Table>;
+  query(sql: string, opts?: CallOptions): Promise<Table>;
   /** Run a SELECT and write its result as Hive-partitioned Parquet under `opts.prefix`. */
   unload(sql: string, opts: UnloadOptions): Promise<void>;
   /**
@@ -43,6 +52,22 @@ export interface SqlEngine {
    * back, instead of paging GetQueryResults at 1,000 rows a call. Row order: sorted as the SELECT
    * says within each UNLOAD file, not across files (callers that need an order impose it).
    */
-  queryLarge(sql: string, scratch: string): Promise<Table>;
+  queryLarge(sql: string, scratch: string, opts?: CallOptions): Promise<Table>;
   close(): Promise<void>;
+}
+
+/**
+ * `engine` with every statement made under `signal` (stopped when it is aborted, and none begun
+ * after): what one of two pieces of work side by side is given, so that when the other fails it
+ * stops at its next statement instead of running to its end. Closing it leaves `engine` open.
+ */
+export function abortable(engine: SqlEngine, signal: AbortSignal): SqlEngine {
+  return {
+    name: engine.name,
+    attach: async (table) => (signal.throwIfAborted(), engine.attach(table)),
+    query: async (sql, opts) => (signal.throwIfAborted(), engine.query(sql, { ...opts, signal })),
+    unload: async (sql, opts) => (signal.throwIfAborted(), engine.unload(sql, { ...opts, signal })),
+    queryLarge: async (sql, scratch, opts) => (signal.throwIfAborted(), engine.queryLarge(sql, scratch, { ...opts, signal })),
+    close: async () => undefined,
+  };
 }

@@ -31,7 +31,7 @@ import { tablePrefix, type TableDef } from '../../schemas/columns.ts';
 import * as q from '../../schemas/sql/profiles.ts';
 import { periodLiteral } from '../../schemas/sql/classify.ts';
 import { NotFoundError, type ObjectStore } from '../ports/object-store.ts';
-import type { SqlEngine } from '../ports/sql-engine.ts';
+import { abortable, type SqlEngine } from '../ports/sql-engine.ts';
 import { readParquetObjects } from '../ports/parquet-objects.ts';
 import { noProgress, type ProgressSink } from '../commons/progress.ts';
 import { StagedTable, stageParquet, stageRows } from '../lake/table-writer.ts';
@@ -59,7 +59,7 @@ import type { DisclosureMode } from './shown-counts.ts';
 import { criticalValues, forEachCount, placeProfileRows, type PlacedProfileRows } from './profile-rows.ts';
 import { ProfileTableEncoder } from './profile-table-encoder.ts';
 import { LocalObjectStore } from '../ports/local-store.ts';
-import { bothSettled } from '../commons/settled.ts';
+import { bothSettled, sideBySide } from '../commons/settled.ts';
 
 export interface AnalysisConfig {
   laName: string;
@@ -679,11 +679,12 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
     if (!told) early!(documentPeriod!);
     told = true;
   };
+  // When one side fails the other is stopped at its next statement, not left to run to its end.
   const period = (p: string) =>
-    bothSettled(
-      profilesStage({ ...base, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
-      fairAccessStage({ ...base, period: p, documents: p === documentPeriod }),
+    sideBySide(
       [`profiles ${p}`, `fair access ${p}`],
+      (signal) => profilesStage({ ...base, sql: abortable(base.sql, signal), period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
+      (signal) => fairAccessStage({ ...base, sql: abortable(base.sql, signal), period: p, documents: p === documentPeriod }),
     );
   const done = new Map<string, [ProfilesReport, FairAccessReport]>();
   // The document period first when its documents are awaited (the caller renders them while the rest runs).
