@@ -3,7 +3,9 @@
  * its next statement (its engine calls are made under a signal: abortable) instead of running to
  * its end, and the first failure is what is reported.
  */
+import { pbkdf2 } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoppedError, sideBySide } from '../functions/commons/settled.ts';
@@ -63,6 +65,19 @@ describe('sideBySide', () => {
     expect(finished).toBe(true);
   });
 
+  it('knows a stop however the stopped side wraps it (as a cause, or each half of its own work stopped)', async () => {
+    const boom = new Error('contacts table missing');
+    for (const wrap of [(r: unknown) => new Error('profiles: school rows', { cause: r }), (r: unknown) => new AggregateError([r, r], 'both halves stopped')]) {
+      const e = await sideBySide(['profiles', 'fair access'], async (signal) => Promise.reject(wrap(await whenAborted(signal))), () => Promise.reject(boom)).catch((x: unknown) => x);
+      expect(e).toBe(boom);
+    }
+    // One half stopped and the other failing on its own is a failure of its own.
+    const own = new Error('disk full');
+    const e = await sideBySide(['profiles', 'fair access'], async (signal) => Promise.reject(new AggregateError([await whenAborted(signal), own], 'x')), () => Promise.reject(boom)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AggregateError);
+    expect((e as AggregateError).errors[1]).toBe(boom);
+  });
+
   it('reports two failures of their own together', async () => {
     const a = new Error('engine refused the profile rows');
     const b = new Error('contacts table missing');
@@ -86,7 +101,7 @@ describe('DuckDB statements under a signal', () => {
       const queued = abortable(engine, second.signal).unload('SELECT 1 AS n', { prefix: 'stage/never', partitionedBy: [] }).catch((e: unknown) => e);
       const unsignalled = engine.query('SELECT 42 AS n');
       second.abort(new Error('second stopped'));
-      await new Promise((r) => setTimeout(r, 200)); // the endless statement is running (or about to)
+      await new Promise((r) => setTimeout(r, 200)); // the endless statement running, or about to be (an interrupt then is sent again until it takes)
       first.abort(new Error('first stopped'));
       expect(await endless).toBe(first.signal.reason);
       expect(await queued).toBe(second.signal.reason);
@@ -94,6 +109,18 @@ describe('DuckDB statements under a signal', () => {
       // Another's statement is not interrupted with it, and later statements run.
       expect(Number((await unsignalled).getChild('n')!.get(0))).toBe(42);
       expect(Number((await engine.query('SELECT 7 AS n')).getChild('n')!.get(0))).toBe(7);
+      // Aborted just after the statement is handed to DuckDB, before its thread has begun it (DuckDB
+      // clears an interrupt as a statement begins): interrupted all the same.
+      // The pool of threads DuckDB's calls run on is kept busy, so the statement waits there.
+      for (let i = 0; i < 3; i++) {
+        const busy = Array.from({ length: 8 }, () => promisify(pbkdf2)('x', 'y', 300_000, 32, 'sha256'));
+        const soon = new AbortController();
+        const handed = abortable(engine, soon.signal).query(ENDLESS).catch((e: unknown) => e);
+        await new Promise((r) => setImmediate(r));
+        soon.abort(new Error(`stopped ${i}`));
+        expect(await handed).toBe(soon.signal.reason);
+        await Promise.all(busy);
+      }
       // A signal already aborted: nothing is started.
       await expect(abortable(engine, first.signal).query('SELECT 1')).rejects.toBe(first.signal.reason);
     } finally {

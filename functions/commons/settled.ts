@@ -30,10 +30,12 @@ export class StoppedError extends Error {
   }
 }
 
-/** Whether `e` is, or was caused by, the stop `reason` (work may wrap what it throws). */
-function stoppedBy(e: unknown, reason: unknown): boolean {
-  for (let x = e, depth = 0; x !== undefined && depth < 8; x = (x as { cause?: unknown } | null)?.cause, depth++) if (x === reason) return true;
-  return false;
+/** Whether `e` is, or was caused by, the stop `reason` (work may wrap what it throws, or throw each half's together). */
+function stoppedBy(e: unknown, reason: unknown, depth = 0): boolean {
+  if (e === reason) return true;
+  if (depth >= 8 || e === null || typeof e !== 'object') return false;
+  if (e instanceof AggregateError && e.errors.length > 0 && e.errors.every((x) => stoppedBy(x, reason, depth + 1))) return true;
+  return stoppedBy((e as { cause?: unknown }).cause, reason, depth + 1);
 }
 
 /**

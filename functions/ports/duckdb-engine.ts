@@ -64,20 +64,27 @@ export class DuckDbEngine implements SqlEngine {
     const run = async () => {
       signal?.throwIfAborted(); // aborted while it waited its turn: never started
       this.running = signal;
+      // DuckDB clears an interrupt when a statement begins on its thread, so one sent between the
+      // call and that moment is lost: it is sent again until the statement ends.
+      const interrupt = () => {
+        if (this.running !== signal) return;
+        this.conn.interrupt();
+        setTimeout(interrupt, 50).unref();
+      };
+      signal?.addEventListener('abort', interrupt, { once: true });
       try {
-        return await work();
+        const value = await work();
+        signal?.throwIfAborted(); // it ended before an interrupt took: stopped all the same
+        return value;
       } catch (e) {
         // Interrupted for its signal: the reason is the failure to report, not DuckDB's "Interrupted!".
         throw signal?.aborted ? signal.reason : e;
       } finally {
         this.running = undefined;
+        signal?.removeEventListener('abort', interrupt);
       }
     };
-    const interrupt = () => {
-      if (signal !== undefined && this.running === signal) this.conn.interrupt();
-    };
-    signal?.addEventListener('abort', interrupt, { once: true });
-    const mine = this.turn.then(run, run).finally(() => signal?.removeEventListener('abort', interrupt));
+    const mine = this.turn.then(run, run);
     this.turn = mine.catch(() => undefined);
     return mine;
   }

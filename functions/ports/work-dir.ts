@@ -9,8 +9,9 @@
  * so one left by an earlier process with the same id (a restarted Lambda runtime) is removed too,
  * and one of another thread of this process is left to it.
  */
-import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -47,8 +48,14 @@ export async function removeStaleWorkDirs(parent: string): Promise<number> {
     const pid = Number(m[1]);
     const ours = pid === process.pid;
     if (mine.has(dir) || (ours && Number(m[2]) !== threadId) || (!ours && running(pid))) continue;
-    await rm(dir, { recursive: true, force: true });
-    removed++;
+    // Best effort, and only this user's: another user's (a shared /tmp) is theirs to remove.
+    try {
+      if (lstatSync(dir).uid !== process.getuid?.()) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // gone meanwhile, or not ours to remove: left
+    }
   }
   return removed;
 }
@@ -56,8 +63,15 @@ export async function removeStaleWorkDirs(parent: string): Promise<number> {
 /** A new work directory under `parent`, after removing those killed processes left there. */
 export async function makeWorkDir(parent: string, kind: WorkDirKind = 'ingest'): Promise<string> {
   await removeStaleWorkDirs(parent);
-  const dir = await mkdtemp(join(parent, `catchment-${kind}-${process.pid}-t${threadId}-`));
+  // Known as this thread's before it exists, so a sweep of this thread never takes it for stale.
+  const dir = join(parent, `catchment-${kind}-${process.pid}-t${threadId}-${randomBytes(6).toString('hex')}`);
   mine.add(dir);
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    mine.delete(dir);
+    throw e;
+  }
   return dir;
 }
 

@@ -276,6 +276,11 @@ export interface StageOptions {
   profileTableThread?: boolean;
   /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
   onDocuments?: () => void;
+  /**
+   * Aborted when the work beside this stage has failed: the stage stops at its next step (its
+   * engine calls are made under it too, see `abortable`) instead of running to its end.
+   */
+  signal?: AbortSignal;
 }
 
 /** A stage's result for a period; `skipped` names the published run whose outputs stand when it did not run. */
@@ -413,6 +418,7 @@ async function headOutputs(
 
   // What heads see: every document from shown counts (head-documents.ts, docs/disclosure.md).
   const rule = { threshold: cfg.threshold, base: cfg.roundingBase };
+  opts.signal?.throwIfAborted();
   const heads = headDocuments({ period, laName: cfg.laName, classification, rule, mode: cfg.disclosure, baseKind: cfg.baseKind, counts, facts, schools, dict, grid, maps });
   const { variation, similar } = heads;
   await stageRows(lake, runId, T.clusterVariation, period, variation.map((v) => ({ cluster: v.cluster, segment: v.segment, segment_name: dict.name('supergroup', v.segment), schools: v.schools, min_pct: v.min, median_pct: v.median, max_pct: v.max, classification: edition })));
@@ -453,6 +459,7 @@ async function headOutputs(
   await staged;
   // Its thread's memory (the Parquet writer's WebAssembly memory stays at its largest) goes before the documents.
   await encoder.close();
+  opts.signal?.throwIfAborted();
   step(opts.documents ? 'profile documents' : 'what heads see (head_profile)');
   const headTable = new StagedTable(T.headProfile);
   const urns = [...counts.keys()].sort();
@@ -467,11 +474,13 @@ async function headOutputs(
     docKey: opts.documents ? docKey : null,
     threads: opts.documentThreads ?? DEFAULT_DOCUMENT_THREADS,
   });
+  opts.signal?.throwIfAborted(); // no PDFs are rendered for a run that has failed
   if (opts.documents) opts.onDocuments?.();
   await headTable.stage(lake, runId, period);
 
   const report: ProfilesReport = { period, schools: counts.size, documents, withDocuments: opts.documents, skipped: null };
   const items = [...profileItems(period), ...(opts.documents ? [`published/profiles/${period}`] : [])];
+  opts.signal?.throwIfAborted();
   await writeStageRecord(lake, { stage: 'profiles', period, runId, fingerprint, items, result: report });
   return report;
 }
@@ -545,6 +554,7 @@ export async function fairAccessStage(opts: StageOptions): Promise<FairAccessRep
     staged.rows = fa.rows.map((r) => ({ level: r.level, segment: r.segment, O: r.O, expected: r.expected, index: r.index, pct: r.pct }));
     staged.under = fa.under;
   }
+  opts.signal?.throwIfAborted();
   await lake.put(fairAccessStagingKey(runId, period), JSON.stringify(staged));
   return { period, clients: staged.document !== null, under: staged.under, report: false, withDocuments: opts.documents, skipped: null };
 }
@@ -683,8 +693,8 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const period = (p: string) =>
     sideBySide(
       [`profiles ${p}`, `fair access ${p}`],
-      (signal) => profilesStage({ ...base, sql: abortable(base.sql, signal), period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
-      (signal) => fairAccessStage({ ...base, sql: abortable(base.sql, signal), period: p, documents: p === documentPeriod }),
+      (signal) => profilesStage({ ...base, sql: abortable(base.sql, signal), signal, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
+      (signal) => fairAccessStage({ ...base, sql: abortable(base.sql, signal), signal, period: p, documents: p === documentPeriod }),
     );
   const done = new Map<string, [ProfilesReport, FairAccessReport]>();
   // The document period first when its documents are awaited (the caller renders them while the rest runs).
