@@ -62,12 +62,14 @@ export interface SqlEngine {
  * stops at its next statement instead of running to its end. Closing it leaves `engine` open.
  */
 export function abortable(engine: SqlEngine, signal: AbortSignal): SqlEngine {
+  // A call's own signal, if it has one, stops it too.
+  const under = (own?: AbortSignal) => (own ? AbortSignal.any([signal, own]) : signal);
   return {
     name: engine.name,
     attach: async (table) => (signal.throwIfAborted(), engine.attach(table)),
-    query: async (sql, opts) => (signal.throwIfAborted(), engine.query(sql, { ...opts, signal })),
-    unload: async (sql, opts) => (signal.throwIfAborted(), engine.unload(sql, { ...opts, signal })),
-    queryLarge: async (sql, scratch, opts) => (signal.throwIfAborted(), engine.queryLarge(sql, scratch, { ...opts, signal })),
+    query: async (sql, opts) => (signal.throwIfAborted(), engine.query(sql, { ...opts, signal: under(opts?.signal) })),
+    unload: async (sql, opts) => (signal.throwIfAborted(), engine.unload(sql, { ...opts, signal: under(opts.signal) })),
+    queryLarge: async (sql, scratch, opts) => (signal.throwIfAborted(), engine.queryLarge(sql, scratch, { ...opts, signal: under(opts?.signal) })),
     close: async () => undefined,
   };
 }
