@@ -4,7 +4,7 @@
  * its end, and the first failure is what is reported.
  */
 import { pbkdf2 } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -105,7 +105,7 @@ describe('DuckDB statements under a signal', () => {
       first.abort(new Error('first stopped'));
       expect(await endless).toBe(first.signal.reason);
       expect(await queued).toBe(second.signal.reason);
-      expect(existsSync(join(lake, 'stage/never')) ? readdirSync(join(lake, 'stage/never')) : []).toEqual([]);
+      expect(existsSync(join(lake, 'stage/never'))).toBe(false);
       // Another's statement is not interrupted with it, and later statements run.
       expect(Number((await unsignalled).getChild('n')!.get(0))).toBe(42);
       expect(Number((await engine.query('SELECT 7 AS n')).getChild('n')!.get(0))).toBe(7);

@@ -167,11 +167,13 @@ export class DuckDbEngine implements SqlEngine {
   async unload(sql: string, opts: UnloadOptions): Promise<void> {
     const dir = join(this.root, opts.prefix);
     const target = opts.partitionedBy.length ? dir : `${dir}/part-00000.parquet`;
-    mkdirSync(dir, { recursive: true });
     const partition = opts.partitionedBy.length
       ? `, PARTITION_BY (${opts.partitionedBy.map(ident).join(', ')}), FILENAME_PATTERN 'part-{i}'`
       : '';
-    await this.serial(() => this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`), opts.signal);
+    await this.serial(async () => {
+      mkdirSync(dir, { recursive: true }); // in its turn: a statement stopped before it leaves nothing
+      await this.conn.run(`COPY (${sql}) TO ${lit(target)} (FORMAT parquet, COMPRESSION snappy${partition})`);
+    }, opts.signal);
   }
 
   /** Engine-specific escape hatch for benchmarks and tests; stages use query/unload only. */
