@@ -277,8 +277,8 @@ export interface StageOptions {
   /** Called as soon as this period's documents are written, before the rest of the stage's tables (the caller starts rendering them). */
   onDocuments?: () => void;
   /**
-   * Aborted when the work beside this stage has failed: the stage stops at its next step (its
-   * engine calls are made under it too, see `abortable`) instead of running to its end.
+   * Aborted when the work beside this stage has failed: the stage stops at its next step, and its
+   * engine calls are made under it (`abortable`), instead of running to its end.
    */
   signal?: AbortSignal;
 }
@@ -326,8 +326,12 @@ function stageExactProfiles(opts: StageOptions, encoder: ProfileTableEncoder, sc
   return { counts, staged };
 }
 
+/** The options with every engine call made under `signal`, when there is one (see StageOptions.signal). */
+const underSignal = (opts: StageOptions): StageOptions => (opts.signal ? { ...opts, sql: abortable(opts.sql, opts.signal) } : opts);
+
 /** Profiles of one period (see the module comment). */
-export async function profilesStage(opts: StageOptions): Promise<ProfilesReport> {
+export async function profilesStage(given: StageOptions): Promise<ProfilesReport> {
+  const opts = underSignal(given);
   const cfg = configOf(opts);
   const { lake, runId, period } = opts;
   periodLiteral(period);
@@ -493,7 +497,8 @@ interface StagedFairAccess {
 }
 
 /** Fair access of one period (see the module comment); the trend stage completes it. */
-export async function fairAccessStage(opts: StageOptions): Promise<FairAccessReport> {
+export async function fairAccessStage(given: StageOptions): Promise<FairAccessReport> {
+  const opts = underSignal(given);
   const cfg = configOf(opts);
   const { sql, lake, runId, period } = opts;
   periodLiteral(period);
@@ -693,8 +698,8 @@ export async function analyse(opts: AnalysisOptions): Promise<AnalysisReport> {
   const period = (p: string) =>
     sideBySide(
       [`profiles ${p}`, `fair access ${p}`],
-      (signal) => profilesStage({ ...base, sql: abortable(base.sql, signal), signal, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
-      (signal) => fairAccessStage({ ...base, sql: abortable(base.sql, signal), signal, period: p, documents: p === documentPeriod }),
+      (signal) => profilesStage({ ...base, signal, period: p, documents: p === documentPeriod, onDocuments: early && p === documentPeriod ? tell : undefined }),
+      (signal) => fairAccessStage({ ...base, signal, period: p, documents: p === documentPeriod }),
     );
   const done = new Map<string, [ProfilesReport, FairAccessReport]>();
   // The document period first when its documents are awaited (the caller renders them while the rest runs).
